@@ -1,0 +1,112 @@
+/**
+ * Every error Modelship throws on purpose is a {@link ModelshipError} with a stable string
+ * `code`. Codes never change meaning between releases; messages may be reworded.
+ */
+export type ErrorCode =
+  // Arguments given to a public function.
+  | 'INVALID_ARGUMENT'
+  // Tensors.
+  | 'TENSOR_INVALID'
+  // Inputs checked against a model signature.
+  | 'INPUT_MISSING'
+  | 'INPUT_UNKNOWN'
+  | 'INPUT_DTYPE_MISMATCH'
+  | 'INPUT_RANK_MISMATCH'
+  | 'INPUT_SHAPE_MISMATCH'
+  | 'INPUT_DATA_LENGTH_MISMATCH'
+  | 'INPUT_NOT_FINITE'
+  | 'INPUT_TOO_LARGE'
+  | 'INPUT_INVALID'
+  | 'OUTPUT_UNKNOWN'
+  // Loading a model.
+  | 'MODEL_NOT_FOUND'
+  | 'MODEL_INVALID'
+  | 'MODEL_REJECTED'
+  | 'MODEL_UNSUPPORTED'
+  | 'INTEGRITY_MISMATCH'
+  // Running a model.
+  | 'MODEL_DISPOSED'
+  | 'INFERENCE_FAILED'
+  | 'ABORTED';
+
+const MARKER = Symbol.for('modelship.error');
+
+export interface ModelshipErrorOptions {
+  /** The underlying failure, for example onnxruntime's own error. */
+  cause?: unknown;
+  /** Machine-readable facts about the failure (the input's name, the expected and received values). */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The base class of every error Modelship throws. Check with {@link ModelshipError.isInstance}
+ * rather than `instanceof` when two copies of `@modelship/core` may be loaded in one app.
+ *
+ * @example
+ * try { await model.predict(inputs) }
+ * catch (e) { if (ModelshipError.isInstance(e) && e.code === 'INPUT_DTYPE_MISMATCH') { ... } }
+ */
+export class ModelshipError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly [MARKER] = true;
+
+  constructor(code: ErrorCode, message: string, options: ModelshipErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ModelshipError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** True for any Modelship error, even one made by another copy of this package. */
+  static isInstance(value: unknown): value is ModelshipError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+}
+
+/** An input that does not fit the model's signature, or a malformed tensor. */
+export class InputError extends ModelshipError {
+  constructor(code: ErrorCode, message: string, options?: ModelshipErrorOptions) {
+    super(code, message, options);
+    this.name = 'InputError';
+  }
+}
+
+/** A model that cannot be loaded: missing, not a model, refused by the runtime, or failing its integrity check. */
+export class ModelLoadError extends ModelshipError {
+  constructor(code: ErrorCode, message: string, options?: ModelshipErrorOptions) {
+    super(code, message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** Thrown when an `AbortSignal` cancels an operation; `cause` holds the signal's reason. */
+export class AbortError extends ModelshipError {
+  constructor(message = 'the operation was aborted', options?: ModelshipErrorOptions) {
+    super('ABORTED', message, options);
+    this.name = 'AbortError';
+  }
+}
+
+/** Shorthand for an `INVALID_ARGUMENT` error naming the function and the argument. */
+export function invalidArgument(where: string, what: string, received: unknown): ModelshipError {
+  return new ModelshipError('INVALID_ARGUMENT', `${where}: ${what}, received ${describe(received)}`, {
+    details: { where },
+  });
+}
+
+/** A short, safe description of any value for error messages (never dumps large arrays). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return value.length > 60 ? `"${value.slice(0, 57)}..."` : `"${value}"`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (tag.endsWith('Array') && typeof (value as { length?: unknown }).length === 'number') {
+    return `a ${tag} of length ${(value as { length: number }).length}`;
+  }
+  return tag === 'Object' ? 'an object' : `a ${tag}`;
+}

@@ -1,0 +1,79 @@
+export {
+  AbortError,
+  type ErrorCode,
+  InputError,
+  invalidArgument,
+  ModelLoadError,
+  ModelshipError,
+  type ModelshipErrorOptions,
+} from './errors';
+export {
+  computeIntegrity,
+  type IntegrityHash,
+  parseIntegrity,
+  type SubtleDigest,
+  verifyIntegrity,
+} from './load/integrity';
+export { assertModelBytes, type LoadBytesOptions, loadOnnxBytes } from './load/load-bytes';
+export { detectModelFormat, type ModelFormat } from './load/onnx-format';
+export { raceAbort, throwIfAborted } from './model/abort';
+export { BaseModel, type BaseModelOptions } from './model/base-model';
+export {
+  checkSignature,
+  FunctionModel,
+  type FunctionModelOptions,
+  functionModel,
+  type PredictFunction,
+} from './model/function-model';
+export type { AbortSignalLike, Model, PredictOptions } from './model/model';
+export { OnnxModel, type OnnxModelOptions, signatureFromSession } from './model/onnx-model';
+export type {
+  OnnxRuntime,
+  OrtSession,
+  OrtSessionOptions,
+  OrtTensor,
+  OrtValueMetadata,
+} from './model/onnx-runtime';
+export {
+  coerceInput,
+  isOrtTensor,
+  type ModelInputs,
+  type OrtTensorLike,
+  type TensorInput,
+} from './tensor/coerce';
+export {
+  allocate,
+  bytesPerElement,
+  classTag,
+  type DataTypeMap,
+  DTYPES,
+  type DType,
+  type ElementTypeMap,
+  float16BitsToNumber,
+  isBigInt,
+  isDType,
+  isFloat,
+  isStorageOf,
+  numberToFloat16Bits,
+  type TensorData,
+} from './tensor/dtype';
+export { batchDimension, type Dim, formatShape, type ModelSignature, type TensorSpec } from './tensor/spec';
+export {
+  checkShape,
+  checkTensor,
+  isTensor,
+  type NamedTensors,
+  type NestedArray,
+  sizeOf,
+  type Tensor,
+  type TensorSource,
+  tensor,
+  toArray,
+  toNested,
+} from './tensor/tensor';
+export {
+  DEFAULT_MAX_ELEMENTS,
+  type ValidationOptions,
+  validateInputs,
+  validateOutputNames,
+} from './tensor/validate';

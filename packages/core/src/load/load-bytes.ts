@@ -1,0 +1,42 @@
+import { ModelLoadError } from '../errors';
+import { OnnxModel, type OnnxModelOptions } from '../model/onnx-model';
+import type { OnnxRuntime } from '../model/onnx-runtime';
+import { type SubtleDigest, verifyIntegrity } from './integrity';
+import { detectModelFormat } from './onnx-format';
+
+export interface LoadBytesOptions extends OnnxModelOptions {
+  /** An SRI string checked against the bytes before onnxruntime sees them. */
+  integrity?: string;
+  /** Where the bytes came from (a path or URL), for error messages. */
+  source?: string;
+  /** WebCrypto implementation for the integrity check (default: `globalThis.crypto.subtle`). */
+  subtle?: SubtleDigest;
+}
+
+/**
+ * The loading steps every binding shares once it holds the model's bytes: the integrity check,
+ * the "is this a model at all" check, then the session. Node reads the bytes from disk, the
+ * browser from `fetch`; both end here.
+ */
+export async function loadOnnxBytes(
+  runtime: OnnxRuntime,
+  bytes: Uint8Array,
+  options: LoadBytesOptions = {},
+): Promise<OnnxModel> {
+  const what = options.source ?? 'the model bytes';
+  if (options.integrity !== undefined)
+    await verifyIntegrity(bytes, options.integrity, { source: what, subtle: options.subtle });
+  assertModelBytes(bytes, what);
+  return OnnxModel.create(runtime, bytes, options);
+}
+
+/** Throws `MODEL_INVALID` when `bytes` are neither an ONNX nor an ORT-format model. */
+export function assertModelBytes(bytes: Uint8Array, what: string, cause?: unknown): void {
+  const format = detectModelFormat(bytes);
+  if (format.kind === 'unknown') {
+    throw new ModelLoadError('MODEL_INVALID', `${what} is not an ONNX model: ${format.reason}`, {
+      cause,
+      details: { source: what },
+    });
+  }
+}

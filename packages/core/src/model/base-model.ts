@@ -1,0 +1,122 @@
+import { invalidArgument, ModelshipError } from '../errors';
+import { coerceInput, type ModelInputs } from '../tensor/coerce';
+import type { ModelSignature } from '../tensor/spec';
+import type { NamedTensors, Tensor } from '../tensor/tensor';
+import { type ValidationOptions, validateInputs, validateOutputNames } from '../tensor/validate';
+import { raceAbort, throwIfAborted } from './abort';
+import type { Model, PredictOptions } from './model';
+
+/** Options every model built on {@link BaseModel} takes. */
+export interface BaseModelOptions {
+  /** The model's name (default `'model'`). */
+  name?: string;
+  /** The model's version (default `'1'`). */
+  version?: string;
+  /** Input checks run before every call. */
+  validation?: ValidationOptions;
+}
+
+/**
+ * The behaviour every tensor model shares, written once: input coercion and validation,
+ * output selection, cancellation, and a dispose that waits for the calls in flight.
+ * Subclasses supply only `run` and `release`.
+ */
+export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
+  readonly name: string;
+  readonly version: string;
+  readonly signature: ModelSignature;
+  protected readonly validation: ValidationOptions;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private disposing: Promise<void> | undefined;
+
+  protected constructor(signature: ModelSignature, options: BaseModelOptions = {}) {
+    this.name = checkLabel(options.name ?? 'model', 'name');
+    this.version = checkLabel(options.version ?? '1', 'version');
+    this.signature = signature;
+    const v = options.validation ?? {};
+    if (v.maxElements !== undefined && !(Number.isSafeInteger(v.maxElements) && v.maxElements > 0)) {
+      throw invalidArgument(
+        'model options',
+        'validation.maxElements must be a positive integer',
+        v.maxElements,
+      );
+    }
+    this.validation = v;
+  }
+
+  /** Runs the model on validated inputs and returns the requested outputs. */
+  protected abstract run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors>;
+
+  /** Frees the underlying resources; called once, after in-flight calls have finished. */
+  protected abstract release(): Promise<void>;
+
+  /** True once `dispose` has been called. */
+  get disposed(): boolean {
+    return this.disposing !== undefined;
+  }
+
+  async predict(inputs: ModelInputs, options: PredictOptions = {}): Promise<NamedTensors> {
+    if (this.disposing !== undefined) {
+      throw new ModelshipError(
+        'MODEL_DISPOSED',
+        `model '${this.name}' version '${this.version}' has been disposed`,
+      );
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgument('predict', 'options must be an object', options);
+    }
+    throwIfAborted(options.signal);
+    const tensors = this.prepare(inputs);
+    const outputs =
+      validateOutputNames(this.signature, options.outputs) ?? this.signature.outputs.map((s) => s.name);
+    // In-flight counts the run itself, not the caller's wait: an aborted call returns at once,
+    // but dispose still waits for the runtime to finish the work it started.
+    this.inFlight++;
+    const work = this.run(tensors, outputs).finally(() => {
+      this.inFlight--;
+      if (this.inFlight === 0) this.drained?.();
+    });
+    return raceAbort(work, options.signal);
+  }
+
+  private prepare(inputs: ModelInputs): Record<string, Tensor> {
+    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+      return validateInputs(this.signature, inputs as never, this.validation);
+    }
+    let coerced: Record<string, unknown> | undefined;
+    for (const spec of this.signature.inputs) {
+      const value = inputs[spec.name];
+      if (value === undefined) continue;
+      const t = coerceInput(value, spec);
+      if (t !== value) {
+        coerced ??= { ...inputs };
+        coerced[spec.name] = t;
+      }
+    }
+    return validateInputs(this.signature, coerced ?? inputs, this.validation);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      if (this.inFlight > 0) {
+        await new Promise<void>((resolve) => {
+          this.drained = resolve;
+        });
+      }
+      await this.release();
+    })();
+    return this.disposing;
+  }
+}
+
+function checkLabel(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw invalidArgument(
+      'model options',
+      `${what} must be a non-empty string of at most 256 characters`,
+      value,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,174 @@
+import { describe, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
+import { isDType } from '../tensor/dtype';
+import type { Dim, ModelSignature, TensorSpec } from '../tensor/spec';
+import type { NamedTensors, Tensor } from '../tensor/tensor';
+import { BaseModel, type BaseModelOptions } from './base-model';
+import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMetadata } from './onnx-runtime';
+
+export interface OnnxModelOptions extends BaseModelOptions {
+  /** Passed to `InferenceSession.create` unchanged. */
+  sessionOptions?: OrtSessionOptions;
+}
+
+/**
+ * A {@link Model} backed by an onnxruntime `InferenceSession`. Written once against the API
+ * onnxruntime-node and onnxruntime-web share; `@modelship/node` and `@modelship/browser` make
+ * it with their own runtime module and their own way of getting the bytes.
+ */
+export class OnnxModel extends BaseModel {
+  /** The onnxruntime session, for what Modelship does not wrap (profiling, say). */
+  readonly session: OrtSession;
+  private readonly runtime: OnnxRuntime;
+
+  private constructor(
+    runtime: OnnxRuntime,
+    session: OrtSession,
+    signature: ModelSignature,
+    options: OnnxModelOptions,
+  ) {
+    super(signature, options);
+    this.runtime = runtime;
+    this.session = session;
+  }
+
+  /**
+   * Creates the session from model bytes (or a path or URL the runtime itself can read) and
+   * reads the signature from its metadata. onnxruntime's refusal becomes a `MODEL_REJECTED`
+   * {@link ModelLoadError} with onnxruntime's error as `cause`.
+   */
+  static async create(
+    runtime: OnnxRuntime,
+    model: Uint8Array | string,
+    options: OnnxModelOptions = {},
+  ): Promise<OnnxModel> {
+    if (typeof runtime?.InferenceSession?.create !== 'function' || typeof runtime.Tensor !== 'function') {
+      throw invalidArgument(
+        'OnnxModel.create',
+        'runtime must be an onnxruntime module (onnxruntime-node or -web)',
+        runtime,
+      );
+    }
+    let session: OrtSession;
+    try {
+      session =
+        typeof model === 'string'
+          ? await runtime.InferenceSession.create(model, options.sessionOptions)
+          : await runtime.InferenceSession.create(model, options.sessionOptions);
+    } catch (e) {
+      throw new ModelLoadError(
+        'MODEL_REJECTED',
+        `onnxruntime could not load model '${options.name ?? 'model'}': ${ortMessage(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    try {
+      return new OnnxModel(runtime, session, signatureFromSession(session), options);
+    } catch (e) {
+      await session.release().catch(() => {});
+      throw e;
+    }
+  }
+
+  protected async run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors> {
+    const feeds: Record<string, OrtTensor> = {};
+    for (const name of Object.keys(inputs)) {
+      const t = inputs[name]!;
+      feeds[name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
+    }
+    let results: Record<string, OrtTensor>;
+    try {
+      results = await this.session.run(feeds, outputs);
+    } catch (e) {
+      throw new ModelshipError(
+        'INFERENCE_FAILED',
+        `model '${this.name}' version '${this.version}' failed: ${ortMessage(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    const out: NamedTensors = {};
+    for (const name of outputs) {
+      const r = results[name];
+      if (r === undefined) {
+        throw new ModelshipError(
+          'INFERENCE_FAILED',
+          `model '${this.name}': onnxruntime returned no output '${name}'`,
+        );
+      }
+      out[name] = await toCoreTensor(r);
+    }
+    return out;
+  }
+
+  protected async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+async function toCoreTensor(t: OrtTensor): Promise<Tensor> {
+  if (!isDType(t.type)) {
+    throw new ModelshipError(
+      'MODEL_UNSUPPORTED',
+      `onnxruntime returned a tensor of type '${t.type}', which Modelship does not support`,
+    );
+  }
+  const onCpu = t.location === undefined || t.location === 'cpu' || t.location === 'cpu-pinned';
+  const data = onCpu ? t.data : await t.getData!(true);
+  return { dtype: t.type, shape: [...t.dims], data } as Tensor;
+}
+
+/**
+ * Reads a model's signature from its session metadata. Outputs that are not tensors
+ * (sequences and maps, as some converters emit) are left out, since onnxruntime-js cannot
+ * return them; an input that is not a tensor makes the model unusable, so it is refused.
+ */
+export function signatureFromSession(session: OrtSession): ModelSignature {
+  const inputsMeta = session.inputMetadata;
+  const outputsMeta = session.outputMetadata;
+  if (inputsMeta === undefined || outputsMeta === undefined) {
+    throw new ModelLoadError(
+      'MODEL_UNSUPPORTED',
+      'this onnxruntime build does not report input/output metadata; Modelship needs onnxruntime-js 1.22 or newer',
+    );
+  }
+  const inputs: TensorSpec[] = [];
+  for (const m of inputsMeta) {
+    if (!m.isTensor) {
+      throw new ModelLoadError(
+        'MODEL_UNSUPPORTED',
+        `input '${m.name}' is not a tensor (a sequence or map), which onnxruntime-js cannot feed`,
+      );
+    }
+    inputs.push(toSpec(m, 'input'));
+  }
+  const outputs: TensorSpec[] = [];
+  for (const m of outputsMeta) if (m.isTensor) outputs.push(toSpec(m, 'output'));
+  if (outputs.length === 0) {
+    throw new ModelLoadError(
+      'MODEL_UNSUPPORTED',
+      'the model has no tensor outputs that onnxruntime-js can return',
+    );
+  }
+  return { inputs, outputs };
+}
+
+function toSpec(m: OrtValueMetadata, kind: string): TensorSpec {
+  if (!isDType(m.type)) {
+    throw new ModelLoadError(
+      'MODEL_UNSUPPORTED',
+      `${kind} '${m.name}' has element type ${describe(m.type)}, which Modelship does not support`,
+    );
+  }
+  const raw = m.shape ?? [];
+  // onnxruntime reports an undeclared shape as [] and an unnamed dynamic dimension as -1 or ''.
+  const shape: Dim[] = raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+  return { name: m.name, dtype: m.type, shape };
+}
+
+function ortMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.length > 2000 ? `${msg.slice(0, 2000)}…` : msg;
+}

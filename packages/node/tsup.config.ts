@@ -1,0 +1,6 @@
+import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.config.base';
+
+export default defineConfig(
+  packageBuild({ index: 'src/index.ts' }, { external: ['onnxruntime-node', '@modelship/core'] }),
+);

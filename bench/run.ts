@@ -1,0 +1,27 @@
+/**
+ * `pnpm bench [scenario…]`: runs the benchmark scenarios and prints each one's table of
+ * Modelship against its baseline, measured side by side in this run.
+ */
+import { cpus } from 'node:os';
+import { predictOverhead } from './predict-overhead';
+
+const scenarios: Record<string, { title: string; run: () => Promise<string> }> = {
+  'predict-overhead': {
+    title: 'predict() overhead vs raw InferenceSession.run (fraud.onnx, 1 intra-op thread)',
+    run: predictOverhead,
+  },
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !(w in scenarios));
+if (unknown.length > 0) {
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
+console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n`);
+for (const [id, s] of Object.entries(scenarios)) {
+  if (wanted.length > 0 && !wanted.includes(id)) continue;
+  console.log(`## ${s.title}\n`);
+  console.log(await s.run());
+  console.log();
+}

@@ -1,11 +1,12 @@
 /**
  * `model.predict` against raw `InferenceSession.run` on the same fixture model, in one process,
- * interleaved, at batch 1 and batch 64. The ratio is Modelship's time over onnxruntime's.
+ * interleaved, at batch 1 and batch 64. The ratio is Modelship's time over onnxruntime's, the
+ * median of per-round ratios.
  */
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '@modelship/node';
 import * as ort from 'onnxruntime-node';
-import { formatNs, interleave, table } from './lib/interleave';
+import { formatNs, interleave, pairedRatio, table } from './lib/interleave';
 
 const MODEL = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
 

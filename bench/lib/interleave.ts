@@ -11,6 +11,8 @@ export interface Variant {
 
 export interface VariantResult {
   name: string;
+  /** Per-round mean nanoseconds per operation, in round order. */
+  rounds: number[];
   /** Median over rounds of the mean nanoseconds per operation. */
   medianNs: number;
   /** Fastest and slowest round, ns per operation. */
@@ -30,8 +32,8 @@ export async function interleave(
   variants: Variant[],
   options: InterleaveOptions = {},
 ): Promise<VariantResult[]> {
-  const rounds = options.rounds ?? 31;
-  const ops = options.opsPerRound ?? 200;
+  const rounds = options.rounds ?? 301;
+  const ops = options.opsPerRound ?? 50;
   const warmup = options.warmup ?? 200;
   for (const v of variants) for (let i = 0; i < warmup; i++) await v.run();
   const samples = variants.map(() => [] as number[]);
@@ -45,9 +47,21 @@ export async function interleave(
     }
   }
   return variants.map((v, i) => {
-    const s = samples[i]!.sort((a, b) => a - b);
-    return { name: v.name, medianNs: s[Math.floor(s.length / 2)]!, minNs: s[0]!, maxNs: s[s.length - 1]! };
+    const s = [...samples[i]!].sort((a, b) => a - b);
+    return { name: v.name, rounds: samples[i]!, medianNs: median(s), minNs: s[0]!, maxNs: s[s.length - 1]! };
   });
+}
+
+function median(sorted: number[]): number {
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * The median over rounds of `a`'s time divided by `b`'s in the same round. Pairing by round
+ * cancels slow drifts that hit both, so it is steadier than a ratio of medians on a busy machine.
+ */
+export function pairedRatio(a: VariantResult, b: VariantResult): number {
+  return median(a.rounds.map((t, i) => t / b.rounds[i]!).sort((x, y) => x - y));
 }
 
 export function formatNs(ns: number): string {

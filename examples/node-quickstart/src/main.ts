@@ -1,20 +1,20 @@
 /**
- * Modelship quickstart: load the shipped fraud classifier, check its integrity, read its
- * signature, score a few transactions, and see what a bad request gets back.
+ * Modelship quickstart: load the shipped fraud classifier with an integrity check, read its
+ * signature, score held-out transactions, and see what a malformed request gets back.
  *
- *   pnpm quickstart                 # from the repository root
- *   pnpm start [model.onnx]         # from this folder, with your own model
+ *   pnpm quickstart        # from the repository root
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { computeIntegrity, formatShape, loadModel, ModelshipError, toArray } from '@modelship/node';
 
-const path =
-  process.argv[2] ?? fileURLToPath(new URL('../../../fixtures/models/fraud.onnx', import.meta.url));
+const fixtures = new URL('../../../fixtures/', import.meta.url);
+const modelFile = fileURLToPath(new URL('models/fraud.onnx', fixtures));
 
-// Pin the model's bytes: in a real service this string lives in config, next to the path.
-const integrity = await computeIntegrity(await readFile(path));
-const model = await loadModel(path, { name: 'fraud', version: '1', integrity });
+// Pin the model's bytes. In a service this string lives in config beside the path; here it is
+// computed so the example stays true when the fixture is regenerated.
+const integrity = await computeIntegrity(await readFile(modelFile));
+const model = await loadModel(modelFile, { name: 'fraud', version: '1', integrity });
 
 console.log(`Loaded '${model.name}' version ${model.version} (${integrity})`);
 for (const s of model.signature.inputs)
@@ -22,30 +22,32 @@ for (const s of model.signature.inputs)
 for (const s of model.signature.outputs)
   console.log(`  output  ${s.name}: ${s.dtype} ${formatShape(s.shape)}`);
 
-const input = model.signature.inputs[0]!;
-const width = typeof input.shape?.[1] === 'number' ? input.shape[1] : 1;
-// Three transactions: all-zero features, then two rows with a clear direction.
-const rows = [new Array(width).fill(0), new Array(width).fill(1.5), new Array(width).fill(-1.5)];
-const out = await model.predict({ [input.name]: rows });
+// Held-out transactions, 12 features then the true label per CSV row: three legit, three fraud.
+const csv = await readFile(new URL('data/fraud.csv', fixtures), 'utf8');
+const all = csv
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => line.split(',').map(Number));
+const rows = [...all.filter((r) => r[12] === 0).slice(0, 3), ...all.filter((r) => r[12] === 1).slice(0, 3)];
+const features = rows.map((r) => r.slice(0, 12));
+const truth = rows.map((r) => r[12]);
 
-console.log('\nPredictions');
-const columns = Object.keys(out);
-console.log(['row', ...columns].map((c) => c.padEnd(12)).join(''));
+// Nested arrays take the dtype the signature declares (float32 here).
+const out = await model.predict({ features });
+const probability = toArray(out.probability!);
+const label = toArray(out.label!);
+
+console.log('\nrow  probability  label  true label');
 for (let i = 0; i < rows.length; i++) {
-  const cells = columns.map((c) => {
-    const values = toArray(out[c]!);
-    const per = values.length / rows.length;
-    return values
-      .slice(i * per, (i + 1) * per)
-      .map((v) => (typeof v === 'number' ? v.toFixed(4) : String(v)))
-      .join(' ');
-  });
-  console.log([String(i), ...cells].map((c) => c.padEnd(12)).join(''));
+  console.log(
+    `${String(i).padEnd(5)}${probability[i]!.toFixed(4).padEnd(13)}${String(label[i]).padEnd(7)}${truth[i]}`,
+  );
 }
 
 // A request that does not fit the signature gets a typed error, not a crash.
 try {
-  await model.predict({ [input.name]: [[1, 2, 3]] });
+  await model.predict({ features: [[1, 2, 3]] });
 } catch (e) {
   if (!ModelshipError.isInstance(e)) throw e;
   console.log(`\nA malformed request is refused: [${e.code}] ${e.message}`);

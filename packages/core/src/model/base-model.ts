@@ -26,6 +26,7 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
   readonly version: string;
   readonly signature: ModelSignature;
   protected readonly validation: ValidationOptions;
+  private readonly outputNames: readonly string[];
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private disposing: Promise<void> | undefined;
@@ -34,6 +35,7 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
     this.name = checkLabel(options.name ?? 'model', 'name');
     this.version = checkLabel(options.version ?? '1', 'version');
     this.signature = signature;
+    this.outputNames = signature.outputs.map((s) => s.name);
     const v = options.validation ?? {};
     if (v.maxElements !== undefined && !(Number.isSafeInteger(v.maxElements) && v.maxElements > 0)) {
       throw invalidArgument(
@@ -46,7 +48,11 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
   }
 
   /** Runs the model on validated inputs and returns the requested outputs. */
-  protected abstract run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors>;
+  protected abstract run(
+    inputs: Record<string, Tensor>,
+    outputs: readonly string[],
+    all: boolean,
+  ): Promise<NamedTensors>;
 
   /** Frees the underlying resources; called once, after in-flight calls have finished. */
   protected abstract release(): Promise<void>;
@@ -56,28 +62,62 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
     return this.disposing !== undefined;
   }
 
-  async predict(inputs: ModelInputs, options: PredictOptions = {}): Promise<NamedTensors> {
-    if (this.disposing !== undefined) {
-      throw new ModelshipError(
-        'MODEL_DISPOSED',
-        `model '${this.name}' version '${this.version}' has been disposed`,
-      );
+  predict(inputs: ModelInputs, options?: PredictOptions): Promise<NamedTensors> {
+    // Not an async function: on the hot path every promise layer costs microtask turns, so the
+    // checks run synchronously and their errors become a rejected promise here.
+    let work: Promise<NamedTensors>;
+    try {
+      if (this.disposing !== undefined) {
+        throw new ModelshipError(
+          'MODEL_DISPOSED',
+          `model '${this.name}' version '${this.version}' has been disposed`,
+        );
+      }
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw invalidArgument('predict', 'options must be an object', options);
+      }
+      throwIfAborted(options?.signal);
+      const tensors = this.prepare(inputs);
+      const requested = validateOutputNames(this.signature, options?.outputs);
+      work = this.track(tensors, requested ?? this.outputNames, requested === undefined);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (typeof options !== 'object' || options === null) {
-      throw invalidArgument('predict', 'options must be an object', options);
-    }
-    throwIfAborted(options.signal);
-    const tensors = this.prepare(inputs);
-    const outputs =
-      validateOutputNames(this.signature, options.outputs) ?? this.signature.outputs.map((s) => s.name);
-    // In-flight counts the run itself, not the caller's wait: an aborted call returns at once,
-    // but dispose still waits for the runtime to finish the work it started.
+    return options?.signal === undefined ? work : raceAbort(work, options.signal);
+  }
+
+  /**
+   * In-flight counts the run itself, not the caller's wait: an aborted call returns at once,
+   * but dispose still waits for the runtime to finish the work it started.
+   */
+  private track(
+    tensors: Record<string, Tensor>,
+    outputs: readonly string[],
+    all: boolean,
+  ): Promise<NamedTensors> {
     this.inFlight++;
-    const work = this.run(tensors, outputs).finally(() => {
-      this.inFlight--;
-      if (this.inFlight === 0) this.drained?.();
-    });
-    return raceAbort(work, options.signal);
+    let work: Promise<NamedTensors>;
+    try {
+      work = this.run(tensors, outputs, all);
+    } catch (e) {
+      this.settled();
+      throw e;
+    }
+    return work.then(
+      (result) => {
+        this.settled();
+        return result;
+      },
+      (error: unknown) => {
+        this.settled();
+        throw error;
+      },
+    );
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.drained?.();
   }
 
   private prepare(inputs: ModelInputs): Record<string, Tensor> {

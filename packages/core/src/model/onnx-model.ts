@@ -1,4 +1,4 @@
-import { describe, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
+import { describe, InputError, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
 import { isDType } from '../tensor/dtype';
 import type { Dim, ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
@@ -71,15 +71,21 @@ export class OnnxModel extends BaseModel {
     }
   }
 
-  protected async run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors> {
+  protected async run(
+    inputs: Record<string, Tensor>,
+    outputs: readonly string[],
+    all: boolean,
+  ): Promise<NamedTensors> {
     const feeds: Record<string, OrtTensor> = {};
     for (const name of Object.keys(inputs)) {
       const t = inputs[name]!;
+      if (t.dtype === 'string') refuseNul(name, t.data as string[]);
       feeds[name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
     }
     let results: Record<string, OrtTensor>;
     try {
-      results = await this.session.run(feeds, outputs);
+      // Without fetches onnxruntime returns every output, and skips resolving the names.
+      results = all ? await this.session.run(feeds) : await this.session.run(feeds, outputs);
     } catch (e) {
       throw new ModelshipError(
         'INFERENCE_FAILED',
@@ -98,7 +104,10 @@ export class OnnxModel extends BaseModel {
           `model '${this.name}': onnxruntime returned no output '${name}'`,
         );
       }
-      out[name] = await toCoreTensor(r);
+      out[name] =
+        r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned'
+          ? toCoreTensor(r)
+          : await fromDevice(r);
     }
     return out;
   }
@@ -108,16 +117,33 @@ export class OnnxModel extends BaseModel {
   }
 }
 
-async function toCoreTensor(t: OrtTensor): Promise<Tensor> {
+/** onnxruntime copies strings as C strings and would silently cut them at a NUL. */
+function refuseNul(name: string, data: readonly string[]): void {
+  for (let i = 0; i < data.length; i++) {
+    if (data[i]!.includes('\u0000')) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `input '${name}': element ${i} contains a NUL character, which onnxruntime would cut the string at`,
+        { details: { input: name, index: i } },
+      );
+    }
+  }
+}
+
+function toCoreTensor(t: OrtTensor, data: unknown = t.data): Tensor {
   if (!isDType(t.type)) {
     throw new ModelshipError(
       'MODEL_UNSUPPORTED',
       `onnxruntime returned a tensor of type '${t.type}', which Modelship does not support`,
     );
   }
-  const onCpu = t.location === undefined || t.location === 'cpu' || t.location === 'cpu-pinned';
-  const data = onCpu ? t.data : await t.getData!(true);
-  return { dtype: t.type, shape: [...t.dims], data } as Tensor;
+  // onnxruntime makes fresh dims for every output tensor, so they can be shared.
+  return { dtype: t.type, shape: t.dims, data } as Tensor;
+}
+
+/** Downloads an output left on a GPU (WebGPU) into CPU memory and frees the device buffer. */
+async function fromDevice(t: OrtTensor): Promise<Tensor> {
+  return toCoreTensor(t, await t.getData!(true));
 }
 
 /**
@@ -163,8 +189,13 @@ function toSpec(m: OrtValueMetadata, kind: string): TensorSpec {
     );
   }
   const raw = m.shape ?? [];
-  // onnxruntime reports an undeclared shape as [] and an unnamed dynamic dimension as -1 or ''.
-  const shape: Dim[] = raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+  // onnxruntime-js reports an undeclared shape as [], the same as a scalar's, so [] is read as
+  // "rank unknown" (onnxruntime still checks the rank when it runs); an unnamed dynamic
+  // dimension comes as '' (or -1 in older builds) and is read as unknown.
+  const shape: Dim[] | null =
+    raw.length === 0
+      ? null
+      : raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
   return { name: m.name, dtype: m.type, shape };
 }
 

@@ -24,6 +24,7 @@ export interface OrtSession {
   readonly outputNames: readonly string[];
   readonly inputMetadata?: readonly OrtValueMetadata[];
   readonly outputMetadata?: readonly OrtValueMetadata[];
+  run(feeds: Record<string, OrtTensor>, options?: object): Promise<Record<string, OrtTensor>>;
   run(
     feeds: Record<string, OrtTensor>,
     fetches: readonly string[],

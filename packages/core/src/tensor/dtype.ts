@@ -73,7 +73,7 @@ export const DTYPES: readonly DType[] = [
 
 /** True when `value` names a supported element type. */
 export function isDType(value: unknown): value is DType {
-  return typeof value === 'string' && (DTYPES as readonly string[]).includes(value);
+  return typeof value === 'string' && Object.hasOwn(STORAGE_TAG, value);
 }
 
 type TypedArrayConstructor =
@@ -124,6 +124,11 @@ export function storageName(dtype: DType): string {
   return STORAGE_TAG[dtype];
 }
 
+/** The class that stores `dtype` (`Array` for strings). */
+export function storageConstructor(dtype: DType): unknown {
+  return dtype === 'string' ? Array : STORAGE[dtype];
+}
+
 /** Allocates zeroed storage for `length` elements of `dtype` (empty strings for `string`). */
 export function allocate<D extends DType>(dtype: D, length: number): TensorData<D> {
   if (dtype === 'string') return new Array<string>(length).fill('') as TensorData<D>;
@@ -141,7 +146,8 @@ export function classTag(value: unknown): string {
 /** True when `data` is the exact storage type of `dtype`, whatever realm made it. */
 export function isStorageOf(dtype: DType, data: unknown): boolean {
   if (dtype === 'string') return Array.isArray(data);
-  return classTag(data) === STORAGE_TAG[dtype];
+  // instanceof answers the common same-realm case fast; the tag covers other realms.
+  return data instanceof STORAGE[dtype] || classTag(data) === STORAGE_TAG[dtype];
 }
 
 /** Bytes per element (strings: 0, they have no fixed size). */

@@ -27,7 +27,7 @@ export async function predictOverhead(): Promise<string> {
       String(batch),
       formatNs(raw.medianNs),
       formatNs(ours.medianNs),
-      (ours.medianNs / raw.medianNs).toFixed(3),
+      pairedRatio(ours, raw).toFixed(3),
     ]);
   }
   await session.release();

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { computeIntegrity, formatShape, loadModel, ModelshipError, toArray } from '@modelship/node';
+import { asDType, computeIntegrity, formatShape, loadModel, ModelshipError } from '@modelship/node';
 
 const fixtures = new URL('../../../fixtures/', import.meta.url);
 const modelFile = fileURLToPath(new URL('models/fraud.onnx', fixtures));
@@ -35,8 +35,8 @@ const truth = rows.map((r) => r[12]);
 
 // Nested arrays take the dtype the signature declares (float32 here).
 const out = await model.predict({ features });
-const probability = toArray(out.probability!);
-const label = toArray(out.label!);
+const probability = asDType(out.probability!, 'float32').data; // Float32Array
+const label = asDType(out.label!, 'int64').data; // BigInt64Array
 
 console.log('\nrow  probability  label  true label');
 for (let i = 0; i < rows.length; i++) {

@@ -59,6 +59,7 @@ export {
 } from './tensor/dtype';
 export { batchDimension, type Dim, formatShape, type ModelSignature, type TensorSpec } from './tensor/spec';
 export {
+  asDType,
   checkShape,
   checkTensor,
   isTensor,

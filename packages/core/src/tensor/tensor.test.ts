@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelshipError } from '../errors';
 import { DTYPES, float16BitsToNumber, numberToFloat16Bits } from './dtype';
-import { checkTensor, sizeOf, tensor, toArray, toNested } from './tensor';
+import { asDType, checkTensor, sizeOf, tensor, toArray, toNested } from './tensor';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -109,6 +109,14 @@ describe('tensor()', () => {
       expect(t.shape).toEqual([2]);
       expect(checkTensor(t, 'test')).toBe(t);
     }
+  });
+});
+
+describe('asDType()', () => {
+  it('narrows a tensor of the named dtype and refuses another', () => {
+    const t = tensor('float32', [1, 2]);
+    expect(asDType(t, 'float32').data).toBe(t.data);
+    expect(() => asDType(t, 'int64')).toThrow('expected a int64 tensor, received float32');
   });
 });
 

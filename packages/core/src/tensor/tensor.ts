@@ -286,6 +286,20 @@ export function checkTensor(value: unknown, where: string): Tensor {
 }
 
 /**
+ * Narrows a tensor to a known dtype, checking it: `asDType(out.probability, 'float32').data` is
+ * typed `Float32Array`. A different dtype throws `TENSOR_INVALID` naming both.
+ */
+export function asDType<D extends DType>(t: Tensor, dtype: D): Tensor<D> {
+  if (t?.dtype !== dtype) {
+    throw new InputError(
+      'TENSOR_INVALID',
+      `expected a ${dtype} tensor, received ${t === undefined ? 'undefined' : t.dtype}`,
+    );
+  }
+  return t as Tensor<D>;
+}
+
+/**
  * Reads a tensor's elements as a flat JavaScript array: numbers, bigints for 64-bit integers,
  * booleans for `bool`, decoded numbers for `float16`.
  */

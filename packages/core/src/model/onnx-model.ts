@@ -71,31 +71,41 @@ export class OnnxModel extends BaseModel {
     }
   }
 
-  protected async run(
+  protected run(
     inputs: Record<string, Tensor>,
     outputs: readonly string[],
     all: boolean,
   ): Promise<NamedTensors> {
     const feeds: Record<string, OrtTensor> = {};
-    for (const name of Object.keys(inputs)) {
-      const t = inputs[name]!;
-      if (t.dtype === 'string') refuseNul(name, t.data as string[]);
-      feeds[name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
+    // Validation has checked that exactly the declared inputs are present.
+    for (const spec of this.signature.inputs) {
+      const t = inputs[spec.name]!;
+      if (t.dtype === 'string') refuseNul(spec.name, t.data as string[]);
+      feeds[spec.name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
     }
-    let results: Record<string, OrtTensor>;
-    try {
-      // Without fetches onnxruntime returns every output, and skips resolving the names.
-      results = all ? await this.session.run(feeds) : await this.session.run(feeds, outputs);
-    } catch (e) {
-      throw new ModelshipError(
-        'INFERENCE_FAILED',
-        `model '${this.name}' version '${this.version}' failed: ${ortMessage(e)}`,
-        {
-          cause: e,
-        },
-      );
-    }
+    // Without fetches onnxruntime returns every output and skips resolving names. A plain
+    // `then` rather than `await` keeps the hot path one promise shorter.
+    const pending = all ? this.session.run(feeds) : this.session.run(feeds, outputs);
+    return pending.then(
+      (results) => this.collect(results, outputs),
+      (e: unknown) => {
+        throw new ModelshipError(
+          'INFERENCE_FAILED',
+          `model '${this.name}' version '${this.version}' failed: ${ortMessage(e)}`,
+          {
+            cause: e,
+          },
+        );
+      },
+    );
+  }
+
+  private collect(
+    results: Record<string, OrtTensor>,
+    outputs: readonly string[],
+  ): NamedTensors | Promise<NamedTensors> {
     const out: NamedTensors = {};
+    let onDevice: string[] | undefined;
     for (const name of outputs) {
       const r = results[name];
       if (r === undefined) {
@@ -104,12 +114,17 @@ export class OnnxModel extends BaseModel {
           `model '${this.name}': onnxruntime returned no output '${name}'`,
         );
       }
-      out[name] =
-        r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned'
-          ? toCoreTensor(r)
-          : await fromDevice(r);
+      if (r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned')
+        out[name] = toCoreTensor(r);
+      else (onDevice ??= []).push(name);
     }
-    return out;
+    if (onDevice === undefined) return out;
+    return Promise.all(onDevice.map(async (name) => [name, await fromDevice(results[name]!)] as const)).then(
+      (pairs) => {
+        for (const [name, t] of pairs) out[name] = t;
+        return out;
+      },
+    );
   }
 
   protected async release(): Promise<void> {

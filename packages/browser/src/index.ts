@@ -1,2 +1,10 @@
 export * from '@modelship/core';
-export { type LoadModelOptions, loadModel, type WebExecutionProvider } from './load-model';
+export { CACHE_NAME, clearModelCache, evictModel, listCachedModels } from './cache';
+export type { Progress } from './download';
+export {
+  type BrowserModel,
+  type LoadDiagnostics,
+  type LoadModelOptions,
+  loadModel,
+  type WebExecutionProvider,
+} from './load-model';

@@ -1,13 +1,17 @@
 import {
+  assertModelBytes,
   type BaseModelOptions,
   invalidArgument,
-  loadOnnxBytes,
   ModelLoadError,
-  type OnnxModel,
+  ModelshipError,
+  OnnxModel,
   type OnnxRuntime,
   type OrtSessionOptions,
+  verifyIntegrity,
 } from '@modelship/core';
 import * as ort from 'onnxruntime-web';
+import { cacheKey, readCached, writeCached } from './cache';
+import { download, type Progress } from './download';
 
 /** onnxruntime-web, seen through the API core is written against (the assignment checks it fits). */
 const runtime: OnnxRuntime = ort;
@@ -18,43 +22,82 @@ export type WebExecutionProvider = 'wasm' | 'webgpu' | 'webnn' | 'webgl' | (stri
 export interface LoadModelOptions extends BaseModelOptions {
   /** An SRI string (`sha256-<base64>`) checked with SubtleCrypto before the session is created. */
   integrity?: string;
-  /** Execution providers in order of preference (default `['wasm']`). */
+  /**
+   * Execution providers in order of preference (default `['wasm']`). Each is tried in turn;
+   * `diagnostics` says which one was chosen and why the others were not.
+   */
   executionProviders?: readonly WebExecutionProvider[];
-  /** Further onnxruntime `SessionOptions`; the options above take precedence. */
-  sessionOptions?: OrtSessionOptions;
+  /** Keep the downloaded bytes in Cache Storage, keyed by URL and integrity (default `false`). */
+  cache?: boolean;
+  /** Called as the download streams in. */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * Wasm threads. Default: up to 4 when the page is cross-origin isolated, else 1 (browsers
+   * allow wasm threads only then). onnxruntime-web sets this once, at its first session.
+   */
+  numThreads?: number;
   /** Passed to `fetch` (credentials, headers, an `AbortSignal`). */
   fetchInit?: RequestInit;
+  /** Further onnxruntime `SessionOptions`; the options above take precedence. */
+  sessionOptions?: OrtSessionOptions;
 }
+
+/** What happened while loading, for logs and support tickets. */
+export interface LoadDiagnostics {
+  /** The execution provider the session runs on. */
+  executionProvider: string;
+  /** Providers tried before it, with the reason each was passed over. */
+  skipped: { provider: string; reason: string }[];
+  /** Wasm threads onnxruntime-web uses. */
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** `hit`: bytes from Cache Storage; `stored`: downloaded and cached; `failed`: not cached (see notices); `off`. */
+  cache: 'hit' | 'stored' | 'failed' | 'off';
+  /** Model size in bytes. */
+  bytes: number;
+  /** Things worth telling a developer, such as threads being off. */
+  notices: string[];
+}
+
+/** A browser model: a {@link OnnxModel} that also says how it was loaded. */
+export type BrowserModel = OnnxModel & { readonly diagnostics: LoadDiagnostics };
 
 /**
  * Loads an ONNX model in the browser (or a worker) with onnxruntime-web.
  *
  * @example
- * const model = await loadModel('/models/digits.onnx', { integrity: 'sha256-…' });
+ * const model = await loadModel('/models/digits.onnx', {
+ *   executionProviders: ['webgpu', 'wasm'], integrity: 'sha256-…', cache: true,
+ *   onProgress: ({ loaded, total }) => bar.set(total ? loaded / total : 0),
+ * });
+ * model.diagnostics.executionProvider; // 'wasm' where WebGPU is missing
  */
 export async function loadModel(
   source: string | URL | Uint8Array | ArrayBuffer,
   options: LoadModelOptions = {},
-): Promise<OnnxModel> {
+): Promise<BrowserModel> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('loadModel', 'options must be an object', options);
-  const sessionOptions: OrtSessionOptions = { ...(options.sessionOptions ?? {}) };
-  if (options.executionProviders !== undefined) {
-    const eps = options.executionProviders;
-    if (!Array.isArray(eps) || eps.length === 0 || !eps.every((p) => typeof p === 'string' && p !== '')) {
-      throw invalidArgument(
-        'loadModel',
-        'executionProviders must be a non-empty list of provider names',
-        eps,
-      );
-    }
-    sessionOptions.executionProviders = [...eps];
+  const providers = options.executionProviders ?? ['wasm'];
+  if (
+    !Array.isArray(providers) ||
+    providers.length === 0 ||
+    !providers.every((p) => typeof p === 'string' && p !== '')
+  ) {
+    throw invalidArgument(
+      'loadModel',
+      'executionProviders must be a non-empty list of provider names',
+      providers,
+    );
   }
+  const notices: string[] = [];
+  const threads = configureThreads(options.numThreads, notices);
+  const isUrl = typeof source === 'string' || source instanceof URL;
   let bytes: Uint8Array;
-  let where = 'the model bytes';
-  if (typeof source === 'string' || source instanceof URL) {
-    where = String(source);
-    bytes = await download(where, options.fetchInit);
+  let cache: LoadDiagnostics['cache'] = 'off';
+  const where = isUrl ? String(source) : 'the model bytes';
+  if (isUrl) {
+    ({ bytes, cache } = await fetchBytes(where, options, notices));
   } else if (source instanceof Uint8Array) {
     bytes = source;
   } else if (source instanceof ArrayBuffer) {
@@ -62,31 +105,115 @@ export async function loadModel(
   } else {
     throw invalidArgument('loadModel', 'source must be a URL, a Uint8Array or an ArrayBuffer', source);
   }
-  const name =
-    options.name ?? (typeof source === 'string' || source instanceof URL ? nameFromUrl(where) : 'model');
-  return loadOnnxBytes(runtime, bytes, { ...options, name, sessionOptions, source: where });
+  if (options.integrity !== undefined && cache !== 'hit' && !isUrl)
+    await verifyIntegrity(bytes, options.integrity, { source: where });
+  assertModelBytes(bytes, where);
+  const name = options.name ?? (isUrl ? nameFromUrl(where) : 'model');
+
+  const skipped: LoadDiagnostics['skipped'] = [];
+  let lastError: unknown;
+  for (const provider of providers) {
+    const unavailable = whyUnavailable(provider);
+    if (unavailable !== undefined) {
+      skipped.push({ provider, reason: unavailable });
+      continue;
+    }
+    try {
+      const model = await OnnxModel.create(runtime, bytes, {
+        ...options,
+        name,
+        sessionOptions: { ...(options.sessionOptions ?? {}), executionProviders: [provider] },
+      });
+      const diagnostics: LoadDiagnostics = {
+        executionProvider: provider,
+        skipped,
+        threads,
+        crossOriginIsolated: isolated(),
+        cache,
+        bytes: bytes.byteLength,
+        notices,
+      };
+      if (skipped.length > 0)
+        notices.push(`using ${provider}: ${skipped.map((s) => `${s.provider} ${s.reason}`).join('; ')}`);
+      return Object.defineProperty(model, 'diagnostics', {
+        value: diagnostics,
+        enumerable: true,
+      }) as BrowserModel;
+    } catch (e) {
+      lastError = e;
+      skipped.push({ provider, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new ModelLoadError(
+    'MODEL_REJECTED',
+    `no execution provider could run '${name}': ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`,
+    { cause: lastError, details: { skipped } },
+  );
 }
 
-async function download(url: string, init: RequestInit | undefined): Promise<Uint8Array> {
-  let response: Response;
+async function fetchBytes(
+  url: string,
+  options: LoadModelOptions,
+  notices: string[],
+): Promise<{ bytes: Uint8Array; cache: LoadDiagnostics['cache'] }> {
+  const useCache = options.cache === true && (globalThis as { caches?: unknown }).caches !== undefined;
+  if (options.cache === true && !useCache)
+    notices.push('Cache Storage is not available here (it needs a secure context); the model was not cached');
+  const key = useCache ? cacheKey(url, options.integrity) : '';
+  if (useCache) {
+    const cached = await readCached(key);
+    if (cached !== undefined) {
+      if (options.integrity === undefined) return { bytes: cached, cache: 'hit' };
+      try {
+        await verifyIntegrity(cached, options.integrity, { source: url });
+        options.onProgress?.({ loaded: cached.byteLength, total: cached.byteLength });
+        return { bytes: cached, cache: 'hit' };
+      } catch (e) {
+        if (!(ModelshipError.isInstance(e) && e.code === 'INTEGRITY_MISMATCH')) throw e;
+        notices.push('the cached copy failed its integrity check and was downloaded again');
+      }
+    }
+  }
+  const bytes = await download(url, options.fetchInit, options.onProgress);
+  if (options.integrity !== undefined) await verifyIntegrity(bytes, options.integrity, { source: url });
+  if (!useCache) return { bytes, cache: 'off' };
   try {
-    response = await fetch(url, init);
+    await writeCached(key, bytes);
+    return { bytes, cache: 'stored' };
   } catch (e) {
-    throw new ModelLoadError('MODEL_NOT_FOUND', `could not fetch '${url}': ${(e as Error).message}`, {
-      cause: e,
-      details: { source: url },
-    });
+    notices.push(e instanceof Error ? e.message : String(e));
+    return { bytes, cache: 'failed' };
   }
-  if (!response.ok) {
-    throw new ModelLoadError(
-      'MODEL_NOT_FOUND',
-      `fetching '${url}' answered ${response.status} ${response.statusText}`,
-      {
-        details: { source: url, status: response.status },
-      },
+}
+
+function isolated(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+function configureThreads(requested: number | undefined, notices: string[]): number {
+  if (requested !== undefined && !(Number.isSafeInteger(requested) && requested >= 1 && requested <= 64)) {
+    throw invalidArgument('loadModel', 'numThreads must be an integer from 1 to 64', requested);
+  }
+  const cores =
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  let threads = requested ?? Math.max(1, Math.min(4, Math.floor(cores / 2)));
+  if (!isolated() && threads > 1) {
+    notices.push(
+      'wasm threads are off: the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
     );
+    threads = 1;
   }
-  return new Uint8Array(await response.arrayBuffer());
+  ort.env.wasm.numThreads = threads;
+  return threads;
+}
+
+function whyUnavailable(provider: string): string | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: unknown; ml?: unknown } }).navigator;
+  if (provider === 'webgpu' && nav?.gpu === undefined)
+    return 'is not available: this browser has no navigator.gpu';
+  if (provider === 'webnn' && nav?.ml === undefined)
+    return 'is not available: this browser has no navigator.ml';
+  return undefined;
 }
 
 function nameFromUrl(url: string): string {

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'MODEL_REJECTED'
   | 'MODEL_UNSUPPORTED'
   | 'INTEGRITY_MISMATCH'
+  | 'MODEL_CACHE_FAILED'
   // Running a model.
   | 'MODEL_DISPOSED'
   | 'INFERENCE_FAILED'

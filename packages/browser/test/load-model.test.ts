@@ -1,0 +1,136 @@
+/**
+ * @modelship/browser under Node: onnxruntime-web ships a Node build of its wasm backend, so the
+ * browser loader, the shared ONNX model class and the Model contract are checked here on every
+ * run; test/chromium.test.ts repeats the essentials in a real browser.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { computeIntegrity, type Tensor, toArray } from '@modelship/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelContract } from '../../core/src/model/model.case';
+import { casesOf, expected, modelPath } from '../../node/test/fixtures';
+import { loadModel } from '../src/index';
+
+let server: Server;
+let base: string;
+const requests: string[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const name = /^\/models\/([a-z_]+)\.onnx$/.exec(req.url ?? '')?.[1];
+    if (name === undefined || !existsSync(modelPath(name))) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const body = readFileSync(modelPath(name));
+    res
+      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.byteLength })
+      .end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+modelContract('OnnxModel (onnxruntime-web, wasm)', async () => {
+  const [one, three] = casesOf('two_inputs');
+  return {
+    model: await loadModel(readFileSync(modelPath('two_inputs'))),
+    inputs: one!.inputs,
+    otherInputs: three!.inputs,
+  };
+});
+
+function close(actual: Tensor, want: Tensor): void {
+  expect(actual.shape).toEqual(want.shape);
+  const a = toArray(actual) as number[];
+  const b = toArray(want) as number[];
+  for (let i = 0; i < b.length; i++)
+    expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-6 + 1e-5 * Math.abs(b[i]!));
+}
+
+describe('loadModel (browser package, wasm backend)', () => {
+  it('downloads with progress, names the model after the URL and computes what numpy computed', async () => {
+    const progress: { loaded: number; total: number | undefined }[] = [];
+    const model = await loadModel(`${base}/models/digits.onnx`, { onProgress: (p) => progress.push(p) });
+    expect(model.name).toBe('digits');
+    expect(model.signature).toEqual(expected.digits!.signature);
+    const size = readFileSync(modelPath('digits')).byteLength;
+    expect(progress[0]).toEqual({ loaded: 0, total: size });
+    expect(progress.at(-1)).toEqual({ loaded: size, total: size });
+    for (const c of casesOf('digits')) {
+      const out = await model.predict(c.inputs);
+      close(out.probabilities!, c.outputs.probabilities!);
+    }
+    expect(model.diagnostics).toMatchObject({
+      executionProvider: 'wasm',
+      cache: 'off',
+      bytes: size,
+      threads: 1,
+    });
+    await model.dispose();
+  });
+
+  it('falls back through execution providers and says why', async () => {
+    const model = await loadModel(`${base}/models/iris.onnx`, { executionProviders: ['webgpu', 'wasm'] });
+    expect(model.diagnostics.executionProvider).toBe('wasm');
+    expect(model.diagnostics.skipped).toEqual([
+      { provider: 'webgpu', reason: 'is not available: this browser has no navigator.gpu' },
+    ]);
+    expect(model.diagnostics.notices).toContain(
+      'using wasm: webgpu is not available: this browser has no navigator.gpu',
+    );
+    await model.dispose();
+    await expect(
+      loadModel(`${base}/models/iris.onnx`, { executionProviders: ['webgpu'] }),
+    ).rejects.toMatchObject({
+      code: 'MODEL_REJECTED',
+      message:
+        "no execution provider could run 'iris': webgpu: is not available: this browser has no navigator.gpu",
+    });
+  });
+
+  it('checks integrity of downloaded bytes and of bytes passed in', async () => {
+    const good = await computeIntegrity(readFileSync(modelPath('fraud')));
+    const model = await loadModel(`${base}/models/fraud.onnx`, { integrity: good });
+    await model.dispose();
+    const other = await computeIntegrity(new Uint8Array([1]));
+    await expect(loadModel(`${base}/models/fraud.onnx`, { integrity: other })).rejects.toMatchObject({
+      code: 'INTEGRITY_MISMATCH',
+    });
+    await expect(loadModel(readFileSync(modelPath('fraud')), { integrity: other })).rejects.toMatchObject({
+      code: 'INTEGRITY_MISMATCH',
+    });
+  });
+
+  it('reports HTTP errors, non-models and refused models with typed errors', async () => {
+    await expect(loadModel(`${base}/models/nope.onnx`)).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: `fetching '${base}/models/nope.onnx' answered 404 Not Found`,
+    });
+    await expect(loadModel('http://127.0.0.1:1/m.onnx')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(loadModel(new TextEncoder().encode('<html>'))).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+    });
+    await expect(loadModel(readFileSync(modelPath('bad_op')))).rejects.toMatchObject({
+      code: 'MODEL_REJECTED',
+    });
+    await expect(loadModel(`${base}/models/iris.onnx`, { executionProviders: [] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(loadModel(`${base}/models/iris.onnx`, { numThreads: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+
+  it('says when caching is asked for where Cache Storage does not exist', async () => {
+    const model = await loadModel(`${base}/models/linear.onnx`, { cache: true });
+    expect(model.diagnostics.cache).toBe('off');
+    expect(model.diagnostics.notices).toContain(
+      'Cache Storage is not available here (it needs a secure context); the model was not cached',
+    );
+    await model.dispose();
+  });
+});

@@ -114,9 +114,12 @@ export class OnnxModel extends BaseModel {
           `model '${this.name}': onnxruntime returned no output '${name}'`,
         );
       }
-      if (r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned')
+      if (r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned') {
         out[name] = toCoreTensor(r);
-      else (onDevice ??= []).push(name);
+      } else {
+        onDevice ??= [];
+        onDevice.push(name);
+      }
     }
     if (onDevice === undefined) return out;
     return Promise.all(onDevice.map(async (name) => [name, await fromDevice(results[name]!)] as const)).then(

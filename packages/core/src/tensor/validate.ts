@@ -1,14 +1,6 @@
 import { describe, InputError } from '../errors';
 import { compiledCheck } from './compiled-check';
-import {
-  classTag,
-  type DType,
-  isDType,
-  isFloat,
-  isStorageOf,
-  storageConstructor,
-  storageName,
-} from './dtype';
+import { classTag, type DType, isDType, isFloat, isStorageOf, storageName } from './dtype';
 import { formatShape, type ModelSignature, type TensorSpec } from './spec';
 import { sizeOf, type Tensor } from './tensor';
 

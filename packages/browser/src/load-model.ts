@@ -122,6 +122,7 @@ export async function loadModel(
       const model = await OnnxModel.create(runtime, bytes, {
         ...options,
         name,
+        exclusiveRuns: true,
         sessionOptions: { ...(options.sessionOptions ?? {}), executionProviders: [provider] },
       });
       const diagnostics: LoadDiagnostics = {

@@ -8,6 +8,12 @@ import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMet
 export interface OnnxModelOptions extends BaseModelOptions {
   /** Passed to `InferenceSession.create` unchanged. */
   sessionOptions?: OrtSessionOptions;
+  /**
+   * Run one inference at a time on the session. onnxruntime-web's wasm backend refuses a second
+   * `run` while one is going ("Session already started"), so the browser binding turns this on;
+   * onnxruntime-node runs calls concurrently and leaves it off (default `false`).
+   */
+  exclusiveRuns?: boolean;
 }
 
 /**
@@ -19,6 +25,9 @@ export class OnnxModel extends BaseModel {
   /** The onnxruntime session, for what Modelship does not wrap (profiling, say). */
   readonly session: OrtSession;
   private readonly runtime: OnnxRuntime;
+  private readonly exclusive: boolean;
+  /** The tail of the queue of runs when runs are exclusive. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     runtime: OnnxRuntime,
@@ -29,6 +38,7 @@ export class OnnxModel extends BaseModel {
     super(signature, options);
     this.runtime = runtime;
     this.session = session;
+    this.exclusive = options.exclusiveRuns === true;
   }
 
   /**
@@ -85,7 +95,14 @@ export class OnnxModel extends BaseModel {
     }
     // Without fetches onnxruntime returns every output and skips resolving names. A plain
     // `then` rather than `await` keeps the hot path one promise shorter.
-    const pending = all ? this.session.run(feeds) : this.session.run(feeds, outputs);
+    const start = () => (all ? this.session.run(feeds) : this.session.run(feeds, outputs));
+    let pending: Promise<Record<string, OrtTensor>>;
+    if (this.exclusive) {
+      pending = this.queue.then(start, start);
+      this.queue = pending.catch(() => undefined);
+    } else {
+      pending = start();
+    }
     return pending.then(
       (results) => this.collect(results, outputs),
       (e: unknown) => {

@@ -1,0 +1,155 @@
+/**
+ * The Vite example in real headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core): build it, serve it, predict in the page, and compare with
+ * @modelship/node on the same inputs; then caching, integrity and drawing.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { computeIntegrity, loadModel, toArray } from '@modelship/node';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { casesOf } from '../../../packages/node/test/fixtures';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const shots = `${root}test/screenshots`;
+
+let server: PreviewServer;
+let browser: Browser;
+let url: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`,
+    );
+  }
+  await build({ root, logLevel: 'warn' });
+  server = await preview({ root, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  url = server.resolvedUrls!.local[0]!;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openDemo(page: Page, query = ''): Promise<void> {
+  await page.goto(`${url}${query}`);
+  await page.waitForFunction(
+    () => document.querySelector('#status')?.textContent !== 'Loading model…',
+    undefined,
+    { timeout: 30_000 },
+  );
+}
+
+describe('examples/browser-vite in Chromium', () => {
+  it('predicts in the page exactly what @modelship/node predicts', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    expect(await page.textContent('#status')).toBe('Ready: draw a digit');
+    const node = await loadModel(
+      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+    );
+    const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 21);
+    const rows = csv.map((line) => line.split(',').slice(0, 64).map(Number));
+    for (const c of casesOf('digits')) {
+      const flat = toArray(c.inputs.pixels!) as number[];
+      for (let r = 0; r < flat.length; r += 64) rows.push(flat.slice(r, r + 64));
+    }
+    const inPage = await page.evaluate(
+      (pixels) =>
+        Promise.all(
+          pixels.map((p) =>
+            (
+              window as unknown as { modelshipDemo: { predict(x: number[][]): Promise<number[]> } }
+            ).modelshipDemo.predict([p]),
+          ),
+        ),
+      rows,
+    );
+    for (let i = 0; i < rows.length; i++) {
+      const out = await node.predict({ pixels: [rows[i]!] });
+      const want = toArray(out.probabilities!) as number[];
+      for (let k = 0; k < 10; k++) expect(Math.abs(inPage[i]![k]! - want[k]!)).toBeLessThan(1e-5);
+    }
+    await node.dispose();
+    await context.close();
+  });
+
+  it('uses the cache on the second visit and reports how it loaded', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const first = await page.evaluate(
+      async () =>
+        (
+          await (window as never as { modelshipDemo: { ready: Promise<{ diagnostics: unknown }> } })
+            .modelshipDemo.ready
+        ).diagnostics,
+    );
+    expect(first).toMatchObject({ executionProvider: 'wasm', cache: 'stored', crossOriginIsolated: true });
+    expect((first as { skipped: { provider: string }[] }).skipped.map((s) => s.provider)).toEqual(['webgpu']);
+    await openDemo(page);
+    const second = await page.evaluate(
+      async () =>
+        (
+          await (window as never as { modelshipDemo: { ready: Promise<{ diagnostics: unknown }> } })
+            .modelshipDemo.ready
+        ).diagnostics,
+    );
+    expect(second).toMatchObject({ cache: 'hit' });
+    expect(
+      await page.evaluate(async () =>
+        (await caches.open('modelship-models-v1').then((c) => c.keys())).map((r) => new URL(r.url).pathname),
+      ),
+    ).toEqual(['/models/digits.onnx']);
+    await context.close();
+  });
+
+  it('refuses a model whose hash does not match, and says so on the page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const wrong = await computeIntegrity(new Uint8Array([1, 2, 3]));
+    await openDemo(page, `?integrity=${encodeURIComponent(wrong)}`);
+    expect(await page.textContent('#status')).toMatch(
+      /^Could not load the model \[INTEGRITY_MISMATCH\]: integrity check failed for '\/models\/digits.onnx'/,
+    );
+    await context.close();
+  });
+
+  it('lets a person draw a digit and shows the prediction', async () => {
+    const context = await browser.newContext({ viewport: { width: 820, height: 560 } });
+    const page = await context.newPage();
+    await openDemo(page);
+    const box = (await page.locator('#pad').boundingBox())!;
+    // A "1": one vertical stroke down the middle.
+    await page.mouse.move(box.x + 128, box.y + 30);
+    await page.mouse.down();
+    for (let y = 30; y <= 226; y += 14) await page.mouse.move(box.x + 128, box.y + y);
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('#digit')?.textContent !== '–');
+    expect(await page.textContent('#digit')).toBe('1');
+    expect(await page.textContent('#confidence')).toMatch(/^\d+\.\d% sure$/);
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: `${shots}/digit-1.png` });
+    await context.close();
+  });
+});

@@ -16,13 +16,17 @@ for (let d = 0; d < 10; d++) {
   );
 }
 
-// `?integrity=sha256-…` pins the model's hash (the tests use it to see a mismatch refused).
-const integrity = new URLSearchParams(location.search).get('integrity') ?? undefined;
+// `?integrity=sha256-…` pins the model's hash (the tests use it to see a mismatch refused);
+// `?worker=1` runs the session in a Web Worker.
+const params = new URLSearchParams(location.search);
+const integrity = params.get('integrity') ?? undefined;
+const worker = params.get('worker') === '1';
 
 const ready: Promise<BrowserModel> = loadModel('/models/digits.onnx', {
   executionProviders: ['webgpu', 'wasm'],
   cache: true,
   integrity,
+  worker,
   onProgress: ({ loaded, total }) => {
     progress.value = total ? loaded / total : 0;
   },
@@ -33,7 +37,7 @@ ready.then(
     const d = model.diagnostics;
     status.textContent = 'Ready: draw a digit';
     progress.hidden = true;
-    footer.textContent = `${d.executionProvider} · ${d.threads} thread${d.threads === 1 ? '' : 's'} · ${(d.bytes / 1024).toFixed(1)} KiB · cache ${d.cache}${d.notices.length ? ` · ${d.notices.join(' · ')}` : ''}`;
+    footer.textContent = `${d.executionProvider}${d.worker ? ' in a worker' : ''} · ${d.threads} thread${d.threads === 1 ? '' : 's'} · ${(d.bytes / 1024).toFixed(1)} KiB · cache ${d.cache}${d.notices.length ? ` · ${d.notices.join(' · ')}` : ''}`;
   },
   (e: unknown) => {
     status.textContent = ModelshipError.isInstance(e)

@@ -94,6 +94,50 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
+  it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page, '?worker=1');
+    expect(await page.textContent('#diagnostics')).toMatch(/^wasm in a worker · /);
+    const rows = casesOf('digits').map((c) => toArray(c.inputs.pixels!).slice(0, 64) as number[]);
+    const result = await page.evaluate(async (pixels) => {
+      const demo = (
+        window as unknown as {
+          modelshipDemo: {
+            ready: Promise<{
+              predict(inputs: unknown): Promise<unknown>;
+              dispose(): Promise<void>;
+              diagnostics: { worker: boolean };
+            }>;
+            predict(x: number[][]): Promise<number[]>;
+          };
+        }
+      ).modelshipDemo;
+      const model = await demo.ready;
+      const probabilities = await Promise.all(pixels.map((p) => demo.predict([p])));
+      await model.dispose();
+      const after = await model.predict({ pixels: [pixels[0]] }).then(
+        () => 'answered',
+        (e: { code?: string }) => e.code,
+      );
+      return { worker: model.diagnostics.worker, probabilities, after };
+    }, rows);
+    expect(result.worker).toBe(true);
+    expect(result.after).toBe('MODEL_DISPOSED');
+    const node = await loadModel(
+      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+    );
+    for (let i = 0; i < rows.length; i++) {
+      const want = toArray((await node.predict({ pixels: [rows[i]!] })).probabilities!) as number[];
+      for (let k = 0; k < 10; k++)
+        expect(Math.abs(result.probabilities[i]![k]! - want[k]!)).toBeLessThan(1e-5);
+    }
+    await node.dispose();
+    // The worker is gone once disposed: Chromium lists no dedicated worker for the page.
+    expect(page.workers().length).toBe(0);
+    await context.close();
+  });
+
   it('uses the cache on the second visit and reports how it loaded', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

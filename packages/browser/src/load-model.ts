@@ -12,6 +12,7 @@ import {
 import * as ort from 'onnxruntime-web';
 import { cacheKey, readCached, writeCached } from './cache';
 import { download, type Progress } from './download';
+import { startWorker, WorkerModel } from './worker-model';
 
 /** onnxruntime-web, seen through the API core is written against (the assignment checks it fits). */
 const runtime: OnnxRuntime = ort;
@@ -38,6 +39,11 @@ export interface LoadModelOptions extends BaseModelOptions {
   numThreads?: number;
   /** Passed to `fetch` (credentials, headers, an `AbortSignal`). */
   fetchInit?: RequestInit;
+  /**
+   * Run the session in a Web Worker so inference never blocks the page (default `false`).
+   * Download, cache and integrity checks stay on the page; `dispose()` terminates the worker.
+   */
+  worker?: boolean;
   /** Further onnxruntime `SessionOptions`; the options above take precedence. */
   sessionOptions?: OrtSessionOptions;
 }
@@ -57,10 +63,12 @@ export interface LoadDiagnostics {
   bytes: number;
   /** Things worth telling a developer, such as threads being off. */
   notices: string[];
+  /** True when the session runs in a Web Worker. */
+  worker: boolean;
 }
 
-/** A browser model: a {@link OnnxModel} that also says how it was loaded. */
-export type BrowserModel = OnnxModel & { readonly diagnostics: LoadDiagnostics };
+/** A browser model, on the page or in a worker, that also says how it was loaded. */
+export type BrowserModel = (OnnxModel | WorkerModel) & { readonly diagnostics: LoadDiagnostics };
 
 /**
  * Loads an ONNX model in the browser (or a worker) with onnxruntime-web.
@@ -119,12 +127,17 @@ export async function loadModel(
       continue;
     }
     try {
-      const model = await OnnxModel.create(runtime, bytes, {
-        ...options,
-        name,
-        exclusiveRuns: true,
-        sessionOptions: { ...(options.sessionOptions ?? {}), executionProviders: [provider] },
-      });
+      const sessionOptions = { ...(options.sessionOptions ?? {}), executionProviders: [provider] };
+      const model =
+        options.worker === true
+          ? await WorkerModel.start(startWorker(), bytes, {
+              ...options,
+              name,
+              provider,
+              numThreads: threads,
+              sessionOptions,
+            })
+          : await OnnxModel.create(runtime, bytes, { ...options, name, exclusiveRuns: true, sessionOptions });
       const diagnostics: LoadDiagnostics = {
         executionProvider: provider,
         skipped,
@@ -133,6 +146,7 @@ export async function loadModel(
         cache,
         bytes: bytes.byteLength,
         notices,
+        worker: options.worker === true,
       };
       if (skipped.length > 0)
         notices.push(`using ${provider}: ${skipped.map((s) => `${s.provider} ${s.reason}`).join('; ')}`);
@@ -141,6 +155,7 @@ export async function loadModel(
         enumerable: true,
       }) as BrowserModel;
     } catch (e) {
+      if (ModelshipError.isInstance(e) && e.code === 'MODEL_UNSUPPORTED') throw e;
       lastError = e;
       skipped.push({ provider, reason: e instanceof Error ? e.message : String(e) });
     }

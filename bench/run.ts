@@ -3,12 +3,17 @@
  * Modelship against its baseline, measured side by side in this run.
  */
 import { cpus } from 'node:os';
+import { browserOverhead } from './browser-overhead';
 import { predictOverhead } from './predict-overhead';
 
 const scenarios: Record<string, { title: string; run: () => Promise<string> }> = {
   'predict-overhead': {
     title: 'predict() overhead vs raw InferenceSession.run (fraud.onnx, 1 intra-op thread)',
     run: predictOverhead,
+  },
+  'browser-overhead': {
+    title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',
+    run: browserOverhead,
   },
 };
 

@@ -28,6 +28,7 @@ export class OnnxModel extends BaseModel {
   private readonly exclusive: boolean;
   /** The tail of the queue of runs when runs are exclusive. */
   private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   private constructor(
     runtime: OnnxRuntime,
@@ -98,8 +99,13 @@ export class OnnxModel extends BaseModel {
     const start = () => (all ? this.session.run(feeds) : this.session.run(feeds, outputs));
     let pending: Promise<Record<string, OrtTensor>>;
     if (this.exclusive) {
-      pending = this.queue.then(start, start);
-      this.queue = pending.catch(() => undefined);
+      // Start at once when the session is idle; otherwise wait behind the last queued run.
+      pending = this.queued === 0 ? start() : this.queue.then(start, start);
+      this.queued++;
+      this.queue = pending.then(
+        () => this.queued--,
+        () => this.queued--,
+      );
     } else {
       pending = start();
     }

@@ -64,8 +64,10 @@ export async function computeIntegrity(
   algorithm: Algorithm = 'sha256',
   subtle: SubtleDigest = defaultSubtle(),
 ): Promise<string> {
-  if (!(algorithm in ALGORITHMS))
+  checkBytes(bytes, 'computeIntegrity');
+  if (typeof algorithm !== 'string' || !Object.hasOwn(ALGORITHMS, algorithm)) {
     throw invalidArgument('computeIntegrity', "algorithm must be 'sha256', 'sha384' or 'sha512'", algorithm);
+  }
   const digest = await subtle.digest(ALGORITHMS[algorithm], bytes);
   return `${algorithm}-${toBase64(new Uint8Array(digest))}`;
 }
@@ -79,6 +81,7 @@ export async function verifyIntegrity(
   integrity: string,
   options: { subtle?: SubtleDigest; source?: string } = {},
 ): Promise<void> {
+  checkBytes(bytes, 'verifyIntegrity');
   const hashes = parseIntegrity(integrity);
   const algorithm = hashes[0]!.algorithm;
   const actual = await computeIntegrity(bytes, algorithm, options.subtle ?? defaultSubtle());
@@ -95,6 +98,13 @@ export async function verifyIntegrity(
         },
       },
     );
+  }
+}
+
+/** Refuses anything but a Uint8Array (from any realm) where model bytes are expected. */
+export function checkBytes(bytes: unknown, where: string): void {
+  if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+    throw invalidArgument(where, 'bytes must be a Uint8Array', bytes);
   }
 }
 

@@ -1,3 +1,4 @@
+import { checkBytes } from './integrity';
 /**
  * A cheap look at model bytes before onnxruntime sees them, so that "this file is not a model"
  * and "onnxruntime refused this model" are told apart in error messages.
@@ -25,6 +26,7 @@ const MODEL_PROTO_FIELDS: Record<number, number> = {
 
 /** Identifies model bytes as ONNX protobuf, ORT flatbuffer, or neither (with the reason). */
 export function detectModelFormat(bytes: Uint8Array): ModelFormat {
+  checkBytes(bytes, 'detectModelFormat');
   if (bytes.length === 0) return { kind: 'unknown', reason: 'it is empty' };
   if (bytes.length >= 8 && String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!) === 'ORTM')
     return { kind: 'ort' };

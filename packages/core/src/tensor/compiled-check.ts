@@ -1,3 +1,4 @@
+import { invalidArgument } from '../errors';
 import { type DType, storageConstructor } from './dtype';
 import type { ModelSignature } from './spec';
 
@@ -20,6 +21,13 @@ const compiled = new WeakMap<ModelSignature, { specs: CompiledSpec[]; symbolCoun
 function compile(signature: ModelSignature): { specs: CompiledSpec[]; symbolCount: number } {
   let c = compiled.get(signature);
   if (c !== undefined) return c;
+  if (
+    typeof signature !== 'object' ||
+    signature === null ||
+    !Array.isArray((signature as { inputs?: unknown }).inputs)
+  ) {
+    throw invalidArgument('validateInputs', 'signature must be { inputs, outputs }', signature);
+  }
   const symbols = new Map<string, number>();
   const specs = signature.inputs.map((spec): CompiledSpec => {
     let dims: Int32Array | null = null;

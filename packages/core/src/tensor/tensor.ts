@@ -41,6 +41,8 @@ export type TensorSource<D extends DType> =
 
 /** The number of elements a shape holds (1 for a scalar's empty shape). */
 export function sizeOf(shape: readonly number[]): number {
+  if (!Array.isArray(shape))
+    throw new InputError('TENSOR_INVALID', `sizeOf: shape must be an array, received ${describe(shape)}`);
   let n = 1;
   for (const d of shape) n *= d;
   return n;
@@ -304,6 +306,7 @@ export function asDType<D extends DType>(t: Tensor, dtype: D): Tensor<D> {
  * booleans for `bool`, decoded numbers for `float16`.
  */
 export function toArray<D extends DType>(t: Tensor<D>): ElementTypeMap[D][] {
+  checkTensor(t, 'toArray');
   const n = t.data.length;
   const out = new Array<unknown>(n);
   if (t.dtype === 'bool') for (let i = 0; i < n; i++) out[i] = (t.data as Uint8Array)[i] !== 0;
@@ -315,7 +318,7 @@ export function toArray<D extends DType>(t: Tensor<D>): ElementTypeMap[D][] {
 
 /** Reads a tensor as nested arrays following its shape (a scalar gives its single element). */
 export function toNested<D extends DType>(t: Tensor<D>): NestedArray<ElementTypeMap[D]> {
-  const flat = toArray(t);
+  const flat = toArray(t); // checks t
   if (t.shape.length === 0) return flat[0] as ElementTypeMap[D];
   let offset = 0;
   const build = (depth: number): NestedArray<ElementTypeMap[D]> => {

@@ -146,3 +146,27 @@ describe('validateOutputNames', () => {
     expect(() => validateOutputNames(signature, 'y')).toThrow(/non-empty array of output names/);
   });
 });
+
+describe('public functions refuse what they cannot use', () => {
+  it('names the argument', async () => {
+    const { toArray, sizeOf } = await import('./tensor');
+    const { computeIntegrity, verifyIntegrity } = await import('../load/integrity');
+    const { detectModelFormat } = await import('../load/onnx-format');
+    expect(() => toArray(undefined as never)).toThrow(
+      /toArray: expected a tensor \{ dtype, shape, data \}, received undefined/,
+    );
+    expect(() => sizeOf('2x3' as never)).toThrow(/sizeOf: shape must be an array/);
+    expect(() => detectModelFormat('model.onnx' as never)).toThrow(
+      /detectModelFormat: bytes must be a Uint8Array, received "model.onnx"/,
+    );
+    await expect(computeIntegrity([1, 2] as never)).rejects.toThrow(
+      /computeIntegrity: bytes must be a Uint8Array/,
+    );
+    await expect(verifyIntegrity(null as never, 'sha256-x')).rejects.toThrow(
+      /verifyIntegrity: bytes must be a Uint8Array/,
+    );
+    expect(() => validateInputs(null as never, {})).toThrow(
+      /validateInputs: signature must be \{ inputs, outputs \}/,
+    );
+  });
+});

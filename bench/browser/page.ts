@@ -27,13 +27,13 @@ async function measure(): Promise<Row[]> {
     ];
     for (const v of variants) for (let i = 0; i < 2000; i++) await v();
     const rounds: [number, number][] = [];
-    for (let r = 0; r < 101; r++) {
+    for (let r = 0; r < 1001; r++) {
       const times: number[] = [0, 0];
       const order = r % 2 === 0 ? [0, 1] : [1, 0];
       for (const k of order) {
         const start = performance.now();
-        for (let i = 0; i < 200; i++) await variants[k]!();
-        times[k] = ((performance.now() - start) / 200) * 1e6;
+        for (let i = 0; i < 20; i++) await variants[k]!();
+        times[k] = ((performance.now() - start) / 20) * 1e6;
       }
       rounds.push([times[0]!, times[1]!]);
     }

@@ -32,9 +32,9 @@ export async function interleave(
   variants: Variant[],
   options: InterleaveOptions = {},
 ): Promise<VariantResult[]> {
-  const rounds = options.rounds ?? 301;
-  const ops = options.opsPerRound ?? 50;
-  const warmup = options.warmup ?? 200;
+  const rounds = options.rounds ?? 1001;
+  const ops = options.opsPerRound ?? 20;
+  const warmup = options.warmup ?? 2000;
   for (const v of variants) for (let i = 0; i < warmup; i++) await v.run();
   const samples = variants.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {

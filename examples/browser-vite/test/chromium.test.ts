@@ -168,6 +168,37 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
+  it('evicts cached models, and loads anyway when the storage quota is full', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const result = await page.evaluate(async () => {
+      type Api = {
+        loadModel(url: string, o: object): Promise<{ diagnostics: { cache: string; notices: string[] }; dispose(): Promise<void> }>;
+        evictModel(url: string): Promise<number>;
+        listCachedModels(): Promise<string[]>;
+      };
+      const demo = (window as unknown as { modelshipDemo: { ready: Promise<unknown>; api: Api } }).modelshipDemo;
+      await demo.ready;
+      const path = (u: string) => new URL(u).pathname;
+      const before = (await demo.api.listCachedModels()).map(path);
+      const removed = await demo.api.evictModel('/models/digits.onnx');
+      const after = await demo.api.listCachedModels();
+      // A full quota: Cache.put rejects as browsers do when storage runs out.
+      Cache.prototype.put = () => Promise.reject(new DOMException('quota reached', 'QuotaExceededError'));
+      const model = await demo.api.loadModel('/models/iris.onnx', { cache: true });
+      const { cache, notices } = model.diagnostics;
+      await model.dispose();
+      return { before, removed, after, cache, notices };
+    });
+    expect(result.before).toEqual(['/models/digits.onnx']);
+    expect(result.removed).toBe(1);
+    expect(result.after).toEqual([]);
+    expect(result.cache).toBe('failed');
+    expect(result.notices).toContain("the browser's storage quota has no room for 438 bytes of model; it was loaded but not cached");
+    await context.close();
+  });
+
   it('refuses a model whose hash does not match, and says so on the page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

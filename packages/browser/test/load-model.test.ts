@@ -125,6 +125,16 @@ describe('loadModel (browser package, wasm backend)', () => {
     });
   });
 
+  it('turns threads off, and says why, when the page is not cross-origin isolated', async () => {
+    const model = await loadModel(`${base}/models/linear.onnx`, { numThreads: 4 });
+    expect(model.diagnostics.threads).toBe(1);
+    expect(model.diagnostics.crossOriginIsolated).toBe(false);
+    expect(model.diagnostics.notices).toContain(
+      'wasm threads are off: the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+    );
+    await model.dispose();
+  });
+
   it('says when caching is asked for where Cache Storage does not exist', async () => {
     const model = await loadModel(`${base}/models/linear.onnx`, { cache: true });
     expect(model.diagnostics.cache).toBe('off');

@@ -1,4 +1,12 @@
-import { asDType, type BrowserModel, clearModelCache, evictModel, listCachedModels, loadModel, ModelshipError } from '@modelship/browser';
+import {
+  asDType,
+  type BrowserModel,
+  clearModelCache,
+  evictModel,
+  listCachedModels,
+  loadModel,
+  ModelshipError,
+} from '@modelship/browser';
 
 const pad = document.querySelector<HTMLCanvasElement>('#pad')!;
 const status = document.querySelector<HTMLElement>('#status')!;
@@ -120,4 +128,11 @@ document.querySelector('#clear')!.addEventListener('click', () => {
 });
 
 // A handle for the end-to-end tests (and the curious, from the console).
-Object.assign(window, { modelshipDemo: { ready, predict, toPixels, api: { loadModel, evictModel, listCachedModels, clearModelCache } } });
+Object.assign(window, {
+  modelshipDemo: {
+    ready,
+    predict,
+    toPixels,
+    api: { loadModel, evictModel, listCachedModels, clearModelCache },
+  },
+});

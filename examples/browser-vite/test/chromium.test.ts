@@ -174,11 +174,15 @@ describe('examples/browser-vite in Chromium', () => {
     await openDemo(page);
     const result = await page.evaluate(async () => {
       type Api = {
-        loadModel(url: string, o: object): Promise<{ diagnostics: { cache: string; notices: string[] }; dispose(): Promise<void> }>;
+        loadModel(
+          url: string,
+          o: object,
+        ): Promise<{ diagnostics: { cache: string; notices: string[] }; dispose(): Promise<void> }>;
         evictModel(url: string): Promise<number>;
         listCachedModels(): Promise<string[]>;
       };
-      const demo = (window as unknown as { modelshipDemo: { ready: Promise<unknown>; api: Api } }).modelshipDemo;
+      const demo = (window as unknown as { modelshipDemo: { ready: Promise<unknown>; api: Api } })
+        .modelshipDemo;
       await demo.ready;
       const path = (u: string) => new URL(u).pathname;
       const before = (await demo.api.listCachedModels()).map(path);
@@ -195,7 +199,9 @@ describe('examples/browser-vite in Chromium', () => {
     expect(result.removed).toBe(1);
     expect(result.after).toEqual([]);
     expect(result.cache).toBe('failed');
-    expect(result.notices).toContain("the browser's storage quota has no room for 438 bytes of model; it was loaded but not cached");
+    expect(result.notices).toContain(
+      "the browser's storage quota has no room for 438 bytes of model; it was loaded but not cached",
+    );
     await context.close();
   });
 

@@ -1,6 +1,7 @@
 import {
   assertModelBytes,
   type BaseModelOptions,
+  checkExecutionProviders,
   invalidArgument,
   ModelLoadError,
   ModelshipError,
@@ -86,18 +87,7 @@ export async function loadModel(
 ): Promise<BrowserModel> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('loadModel', 'options must be an object', options);
-  const providers = options.executionProviders ?? ['wasm'];
-  if (
-    !Array.isArray(providers) ||
-    providers.length === 0 ||
-    !providers.every((p) => typeof p === 'string' && p !== '')
-  ) {
-    throw invalidArgument(
-      'loadModel',
-      'executionProviders must be a non-empty list of provider names',
-      providers,
-    );
-  }
+  const providers = checkExecutionProviders(options.executionProviders ?? ['wasm']);
   const notices: string[] = [];
   const threads = configureThreads(options.numThreads, notices);
   const isUrl = typeof source === 'string' || source instanceof URL;

@@ -14,7 +14,12 @@ export {
   type SubtleDigest,
   verifyIntegrity,
 } from './load/integrity';
-export { assertModelBytes, type LoadBytesOptions, loadOnnxBytes } from './load/load-bytes';
+export {
+  assertModelBytes,
+  checkExecutionProviders,
+  type LoadBytesOptions,
+  loadOnnxBytes,
+} from './load/load-bytes';
 export { detectModelFormat, type ModelFormat } from './load/onnx-format';
 export { raceAbort, throwIfAborted } from './model/abort';
 export { BaseModel, type BaseModelOptions } from './model/base-model';

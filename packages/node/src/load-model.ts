@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import {
   assertModelBytes,
   type BaseModelOptions,
+  checkExecutionProviders,
   invalidArgument,
   loadOnnxBytes,
   ModelLoadError,
@@ -150,17 +151,8 @@ const LEVELS = ['disabled', 'basic', 'extended', 'layout', 'all'];
 
 function buildSessionOptions(options: LoadModelOptions): OrtSessionOptions {
   const out: OrtSessionOptions = { ...(options.sessionOptions ?? {}) };
-  if (options.executionProviders !== undefined) {
-    const eps = options.executionProviders;
-    if (!Array.isArray(eps) || eps.length === 0 || !eps.every((p) => typeof p === 'string' && p !== '')) {
-      throw invalidArgument(
-        'loadModel',
-        'executionProviders must be a non-empty list of provider names',
-        eps,
-      );
-    }
-    out.executionProviders = [...eps];
-  }
+  if (options.executionProviders !== undefined)
+    out.executionProviders = checkExecutionProviders(options.executionProviders);
   for (const key of ['intraOpNumThreads', 'interOpNumThreads'] as const) {
     const v = options[key];
     if (v === undefined) continue;

@@ -1,4 +1,4 @@
-import { ModelLoadError } from '../errors';
+import { invalidArgument, ModelLoadError } from '../errors';
 import { OnnxModel, type OnnxModelOptions } from '../model/onnx-model';
 import type { OnnxRuntime } from '../model/onnx-runtime';
 import { type SubtleDigest, verifyIntegrity } from './integrity';
@@ -39,4 +39,16 @@ export function assertModelBytes(bytes: Uint8Array, what: string, cause?: unknow
       details: { source: what },
     });
   }
+}
+
+/** Checks an `executionProviders` option: a non-empty list of provider names, in order of preference. */
+export function checkExecutionProviders(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((p) => typeof p === 'string' && p !== '')) {
+    throw invalidArgument(
+      'loadModel',
+      'executionProviders must be a non-empty list of provider names',
+      value,
+    );
+  }
+  return [...value];
 }

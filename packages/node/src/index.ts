@@ -1,2 +1,12 @@
 export * from '@modelship/core';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';
+export { type ModelConfig, selectVersions, type VersionPolicy } from './repository/config';
+export {
+  type DeployTarget,
+  FileSystemRepository,
+  type RepositoryEvents,
+  type RepositoryOptions,
+  type VersionState,
+  type VersionStatus,
+} from './repository/repository';
+export type { RepositoryProblem } from './repository/scan';

@@ -1,0 +1,111 @@
+import { invalidArgument, parseIntegrity } from '@modelship/core';
+
+/** Which versions of a model are served, as in TF Serving and Triton. */
+export type VersionPolicy = { latest: number } | { all: true } | { specific: readonly string[] };
+
+/**
+ * `<root>/<model>/config.json`, all fields optional:
+ *
+ * ```json
+ * { "versionPolicy": { "latest": 2 },
+ *   "integrity": { "3": "sha256-…" },
+ *   "labels": "labels.txt",
+ *   "deploy": { "batching": { "maxBatchSize": 32, "maxQueueDelayMs": 2 }, "policy": { "type": "canary", "weight": 0.1 } } }
+ * ```
+ *
+ * `deploy` is passed to the Deployer as the deployment options of every version.
+ */
+export interface ModelConfig {
+  versionPolicy: VersionPolicy;
+  /** SRI strings by version; a version listed here never loads with other bytes. */
+  integrity: Readonly<Record<string, string>>;
+  /** A labels file beside config.json, one label per line. */
+  labels: string | undefined;
+  deploy: Readonly<Record<string, unknown>>;
+}
+
+export const DEFAULT_CONFIG: ModelConfig = {
+  versionPolicy: { latest: 1 },
+  integrity: {},
+  labels: undefined,
+  deploy: {},
+};
+
+const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy']);
+
+/** Parses and checks a model's config.json; every problem names the file and the field. */
+export function parseModelConfig(text: string, file: string): ModelConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw invalidArgument(file, `is not valid JSON (${(e as Error).message})`, text.slice(0, 40));
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw invalidArgument(file, 'must hold a JSON object', raw);
+  const c = raw as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (!KEYS.has(key))
+      throw invalidArgument(file, `has an unknown field '${key}' (known: ${[...KEYS].join(', ')})`, key);
+  }
+  const integrity: Record<string, string> = {};
+  if (c.integrity !== undefined) {
+    if (typeof c.integrity !== 'object' || c.integrity === null || Array.isArray(c.integrity)) {
+      throw invalidArgument(file, 'integrity must map versions to SRI strings', c.integrity);
+    }
+    for (const [version, sri] of Object.entries(c.integrity)) {
+      parseIntegrity(sri);
+      integrity[version] = sri as string;
+    }
+  }
+  if (c.labels !== undefined && (typeof c.labels !== 'string' || !/^[\w.-]+$/.test(c.labels))) {
+    throw invalidArgument(file, 'labels must be a file name beside config.json', c.labels);
+  }
+  if (
+    c.deploy !== undefined &&
+    (typeof c.deploy !== 'object' || c.deploy === null || Array.isArray(c.deploy))
+  ) {
+    throw invalidArgument(file, 'deploy must be an object of deployment options', c.deploy);
+  }
+  return {
+    versionPolicy:
+      c.versionPolicy === undefined ? DEFAULT_CONFIG.versionPolicy : checkPolicy(c.versionPolicy, file),
+    integrity,
+    labels: c.labels as string | undefined,
+    deploy: (c.deploy as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+function checkPolicy(value: unknown, file: string): VersionPolicy {
+  const p = value as Record<string, unknown> | null;
+  if (typeof p === 'object' && p !== null && Object.keys(p).length === 1) {
+    if ('latest' in p && Number.isSafeInteger(p.latest) && (p.latest as number) >= 1)
+      return { latest: p.latest as number };
+    if ('all' in p && p.all === true) return { all: true };
+    if (
+      'specific' in p &&
+      Array.isArray(p.specific) &&
+      p.specific.every((v) => typeof v === 'string' && isVersion(v))
+    ) {
+      return { specific: [...(p.specific as string[])] };
+    }
+  }
+  throw invalidArgument(
+    file,
+    'versionPolicy must be { "latest": n } (n ≥ 1), { "all": true } or { "specific": ["1", "3"] }',
+    value,
+  );
+}
+
+/** Version folders are positive integers without leading zeros, as in Triton. */
+export function isVersion(name: string): boolean {
+  return /^[1-9][0-9]{0,15}$/.test(name);
+}
+
+/** Picks the versions a policy serves from those on disk (numeric order). */
+export function selectVersions(policy: VersionPolicy, available: readonly string[]): string[] {
+  const sorted = [...available].sort((a, b) => Number(a) - Number(b));
+  if ('latest' in policy) return sorted.slice(-policy.latest);
+  if ('all' in policy) return sorted;
+  return sorted.filter((v) => policy.specific.includes(v));
+}

@@ -1,0 +1,310 @@
+import { readFile, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { invalidArgument, type Model, ModelshipError, type OnnxModel } from '@modelship/core';
+import { EventEmitter } from 'eventemitter3';
+import { type LoadModelOptions, loadModel } from '../load-model';
+import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
+import {
+  isModelName,
+  type ModelOnDisk,
+  type RepositoryProblem,
+  scanRepository,
+  type VersionOnDisk,
+} from './scan';
+
+/** What the repository needs of a Deployer: `@modelship/core`'s `Deployer` fits. */
+export interface DeployTarget {
+  deploy(name: string, source: () => Promise<Model>, options: Record<string, unknown>): Promise<unknown>;
+  undeploy(name: string, version?: string): Promise<unknown>;
+}
+
+export interface RepositoryOptions extends Omit<LoadModelOptions, 'name' | 'version' | 'integrity'> {
+  /** How often to look for new and removed versions (default 1000 ms, TF Serving's default). */
+  pollIntervalMs?: number;
+  /**
+   * A model file must be unchanged for this long, and the same size as at the previous scan,
+   * before it loads: a half-copied file is never read (default 500 ms).
+   */
+  settleMs?: number;
+}
+
+/**
+ * `waiting`: still being written (or just written); `available`: on disk, not selected by the
+ * version policy; `loading`; `serving`; `failed`: did not load or warm up (see `error`).
+ */
+export type VersionState = 'waiting' | 'available' | 'loading' | 'serving' | 'failed';
+
+export interface VersionStatus {
+  version: string;
+  state: VersionState;
+  error?: string;
+}
+
+export interface RepositoryEvents {
+  versionServing: [{ model: string; version: string }];
+  versionRemoved: [{ model: string; version: string }];
+  loadFailed: [{ model: string; version: string; error: unknown }];
+  problem: [RepositoryProblem];
+}
+
+interface Tracked {
+  state: VersionState;
+  size: number;
+  mtimeMs: number;
+  error?: string;
+}
+
+/**
+ * The TF Serving layout on disk, `<root>/<model>/<version>/model.onnx` with an optional
+ * `<root>/<model>/config.json` (see {@link ModelConfig}), kept in step with a Deployer.
+ *
+ * Each scan loads the versions the model's policy selects (default: the latest one), verifies
+ * their integrity, and deploys them before anything is removed, so a new version is serving
+ * before the old one drains. A file is loaded only once it has kept its size across two scans
+ * and has not been modified for `settleMs`. A file that fails to load is reported and not
+ * retried until it or the model's config.json changes; the versions already serving go on
+ * serving. Folder names that are not models or
+ * versions, and symbolic links out of the root, are reported and ignored.
+ *
+ * @example
+ * const deployer = new Deployer();
+ * const repo = new FileSystemRepository('/models', { intraOpNumThreads: 1 });
+ * repo.attach(deployer);
+ * await repo.start();               // loads what is there, then watches for changes
+ * await deployer.predict('fraud', { features });
+ */
+export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
+  readonly root: string;
+  private readonly options: RepositoryOptions;
+  private readonly pollIntervalMs: number;
+  private readonly settleMs: number;
+  private readonly tracked = new Map<string, Map<string, Tracked>>();
+  private readonly configs = new Map<string, ModelConfig>();
+  private readonly reported = new Set<string>();
+  private target: DeployTarget | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(root: string, options: RepositoryOptions = {}) {
+    super();
+    if (typeof root !== 'string' || root === '')
+      throw invalidArgument('FileSystemRepository', 'root must be a directory path', root);
+    const { pollIntervalMs = 1000, settleMs = 500, ...load } = options;
+    for (const [key, value] of Object.entries({ pollIntervalMs, settleMs })) {
+      if (!Number.isFinite(value) || value < 0)
+        throw invalidArgument('FileSystemRepository', `${key} must be a non-negative number`, value);
+    }
+    this.root = root;
+    this.pollIntervalMs = pollIntervalMs;
+    this.settleMs = settleMs;
+    this.options = load;
+  }
+
+  /** Makes `target` (a Deployer) serve what the repository holds. Call before `start`. */
+  attach(target: DeployTarget): this {
+    if (typeof target?.deploy !== 'function' || typeof target.undeploy !== 'function') {
+      throw invalidArgument(
+        'FileSystemRepository.attach',
+        'target must have deploy and undeploy methods',
+        target,
+      );
+    }
+    this.target = target;
+    return this;
+  }
+
+  /** Scans once and reconciles; resolves when every load it started has finished. */
+  sync(): Promise<void> {
+    const next = this.running.then(() => this.reconcile());
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Syncs now, then every `pollIntervalMs` until {@link stop}. */
+  async start(): Promise<void> {
+    if (this.target === undefined)
+      throw invalidArgument('FileSystemRepository.start', 'attach a deployer first', undefined);
+    await this.sync();
+    const tick = (): void => {
+      this.timer = setTimeout(() => {
+        this.sync().then(tick, (e: unknown) => {
+          this.emit('problem', { path: this.root, reason: `scan failed: ${(e as Error).message}` });
+          tick();
+        });
+      }, this.pollIntervalMs);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  /** Stops watching; what is deployed stays deployed. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Every model and version the repository knows, with its state. */
+  status(): Record<string, VersionStatus[]> {
+    const out: Record<string, VersionStatus[]> = {};
+    for (const [model, versions] of this.tracked) {
+      out[model] = [...versions.entries()]
+        .sort((a, b) => Number(a[0]) - Number(b[0]))
+        .map(([version, t]) => ({
+          version,
+          state: t.state,
+          ...(t.error === undefined ? {} : { error: t.error }),
+        }));
+    }
+    return out;
+  }
+
+  /**
+   * Loads one version from disk with its configured integrity check. Names are checked, and the
+   * resolved file must lie inside the repository, so no path can reach outside it.
+   */
+  async loadVersion(model: string, version: string): Promise<OnnxModel> {
+    if (typeof model !== 'string' || !isModelName(model))
+      throw invalidArgument('loadVersion', 'not a valid model name', model);
+    if (typeof version !== 'string' || !isVersion(version))
+      throw invalidArgument('loadVersion', 'not a valid version', version);
+    const root = await realpath(this.root);
+    const file = await realpath(join(root, model, version, 'model.onnx')).catch(() =>
+      join(root, model, version, 'model.onnx'),
+    );
+    if (!file.startsWith(root + sep)) {
+      throw invalidArgument('loadVersion', `'${model}/${version}' resolves outside the repository`, file);
+    }
+    const config = this.configs.get(model) ?? DEFAULT_CONFIG;
+    return loadModel(file, { ...this.options, name: model, version, integrity: config.integrity[version] });
+  }
+
+  /** The labels file of a model (config `labels`), one label per line. */
+  async labels(model: string): Promise<string[] | undefined> {
+    const file = this.configs.get(model)?.labels;
+    if (file === undefined) return undefined;
+    const text = await readFile(join(await realpath(this.root), model, file), 'utf8');
+    return text.split(/\r?\n/).filter((l) => l !== '');
+  }
+
+  private async reconcile(): Promise<void> {
+    const { models, problems } = await scanRepository(this.root);
+    for (const p of problems) this.report(p);
+    const seen = new Set<string>();
+    const now = Date.now();
+    for (const m of models) {
+      seen.add(m.name);
+      const previous = this.configs.get(m.name);
+      if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(m.config)) {
+        // A new config (another integrity, say) deserves another try at versions that failed.
+        for (const [version, t] of this.tracked.get(m.name) ?? []) {
+          if (t.state === 'failed') this.tracked.get(m.name)!.delete(version);
+        }
+      }
+      this.configs.set(m.name, m.config);
+      await this.reconcileModel(m, now);
+    }
+    for (const model of [...this.tracked.keys()]) {
+      if (!seen.has(model))
+        await this.reconcileModel({ name: model, dir: '', config: DEFAULT_CONFIG, versions: [] }, now);
+    }
+  }
+
+  private async reconcileModel(m: ModelOnDisk, now: number): Promise<void> {
+    let versions = this.tracked.get(m.name);
+    if (versions === undefined) {
+      versions = new Map();
+      this.tracked.set(m.name, versions);
+    }
+    const onDisk = new Map(m.versions.map((v) => [v.version, v]));
+    const settled = m.versions.filter((v) => this.isSettled(versions.get(v.version), v, now));
+    // A version that failed to load is passed over until its file changes, so the policy falls
+    // back to the versions that work and nothing serving is removed for a broken newcomer.
+    const loadable = () =>
+      settled.filter((v) => {
+        const t = versions.get(v.version);
+        return !(t?.state === 'failed' && t.size === v.size && t.mtimeMs === v.mtimeMs);
+      });
+    let wanted = new Set(
+      selectVersions(
+        m.config.versionPolicy,
+        loadable().map((v) => v.version),
+      ),
+    );
+    // Load first, remove after: a new version serves before the old one goes.
+    for (let attempt = 0; attempt <= m.versions.length; attempt++) {
+      let failed = false;
+      for (const version of wanted) {
+        const t = versions.get(version);
+        if (t?.state === 'serving' || t?.state === 'loading') continue;
+        if (!(await this.deploy(m, onDisk.get(version)!, versions))) failed = true;
+      }
+      if (!failed) break;
+      wanted = new Set(
+        selectVersions(
+          m.config.versionPolicy,
+          loadable().map((v) => v.version),
+        ),
+      );
+    }
+    for (const [version, t] of [...versions]) {
+      if (wanted.has(version)) continue;
+      if (t.state === 'serving') {
+        await this.target!.undeploy(m.name, version).catch((e: unknown) => {
+          // The deployer may already have retired it (a replace policy does); nothing is lost.
+          const code: string | undefined = ModelshipError.isInstance(e) ? e.code : undefined;
+          if (code !== 'VERSION_NOT_FOUND' && code !== 'DEPLOYMENT_NOT_FOUND') throw e;
+        });
+        versions.delete(version);
+        this.emit('versionRemoved', { model: m.name, version });
+      } else if (!onDisk.has(version)) {
+        versions.delete(version);
+      }
+    }
+    // Versions on disk the policy does not select, or still being written, are only tracked.
+    for (const v of m.versions) {
+      const t = versions.get(v.version);
+      if (t !== undefined && t.state !== 'waiting' && t.state !== 'available') continue;
+      if (wanted.has(v.version)) continue;
+      const state = this.isSettled(t, v, now) ? 'available' : 'waiting';
+      versions.set(v.version, { state, size: v.size, mtimeMs: v.mtimeMs });
+    }
+    if (versions.size === 0 && m.versions.length === 0) this.tracked.delete(m.name);
+  }
+
+  private isSettled(previous: Tracked | undefined, disk: VersionOnDisk, now: number): boolean {
+    if (now - disk.mtimeMs < this.settleMs) return false;
+    // Seen before while still waiting: it must not have grown since.
+    return previous === undefined || previous.state !== 'waiting' || previous.size === disk.size;
+  }
+
+  private async deploy(
+    m: ModelOnDisk,
+    disk: VersionOnDisk,
+    versions: Map<string, Tracked>,
+  ): Promise<boolean> {
+    const t: Tracked = { state: 'loading', size: disk.size, mtimeMs: disk.mtimeMs };
+    versions.set(disk.version, t);
+    try {
+      await this.target!.deploy(m.name, () => this.loadVersion(m.name, disk.version), {
+        ...m.config.deploy,
+        version: disk.version,
+      });
+      t.state = 'serving';
+      this.emit('versionServing', { model: m.name, version: disk.version });
+      return true;
+    } catch (error) {
+      t.state = 'failed';
+      t.error = error instanceof Error ? error.message : String(error);
+      this.emit('loadFailed', { model: m.name, version: disk.version, error });
+      return false;
+    }
+  }
+
+  private report(p: RepositoryProblem): void {
+    const key = `${p.path}\u0000${p.reason}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.emit('problem', p);
+  }
+}

@@ -1,0 +1,117 @@
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { ModelshipError } from '@modelship/core';
+import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
+
+/** One version folder as found on disk. */
+export interface VersionOnDisk {
+  version: string;
+  file: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface ModelOnDisk {
+  name: string;
+  dir: string;
+  config: ModelConfig;
+  versions: VersionOnDisk[];
+}
+
+/** Something in the repository that will not be served, and why. */
+export interface RepositoryProblem {
+  model?: string;
+  version?: string;
+  path: string;
+  reason: string;
+}
+
+export interface ScanResult {
+  models: ModelOnDisk[];
+  problems: RepositoryProblem[];
+}
+
+/** Model folder names: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
+export function isModelName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name);
+}
+
+/**
+ * Reads `<root>/<model>/<version>/model.onnx` and `<root>/<model>/config.json`. Nothing here
+ * loads a model; anything that cannot be served becomes a {@link RepositoryProblem}. A symbolic
+ * link is followed only when it stays inside the repository.
+ */
+export async function scanRepository(root: string): Promise<ScanResult> {
+  const realRoot = await realpath(root);
+  const models: ModelOnDisk[] = [];
+  const problems: RepositoryProblem[] = [];
+  const inside = async (path: string): Promise<boolean> => {
+    const info = await lstat(path);
+    if (!info.isSymbolicLink()) return true;
+    const target = await realpath(path).catch(() => undefined);
+    return target !== undefined && (target === realRoot || target.startsWith(realRoot + sep));
+  };
+  for (const entry of await readdir(realRoot, { withFileTypes: true })) {
+    const name = entry.name;
+    const dir = join(realRoot, name);
+    if (name.startsWith('.')) continue;
+    if (!isModelName(name)) {
+      problems.push({
+        path: dir,
+        reason: `'${name}' is not a valid model name (letters, digits, '.', '_', '-')`,
+      });
+      continue;
+    }
+    if (!(await inside(dir))) {
+      problems.push({ model: name, path: dir, reason: 'symbolic link points outside the repository' });
+      continue;
+    }
+    if (!(await stat(dir)).isDirectory()) continue;
+    let config = DEFAULT_CONFIG;
+    const configFile = join(dir, 'config.json');
+    const text = await readFile(configFile, 'utf8').catch((e: NodeJS.ErrnoException) =>
+      e.code === 'ENOENT' ? undefined : Promise.reject(e),
+    );
+    if (text !== undefined) {
+      try {
+        config = parseModelConfig(text, configFile);
+      } catch (e) {
+        problems.push({
+          model: name,
+          path: configFile,
+          reason: ModelshipError.isInstance(e) ? e.message : String(e),
+        });
+        continue;
+      }
+    }
+    const versions: VersionOnDisk[] = [];
+    for (const v of await readdir(dir, { withFileTypes: true })) {
+      if (!v.isDirectory() && !v.isSymbolicLink()) continue;
+      const vdir = join(dir, v.name);
+      if (!isVersion(v.name)) continue; // like Triton: other folders are not versions
+      const file = join(vdir, 'model.onnx');
+      if (!(await inside(vdir)) || !(await inside(file).catch(() => true))) {
+        problems.push({
+          model: name,
+          version: v.name,
+          path: vdir,
+          reason: 'symbolic link points outside the repository',
+        });
+        continue;
+      }
+      const info = await stat(file).catch(() => undefined);
+      if (info === undefined || !info.isFile()) {
+        problems.push({
+          model: name,
+          version: v.name,
+          path: file,
+          reason: 'no model.onnx in the version folder',
+        });
+        continue;
+      }
+      versions.push({ version: v.name, file, size: info.size, mtimeMs: info.mtimeMs });
+    }
+    models.push({ name, dir, config, versions });
+  }
+  return { models, problems };
+}

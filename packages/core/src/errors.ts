@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'MODEL_UNSUPPORTED'
   | 'INTEGRITY_MISMATCH'
   | 'MODEL_CACHE_FAILED'
+  // Metrics.
+  | 'METRIC_UNDEFINED'
   // Running a model.
   | 'MODEL_DISPOSED'
   | 'INFERENCE_FAILED'

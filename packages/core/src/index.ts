@@ -21,6 +21,7 @@ export {
   loadOnnxBytes,
 } from './load/load-bytes';
 export { detectModelFormat, type ModelFormat } from './load/onnx-format';
+export * from './metrics';
 export { raceAbort, throwIfAborted } from './model/abort';
 export { BaseModel, type BaseModelOptions } from './model/base-model';
 export {

@@ -1,0 +1,163 @@
+import { InputError, invalidArgument } from '../errors';
+import {
+  checkLengths,
+  formatLabels,
+  type Label,
+  readLabels,
+  readScores,
+  readWeights,
+  uniqueSorted,
+  type Weights,
+} from './labels';
+
+/**
+ * Counts at each distinct score, from the highest down (scikit-learn's `_binary_clf_curve`):
+ * `tps[i]`/`fps[i]` are the (weighted) positives and negatives scoring at least `thresholds[i]`.
+ */
+export interface BinaryCurve {
+  tps: Float64Array;
+  fps: Float64Array;
+  thresholds: Float64Array;
+}
+
+/**
+ * Builds the curve. Unweighted, it sorts the positives' and the negatives' scores separately
+ * with the native typed-array sort and merges them, which avoids a comparator sort and keeps
+ * memory at a few arrays of n doubles.
+ */
+export function binaryCurve(
+  positive: Uint8Array,
+  scores: Float64Array,
+  weights: Float64Array | undefined,
+): BinaryCurve {
+  const n = scores.length;
+  const tps: number[] = [];
+  const fps: number[] = [];
+  const thresholds: number[] = [];
+  if (weights === undefined) {
+    let np = 0;
+    for (let i = 0; i < n; i++) np += positive[i]!;
+    const pos = new Float64Array(np);
+    const neg = new Float64Array(n - np);
+    for (let i = 0, a = 0, b = 0; i < n; i++) {
+      if (positive[i]) pos[a++] = scores[i]!;
+      else neg[b++] = scores[i]!;
+    }
+    pos.sort();
+    neg.sort();
+    let a = pos.length - 1;
+    let b = neg.length - 1;
+    let tp = 0;
+    let fp = 0;
+    while (a >= 0 || b >= 0) {
+      const v = a < 0 ? neg[b]! : b < 0 ? pos[a]! : Math.max(pos[a]!, neg[b]!);
+      while (a >= 0 && pos[a] === v) {
+        tp++;
+        a--;
+      }
+      while (b >= 0 && neg[b] === v) {
+        fp++;
+        b--;
+      }
+      tps.push(tp);
+      fps.push(fp);
+      thresholds.push(v);
+    }
+  } else {
+    const order = Uint32Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[j]! - scores[i]!);
+    let tp = 0;
+    let fp = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      if (positive[i]) tp += weights[i]!;
+      else fp += weights[i]!;
+      const next = order[k + 1];
+      if (next === undefined || scores[next] !== scores[i]) {
+        tps.push(tp);
+        fps.push(fp);
+        thresholds.push(scores[i]!);
+      }
+    }
+  }
+  return {
+    tps: Float64Array.from(tps),
+    fps: Float64Array.from(fps),
+    thresholds: Float64Array.from(thresholds),
+  };
+}
+
+/** Inputs of a binary curve metric, read and checked. */
+export interface BinaryInputs {
+  positive: Uint8Array;
+  scores: Float64Array;
+  weights: Float64Array | undefined;
+  classes: Label[];
+}
+
+export function readBinary(
+  fn: string,
+  yTrue: unknown,
+  yScore: unknown,
+  sampleWeight: Weights | undefined,
+): Omit<BinaryInputs, 'positive'> & { labels: Label[] } {
+  const labels = readLabels(yTrue, 'yTrue', fn);
+  const scores = readScores(yScore, 'yScore', fn);
+  checkLengths(fn, labels, scores);
+  return {
+    labels,
+    scores,
+    weights: readWeights(sampleWeight, labels.length, fn),
+    classes: uniqueSorted(labels),
+  };
+}
+
+/**
+ * The positive class when none is given, as scikit-learn's `_check_pos_label_consistency`:
+ * labels must be {0, 1} or {-1, 1} (or one of those values alone), and the positive is 1.
+ */
+export function defaultPositive(fn: string, classes: readonly Label[], given: Label | undefined): Label {
+  if (given !== undefined) return given;
+  const ok =
+    classes.every((c) => typeof c === 'number') &&
+    [[0, 1], [-1, 1], [0], [-1], [1]].some(
+      (set) => classes.length === set.length && classes.every((c, i) => c === set[i]),
+    );
+  if (!ok) {
+    throw invalidArgument(
+      fn,
+      `yTrue takes values in ${formatLabels(classes)} and positiveLabel is not given: use labels {0, 1} or {-1, 1}, or give positiveLabel`,
+      classes,
+    );
+  }
+  return 1;
+}
+
+export function positives(labels: readonly Label[], positive: Label): Uint8Array {
+  return Uint8Array.from(labels, (l) => (l === positive ? 1 : 0));
+}
+
+/** Area under the ROC curve from its counts (trapezoids; ties count half, as Mann-Whitney). */
+export function aucFromCurve(c: BinaryCurve): number {
+  const P = c.tps[c.tps.length - 1]!;
+  const N = c.fps[c.fps.length - 1]!;
+  let area = 0;
+  let prevT = 0;
+  let prevF = 0;
+  for (let i = 0; i < c.tps.length; i++) {
+    area += (c.fps[i]! - prevF) * (c.tps[i]! + prevT);
+    prevT = c.tps[i]!;
+    prevF = c.fps[i]!;
+  }
+  return area / 2 / (P * N);
+}
+
+export function requireTwoClasses(fn: string, classes: readonly Label[]): void {
+  if (classes.length !== 2) {
+    throw new InputError(
+      'METRIC_UNDEFINED',
+      classes.length < 2
+        ? `${fn}: only one class present in yTrue; ROC AUC is not defined in that case`
+        : `${fn}: yTrue has ${classes.length} classes; pass an n×k probability matrix with multiClass 'ovr' or 'ovo'`,
+    );
+  }
+}

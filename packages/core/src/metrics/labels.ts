@@ -1,0 +1,134 @@
+import { describe, InputError, invalidArgument } from '../errors';
+
+/** A class label: a number or a string, as scikit-learn accepts. */
+export type Label = number | string;
+
+/** Labels for every sample: a plain array of numbers or strings, or a typed array. */
+export type LabelArray = ArrayLike<number> | readonly Label[];
+
+/** Per-sample weights. */
+export type Weights = ArrayLike<number>;
+
+/** Reads labels into a plain array, refusing NaN, mixed strings and numbers, and non-arrays. */
+export function readLabels(values: unknown, name: string, fn: string): Label[] {
+  if (
+    typeof values !== 'object' ||
+    values === null ||
+    typeof (values as ArrayLike<unknown>).length !== 'number'
+  ) {
+    throw invalidArgument(fn, `${name} must be an array of labels`, values);
+  }
+  const a = values as ArrayLike<unknown>;
+  const out = new Array<Label>(a.length);
+  let strings = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v === 'string') strings++;
+    else if (typeof v !== 'number' || Number.isNaN(v)) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${i}] is ${describe(v)}; labels are numbers or strings`,
+      );
+    }
+    out[i] = v as Label;
+  }
+  if (strings > 0 && strings < a.length) {
+    throw new InputError('INPUT_INVALID', `${fn}: ${name} mixes string and number labels`);
+  }
+  return out;
+}
+
+/** Reads scores or probabilities, refusing anything that is not a finite number. */
+export function readScores(values: unknown, name: string, fn: string): Float64Array {
+  if (
+    typeof values !== 'object' ||
+    values === null ||
+    typeof (values as ArrayLike<unknown>).length !== 'number'
+  ) {
+    throw invalidArgument(fn, `${name} must be an array of numbers`, values);
+  }
+  const a = values as ArrayLike<unknown>;
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${i}] is ${describe(v)}; finite numbers are required`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Sorted distinct labels, as `numpy.unique` orders them (numbers ascending, strings by code unit). */
+export function uniqueSorted(...lists: readonly Label[][]): Label[] {
+  const set = new Set<Label>();
+  for (const l of lists) for (const v of l) set.add(v);
+  const out = [...set];
+  return typeof out[0] === 'number' ? (out as number[]).sort((a, b) => a - b) : (out as string[]).sort();
+}
+
+/** Throws unless the arrays have the same length, naming both lengths as scikit-learn does. */
+export function checkLengths(fn: string, ...arrays: { length: number }[]): void {
+  const lengths = arrays.map((a) => a.length);
+  if (lengths.some((l) => l !== lengths[0])) {
+    throw new InputError(
+      'INPUT_INVALID',
+      `${fn}: inputs have inconsistent numbers of samples: [${lengths.join(', ')}]`,
+    );
+  }
+}
+
+/** Reads `sampleWeight` (default: all ones), checking its length and values. */
+export function readWeights(values: Weights | undefined, n: number, fn: string): Float64Array | undefined {
+  if (values === undefined) return undefined;
+  const w = readScores(values, 'sampleWeight', fn);
+  if (w.length !== n)
+    throw new InputError('INPUT_INVALID', `${fn}: sampleWeight has ${w.length} values for ${n} samples`);
+  return w;
+}
+
+/** Refuses option names a function does not know, so a typo is not silently ignored. */
+export function checkOptions(fn: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument(fn, 'options must be an object', options);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key))
+      throw invalidArgument(fn, `unknown option '${key}' (known: ${known.join(', ')})`, key);
+  }
+}
+
+/**
+ * Refuses labels that are continuous values, as scikit-learn's "can't handle a mix of
+ * continuous and binary targets": numeric labels must be integers.
+ */
+export function checkDiscrete(labels: Label[], name: string, fn: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (typeof v === 'number' && !Number.isInteger(v)) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${i}] is ${v}; classification metrics need discrete labels, not continuous values`,
+      );
+    }
+  }
+}
+
+/** Maps each label to its index in `classes` (-1 when absent). */
+export function encode(labels: readonly Label[], classes: readonly Label[]): Int32Array {
+  const index = new Map<Label, number>();
+  classes.forEach((c, i) => {
+    if (!index.has(c)) index.set(c, i);
+  });
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = index.get(labels[i]!) ?? -1;
+  return out;
+}
+
+/** Formats a label list the way scikit-learn's messages do. */
+export function formatLabels(labels: readonly Label[]): string {
+  return `[${labels.map((l) => (typeof l === 'string' ? `'${l}'` : String(l))).join(', ')}]`;
+}

@@ -4,12 +4,17 @@
  */
 import { cpus } from 'node:os';
 import { browserOverhead } from './browser-overhead';
+import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { predictOverhead } from './predict-overhead';
 
 const scenarios: Record<string, { title: string; run: () => Promise<string> }> = {
   'predict-overhead': {
     title: 'predict() overhead vs raw InferenceSession.run (fraud.onnx, 1 intra-op thread)',
     run: predictOverhead,
+  },
+  'metrics-vs-sklearn': {
+    title: 'rocAuc, averagePrecision, f1 vs scikit-learn 1.2 on the same data (median of 3)',
+    run: metricsVsSklearn,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

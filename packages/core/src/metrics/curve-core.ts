@@ -1,14 +1,5 @@
 import { InputError, invalidArgument } from '../errors';
-import {
-  checkLengths,
-  formatLabels,
-  type Label,
-  readLabels,
-  readScores,
-  readWeights,
-  uniqueSorted,
-  type Weights,
-} from './labels';
+import { checkLengths, formatLabels, type Label, readScores, readWeights, type Weights } from './labels';
 
 /**
  * Counts at each distinct score, from the highest down (scikit-learn's `_binary_clf_curve`):
@@ -99,16 +90,58 @@ export function readBinary(
   yTrue: unknown,
   yScore: unknown,
   sampleWeight: Weights | undefined,
-): Omit<BinaryInputs, 'positive'> & { labels: Label[] } {
-  const labels = readLabels(yTrue, 'yTrue', fn);
+): { labels: ArrayLike<Label>; scores: Float64Array; weights: Float64Array | undefined; classes: Label[] } {
+  const labels = binaryLabels(fn, yTrue);
   const scores = readScores(yScore, 'yScore', fn);
-  checkLengths(fn, labels, scores);
+  checkLengths(fn, labels.values, scores);
   return {
-    labels,
+    labels: labels.values,
     scores,
-    weights: readWeights(sampleWeight, labels.length, fn),
-    classes: uniqueSorted(labels),
+    weights: readWeights(sampleWeight, scores.length, fn),
+    classes: labels.classes,
   };
+}
+
+/**
+ * Reads the labels of a binary curve metric in one pass with no per-element allocation
+ * (typed arrays of 10^7 labels are common here), refusing NaN, mixed types and more than two
+ * classes, which scikit-learn's curves do not support either.
+ */
+function binaryLabels(fn: string, values: unknown): { values: ArrayLike<Label>; classes: Label[] } {
+  if (
+    typeof values !== 'object' ||
+    values === null ||
+    typeof (values as ArrayLike<unknown>).length !== 'number'
+  ) {
+    throw invalidArgument(fn, 'yTrue must be an array of labels', values);
+  }
+  const a = values as ArrayLike<unknown>;
+  let first: unknown;
+  let second: unknown;
+  const kind = a.length > 0 ? typeof a[0] : 'number';
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v !== kind || (kind !== 'string' && (kind !== 'number' || Number.isNaN(v)))) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: yTrue[${i}] is ${String(v)}; labels are numbers or strings, not mixed`,
+      );
+    }
+    if (v === first || v === second) continue;
+    if (first === undefined) first = v;
+    else if (second === undefined) second = v;
+    else {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: yTrue has more than two classes; this metric needs binary targets`,
+      );
+    }
+  }
+  const classes = [first, second].filter((c) => c !== undefined) as Label[];
+  classes.sort((x, y) =>
+    typeof x === 'number' ? (x as number) - (y as number) : x < y ? -1 : x > y ? 1 : 0,
+  );
+  return { values: a as ArrayLike<Label>, classes };
 }
 
 /**
@@ -132,8 +165,10 @@ export function defaultPositive(fn: string, classes: readonly Label[], given: La
   return 1;
 }
 
-export function positives(labels: readonly Label[], positive: Label): Uint8Array {
-  return Uint8Array.from(labels, (l) => (l === positive ? 1 : 0));
+export function positives(labels: ArrayLike<Label>, positive: Label): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < out.length; i++) out[i] = labels[i] === positive ? 1 : 0;
+  return out;
 }
 
 /** Area under the ROC curve from its counts (trapezoids; ties count half, as Mann-Whitney). */

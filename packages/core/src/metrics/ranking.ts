@@ -42,16 +42,18 @@ export function rocAuc(
   options: RocAucOptions = {},
 ): number {
   checkOptions('rocAuc', options, ['multiClass', 'average', 'labels', 'k', 'sampleWeight']);
+  if (!isMatrix(yScore, options.k)) {
+    // Binary: one score per sample for the greater label.
+    const input = readBinary('rocAuc', yTrue, yScore, options.sampleWeight);
+    if (input.scores.length === 0)
+      throw new InputError('INPUT_INVALID', 'rocAuc: found no samples; at least one is required');
+    requireTwoClasses('rocAuc', input.classes);
+    return aucFromCurve(binaryCurve(positives(input.labels, input.classes[1]!), input.scores, input.weights));
+  }
   const labels = readLabels(yTrue, 'yTrue', 'rocAuc');
   if (labels.length === 0)
     throw new InputError('INPUT_INVALID', 'rocAuc: found no samples; at least one is required');
   const classes = uniqueSorted(labels);
-  const matrix = isMatrix(yScore, options.k);
-  if (classes.length <= 2 && !matrix) {
-    const input = readBinary('rocAuc', labels, yScore, options.sampleWeight);
-    requireTwoClasses('rocAuc', input.classes);
-    return aucFromCurve(binaryCurve(positives(input.labels, input.classes[1]!), input.scores, input.weights));
-  }
   if (options.multiClass !== 'ovr' && options.multiClass !== 'ovo') {
     throw invalidArgument(
       'rocAuc',

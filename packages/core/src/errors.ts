@@ -30,7 +30,15 @@ export type ErrorCode =
   // Running a model.
   | 'MODEL_DISPOSED'
   | 'INFERENCE_FAILED'
-  | 'ABORTED';
+  | 'ABORTED'
+  // Deployments.
+  | 'DEPLOYMENT_NOT_FOUND'
+  | 'VERSION_NOT_FOUND'
+  | 'VERSION_NOT_READY'
+  | 'WARMUP_FAILED'
+  | 'MODEL_OVERLOADED'
+  | 'DEADLINE_EXCEEDED'
+  | 'DEPLOYER_CLOSED';
 
 const MARKER = Symbol.for('modelship.error');
 
@@ -88,6 +96,28 @@ export class AbortError extends ModelshipError {
   constructor(message = 'the operation was aborted', options?: ModelshipErrorOptions) {
     super('ABORTED', message, options);
     this.name = 'AbortError';
+  }
+}
+
+/**
+ * A request turned away because the version's queue is full (`MODEL_OVERLOADED`). Nothing was
+ * run; retrying later is safe. Servers answer it with 503.
+ */
+export class OverloadedError extends ModelshipError {
+  constructor(message: string, options?: ModelshipErrorOptions) {
+    super('MODEL_OVERLOADED', message, options);
+    this.name = 'OverloadedError';
+  }
+}
+
+/**
+ * A request that did not finish within its `timeoutMs` (`DEADLINE_EXCEEDED`). A request still
+ * queued is removed from the queue; one already running finishes and its result is dropped.
+ */
+export class DeadlineExceededError extends ModelshipError {
+  constructor(message: string, options?: ModelshipErrorOptions) {
+    super('DEADLINE_EXCEEDED', message, options);
+    this.name = 'DeadlineExceededError';
   }
 }
 

@@ -1,11 +1,14 @@
+export * from './deploy';
 export {
   AbortError,
+  DeadlineExceededError,
   type ErrorCode,
   InputError,
   invalidArgument,
   ModelLoadError,
   ModelshipError,
   type ModelshipErrorOptions,
+  OverloadedError,
 } from './errors';
 export {
   computeIntegrity,

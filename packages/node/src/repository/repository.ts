@@ -289,6 +289,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       await this.target!.deploy(m.name, () => this.loadVersion(m.name, disk.version), {
         ...m.config.deploy,
         version: disk.version,
+        // The version policy decides what stays loaded; the repository undeploys the rest.
+        replace: false,
       });
       t.state = 'serving';
       this.emit('versionServing', { model: m.name, version: disk.version });

@@ -1,0 +1,27 @@
+/**
+ * Time as the Deployer sees it. Passed in so that tests drive batching delays, timeouts and
+ * rollout steps with a fake clock instead of waiting.
+ */
+export interface Clock {
+  /** Milliseconds from an arbitrary origin; only differences are used. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+interface TimerGlobals {
+  performance?: { now(): number };
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+// Core type-checks without DOM or Node types; these globals exist in every runtime it targets.
+// They are read at call time, so fake timers installed after import (vi.useFakeTimers) apply.
+const g = globalThis as unknown as TimerGlobals;
+
+/** The runtime's own clock: `performance.now()` and the global timers. */
+export const systemClock: Clock = {
+  now: () => (g.performance === undefined ? Date.now() : g.performance.now()),
+  setTimeout: (fn, ms) => g.setTimeout(fn, ms),
+  clearTimeout: (handle) => g.clearTimeout(handle),
+};

@@ -1,0 +1,585 @@
+import { describe, expect, it } from 'vitest';
+import { ModelshipError } from '../errors';
+import { functionModel } from '../model/function-model';
+import { Deployer } from './deployer';
+import { FakeClock, flush, gatedModel, row, SIG, seeded, sumModel } from './fakes.case';
+import type { PredictionEvent } from './types';
+
+const y0 = (out: { y?: { data: unknown } }) => (out.y!.data as Float32Array)[0];
+
+async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<ModelshipError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(ModelshipError.isInstance(e), `expected a ModelshipError ${code}, got ${String(e)}`).toBe(true);
+  expect((e as ModelshipError).code).toBe(code);
+  if (message) expect((e as Error).message).toMatch(message);
+  return e as ModelshipError;
+}
+
+describe('Deployer: deploy, predict, status', () => {
+  it('serves a version and reports it', async () => {
+    const d = new Deployer();
+    const v1 = sumModel('1', 100);
+    const st = await d.deploy('sum', v1.model);
+    expect(st).toMatchObject({ version: '1', state: 'ready', traffic: 1 });
+    const events: PredictionEvent[] = [];
+    d.on('prediction', (e) => events.push(e));
+    expect(y0(await d.predict('sum', row(1, 2)))).toBe(103);
+    expect(y0(await d.predict('sum', { x: [[3, 4]] }))).toBe(107);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({
+      name: 'sum',
+      version: '1',
+      kind: 'serve',
+      batchSize: 1,
+      error: undefined,
+    });
+    expect(events[0]!.latencyMs).toBeGreaterThanOrEqual(0);
+    const s = d.status('sum');
+    expect(s.primary).toBe('1');
+    expect(s.policy).toEqual({ type: 'single' });
+    expect(s.versions[0]).toMatchObject({ version: '1', requests: 2, errors: 0, inFlight: 0, queued: 0 });
+    // warmup ran once on zeros before any traffic
+    expect(v1.calls).toEqual([1, 1, 1]);
+  });
+
+  it('takes the version from the loader options and warms up with given inputs', async () => {
+    const d = new Deployer();
+    const v = sumModel('ignored', 0);
+    const warmed: string[] = [];
+    d.on('warmedUp', (e) => warmed.push(`${e.version}:${e.runs}`));
+    await d.deploy('m', async () => v.model, {
+      version: '7',
+      warmup: { inputs: [row(1, 1), row(2, 2)], runs: 2 },
+    });
+    expect(warmed).toEqual(['7:4']);
+    expect(d.status('m').primary).toBe('7');
+    await d.deploy('n', sumModel('1', 0).model, { warmup: false });
+    expect(d.status('n').versions[0]!.requests).toBe(0);
+  });
+
+  it('rejects bad arguments with typed errors', async () => {
+    const d = new Deployer();
+    await rejectsWith(d.predict('nope', row(1, 2)), 'DEPLOYMENT_NOT_FOUND', /no model named 'nope'/);
+    await rejectsWith(d.deploy('bad name!', sumModel('1', 0).model), 'INVALID_ARGUMENT', /name must be/);
+    await rejectsWith(d.deploy('m', 42 as never), 'INVALID_ARGUMENT', /source must be/);
+    await rejectsWith(
+      d.deploy('m', sumModel('1', 0).model, { bogus: 1 } as never),
+      'INVALID_ARGUMENT',
+      /unknown option 'bogus'/,
+    );
+    await rejectsWith(
+      d.deploy('m', async () => sumModel('1', 0).model),
+      'INVALID_ARGUMENT',
+      /version is required/,
+    );
+    await rejectsWith(
+      d.deploy('m', sumModel('1', 0).model, { batching: { maxBatchSize: 0 } }),
+      'INVALID_ARGUMENT',
+      /maxBatchSize must be a positive integer/,
+    );
+    await rejectsWith(
+      d.deploy('m', sumModel('1', 0).model, { policy: { type: 'canary', weight: 2 } }),
+      'INVALID_ARGUMENT',
+      /canary weight must be a number in \[0, 1\]/,
+    );
+    await rejectsWith(
+      d.deploy('m', sumModel('1', 0).model, {
+        policy: { type: 'rollout', steps: [{ weight: 0.1 }, { weight: 1 }] },
+      }),
+      'INVALID_ARGUMENT',
+      /step 0 needs durationMs or minRequests/,
+    );
+    await rejectsWith(
+      d.deploy('m', async () => ({ predict: 1 }) as never, { version: '1' }),
+      'INVALID_ARGUMENT',
+      /must be a Model/,
+    );
+    expect(d.names()).toEqual([]);
+    await d.deploy('m', sumModel('1', 0).model);
+    await rejectsWith(
+      d.predict('m', row(1, 2), { version: '9' }),
+      'VERSION_NOT_FOUND',
+      /no version '9' loaded \(loaded: 1\)/,
+    );
+    await rejectsWith(d.predict('m', row(1, 2), { timeoutMs: -1 }), 'INVALID_ARGUMENT', /timeoutMs/);
+    await rejectsWith(
+      d.predict('m', row(1, 2), { routingKey: 5 as never }),
+      'INVALID_ARGUMENT',
+      /routingKey/,
+    );
+    await rejectsWith(d.predict('m', { x: [[1, 2, 3]] }), 'INPUT_SHAPE_MISMATCH', /'x'/);
+    await rejectsWith(d.predict('m', {}), 'INPUT_MISSING', /'x'/);
+  });
+
+  it('answers VERSION_NOT_READY while the first version loads', async () => {
+    const d = new Deployer();
+    let finish!: () => void;
+    const loading = d.deploy('m', () => new Promise((r) => (finish = () => r(sumModel('1', 0).model))), {
+      version: '1',
+    });
+    await flush();
+    await rejectsWith(d.predict('m', row(1, 2)), 'VERSION_NOT_READY', /no version ready yet \(loading: 1\)/);
+    await rejectsWith(d.predict('m', row(1, 2), { version: '1' }), 'VERSION_NOT_READY', /still loading/);
+    expect(d.status('m').loading).toEqual(['1']);
+    finish();
+    await loading;
+    expect(y0(await d.predict('m', row(1, 2)))).toBe(3);
+  });
+
+  it('exposes a deployment as a Model', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('4', 10).model);
+    const m = d.model('m');
+    expect(m).toMatchObject({ name: 'm', version: '4', signature: SIG });
+    expect(y0(await m.predict(row(1, 1)))).toBe(12);
+  });
+
+  it('refuses everything once closed, after draining', async () => {
+    const d = new Deployer();
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false });
+    const p = d.predict('m', row(1, 2));
+    await flush();
+    const closing = d.close();
+    await flush();
+    expect(g.disposed).toBe(0);
+    g.releaseAll();
+    expect(y0(await p)).toBe(3);
+    await closing;
+    expect(g.disposed).toBe(1);
+    await rejectsWith(d.predict('m', row(1, 2)), 'DEPLOYER_CLOSED');
+    await rejectsWith(d.deploy('m', sumModel('1', 0).model), 'DEPLOYER_CLOSED');
+  });
+});
+
+describe('Deployer: hot swap and rollback', () => {
+  it('loads the new version off the request path, switches, then drains and disposes the old one', async () => {
+    const d = new Deployer();
+    const g1 = gatedModel('1', 100);
+    await d.deploy('m', g1.model, { warmup: false });
+    const inFlight = d.predict('m', row(1, 1));
+    await flush();
+    let finishLoad!: () => void;
+    const v2 = sumModel('2', 200);
+    const events: string[] = [];
+    d.on('promoted', (e) => events.push(`promoted ${e.version} from ${e.previous}`));
+    d.on('unloaded', (e) => events.push(`unloaded ${e.version}`));
+    const deploying = d.deploy('m', () => new Promise((r) => (finishLoad = () => r(v2.model))), {
+      version: '2',
+    });
+    await flush();
+    // While 2 loads, 1 serves.
+    const during = d.predict('m', row(2, 2));
+    await flush();
+    expect(g1.waiting).toHaveLength(2);
+    g1.waiting.pop()!.release();
+    expect(y0(await during)).toBe(104);
+    finishLoad();
+    await deploying;
+    expect(events).toEqual(['promoted 2 from 1']);
+    expect(y0(await d.predict('m', row(1, 2)))).toBe(203);
+    // The old version still has a request in flight: it is not disposed until that finishes.
+    expect(g1.disposed).toBe(0);
+    g1.releaseAll();
+    expect(y0(await inFlight)).toBe(102);
+    await flush(20);
+    expect(g1.disposed).toBe(1);
+    expect(events).toEqual(['promoted 2 from 1', 'unloaded 1']);
+    expect(d.status('m').versions.map((v) => v.version)).toEqual(['2']);
+  });
+
+  it('keeps the old version serving when the new one fails to load or to warm up', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 100).model);
+    const failures: string[] = [];
+    d.on('loadFailed', (e) => failures.push(`${e.version}:${e.stage}`));
+    const e1 = await rejectsWith(
+      d.deploy('m', async () => Promise.reject(new Error('corrupt protobuf')), { version: '2' }),
+      'MODEL_INVALID',
+      /model 'm' version '2' failed to load: corrupt protobuf/,
+    );
+    expect((e1.cause as Error).message).toBe('corrupt protobuf');
+    const bad = sumModel('3', 0, { fail: () => true });
+    await rejectsWith(
+      d.deploy('m', bad.model),
+      'WARMUP_FAILED',
+      /version '3' failed its warmup: .*version 3 failed/,
+    );
+    expect(bad.disposed).toBe(1);
+    expect(failures).toEqual(['2:load', '3:warmup']);
+    expect(d.status('m')).toMatchObject({ primary: '1', loading: [] });
+    expect(d.status('m').versions.map((v) => v.version)).toEqual(['1']);
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
+  });
+
+  it('leaves no deployment behind when its first version fails', async () => {
+    const d = new Deployer();
+    await rejectsWith(d.deploy('m', sumModel('1', 0, { fail: () => true }).model), 'WARMUP_FAILED');
+    expect(d.names()).toEqual([]);
+  });
+
+  it('rolls back to the previous version when it was kept, and says why it cannot otherwise', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 100).model);
+    await d.deploy('m', sumModel('2', 200).model, { replace: false });
+    expect(d.status('m').versions.map((v) => [v.version, v.traffic])).toEqual([
+      ['1', 0],
+      ['2', 1],
+    ]);
+    // the kept version is still addressable
+    expect(y0(await d.predict('m', row(0, 0), { version: '1' }))).toBe(100);
+    const rolled: string[] = [];
+    d.on('rolledBack', (e) => rolled.push(`${e.version}->${e.restored}: ${e.reason}`));
+    expect(d.rollback('m', 'bad metrics')).toBe('1');
+    expect(rolled).toEqual(['2->1: bad metrics']);
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
+    await d.deploy('m', sumModel('3', 300).model); // replaces 1
+    await d.undeploy('m', '2');
+    await rejectsWith(
+      Promise.resolve().then(() => d.rollback('m')),
+      'VERSION_NOT_FOUND',
+      /replace: false/,
+    );
+  });
+
+  it('reloads a version deployed again under the same name, draining the earlier instance', async () => {
+    const d = new Deployer();
+    const a = sumModel('1', 1);
+    await d.deploy('m', a.model);
+    await d.deploy('m', sumModel('1', 2).model);
+    await flush(20);
+    expect(a.disposed).toBe(1);
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(2);
+  });
+
+  it('undeploys the primary by handing traffic to the version before it', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 100).model);
+    await d.deploy('m', sumModel('2', 200).model, { replace: false });
+    await d.undeploy('m', '2');
+    expect(d.status('m').primary).toBe('1');
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
+    await d.undeploy('m', '1');
+    expect(d.names()).toEqual([]);
+    await rejectsWith(d.predict('m', row(0, 0)), 'DEPLOYMENT_NOT_FOUND');
+  });
+
+  it('swaps under 64 concurrent callers without failing a request', async () => {
+    const d = new Deployer();
+    // Models that yield to the event loop, so calls really overlap with the swaps.
+    const slow = (version: string, offset: number) =>
+      functionModel(
+        async ({ x }) => {
+          await new Promise((r) => setTimeout(r, 0));
+          const rows = x!.shape[0]!;
+          return { y: { dtype: 'float32', shape: [rows, 1], data: new Float32Array(rows).fill(offset) } };
+        },
+        { signature: SIG, version },
+      );
+    await d.deploy('m', slow('1', 1));
+    let stop = false;
+    const seen = new Map<number, number>();
+    let failures = 0;
+    const caller = async () => {
+      while (!stop) {
+        try {
+          const v = y0(await d.predict('m', row(0, 0)))!;
+          seen.set(v, (seen.get(v) ?? 0) + 1);
+        } catch {
+          failures++;
+        }
+      }
+    };
+    const callers = Array.from({ length: 64 }, caller);
+    for (let v = 2; v <= 6; v++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await d.deploy('m', slow(String(v), v));
+    }
+    await new Promise((r) => setTimeout(r, 5));
+    stop = true;
+    await Promise.all(callers);
+    expect(failures).toBe(0);
+    expect([...seen.keys()].sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(d.status('m').versions.map((v) => v.version)).toEqual(['6']);
+  });
+});
+
+describe('Deployer: admission control', () => {
+  it('turns requests away past maxQueue at once, and keeps the others', async () => {
+    const d = new Deployer();
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false, maxConcurrency: 1, maxQueue: 2 });
+    const a = d.predict('m', row(1, 0));
+    const b = d.predict('m', row(2, 0));
+    const c = d.predict('m', row(3, 0));
+    const e = await rejectsWith(
+      d.predict('m', row(4, 0)),
+      'MODEL_OVERLOADED',
+      /2 requests are queued \(maxQueue 2\)/,
+    );
+    expect(e.name).toBe('OverloadedError');
+    expect(d.status('m').versions[0]).toMatchObject({ inFlight: 1, queued: 2 });
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      g.releaseAll();
+    }
+    expect([y0(await a), y0(await b), y0(await c)]).toEqual([1, 2, 3]);
+    expect(g.calls).toEqual([1, 1, 1]);
+  });
+
+  it('cancels a queued request on abort and on timeout, freeing its place', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock });
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false, maxConcurrency: 1, maxQueue: 1 });
+    const running = d.predict('m', row(1, 0));
+    const ac = new AbortController();
+    const aborted = d.predict('m', row(2, 0), { signal: ac.signal });
+    expect(d.status('m').versions[0]!.queued).toBe(1);
+    ac.abort(new Error('user left'));
+    await rejectsWith(aborted, 'ABORTED');
+    expect(d.status('m').versions[0]!.queued).toBe(0);
+    const timed = d.predict('m', row(3, 0), { timeoutMs: 50 });
+    clock.advance(49);
+    await flush();
+    expect(d.status('m').versions[0]!.queued).toBe(1);
+    clock.advance(1);
+    const e = await rejectsWith(timed, 'DEADLINE_EXCEEDED', /did not answer within 50 ms/);
+    expect(e.name).toBe('DeadlineExceededError');
+    expect(d.status('m').versions[0]!.queued).toBe(0);
+    await flush();
+    g.releaseAll();
+    expect(y0(await running)).toBe(1);
+    // neither cancelled request ever ran
+    expect(g.calls).toEqual([1]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('applies a deployment-wide timeout to a running request and keeps its slot until it ends', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock });
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false, maxConcurrency: 1, timeoutMs: 10 });
+    const p = d.predict('m', row(1, 0));
+    await flush();
+    clock.advance(10);
+    await rejectsWith(p, 'DEADLINE_EXCEEDED');
+    expect(d.status('m').versions[0]!.inFlight).toBe(1);
+    g.releaseAll();
+    await flush(20);
+    expect(d.status('m').versions[0]).toMatchObject({ inFlight: 0, requests: 1, errors: 1 });
+  });
+});
+
+describe('Deployer: traffic policies', () => {
+  const share = async (d: Deployer, n: number, key?: (i: number) => string) => {
+    const counts: Record<number, number> = {};
+    for (let i = 0; i < n; i++) {
+      const v = y0(await d.predict('m', row(0, 0), key ? { routingKey: key(i) } : undefined))!;
+      counts[v] = (counts[v] ?? 0) + 1;
+    }
+    return counts;
+  };
+
+  it('splits a canary by weight within statistical tolerance', async () => {
+    const d = new Deployer({ random: seeded(7) });
+    await d.deploy('m', sumModel('1', 1).model);
+    await d.deploy('m', sumModel('2', 2).model, { policy: { type: 'canary', weight: 0.2 } });
+    expect(d.status('m').versions.map((v) => v.traffic)).toEqual([0.8, 0.2]);
+    const c = await share(d, 10_000);
+    // 4 standard deviations of Binomial(10000, 0.2) is 160.
+    expect(Math.abs(c[2]! - 2000)).toBeLessThan(160);
+    expect(c[1]! + c[2]!).toBe(10_000);
+  });
+
+  it('routes a key to the same version every time, and a growing weight only moves keys to the candidate', async () => {
+    const d = new Deployer({ random: () => 0.5 });
+    await d.deploy('m', sumModel('1', 1).model, { replace: false });
+    await d.deploy('m', sumModel('2', 2).model, { policy: { type: 'canary', weight: 0.1 } });
+    const first = new Map<string, number>();
+    for (let i = 0; i < 2000; i++)
+      first.set(`user-${i}`, y0(await d.predict('m', row(0, 0), { routingKey: `user-${i}` }))!);
+    for (let i = 0; i < 2000; i += 7) {
+      expect(y0(await d.predict('m', row(0, 0), { routingKey: `user-${i}` }))).toBe(first.get(`user-${i}`));
+    }
+    const onCandidate = [...first.values()].filter((v) => v === 2).length;
+    expect(Math.abs(onCandidate - 200)).toBeLessThan(4 * Math.sqrt(2000 * 0.1 * 0.9));
+    d.setPolicy('m', { type: 'canary', version: '2', weight: 0.5 });
+    for (const [key, v] of first) {
+      const now = y0(await d.predict('m', row(0, 0), { routingKey: key }));
+      if (v === 2) expect(now).toBe(2);
+    }
+  });
+
+  it('splits A/B traffic by sticky key', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 1).model);
+    await d.deploy('m', sumModel('2', 2).model, { policy: { type: 'ab', weights: { '1': 0.7, '2': 0.3 } } });
+    const c = await share(d, 5000, (i) => `k${i}`);
+    expect(Math.abs(c[2]! - 1500)).toBeLessThan(4 * Math.sqrt(5000 * 0.3 * 0.7));
+    await rejectsWith(
+      Promise.resolve().then(() => d.setPolicy('m', { type: 'ab', weights: { '1': 0.5, '9': 0.5 } })),
+      'VERSION_NOT_FOUND',
+    );
+    await rejectsWith(
+      Promise.resolve().then(() => d.setPolicy('m', { type: 'ab', weights: { '1': 0.5, '2': 0.6 } })),
+      'INVALID_ARGUMENT',
+      /add up to 1/,
+    );
+  });
+
+  it('never lets a shadow change a response or wait for it', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 1).model);
+    // The shadow is slow (never released during the checks), and wrong on every other row.
+    const shadow = gatedModel('2', 50);
+    await d.deploy('m', shadow.model, { warmup: false, policy: { type: 'shadow' } });
+    const compared: (number | undefined)[] = [];
+    d.on('compared', (e) => compared.push(e.disagreement));
+    for (let i = 0; i < 20; i++) expect(y0(await d.predict('m', row(i, 1)))).toBe(i + 2);
+    expect(compared).toEqual([]);
+    await flush();
+    expect(shadow.waiting).toHaveLength(20);
+    shadow.releaseAll();
+    await flush(20);
+    expect(compared).toHaveLength(20);
+    // y differs by 49: argmax of a one-wide row cannot be used, allclose says they disagree
+    expect(compared.every((x) => x === 1)).toBe(true);
+    const st = d.status('m');
+    expect(st.versions.map((v) => [v.version, v.traffic, v.requests])).toEqual([
+      ['1', 1, 20],
+      ['2', 0, 20],
+    ]);
+  });
+
+  it('drops shadow copies when the shadow is overloaded, without touching responses', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 1).model);
+    const shadow = gatedModel('2', 1);
+    await d.deploy('m', shadow.model, {
+      warmup: false,
+      maxConcurrency: 1,
+      maxQueue: 0,
+      policy: { type: 'shadow' },
+    });
+    for (let i = 0; i < 10; i++) expect(y0(await d.predict('m', row(i, 0)))).toBe(i + 1);
+    await flush();
+    expect(shadow.calls).toEqual([1]);
+    expect(d.status('m').versions[1]!.errors).toBe(0);
+  });
+
+  it('rolls a canary back when its error rate crosses the guard', async () => {
+    const d = new Deployer({ random: seeded(3) });
+    await d.deploy('m', sumModel('1', 1).model);
+    const flaky = sumModel('2', 2, { fail: (x) => (x.data as Float32Array)[0]! % 2 === 1 });
+    await d.deploy('m', flaky.model, {
+      warmup: { inputs: [row(0, 0)] },
+      policy: { type: 'canary', weight: 0.5, guards: { maxErrorRate: 0.1, minRequests: 20 } },
+    });
+    const rolled: { version: string; reason: string }[] = [];
+    d.on('rolledBack', (e) => rolled.push(e));
+    let failures = 0;
+    for (let i = 0; i < 400; i++) {
+      await d.predict('m', row(i, 0)).catch(() => failures++);
+    }
+    expect(rolled).toHaveLength(1);
+    expect(rolled[0]!.version).toBe('2');
+    expect(rolled[0]!.reason).toMatch(/error rate .* is above maxErrorRate 0.1/);
+    expect(d.status('m').policy).toEqual({ type: 'single' });
+    // Only the candidate's share of the requests before the guard fired failed.
+    expect(failures).toBeGreaterThan(0);
+    expect(failures).toBeLessThan(40);
+    const after = await share(d, 50);
+    expect(after).toEqual({ 1: 50 });
+  });
+
+  it('rolls a canary back when its outputs disagree with the primary', async () => {
+    const d = new Deployer({ random: seeded(11) });
+    await d.deploy('m', sumModel('1', 0).model);
+    await d.deploy('m', sumModel('2', 0.5).model, {
+      policy: {
+        type: 'canary',
+        weight: 0.3,
+        guards: { maxDisagreement: 0.05, minRequests: 16 },
+        compare: { atol: 0.1, rtol: 0 },
+      },
+    });
+    const rolled: string[] = [];
+    d.on('rolledBack', (e) => rolled.push(e.reason));
+    for (let i = 0; i < 300 && rolled.length === 0; i++) {
+      await d.predict('m', row(i, 0));
+      await flush();
+    }
+    expect(rolled).toHaveLength(1);
+    expect(rolled[0]).toMatch(/disagree with the primary's on 1 of rows/);
+  });
+
+  it('rolls out in steps and promotes at the end', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock, random: seeded(5) });
+    await d.deploy('m', sumModel('1', 1).model);
+    const steps: string[] = [];
+    d.on('rolloutStep', (e) => steps.push(`${e.step}:${e.weight}`));
+    d.on('promoted', (e) => steps.push(`promoted ${e.version}`));
+    await d.deploy('m', sumModel('2', 2).model, {
+      policy: {
+        type: 'rollout',
+        steps: [
+          { weight: 0.1, minRequests: 16 },
+          { weight: 0.5, durationMs: 60_000 },
+          { weight: 1, minRequests: 8 },
+        ],
+        guards: { maxErrorRate: 0.01, minRequests: 8 },
+      },
+    });
+    expect(steps).toEqual(['0:0.1']);
+    while (d.status('m').rollout?.step === 0) await d.predict('m', row(0, 0));
+    expect(steps).toEqual(['0:0.1', '1:0.5']);
+    expect(d.status('m').versions.map((v) => v.traffic)).toEqual([0.5, 0.5]);
+    for (let i = 0; i < 100; i++) await d.predict('m', row(0, 0));
+    expect(d.status('m').rollout).toEqual({ step: 1, weight: 0.5 });
+    clock.advance(60_000);
+    expect(steps).toEqual(['0:0.1', '1:0.5', '2:1']);
+    for (let i = 0; i < 8; i++) await d.predict('m', row(0, 0));
+    expect(steps).toEqual(['0:0.1', '1:0.5', '2:1', 'promoted 2']);
+    expect(d.status('m')).toMatchObject({ primary: '2', policy: { type: 'single' } });
+    await flush(20);
+    expect(d.status('m').versions.map((v) => v.version)).toEqual(['2']);
+  });
+
+  it('rolls back a rollout on a custom guard (a Monitor metric)', async () => {
+    const d = new Deployer({ random: seeded(9) });
+    await d.deploy('m', sumModel('1', 1).model, { replace: false });
+    let drift = 0;
+    await d.deploy('m', sumModel('2', 2).model, {
+      policy: {
+        type: 'rollout',
+        steps: [{ weight: 0.5, minRequests: 1000 }, { weight: 1 }],
+        guards: { minRequests: 8, check: () => (drift > 0.2 ? `prediction drift ${drift}` : undefined) },
+      },
+    });
+    for (let i = 0; i < 40; i++) await d.predict('m', row(0, 0));
+    expect(d.status('m').policy.type).toBe('rollout');
+    drift = 0.3;
+    for (let i = 0; i < 40; i++) await d.predict('m', row(0, 0));
+    expect(d.status('m')).toMatchObject({ primary: '1', policy: { type: 'single' } });
+    expect(d.status('m').versions.map((v) => [v.version, v.traffic])).toEqual([
+      ['1', 1],
+      ['2', 0],
+    ]);
+  });
+
+  it('promotes a canary on request', async () => {
+    const d = new Deployer();
+    const v1 = sumModel('1', 1);
+    await d.deploy('m', v1.model);
+    await d.deploy('m', sumModel('2', 2).model, { policy: { type: 'canary', weight: 0.01 } });
+    d.promote('m');
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(2);
+    await flush(20);
+    expect(v1.disposed).toBe(1);
+  });
+});

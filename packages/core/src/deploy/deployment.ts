@@ -1,0 +1,737 @@
+import type { EventEmitter } from 'eventemitter3';
+import {
+  AbortError,
+  DeadlineExceededError,
+  invalidArgument,
+  ModelLoadError,
+  ModelshipError,
+} from '../errors';
+import { throwIfAborted } from '../model/abort';
+import type { Model } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
+import type { NamedTensors } from '../tensor/tensor';
+import type { Clock } from './clock';
+import { disagreement } from './compare';
+import { routingPoint } from './hash';
+import { guardBreach, type ResolvedPolicy, resolvePolicy } from './policy';
+import { Job, type JobOwner, VersionRunner, versionNotFound } from './runner';
+import { WindowStats } from './stats';
+import type {
+  DeployerEvents,
+  DeploymentStatus,
+  DeployOptions,
+  DeployPredictOptions,
+  ModelSource,
+  VersionStatus,
+} from './types';
+import { warmupInputs } from './warmup';
+
+/** What a deployment needs from its Deployer. */
+export interface DeploymentHost {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly events: EventEmitter<DeployerEvents>;
+}
+
+interface Loaded {
+  runner: VersionRunner;
+  stats: WindowStats;
+  timeoutMs: number | undefined;
+  replace: boolean;
+  seq: number;
+}
+
+type Role = 'serve' | 'shadow' | 'compare';
+
+/** A request served by one version and copied to another, for comparison. */
+class Pair {
+  primaryOut: NamedTensors | undefined;
+  candidateOut: NamedTensors | undefined;
+  primaryMs = -1;
+  candidateMs = -1;
+  candidateError: unknown;
+  arrived = 0;
+
+  constructor(
+    readonly primary: string,
+    readonly candidate: string,
+  ) {}
+}
+
+interface DeployJob extends Job {
+  role?: Role;
+  pair?: Pair;
+  routingKey?: string;
+}
+
+const GUARD_EVERY = 8;
+
+/**
+ * One named deployment: its loaded versions, the primary, the traffic policy and the guard
+ * window of a candidate. Switching traffic is a synchronous assignment, so a request is routed
+ * either before or after a switch, never half way.
+ */
+export class Deployment implements JobOwner {
+  private readonly versions = new Map<string, Loaded>();
+  private readonly loading = new Set<string>();
+  primary: string | undefined;
+  private history: string[] = [];
+  policy: ResolvedPolicy = { type: 'single' };
+  private window: { candidate: WindowStats; primary: WindowStats } | undefined;
+  private step = 0;
+  private stepStartedAt = 0;
+  private stepTimer: unknown;
+  private serial: Promise<unknown> = Promise.resolve();
+  private seq = 0;
+  removed = false;
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(
+    readonly name: string,
+    private readonly host: DeploymentHost,
+  ) {}
+
+  get empty(): boolean {
+    return this.versions.size === 0 && this.loading.size === 0;
+  }
+
+  // ——— deploy ———————————————————————————————————————————————————————————————
+
+  deploy(source: ModelSource, options: DeployOptions): Promise<VersionStatus> {
+    const next = this.serial.then(() => this.load(source, options));
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  private async load(source: ModelSource, o: DeployOptions): Promise<VersionStatus> {
+    const { clock, events } = this.host;
+    const label = o.version ?? (typeof source === 'function' ? undefined : source.version);
+    if (label === undefined || label === '') {
+      throw invalidArgument(
+        'deploy',
+        'options.version is required when the source is a loader function',
+        label,
+      );
+    }
+    // Checked before loading, so that a bad policy never costs a load.
+    if (o.policy !== undefined) resolvePolicy('deploy', o.policy, label);
+    const runner = new VersionRunner(label, {
+      name: this.name,
+      clock,
+      batching: o.batching,
+      admission: { maxConcurrency: o.maxConcurrency, maxQueue: o.maxQueue },
+    });
+    this.loading.add(label);
+    let model: Model | undefined;
+    try {
+      const t0 = clock.now();
+      try {
+        model = typeof source === 'function' ? await source() : source;
+        checkModel(model);
+      } catch (e) {
+        events.emit('loadFailed', { name: this.name, version: label, stage: 'load', error: e });
+        throw ModelshipError.isInstance(e)
+          ? e
+          : new ModelLoadError(
+              'MODEL_INVALID',
+              `model '${this.name}' version '${label}' failed to load: ${message(e)}`,
+              {
+                cause: e,
+              },
+            );
+      }
+      events.emit('loaded', { name: this.name, version: label, ms: clock.now() - t0 });
+      runner.attach(model);
+      runner.state = 'warming';
+      try {
+        const t1 = clock.now();
+        const runs = await this.warmup(model, runner, o);
+        if (runs > 0)
+          events.emit('warmedUp', { name: this.name, version: label, ms: clock.now() - t1, runs });
+      } catch (e) {
+        events.emit('loadFailed', { name: this.name, version: label, stage: 'warmup', error: e });
+        await model.dispose().catch(() => undefined);
+        throw new ModelshipError(
+          'WARMUP_FAILED',
+          `model '${this.name}' version '${label}' failed its warmup: ${message(e)}`,
+          {
+            cause: e,
+            details: { model: this.name, version: label },
+          },
+        );
+      }
+      const off = runner.batchingStatus();
+      if (off !== undefined && !off.enabled) {
+        events.emit('batchingDisabled', { name: this.name, version: label, reason: off.reason ?? '' });
+      }
+    } finally {
+      this.loading.delete(label);
+    }
+    if (this.removed) {
+      await model.dispose().catch(() => undefined);
+      throw new ModelshipError(
+        'DEPLOYMENT_NOT_FOUND',
+        `model '${this.name}' was undeployed while version '${label}' loaded`,
+      );
+    }
+    this.install(runner, o);
+    return this.versionStatus(label)!;
+  }
+
+  private async warmup(model: Model, runner: VersionRunner, o: DeployOptions): Promise<number> {
+    const w = o.warmup ?? true;
+    if (w === false) return 0;
+    const runsEach = w === true ? 1 : (w.runs ?? 1);
+    const samples: ModelInputs[] =
+      w === true || w.inputs === undefined ? [warmupInputs(model.signature, 1)] : [...w.inputs];
+    let runs = 0;
+    for (let r = 0; r < runsEach; r++) {
+      for (const sample of samples) {
+        await model.predict(sample);
+        runs++;
+      }
+    }
+    // A batch at the largest size allocates what real batches will need, and proves that the
+    // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
+    const batching = o.batching;
+    if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
+      const n = batching.maxBatchSize;
+      const out = await model.predict(warmupInputs(model.signature, n));
+      runs++;
+      for (const [name, t] of Object.entries(out)) {
+        if (t.shape[0] !== n) {
+          runner.disableBatching(`output '${name}' has shape [${t.shape.join(', ')}] for a batch of ${n}`);
+          break;
+        }
+      }
+    }
+    return runs;
+  }
+
+  private install(runner: VersionRunner, o: DeployOptions): void {
+    const version = runner.version;
+    const previous = this.versions.get(version);
+    runner.state = 'ready';
+    this.versions.set(version, {
+      runner,
+      stats: new WindowStats(),
+      timeoutMs: o.timeoutMs,
+      replace: o.replace ?? true,
+      seq: ++this.seq,
+    });
+    // A version deployed again (a reload) replaces its own earlier instance, which drains.
+    if (previous !== undefined) this.retireRunner(previous.runner);
+    if (this.primary === undefined) {
+      this.promote(version);
+      return;
+    }
+    if (o.policy === undefined || o.policy.type === 'single') {
+      if (this.primary !== version) this.promote(version);
+      return;
+    }
+    this.setPolicy(o.policy, version);
+  }
+
+  // ——— traffic ——————————————————————————————————————————————————————————————
+
+  /** Makes `version` the primary with all traffic; retires the old primary when asked to. */
+  promote(version: string): void {
+    const loaded = this.ready(version);
+    const old = this.primary;
+    this.endPolicy();
+    this.primary = version;
+    this.history = this.history.filter((v) => v !== version);
+    if (old !== undefined && old !== version) this.history.push(old);
+    this.host.events.emit('promoted', { name: this.name, version, previous: old });
+    if (loaded.replace && old !== undefined && old !== version) this.retire(old);
+  }
+
+  setPolicy(policy: unknown, candidate?: string): void {
+    const p = resolvePolicy('setPolicy', policy, candidate);
+    if (p.type === 'single') {
+      this.endPolicy();
+      this.host.events.emit('policyChanged', { name: this.name, policy: p });
+      return;
+    }
+    if (this.primary === undefined) {
+      throw new ModelshipError('VERSION_NOT_READY', `model '${this.name}' has no primary version yet`);
+    }
+    if (p.type === 'ab') {
+      for (const v of Object.keys(p.weights)) this.ready(v);
+    } else {
+      this.ready(p.version);
+      if (p.version === this.primary) {
+        throw invalidArgument(
+          'setPolicy',
+          `version '${p.version}' is already the primary; name another candidate`,
+          p.version,
+        );
+      }
+    }
+    this.endPolicy();
+    this.policy = p;
+    if (p.type !== 'ab') this.window = { candidate: new WindowStats(), primary: new WindowStats() };
+    this.host.events.emit('policyChanged', { name: this.name, policy: p });
+    if (p.type === 'rollout') this.enterStep(0);
+  }
+
+  /**
+   * Takes traffic away from the candidate, or, when there is none, returns the primary to the
+   * version before it (kept when deployed with `replace: false`).
+   */
+  rollback(reason = 'rollback requested'): string {
+    const candidate = this.candidate();
+    if (candidate !== undefined) {
+      this.rollbackCandidate(candidate, reason);
+      return this.primary!;
+    }
+    const previous = [...this.history].reverse().find((v) => this.versions.get(v)?.runner.state === 'ready');
+    if (previous === undefined) {
+      throw new ModelshipError(
+        'VERSION_NOT_FOUND',
+        `model '${this.name}' has no earlier version loaded to roll back to; deploy with replace: false to keep one`,
+        { details: { model: this.name } },
+      );
+    }
+    const current = this.primary!;
+    this.endPolicy();
+    this.history = this.history.filter((v) => v !== previous);
+    this.primary = previous;
+    this.host.events.emit('rolledBack', { name: this.name, version: current, restored: previous, reason });
+    return previous;
+  }
+
+  private rollbackCandidate(candidate: string, reason: string): void {
+    const window =
+      this.window === undefined
+        ? undefined
+        : { candidate: this.window.candidate.snapshot(), primary: this.window.primary.snapshot() };
+    this.endPolicy();
+    this.host.events.emit('rolledBack', {
+      name: this.name,
+      version: candidate,
+      restored: this.primary,
+      reason,
+      window,
+    });
+    this.host.events.emit('policyChanged', { name: this.name, policy: this.policy });
+  }
+
+  private endPolicy(): void {
+    if (this.stepTimer !== undefined) this.host.clock.clearTimeout(this.stepTimer);
+    this.stepTimer = undefined;
+    this.policy = { type: 'single' };
+    this.window = undefined;
+    this.step = 0;
+  }
+
+  private candidate(): string | undefined {
+    const p = this.policy;
+    return p.type === 'canary' || p.type === 'shadow' || p.type === 'rollout' ? p.version : undefined;
+  }
+
+  private enterStep(i: number): void {
+    const p = this.policy;
+    if (p.type !== 'rollout') return;
+    this.step = i;
+    this.stepStartedAt = this.host.clock.now();
+    this.window = { candidate: new WindowStats(), primary: new WindowStats() };
+    if (this.stepTimer !== undefined) this.host.clock.clearTimeout(this.stepTimer);
+    this.stepTimer = undefined;
+    const s = p.steps[i]!;
+    this.host.events.emit('rolloutStep', { name: this.name, version: p.version, step: i, weight: s.weight });
+    if (s.durationMs !== undefined && s.durationMs > 0) {
+      this.stepTimer = this.host.clock.setTimeout(() => {
+        this.stepTimer = undefined;
+        this.advance();
+      }, s.durationMs);
+    }
+    this.advance();
+  }
+
+  /** Moves a rollout on when its step has been held long enough and its guards hold. */
+  private advance(): void {
+    const p = this.policy;
+    if (p.type !== 'rollout' || this.window === undefined) return;
+    if (this.checkGuards()) return;
+    const s = p.steps[this.step]!;
+    if (s.durationMs !== undefined && this.host.clock.now() - this.stepStartedAt < s.durationMs) return;
+    if (s.minRequests !== undefined && this.window.candidate.requests < s.minRequests) return;
+    if (this.step + 1 < p.steps.length) this.enterStep(this.step + 1);
+    else this.promote(p.version);
+  }
+
+  /** True when a guard fired (and the candidate was rolled back). */
+  private checkGuards(): boolean {
+    const p = this.policy;
+    if (p.type === 'single' || p.type === 'ab' || p.guards === undefined || this.window === undefined)
+      return false;
+    const window = { candidate: this.window.candidate.snapshot(), primary: this.window.primary.snapshot() };
+    let reason: string | undefined;
+    try {
+      reason = guardBreach(p.guards, window);
+    } catch (e) {
+      reason = `guards.check threw: ${message(e)}`;
+    }
+    if (reason === undefined) return false;
+    this.rollbackCandidate(p.version, reason);
+    return true;
+  }
+
+  // ——— predict ——————————————————————————————————————————————————————————————
+
+  predict(inputs: ModelInputs, o: DeployPredictOptions | undefined): Promise<NamedTensors> {
+    let target: Loaded;
+    let copy: Loaded | undefined;
+    let copyRole: Role = 'shadow';
+    try {
+      if (o?.version !== undefined) {
+        target = this.ready(o.version);
+      } else {
+        const p = this.policy;
+        const primary = this.primaryLoaded();
+        target = primary;
+        if (p.type !== 'single') {
+          const point =
+            o?.routingKey === undefined ? this.host.random() : routingPoint(o.routingKey, this.name);
+          if (p.type === 'ab') {
+            let acc = 0;
+            for (const [v, w] of Object.entries(p.weights)) {
+              acc += w;
+              if (point < acc) {
+                target = this.versions.get(v) ?? primary;
+                break;
+              }
+            }
+          } else if (p.type === 'shadow') {
+            if (p.sampleRate >= 1 || this.host.random() < p.sampleRate) copy = this.versions.get(p.version);
+          } else {
+            const weight = p.type === 'canary' ? p.weight : p.steps[this.step]!.weight;
+            // The candidate takes the low end of [0, 1): as its weight grows, keys only move to it.
+            if (point < weight) {
+              target = this.versions.get(p.version) ?? primary;
+              if (target !== primary && p.guards?.maxDisagreement !== undefined) {
+                copy = primary;
+                copyRole = 'compare';
+              }
+            }
+          }
+        }
+      }
+      throwIfAborted(o?.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const timeoutMs = o?.timeoutMs ?? target.timeoutMs;
+    return new Promise<NamedTensors>((resolve, reject) => {
+      const job: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), resolve, reject);
+      if (o?.routingKey !== undefined) job.routingKey = o.routingKey;
+      if (o?.signal !== undefined || timeoutMs !== undefined)
+        this.watch(job, o?.signal, timeoutMs, target.runner.version);
+      if (copy !== undefined) {
+        const pair =
+          copyRole === 'shadow'
+            ? new Pair(target.runner.version, copy.runner.version)
+            : new Pair(copy.runner.version, target.runner.version);
+        job.pair = pair;
+        target.runner.submit(job);
+        const twin: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), noop, noop);
+        twin.role = copyRole;
+        twin.pair = pair;
+        copy.runner.submit(twin);
+        return;
+      }
+      target.runner.submit(job);
+    });
+  }
+
+  private watch(
+    job: Job,
+    signal: DeployPredictOptions['signal'],
+    timeoutMs: number | undefined,
+    version: string,
+  ): void {
+    const { clock } = this.host;
+    let timer: unknown;
+    let onAbort: (() => void) | undefined;
+    if (timeoutMs !== undefined) {
+      timer = clock.setTimeout(() => {
+        job.fail(
+          new DeadlineExceededError(
+            `model '${this.name}' version '${version}' did not answer within ${timeoutMs} ms`,
+            {
+              details: { model: this.name, version, timeoutMs },
+            },
+          ),
+        );
+      }, timeoutMs);
+    }
+    if (signal !== undefined) {
+      onAbort = () => job.fail(new AbortError(undefined, { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    job.cleanup = () => {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+    };
+  }
+
+  settle(j: Job, output: NamedTensors | undefined, error: unknown): void {
+    const job = j as DeployJob;
+    const role = job.role ?? 'serve';
+    const runner = job.runner!;
+    const version = runner.version;
+    // A copy turned away by a full queue was never run: it is dropped, not counted as a failure.
+    if (role !== 'serve' && ModelshipError.isInstance(error) && error.code === 'MODEL_OVERLOADED') return;
+    const now = this.host.clock.now();
+    const latency = now - job.createdAt;
+    const failed = error !== undefined;
+    this.versions.get(version)?.stats.record(latency, failed);
+    const candidate = this.candidate();
+    const isCandidate = candidate === version && this.window !== undefined;
+    if (this.window !== undefined) {
+      if (isCandidate) this.window.candidate.record(latency, failed);
+      else if (version === this.primary && role === 'serve') this.window.primary.record(latency, failed);
+    }
+    if (job.pair !== undefined) this.arrive(job.pair, version, output, error, latency);
+    const events = this.host.events;
+    if (events.listenerCount('prediction') > 0) {
+      events.emit('prediction', {
+        name: this.name,
+        version,
+        kind: role,
+        latencyMs: latency,
+        queueMs:
+          job.startedAt < 0 ? 0 : job.startedAt - (job.enqueuedAt < 0 ? job.createdAt : job.enqueuedAt),
+        batchSize: job.batchSize,
+        routingKey: job.routingKey,
+        inputs: job.inputs,
+        outputs: output,
+        error,
+      });
+    }
+    if (isCandidate) {
+      const n = this.window!.candidate.requests;
+      if (this.policy.type === 'rollout') {
+        if (n % GUARD_EVERY === 0 || failed) this.advance();
+      } else if (n % GUARD_EVERY === 0 || failed) {
+        this.checkGuards();
+      }
+    }
+  }
+
+  private arrive(
+    pair: Pair,
+    version: string,
+    output: NamedTensors | undefined,
+    error: unknown,
+    ms: number,
+  ): void {
+    if (version === pair.primary && pair.primaryMs < 0) {
+      pair.primaryOut = output;
+      pair.primaryMs = ms;
+    } else {
+      pair.candidateOut = output;
+      pair.candidateMs = ms;
+      pair.candidateError = error;
+    }
+    if (++pair.arrived < 2) return;
+    let d: number | undefined;
+    if (pair.primaryOut !== undefined && pair.candidateOut !== undefined) {
+      const p = this.policy;
+      const compare = p.type === 'single' || p.type === 'ab' ? {} : p.compare;
+      try {
+        d = disagreement(pair.primaryOut, pair.candidateOut, compare);
+      } catch (e) {
+        pair.candidateError ??= e;
+      }
+      if (d !== undefined && this.candidate() === pair.candidate) this.window?.candidate.recordComparison(d);
+    }
+    this.host.events.emit('compared', {
+      name: this.name,
+      primary: pair.primary,
+      candidate: pair.candidate,
+      disagreement: d,
+      primaryMs: pair.primaryMs,
+      candidateMs: pair.candidateMs,
+      ...(pair.candidateError === undefined ? {} : { candidateError: pair.candidateError }),
+    });
+  }
+
+  // ——— versions —————————————————————————————————————————————————————————————
+
+  private primaryLoaded(): Loaded {
+    const v = this.primary === undefined ? undefined : this.versions.get(this.primary);
+    if (v === undefined) {
+      throw new ModelshipError(
+        'VERSION_NOT_READY',
+        `model '${this.name}' has no version ready yet${this.loading.size > 0 ? ` (loading: ${[...this.loading].join(', ')})` : ''}`,
+        {
+          details: { model: this.name },
+        },
+      );
+    }
+    return v;
+  }
+
+  private ready(version: string): Loaded {
+    if (typeof version !== 'string') throw invalidArgument('predict', 'version must be a string', version);
+    const v = this.versions.get(version);
+    if (v === undefined) {
+      if (this.loading.has(version)) {
+        throw new ModelshipError(
+          'VERSION_NOT_READY',
+          `model '${this.name}' version '${version}' is still loading`,
+          {
+            details: { model: this.name, version },
+          },
+        );
+      }
+      throw versionNotFound(this.name, version, [...this.versions.keys()]);
+    }
+    return v;
+  }
+
+  /** Removes one version (or every version): it stops receiving traffic now and drains. */
+  async undeploy(version: string | undefined): Promise<void> {
+    if (version === undefined) {
+      this.removed = true;
+      this.endPolicy();
+      this.primary = undefined;
+      for (const v of [...this.versions.keys()]) this.retire(v);
+      await this.settled();
+      return;
+    }
+    this.ready(version);
+    const p = this.policy;
+    if (this.candidate() === version || (p.type === 'ab' && version in p.weights)) {
+      this.endPolicy();
+      this.host.events.emit('policyChanged', { name: this.name, policy: this.policy });
+    }
+    if (this.primary === version) {
+      this.primary = undefined;
+      const others = [...this.versions.entries()].filter(([v]) => v !== version);
+      const fromHistory = [...this.history].reverse().find((v) => this.versions.has(v) && v !== version);
+      const next = fromHistory ?? others.sort((a, b) => b[1].seq - a[1].seq)[0]?.[0];
+      if (next !== undefined) {
+        this.endPolicy();
+        this.primary = next;
+        this.history = this.history.filter((v) => v !== next);
+        this.host.events.emit('promoted', { name: this.name, version: next, previous: version });
+      }
+    }
+    this.retire(version);
+    await this.settled();
+  }
+
+  private retire(version: string): void {
+    const v = this.versions.get(version);
+    if (v === undefined) return;
+    this.versions.delete(version);
+    this.history = this.history.filter((h) => h !== version);
+    this.retireRunner(v.runner);
+  }
+
+  private retireRunner(runner: VersionRunner): void {
+    const done = runner
+      .drain()
+      .then(() => runner.model?.dispose())
+      .catch(() => undefined)
+      .then(() => {
+        runner.state = 'unloaded';
+        this.retiring.delete(done);
+        this.host.events.emit('unloaded', { name: this.name, version: runner.version });
+      });
+    this.retiring.add(done);
+  }
+
+  /** Resolves when every retired version has drained and been disposed. */
+  async settled(): Promise<void> {
+    while (this.retiring.size > 0) await Promise.all([...this.retiring]);
+  }
+
+  /** Waits for loads in progress to end (they fail once the deployment is removed). */
+  async loadsDone(): Promise<void> {
+    await this.serial;
+  }
+
+  /** The signature of a loaded version. */
+  signatureOf(version: string): import('../tensor/spec').ModelSignature {
+    return this.ready(version).runner.model!.signature;
+  }
+
+  // ——— status ———————————————————————————————————————————————————————————————
+
+  status(): DeploymentStatus {
+    const p = this.policy;
+    return {
+      name: this.name,
+      primary: this.primary,
+      policy: p,
+      ...(p.type === 'rollout' ? { rollout: { step: this.step, weight: p.steps[this.step]!.weight } } : {}),
+      loading: [...this.loading],
+      versions: [...this.versions.keys()].map((v) => this.versionStatus(v)!),
+    };
+  }
+
+  private traffic(version: string): number {
+    const p = this.policy;
+    const primary = version === this.primary ? 1 : 0;
+    switch (p.type) {
+      case 'single':
+      case 'shadow':
+        return primary;
+      case 'ab':
+        return p.weights[version] ?? 0;
+      default: {
+        const w = p.type === 'canary' ? p.weight : p.steps[this.step]!.weight;
+        return version === p.version ? w : primary * (1 - w);
+      }
+    }
+  }
+
+  private versionStatus(version: string): VersionStatus | undefined {
+    const v = this.versions.get(version);
+    if (v === undefined) return undefined;
+    const s = v.stats;
+    const batching = v.runner.batchingStatus();
+    return {
+      version,
+      state: v.runner.state,
+      traffic: this.traffic(version),
+      inFlight: v.runner.active,
+      queued: v.runner.queued,
+      requests: s.requests,
+      errors: s.errors,
+      p50Ms: s.quantile(0.5),
+      p99Ms: s.quantile(0.99),
+      ...(batching === undefined ? {} : { batching }),
+    };
+  }
+}
+
+function noop(): void {}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function checkModel(m: unknown): asserts m is Model {
+  const model = m as Model;
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof model.predict !== 'function' ||
+    typeof model.dispose !== 'function' ||
+    typeof model.signature !== 'object' ||
+    model.signature === null ||
+    !Array.isArray(model.signature.inputs) ||
+    !Array.isArray(model.signature.outputs)
+  ) {
+    throw invalidArgument(
+      'deploy',
+      'the source must be a Model (signature, predict, dispose) or a function resolving to one',
+      m,
+    );
+  }
+}

@@ -1,0 +1,388 @@
+import { invalidArgument, ModelshipError, OverloadedError } from '../errors';
+import type { Model } from '../model/model';
+import { coerceInput, type ModelInputs } from '../tensor/coerce';
+import type { NamedTensors, Tensor } from '../tensor/tensor';
+import { validateInputs, validateOutputNames } from '../tensor/validate';
+import type { Clock } from './clock';
+import { Queue, type QueueNode } from './queue';
+import { rowsOf, splitOutputs, stackInputs, stackKey, unbatchableReason } from './stack';
+
+/**
+ * Dynamic batching, with Triton's knobs: requests queued while the model is busy, or for up to
+ * `maxQueueDelayMs`, are stacked along the batch dimension into one call.
+ */
+export interface BatchingOptions {
+  /** The most rows one model call may carry. */
+  maxBatchSize: number;
+  /**
+   * How long the oldest queued request may wait for others to join it (default 0: a batch goes
+   * as soon as the model is free, made of whatever is waiting).
+   */
+  maxQueueDelayMs?: number;
+  /** Batch sizes that go at once, without waiting for the delay, when exactly reached. */
+  preferredBatchSizes?: readonly number[];
+}
+
+/** Admission control for one version: calls running at once and requests allowed to wait. */
+export interface AdmissionOptions {
+  /** Model calls (batches, when batching) running at once (default: unlimited, or 1 with batching). */
+  maxConcurrency?: number;
+  /** Requests that may wait for a free slot; past it, `OverloadedError` at once (default 1024). */
+  maxQueue?: number;
+}
+
+/** `loading` and `warming` before traffic; `ready` while serving; `draining` after removal. */
+export type VersionState = 'loading' | 'warming' | 'ready' | 'draining' | 'unloaded';
+
+/** Receives each request's outcome; the deployment records it and emits `prediction`. */
+export interface JobOwner {
+  settle(job: Job, output: NamedTensors | undefined, error: unknown): void;
+}
+
+/** One request on its way through a version. */
+export class Job {
+  settled = false;
+  enqueuedAt = -1;
+  startedAt = -1;
+  /** Rows in the model call that answered this request. */
+  batchSize = 0;
+  rows: number | undefined;
+  key = '';
+  node: QueueNode<Job> | undefined;
+  runner: VersionRunner | undefined;
+  /** Cleanup for a timeout timer or a signal listener. */
+  cleanup: (() => void) | undefined;
+
+  constructor(
+    readonly owner: JobOwner,
+    public inputs: ModelInputs,
+    readonly outputs: readonly string[] | undefined,
+    readonly createdAt: number,
+    readonly resolve: (out: NamedTensors) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  succeed(output: NamedTensors): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup?.();
+    this.owner.settle(this, output, undefined);
+    this.resolve(output);
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup?.();
+    if (this.node?.queued) this.runner?.cancel(this);
+    this.owner.settle(this, undefined, error);
+    this.reject(error);
+  }
+}
+
+export interface RunnerOptions {
+  name: string;
+  batching?: BatchingOptions;
+  admission?: AdmissionOptions;
+  clock: Clock;
+}
+
+/** Batching as it applies to one loaded version: on, or off with the reason. */
+export interface BatchingStatus {
+  enabled: boolean;
+  reason?: string;
+  batches: number;
+  /** Mean rows per model call (Triton's inference_count / execution_count). */
+  meanBatchSize: number;
+}
+
+/**
+ * One loaded version of a deployment: its model behind admission control and, when batching is
+ * on, a batcher. Requests that are admitted are never lost: a removed version drains its queue
+ * and in-flight calls before its model is disposed.
+ */
+export class VersionRunner {
+  state: VersionState = 'loading';
+  model: Model | undefined;
+  active = 0;
+  private readonly queue = new Queue<Job>();
+  private readonly maxConcurrency: number;
+  private readonly maxQueue: number;
+  private batching: BatchingOptions | undefined;
+  private batchingOff: string | undefined;
+  private inputNames: readonly string[] = [];
+  private timer: unknown;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private drained: (() => void) | undefined;
+  private calls = 0;
+  private rowsRun = 0;
+
+  constructor(
+    readonly version: string,
+    private readonly options: RunnerOptions,
+  ) {
+    this.batching = options.batching;
+    this.maxConcurrency =
+      options.admission?.maxConcurrency ?? (options.batching ? 1 : Number.POSITIVE_INFINITY);
+    this.maxQueue = options.admission?.maxQueue ?? 1024;
+  }
+
+  /** Attaches the loaded model; batching is turned off, with a reason, when it cannot apply. */
+  attach(model: Model): void {
+    this.model = model;
+    this.inputNames = model.signature.inputs.map((s) => s.name);
+    if (this.batching !== undefined) {
+      const reason = unbatchableReason(model.signature);
+      if (reason !== undefined) this.disableBatching(`the model has no batch dimension: ${reason}`);
+    }
+  }
+
+  disableBatching(reason: string): void {
+    this.batching = undefined;
+    this.batchingOff = reason;
+  }
+
+  get batchingEnabled(): boolean {
+    return this.batching !== undefined;
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  batchingStatus(): BatchingStatus | undefined {
+    if (this.options.batching === undefined) return undefined;
+    return {
+      enabled: this.batching !== undefined,
+      ...(this.batchingOff === undefined ? {} : { reason: this.batchingOff }),
+      batches: this.calls,
+      meanBatchSize: this.calls === 0 ? 0 : this.rowsRun / this.calls,
+    };
+  }
+
+  /** Runs the job now, queues it, or turns it away when the queue is full. */
+  submit(job: Job): void {
+    job.runner = this;
+    if (this.batching !== undefined) {
+      try {
+        this.prepare(job);
+      } catch (e) {
+        job.fail(e);
+        return;
+      }
+    } else if (this.active < this.maxConcurrency && this.queue.size === 0) {
+      this.start(job, undefined);
+      return;
+    }
+    if (this.queue.size >= this.maxQueue) {
+      job.fail(
+        new OverloadedError(
+          `model '${this.options.name}' version '${this.version}' is overloaded: ${this.queue.size} requests are queued (maxQueue ${this.maxQueue})`,
+          { details: { model: this.options.name, version: this.version, maxQueue: this.maxQueue } },
+        ),
+      );
+      return;
+    }
+    job.enqueuedAt = this.options.clock.now();
+    job.node = this.queue.push(job);
+    this.pump();
+  }
+
+  /** Removes a job that gave up (timeout, abort) from the queue. */
+  cancel(job: Job): void {
+    if (job.node !== undefined) this.queue.remove(job.node);
+    this.checkDrained();
+  }
+
+  /** Resolves once nothing is queued or running; no new job may be submitted after it is called. */
+  drain(): Promise<void> {
+    this.state = 'draining';
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      this.checkDrained();
+    });
+  }
+
+  private checkDrained(): void {
+    if (this.drained !== undefined && this.active === 0 && this.queue.size === 0) {
+      const done = this.drained;
+      this.drained = undefined;
+      done();
+    }
+  }
+
+  /** Checks a request before it may wait for a batch: one bad request never fails the others. */
+  private prepare(job: Job): void {
+    const model = this.model!;
+    const raw = job.inputs;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw invalidArgument('predict', 'inputs must be an object of tensors keyed by input name', raw);
+    }
+    const coerced: Record<string, unknown> = { ...raw };
+    for (const spec of model.signature.inputs) {
+      const value = coerced[spec.name];
+      if (value !== undefined) coerced[spec.name] = coerceInput(value, spec);
+    }
+    const inputs = validateInputs(model.signature, coerced);
+    validateOutputNames(model.signature, job.outputs);
+    job.inputs = inputs;
+    job.rows = rowsOf(inputs, this.inputNames);
+    job.key = job.rows === undefined ? '' : stackKey(inputs, this.inputNames, job.outputs);
+  }
+
+  private pump(): void {
+    while (this.active < this.maxConcurrency && this.queue.size > 0) {
+      if (this.batching === undefined) {
+        this.start(this.queue.shift()!, undefined);
+        continue;
+      }
+      const batch = this.formBatch(this.batching);
+      if (batch === undefined) return;
+      if (batch.length === 1) this.start(batch[0]!, undefined);
+      else this.start(batch[0]!, batch);
+    }
+    if (this.queue.size === 0 && this.timer !== undefined) {
+      this.options.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /**
+   * The next batch to run, or `undefined` to wait (a timer is set for the oldest request's
+   * deadline). A batch goes at once when it is full, when a preferred size is reached, or when
+   * the oldest request has waited `maxQueueDelayMs`.
+   */
+  private formBatch(b: BatchingOptions): Job[] | undefined {
+    const head = this.queue.first()!.value;
+    if (head.rows === undefined || head.rows >= b.maxBatchSize) {
+      this.queue.shift();
+      return [head];
+    }
+    const batch: Job[] = [];
+    let rows = 0;
+    let overflow = false;
+    for (let node = this.queue.first(); node !== undefined; node = node.next) {
+      const job = node.value;
+      if (job.key !== head.key || job.rows === undefined) continue;
+      if (rows + job.rows > b.maxBatchSize) {
+        overflow = true;
+        break;
+      }
+      batch.push(job);
+      rows += job.rows;
+      if (rows === b.maxBatchSize) break;
+    }
+    const now = this.options.clock.now();
+    const delay = b.maxQueueDelayMs ?? 0;
+    const due = head.enqueuedAt + delay;
+    const go =
+      rows === b.maxBatchSize || overflow || now >= due || (b.preferredBatchSizes?.includes(rows) ?? false);
+    if (!go) {
+      if (due < this.timerAt) {
+        if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+        this.timerAt = due;
+        this.timer = this.options.clock.setTimeout(() => {
+          this.timer = undefined;
+          this.timerAt = Number.POSITIVE_INFINITY;
+          this.pump();
+        }, due - now);
+      }
+      return undefined;
+    }
+    for (const job of batch) this.queue.remove(job.node!);
+    return batch;
+  }
+
+  private start(job: Job, batch: Job[] | undefined): void {
+    this.active++;
+    this.calls++;
+    const now = this.options.clock.now();
+    let work: Promise<NamedTensors>;
+    const model = this.model!;
+    if (batch === undefined) {
+      job.startedAt = now;
+      const rows = job.rows ?? leadingDim(job.inputs);
+      job.batchSize = rows;
+      this.rowsRun += rows;
+      try {
+        work = model.predict(job.inputs, job.outputs === undefined ? undefined : { outputs: job.outputs });
+      } catch (e) {
+        work = Promise.reject(e);
+      }
+      work.then(
+        (out) => {
+          job.succeed(out);
+          this.finish();
+        },
+        (e: unknown) => {
+          job.fail(e);
+          this.finish();
+        },
+      );
+      return;
+    }
+    let rows = 0;
+    const counts: number[] = [];
+    const inputs: Record<string, Tensor>[] = [];
+    for (const j of batch) {
+      rows += j.rows!;
+      counts.push(j.rows!);
+      inputs.push(j.inputs as Record<string, Tensor>);
+    }
+    for (const j of batch) {
+      j.startedAt = now;
+      j.batchSize = rows;
+    }
+    this.rowsRun += rows;
+    try {
+      const stacked = stackInputs(inputs, this.inputNames, rows);
+      work = model.predict(stacked, job.outputs === undefined ? undefined : { outputs: job.outputs });
+    } catch (e) {
+      work = Promise.reject(e);
+    }
+    work.then(
+      (out) => {
+        let parts: NamedTensors[];
+        try {
+          parts = splitOutputs(out, counts, rows);
+        } catch (e) {
+          for (const j of batch) j.fail(e);
+          this.finish();
+          return;
+        }
+        for (let i = 0; i < batch.length; i++) batch[i]!.succeed(parts[i]!);
+        this.finish();
+      },
+      (e: unknown) => {
+        for (const j of batch) j.fail(e);
+        this.finish();
+      },
+    );
+  }
+
+  private finish(): void {
+    this.active--;
+    if (this.queue.size > 0) this.pump();
+    this.checkDrained();
+  }
+}
+
+function leadingDim(inputs: ModelInputs): number {
+  for (const v of Object.values(inputs)) {
+    const shape = (v as { shape?: unknown }).shape ?? (v as { dims?: unknown }).dims;
+    if (Array.isArray(shape) && typeof shape[0] === 'number') return shape[0];
+    if (Array.isArray(v)) return v.length;
+    return 1;
+  }
+  return 1;
+}
+
+/** The error for a request naming a version that is not loaded. */
+export function versionNotFound(name: string, version: string, known: readonly string[]): ModelshipError {
+  return new ModelshipError(
+    'VERSION_NOT_FOUND',
+    `model '${name}' has no version '${version}' loaded${known.length > 0 ? ` (loaded: ${known.join(', ')})` : ''}`,
+    { details: { model: name, version } },
+  );
+}

@@ -1,0 +1,63 @@
+/** What a guard sees about one version's traffic over the current window. */
+export interface WindowSnapshot {
+  /** Requests answered (successes and failures). */
+  requests: number;
+  errors: number;
+  /** `errors / requests`, 0 before any request. */
+  errorRate: number;
+  /** Latency quantiles in milliseconds over the most recent requests, `undefined` before any. */
+  p50Ms: number | undefined;
+  p99Ms: number | undefined;
+  /** Requests whose outputs were compared with the other version's. */
+  compared: number;
+  /** The mean disagreement of those comparisons, in [0, 1]. */
+  disagreement: number;
+}
+
+const RING = 2048;
+
+/**
+ * Counters and a ring of the latest latencies for one version. Recording is O(1) and allocates
+ * nothing; quantiles sort a copy of the ring only when asked (guards, status).
+ */
+export class WindowStats {
+  requests = 0;
+  errors = 0;
+  compared = 0;
+  private disagreementSum = 0;
+  private readonly ring = new Float64Array(RING);
+  private filled = 0;
+  private next = 0;
+
+  record(latencyMs: number, failed: boolean): void {
+    this.requests++;
+    if (failed) this.errors++;
+    this.ring[this.next] = latencyMs;
+    this.next = (this.next + 1) % RING;
+    if (this.filled < RING) this.filled++;
+  }
+
+  recordComparison(disagreement: number): void {
+    this.compared++;
+    this.disagreementSum += disagreement;
+  }
+
+  /** The nearest-rank `q` quantile of the latest (up to 2048) latencies. */
+  quantile(q: number): number | undefined {
+    if (this.filled === 0) return undefined;
+    const sorted = this.ring.slice(0, this.filled).sort();
+    return sorted[Math.min(this.filled - 1, Math.max(0, Math.ceil(q * this.filled) - 1))];
+  }
+
+  snapshot(): WindowSnapshot {
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      errorRate: this.requests === 0 ? 0 : this.errors / this.requests,
+      p50Ms: this.quantile(0.5),
+      p99Ms: this.quantile(0.99),
+      compared: this.compared,
+      disagreement: this.compared === 0 ? 0 : this.disagreementSum / this.compared,
+    };
+  }
+}

@@ -1,0 +1,146 @@
+import type { AbortSignalLike, Model } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
+import type { NamedTensors } from '../tensor/tensor';
+import type { GuardWindow, ResolvedPolicy, TrafficPolicy } from './policy';
+import type { BatchingOptions, BatchingStatus, VersionState } from './runner';
+import type { WindowSnapshot } from './stats';
+
+/** Where a version's model comes from: a loaded model, or a function that loads it. */
+export type ModelSource = Model | (() => Promise<Model>);
+
+/** Warmup runs before a version takes traffic. */
+export interface WarmupOptions {
+  /** Sample requests to run (default: zeros of the declared shapes, batch 1). */
+  inputs?: readonly ModelInputs[];
+  /** How many times each sample runs (default 1). */
+  runs?: number;
+}
+
+/** Options of {@link Deployer.deploy}. */
+export interface DeployOptions {
+  /** The version's name (default: the model's own `version`). */
+  version?: string;
+  /**
+   * Runs before the version takes traffic, so that lazy initialisation never slows a real request
+   * (default `true`: one run on zeros of the declared shapes, and one at `maxBatchSize` when
+   * batching). A version that fails its warmup never receives traffic.
+   */
+  warmup?: boolean | WarmupOptions;
+  /** Dynamic batching for this version (default off). */
+  batching?: BatchingOptions;
+  /** Model calls running at once (default unlimited; 1 when batching). */
+  maxConcurrency?: number;
+  /** Requests allowed to wait for a free slot or a batch; past it, `OverloadedError` (default 1024). */
+  maxQueue?: number;
+  /** The default per-request timeout for this version, in milliseconds (default none). */
+  timeoutMs?: number;
+  /**
+   * How the deployment's traffic changes once this version is ready (default `single`: it becomes
+   * the primary and takes all traffic). A `canary`, `shadow` or `rollout` without a `version`
+   * makes this version the candidate.
+   */
+  policy?: TrafficPolicy;
+  /**
+   * When this version becomes the primary, retire the version it replaces: that version finishes
+   * its queued and in-flight requests, then its model is disposed (default `true`). With `false`
+   * the old version stays loaded, addressable by version, and `rollback` returns to it at once.
+   */
+  replace?: boolean;
+}
+
+/** Options of {@link Deployer.predict}. */
+export interface DeployPredictOptions {
+  /** Ask for this version rather than the one the policy picks. */
+  version?: string;
+  /** Sticky routing: requests with the same key reach the same version under weighted policies. */
+  routingKey?: string;
+  signal?: AbortSignalLike;
+  /** Reject with `DeadlineExceededError` after this many milliseconds (queue time included). */
+  timeoutMs?: number;
+  /** Compute and return only these outputs. */
+  outputs?: readonly string[];
+}
+
+/** One loaded version, as `status()` reports it. */
+export interface VersionStatus {
+  version: string;
+  state: VersionState;
+  /** The share of policy-routed traffic this version receives now. */
+  traffic: number;
+  /** Requests running in the model now, and waiting. */
+  inFlight: number;
+  queued: number;
+  requests: number;
+  errors: number;
+  p50Ms: number | undefined;
+  p99Ms: number | undefined;
+  batching?: BatchingStatus;
+}
+
+/** A deployment, as `status()` reports it. */
+export interface DeploymentStatus {
+  name: string;
+  /** The version that answers requests by default. */
+  primary: string | undefined;
+  policy: ResolvedPolicy;
+  /** The current step of a rollout (0-based) and its weight. */
+  rollout?: { step: number; weight: number };
+  /** Versions loading or warming up now. */
+  loading: string[];
+  versions: VersionStatus[];
+}
+
+interface VersionEvent {
+  name: string;
+  version: string;
+}
+
+/** What a `Deployer` emits; `prediction` is what a Monitor listens to. */
+export interface DeployerEvents {
+  loaded: [VersionEvent & { ms: number }];
+  warmedUp: [VersionEvent & { ms: number; runs: number }];
+  loadFailed: [VersionEvent & { stage: 'load' | 'warmup'; error: unknown }];
+  /** `version` became the primary; `previous` was. */
+  promoted: [VersionEvent & { previous: string | undefined }];
+  /** `version` lost its traffic: a guard fired or `rollback` was called; `restored` serves instead. */
+  rolledBack: [VersionEvent & { restored: string | undefined; reason: string; window?: GuardWindow }];
+  rolloutStep: [VersionEvent & { step: number; weight: number }];
+  policyChanged: [{ name: string; policy: ResolvedPolicy }];
+  /** A version's model was disposed after its last request finished. */
+  unloaded: [VersionEvent];
+  /** A batch setting that could not apply (for example, a model without a batch dimension). */
+  batchingDisabled: [VersionEvent & { reason: string }];
+  prediction: [PredictionEvent];
+  /** A shadow (or guarded candidate) answered the same request as the primary. */
+  compared: [
+    {
+      name: string;
+      primary: string;
+      candidate: string;
+      disagreement: number | undefined;
+      primaryMs: number;
+      candidateMs: number;
+      candidateError?: unknown;
+    },
+  ];
+}
+
+/** One answered request. `inputs` and `outputs` are the request's own objects, not copies. */
+export interface PredictionEvent {
+  name: string;
+  version: string;
+  /** `serve` answered a caller; `shadow` and `compare` are copies run for comparison. */
+  kind: 'serve' | 'shadow' | 'compare';
+  /** From the call to the answer, queue time included. */
+  latencyMs: number;
+  /** Time spent waiting for a slot or a batch (0 when the request never ran). */
+  queueMs: number;
+  /** Rows in the model call that answered it (0 when it never ran). */
+  batchSize: number;
+  routingKey: string | undefined;
+  inputs: ModelInputs;
+  outputs: NamedTensors | undefined;
+  error: unknown;
+}
+
+export type { WindowSnapshot };

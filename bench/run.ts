@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { browserOverhead } from './browser-overhead';
+import { deployerBatching } from './deployer-batching';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { predictOverhead } from './predict-overhead';
 
@@ -11,6 +12,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
   'predict-overhead': {
     title: 'predict() overhead vs raw InferenceSession.run (fraud.onnx, 1 intra-op thread)',
     run: predictOverhead,
+  },
+  'deployer-batching': {
+    title:
+      'Deployer throughput at 64 concurrent callers, one row per request, vs raw InferenceSession.run (default threads)',
+    run: deployerBatching,
   },
   'metrics-vs-sklearn': {
     title: 'rocAuc, averagePrecision, f1 vs scikit-learn 1.2 on the same data (median of 3)',

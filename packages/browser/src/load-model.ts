@@ -93,7 +93,7 @@ export async function loadModel(
   const isUrl = typeof source === 'string' || source instanceof URL;
   let bytes: Uint8Array;
   let cache: LoadDiagnostics['cache'] = 'off';
-  const where = isUrl ? String(source) : 'the model bytes';
+  const where = isUrl ? String(source) : 'the model data';
   if (isUrl) {
     ({ bytes, cache } = await fetchBytes(where, options, notices));
   } else if (source instanceof Uint8Array) {

@@ -94,7 +94,7 @@ export async function loadModel(
     );
   }
   const name = options.name ?? (path === undefined ? 'model' : basename(path, extname(path)) || 'model');
-  const what = path ?? 'the model bytes';
+  const what = path ?? 'the model data';
   // With an integrity check the verified bytes are what onnxruntime loads, so nothing can
   // change the file in between; without one onnxruntime reads the path itself, which also lets
   // it find external weight files beside the model.

@@ -514,7 +514,7 @@ describe('Deployer: traffic policies', () => {
       await flush();
     }
     expect(rolled).toHaveLength(1);
-    expect(rolled[0]).toMatch(/disagree with the primary's on 1 of rows/);
+    expect(rolled[0]).toMatch(/disagree with the primary's on 100% of rows, above maxDisagreement 0.05/);
   });
 
   it('rolls out in steps and promotes at the end', async () => {
@@ -569,6 +569,35 @@ describe('Deployer: traffic policies', () => {
     expect(d.status('m').versions.map((v) => [v.version, v.traffic])).toEqual([
       ['1', 1],
       ['2', 0],
+    ]);
+  });
+
+  it('rolls a canary back when its p99 latency passes the limit or the primary by a ratio', async () => {
+    const clock = new FakeClock();
+    // Each call moves the fake clock on by the model's own latency.
+    const timed = (version: string, ms: number) =>
+      functionModel(
+        ({ x }) => {
+          clock.advance(ms);
+          return { y: { dtype: 'float32', shape: [x!.shape[0]!, 1], data: new Float32Array(x!.shape[0]!) } };
+        },
+        { signature: SIG, version },
+      );
+    const run = async (guards: object) => {
+      const d = new Deployer({ clock, random: seeded(1) });
+      await d.deploy('m', timed('1', 2), { warmup: false });
+      await d.deploy('m', timed('2', 9), { warmup: false, policy: { type: 'canary', weight: 0.5, guards } });
+      const reasons: string[] = [];
+      d.on('rolledBack', (e) => reasons.push(e.reason));
+      for (let i = 0; i < 200 && reasons.length === 0; i++) await d.predict('m', row(0, 0));
+      return reasons;
+    };
+    expect(await run({ minRequests: 16, maxP99LatencyMs: 10 })).toEqual([]);
+    expect(await run({ minRequests: 16, maxP99LatencyMs: 8 })).toEqual([
+      'p99 latency 9 ms is above maxP99LatencyMs 8',
+    ]);
+    expect(await run({ minRequests: 16, maxP99LatencyRatio: 4 })).toEqual([
+      "p99 latency 9 ms is more than 4× the primary's 2 ms",
     ]);
   });
 

@@ -227,7 +227,7 @@ export function guardBreach(guards: Guards, window: GuardWindow): string | undef
     return `p99 latency ${fmt(c.p99Ms)} ms is more than ${guards.maxP99LatencyRatio}× the primary's ${fmt(p.p99Ms)} ms`;
   }
   if (guards.maxDisagreement !== undefined && c.compared >= min && c.disagreement > guards.maxDisagreement) {
-    return `outputs disagree with the primary's on ${fmt(c.disagreement)} of rows, above maxDisagreement ${guards.maxDisagreement} (${c.compared} compared)`;
+    return `outputs disagree with the primary's on ${fmt(c.disagreement * 100)}% of rows, above maxDisagreement ${guards.maxDisagreement} (${c.compared} compared)`;
   }
   if (guards.check !== undefined) {
     const reason = guards.check(window);

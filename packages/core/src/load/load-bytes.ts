@@ -23,7 +23,7 @@ export async function loadOnnxBytes(
   bytes: Uint8Array,
   options: LoadBytesOptions = {},
 ): Promise<OnnxModel> {
-  const what = options.source ?? 'the model bytes';
+  const what = options.source ?? 'the model data';
   if (options.integrity !== undefined)
     await verifyIntegrity(bytes, options.integrity, { source: what, subtle: options.subtle });
   assertModelBytes(bytes, what);

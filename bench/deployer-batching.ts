@@ -1,0 +1,98 @@
+/**
+ * In-process throughput at 64 concurrent callers, each sending one row at a time and waiting
+ * for the answer (a closed loop): raw `InferenceSession.run` called the same way, the Deployer
+ * without batching, and the Deployer with dynamic batching. Rounds alternate the three, so
+ * machine drift hits them alike; the figures are medians over rounds, latency quantiles are
+ * over every request of every round.
+ */
+import { fileURLToPath } from 'node:url';
+import { Deployer, loadModel } from '@modelship/node';
+import * as ort from 'onnxruntime-node';
+import { table } from './lib/interleave';
+
+const CALLERS = 64;
+const ROUND_MS = 1500;
+const ROUNDS = 5;
+
+interface Result {
+  perSecond: number[];
+  latencies: number[];
+}
+
+async function closedLoop(call: (i: number) => Promise<unknown>, into: Result): Promise<void> {
+  const start = performance.now();
+  const end = start + ROUND_MS;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async (_, i) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await call(i);
+        into.latencies.push(performance.now() - t);
+        done++;
+      }
+    }),
+  );
+  into.perSecond.push(done / ((performance.now() - start) / 1000));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quantile = (xs: number[], q: number) => {
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+};
+
+async function scenario(fixture: string, input: string, width: number): Promise<string[][]> {
+  const path = fileURLToPath(new URL(`../fixtures/models/${fixture}.onnx`, import.meta.url));
+  const session = await ort.InferenceSession.create(path);
+  const rows = Array.from({ length: CALLERS }, (_, i) =>
+    Float32Array.from({ length: width }, (_, j) => Math.sin(i * width + j)),
+  );
+  const plain = new Deployer();
+  await plain.deploy(fixture, () => loadModel(path), { version: '1' });
+  const batched = new Deployer();
+  await batched.deploy(fixture, () => loadModel(path), { version: '1', batching: { maxBatchSize: 64 } });
+  const variants: [string, (i: number) => Promise<unknown>][] = [
+    ['onnxruntime run', (i) => session.run({ [input]: new ort.Tensor('float32', rows[i]!, [1, width]) })],
+    [
+      'Deployer, no batching',
+      (i) => plain.predict(fixture, { [input]: { dtype: 'float32', shape: [1, width], data: rows[i]! } }),
+    ],
+    [
+      'Deployer, batching',
+      (i) => batched.predict(fixture, { [input]: { dtype: 'float32', shape: [1, width], data: rows[i]! } }),
+    ],
+  ];
+  const results = variants.map((): Result => ({ perSecond: [], latencies: [] }));
+  for (const [, call] of variants) for (let i = 0; i < 2000; i++) await call(i % CALLERS);
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    for (const k of order) await closedLoop(variants[k]![1], results[k]!);
+  }
+  const base = median(results[1]!.perSecond);
+  const raw = median(results[0]!.perSecond);
+  const batch = batched.status(fixture).versions[0]!.batching!;
+  const out = variants.map(([name], k) => {
+    const r = results[k]!;
+    const rps = median(r.perSecond);
+    return [
+      fixture,
+      name,
+      Math.round(rps).toLocaleString('en-US'),
+      (rps / raw).toFixed(2),
+      (rps / base).toFixed(2),
+      quantile(r.latencies, 0.5).toFixed(2),
+      quantile(r.latencies, 0.99).toFixed(2),
+    ];
+  });
+  out[2]![1] += ` (mean batch ${batch.meanBatchSize.toFixed(1)})`;
+  await plain.close();
+  await batched.close();
+  await session.release();
+  return out;
+}
+
+export async function deployerBatching(): Promise<string> {
+  const rows = [...(await scenario('digits', 'pixels', 64)), ...(await scenario('fraud', 'features', 12))];
+  return table(['model', 'variant', 'requests/s', '× raw run', '× unbatched', 'p50 ms', 'p99 ms'], rows);
+}

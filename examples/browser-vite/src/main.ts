@@ -2,6 +2,7 @@ import {
   asDType,
   type BrowserModel,
   clearModelCache,
+  Deployer,
   evictModel,
   listCachedModels,
   loadModel,
@@ -133,6 +134,6 @@ Object.assign(window, {
     ready,
     predict,
     toPixels,
-    api: { loadModel, evictModel, listCachedModels, clearModelCache },
+    api: { loadModel, evictModel, listCachedModels, clearModelCache, Deployer },
   },
 });

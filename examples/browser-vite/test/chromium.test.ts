@@ -94,6 +94,81 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
+  it('runs the core Deployer in the page: an A/B split between a main-thread and a worker model, batched', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 41)
+      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const result = await page.evaluate(async (pixels) => {
+      type Api = {
+        loadModel(url: string, o?: object): Promise<unknown>;
+        // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+        Deployer: new () => any;
+      };
+      const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+      const deployer = new api.Deployer();
+      const batching = { maxBatchSize: 16, maxQueueDelayMs: 2 };
+      await deployer.deploy('digits', await api.loadModel('/models/digits.onnx'), {
+        version: 'main',
+        batching,
+      });
+      await deployer.deploy('digits', await api.loadModel('/models/digits.onnx', { worker: true }), {
+        version: 'worker',
+        batching,
+        policy: { type: 'ab', weights: { main: 0.5, worker: 0.5 } },
+      });
+      const byKey: Record<string, string> = {};
+      deployer.on('prediction', (e: { version: string; routingKey: string }) => {
+        byKey[e.routingKey] = e.version;
+      });
+      const outputs = await Promise.all(
+        pixels.map((p, i) => deployer.predict('digits', { pixels: [p] }, { routingKey: `user-${i}` })),
+      );
+      const answered = pixels.map((_, i) => byKey[`user-${i}`]!);
+      // the same key reaches the same version again
+      const again: string[] = [];
+      deployer.on('prediction', (e: { version: string }) => again.push(e.version));
+      for (let i = 0; i < 5; i++)
+        await deployer.predict('digits', { pixels: [pixels[i]] }, { routingKey: `user-${i}` });
+      const status = deployer.status('digits');
+      await deployer.close();
+      return {
+        probabilities: outputs.map((o: { probabilities: { data: Float32Array } }) => [
+          ...o.probabilities.data,
+        ]),
+        answered,
+        again,
+        versions: status.versions.map(
+          (v: { version: string; requests: number; batching: { meanBatchSize: number } }) => ({
+            version: v.version,
+            requests: v.requests,
+            meanBatchSize: v.batching.meanBatchSize,
+          }),
+        ),
+      };
+    }, rows);
+    const node = await loadModel(
+      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+    );
+    for (let i = 0; i < rows.length; i++) {
+      const want = toArray((await node.predict({ pixels: [rows[i]!] })).probabilities!) as number[];
+      for (let k = 0; k < 10; k++)
+        expect(Math.abs(result.probabilities[i]![k]! - want[k]!)).toBeLessThan(1e-5);
+    }
+    await node.dispose();
+    const main = result.answered.filter((v) => v === 'main').length;
+    expect(main + result.answered.filter((v) => v === 'worker').length).toBe(40);
+    // 40 keys split 50/50: both versions answer, within 4 standard deviations (±12.6)
+    expect(Math.abs(main - 20)).toBeLessThan(12.7);
+    expect(result.again).toEqual(result.answered.slice(0, 5));
+    for (const v of result.versions) expect(v.meanBatchSize).toBeGreaterThan(1);
+    await context.close();
+  });
+
   it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -612,3 +612,24 @@ describe('Deployer: traffic policies', () => {
     expect(v1.disposed).toBe(1);
   });
 });
+
+describe('Deployer: malformed requests', () => {
+  it('answers malformed inputs with typed errors and keeps its slots', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 0).model, { maxConcurrency: 1 });
+    for (const bad of [
+      null,
+      5,
+      'x',
+      [],
+      { x: null },
+      { x: 7 },
+      { x: { dtype: 'float32', shape: [1, 2], data: [1] } },
+    ]) {
+      const e = await d.predict('m', bad as never).catch((err: unknown) => err);
+      expect(ModelshipError.isInstance(e), String(e)).toBe(true);
+    }
+    expect(d.status('m').versions[0]).toMatchObject({ inFlight: 0, queued: 0 });
+    expect((await d.predict('m', row(1, 2))).y!.data).toEqual(new Float32Array([3]));
+  });
+});

@@ -369,7 +369,10 @@ export class VersionRunner {
 }
 
 function leadingDim(inputs: ModelInputs): number {
-  for (const v of Object.values(inputs)) {
+  // The first input decides; `for…in` reads it without allocating an array of values.
+  for (const key in inputs) {
+    const v = inputs[key] as unknown;
+    if (typeof v !== 'object' || v === null) return 1;
     const shape = (v as { shape?: unknown }).shape ?? (v as { dims?: unknown }).dims;
     if (Array.isArray(shape) && typeof shape[0] === 'number') return shape[0];
     if (Array.isArray(v)) return v.length;

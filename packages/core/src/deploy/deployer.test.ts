@@ -215,6 +215,37 @@ describe('Deployer: hot swap and rollback', () => {
     expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
   });
 
+  it('gives up on a load or a warmup that never ends, and disposes a model that arrives late', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock });
+    await d.deploy('m', sumModel('1', 100).model);
+    let arrive!: () => void;
+    const late = sumModel('2', 0);
+    const loading = d.deploy('m', () => new Promise((r) => (arrive = () => r(late.model))), {
+      version: '2',
+      loadTimeoutMs: 1000,
+    });
+    await flush();
+    clock.advance(1000);
+    await rejectsWith(loading, 'DEADLINE_EXCEEDED', /version '2' did not load within 1000 ms/);
+    arrive();
+    await flush(20);
+    expect(late.disposed).toBe(1);
+    const stuck = gatedModel('3');
+    const warming = d.deploy('m', stuck.model, { loadTimeoutMs: 500 });
+    await flush();
+    clock.advance(500);
+    await rejectsWith(warming, 'WARMUP_FAILED', /did not warm up within 500 ms/);
+    // disposed once the stuck warmup call ends
+    expect(stuck.disposed).toBe(0);
+    stuck.releaseAll();
+    await flush(20);
+    expect(stuck.disposed).toBe(1);
+    // the next deploy of the same model is not held up
+    await d.deploy('m', sumModel('4', 400).model);
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(400);
+  });
+
   it('leaves no deployment behind when its first version fails', async () => {
     const d = new Deployer();
     await rejectsWith(d.deploy('m', sumModel('1', 0, { fail: () => true }).model), 'WARMUP_FAILED');

@@ -236,6 +236,7 @@ function checkName(name: unknown): void {
 
 const DEPLOY_KEYS = new Set([
   'version',
+  'loadTimeoutMs',
   'warmup',
   'batching',
   'maxConcurrency',
@@ -318,6 +319,10 @@ function checkDeployOptions(o: unknown): asserts o is DeployOptions {
   }
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw invalidArgument('deploy', 'timeoutMs must be a positive number', timeoutMs);
+  }
+  const { loadTimeoutMs } = o as DeployOptions;
+  if (loadTimeoutMs !== undefined && !(Number.isFinite(loadTimeoutMs) && loadTimeoutMs > 0)) {
+    throw invalidArgument('deploy', 'loadTimeoutMs must be a positive number', loadTimeoutMs);
   }
   if (replace !== undefined && typeof replace !== 'boolean')
     throw invalidArgument('deploy', 'replace must be a boolean', replace);

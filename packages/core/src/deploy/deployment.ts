@@ -126,7 +126,8 @@ export class Deployment implements JobOwner {
     try {
       const t0 = clock.now();
       try {
-        model = typeof source === 'function' ? await source() : source;
+        model =
+          typeof source === 'function' ? await this.within(o.loadTimeoutMs, source(), 'load', label) : source;
         checkModel(model);
       } catch (e) {
         events.emit('loadFailed', { name: this.name, version: label, stage: 'load', error: e });
@@ -145,12 +146,13 @@ export class Deployment implements JobOwner {
       runner.state = 'warming';
       try {
         const t1 = clock.now();
-        const runs = await this.warmup(model, runner, o);
+        const runs = await this.within(o.loadTimeoutMs, this.warmup(model, runner, o), 'warm up', label);
         if (runs > 0)
           events.emit('warmedUp', { name: this.name, version: label, ms: clock.now() - t1, runs });
       } catch (e) {
         events.emit('loadFailed', { name: this.name, version: label, stage: 'warmup', error: e });
-        await model.dispose().catch(() => undefined);
+        // Not awaited: a warmup that timed out may still be running, and dispose waits for it.
+        model.dispose().catch(() => undefined);
         throw new ModelshipError(
           'WARMUP_FAILED',
           `model '${this.name}' version '${label}' failed its warmup: ${message(e)}`,
@@ -176,6 +178,41 @@ export class Deployment implements JobOwner {
     }
     this.install(runner, o);
     return this.versionStatus(label)!;
+  }
+
+  /**
+   * Settles with `work`, or rejects with `DEADLINE_EXCEEDED` after `ms`, so a loader or warmup
+   * that never ends cannot hold up this model's deploys for good. A model that arrives after the
+   * deadline is disposed.
+   */
+  private within<T>(ms: number | undefined, work: Promise<T>, stage: string, version: string): Promise<T> {
+    if (ms === undefined) return work;
+    const { clock } = this.host;
+    return new Promise<T>((resolve, reject) => {
+      let late = false;
+      const timer = clock.setTimeout(() => {
+        late = true;
+        reject(
+          new DeadlineExceededError(
+            `model '${this.name}' version '${version}' did not ${stage} within ${ms} ms (loadTimeoutMs)`,
+            {
+              details: { model: this.name, version, loadTimeoutMs: ms },
+            },
+          ),
+        );
+      }, ms);
+      work.then(
+        (value) => {
+          clock.clearTimeout(timer);
+          if (!late) resolve(value);
+          else if (stage === 'load') (value as Model | undefined)?.dispose?.().catch(() => undefined);
+        },
+        (e: unknown) => {
+          clock.clearTimeout(timer);
+          if (!late) reject(e);
+        },
+      );
+    });
   }
 
   private async warmup(model: Model, runner: VersionRunner, o: DeployOptions): Promise<number> {

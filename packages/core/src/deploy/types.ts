@@ -26,6 +26,11 @@ export interface DeployOptions {
    * batching). A version that fails its warmup never receives traffic.
    */
   warmup?: boolean | WarmupOptions;
+  /**
+   * Give up on loading and on warming up after this many milliseconds each, with
+   * `DEADLINE_EXCEEDED` (default: no limit). The versions already serving keep serving.
+   */
+  loadTimeoutMs?: number;
   /** Dynamic batching for this version (default off). */
   batching?: BatchingOptions;
   /** Model calls running at once (default unlimited; 1 when batching). */

@@ -141,6 +141,19 @@ describe('dynamic batching', () => {
     await busy;
   });
 
+  it('refuses a malformed request with the same error as an unbatched deployment', async () => {
+    const plain = new Deployer();
+    const batched = new Deployer();
+    await plain.deploy('m', gatedModel('1').model, { warmup: false });
+    await batched.deploy('m', gatedModel('1').model, { warmup: false, batching: { maxBatchSize: 4 } });
+    for (const bad of [null, [[1, 2]], { x: 'a' }, { x: [[1, 2, 3]] }, { y: [[1, 2]] }]) {
+      const a = await plain.predict('m', bad as never).catch((e: unknown) => e as ModelshipError);
+      const b = await batched.predict('m', bad as never).catch((e: unknown) => e as ModelshipError);
+      expect(ModelshipError.isInstance(b)).toBe(true);
+      expect([b.code, b.message]).toEqual([a.code, a.message]);
+    }
+  });
+
   it('turns batching off for a model without a batch dimension, and says why', async () => {
     const model = functionModel(
       ({ x }) => ({ y: { dtype: 'float32', shape: [1, 1], data: new Float32Array([x!.data[0] as number]) } }),

@@ -1,8 +1,8 @@
-import { invalidArgument, ModelshipError, OverloadedError } from '../errors';
+import { ModelshipError, OverloadedError } from '../errors';
 import type { Model } from '../model/model';
-import { coerceInput, type ModelInputs } from '../tensor/coerce';
+import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
-import { validateInputs, validateOutputNames } from '../tensor/validate';
+import { prepareInputs, validateOutputNames } from '../tensor/validate';
 import type { Clock } from './clock';
 import { Queue, type QueueNode } from './queue';
 import { rowsOf, splitOutputs, stackInputs, stackKey, unbatchableReason } from './stack';
@@ -214,16 +214,7 @@ export class VersionRunner {
   /** Checks a request before it may wait for a batch: one bad request never fails the others. */
   private prepare(job: Job): void {
     const model = this.model!;
-    const raw = job.inputs;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      throw invalidArgument('predict', 'inputs must be an object of tensors keyed by input name', raw);
-    }
-    const coerced: Record<string, unknown> = { ...raw };
-    for (const spec of model.signature.inputs) {
-      const value = coerced[spec.name];
-      if (value !== undefined) coerced[spec.name] = coerceInput(value, spec);
-    }
-    const inputs = validateInputs(model.signature, coerced);
+    const inputs = prepareInputs(model.signature, job.inputs);
     validateOutputNames(model.signature, job.outputs);
     job.inputs = inputs;
     job.rows = rowsOf(inputs, this.inputNames);

@@ -1,8 +1,8 @@
 import { invalidArgument, ModelshipError } from '../errors';
-import { coerceInput, type ModelInputs } from '../tensor/coerce';
+import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
-import { type ValidationOptions, validateInputs, validateOutputNames } from '../tensor/validate';
+import { prepareInputs, type ValidationOptions, validateOutputNames } from '../tensor/validate';
 import { raceAbort, throwIfAborted } from './abort';
 import type { Model, PredictOptions } from './model';
 
@@ -77,7 +77,7 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
         throw invalidArgument('predict', 'options must be an object', options);
       }
       throwIfAborted(options?.signal);
-      const tensors = this.prepare(inputs);
+      const tensors = prepareInputs(this.signature, inputs, this.validation);
       const requested = validateOutputNames(this.signature, options?.outputs);
       work = this.track(tensors, requested ?? this.outputNames, requested === undefined);
     } catch (e) {
@@ -120,23 +120,6 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
   private settled(): void {
     this.inFlight--;
     if (this.inFlight === 0) this.drained?.();
-  }
-
-  private prepare(inputs: ModelInputs): Record<string, Tensor> {
-    if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
-      return validateInputs(this.signature, inputs as never, this.validation);
-    }
-    let coerced: Record<string, unknown> | undefined;
-    for (const spec of this.signature.inputs) {
-      const value = inputs[spec.name];
-      if (value === undefined) continue;
-      const t = coerceInput(value, spec);
-      if (t !== value) {
-        coerced ??= { ...inputs };
-        coerced[spec.name] = t;
-      }
-    }
-    return validateInputs(this.signature, coerced ?? inputs, this.validation);
   }
 
   async dispose(): Promise<void> {

@@ -1,4 +1,5 @@
 import { describe, InputError } from '../errors';
+import { coerceInput, type ModelInputs } from './coerce';
 import { compiledCheck } from './compiled-check';
 import { classTag, type DType, isDType, isFloat, isStorageOf, storageName } from './dtype';
 import { formatShape, type ModelSignature, type TensorSpec } from './spec';
@@ -47,6 +48,32 @@ export function validateInputs(
     return inputs as Record<string, Tensor>;
   }
   return explainInputs(signature, inputs, options);
+}
+
+/**
+ * What `predict` does with its inputs before a model runs: plain arrays and onnxruntime tensors
+ * become tensors of the declared dtype ({@link coerceInput}), then everything is checked with
+ * {@link validateInputs}. Inputs that are already tensors are not copied.
+ */
+export function prepareInputs(
+  signature: ModelSignature,
+  inputs: ModelInputs,
+  options?: ValidationOptions,
+): Record<string, Tensor> {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
+    return validateInputs(signature, inputs as never, options);
+  }
+  let coerced: Record<string, unknown> | undefined;
+  for (const spec of signature.inputs) {
+    const value = inputs[spec.name];
+    if (value === undefined) continue;
+    const t = coerceInput(value, spec);
+    if (t !== value) {
+      coerced ??= { ...inputs };
+      coerced[spec.name] = t;
+    }
+  }
+  return validateInputs(signature, coerced ?? inputs, options);
 }
 
 /** The full check, run only when the fast one fails: it names the problem. */

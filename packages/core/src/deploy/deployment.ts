@@ -7,14 +7,17 @@ import {
   ModelshipError,
 } from '../errors';
 import { throwIfAborted } from '../model/abort';
+import { checkSignature } from '../model/function-model';
 import type { Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
+import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import type { Clock } from './clock';
 import { disagreement } from './compare';
 import { routingPoint } from './hash';
 import { guardBreach, type ResolvedPolicy, resolvePolicy } from './policy';
 import { Job, type JobOwner, VersionRunner, versionNotFound } from './runner';
+import { batchDimensionProblem } from './stack';
 import { WindowStats } from './stats';
 import type {
   DeployerEvents,
@@ -235,12 +238,8 @@ export class Deployment implements JobOwner {
       const n = batching.maxBatchSize;
       const out = await model.predict(warmupInputs(model.signature, n));
       runs++;
-      for (const [name, t] of Object.entries(out)) {
-        if (t.shape[0] !== n) {
-          runner.disableBatching(`output '${name}' has shape [${t.shape.join(', ')}] for a batch of ${n}`);
-          break;
-        }
-      }
+      const problem = batchDimensionProblem(out, n);
+      if (problem !== undefined) runner.disableBatching(problem.message);
     }
     return runs;
   }
@@ -693,7 +692,7 @@ export class Deployment implements JobOwner {
   }
 
   /** The signature of a loaded version. */
-  signatureOf(version: string): import('../tensor/spec').ModelSignature {
+  signatureOf(version: string): ModelSignature {
     return this.ready(version).runner.model!.signature;
   }
 
@@ -759,11 +758,7 @@ function checkModel(m: unknown): asserts m is Model {
     typeof m !== 'object' ||
     m === null ||
     typeof model.predict !== 'function' ||
-    typeof model.dispose !== 'function' ||
-    typeof model.signature !== 'object' ||
-    model.signature === null ||
-    !Array.isArray(model.signature.inputs) ||
-    !Array.isArray(model.signature.outputs)
+    typeof model.dispose !== 'function'
   ) {
     throw invalidArgument(
       'deploy',
@@ -771,4 +766,5 @@ function checkModel(m: unknown): asserts m is Model {
       m,
     );
   }
+  checkSignature(model.signature, 'deploy');
 }

@@ -87,15 +87,16 @@ export function splitOutputs(
   rows: readonly number[],
   totalRows: number,
 ): NamedTensors[] {
+  const problem = batchDimensionProblem(outputs, totalRows);
+  if (problem !== undefined) {
+    throw new ModelshipError(
+      'INFERENCE_FAILED',
+      `${problem.message}; a batched model must return the batch dimension first`,
+      { details: { output: problem.output } },
+    );
+  }
   const results: NamedTensors[] = rows.map(() => ({}));
   for (const [name, t] of Object.entries(outputs)) {
-    if (t.shape.length === 0 || t.shape[0] !== totalRows) {
-      throw new ModelshipError(
-        'INFERENCE_FAILED',
-        `output '${name}' has shape ${formatShape(t.shape)} for a batch of ${totalRows}; a batched model must return the batch dimension first`,
-        { details: { output: name } },
-      );
-    }
     const rowSize = rowSizeOf(t);
     const rest = t.shape.slice(1);
     let row = 0;
@@ -107,6 +108,22 @@ export function splitOutputs(
     }
   }
   return results;
+}
+
+/** The first output that does not lead with a batch dimension of `totalRows`, if any. */
+export function batchDimensionProblem(
+  outputs: NamedTensors,
+  totalRows: number,
+): { output: string; message: string } | undefined {
+  for (const [name, t] of Object.entries(outputs)) {
+    if (t.shape.length === 0 || t.shape[0] !== totalRows) {
+      return {
+        output: name,
+        message: `output '${name}' has shape ${formatShape(t.shape)} for a batch of ${totalRows}`,
+      };
+    }
+  }
+  return undefined;
 }
 
 function rowSizeOf(t: Tensor): number {

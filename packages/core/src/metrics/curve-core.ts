@@ -1,5 +1,13 @@
 import { InputError, invalidArgument } from '../errors';
-import { checkLengths, formatLabels, type Label, readScores, readWeights, type Weights } from './labels';
+import {
+  checkLengths,
+  formatLabels,
+  type Label,
+  readScores,
+  readWeights,
+  uniqueSorted,
+  type Weights,
+} from './labels';
 
 /**
  * Counts at each distinct score, from the highest down (scikit-learn's `_binary_clf_curve`):
@@ -137,10 +145,7 @@ function binaryLabels(fn: string, values: unknown): { values: ArrayLike<Label>; 
       );
     }
   }
-  const classes = [first, second].filter((c) => c !== undefined) as Label[];
-  classes.sort((x, y) =>
-    typeof x === 'number' ? (x as number) - (y as number) : x < y ? -1 : x > y ? 1 : 0,
-  );
+  const classes = uniqueSorted([first, second].filter((c) => c !== undefined) as Label[]);
   return { values: a as ArrayLike<Label>, classes };
 }
 

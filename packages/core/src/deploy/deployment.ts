@@ -18,7 +18,7 @@ import { routingPoint } from './hash';
 import { guardBreach, type ResolvedPolicy, resolvePolicy } from './policy';
 import { Job, type JobOwner, VersionRunner, versionNotFound } from './runner';
 import { batchDimensionProblem } from './stack';
-import { WindowStats } from './stats';
+import { GuardStats } from './stats';
 import type {
   DeployerEvents,
   DeploymentStatus,
@@ -38,7 +38,6 @@ export interface DeploymentHost {
 
 interface Loaded {
   runner: VersionRunner;
-  stats: WindowStats;
   timeoutMs: number | undefined;
   replace: boolean;
   seq: number;
@@ -80,7 +79,7 @@ export class Deployment implements JobOwner {
   primary: string | undefined;
   private history: string[] = [];
   policy: ResolvedPolicy = { type: 'single' };
-  private window: { candidate: WindowStats; primary: WindowStats } | undefined;
+  private window: GuardStats | undefined;
   private step = 0;
   private stepStartedAt = 0;
   private stepTimer: unknown;
@@ -130,7 +129,12 @@ export class Deployment implements JobOwner {
       const t0 = clock.now();
       try {
         model =
-          typeof source === 'function' ? await this.within(o.loadTimeoutMs, source(), 'load', label) : source;
+          typeof source === 'function'
+            ? await this.within(o.loadTimeoutMs, source(), 'load', label, (late) => {
+                // A model that arrives after the deadline is never used: free it.
+                if (typeof late?.dispose === 'function') late.dispose().catch(() => undefined);
+              })
+            : source;
         checkModel(model);
       } catch (e) {
         events.emit('loadFailed', { name: this.name, version: label, stage: 'load', error: e });
@@ -185,10 +189,16 @@ export class Deployment implements JobOwner {
 
   /**
    * Settles with `work`, or rejects with `DEADLINE_EXCEEDED` after `ms`, so a loader or warmup
-   * that never ends cannot hold up this model's deploys for good. A model that arrives after the
-   * deadline is disposed.
+   * that never ends cannot hold up this model's deploys for good. A value that arrives after the
+   * deadline goes to `onLate`.
    */
-  private within<T>(ms: number | undefined, work: Promise<T>, stage: string, version: string): Promise<T> {
+  private within<T>(
+    ms: number | undefined,
+    work: Promise<T>,
+    stage: string,
+    version: string,
+    onLate?: (value: T) => void,
+  ): Promise<T> {
     if (ms === undefined) return work;
     const { clock } = this.host;
     return new Promise<T>((resolve, reject) => {
@@ -208,7 +218,7 @@ export class Deployment implements JobOwner {
         (value) => {
           clock.clearTimeout(timer);
           if (!late) resolve(value);
-          else if (stage === 'load') (value as Model | undefined)?.dispose?.().catch(() => undefined);
+          else onLate?.(value);
         },
         (e: unknown) => {
           clock.clearTimeout(timer);
@@ -250,7 +260,6 @@ export class Deployment implements JobOwner {
     runner.state = 'ready';
     this.versions.set(version, {
       runner,
-      stats: new WindowStats(),
       timeoutMs: o.timeoutMs,
       replace: o.replace ?? true,
       seq: ++this.seq,
@@ -306,9 +315,9 @@ export class Deployment implements JobOwner {
     }
     this.endPolicy();
     this.policy = p;
-    if (p.type !== 'ab') this.window = { candidate: new WindowStats(), primary: new WindowStats() };
     this.host.events.emit('policyChanged', { name: this.name, policy: p });
     if (p.type === 'rollout') this.enterStep(0);
+    else if (p.type !== 'ab') this.window = new GuardStats();
   }
 
   /**
@@ -321,7 +330,7 @@ export class Deployment implements JobOwner {
       this.rollbackCandidate(candidate, reason);
       return this.primary!;
     }
-    const previous = [...this.history].reverse().find((v) => this.versions.get(v)?.runner.state === 'ready');
+    const previous = this.previousPrimary(undefined);
     if (previous === undefined) {
       throw new ModelshipError(
         'VERSION_NOT_FOUND',
@@ -338,10 +347,7 @@ export class Deployment implements JobOwner {
   }
 
   private rollbackCandidate(candidate: string, reason: string): void {
-    const window =
-      this.window === undefined
-        ? undefined
-        : { candidate: this.window.candidate.snapshot(), primary: this.window.primary.snapshot() };
+    const window = this.window?.snapshot();
     this.endPolicy();
     this.host.events.emit('rolledBack', {
       name: this.name,
@@ -371,7 +377,7 @@ export class Deployment implements JobOwner {
     if (p.type !== 'rollout') return;
     this.step = i;
     this.stepStartedAt = this.host.clock.now();
-    this.window = { candidate: new WindowStats(), primary: new WindowStats() };
+    this.window = new GuardStats();
     if (this.stepTimer !== undefined) this.host.clock.clearTimeout(this.stepTimer);
     this.stepTimer = undefined;
     const s = p.steps[i]!;
@@ -402,7 +408,7 @@ export class Deployment implements JobOwner {
     const p = this.policy;
     if (p.type === 'single' || p.type === 'ab' || p.guards === undefined || this.window === undefined)
       return false;
-    const window = { candidate: this.window.candidate.snapshot(), primary: this.window.primary.snapshot() };
+    const window = this.window.snapshot();
     let reason: string | undefined;
     try {
       reason = guardBreach(p.guards, window);
@@ -432,8 +438,8 @@ export class Deployment implements JobOwner {
             o?.routingKey === undefined ? this.host.random() : routingPoint(o.routingKey, this.name);
           if (p.type === 'ab') {
             let acc = 0;
-            for (const [v, w] of Object.entries(p.weights)) {
-              acc += w;
+            for (const v in p.weights) {
+              acc += p.weights[v]!;
               if (point < acc) {
                 target = this.versions.get(v) ?? primary;
                 break;
@@ -522,7 +528,7 @@ export class Deployment implements JobOwner {
     const now = this.host.clock.now();
     const latency = now - job.createdAt;
     const failed = error !== undefined;
-    this.versions.get(version)?.stats.record(latency, failed);
+    runner.stats.record(latency, failed);
     const candidate = this.candidate();
     const isCandidate = candidate === version && this.window !== undefined;
     if (this.window !== undefined) {
@@ -546,13 +552,10 @@ export class Deployment implements JobOwner {
         error,
       });
     }
-    if (isCandidate) {
-      const n = this.window!.candidate.requests;
-      if (this.policy.type === 'rollout') {
-        if (n % GUARD_EVERY === 0 || failed) this.advance();
-      } else if (n % GUARD_EVERY === 0 || failed) {
-        this.checkGuards();
-      }
+    if (isCandidate && (failed || this.window!.candidate.requests % GUARD_EVERY === 0)) {
+      // advance() checks the guards first.
+      if (this.policy.type === 'rollout') this.advance();
+      else this.checkGuards();
     }
   }
 
@@ -647,8 +650,7 @@ export class Deployment implements JobOwner {
     if (this.primary === version) {
       this.primary = undefined;
       const others = [...this.versions.entries()].filter(([v]) => v !== version);
-      const fromHistory = [...this.history].reverse().find((v) => this.versions.has(v) && v !== version);
-      const next = fromHistory ?? others.sort((a, b) => b[1].seq - a[1].seq)[0]?.[0];
+      const next = this.previousPrimary(version) ?? others.sort((a, b) => b[1].seq - a[1].seq)[0]?.[0];
       if (next !== undefined) {
         this.endPolicy();
         this.primary = next;
@@ -658,6 +660,15 @@ export class Deployment implements JobOwner {
     }
     this.retire(version);
     await this.settled();
+  }
+
+  /** The most recent earlier primary still loaded, other than `except`. */
+  private previousPrimary(except: string | undefined): string | undefined {
+    for (let i = this.history.length - 1; i >= 0; i--) {
+      const v = this.history[i]!;
+      if (v !== except && this.versions.has(v)) return v;
+    }
+    return undefined;
   }
 
   private retire(version: string): void {
@@ -729,7 +740,7 @@ export class Deployment implements JobOwner {
   private versionStatus(version: string): VersionStatus | undefined {
     const v = this.versions.get(version);
     if (v === undefined) return undefined;
-    const s = v.stats;
+    const s = v.runner.stats.snapshot();
     const batching = v.runner.batchingStatus();
     return {
       version,
@@ -739,8 +750,8 @@ export class Deployment implements JobOwner {
       queued: v.runner.queued,
       requests: s.requests,
       errors: s.errors,
-      p50Ms: s.quantile(0.5),
-      p99Ms: s.quantile(0.99),
+      p50Ms: s.p50Ms,
+      p99Ms: s.p99Ms,
       ...(batching === undefined ? {} : { batching }),
     };
   }

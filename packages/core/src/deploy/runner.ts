@@ -6,6 +6,7 @@ import { prepareInputs, validateOutputNames } from '../tensor/validate';
 import type { Clock } from './clock';
 import { Queue, type QueueNode } from './queue';
 import { rowsOf, splitOutputs, stackInputs, stackKey, unbatchableReason } from './stack';
+import { WindowStats } from './stats';
 
 /**
  * Dynamic batching, with Triton's knobs: requests queued while the model is busy, or for up to
@@ -103,6 +104,8 @@ export interface BatchingStatus {
  */
 export class VersionRunner {
   state: VersionState = 'loading';
+  /** Every request this instance answered, for `status()`. */
+  readonly stats = new WindowStats();
   model: Model | undefined;
   active = 0;
   private readonly queue = new Queue<Job>();

@@ -18,7 +18,7 @@ const RING = 2048;
 
 /**
  * Counters and a ring of the latest latencies for one version. Recording is O(1) and allocates
- * nothing; quantiles sort a copy of the ring only when asked (guards, status).
+ * nothing; quantiles sort a copy of the ring only when a snapshot is asked for (guards, status).
  */
 export class WindowStats {
   requests = 0;
@@ -42,22 +42,31 @@ export class WindowStats {
     this.disagreementSum += disagreement;
   }
 
-  /** The nearest-rank `q` quantile of the latest (up to 2048) latencies. */
-  quantile(q: number): number | undefined {
-    if (this.filled === 0) return undefined;
-    const sorted = this.ring.slice(0, this.filled).sort();
-    return sorted[Math.min(this.filled - 1, Math.max(0, Math.ceil(q * this.filled) - 1))];
-  }
-
   snapshot(): WindowSnapshot {
+    // Nearest-rank quantiles of the latest (up to 2048) latencies; one sort serves both.
+    const sorted = this.filled === 0 ? undefined : this.ring.slice(0, this.filled).sort();
     return {
       requests: this.requests,
       errors: this.errors,
       errorRate: this.requests === 0 ? 0 : this.errors / this.requests,
-      p50Ms: this.quantile(0.5),
-      p99Ms: this.quantile(0.99),
+      p50Ms: sorted === undefined ? undefined : nearestRank(sorted, 0.5),
+      p99Ms: sorted === undefined ? undefined : nearestRank(sorted, 0.99),
       compared: this.compared,
       disagreement: this.compared === 0 ? 0 : this.disagreementSum / this.compared,
     };
+  }
+}
+
+function nearestRank(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** A candidate's and the primary's traffic over the same window, for guards. */
+export class GuardStats {
+  readonly candidate = new WindowStats();
+  readonly primary = new WindowStats();
+
+  snapshot(): { candidate: WindowSnapshot; primary: WindowSnapshot } {
+    return { candidate: this.candidate.snapshot(), primary: this.primary.snapshot() };
   }
 }

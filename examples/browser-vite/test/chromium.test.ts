@@ -56,15 +56,27 @@ async function openDemo(page: Page, query = ''): Promise<void> {
   );
 }
 
+/** Checks probabilities computed in the page against @modelship/node's for the same rows, to 1e-5. */
+async function expectSameAsNode(rows: number[][], probabilities: number[][]): Promise<void> {
+  const node = await loadModel(
+    fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+  );
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const want = toArray((await node.predict({ pixels: [rows[i]!] })).probabilities!) as number[];
+      for (let k = 0; k < 10; k++) expect(Math.abs(probabilities[i]![k]! - want[k]!)).toBeLessThan(1e-5);
+    }
+  } finally {
+    await node.dispose();
+  }
+}
+
 describe('examples/browser-vite in Chromium', () => {
   it('predicts in the page exactly what @modelship/node predicts', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
     expect(await page.textContent('#status')).toBe('Ready: draw a digit');
-    const node = await loadModel(
-      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
-    );
     const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
       .trim()
       .split('\n')
@@ -85,12 +97,7 @@ describe('examples/browser-vite in Chromium', () => {
         ),
       rows,
     );
-    for (let i = 0; i < rows.length; i++) {
-      const out = await node.predict({ pixels: [rows[i]!] });
-      const want = toArray(out.probabilities!) as number[];
-      for (let k = 0; k < 10; k++) expect(Math.abs(inPage[i]![k]! - want[k]!)).toBeLessThan(1e-5);
-    }
-    await node.dispose();
+    await expectSameAsNode(rows, inPage);
     await context.close();
   });
 
@@ -151,15 +158,7 @@ describe('examples/browser-vite in Chromium', () => {
         ),
       };
     }, rows);
-    const node = await loadModel(
-      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
-    );
-    for (let i = 0; i < rows.length; i++) {
-      const want = toArray((await node.predict({ pixels: [rows[i]!] })).probabilities!) as number[];
-      for (let k = 0; k < 10; k++)
-        expect(Math.abs(result.probabilities[i]![k]! - want[k]!)).toBeLessThan(1e-5);
-    }
-    await node.dispose();
+    await expectSameAsNode(rows, result.probabilities);
     const main = result.answered.filter((v) => v === 'main').length;
     expect(main + result.answered.filter((v) => v === 'worker').length).toBe(40);
     // 40 keys split 50/50: both versions answer, within 4 standard deviations (±12.6)
@@ -199,15 +198,7 @@ describe('examples/browser-vite in Chromium', () => {
     }, rows);
     expect(result.worker).toBe(true);
     expect(result.after).toBe('MODEL_DISPOSED');
-    const node = await loadModel(
-      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
-    );
-    for (let i = 0; i < rows.length; i++) {
-      const want = toArray((await node.predict({ pixels: [rows[i]!] })).probabilities!) as number[];
-      for (let k = 0; k < 10; k++)
-        expect(Math.abs(result.probabilities[i]![k]! - want[k]!)).toBeLessThan(1e-5);
-    }
-    await node.dispose();
+    await expectSameAsNode(rows, result.probabilities);
     // The worker is gone once disposed: Chromium lists no dedicated worker for the page.
     expect(page.workers().length).toBe(0);
     await context.close();

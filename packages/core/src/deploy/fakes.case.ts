@@ -55,6 +55,14 @@ export const SIG: ModelSignature = {
   outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 1] }],
 };
 
+function sumRows(x: Tensor, offset: number) {
+  const rows = x.shape[0]!;
+  const d = x.data as Float32Array;
+  const y = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) y[i] = d[2 * i]! + d[2 * i + 1]! + offset;
+  return { y: { dtype: 'float32' as const, shape: [rows, 1], data: y } };
+}
+
 /** y = x0 + x1 + offset per row, so every response says which version made it and from what. */
 export function sumModel(version: string, offset: number, extra: { fail?: (x: Tensor) => boolean } = {}) {
   let disposed = 0;
@@ -64,10 +72,7 @@ export function sumModel(version: string, offset: number, extra: { fail?: (x: Te
       const rows = x!.shape[0]!;
       calls.push(rows);
       if (extra.fail?.(x!)) throw new Error(`version ${version} failed`);
-      const d = x!.data as Float32Array;
-      const y = new Float32Array(rows);
-      for (let i = 0; i < rows; i++) y[i] = d[2 * i]! + d[2 * i + 1]! + offset;
-      return { y: { dtype: 'float32', shape: [rows, 1], data: y } };
+      return sumRows(x!, offset);
     },
     { signature: SIG, version, dispose: () => void disposed++ },
   );
@@ -90,10 +95,7 @@ export function gatedModel(version: string, offset = 0) {
       const rows = x!.shape[0]!;
       calls.push(rows);
       await new Promise<void>((release) => waiting.push({ rows, release }));
-      const d = x!.data as Float32Array;
-      const y = new Float32Array(rows);
-      for (let i = 0; i < rows; i++) y[i] = d[2 * i]! + d[2 * i + 1]! + offset;
-      return { y: { dtype: 'float32', shape: [rows, 1], data: y } };
+      return sumRows(x!, offset);
     },
     { signature: SIG, version, dispose: () => void disposed++ },
   );

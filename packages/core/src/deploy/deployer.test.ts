@@ -246,6 +246,27 @@ describe('Deployer: hot swap and rollback', () => {
     expect(y0(await d.predict('m', row(0, 0)))).toBe(400);
   });
 
+  it('refuses a policy that cannot apply before installing the version', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 100).model);
+    const v2 = sumModel('2', 200);
+    await rejectsWith(
+      d.deploy('m', v2.model, { policy: { type: 'ab', weights: { '2': 0.5, '9': 0.5 } } }),
+      'VERSION_NOT_FOUND',
+      /no version '9' loaded \(loaded: 1\)/,
+    );
+    await flush(20);
+    expect(v2.disposed).toBe(1);
+    const again = sumModel('1', 111);
+    await rejectsWith(
+      d.deploy('m', again.model, { policy: { type: 'canary', weight: 0.5 } }),
+      'INVALID_ARGUMENT',
+      /version '1' is already the primary/,
+    );
+    expect(d.status('m').versions.map((v) => v.version)).toEqual(['1']);
+    expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
+  });
+
   it('leaves no deployment behind when its first version fails', async () => {
     const d = new Deployer();
     await rejectsWith(d.deploy('m', sumModel('1', 0, { fail: () => true }).model), 'WARMUP_FAILED');

@@ -2,7 +2,6 @@ import { EventEmitter } from 'eventemitter3';
 import { describe, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
-import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Clock, systemClock } from './clock';
 import { Deployment } from './deployment';
@@ -181,7 +180,7 @@ export class Deployer extends EventEmitter<DeployerEvents> {
     const version = options.version ?? d.primary;
     if (version === undefined)
       throw new ModelshipError('VERSION_NOT_READY', `model '${name}' has no version ready yet`);
-    const signature = this.signatureOf(name, version);
+    const signature = d.signatureOf(version);
     return {
       name,
       version,
@@ -189,10 +188,6 @@ export class Deployer extends EventEmitter<DeployerEvents> {
       predict: (inputs: ModelInputs, o?: PredictOptions) => this.predict(name, inputs, { ...options, ...o }),
       dispose: async () => {},
     };
-  }
-
-  private signatureOf(name: string, version: string): ModelSignature {
-    return this.get(name).signatureOf(version);
   }
 
   /** Stops taking requests and deploys, undeploys everything and waits for it to drain. */

@@ -183,6 +183,15 @@ export class Deployment implements JobOwner {
         `model '${this.name}' was undeployed while version '${label}' loaded`,
       );
     }
+    if (this.primary !== undefined && o.policy !== undefined) {
+      // A policy that cannot apply fails the deploy before the version is installed.
+      try {
+        this.checkTargets('deploy', resolvePolicy('deploy', o.policy, label), label);
+      } catch (e) {
+        model.dispose().catch(() => undefined);
+        throw e;
+      }
+    }
     this.install(runner, o);
     return this.versionStatus(label)!;
   }
@@ -298,26 +307,38 @@ export class Deployment implements JobOwner {
       this.host.events.emit('policyChanged', { name: this.name, policy: p });
       return;
     }
-    if (this.primary === undefined) {
-      throw new ModelshipError('VERSION_NOT_READY', `model '${this.name}' has no primary version yet`);
-    }
-    if (p.type === 'ab') {
-      for (const v of Object.keys(p.weights)) this.ready(v);
-    } else {
-      this.ready(p.version);
-      if (p.version === this.primary) {
-        throw invalidArgument(
-          'setPolicy',
-          `version '${p.version}' is already the primary; name another candidate`,
-          p.version,
-        );
-      }
-    }
+    this.checkTargets('setPolicy', p, undefined);
     this.endPolicy();
     this.policy = p;
     this.host.events.emit('policyChanged', { name: this.name, policy: p });
     if (p.type === 'rollout') this.enterStep(0);
     else if (p.type !== 'ab') this.window = new GuardStats();
+  }
+
+  /**
+   * Checks that the versions a policy names are loaded (or are `incoming`, about to be) and that
+   * its candidate is not the primary, before anything changes.
+   */
+  private checkTargets(where: string, p: ResolvedPolicy, incoming: string | undefined): void {
+    if (p.type === 'single') return;
+    if (this.primary === undefined) {
+      throw new ModelshipError('VERSION_NOT_READY', `model '${this.name}' has no primary version yet`);
+    }
+    const need = (v: string): void => {
+      if (v !== incoming) this.ready(v);
+    };
+    if (p.type === 'ab') {
+      for (const v in p.weights) need(v);
+      return;
+    }
+    need(p.version);
+    if (p.version === this.primary) {
+      throw invalidArgument(
+        where,
+        `version '${p.version}' is already the primary; name another candidate`,
+        p.version,
+      );
+    }
   }
 
   /**

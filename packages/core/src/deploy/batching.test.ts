@@ -141,6 +141,28 @@ describe('dynamic batching', () => {
     await busy;
   });
 
+  it("applies the model's own input checks to each request, so a NaN fails alone", async () => {
+    const finite = functionModel(
+      ({ x }) => {
+        const rows = x!.shape[0]!;
+        return { y: { dtype: 'float32', shape: [rows, 1], data: new Float32Array(rows).fill(rows) } };
+      },
+      { signature: SIG, validation: { checkFinite: true } },
+    );
+    const d = new Deployer();
+    await d.deploy('m', finite, { batching: { maxBatchSize: 8, maxQueueDelayMs: 0 } });
+    const results = await Promise.allSettled(
+      [row(1, 1), row(Number.NaN, 1), row(2, 2), row(3, 3)].map((x) => d.predict('m', x)),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const e = (results[1] as PromiseRejectedResult).reason;
+    expect(ModelshipError.isInstance(e) && e.code).toBe('INPUT_NOT_FINITE');
+    // the first ran alone, the two good ones after it together
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => ys(r.value).data[0])).toEqual([
+      1, 2, 2,
+    ]);
+  });
+
   it('refuses a malformed request with the same error as an unbatched deployment', async () => {
     const plain = new Deployer();
     const batched = new Deployer();

@@ -217,7 +217,7 @@ export class VersionRunner {
   /** Checks a request before it may wait for a batch: one bad request never fails the others. */
   private prepare(job: Job): void {
     const model = this.model!;
-    const inputs = prepareInputs(model.signature, job.inputs);
+    const inputs = prepareInputs(model.signature, job.inputs, model.validation);
     validateOutputNames(model.signature, job.outputs);
     job.inputs = inputs;
     job.rows = rowsOf(inputs, this.inputNames);

@@ -25,7 +25,7 @@ export abstract class BaseModel implements Model<ModelInputs, NamedTensors> {
   readonly name: string;
   readonly version: string;
   readonly signature: ModelSignature;
-  protected readonly validation: ValidationOptions;
+  readonly validation: ValidationOptions;
   private readonly outputNames: readonly string[];
   private inFlight = 0;
   private drained: (() => void) | undefined;

@@ -1,6 +1,7 @@
 import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
+import type { ValidationOptions } from '../tensor/validate';
 
 /** The part of `AbortSignal` Modelship uses, so core needs no DOM or Node types. */
 export interface AbortSignalLike {
@@ -33,6 +34,12 @@ export interface Model<In = ModelInputs, Out = NamedTensors> {
   readonly version: string;
   /** The inputs and outputs the model declares. */
   readonly signature: ModelSignature;
+  /**
+   * The input checks the model runs before every call, when it has any beyond the defaults. A
+   * Deployer's batcher applies the same checks to each request before stacking it, so one bad
+   * request fails alone rather than failing its batch.
+   */
+  readonly validation?: ValidationOptions;
   /** Runs the model. Inputs are validated against the signature first. */
   predict(inputs: In, options?: PredictOptions): Promise<Out>;
   /** Frees the model's resources once the calls already running have finished. Idempotent. */

@@ -8,6 +8,7 @@ import { Deployment } from './deployment';
 import type { TrafficPolicy } from './policy';
 import type {
   DeployerEvents,
+  DeploymentHost,
   DeploymentStatus,
   DeployOptions,
   DeployPredictOptions,
@@ -42,7 +43,7 @@ const NAME = /^[A-Za-z0-9][\w.-]{0,127}$/;
  */
 export class Deployer extends EventEmitter<DeployerEvents> {
   private readonly deployments = new Map<string, Deployment>();
-  private readonly host: { clock: Clock; random: () => number; events: EventEmitter<DeployerEvents> };
+  private readonly host: DeploymentHost;
   private closed = false;
 
   constructor(options: DeployerOptions = {}) {

@@ -1,40 +1,22 @@
-import type { EventEmitter } from 'eventemitter3';
-import {
-  AbortError,
-  DeadlineExceededError,
-  invalidArgument,
-  ModelLoadError,
-  ModelshipError,
-} from '../errors';
+import { AbortError, DeadlineExceededError, invalidArgument, ModelshipError } from '../errors';
 import { throwIfAborted } from '../model/abort';
-import { checkSignature } from '../model/function-model';
-import type { Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
-import type { Clock } from './clock';
 import { disagreement } from './compare';
 import { routingPoint } from './hash';
+import { loadVersion } from './load-version';
 import { guardBreach, type ResolvedPolicy, resolvePolicy } from './policy';
-import { Job, type JobOwner, VersionRunner, versionNotFound } from './runner';
-import { batchDimensionProblem } from './stack';
+import { Job, type JobOwner, type VersionRunner, versionNotFound } from './runner';
 import { GuardStats } from './stats';
 import type {
-  DeployerEvents,
+  DeploymentHost,
   DeploymentStatus,
   DeployOptions,
   DeployPredictOptions,
   ModelSource,
   VersionStatus,
 } from './types';
-import { warmupInputs } from './warmup';
-
-/** What a deployment needs from its Deployer. */
-export interface DeploymentHost {
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly events: EventEmitter<DeployerEvents>;
-}
 
 interface Loaded {
   runner: VersionRunner;
@@ -106,7 +88,6 @@ export class Deployment implements JobOwner {
   }
 
   private async load(source: ModelSource, o: DeployOptions): Promise<VersionStatus> {
-    const { clock, events } = this.host;
     const label = o.version ?? (typeof source === 'function' ? undefined : source.version);
     if (label === undefined || label === '') {
       throw invalidArgument(
@@ -117,65 +98,14 @@ export class Deployment implements JobOwner {
     }
     // Checked before loading, so that a bad policy never costs a load.
     if (o.policy !== undefined) resolvePolicy('deploy', o.policy, label);
-    const runner = new VersionRunner(label, {
-      name: this.name,
-      clock,
-      batching: o.batching,
-      admission: { maxConcurrency: o.maxConcurrency, maxQueue: o.maxQueue },
-    });
     this.loading.add(label);
-    let model: Model | undefined;
+    let runner: VersionRunner;
     try {
-      const t0 = clock.now();
-      try {
-        model =
-          typeof source === 'function'
-            ? await this.within(o.loadTimeoutMs, source(), 'load', label, (late) => {
-                // A model that arrives after the deadline is never used: free it.
-                if (typeof late?.dispose === 'function') late.dispose().catch(() => undefined);
-              })
-            : source;
-        checkModel(model);
-      } catch (e) {
-        events.emit('loadFailed', { name: this.name, version: label, stage: 'load', error: e });
-        throw ModelshipError.isInstance(e)
-          ? e
-          : new ModelLoadError(
-              'MODEL_INVALID',
-              `model '${this.name}' version '${label}' failed to load: ${message(e)}`,
-              {
-                cause: e,
-              },
-            );
-      }
-      events.emit('loaded', { name: this.name, version: label, ms: clock.now() - t0 });
-      runner.attach(model);
-      runner.state = 'warming';
-      try {
-        const t1 = clock.now();
-        const runs = await this.within(o.loadTimeoutMs, this.warmup(model, runner, o), 'warm up', label);
-        if (runs > 0)
-          events.emit('warmedUp', { name: this.name, version: label, ms: clock.now() - t1, runs });
-      } catch (e) {
-        events.emit('loadFailed', { name: this.name, version: label, stage: 'warmup', error: e });
-        // Not awaited: a warmup that timed out may still be running, and dispose waits for it.
-        model.dispose().catch(() => undefined);
-        throw new ModelshipError(
-          'WARMUP_FAILED',
-          `model '${this.name}' version '${label}' failed its warmup: ${message(e)}`,
-          {
-            cause: e,
-            details: { model: this.name, version: label },
-          },
-        );
-      }
-      const off = runner.batchingStatus();
-      if (off !== undefined && !off.enabled) {
-        events.emit('batchingDisabled', { name: this.name, version: label, reason: off.reason ?? '' });
-      }
+      runner = await loadVersion(this.host, this.name, label, source, o);
     } finally {
       this.loading.delete(label);
     }
+    const model = runner.model!;
     if (this.removed) {
       await model.dispose().catch(() => undefined);
       throw new ModelshipError(
@@ -194,73 +124,6 @@ export class Deployment implements JobOwner {
     }
     this.install(runner, o);
     return this.versionStatus(label)!;
-  }
-
-  /**
-   * Settles with `work`, or rejects with `DEADLINE_EXCEEDED` after `ms`, so a loader or warmup
-   * that never ends cannot hold up this model's deploys for good. A value that arrives after the
-   * deadline goes to `onLate`.
-   */
-  private within<T>(
-    ms: number | undefined,
-    work: Promise<T>,
-    stage: string,
-    version: string,
-    onLate?: (value: T) => void,
-  ): Promise<T> {
-    if (ms === undefined) return work;
-    const { clock } = this.host;
-    return new Promise<T>((resolve, reject) => {
-      let late = false;
-      const timer = clock.setTimeout(() => {
-        late = true;
-        reject(
-          new DeadlineExceededError(
-            `model '${this.name}' version '${version}' did not ${stage} within ${ms} ms (loadTimeoutMs)`,
-            {
-              details: { model: this.name, version, loadTimeoutMs: ms },
-            },
-          ),
-        );
-      }, ms);
-      work.then(
-        (value) => {
-          clock.clearTimeout(timer);
-          if (!late) resolve(value);
-          else onLate?.(value);
-        },
-        (e: unknown) => {
-          clock.clearTimeout(timer);
-          if (!late) reject(e);
-        },
-      );
-    });
-  }
-
-  private async warmup(model: Model, runner: VersionRunner, o: DeployOptions): Promise<number> {
-    const w = o.warmup ?? true;
-    if (w === false) return 0;
-    const runsEach = w === true ? 1 : (w.runs ?? 1);
-    const samples: ModelInputs[] =
-      w === true || w.inputs === undefined ? [warmupInputs(model.signature, 1)] : [...w.inputs];
-    let runs = 0;
-    for (let r = 0; r < runsEach; r++) {
-      for (const sample of samples) {
-        await model.predict(sample);
-        runs++;
-      }
-    }
-    // A batch at the largest size allocates what real batches will need, and proves that the
-    // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
-    const batching = o.batching;
-    if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
-      const n = batching.maxBatchSize;
-      const out = await model.predict(warmupInputs(model.signature, n));
-      runs++;
-      const problem = batchDimensionProblem(out, n);
-      if (problem !== undefined) runner.disableBatching(problem.message);
-    }
-    return runs;
   }
 
   private install(runner: VersionRunner, o: DeployOptions): void {
@@ -782,21 +645,4 @@ function noop(): void {}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function checkModel(m: unknown): asserts m is Model {
-  const model = m as Model;
-  if (
-    typeof m !== 'object' ||
-    m === null ||
-    typeof model.predict !== 'function' ||
-    typeof model.dispose !== 'function'
-  ) {
-    throw invalidArgument(
-      'deploy',
-      'the source must be a Model (signature, predict, dispose) or a function resolving to one',
-      m,
-    );
-  }
-  checkSignature(model.signature, 'deploy');
 }

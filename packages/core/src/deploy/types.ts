@@ -1,9 +1,18 @@
+import type { EventEmitter } from 'eventemitter3';
 import type { AbortSignalLike, Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors } from '../tensor/tensor';
+import type { Clock } from './clock';
 import type { GuardWindow, ResolvedPolicy, TrafficPolicy } from './policy';
 import type { BatchingOptions, BatchingStatus, VersionState } from './runner';
 import type { WindowSnapshot } from './stats';
+
+/** What a deployment needs from its Deployer. */
+export interface DeploymentHost {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly events: EventEmitter<DeployerEvents>;
+}
 
 /** Where a version's model comes from: a loaded model, or a function that loads it. */
 export type ModelSource = Model | (() => Promise<Model>);

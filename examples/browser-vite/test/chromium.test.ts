@@ -199,8 +199,9 @@ describe('examples/browser-vite in Chromium', () => {
     expect(result.worker).toBe(true);
     expect(result.after).toBe('MODEL_DISPOSED');
     await expectSameAsNode(rows, result.probabilities);
-    // The worker is gone once disposed: Chromium lists no dedicated worker for the page.
-    expect(page.workers().length).toBe(0);
+    // The worker is gone once disposed: Chromium lists no dedicated worker for the page. The
+    // page learns of the termination over CDP a moment after dispose resolves, so poll for it.
+    await expect.poll(() => page.workers().length, { timeout: 5000 }).toBe(0);
     await context.close();
   });
 

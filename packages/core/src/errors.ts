@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'MODEL_CACHE_FAILED'
   // Metrics.
   | 'METRIC_UNDEFINED'
+  // Data sets.
+  | 'DATASET_INVALID'
   // Running a model.
   | 'MODEL_DISPOSED'
   | 'INFERENCE_FAILED'

@@ -10,6 +10,7 @@ export {
   type ModelshipErrorOptions,
   OverloadedError,
 } from './errors';
+export * from './evaluate';
 export {
   computeIntegrity,
   type IntegrityHash,

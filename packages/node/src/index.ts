@@ -1,4 +1,5 @@
 export * from '@modelship/core';
+export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';
 export { type ModelConfig, selectVersions, type VersionPolicy } from './repository/config';
 export {

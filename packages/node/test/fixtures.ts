@@ -24,6 +24,7 @@ export interface FixtureModel {
   cases: JsonCase[];
   signature: { inputs: JsonSpec[]; outputs: JsonSpec[] };
   test_accuracy?: number;
+  train_accuracy?: number;
 }
 
 export const expected: Record<string, FixtureModel> = JSON.parse(

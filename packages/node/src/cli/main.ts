@@ -1,21 +1,40 @@
 /**
  * The `modelship` command. Exit codes: 0 success, 1 the model or file failed (its error code
- * and message are printed), 2 the command line was wrong.
+ * and message are printed), 2 the command line or the data given to it was wrong.
  */
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { computeIntegrity, formatShape, ModelshipError } from '@modelship/core';
 import { loadModel } from '../load-model';
+import { EVAL_USAGE, evalCommand } from './eval';
+import { UsageError } from './usage';
 
 const USAGE = `Usage: modelship <command> [options]
 
 Commands:
   inspect <model.onnx> [--json]     Show a model's inputs, outputs and integrity string
   hash <file> [--algorithm sha256]  Print a file's SRI integrity string (sha256, sha384, sha512)
+  eval <model.onnx> <data> [...]    Evaluate a model on a CSV/TSV/JSONL file (modelship eval --help)
   help                              Show this help
 `;
 
-class UsageError extends Error {}
+/**
+ * Errors that mean the data or options handed to the command do not fit the model: exit code
+ * 2, like a wrong command line, so scripts can tell them from a broken model (1).
+ */
+const USER_DATA_CODES = new Set([
+  'DATASET_INVALID',
+  'OUTPUT_UNKNOWN',
+  'INVALID_ARGUMENT',
+  'INPUT_MISSING',
+  'INPUT_UNKNOWN',
+  'INPUT_DTYPE_MISMATCH',
+  'INPUT_RANK_MISMATCH',
+  'INPUT_SHAPE_MISMATCH',
+  'INPUT_DATA_LENGTH_MISMATCH',
+  'INPUT_NOT_FINITE',
+  'INPUT_INVALID',
+]);
 
 export async function main(argv: string[], out: (s: string) => void = console.log): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +44,12 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
         return await inspect(rest, out);
       case 'hash':
         return await hash(rest, out);
+      case 'eval':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out(EVAL_USAGE);
+          return 0;
+        }
+        return await evalCommand(rest, { out, progress: progressStream() });
       case undefined:
       case 'help':
       case '--help':
@@ -41,10 +66,16 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     }
     if (ModelshipError.isInstance(e)) {
       process.stderr.write(`modelship: [${e.code}] ${e.message}\n`);
-      return 1;
+      return USER_DATA_CODES.has(e.code) ? 2 : 1;
     }
     throw e;
   }
+}
+
+/** Progress goes to stderr when a person is watching it (a TTY), or when MODELSHIP_PROGRESS=1. */
+function progressStream(): ((s: string) => void) | undefined {
+  if (!process.stderr.isTTY && process.env.MODELSHIP_PROGRESS !== '1') return undefined;
+  return (s) => process.stderr.write(s);
 }
 
 function onePath(args: string[], options: ParseArgsConfig['options']) {

@@ -1,0 +1,89 @@
+import { invalidArgument } from '../errors';
+import type { BootstrapOptions } from './types';
+
+/**
+ * A small seeded generator (sfc32, seeded through splitmix32): the same seed gives the same
+ * resamples on every platform, which `Math.random` cannot promise.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  const split = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = split();
+  let b = split();
+  let c = split();
+  let d = split();
+  return () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
+}
+
+/** Bootstrap settings with defaults applied and checked. */
+export interface BootstrapPlan {
+  resamples: number;
+  seed: number;
+  confidence: number;
+}
+
+export function bootstrapPlan(
+  options: BootstrapOptions | false | undefined,
+  where: string,
+): BootstrapPlan | null {
+  if (options === false) return null;
+  if (options !== undefined && (typeof options !== 'object' || options === null))
+    throw invalidArgument(where, 'bootstrap must be an options object or false', options);
+  const resamples = options?.resamples ?? 1000;
+  const seed = options?.seed ?? 0;
+  const confidence = options?.confidence ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 1 || resamples > 1e6)
+    throw invalidArgument(where, 'bootstrap.resamples must be an integer from 1 to 1,000,000', resamples);
+  if (!Number.isInteger(seed)) throw invalidArgument(where, 'bootstrap.seed must be an integer', seed);
+  if (!(confidence > 0 && confidence < 1))
+    throw invalidArgument(where, 'bootstrap.confidence must lie strictly between 0 and 1', confidence);
+  return { resamples, seed, confidence };
+}
+
+/**
+ * Draws one resample of n rows with replacement, as counts per row. Scoring a metric with
+ * these counts as sample weights is scoring it on the resampled rows.
+ */
+export function resampleCounts(n: number, random: () => number, into: Float64Array): Float64Array {
+  into.fill(0);
+  for (let i = 0; i < n; i++) {
+    const j = Math.floor(random() * n);
+    into[j] = into[j]! + 1;
+  }
+  return into;
+}
+
+/** The q-quantile of sorted values with linear interpolation (numpy's default). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const pos = q * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** A percentile interval from resampled values, ignoring resamples that could not be scored (NaN). */
+export function percentileInterval(
+  values: Float64Array,
+  confidence: number,
+): { low: number; high: number } | undefined {
+  const finite = values.filter((v) => !Number.isNaN(v)).sort();
+  if (finite.length === 0) return undefined;
+  const tail = (1 - confidence) / 2;
+  return { low: quantileSorted(finite, tail), high: quantileSorted(finite, 1 - tail) };
+}

@@ -1,0 +1,37 @@
+export { type CompareModelsOptions, type ComparisonReport, compareModels, type PairedTest } from './compare';
+export { evaluate } from './evaluate';
+export { renderComparisonHtml, renderReportHtml } from './html';
+export { type DeLongResult, delong, type McNemarResult, mcnemar } from './paired-tests';
+export {
+  binomialTestTwoSided,
+  chiSquaredSf,
+  erfc,
+  gammaP,
+  gammaQ,
+  logGamma,
+  normalCdf,
+  normalQuantile,
+  normalSf,
+} from './special';
+export { type CellValue, type CsvOptions, parseCsv, parseJsonl } from './text-formats';
+export type {
+  BootstrapOptions,
+  CalibrationBin,
+  CalibrationReport,
+  ClassStats,
+  Columns,
+  DataOptions,
+  Dataset,
+  EvaluateOptions,
+  EvaluateProgress,
+  EvaluationReport,
+  MetricName,
+  MetricValue,
+  OutputOptions,
+  PrCurveReport,
+  ResidualSummary,
+  RocCurveReport,
+  Row,
+  ScoreKind,
+  Task,
+} from './types';

@@ -1,0 +1,154 @@
+import { describe } from '../errors';
+import type { Label } from '../metrics/labels';
+import type { Model } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
+import { allocate, isBigInt, isFloat } from '../tensor/dtype';
+import { formatShape, type TensorSpec } from '../tensor/spec';
+import { type Tensor, tensor } from '../tensor/tensor';
+import { datasetError } from './dataset';
+import type { DataOptions, Row } from './types';
+
+/** Turns a batch of rows into model inputs; `offset` is the index of the batch's first row. */
+export type InputBuilder = (rows: readonly Row[], offset: number) => ModelInputs;
+
+function columnList(names: readonly string[]): string {
+  const shown = names.slice(0, 12).map((n) => `'${n}'`);
+  return names.length > 12 ? `${shown.join(', ')}, … (${names.length} in all)` : shown.join(', ');
+}
+
+/**
+ * Decides, from the first row and the model's signature, how rows become inputs: the rows
+ * carry every input by name, or their feature columns are assembled into the model's one
+ * `[batch, k]` input. Anything else is a `DATASET_INVALID` error saying what would fit.
+ */
+export function inputBuilder(model: Model, first: Row, options: DataOptions, where: string): InputBuilder {
+  if (options.toInputs !== undefined) {
+    const toInputs = options.toInputs;
+    return (rows) => toInputs(rows);
+  }
+  const specs = model.signature.inputs;
+  const label = options.label ?? 'label';
+  const columns = Object.keys(first);
+  if (specs.length > 0 && specs.every((s) => s.name in first) && options.features === undefined) {
+    return (rows, offset) => {
+      const inputs: Record<string, Tensor> = {};
+      for (const spec of specs) inputs[spec.name] = stackColumn(spec, rows, offset, where);
+      return inputs;
+    };
+  }
+  if (specs.length !== 1) {
+    throw datasetError(
+      `${where}: model '${model.name}' has inputs ${columnList(specs.map((s) => s.name))}; give each row those columns, or pass toInputs`,
+    );
+  }
+  const spec = specs[0]!;
+  const features = options.features ?? columns.filter((c) => c !== label);
+  if (!Array.isArray(features) || features.some((f) => typeof f !== 'string'))
+    throw datasetError(`${where}: features must be an array of column names, received ${describe(features)}`);
+  const missing = features.filter((f) => !(f in first));
+  if (missing.length > 0) {
+    throw datasetError(
+      `${where}: unknown feature column${missing.length > 1 ? 's' : ''} ${columnList(missing)}; the data set has ${columnList(columns)}`,
+    );
+  }
+  if (features.length === 0)
+    throw datasetError(`${where}: the data set has no feature columns besides '${label}'`);
+  const shape = spec.shape;
+  if (shape === null || shape.length !== 2) {
+    throw datasetError(
+      `${where}: model input '${spec.name}' has shape ${formatShape(shape)}; feature columns fill a [batch, k] input only, so give each row a '${spec.name}' value or pass toInputs`,
+    );
+  }
+  const width = shape[1];
+  if (typeof width === 'number' && width !== features.length) {
+    throw datasetError(
+      `${where}: model input '${spec.name}' takes ${width} values per row but the data set has ${features.length} feature columns (${columnList(features)}); choose them with features`,
+    );
+  }
+  if (!(isFloat(spec.dtype) || isBigInt(spec.dtype) || /^u?int(8|16|32)$/.test(spec.dtype))) {
+    throw datasetError(
+      `${where}: model input '${spec.name}' is ${spec.dtype}; feature columns fill numeric inputs only, so pass toInputs`,
+    );
+  }
+  const k = features.length;
+  const bigint = isBigInt(spec.dtype);
+  const integer = !isFloat(spec.dtype);
+  return (rows, offset) => {
+    const data = allocate(spec.dtype, rows.length * k) as unknown as { [i: number]: number | bigint };
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      for (let j = 0; j < k; j++) {
+        const v = row[features[j]!];
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw datasetError(
+            `${where}: row ${offset + r}, column '${features[j]}' is ${describe(v)}; model input '${spec.name}' (${spec.dtype}) needs a finite number`,
+          );
+        }
+        if (integer && !Number.isInteger(v)) {
+          throw datasetError(
+            `${where}: row ${offset + r}, column '${features[j]}' is ${v}; model input '${spec.name}' is ${spec.dtype} and takes integers only`,
+          );
+        }
+        data[r * k + j] = bigint ? BigInt(v) : v;
+      }
+    }
+    return { [spec.name]: tensor(spec.dtype, data as never, [rows.length, k]) };
+  };
+}
+
+/** Stacks one input's per-row values (scalars, nested arrays or typed arrays) along a new batch dimension. */
+function stackColumn(spec: TensorSpec, rows: readonly Row[], offset: number, where: string): Tensor {
+  let rowShape: readonly number[] | undefined;
+  let out: { [i: number]: unknown; length: number } | undefined;
+  let size = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const value = rows[r]![spec.name];
+    let t: Tensor;
+    try {
+      t = tensor(spec.dtype, value as never);
+    } catch (e) {
+      throw datasetError(
+        `${where}: row ${offset + r}, input '${spec.name}' (${spec.dtype}) cannot be read: ${(e as Error).message}`,
+      );
+    }
+    if (rowShape === undefined) {
+      rowShape = t.shape;
+      size = t.data.length;
+      out = allocate(spec.dtype, rows.length * size) as unknown as typeof out;
+    } else if (t.data.length !== size || t.shape.some((d, i) => d !== rowShape![i])) {
+      throw datasetError(
+        `${where}: row ${offset + r}, input '${spec.name}' has shape ${formatShape(t.shape)}; row ${offset} had ${formatShape(rowShape)}`,
+      );
+    }
+    const data = t.data as ArrayLike<unknown>;
+    for (let i = 0; i < size; i++) out![r * size + i] = data[i];
+  }
+  return tensor(spec.dtype, out as never, [rows.length, ...(rowShape ?? [])]);
+}
+
+/** Reads each row's label, refusing rows without one. */
+export function readRowLabels(
+  rows: readonly Row[],
+  label: string,
+  offset: number,
+  where: string,
+  into: Label[],
+): void {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const v = row[label];
+    if (typeof v === 'number' && Number.isFinite(v)) into.push(v);
+    else if (typeof v === 'string' && v !== '') into.push(v);
+    else if (typeof v === 'boolean') into.push(v ? 1 : 0);
+    else if (typeof v === 'bigint') into.push(Number(v));
+    else if (!(label in row) && offset + r === 0) {
+      throw datasetError(
+        `${where}: the data set has no label column '${label}' (columns: ${columnList(Object.keys(row))}); name it with label`,
+      );
+    } else {
+      throw datasetError(
+        `${where}: row ${offset + r} has label ${describe(v)}; labels are numbers or strings`,
+      );
+    }
+  }
+}

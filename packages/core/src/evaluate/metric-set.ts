@@ -1,0 +1,349 @@
+import {
+  accuracy,
+  balancedAccuracy,
+  cohenKappa,
+  f1,
+  matthewsCorrcoef,
+  precision,
+  recall,
+} from '../metrics/classification';
+import { encode, type Label, uniqueSorted } from '../metrics/labels';
+import { brierScore, logLoss } from '../metrics/probabilistic';
+import { averagePrecision, rocAuc } from '../metrics/ranking';
+import { meanAbsoluteError, meanSquaredError, r2Score } from '../metrics/regression';
+import type { Scored } from './scored';
+import type { MetricName } from './types';
+
+/**
+ * A metric scored on weighted samples. `undefined` weights give the point estimate through
+ * the public metric function (scikit-learn's value); a weight vector (bootstrap counts) goes
+ * through a kernel prepared once, so a thousand resamples cost a thousand O(n) passes rather
+ * than a thousand sorts. Tests check each kernel against the public function with the same
+ * weights.
+ */
+export type Scorer = (weights?: Float64Array) => number;
+
+/** Metrics where a smaller value is better. */
+export const LOWER_IS_BETTER: ReadonlySet<MetricName> = new Set<MetricName>([
+  'logLoss',
+  'brierScore',
+  'meanSquaredError',
+  'meanAbsoluteError',
+]);
+
+/** Every metric name, in the order reports list them. */
+export const METRIC_NAMES: readonly MetricName[] = [
+  'accuracy',
+  'balancedAccuracy',
+  'precision',
+  'recall',
+  'f1',
+  'matthewsCorrcoef',
+  'cohenKappa',
+  'rocAuc',
+  'averagePrecision',
+  'logLoss',
+  'brierScore',
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'r2Score',
+];
+
+/** Why a metric cannot be computed on this evaluation, or `undefined` when it can. */
+export function unavailable(name: MetricName, s: Scored): string | undefined {
+  const regression = name === 'meanSquaredError' || name === 'meanAbsoluteError' || name === 'r2Score';
+  if (s.task === 'regression')
+    return regression ? undefined : `${name} is a classification metric; the task is regression`;
+  if (regression) return `${name} is a regression metric; the task is ${s.task} classification`;
+  if (
+    name === 'cohenKappa' ||
+    name === 'balancedAccuracy' ||
+    name === 'accuracy' ||
+    name === 'matthewsCorrcoef'
+  )
+    return undefined;
+  if (name === 'precision' || name === 'recall' || name === 'f1') return undefined;
+  const scores = s.positiveScores !== undefined || s.matrix !== undefined;
+  if (!scores) return `${name} needs scores; the predictions were read from a label output`;
+  if (name === 'averagePrecision' || name === 'brierScore') {
+    if (s.task !== 'binary') return `${name} is defined here for binary tasks only`;
+  }
+  if (name === 'rocAuc' && s.task === 'multiclass' && !s.probabilities)
+    return "rocAuc for multiclass needs probabilities; pass scores: 'logits' if the output holds logits";
+  if ((name === 'logLoss' || name === 'brierScore') && !s.probabilities)
+    return `${name} needs probabilities; the output holds scores outside [0, 1]`;
+  return undefined;
+}
+
+/** The metrics a report shows by default for this task and these scores. */
+export function defaultMetrics(s: Scored): MetricName[] {
+  const wanted: MetricName[] =
+    s.task === 'regression'
+      ? ['meanSquaredError', 'meanAbsoluteError', 'r2Score']
+      : s.task === 'binary'
+        ? [
+            'accuracy',
+            'balancedAccuracy',
+            'precision',
+            'recall',
+            'f1',
+            'matthewsCorrcoef',
+            'rocAuc',
+            'averagePrecision',
+            'logLoss',
+            'brierScore',
+          ]
+        : [
+            'accuracy',
+            'balancedAccuracy',
+            'precision',
+            'recall',
+            'f1',
+            'matthewsCorrcoef',
+            'cohenKappa',
+            'rocAuc',
+            'logLoss',
+          ];
+  return wanted.filter((m) => unavailable(m, s) === undefined);
+}
+
+/** Builds the scorer of one metric. */
+export function scorer(name: MetricName, s: Scored): Scorer {
+  switch (name) {
+    case 'accuracy':
+      return confusionScorer(s, (t, p, w) => accuracy(t, p, { sampleWeight: w }));
+    case 'balancedAccuracy':
+      return confusionScorer(s, (t, p, w) => balancedAccuracy(t, p, { sampleWeight: w }));
+    case 'matthewsCorrcoef':
+      return confusionScorer(s, (t, p, w) => matthewsCorrcoef(t, p, { sampleWeight: w }));
+    case 'cohenKappa':
+      return confusionScorer(s, (t, p, w) => cohenKappa(t, p, { sampleWeight: w }));
+    case 'precision':
+    case 'recall':
+    case 'f1': {
+      const fn = name === 'precision' ? precision : name === 'recall' ? recall : f1;
+      const options =
+        s.task === 'binary'
+          ? { average: 'binary' as const, positiveLabel: s.positive }
+          : { average: s.average, labels: s.classes };
+      return confusionScorer(s, (t, p, w) => fn(t, p, { ...options, sampleWeight: w }) as number);
+    }
+    case 'rocAuc':
+      return s.task === 'binary' ? binaryRankScorer(s, 'auc') : ovrAucScorer(s);
+    case 'averagePrecision':
+      return binaryRankScorer(s, 'ap');
+    case 'logLoss':
+      return logLossScorer(s);
+    case 'brierScore':
+      return brierScorer(s);
+    case 'meanSquaredError':
+    case 'meanAbsoluteError':
+    case 'r2Score':
+      return regressionScorer(s, name);
+  }
+}
+
+/**
+ * Set-wise metrics depend only on the weighted confusion matrix. A resample's matrix is built
+ * in one pass; the public function then scores the k² (true, predicted) pairs weighted by it,
+ * which is exactly the metric of the full arrays under those weights (the same labels are present).
+ */
+function confusionScorer(
+  s: Scored,
+  fn: (yTrue: readonly Label[], yPred: readonly Label[], w: Float64Array | undefined) => number,
+): Scorer {
+  const present = uniqueSorted(s.yTrue, s.yPred);
+  const k = present.length;
+  const ti = encode(s.yTrue, present);
+  const pi = encode(s.yPred, present);
+  const pairTrue: Label[] = [];
+  const pairPred: Label[] = [];
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      pairTrue.push(present[a]!);
+      pairPred.push(present[b]!);
+    }
+  }
+  return (w) => {
+    if (w === undefined) return fn(s.yTrue, s.yPred, undefined);
+    const counts = new Float64Array(k * k);
+    for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]! += w[i]!;
+    return fn(pairTrue, pairPred, counts);
+  };
+}
+
+/** Indices ordered by score, highest first, and where each run of equal scores ends. */
+function rankOrder(
+  scores: ArrayLike<number>,
+  stride = 1,
+  column = 0,
+  n = scores.length,
+): { order: Uint32Array; ends: Uint8Array } {
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = scores[i * stride + column]!;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => keys[b]! - keys[a]! || a - b);
+  const ends = new Uint8Array(n);
+  for (let r = 0; r < n; r++) ends[r] = r === n - 1 || keys[order[r]!] !== keys[order[r + 1]!] ? 1 : 0;
+  return { order, ends };
+}
+
+/** Weighted ROC AUC or average precision from a precomputed order: one pass per resample. */
+function rankKernel(
+  order: Uint32Array,
+  ends: Uint8Array,
+  positive: Uint8Array,
+  what: 'auc' | 'ap',
+): (w: Float64Array) => number {
+  return (w) => {
+    let totalP = 0;
+    let totalN = 0;
+    for (let i = 0; i < positive.length; i++) {
+      if (positive[i]) totalP += w[i]!;
+      else totalN += w[i]!;
+    }
+    // A resample without one of the classes cannot score a ranking: it is skipped.
+    if (totalP === 0 || totalN === 0) return Number.NaN;
+    let tp = 0;
+    let fp = 0;
+    let prevTp = 0;
+    let prevFp = 0;
+    let area = 0;
+    for (let r = 0; r < order.length; r++) {
+      const i = order[r]!;
+      if (positive[i]) tp += w[i]!;
+      else fp += w[i]!;
+      if (!ends[r]) continue;
+      if (what === 'auc') area += ((fp - prevFp) * (tp + prevTp)) / 2;
+      else if (tp + fp > 0) area += ((tp - prevTp) / totalP) * (tp / (tp + fp));
+      prevTp = tp;
+      prevFp = fp;
+    }
+    return what === 'auc' ? area / (totalP * totalN) : area;
+  };
+}
+
+function isPositive(s: Scored): Uint8Array {
+  return Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
+}
+
+function binaryRankScorer(s: Scored, what: 'auc' | 'ap'): Scorer {
+  const scores = s.positiveScores!;
+  const positive = isPositive(s);
+  const { order, ends } = rankOrder(scores);
+  const kernel = rankKernel(order, ends, positive, what);
+  const labels = Array.from(positive);
+  return (w) => {
+    if (w !== undefined) return kernel(w);
+    return what === 'auc' ? rocAuc(labels, scores) : averagePrecision(labels, scores);
+  };
+}
+
+function ovrAucScorer(s: Scored): Scorer {
+  const k = s.classes.length;
+  const matrix = s.matrix!;
+  const kernels = s.classes.map((c, j) => {
+    const positive = Uint8Array.from(s.yTrue, (v) => (v === c ? 1 : 0));
+    const { order, ends } = rankOrder(matrix, k, j, s.n);
+    return { positive, kernel: rankKernel(order, ends, positive, 'auc') };
+  });
+  const average = s.average === 'weighted' ? 'weighted' : 'macro';
+  return (w) => {
+    if (w === undefined) return rocAuc(s.yTrue, matrix, { k, multiClass: 'ovr', average, labels: s.classes });
+    let total = 0;
+    let weightSum = 0;
+    for (const { positive, kernel } of kernels) {
+      const auc = kernel(w);
+      if (Number.isNaN(auc)) return Number.NaN;
+      let prevalence = 1;
+      if (average === 'weighted') {
+        prevalence = 0;
+        for (let i = 0; i < positive.length; i++) if (positive[i]) prevalence += w[i]!;
+      }
+      total += auc * prevalence;
+      weightSum += prevalence;
+    }
+    return total / weightSum;
+  };
+}
+
+function weightedMean(values: Float64Array, w: Float64Array): number {
+  let s = 0;
+  let t = 0;
+  for (let i = 0; i < values.length; i++) {
+    s += values[i]! * w[i]!;
+    t += w[i]!;
+  }
+  return s / t;
+}
+
+/** The probability of the greater class (`classes[1]`), as scikit-learn's one-column form expects. */
+function upperProbability(s: Scored): Float64Array {
+  const p = s.positiveScores!;
+  return s.positive === s.classes[1] ? p : p.map((v) => 1 - v);
+}
+
+const EPS = 2.220446049250313e-16; // logLoss's clipping, as scikit-learn 1.2's eps='auto'
+
+function logLossScorer(s: Scored): Scorer {
+  const losses = new Float64Array(s.n);
+  if (s.task === 'binary') {
+    const p1 = upperProbability(s);
+    for (let i = 0; i < s.n; i++) {
+      const p = Math.min(Math.max(p1[i]!, EPS), 1 - EPS);
+      losses[i] = -Math.log(s.yTrue[i] === s.classes[1] ? p : 1 - p);
+    }
+    return (w) => (w === undefined ? logLoss(s.yTrue, p1, { labels: s.classes }) : weightedMean(losses, w));
+  }
+  const k = s.classes.length;
+  const m = s.matrix!;
+  const truth = encode(s.yTrue, s.classes);
+  for (let i = 0; i < s.n; i++) {
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.min(Math.max(m[i * k + j]!, EPS), 1 - EPS);
+    losses[i] = -Math.log(Math.min(Math.max(m[i * k + truth[i]!]!, EPS), 1 - EPS) / sum);
+  }
+  return (w) => (w === undefined ? logLoss(s.yTrue, m, { labels: s.classes, k }) : weightedMean(losses, w));
+}
+
+function brierScorer(s: Scored): Scorer {
+  const p = s.positiveScores!;
+  const losses = new Float64Array(s.n);
+  for (let i = 0; i < s.n; i++) losses[i] = (p[i]! - (s.yTrue[i] === s.positive ? 1 : 0)) ** 2;
+  return (w) =>
+    w === undefined ? brierScore(s.yTrue, p, { positiveLabel: s.positive }) : weightedMean(losses, w);
+}
+
+function regressionScorer(s: Scored, name: 'meanSquaredError' | 'meanAbsoluteError' | 'r2Score'): Scorer {
+  const y = s.truth!;
+  const e = s.estimate!;
+  return (w) => {
+    if (w === undefined) {
+      return name === 'meanSquaredError'
+        ? meanSquaredError(y, e)
+        : name === 'meanAbsoluteError'
+          ? meanAbsoluteError(y, e)
+          : r2Score(y, e);
+    }
+    let sw = 0;
+    let sy = 0;
+    let sse = 0;
+    let sae = 0;
+    for (let i = 0; i < y.length; i++) {
+      const d = y[i]! - e[i]!;
+      sw += w[i]!;
+      sy += w[i]! * y[i]!;
+      sse += w[i]! * d * d;
+      sae += w[i]! * Math.abs(d);
+    }
+    if (name === 'meanSquaredError') return sse / sw;
+    if (name === 'meanAbsoluteError') return sae / sw;
+    const mean = sy / sw;
+    let sst = 0;
+    for (let i = 0; i < y.length; i++) sst += w[i]! * (y[i]! - mean) ** 2;
+    // scikit-learn's force_finite: a constant target scores 1 when predicted exactly, else 0.
+    if (sst === 0) return sse === 0 ? 1 : 0;
+    return 1 - sse / sst;
+  };
+}

@@ -1,0 +1,231 @@
+import { ModelshipError } from '../errors';
+import { confusionMatrix, f1, precision, recall } from '../metrics/classification';
+import { precisionRecallCurve, rocCurve } from '../metrics/curves';
+import { type Label, uniqueSorted } from '../metrics/labels';
+import { averagePrecision, rocAuc } from '../metrics/ranking';
+import { type BootstrapPlan, percentileInterval, resampleCounts, seededRandom } from './bootstrap';
+import { type Scorer, scorer, unavailable } from './metric-set';
+import type { Scored } from './scored';
+import type {
+  CalibrationReport,
+  ClassStats,
+  EvaluateProgress,
+  MetricName,
+  MetricValue,
+  PrCurveReport,
+  ResidualSummary,
+  RocCurveReport,
+} from './types';
+
+/** Curves in a report keep at most this many points; `rocCurve` gives the full curve. */
+export const CURVE_POINTS = 1000;
+
+/** Point estimates and bootstrap intervals of the chosen metrics. */
+export function scoreMetrics(
+  s: Scored,
+  names: readonly MetricName[],
+  plan: BootstrapPlan | null,
+  notes: string[],
+  onProgress?: (p: EvaluateProgress) => void,
+): Partial<Record<MetricName, MetricValue>> {
+  const scorers: [MetricName, Scorer][] = [];
+  const out: Partial<Record<MetricName, MetricValue>> = {};
+  for (const name of names) {
+    const s1 = scorer(name, s);
+    try {
+      out[name] = { value: s1() };
+      scorers.push([name, s1]);
+    } catch (e) {
+      if (!ModelshipError.isInstance(e)) throw e;
+      notes.push(`${name} left out: ${e.message}`);
+    }
+  }
+  if (plan === null || s.n === 0) return out;
+  const draws = scorers.map(() => new Float64Array(plan.resamples));
+  const random = seededRandom(plan.seed);
+  const counts = new Float64Array(s.n);
+  const every = Math.max(1, Math.floor(plan.resamples / 100));
+  for (let b = 0; b < plan.resamples; b++) {
+    resampleCounts(s.n, random, counts);
+    for (let m = 0; m < scorers.length; m++) draws[m]![b] = scorers[m]![1](counts);
+    if (onProgress !== undefined && ((b + 1) % every === 0 || b + 1 === plan.resamples))
+      onProgress({ phase: 'bootstrap', done: b + 1, total: plan.resamples });
+  }
+  scorers.forEach(([name], m) => {
+    const interval = percentileInterval(draws[m]!, plan.confidence);
+    if (interval !== undefined) Object.assign(out[name]!, interval);
+    const skipped = draws[m]!.reduce((c, v) => c + (Number.isNaN(v) ? 1 : 0), 0);
+    if (skipped > 0)
+      notes.push(
+        `${name}: ${skipped} of ${plan.resamples} resamples lacked a class and were skipped for its interval`,
+      );
+  });
+  return out;
+}
+
+/** Checks that the requested metrics fit the task, with the reason when one does not. */
+export function checkMetrics(names: readonly MetricName[], s: Scored, where: string): void {
+  for (const name of names) {
+    const why = unavailable(name, s);
+    if (why !== undefined) throw new ModelshipError('INVALID_ARGUMENT', `${where}: ${why}`);
+  }
+}
+
+/** Precision, recall, F1 and support per class. */
+export function perClass(s: Scored): ClassStats[] {
+  const labels = uniqueSorted(s.classes, s.yTrue, s.yPred);
+  const opts = { average: 'none' as const, labels };
+  const p = precision(s.yTrue, s.yPred, opts) as number[];
+  const r = recall(s.yTrue, s.yPred, opts) as number[];
+  const f = f1(s.yTrue, s.yPred, opts) as number[];
+  const support = new Map<Label, number>();
+  for (const y of s.yTrue) support.set(y, (support.get(y) ?? 0) + 1);
+  return labels.map((label, i) => ({
+    label,
+    precision: p[i]!,
+    recall: r[i]!,
+    f1: f[i]!,
+    support: support.get(label) ?? 0,
+  }));
+}
+
+export function confusion(s: Scored): { labels: Label[]; matrix: number[][] } {
+  const labels = uniqueSorted(s.classes, s.yTrue, s.yPred);
+  return { labels, matrix: confusionMatrix(s.yTrue, s.yPred, { labels }).matrix };
+}
+
+/** Evenly spaced indices that keep the first and last point, so a curve stays drawable. */
+function thin(length: number): number[] {
+  if (length <= CURVE_POINTS) return Array.from({ length }, (_, i) => i);
+  const out: number[] = [];
+  for (let j = 0; j < CURVE_POINTS; j++) out.push(Math.round((j * (length - 1)) / (CURVE_POINTS - 1)));
+  return out;
+}
+
+function pick(values: ArrayLike<number>, idx: number[]): number[] {
+  return idx.map((i) => values[i]!);
+}
+
+/** One-vs-rest curves: the positive class for a binary task, each class for multiclass. */
+export function curves(
+  s: Scored,
+  notes: string[],
+): { roc: RocCurveReport[]; pr: PrCurveReport[] } | undefined {
+  const columns: { label: Label; scores: ArrayLike<number> }[] = [];
+  if (s.positiveScores !== undefined) columns.push({ label: s.positive!, scores: s.positiveScores });
+  else if (s.matrix !== undefined) {
+    const k = s.classes.length;
+    s.classes.forEach((label, j) => {
+      const col = new Float64Array(s.n);
+      for (let i = 0; i < s.n; i++) col[i] = s.matrix![i * k + j]!;
+      columns.push({ label, scores: col });
+    });
+  } else return undefined;
+  const roc: RocCurveReport[] = [];
+  const pr: PrCurveReport[] = [];
+  for (const { label, scores } of columns) {
+    const y = Uint8Array.from(s.yTrue, (v) => (v === label ? 1 : 0));
+    let hasPos = false;
+    let hasNeg = false;
+    for (const v of y) {
+      if (v) hasPos = true;
+      else hasNeg = true;
+    }
+    if (!hasPos || !hasNeg) {
+      notes.push(
+        `curves for class ${JSON.stringify(label)} left out: the data ${hasPos ? 'has only this class' : 'has no sample of it'}`,
+      );
+      continue;
+    }
+    const c = rocCurve(y, scores);
+    const ri = thin(c.fpr.length);
+    roc.push({
+      label,
+      fpr: pick(c.fpr, ri),
+      tpr: pick(c.tpr, ri),
+      thresholds: pick(c.thresholds, ri),
+      auc: rocAuc(y, scores),
+    });
+    const p = precisionRecallCurve(y, scores);
+    const pi = thin(p.precision.length);
+    // The curve's last point (precision 1, recall 0) has no threshold; NaN marks it here.
+    pr.push({
+      label,
+      precision: pick(p.precision, pi),
+      recall: pick(p.recall, pi),
+      thresholds: pi.map((i) => (i < p.thresholds.length ? p.thresholds[i]! : Number.NaN)),
+      averagePrecision: averagePrecision(y, scores),
+    });
+  }
+  return { roc, pr };
+}
+
+/**
+ * Reliability bins of equal width over [0, 1], as `sklearn.calibration.calibration_curve`
+ * (`strategy='uniform'`): a probability on an inner edge belongs to the lower bin. Binary tasks
+ * bin the positive class's probability; multiclass tasks bin the top probability against
+ * whether the top class was right.
+ */
+export function calibration(s: Scored, bins: number): CalibrationReport | undefined {
+  if (!s.probabilities) return undefined;
+  let prob: Float64Array;
+  let hit: Uint8Array;
+  let of: CalibrationReport['of'];
+  if (s.positiveScores !== undefined) {
+    prob = s.positiveScores;
+    hit = Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
+    of = 'positive';
+  } else if (s.matrix !== undefined) {
+    const k = s.classes.length;
+    prob = new Float64Array(s.n);
+    hit = new Uint8Array(s.n);
+    for (let i = 0; i < s.n; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (s.matrix[i * k + j]! > s.matrix[i * k + best]!) best = j;
+      prob[i] = s.matrix[i * k + best]!;
+      hit[i] = s.classes[best] === s.yTrue[i] ? 1 : 0;
+    }
+    of = 'top-label';
+  } else return undefined;
+  const step = 1 / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? 1 : i * step));
+  const count = new Float64Array(bins);
+  const sumP = new Float64Array(bins);
+  const sumHit = new Float64Array(bins);
+  for (let i = 0; i < prob.length; i++) {
+    const p = prob[i]!;
+    // Number of inner edges strictly below p: numpy.searchsorted(edges[1:-1], p, 'left').
+    let b = Math.min(bins - 1, Math.max(0, Math.ceil(p * bins) - 1));
+    while (b > 0 && edges[b]! >= p) b--;
+    while (b < bins - 1 && edges[b + 1]! < p) b++;
+    count[b]!++;
+    sumP[b]! += p;
+    sumHit[b]! += hit[i]!;
+  }
+  let ece = 0;
+  const out = Array.from({ length: bins }, (_, b) => {
+    const c = count[b]!;
+    const meanPredicted = c === 0 ? Number.NaN : sumP[b]! / c;
+    const observed = c === 0 ? Number.NaN : sumHit[b]! / c;
+    if (c > 0) ece += (c / prob.length) * Math.abs(observed - meanPredicted);
+    return { lower: edges[b]!, upper: edges[b + 1]!, count: c, meanPredicted, observed };
+  });
+  return { of, bins: out, expectedCalibrationError: ece };
+}
+
+export function residuals(s: Scored): ResidualSummary | undefined {
+  if (s.truth === undefined || s.n === 0) return undefined;
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < s.n; i++) {
+    const r = s.truth[i]! - s.estimate![i]!;
+    sum += r;
+    min = Math.min(min, r);
+    max = Math.max(max, r);
+  }
+  const mean = sum / s.n;
+  let ss = 0;
+  for (let i = 0; i < s.n; i++) ss += (s.truth[i]! - s.estimate![i]! - mean) ** 2;
+  return { mean, std: Math.sqrt(ss / s.n), min, max };
+}

@@ -1,0 +1,250 @@
+import { describe, invalidArgument } from '../errors';
+import { formatLabels, type Label, uniqueSorted } from '../metrics/labels';
+import type { Collected } from './collect';
+import { datasetError } from './dataset';
+import type { OutputOptions, ScoreKind, Task } from './types';
+
+/**
+ * An evaluation's data after the model ran: truth and predictions, read as the task says.
+ * Every metric, curve and test is computed from this.
+ */
+export interface Scored {
+  task: Task;
+  n: number;
+  yTrue: Label[];
+  /** Where the predictions came from: score kind, or `'labels'` when read from a label output. */
+  kind: ScoreKind | 'labels';
+  /** Classification: classes of the score columns (binary: negative, positive). */
+  classes: Label[];
+  positive: Label | undefined;
+  threshold: number | undefined;
+  yPred: Label[];
+  /** Binary: the positive class's score per sample. */
+  positiveScores: Float64Array | undefined;
+  /** Multiclass: n×k scores, row-major (probabilities when `kind` is probabilities or logits). */
+  matrix: Float64Array | undefined;
+  /** True when scores are probabilities (given as such or made from logits). */
+  probabilities: boolean;
+  /** Regression: true values and estimates. */
+  truth: Float64Array | undefined;
+  estimate: Float64Array | undefined;
+  average: 'macro' | 'weighted' | 'micro';
+}
+
+const SUM_TOLERANCE = 1e-5 + 1e-8; // the tolerance scikit-learn's rocAuc applies to row sums
+
+function allProbabilities(values: Float64Array, width: number): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!(v >= 0 && v <= 1)) return false;
+  }
+  if (width < 2) return true;
+  for (let r = 0; r < values.length; r += width) {
+    let s = 0;
+    for (let j = 0; j < width; j++) s += values[r + j]!;
+    if (Math.abs(s - 1) > SUM_TOLERANCE) return false;
+  }
+  return true;
+}
+
+function softmaxRows(values: Float64Array, width: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let r = 0; r < values.length; r += width) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < width; j++) max = Math.max(max, values[r + j]!);
+    let s = 0;
+    for (let j = 0; j < width; j++) {
+      const e = Math.exp(values[r + j]! - max);
+      out[r + j] = e;
+      s += e;
+    }
+    for (let j = 0; j < width; j++) out[r + j] = out[r + j]! / s;
+  }
+  return out;
+}
+
+function checkFinite(values: Float64Array, where: string, output: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!))
+      throw datasetError(
+        `${where}: output '${output}' holds ${values[i]} at position ${i}; scores must be finite`,
+      );
+  }
+}
+
+/** Reads the collected answers as a task: chooses classes, decisions and score kinds, and checks the labels fit. */
+export function score(collected: Collected, options: OutputOptions, where: string): Scored {
+  const yTrue = collected.labels;
+  const n = yTrue.length;
+  const width = collected.width;
+  const raw = collected.scores.view();
+  const output = collected.choice.scores ?? collected.choice.labels!;
+  if (raw.length > 0) checkFinite(raw, where, output);
+  const numeric = n > 0 && typeof yTrue[0] === 'number';
+  if (yTrue.some((v) => typeof v !== typeof yTrue[0]))
+    throw datasetError(`${where}: the label column mixes numbers and strings`);
+  let task = options.task;
+  if (task !== undefined && task !== 'binary' && task !== 'multiclass' && task !== 'regression')
+    throw invalidArgument(where, "task must be 'binary', 'multiclass' or 'regression'", task);
+  const fromLabels =
+    collected.choice.labels !== undefined && (options.labelOutput !== undefined || width === -1);
+  if (task === undefined) {
+    if (width > 2) task = 'multiclass';
+    else if (width === 2) task = 'binary';
+    else if (
+      width === 1 &&
+      numeric &&
+      (yTrue.some((v) => !Number.isInteger(v)) ||
+        (uniqueSorted(yTrue).length > 2 && !allProbabilities(raw, 1)))
+    )
+      // Integer labels with more than two values and scores in [0, 1] look like a binary
+      // model given the wrong labels, not a regression: that case is refused below.
+      task = 'regression';
+    else if (width === 1) task = 'binary';
+    else task = uniqueSorted(yTrue, collected.predicted).length > 2 ? 'multiclass' : 'binary';
+  }
+  const base: Scored = {
+    task,
+    n,
+    yTrue,
+    kind: 'scores',
+    classes: [],
+    positive: undefined,
+    threshold: undefined,
+    yPred: [],
+    positiveScores: undefined,
+    matrix: undefined,
+    probabilities: false,
+    truth: undefined,
+    estimate: undefined,
+    average: options.average ?? 'macro',
+  };
+  if (!['macro', 'weighted', 'micro'].includes(base.average))
+    throw invalidArgument(where, "average must be 'macro', 'weighted' or 'micro'", options.average);
+
+  if (task === 'regression') {
+    if (width !== 1)
+      throw datasetError(
+        `${where}: a regression needs one value per row from output '${output}', it gave ${width}`,
+      );
+    if (!numeric)
+      throw datasetError(`${where}: a regression needs numeric labels; the label column holds strings`);
+    return { ...base, kind: 'scores', truth: Float64Array.from(yTrue as number[]), estimate: raw.slice() };
+  }
+
+  if (task === 'multiclass' && width === 1)
+    throw datasetError(
+      `${where}: a multiclass task needs one score per class from output '${output}'; it gives one per row`,
+    );
+  const kind: ScoreKind =
+    options.scores ?? (width > 0 && allProbabilities(raw, width) ? 'probabilities' : 'scores');
+  if (kind !== 'probabilities' && kind !== 'logits' && kind !== 'scores')
+    throw invalidArgument(where, "scores must be 'probabilities', 'logits' or 'scores'", options.scores);
+  if (kind === 'probabilities' && width > 0 && !allProbabilities(raw, width)) {
+    throw datasetError(
+      `${where}: output '${output}' is not probabilities (values outside [0, 1]${width > 1 ? ' or rows not summing to 1' : ''}); pass scores: 'logits' or 'scores'`,
+    );
+  }
+  let values = raw;
+  if (kind === 'logits')
+    values = width === 1 ? raw.map((v) => 1 / (1 + Math.exp(-v))) : softmaxRows(raw, width);
+  const probabilities = kind !== 'scores';
+
+  const classes = classesOf(task, width, yTrue, collected.predicted, options, where);
+  const known = new Set<Label>(classes);
+  for (let i = 0; i < n; i++) {
+    if (!known.has(yTrue[i]!)) {
+      throw datasetError(
+        `${where}: row ${i} has label ${describe(yTrue[i])}, which is not one of the model's classes ${formatLabels(classes)}; pass classes`,
+      );
+    }
+  }
+  let positive: Label | undefined;
+  if (task === 'binary') {
+    positive = options.positiveLabel ?? classes[1]!;
+    if (!known.has(positive))
+      throw invalidArgument(where, `positiveLabel must be one of ${formatLabels(classes)}`, positive);
+  }
+  const threshold = options.threshold ?? (probabilities ? 0.5 : 0);
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+    throw invalidArgument(where, 'threshold must be a finite number', threshold);
+
+  let positiveScores: Float64Array | undefined;
+  let matrix: Float64Array | undefined;
+  if (width === 1 || (width === 2 && task === 'binary')) {
+    const col = positive === classes[0] && width === 2 ? 0 : width - 1;
+    positiveScores = new Float64Array(n);
+    for (let i = 0; i < n; i++) positiveScores[i] = values[i * width + col]!;
+    if (width === 1 && positive === classes[0]) {
+      // One score column holds the greater class's score; flip it for the other class.
+      for (let i = 0; i < n; i++)
+        positiveScores[i] = probabilities ? 1 - positiveScores[i]! : -positiveScores[i]!;
+    }
+  } else if (width >= 2) {
+    matrix = values;
+  }
+
+  let yPred: Label[];
+  if (fromLabels) {
+    yPred = collected.predicted;
+    if (yPred.length > 0 && typeof yPred[0] !== typeof yTrue[0]) {
+      throw datasetError(
+        `${where}: label output '${collected.choice.labels}' holds ${typeof yPred[0]}s but the label column holds ${typeof yTrue[0]}s`,
+      );
+    }
+  } else if (positiveScores !== undefined) {
+    const negative = positive === classes[0] ? classes[1]! : classes[0]!;
+    yPred = Array.from(positiveScores, (s) => (s >= threshold ? positive! : negative));
+  } else {
+    yPred = new Array<Label>(n);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < width; j++) if (matrix![i * width + j]! > matrix![i * width + best]!) best = j;
+      yPred[i] = classes[best]!;
+    }
+  }
+  return {
+    ...base,
+    kind: fromLabels && width === -1 ? 'labels' : kind,
+    classes,
+    positive,
+    threshold: task === 'binary' && positiveScores !== undefined && !fromLabels ? threshold : undefined,
+    yPred,
+    positiveScores,
+    matrix,
+    probabilities: probabilities && width > 0,
+  };
+}
+
+function classesOf(
+  task: Task,
+  width: number,
+  yTrue: Label[],
+  predicted: Label[],
+  options: OutputOptions,
+  where: string,
+): Label[] {
+  if (options.classes !== undefined) {
+    if (!Array.isArray(options.classes) || options.classes.length < 2)
+      throw invalidArgument(where, 'classes must list at least two labels', options.classes);
+    const expected = width === 1 ? 2 : width;
+    if (width > 0 && options.classes.length !== expected) {
+      throw invalidArgument(
+        where,
+        `classes must list ${expected} labels, one per ${width === 1 ? 'class of the binary score' : 'score column'}`,
+        options.classes,
+      );
+    }
+    return [...options.classes];
+  }
+  if (width >= 2) return Array.from({ length: width }, (_, i) => i);
+  const present = uniqueSorted(yTrue, predicted);
+  if (task === 'binary') {
+    if (present.length === 2) return present;
+    if (present.length < 2 && present.every((v) => v === 0 || v === 1)) return [0, 1];
+    throw datasetError(
+      `${where}: a binary task needs two classes; the labels are ${formatLabels(present.slice(0, 10))}${present.length > 10 ? ' …' : ''}; pass classes, or task: 'regression' for numeric targets`,
+    );
+  }
+  return present;
+}

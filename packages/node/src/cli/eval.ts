@@ -1,0 +1,314 @@
+/**
+ * `modelship eval`: evaluates an ONNX model on a CSV, TSV or JSONL file and prints the
+ * report as a table (or JSON), optionally as a self-contained HTML page; with `--compare`, runs
+ * the paired tests of two models on the same rows.
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type ComparisonReport,
+  compareModels,
+  type EvaluateOptions,
+  type EvaluateProgress,
+  type EvaluationReport,
+  evaluate,
+  type Label,
+  type MetricName,
+  type Model,
+  renderComparisonHtml,
+  renderReportHtml,
+  type Task,
+} from '@modelship/core';
+import { readDataset } from '../datasets';
+import { loadModel } from '../load-model';
+import { UsageError } from './usage';
+
+export const EVAL_USAGE = `Usage: modelship eval <model.onnx> <data.csv|.tsv|.jsonl> [options]
+
+Options:
+  --label <column>          Label column (default: label)
+  --features <a,b,...>      Feature columns, in the model's order (default: all but the label)
+  --output <name>           Output holding scores or probabilities (default: a float output, "prob*" first)
+  --label-output <name>     Output holding predicted labels
+  --task <t>                binary, multiclass or regression (default: inferred)
+  --classes <a,b,...>       Class of each score column
+  --positive-label <l>      Positive class of a binary task (default: the greater class)
+  --threshold <t>           Binary decision threshold (default: 0.5 on probabilities)
+  --metrics <a,b,...>       Metrics to report (default: all that fit the task)
+  --batch-size <n>          Rows per predict call (default: 256)
+  --resamples <n>           Bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)
+  --seed <n>                Bootstrap seed (default: 0)
+  --compare <other.onnx>    Also run this model and test whether it differs (DeLong, McNemar, paired bootstrap)
+  --html <file>             Write a self-contained HTML report
+  --json                    Print the report as JSON instead of tables
+`;
+
+interface Io {
+  out: (s: string) => void;
+  progress: ((s: string) => void) | undefined;
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}
+
+function integer(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${name} must be a non-negative integer, not '${v}'`);
+  return n;
+}
+
+/** Labels given on the command line are numbers when they read as numbers, as CSV cells are. */
+function labelOf(v: string): Label {
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
+}
+
+export async function evalCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      label: { type: 'string' },
+      features: { type: 'string' },
+      output: { type: 'string' },
+      'label-output': { type: 'string' },
+      task: { type: 'string' },
+      classes: { type: 'string' },
+      'positive-label': { type: 'string' },
+      threshold: { type: 'string' },
+      metrics: { type: 'string' },
+      'batch-size': { type: 'string' },
+      resamples: { type: 'string' },
+      seed: { type: 'string' },
+      compare: { type: 'string' },
+      html: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 2)
+    throw new UsageError(`eval takes a model and a data file, received ${positionals.length} argument(s)`);
+  const [modelPath, dataPath] = positionals as [string, string];
+  const task = values.task;
+  if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
+    throw new UsageError(`--task must be binary, multiclass or regression, not '${task}'`);
+  let threshold: number | undefined;
+  if (values.threshold !== undefined) {
+    threshold = Number(values.threshold);
+    if (values.threshold.trim() === '' || !Number.isFinite(threshold))
+      throw new UsageError(`--threshold must be a number, not '${values.threshold}'`);
+  }
+  const resamples = integer('resamples', values.resamples) ?? 1000;
+  const seed = integer('seed', values.seed) ?? 0;
+  const options: EvaluateOptions = {
+    label: values.label,
+    features: list(values.features),
+    output: values.output,
+    labelOutput: values['label-output'],
+    task: task as Task | undefined,
+    classes: list(values.classes)?.map(labelOf),
+    positiveLabel: values['positive-label'] === undefined ? undefined : labelOf(values['positive-label']),
+    threshold,
+    metrics: list(values.metrics) as MetricName[] | undefined,
+    batchSize: integer('batch-size', values['batch-size']),
+    bootstrap: resamples === 0 ? false : { resamples, seed },
+  };
+  for (const key of Object.keys(options) as (keyof EvaluateOptions)[])
+    if (options[key] === undefined) delete options[key];
+
+  const bar = io.progress === undefined ? undefined : progressBar(io.progress);
+  const models: Model[] = [];
+  try {
+    models.push(await loadModel(modelPath, { name: modelName(modelPath) }));
+    if (values.compare !== undefined)
+      models.push(await loadModel(values.compare, { name: modelName(values.compare) }));
+    const rows = readDataset(dataPath, { onBytes: bar?.bytes });
+    const run = { ...options, onProgress: bar?.step };
+    if (models.length === 2) {
+      const comparison = await compareModels(models[0]!, models[1]!, rows, run);
+      bar?.done();
+      if (values.html !== undefined) await writeFile(values.html, renderComparisonHtml(comparison));
+      io.out(values.json === true ? toJson(comparison) : comparisonText(comparison, basename(dataPath)));
+    } else {
+      const report = await evaluate(models[0]!, rows, run);
+      bar?.done();
+      if (values.html !== undefined) await writeFile(values.html, renderReportHtml(report));
+      io.out(values.json === true ? toJson(report) : reportText(report, basename(dataPath)));
+    }
+    if (values.html !== undefined && values.json !== true) io.out(`HTML report written to ${values.html}`);
+    return 0;
+  } finally {
+    bar?.done();
+    await Promise.all(models.map((m) => m.dispose()));
+  }
+}
+
+function modelName(path: string): string {
+  return basename(path).replace(/\.(onnx|ort)$/, '');
+}
+
+/** JSON with NaN written as null, as JSON has no NaN. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
+}
+
+/**
+ * A one-line progress bar, redrawn at most ten times a second: bytes of the file while
+ * predicting, resamples while bootstrapping.
+ */
+function progressBar(write: (s: string) => void) {
+  let fraction = 0;
+  let rows = 0;
+  let label = 'scoring';
+  let last = 0;
+  let shown = false;
+  const draw = (force = false): void => {
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const width = 28;
+    const filled = Math.round(Math.min(1, fraction) * width);
+    write(
+      `\r${label.padEnd(13)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${rows.toLocaleString('en-US')} rows`,
+    );
+    shown = true;
+  };
+  return {
+    bytes: (read: number, total: number): void => {
+      fraction = total > 0 ? read / total : 0;
+      draw();
+    },
+    step: (p: EvaluateProgress): void => {
+      if (p.phase === 'predict') {
+        rows = p.done;
+        if (p.total !== undefined) fraction = p.done / p.total;
+      } else {
+        if (label !== 'bootstrapping') {
+          label = 'bootstrapping';
+          draw(true);
+        }
+        fraction = p.total === undefined ? 0 : p.done / p.total;
+      }
+      draw(p.total !== undefined && p.done === p.total);
+    },
+    done: (): void => {
+      if (shown) write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return '';
+  if (Number.isNaN(v)) return 'NaN';
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : v.toFixed(4);
+}
+
+/** Lays out rows as aligned columns; columns whose cells look numeric are right-aligned. */
+export function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = widths.map((_, i) => rows.slice(1).every((r) => /^[-+0-9.eNa…\s]*$/.test(r[i] ?? '')));
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
+}
+
+export function reportText(r: EvaluationReport, data: string): string {
+  const lines: string[] = [];
+  const facts = [
+    `${r.samples.toLocaleString('en-US')} rows`,
+    r.task,
+    `output '${r.output}' (${r.scores})`,
+    r.positiveLabel === undefined ? '' : `positive class ${r.positiveLabel}`,
+    r.threshold === undefined ? '' : `threshold ${r.threshold}`,
+    r.average === undefined ? '' : `${r.average} average`,
+  ].filter((f) => f !== '');
+  lines.push(`${r.model.name} (version ${r.model.version}) on ${data}: ${facts.join(', ')}`, '');
+  const level = r.bootstrap === null ? '' : `${Math.round(r.bootstrap.confidence * 100)}% interval`;
+  lines.push(
+    ...table([
+      ['metric', 'value', level],
+      ...Object.entries(r.metrics).map(([name, m]) => [
+        name,
+        fmt(m.value),
+        m.low === undefined ? '' : `${fmt(m.low)} … ${fmt(m.high)}`,
+      ]),
+    ]),
+  );
+  if (r.residuals !== undefined) {
+    const s = r.residuals;
+    lines.push(
+      '',
+      `  residuals: mean ${fmt(s.mean)}, std ${fmt(s.std)}, min ${fmt(s.min)}, max ${fmt(s.max)}`,
+    );
+  }
+  if (r.perClass !== undefined && r.perClass.length <= 30) {
+    lines.push(
+      '',
+      ...table([
+        ['class', 'precision', 'recall', 'f1', 'support'],
+        ...r.perClass.map((c) => [
+          String(c.label),
+          fmt(c.precision),
+          fmt(c.recall),
+          fmt(c.f1),
+          String(c.support),
+        ]),
+      ]),
+    );
+  }
+  if (r.confusion !== undefined && r.confusion.labels.length <= 12) {
+    lines.push('', '  confusion matrix (rows: true class, columns: predicted)');
+    lines.push(
+      ...table(
+        [
+          ['', ...r.confusion.labels.map(String)],
+          ...r.confusion.matrix.map((row, i) => [String(r.confusion!.labels[i]), ...row.map(String)]),
+        ],
+        '    ',
+      ),
+    );
+  }
+  if (r.calibration !== undefined)
+    lines.push(
+      '',
+      `  expected calibration error: ${fmt(r.calibration.expectedCalibrationError)} (${r.calibration.bins.length} bins)`,
+    );
+  for (const note of r.notes) lines.push(`  note: ${note}`);
+  return lines.join('\n');
+}
+
+function comparisonText(c: ComparisonReport, data: string): string {
+  const lines = [
+    `${c.a.model.name} (A) vs ${c.b.model.name} (B) on ${data}: ${c.samples.toLocaleString('en-US')} rows, ${c.a.task}, α = ${c.alpha}`,
+    '',
+    ...table([
+      ['metric', 'A', 'B', 'B − A', 'interval', 'p', 'test', 'better'],
+      ...c.tests.map((t) => [
+        t.metric,
+        fmt(t.a),
+        fmt(t.b),
+        `${t.difference >= 0 ? '+' : ''}${fmt(t.difference)}`,
+        t.low === undefined ? '' : `${fmt(t.low)} … ${fmt(t.high)}`,
+        t.pValue < 1e-4 ? t.pValue.toExponential(1) : t.pValue.toFixed(4),
+        t.method,
+        t.better === 'neither' ? '–' : t.better === 'a' ? c.a.model.name : c.b.model.name,
+      ]),
+    ]),
+  ];
+  return lines.join('\n');
+}

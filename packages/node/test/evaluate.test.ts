@@ -1,0 +1,230 @@
+/**
+ * The Evaluator on real ONNX models and files: streamed CSV/JSONL data sets, and the
+ * `modelship eval` command's table, JSON, HTML, progress and exit codes.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareModels, evaluate, loadModel, readCsv, readDataset, readJsonl } from '@modelship/node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main';
+import { expected, fixturesDir, modelPath } from './fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'modelship-eval-'));
+const data = (name: string) => `${fixturesDir}data/${name}`;
+
+async function all<T>(gen: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const v of gen) out.push(v);
+  return out;
+}
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err.push(String(s));
+    return true;
+  });
+  try {
+    const code = await main(argv, (s) => out.push(s));
+    return { code, out: out.join('\n'), err: err.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('data files', () => {
+  it('reads the fixture CSV with numbers, and JSONL to the same rows', async () => {
+    const rows = await all(readCsv(data('iris.csv')));
+    expect(rows).toHaveLength(150);
+    expect(rows[0]).toEqual({
+      sepal_length: 5.099999904632568,
+      sepal_width: 3.5,
+      petal_length: 1.399999976158142,
+      petal_width: 0.20000000298023224,
+      label: 0,
+    });
+    const jsonl = join(dir, 'iris.jsonl');
+    writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect(await all(readJsonl(jsonl))).toEqual(rows);
+    expect(await all(readDataset(jsonl))).toEqual(rows);
+  });
+
+  it('joins UTF-8 characters split across read chunks and reports byte progress to the end', async () => {
+    const file = join(dir, 'wide.csv');
+    const filler = 'x'.repeat(65_535 - 'name,label\n'.length);
+    // 'é' is two bytes; it straddles the stream's 64 KiB chunk boundary.
+    const text = `name,label\n${filler}é日本,1\nok,0\n`;
+    writeFileSync(file, text);
+    const seen: [number, number][] = [];
+    const rows = await all(readCsv(file, { onBytes: (read, total) => seen.push([read, total]) }));
+    expect(rows).toEqual([
+      { name: `${filler}é日本`, label: 1 },
+      { name: 'ok', label: 0 },
+    ]);
+    expect(seen.length).toBeGreaterThan(1);
+    const size = Buffer.byteLength(text);
+    expect(seen.at(-1)).toEqual([size, size]);
+  });
+
+  it('refuses unknown extensions and missing files with DATASET_INVALID', async () => {
+    expect(() => readDataset('rows.parquet')).toThrow(/use .csv, .tsv, .jsonl or .ndjson/);
+    await expect(all(readCsv(join(dir, 'absent.csv')))).rejects.toMatchObject({
+      code: 'DATASET_INVALID',
+      message: expect.stringMatching(/cannot read '.*absent.csv': ENOENT/),
+    });
+  });
+});
+
+describe('evaluate on ONNX models', () => {
+  it("matches scikit-learn's own test accuracy for the fraud and digits fixtures", async () => {
+    for (const [name, file] of [
+      ['fraud', 'fraud.csv'],
+      ['digits', 'digits-test.csv'],
+    ] as const) {
+      const model = await loadModel(modelPath(name));
+      try {
+        const report = await evaluate(model, readDataset(data(file)), { bootstrap: false });
+        expect(report.metrics.accuracy!.value).toBeCloseTo(expected[name]!.test_accuracy!, 12);
+        // The label output of fraud.onnx agrees with thresholding its probability at 0.5.
+        if (name === 'fraud') {
+          const byLabel = await evaluate(model, readDataset(data(file)), {
+            bootstrap: false,
+            labelOutput: 'label',
+          });
+          expect(byLabel.confusion).toEqual(report.confusion);
+        }
+      } finally {
+        await model.dispose();
+      }
+    }
+  });
+
+  it('compareModels finds no difference between a model and itself', async () => {
+    const a = await loadModel(modelPath('iris'), { name: 'a' });
+    const b = await loadModel(modelPath('iris'), { name: 'b' });
+    try {
+      const c = await compareModels(a, b, readCsv(data('iris.csv')), { bootstrap: { resamples: 200 } });
+      expect(c.samples).toBe(150);
+      for (const t of c.tests) {
+        expect(t.difference, t.metric).toBe(0);
+        expect(t.pValue, t.metric).toBe(1);
+        expect(t.better).toBe('neither');
+      }
+      expect(c.tests.find((t) => t.metric === 'accuracy')!.method).toBe('mcnemar');
+    } finally {
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+});
+
+describe('modelship eval', () => {
+  let html: string;
+  beforeAll(() => {
+    html = join(dir, 'fraud.html');
+  });
+  afterAll(() => vi.unstubAllEnvs());
+
+  it('prints a table of metrics with intervals, the per-class table and the confusion matrix', async () => {
+    const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--html', html, '--resamples', '200');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe(
+      "fraud (version 1) on fraud.csv: 500 rows, binary, output 'probability' (probabilities), positive class 1, threshold 0.5",
+    );
+    expect(lines[2]).toMatch(/^ {2}metric +value +95% interval$/);
+    expect(r.out).toMatch(/^ {2}accuracy +0\.9440 +0\.\d{4} … 0\.\d{4}$/m);
+    expect(r.out).toMatch(/^ {2}rocAuc +0\.96\d\d/m);
+    expect(r.out).toContain('confusion matrix (rows: true class, columns: predicted)');
+    expect(r.out).toMatch(/^ {4}0 +385 +13$/m);
+    expect(r.out).toMatch(/^ {4}1 +15 +87$/m);
+    expect(r.out).toContain(`HTML report written to ${html}`);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/<script|<link|src=/);
+    expect(page.match(/<svg/g)).toHaveLength(4); // ROC, PR, confusion matrix, calibration
+  });
+
+  it('--json prints the report; --metrics chooses the metrics', async () => {
+    const r = await run(
+      'eval',
+      modelPath('iris'),
+      data('iris.csv'),
+      '--json',
+      '--metrics',
+      'accuracy,logLoss',
+      '--resamples',
+      '0',
+    );
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(Object.keys(report.metrics)).toEqual(['accuracy', 'logLoss']);
+    expect(report.metrics.accuracy.value).toBeCloseTo(expected.iris!.train_accuracy!, 12);
+    expect(report.bootstrap).toBeNull();
+    expect(report.task).toBe('multiclass');
+  });
+
+  it('shows a progress bar when asked', async () => {
+    vi.stubEnv('MODELSHIP_PROGRESS', '1');
+    const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--resamples', '100');
+    vi.unstubAllEnvs();
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/scoring +\[#*\.*\] +\d+%/);
+    expect(r.err).toContain('bootstrapping [############################] 100%  500 rows');
+  });
+
+  it('--compare runs the paired tests', async () => {
+    const r = await run(
+      'eval',
+      modelPath('fraud'),
+      data('fraud.csv'),
+      '--compare',
+      modelPath('fraud'),
+      '--resamples',
+      '50',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe('fraud (A) vs fraud (B) on fraud.csv: 500 rows, binary, α = 0.05');
+    expect(r.out).toMatch(/^ {2}rocAuc +0\.9651 +0\.9651 +\+0\.0000 +.* 1\.0000 +delong +–$/m);
+    expect(r.out).toMatch(/^ {2}accuracy +0\.9440 +0\.9440 +\+0\.0000 +.* 1\.0000 +mcnemar +–$/m);
+  });
+
+  it('exits 2 with a clear message when the data does not fit the model', async () => {
+    const text = readFileSync(data('fraud.csv'), 'utf8').split('\n');
+    const withText = join(dir, 'text.csv');
+    writeFileSync(
+      withText,
+      [text[0], text[1], text[2]!.replace(/^[^,]+/, 'abc'), ...text.slice(3)].join('\n'),
+    );
+    const ints = join(dir, 'ints.csv');
+    writeFileSync(ints, 'a,b,label\n1.5,2,0\n');
+    const cases: [string[], RegExp][] = [
+      [['--label', 'is_fraud'], /\[DATASET_INVALID\] .*no label column 'is_fraud'/],
+      [['--features', 'f0,f1,nope'], /\[DATASET_INVALID\] .*unknown feature column 'nope'/],
+      [['--features', 'f0,f1'], /takes 12 values per row but the data set has 2 feature columns/],
+      [['--metrics', 'r2Score'], /\[INVALID_ARGUMENT\] .*r2Score is a regression metric/],
+      [['--output', 'logits'], /\[OUTPUT_UNKNOWN\] .*'logits' is not an output of model 'fraud'/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await run('eval', modelPath('fraud'), data('fraud.csv'), ...extra);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.err).toMatch(message);
+    }
+    const t = await run('eval', modelPath('fraud'), withText);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(
+      /row 1, column 'f0' is "abc"; model input 'features' \(float32\) needs a finite number/,
+    );
+    const e = await run('eval', modelPath('embedding'), ints);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/row 0, column 'a' is 1.5; model input 'ids' is int64 and takes integers only/);
+    const u = await run('eval', modelPath('fraud'), join(dir, 'rows.parquet'));
+    expect(u.code).toBe(2);
+    const usage = await run('eval', modelPath('fraud'));
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/eval takes a model and a data file/);
+    const bad = await run('eval', modelPath('fraud'), data('fraud.csv'), '--threshold', 'high');
+    expect(bad.code).toBe(2);
+  });
+});

@@ -3,10 +3,13 @@ import {
   type BrowserModel,
   clearModelCache,
   Deployer,
+  evaluate,
   evictModel,
   listCachedModels,
   loadModel,
   ModelshipError,
+  parseCsv,
+  renderReportHtml,
 } from '@modelship/browser';
 
 const pad = document.querySelector<HTMLCanvasElement>('#pad')!;
@@ -134,6 +137,15 @@ Object.assign(window, {
     ready,
     predict,
     toPixels,
-    api: { loadModel, evictModel, listCachedModels, clearModelCache, Deployer },
+    api: {
+      loadModel,
+      evictModel,
+      listCachedModels,
+      clearModelCache,
+      Deployer,
+      evaluate,
+      parseCsv,
+      renderReportHtml,
+    },
   },
 });

@@ -168,6 +168,68 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
+  it('runs the core Evaluator in the page: a streamed CSV, the same report as Node', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8');
+    // The CSV arrives in page-sized chunks, as a fetch body or an upload would.
+    const chunks = Array.from({ length: Math.ceil(csv.length / 4096) }, (_, i) =>
+      csv.slice(i * 4096, (i + 1) * 4096),
+    );
+    const inPage = await page.evaluate(async (parts) => {
+      const demo = (
+        window as unknown as {
+          modelshipDemo: {
+            ready: Promise<unknown>;
+            api: {
+              evaluate(
+                m: unknown,
+                d: unknown,
+                o: unknown,
+              ): Promise<{
+                samples: number;
+                metrics: Record<string, { value: number; low: number; high: number }>;
+                confusion: unknown;
+              }>;
+              parseCsv(c: string[]): AsyncIterable<unknown>;
+              renderReportHtml(r: unknown): string;
+            };
+          };
+        }
+      ).modelshipDemo;
+      const model = await demo.ready;
+      const steps: number[] = [];
+      const report = await demo.api.evaluate(model, demo.api.parseCsv(parts), {
+        batchSize: 100,
+        bootstrap: { resamples: 200, seed: 3 },
+        onProgress: (p: { phase: string; done: number }) => {
+          if (p.phase === 'predict') steps.push(p.done);
+        },
+      });
+      return { report, steps, html: demo.api.renderReportHtml(report).length };
+    }, chunks);
+    const model = await loadModel(
+      fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+    );
+    const { evaluate, parseCsv } = await import('@modelship/node');
+    const inNode = await evaluate(model, parseCsv([csv]), { bootstrap: { resamples: 200, seed: 3 } });
+    await model.dispose();
+    expect(inPage.steps).toEqual([100, 200, 300, 400, 450]);
+    expect(inPage.report.samples).toBe(450);
+    expect(inPage.report.confusion).toEqual(inNode.confusion);
+    expect(Object.keys(inPage.report.metrics)).toEqual(Object.keys(inNode.metrics));
+    for (const [name, m] of Object.entries(inNode.metrics)) {
+      // wasm and native onnxruntime agree to float32 rounding; the metrics follow.
+      expect(inPage.report.metrics[name]!.value, name).toBeCloseTo(m.value, 6);
+      expect(inPage.report.metrics[name]!.low, name).toBeCloseTo(m.low!, 6);
+      expect(inPage.report.metrics[name]!.high, name).toBeCloseTo(m.high!, 6);
+    }
+    expect(inNode.metrics.accuracy!.value).toBeCloseTo(0.9733333333333334, 12);
+    expect(inPage.html).toBeGreaterThan(10_000);
+    await context.close();
+  });
+
   it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -101,6 +101,27 @@ describe('evaluate on ONNX models', () => {
     }
   });
 
+  it('compareModels prefers the fraud model to the weaker baseline, by DeLong and McNemar', async () => {
+    const baseline = await loadModel(modelPath('fraud_baseline'));
+    const fraud = await loadModel(modelPath('fraud'));
+    try {
+      const c = await compareModels(baseline, fraud, readCsv(data('fraud.csv')), { bootstrap: { resamples: 300 } });
+      const by = Object.fromEntries(c.tests.map((t) => [t.metric, t]));
+      expect(by.accuracy!.a).toBeCloseTo(expected.fraud_baseline!.test_accuracy!, 12);
+      expect(by.accuracy!.b).toBeCloseTo(expected.fraud!.test_accuracy!, 12);
+      expect(by.accuracy!.method).toBe('mcnemar');
+      expect(by.rocAuc!.method).toBe('delong');
+      for (const m of ['accuracy', 'rocAuc', 'recall', 'f1', 'logLoss']) {
+        expect(by[m]!.better, m).toBe('b');
+        expect(by[m]!.pValue, m).toBeLessThan(0.01);
+      }
+      // 0.917 vs 0.870 precision on ~24 vs ~100 predicted positives: not a significant difference.
+      expect(by.precision!.better).toBe('neither');
+    } finally {
+      await Promise.all([baseline.dispose(), fraud.dispose()]);
+    }
+  });
+
   it('compareModels finds no difference between a model and itself', async () => {
     const a = await loadModel(modelPath('iris'), { name: 'a' });
     const b = await loadModel(modelPath('iris'), { name: 'b' });

@@ -47,7 +47,8 @@ export interface ComparisonReport {
  * binary ROC AUC, McNemar's test for accuracy (exact binomial below 25 discordant pairs,
  * continuity-corrected chi-squared above), and a paired bootstrap for every other metric (both
  * models scored on the same resamples; the p-value is twice the smaller share of resampled
- * differences on either side of zero). Each model also gets its full {@link evaluate} report.
+ * differences on either side of zero, floored at 2 / (resamples + 1)). Each model also gets its
+ * full {@link evaluate} report.
  *
  * @example
  * const { tests } = await compareModels(current, candidate, holdout, { label: 'fraud' });
@@ -146,7 +147,11 @@ export async function compareModels(
   return { a: ra, b: rb, samples: sa.n, alpha, tests, summary };
 }
 
-/** Two-sided p-value of a paired bootstrap: twice the smaller share of differences on one side of zero. */
+/**
+ * Two-sided p-value of a paired bootstrap: twice the smaller share of resampled differences on
+ * one side of zero, counted as (1 + count) / (1 + resamples) so that a finite number of
+ * resamples never claims p = 0 (its floor is 2 / (resamples + 1)).
+ */
 export function bootstrapPValue(deltas: Float64Array): number {
   let below = 0;
   let above = 0;
@@ -158,7 +163,7 @@ export function bootstrapPValue(deltas: Float64Array): number {
     if (d >= 0) above++;
   }
   if (n === 0) return Number.NaN;
-  return Math.min(1, (2 * Math.min(below, above)) / n);
+  return Math.min(1, (2 * (1 + Math.min(below, above))) / (n + 1));
 }
 
 function fmt(v: number): string {

@@ -33,7 +33,7 @@ export function renderComparisonHtml(comparison: ComparisonReport, options: { ti
 <td>${esc(t.method)}</td><td>${t.better === 'neither' ? 'no difference' : `<b>${esc(t.better === 'a' ? a.model.name : b.model.name)}</b>`}</td></tr>`,
   );
   const tests = `<section><h2>Paired tests</h2><p class="muted">${comparison.samples} rows, both models on the same rows; verdicts at α = ${comparison.alpha}. A: ${esc(a.model.name)} ${esc(a.model.version)}, B: ${esc(b.model.name)} ${esc(b.model.version)}.</p>
-<table><thead><tr><th>metric</th><th>A</th><th>B</th><th>B − A</th><th>interval of B − A</th><th>p</th><th>test</th><th>better</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+<table><thead><tr><th>metric</th><th class="num">A</th><th class="num">B</th><th class="num">B − A</th><th class="num">interval of B − A</th><th class="num">p</th><th>test</th><th>better</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
   return page(title, [
     `<header><h1>${esc(a.model.name)} <span class="muted">vs</span> ${esc(b.model.name)}</h1></header>`,
     tests,
@@ -302,7 +302,7 @@ function legend(series: { name: string; color: string }[]): string {
 
 function heatmap(labels: readonly Label[], matrix: readonly (readonly number[])[]): string {
   const k = labels.length;
-  const size = Math.min(400, Math.max(180, k * 40));
+  const size = Math.min(400, Math.max(280, k * 40));
   const cell = (size - 50) / k;
   const left = 56;
   const top = 10;

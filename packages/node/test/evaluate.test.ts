@@ -105,7 +105,9 @@ describe('evaluate on ONNX models', () => {
     const baseline = await loadModel(modelPath('fraud_baseline'));
     const fraud = await loadModel(modelPath('fraud'));
     try {
-      const c = await compareModels(baseline, fraud, readCsv(data('fraud.csv')), { bootstrap: { resamples: 300 } });
+      const c = await compareModels(baseline, fraud, readCsv(data('fraud.csv')), {
+        bootstrap: { resamples: 300 },
+      });
       const by = Object.fromEntries(c.tests.map((t) => [t.metric, t]));
       expect(by.accuracy!.a).toBeCloseTo(expected.fraud_baseline!.test_accuracy!, 12);
       expect(by.accuracy!.b).toBeCloseTo(expected.fraud!.test_accuracy!, 12);

@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
+import { evaluateBootstrap } from './evaluate-bootstrap';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { predictOverhead } from './predict-overhead';
 
@@ -21,6 +22,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
   'metrics-vs-sklearn': {
     title: 'rocAuc, averagePrecision, f1 vs scikit-learn 1.2 on the same data (median of 3)',
     run: metricsVsSklearn,
+  },
+  'evaluate-bootstrap': {
+    title:
+      'Bootstrap intervals of rocAuc, averagePrecision and f1: evaluate() vs the usual scikit-learn resampling loop (time per resample)',
+    run: evaluateBootstrap,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

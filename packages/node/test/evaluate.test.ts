@@ -213,6 +213,28 @@ describe('modelship eval', () => {
     expect(r.out).toMatch(/^ {2}accuracy +0\.9440 +0\.9440 +\+0\.0000 +.* 1\.0000 +mcnemar +–$/m);
   });
 
+  it('evaluates a regressor and prints its residuals', async () => {
+    // linear.onnx: y = x·W + b; labels are its own predictions plus ±0.25.
+    const model = await loadModel(modelPath('linear'));
+    const xs = Array.from({ length: 40 }, (_, i) => [i / 10, 1 - i / 20, (i % 7) / 3, -i / 40]);
+    const out = await model.predict({ x: xs });
+    await model.dispose();
+    const y = Array.from(out.y!.data as Float32Array);
+    const file = join(dir, 'linear.csv');
+    writeFileSync(
+      file,
+      ['a,b,c,d,target', ...xs.map((x, i) => [...x, y[i]! + (i % 2 ? 0.25 : -0.25)].join(','))].join('\n'),
+    );
+    const r = await run('eval', modelPath('linear'), file, '--label', 'target', '--resamples', '100');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toBe(
+      "linear (version 1) on linear.csv: 40 rows, regression, output 'y' (scores)",
+    );
+    expect(r.out).toMatch(/^ {2}meanSquaredError +0\.0625 /m);
+    expect(r.out).toMatch(/^ {2}meanAbsoluteError +0\.2500 /m);
+    expect(r.out).toMatch(/residuals: mean 0\.0000, std 0\.2500, min -0\.2500, max 0\.2500/);
+  });
+
   it('exits 2 with a clear message when the data does not fit the model', async () => {
     const text = readFileSync(data('fraud.csv'), 'utf8').split('\n');
     const withText = join(dir, 'text.csv');

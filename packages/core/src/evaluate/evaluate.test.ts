@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Deployer } from '../deploy/deployer';
 import { ModelshipError } from '../errors';
 import { accuracy } from '../metrics/classification';
 import { rocAuc } from '../metrics/ranking';
@@ -13,31 +14,34 @@ import { score } from './scored';
 import type { Row } from './types';
 
 /** Logistic model on two features: p = sigmoid(2·x0 − x1). */
-const logistic = functionModel(
-  ({ features }) => {
-    const x = features!.data as Float32Array;
-    const n = features!.shape[0]!;
-    const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-(2 * x[2 * i]! - x[2 * i + 1]!)));
-    return {
-      probability: tensor('float32', p),
-      label: tensor(
-        'int64',
-        Array.from(p, (v) => BigInt(v >= 0.5 ? 1 : 0)),
-      ),
-    };
-  },
-  {
-    name: 'logistic',
-    signature: {
-      inputs: [{ name: 'features', dtype: 'float32', shape: ['batch', 2] }],
-      outputs: [
-        { name: 'probability', dtype: 'float32', shape: ['batch'] },
-        { name: 'label', dtype: 'int64', shape: ['batch'] },
-      ],
+function makeLogistic() {
+  return functionModel(
+    ({ features }) => {
+      const x = features!.data as Float32Array;
+      const n = features!.shape[0]!;
+      const p = new Float32Array(n);
+      for (let i = 0; i < n; i++) p[i] = 1 / (1 + Math.exp(-(2 * x[2 * i]! - x[2 * i + 1]!)));
+      return {
+        probability: tensor('float32', p),
+        label: tensor(
+          'int64',
+          Array.from(p, (v) => BigInt(v >= 0.5 ? 1 : 0)),
+        ),
+      };
     },
-  },
-);
+    {
+      name: 'logistic',
+      signature: {
+        inputs: [{ name: 'features', dtype: 'float32', shape: ['batch', 2] }],
+        outputs: [
+          { name: 'probability', dtype: 'float32', shape: ['batch'] },
+          { name: 'label', dtype: 'int64', shape: ['batch'] },
+        ],
+      },
+    },
+  );
+}
+const logistic = makeLogistic();
 
 function data(n: number, seed = 1): Row[] {
   const random = seededRandom(seed);
@@ -107,6 +111,19 @@ describe('evaluate: data sets', () => {
     });
     expect(seen.slice(0, 3)).toEqual([128, 256, 300]);
     expect(seen.at(-1)).toBe(-50);
+  });
+
+  it('evaluates a model a Deployer serves, through its queue and batcher', async () => {
+    const deployer = new Deployer();
+    await deployer.deploy('scorer', makeLogistic(), { batching: { maxBatchSize: 32, maxQueueDelayMs: 1 } });
+    try {
+      const served = await evaluate(deployer.model('scorer'), rows, { bootstrap: false, batchSize: 50 });
+      const direct = await evaluate(logistic, rows, { bootstrap: false });
+      expect(served.metrics).toEqual(direct.metrics);
+      expect(served.model).toEqual({ name: 'scorer', version: logistic.version });
+    } finally {
+      await deployer.close();
+    }
   });
 
   it('stops with ABORTED when the signal fires between batches', async () => {

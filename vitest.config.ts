@@ -6,8 +6,24 @@ export default defineConfig({
   resolve: { conditions: ['@modelship/source'] },
   ssr: { resolve: { conditions: ['@modelship/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'modelship',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
+            'examples/*/test/**/*.test.ts',
+          ],
+          // examples/model-tests is an app's own suite with its own projects (one in Chromium).
+          exclude: ['examples/model-tests/**', '**/node_modules/**'],
+        },
+      },
+      'examples/model-tests/vitest.node.config.ts',
+      'examples/model-tests/vitest.browser.config.ts',
+    ],
   },
 });

@@ -1,4 +1,14 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.config.base';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts' }));
+export default defineConfig(
+  packageBuild(
+    {
+      index: 'src/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'testing/setup': 'src/testing/setup.ts',
+    },
+    // Vitest is the testing subpath's optional peer: never bundled.
+    { external: ['vitest'] },
+  ),
+);

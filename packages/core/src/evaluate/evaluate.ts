@@ -196,3 +196,18 @@ export async function evaluate(
     where,
   );
 }
+
+/**
+ * Runs a model over a data set and reads its answers as `evaluate` does, without metrics: the
+ * predictions and scores row by row (the testing matchers compare these).
+ */
+export async function scoreDataset(
+  model: Model,
+  dataset: Dataset,
+  options: EvaluateOptions,
+  where: string,
+): Promise<Scored> {
+  const plan = planOf(options, where);
+  const [collected] = await collect([model], dataset, options, plan, where);
+  return score(collected!, options, where);
+}

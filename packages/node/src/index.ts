@@ -11,3 +11,4 @@ export {
   type VersionStatus,
 } from './repository/repository';
 export type { RepositoryProblem } from './repository/scan';
+export * from './server/index';

@@ -447,6 +447,28 @@ describe('Deployer: traffic policies', () => {
     expect(c[1]! + c[2]!).toBe(10_000);
   });
 
+  it('tells onRoute which version answers, before the request queues', async () => {
+    const d = new Deployer({ random: seeded(3) });
+    await d.deploy('m', sumModel('1', 1).model);
+    await d.deploy('m', sumModel('2', 2).model, { policy: { type: 'canary', weight: 0.5 } });
+    for (let i = 0; i < 40; i++) {
+      let routed: string | undefined;
+      const out = await d.predict('m', row(0, 0), {
+        onRoute: (v) => {
+          routed = v;
+        },
+      });
+      // sumModel(version, k) adds k: the answer names the version that computed it.
+      expect(routed).toBe(String(y0(out)));
+    }
+    await rejectsWith(
+      d.predict('m', row(0, 0), { onRoute: 'v' as never }),
+      'INVALID_ARGUMENT',
+      /onRoute must be a function/,
+    );
+    await d.close();
+  });
+
   it('routes a key to the same version every time, and a growing weight only moves keys to the candidate', async () => {
     const d = new Deployer({ random: () => 0.5 });
     await d.deploy('m', sumModel('1', 1).model, { replace: false });

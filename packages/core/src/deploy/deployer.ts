@@ -324,7 +324,7 @@ function checkDeployOptions(o: unknown): asserts o is DeployOptions {
     throw invalidArgument('deploy', 'replace must be a boolean', replace);
 }
 
-const PREDICT_KEYS = new Set(['version', 'routingKey', 'signal', 'timeoutMs', 'outputs']);
+const PREDICT_KEYS = new Set(['version', 'routingKey', 'signal', 'timeoutMs', 'outputs', 'onRoute']);
 
 function checkPredictOptions(o: DeployPredictOptions): void {
   for (const key of Object.keys(o)) {
@@ -344,6 +344,8 @@ function checkPredictOptions(o: DeployPredictOptions): void {
       o.routingKey,
     );
   }
+  if (o.onRoute !== undefined && typeof o.onRoute !== 'function')
+    throw invalidArgument('predict', 'onRoute must be a function', o.onRoute);
   if (o.timeoutMs !== undefined && !(Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) {
     throw invalidArgument('predict', 'timeoutMs must be a positive number', o.timeoutMs);
   }

@@ -345,6 +345,7 @@ export class Deployment implements JobOwner {
         }
       }
       throwIfAborted(o?.signal);
+      o?.onRoute?.(target.runner.version);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -73,6 +73,11 @@ export interface DeployPredictOptions {
   timeoutMs?: number;
   /** Compute and return only these outputs. */
   outputs?: readonly string[];
+  /**
+   * Called synchronously with the version that will answer, once routing has chosen it and
+   * before the request queues: a server reports it as `model_version`.
+   */
+  onRoute?: (version: string) => void;
 }
 
 /** One loaded version, as `status()` reports it. */

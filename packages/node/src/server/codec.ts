@@ -1,0 +1,194 @@
+/**
+ * Tensors on the wire: the Open Inference Protocol's datatypes, their JSON encodings and the
+ * little-endian binary layout of Triton's binary tensor data extension (also gRPC's raw
+ * contents).
+ */
+import { allocate, type DType, sizeOf, type Tensor, tensor, toArray } from '@modelship/core';
+import { describeValue as describe, HttpError } from './http-error';
+
+const TO_DTYPE: Record<string, DType> = {
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  FP16: 'float16',
+  FP32: 'float32',
+  FP64: 'float64',
+  BYTES: 'string',
+};
+
+const TO_DATATYPE: Record<DType, string> = Object.fromEntries(
+  Object.entries(TO_DTYPE).map(([k, v]) => [v, k]),
+) as Record<DType, string>;
+
+/** The protocol datatype of a dtype (`float32` → `FP32`). */
+export function datatypeOf(dtype: DType): string {
+  return TO_DATATYPE[dtype];
+}
+
+/** The dtype of a protocol datatype, or a 400 naming the known ones. */
+export function dtypeOf(datatype: unknown, where: string): DType {
+  if (typeof datatype !== 'string' || !Object.hasOwn(TO_DTYPE, datatype)) {
+    throw new HttpError(
+      400,
+      `${where}: unknown datatype ${describe(datatype)}; expected one of ${Object.keys(TO_DTYPE).join(', ')}`,
+    );
+  }
+  return TO_DTYPE[datatype]!;
+}
+
+/** Checks a shape from a request: an array of non-negative integers. */
+export function readShape(shape: unknown, where: string): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
+    throw new HttpError(
+      400,
+      `${where}: shape must be an array of non-negative integers, received ${describe(shape)}`,
+    );
+  }
+  return shape as number[];
+}
+
+const BYTE_SIZE: Partial<Record<DType, number>> = {
+  bool: 1,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  float16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+};
+
+function flatten(data: unknown, out: unknown[], where: string, depth = 0): void {
+  if (depth > 32) throw new HttpError(400, `${where}: data is nested deeper than 32 levels`);
+  if (Array.isArray(data)) {
+    for (const v of data) flatten(v, out, where, depth + 1);
+  } else out.push(data);
+}
+
+/**
+ * A tensor from a JSON request input: nested or flat `data`, row-major, whose element count
+ * must equal the shape's. Elements are checked by `tensor()`: a value the datatype cannot hold
+ * is refused, never wrapped or rounded.
+ */
+export function fromJson(name: string, datatype: unknown, shape: unknown, data: unknown): Tensor {
+  const where = `input '${name}'`;
+  const dtype = dtypeOf(datatype, where);
+  const dims = readShape(shape, where);
+  if (!Array.isArray(data))
+    throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
+  const flat: unknown[] = [];
+  flatten(data, flat, where);
+  const size = sizeOf(dims);
+  if (flat.length !== size) {
+    throw new HttpError(
+      400,
+      `${where}: shape [${dims.join(', ')}] holds ${size} elements but data has ${flat.length}`,
+    );
+  }
+  if (dtype === 'float16' && flat.some((v) => typeof v !== 'number'))
+    throw new HttpError(400, `${where}: FP16 data in JSON must be numbers`);
+  try {
+    return tensor(dtype, flat as never, dims);
+  } catch (e) {
+    throw new HttpError(400, `${where}: ${(e as Error).message}`);
+  }
+}
+
+/** JSON text of a tensor's elements, flat; 64-bit integers are written exactly. */
+export function jsonData(t: Tensor): string {
+  if (t.dtype === 'int64' || t.dtype === 'uint64')
+    return `[${Array.from(t.data as BigInt64Array, String).join(',')}]`;
+  if (t.dtype === 'float16') return JSON.stringify(toArray(t as Tensor<'float16'>));
+  if (t.dtype === 'bool') return JSON.stringify(Array.from(t.data as Uint8Array, (v) => v !== 0));
+  if (t.dtype === 'string') return JSON.stringify(t.data);
+  const a = t.data as Float32Array;
+  // JSON has no NaN or Infinity; Triton writes them as null too.
+  let out = '[';
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!;
+    out += (i === 0 ? '' : ',') + (Number.isFinite(v) ? String(v) : 'null');
+  }
+  return `${out}]`;
+}
+
+/** A tensor from binary data: little-endian elements, or 4-byte length-prefixed BYTES. */
+export function fromBinary(name: string, datatype: unknown, shape: unknown, bytes: Uint8Array): Tensor {
+  const where = `input '${name}'`;
+  const dtype = dtypeOf(datatype, where);
+  const dims = readShape(shape, where);
+  const size = sizeOf(dims);
+  if (dtype === 'string') {
+    const strings: string[] = [];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let at = 0;
+    while (at < bytes.byteLength) {
+      if (at + 4 > bytes.byteLength)
+        throw new HttpError(400, `${where}: BYTES data ends inside a length prefix`);
+      const len = view.getUint32(at, true);
+      at += 4;
+      if (at + len > bytes.byteLength)
+        throw new HttpError(
+          400,
+          `${where}: a BYTES element claims ${len} bytes but only ${bytes.byteLength - at} remain`,
+        );
+      try {
+        strings.push(decoder.decode(bytes.subarray(at, at + len)));
+      } catch {
+        throw new HttpError(400, `${where}: BYTES element ${strings.length} is not valid UTF-8`);
+      }
+      at += len;
+    }
+    if (strings.length !== size)
+      throw new HttpError(
+        400,
+        `${where}: shape [${dims.join(', ')}] holds ${size} elements but the data has ${strings.length}`,
+      );
+    return tensor('string', strings, dims);
+  }
+  const width = BYTE_SIZE[dtype]!;
+  if (bytes.byteLength !== size * width) {
+    throw new HttpError(
+      400,
+      `${where}: shape [${dims.join(', ')}] of ${datatype} needs ${size * width} bytes, received ${bytes.byteLength}`,
+    );
+  }
+  // Copy into fresh, aligned storage; the machine order is little-endian on every platform Node ships for.
+  const data = allocate(dtype, size) as unknown as { buffer: ArrayBuffer };
+  new Uint8Array(data.buffer).set(bytes);
+  if (dtype === 'bool') {
+    const b = data as unknown as Uint8Array;
+    for (let i = 0; i < b.length; i++)
+      if (b[i]! > 1) throw new HttpError(400, `${where}: BOOL element ${i} is ${b[i]}; 0 or 1 expected`);
+  }
+  return { dtype, shape: dims, data: data as never };
+}
+
+/** The binary encoding of a tensor's elements. */
+export function binaryData(t: Tensor): Uint8Array {
+  if (t.dtype === 'string') {
+    const encoder = new TextEncoder();
+    const parts = (t.data as string[]).map((s) => encoder.encode(s));
+    const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.byteLength, 0));
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (const p of parts) {
+      view.setUint32(at, p.byteLength, true);
+      out.set(p, at + 4);
+      at += 4 + p.byteLength;
+    }
+    return out;
+  }
+  const d = t.data as Uint8Array;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}

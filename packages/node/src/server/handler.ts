@@ -1,0 +1,323 @@
+/**
+ * The request handler, written once: routing, credentials, CORS and error answers for the
+ * Open Inference Protocol, TF Serving's REST API and Prometheus metrics. `node:http`, Express,
+ * Fastify and Hono only feed it requests (see `node` and `fetch`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Deployer } from '@modelship/core';
+import { HttpError, httpFailure } from './http-error';
+import { ServerMetrics } from './metrics';
+import { readBody, sendResponse } from './node-io';
+import { infer, json, modelMetadata, modelReady, serverMetadata, serverReady } from './oip';
+import { tfMetadata, tfPredict, tfStatus } from './tfserving';
+import type { HandlerOptions, HandlerRequest, HandlerResponse, RouteScope, ServeContext } from './types';
+
+interface Route {
+  scope: RouteScope;
+  run: () => HandlerResponse | Promise<HandlerResponse>;
+}
+
+const SEGMENT = '([^/]+)';
+
+/** The routes, as regular expressions over the decoded path. */
+function route(
+  ctx: ServeContext,
+  metrics: ServerMetrics | undefined,
+  req: HandlerRequest,
+): Route | undefined {
+  const { method, path } = req;
+  const m = (re: string): string[] | undefined => {
+    const found = new RegExp(`^${re}$`).exec(path);
+    return found === null
+      ? undefined
+      : found.slice(1).map((s) => (s === undefined ? s : decodeURIComponent(s)));
+  };
+  let p: string[] | undefined;
+  if (method === 'GET' && path === '/v2') return { scope: 'metadata', run: () => serverMetadata(ctx) };
+  if (method === 'GET' && path === '/v2/health/live')
+    return { scope: 'health', run: () => json(200, { live: true }) };
+  if (method === 'GET' && path === '/v2/health/ready') {
+    return {
+      scope: 'health',
+      run: () => {
+        const ready = serverReady(ctx);
+        return json(ready ? 200 : 400, { ready });
+      },
+    };
+  }
+  if (method === 'GET' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?/ready`))) {
+    const [name, version] = p as [string, string | undefined];
+    return {
+      scope: 'health',
+      run: () => {
+        const ready = modelReady(ctx, name, version);
+        return json(ready ? 200 : 400, { name, ready });
+      },
+    };
+  }
+  if (method === 'GET' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?`))) {
+    const [name, version] = p as [string, string | undefined];
+    return { scope: 'metadata', run: () => modelMetadata(ctx, name, version) };
+  }
+  if (method === 'POST' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?/infer`))) {
+    const [name, version] = p as [string, string | undefined];
+    return { scope: 'inference', run: () => infer(ctx, name, version, req) };
+  }
+  if (method === 'POST' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?:predict`))) {
+    const [name, version] = p as [string, string | undefined];
+    return { scope: 'inference', run: () => tfPredict(ctx, name, version, req) };
+  }
+  if (method === 'GET' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?/metadata`))) {
+    const [name, version] = p as [string, string | undefined];
+    return { scope: 'metadata', run: () => tfMetadata(ctx, name, version) };
+  }
+  if (method === 'GET' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?`))) {
+    const [name, version] = p as [string, string | undefined];
+    return { scope: 'metadata', run: () => tfStatus(ctx, name, version) };
+  }
+  if (method === 'GET' && path === '/metrics' && metrics !== undefined)
+    return { scope: 'metrics', run: async () => metrics.response() };
+  return undefined;
+}
+
+const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics)$/;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** A Modelship server's request handling, to mount anywhere. */
+export class InferenceHandler {
+  readonly context: ServeContext;
+  readonly metrics: ServerMetrics | undefined;
+  private readonly tokens: Buffer[];
+
+  constructor(deployer: Deployer, options: HandlerOptions = {}) {
+    if (typeof deployer !== 'object' || deployer === null || typeof deployer.predict !== 'function')
+      throw new TypeError('createInferenceHandler: the first argument must be a Deployer');
+    const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+    const maxTensorElements = options.maxTensorElements ?? 16_777_216;
+    for (const [k, v] of [
+      ['maxBodyBytes', maxBodyBytes],
+      ['maxTensorElements', maxTensorElements],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new TypeError(`createInferenceHandler: ${k} must be a positive integer`);
+    }
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
+      throw new TypeError('createInferenceHandler: timeoutMs must be a positive number');
+    const tokens = options.auth?.tokens ?? [];
+    if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string' || t === ''))
+      throw new TypeError('createInferenceHandler: auth.tokens must be non-empty strings');
+    this.tokens = tokens.map(digest);
+    this.context = { deployer, options: { ...options, maxBodyBytes, maxTensorElements }, draining: false };
+    this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer);
+  }
+
+  /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */
+  async handle(req: HandlerRequest): Promise<HandlerResponse> {
+    const started = performance.now();
+    let res: HandlerResponse;
+    let label = 'unmatched';
+    try {
+      const cors = this.cors(req);
+      if (req.method === 'OPTIONS' && cors !== undefined)
+        return { status: 204, headers: cors.preflight, body: '' };
+      const r = route(this.context, this.metrics, req);
+      if (r === undefined) {
+        res = json(404, {
+          error: KNOWN_PATH.test(req.path)
+            ? `no route for ${req.method} ${req.path}`
+            : `not found: ${req.path}`,
+        });
+      } else {
+        label = r.scope;
+        await this.authorize(req, r.scope);
+        res = await r.run();
+      }
+      if (cors !== undefined) Object.assign(res.headers, cors.headers);
+    } catch (e) {
+      const f = httpFailure(e);
+      res = json(f.status, { error: f.message }, f.headers);
+      const cors = this.cors(req);
+      if (cors !== undefined) Object.assign(res.headers, cors.headers);
+    }
+    this.metrics?.observeHttp(label, res.status, (performance.now() - started) / 1000);
+    return res;
+  }
+
+  private async authorize(req: HandlerRequest, scope: RouteScope): Promise<void> {
+    const auth = this.context.options.auth;
+    if (auth === undefined || (this.tokens.length === 0 && auth.verify === undefined)) return;
+    const exempt = auth.exempt ?? ['health'];
+    if (scope !== 'management' && (exempt as readonly string[]).includes(scope)) return;
+    const header = req.headers.authorization;
+    const token =
+      header !== undefined && /^Bearer\s+/i.test(header)
+        ? header.replace(/^Bearer\s+/i, '').trim()
+        : undefined;
+    if (token !== undefined) {
+      const d = digest(token);
+      // Compare digests in constant time, so a token cannot be guessed byte by byte.
+      if (this.tokens.some((t) => timingSafeEqual(t, d))) return;
+    }
+    if (
+      auth.verify !== undefined &&
+      (await auth.verify({ method: req.method, path: req.path, headers: req.headers, token, scope }))
+    )
+      return;
+    throw new HttpError(
+      token === undefined ? 401 : 403,
+      token === undefined
+        ? 'credentials required: send Authorization: Bearer <token>'
+        : 'these credentials are not allowed here',
+      {
+        'www-authenticate': 'Bearer',
+      },
+    );
+  }
+
+  private cors(
+    req: HandlerRequest,
+  ): { headers: Record<string, string>; preflight: Record<string, string> } | undefined {
+    const c = this.context.options.cors;
+    if (c === undefined || c === false) return undefined;
+    const options = c === true ? {} : c;
+    const allowed = options.origin ?? '*';
+    const origin = req.headers.origin;
+    let allow: string | undefined;
+    if (allowed === '*') allow = '*';
+    else if (origin !== undefined && (typeof allowed === 'string' ? [allowed] : allowed).includes(origin))
+      allow = origin;
+    if (allow === undefined) return { headers: {}, preflight: {} };
+    const headers: Record<string, string> = {
+      'access-control-allow-origin': allow,
+      'access-control-expose-headers': 'inference-header-content-length',
+      ...(allow === '*' ? {} : { vary: 'Origin' }),
+    };
+    return {
+      headers,
+      preflight: {
+        ...headers,
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers':
+          'authorization, content-type, inference-header-content-length, x-routing-key',
+        'access-control-max-age': String(options.maxAge ?? 600),
+      },
+    };
+  }
+
+  /** Starts draining: readiness turns false and new inference requests get 503. */
+  drain(): void {
+    this.context.draining = true;
+  }
+
+  /**
+   * A `node:http` / Express / Connect handler. Requests the handler has no route for go to
+   * `next` when one is given (so it mounts beside an app's own routes), else get 404.
+   */
+  node = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    void this.serveNode(req, res, next);
+  };
+
+  private async serveNode(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (err?: unknown) => void,
+  ): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const headers = req.headers as Record<string, string | undefined>;
+    const probe: HandlerRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      headers,
+      body: new Uint8Array(0),
+    };
+    if (
+      next !== undefined &&
+      req.method !== 'OPTIONS' &&
+      route(this.context, this.metrics, probe) === undefined
+    ) {
+      next();
+      return;
+    }
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new Error('the client closed the connection'));
+    });
+    let body: Uint8Array;
+    try {
+      body = await readBody(req, this.context.options.maxBodyBytes);
+    } catch (e) {
+      const f = httpFailure(e);
+      sendResponse(res, json(f.status, { error: f.message }, { connection: 'close' }));
+      return;
+    }
+    const answer = await this.handle({ ...probe, body, signal: controller.signal });
+    sendResponse(res, answer);
+  }
+
+  /** A web-standard handler (`Request` → `Response`) for Hono, Bun, Deno or any fetch-style server. */
+  fetch = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    const max = this.context.options.maxBodyBytes;
+    const tooLarge = () =>
+      toResponse(json(413, { error: `the body is over ${max} bytes, the most this server takes` }));
+    if (Number(headers['content-length'] ?? '0') > max) return tooLarge();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (request.body !== null) {
+      const reader = request.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > max) {
+          await reader.cancel();
+          return tooLarge();
+        }
+        chunks.push(value);
+      }
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.byteLength;
+    }
+    return toResponse(
+      await this.handle({
+        method: request.method,
+        path: url.pathname,
+        headers,
+        body,
+        signal: request.signal,
+      }),
+    );
+  };
+}
+
+function toResponse(r: HandlerResponse): Response {
+  return new Response(r.status === 204 ? null : (r.body as ConstructorParameters<typeof Response>[0]), {
+    status: r.status,
+    headers: r.headers,
+  });
+}
+
+/**
+ * Creates the request handler of a Modelship server for a Deployer: mount `handler.node` in
+ * `node:http`, Express or Connect, `handler.fetch` in Hono or any fetch-style server.
+ *
+ * @example
+ * const handler = createInferenceHandler(deployer, { auth: { tokens: [process.env.TOKEN!] } });
+ * app.use(handler.node);                       // Express: /v2/... and /v1/models/... beside your routes
+ * honoApp.all('/v2/*', (c) => handler.fetch(c.req.raw));
+ */
+export function createInferenceHandler(deployer: Deployer, options: HandlerOptions = {}): InferenceHandler {
+  return new InferenceHandler(deployer, options);
+}

@@ -1,0 +1,12 @@
+export { createInferenceHandler, InferenceHandler } from './handler';
+export { HttpError, httpFailure } from './http-error';
+export { createServer, ModelshipServer, type ServerOptions } from './server';
+export type {
+  AuthOptions,
+  AuthRequest,
+  CorsOptions,
+  HandlerOptions,
+  HandlerRequest,
+  HandlerResponse,
+  RouteScope,
+} from './types';

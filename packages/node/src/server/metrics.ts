@@ -1,0 +1,139 @@
+/**
+ * Prometheus metrics through `prom-client`, per model and version, named after Triton's
+ * (`nv_inference_request_success`, `nv_inference_queue_duration_us`, …) where one fits, in
+ * seconds as Prometheus prefers.
+ */
+import type { Deployer, PredictionEvent } from '@modelship/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { HandlerResponse } from './types';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly success: Counter<'model' | 'version'>;
+  private readonly failure: Counter<'model' | 'version' | 'reason'>;
+  private readonly requestSeconds: Histogram<'model' | 'version'>;
+  private readonly queueSeconds: Histogram<'model' | 'version'>;
+  private readonly computeSeconds: Histogram<'model' | 'version'>;
+  private readonly batchSize: Histogram<'model' | 'version'>;
+  private readonly http: Counter<'route' | 'code'>;
+  private readonly httpSeconds: Histogram<'route'>;
+  private readonly onPrediction: (e: PredictionEvent) => void;
+
+  constructor(private readonly deployer: Deployer) {
+    const registers = [this.registry];
+    const labelNames = ['model', 'version'] as const;
+    this.success = new Counter({
+      name: 'modelship_inference_request_success_total',
+      help: 'Inference requests answered successfully (Triton: nv_inference_request_success)',
+      labelNames,
+      registers,
+    });
+    this.failure = new Counter({
+      name: 'modelship_inference_request_failure_total',
+      help: 'Inference requests that failed, by error code (Triton: nv_inference_request_failure)',
+      labelNames: [...labelNames, 'reason'],
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'modelship_inference_request_duration_seconds',
+      help: 'Time from the request reaching the model queue to its answer, queue included',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.queueSeconds = new Histogram({
+      name: 'modelship_inference_queue_duration_seconds',
+      help: 'Time spent waiting for a slot or a batch (Triton: nv_inference_queue_duration_us)',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.computeSeconds = new Histogram({
+      name: 'modelship_inference_compute_duration_seconds',
+      help: 'Time in the model call that answered the request (Triton: nv_inference_compute_infer_duration_us)',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'modelship_inference_batch_size',
+      help: 'Rows in the model call that answered each request (dynamic batching)',
+      labelNames,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    this.http = new Counter({
+      name: 'modelship_http_requests_total',
+      help: 'HTTP requests by route kind and status code',
+      labelNames: ['route', 'code'],
+      registers,
+    });
+    this.httpSeconds = new Histogram({
+      name: 'modelship_http_request_duration_seconds',
+      help: 'HTTP request handling time by route kind, body parsing and encoding included',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const inFlight = new Gauge({
+      name: 'modelship_inference_pending_requests',
+      help: 'Requests queued or running now (Triton: nv_inference_pending_request_count)',
+      labelNames,
+      registers,
+      collect: () => {
+        inFlight.reset();
+        for (const d of deployer.status())
+          for (const v of d.versions)
+            inFlight.set({ model: d.name, version: v.version }, v.queued + v.inFlight);
+      },
+    });
+    const traffic = new Gauge({
+      name: 'modelship_version_traffic_share',
+      help: 'Share of policy-routed traffic each version receives',
+      labelNames,
+      registers,
+      collect: () => {
+        traffic.reset();
+        for (const d of deployer.status())
+          for (const v of d.versions) traffic.set({ model: d.name, version: v.version }, v.traffic);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'modelship_' });
+    this.onPrediction = (e) => {
+      if (e.kind !== 'serve') return;
+      const labels = { model: e.name, version: e.version };
+      if (e.error === undefined) this.success.inc(labels);
+      else {
+        const code = (e.error as { code?: unknown }).code;
+        this.failure.inc({ ...labels, reason: typeof code === 'string' ? code : 'UNKNOWN' });
+      }
+      this.requestSeconds.observe(labels, e.latencyMs / 1000);
+      if (e.batchSize > 0) {
+        this.queueSeconds.observe(labels, e.queueMs / 1000);
+        this.computeSeconds.observe(labels, Math.max(0, e.latencyMs - e.queueMs) / 1000);
+        this.batchSize.observe(labels, e.batchSize);
+      }
+    };
+    deployer.on('prediction', this.onPrediction);
+  }
+
+  observeHttp(route: string, code: number, seconds: number): void {
+    this.http.inc({ route, code: String(code) });
+    this.httpSeconds.observe({ route }, seconds);
+  }
+
+  async response(): Promise<HandlerResponse> {
+    return {
+      status: 200,
+      headers: { 'content-type': this.registry.contentType },
+      body: await this.registry.metrics(),
+    };
+  }
+
+  /** Stops listening to the deployer. */
+  dispose(): void {
+    this.deployer.off('prediction', this.onPrediction);
+  }
+}

@@ -1,0 +1,51 @@
+/** Reading request bodies from and writing answers to `node:http`. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from './http-error';
+import type { HandlerResponse } from './types';
+
+/**
+ * Reads a request body, refusing one over `max` bytes with 413 as soon as the declared length
+ * (or the bytes received) pass it, without buffering the rest.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > max) {
+    req.resume(); // discard what arrives; the answer closes the connection
+    return Promise.reject(
+      new HttpError(413, `the body is ${declared} bytes; this server takes at most ${max}`),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > max) {
+        failed = true;
+        req.resume();
+        reject(new HttpError(413, `the body is over ${max} bytes, the most this server takes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    req.on('error', (e) => {
+      if (!failed) {
+        failed = true;
+        reject(new HttpError(400, `the request body could not be read: ${e.message}`));
+      }
+    });
+  });
+}
+
+/** Writes an answer with its length. */
+export function sendResponse(res: ServerResponse, r: HandlerResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
+  res.writeHead(r.status, { ...r.headers, 'content-length': String(body.byteLength) });
+  res.end(body);
+}

@@ -1,0 +1,328 @@
+/**
+ * The Open Inference Protocol (KServe V2, spoken by Triton and MLServer) over REST: server and
+ * model health and metadata, and inference with JSON or Triton's binary tensor data.
+ */
+import type { Dim, ModelSignature, NamedTensors, Tensor, TensorSpec } from '@modelship/core';
+import { binaryData, datatypeOf, fromBinary, fromJson, jsonData } from './codec';
+import { describeValue as describe, HttpError } from './http-error';
+import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HandlerResponse {
+  return { status, headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A field of a request object, read only when it is the object's own. */
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** Parses a JSON request body, answering 400 with the parser's reason when it is not JSON. */
+export function parseJsonBody(text: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
+  }
+  if (!isObject(value))
+    throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
+  return value;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function text(bytes: Uint8Array, what: string): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw new HttpError(400, `the ${what} is not valid UTF-8`);
+  }
+}
+
+/** `GET /v2`. */
+export function serverMetadata(ctx: ServeContext): HandlerResponse {
+  return json(200, {
+    name: ctx.options.serverName ?? 'modelship',
+    version: ctx.options.serverVersion ?? '0.1.0',
+    extensions: ['binary_tensor_data'],
+  });
+}
+
+/** Live as long as the process answers; ready while not draining and every model has a version serving. */
+export function serverReady(ctx: ServeContext): boolean {
+  if (ctx.draining) return false;
+  return ctx.deployer.status().every((d) => d.primary !== undefined);
+}
+
+export function modelReady(ctx: ServeContext, name: string, version: string | undefined): boolean {
+  if (ctx.draining || !ctx.deployer.names().includes(name)) return false;
+  const status = ctx.deployer.status(name);
+  if (version === undefined) return status.primary !== undefined;
+  return status.versions.some((v) => v.version === version && v.state === 'ready');
+}
+
+/** The protocol's shape of a declared dimension: symbolic and unknown sizes are -1. */
+function dims(shape: readonly Dim[] | null): number[] {
+  return shape === null ? [-1] : shape.map((d) => (typeof d === 'number' ? d : -1));
+}
+
+function tensorMetadata(s: TensorSpec) {
+  return { name: s.name, datatype: datatypeOf(s.dtype), shape: dims(s.shape) };
+}
+
+/** `GET /v2/models/{name}[/versions/{v}]`. */
+export function modelMetadata(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
+  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const status = ctx.deployer.status(name);
+  return json(200, {
+    name,
+    versions: status.versions.map((v) => v.version),
+    platform: 'onnxruntime_onnx',
+    inputs: signature.inputs.map(tensorMetadata),
+    outputs: signature.outputs.map(tensorMetadata),
+  });
+}
+
+interface Requested {
+  name: string;
+  binary: boolean;
+}
+
+/**
+ * Splits a body into its JSON header and binary tail. With `Inference-Header-Content-Length`
+ * the header is that many bytes and the rest is tensor data, in the order of the inputs.
+ */
+function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } {
+  const raw = req.headers['inference-header-content-length'];
+  if (raw === undefined) return { header: text(req.body, 'request body'), binary: new Uint8Array(0) };
+  if (!/^\d+$/.test(raw.trim()))
+    throw new HttpError(
+      400,
+      `Inference-Header-Content-Length must be a byte count, received ${describe(raw)}`,
+    );
+  const length = Number(raw.trim());
+  if (length === 0)
+    throw new HttpError(
+      400,
+      'raw binary requests (Inference-Header-Content-Length: 0) are not supported; send a JSON header',
+    );
+  if (length > req.body.byteLength) {
+    throw new HttpError(
+      400,
+      `Inference-Header-Content-Length is ${length} but the body has only ${req.body.byteLength} bytes`,
+    );
+  }
+  return {
+    header: text(req.body.subarray(0, length), 'inference header'),
+    binary: req.body.subarray(length),
+  };
+}
+
+function readParameters(v: unknown, where: string): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (!isObject(v))
+    throw new HttpError(400, `${where}: parameters must be an object, received ${describe(v)}`);
+  for (const [k, p] of Object.entries(v)) {
+    if (typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'boolean')
+      throw new HttpError(
+        400,
+        `${where}: parameter '${k}' must be a string, number or boolean, received ${describe(p)}`,
+      );
+  }
+  return v;
+}
+
+function findSpec(
+  specs: readonly TensorSpec[],
+  name: unknown,
+  kind: 'input' | 'output',
+  model: string,
+): TensorSpec {
+  if (typeof name !== 'string')
+    throw new HttpError(400, `every ${kind} needs a name, received ${describe(name)}`);
+  const spec = specs.find((s) => s.name === name);
+  if (spec === undefined) {
+    throw new HttpError(
+      400,
+      `model '${model}' has no ${kind} '${name}' (${kind}s: ${specs.map((s) => `'${s.name}'`).join(', ')})`,
+    );
+  }
+  return spec;
+}
+
+/** Reads the inputs of an inference request into tensors, JSON or binary. */
+function readInputs(
+  body: Record<string, unknown>,
+  binary: Uint8Array,
+  signature: ModelSignature,
+  model: string,
+  maxElements: number,
+): NamedTensors {
+  const list = own(body, 'inputs');
+  if (!Array.isArray(list) || list.length === 0)
+    throw new HttpError(400, `inputs must be a non-empty array, received ${describe(list)}`);
+  const inputs: NamedTensors = {};
+  let offset = 0;
+  for (const item of list) {
+    if (!isObject(item)) throw new HttpError(400, `each input must be an object, received ${describe(item)}`);
+    const spec = findSpec(signature.inputs, own(item, 'name'), 'input', model);
+    if (Object.hasOwn(inputs, spec.name)) throw new HttpError(400, `input '${spec.name}' appears twice`);
+    const where = `input '${spec.name}'`;
+    const params = readParameters(own(item, 'parameters'), where);
+    const shape = own(item, 'shape');
+    if (Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      const count = shape.reduce((a: number, b: number) => a * b, 1);
+      if (count > maxElements)
+        throw new HttpError(
+          413,
+          `${where} has ${count} elements; this server takes at most ${maxElements} per tensor`,
+        );
+    }
+    let t: Tensor;
+    if (params.binary_data_size !== undefined) {
+      const size = params.binary_data_size;
+      if (!Number.isSafeInteger(size) || (size as number) < 0)
+        throw new HttpError(
+          400,
+          `${where}: binary_data_size must be a non-negative integer, received ${describe(size)}`,
+        );
+      if (offset + (size as number) > binary.byteLength) {
+        throw new HttpError(
+          400,
+          `${where}: binary_data_size ${size} runs past the end of the body (${binary.byteLength - offset} bytes of binary data remain)`,
+        );
+      }
+      if (own(item, 'data') !== undefined)
+        throw new HttpError(400, `${where} has both data and binary_data_size`);
+      t = fromBinary(
+        spec.name,
+        own(item, 'datatype'),
+        shape,
+        binary.subarray(offset, offset + (size as number)),
+      );
+      offset += size as number;
+    } else {
+      if (own(item, 'data') === undefined)
+        throw new HttpError(400, `${where} has neither data nor binary_data_size`);
+      t = fromJson(spec.name, own(item, 'datatype'), shape, own(item, 'data'));
+    }
+    inputs[spec.name] = t;
+  }
+  if (offset !== binary.byteLength)
+    throw new HttpError(
+      400,
+      `the body has ${binary.byteLength - offset} bytes of binary data that no input claims`,
+    );
+  return inputs;
+}
+
+function readOutputs(body: Record<string, unknown>, signature: ModelSignature, model: string): Requested[] {
+  const allBinary = readParameters(own(body, 'parameters'), 'request').binary_data_output === true;
+  const list = own(body, 'outputs');
+  if (list === undefined) return signature.outputs.map((s) => ({ name: s.name, binary: allBinary }));
+  if (!Array.isArray(list)) throw new HttpError(400, `outputs must be an array, received ${describe(list)}`);
+  const seen = new Set<string>();
+  return list.map((item) => {
+    if (!isObject(item))
+      throw new HttpError(400, `each requested output must be an object, received ${describe(item)}`);
+    const spec = findSpec(signature.outputs, own(item, 'name'), 'output', model);
+    if (seen.has(spec.name)) throw new HttpError(400, `output '${spec.name}' is requested twice`);
+    seen.add(spec.name);
+    const p = readParameters(own(item, 'parameters'), `output '${spec.name}'`);
+    const binary = p.binary_data === undefined ? allBinary : p.binary_data === true;
+    if (p.classification !== undefined)
+      throw new HttpError(400, `output '${spec.name}': the classification extension is not supported`);
+    return { name: spec.name, binary };
+  });
+}
+
+/** `POST /v2/models/{name}[/versions/{v}]/infer`. */
+export async function infer(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  req: HandlerRequest,
+): Promise<HandlerResponse> {
+  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  const { header, binary } = splitBody(req);
+  const body = parseJsonBody(
+    header,
+    req.headers['inference-header-content-length'] === undefined ? 'inference request' : 'inference header',
+  );
+  const id = own(body, 'id');
+  if (id !== undefined && typeof id !== 'string')
+    throw new HttpError(400, `id must be a string, received ${describe(id)}`);
+  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements);
+  const requested = readOutputs(body, signature, name);
+  const params = readParameters(own(body, 'parameters'), 'request');
+  // Triton's `timeout` parameter is in microseconds.
+  let timeoutMs = ctx.options.timeoutMs;
+  if (params.timeout !== undefined) {
+    if (!Number.isSafeInteger(params.timeout) || (params.timeout as number) <= 0)
+      throw new HttpError(
+        400,
+        `parameter 'timeout' must be a positive integer of microseconds, received ${describe(params.timeout)}`,
+      );
+    timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, (params.timeout as number) / 1000);
+  }
+  const routingKey =
+    typeof params.routing_key === 'string' ? params.routing_key : req.headers['x-routing-key'];
+  let answered: string | undefined;
+  const out = await ctx.deployer.predict(name, inputs, {
+    ...(version === undefined ? {} : { version }),
+    outputs: requested.map((r) => r.name),
+    ...(req.signal === undefined ? {} : { signal: req.signal }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(routingKey === undefined ? {} : { routingKey }),
+    onRoute: (v) => {
+      answered = v;
+    },
+  });
+  return inferResponse(name, answered, id as string | undefined, requested, out);
+}
+
+function inferResponse(
+  model: string,
+  version: string | undefined,
+  id: string | undefined,
+  requested: Requested[],
+  out: NamedTensors,
+): HandlerResponse {
+  const parts: Uint8Array[] = [];
+  const outputs = requested.map(({ name, binary }) => {
+    const t = out[name]!;
+    const head = `{"name":${JSON.stringify(name)},"datatype":"${datatypeOf(t.dtype)}","shape":${JSON.stringify(t.shape)}`;
+    if (!binary) return `${head},"data":${jsonData(t)}}`;
+    const bytes = binaryData(t);
+    parts.push(bytes);
+    return `${head},"parameters":{"binary_data_size":${bytes.byteLength}}}`;
+  });
+  const headerText = `{"model_name":${JSON.stringify(model)}${version === undefined ? '' : `,"model_version":${JSON.stringify(version)}`}${
+    id === undefined ? '' : `,"id":${JSON.stringify(id)}`
+  },"outputs":[${outputs.join(',')}]}`;
+  if (parts.length === 0) return { status: 200, headers: { ...JSON_TYPE }, body: headerText };
+  const head = new TextEncoder().encode(headerText);
+  const total = head.byteLength + parts.reduce((n, p) => n + p.byteLength, 0);
+  const body = new Uint8Array(total);
+  body.set(head, 0);
+  let at = head.byteLength;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.byteLength;
+  }
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(head.byteLength),
+    },
+    body,
+  };
+}

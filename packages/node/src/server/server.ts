@@ -1,0 +1,113 @@
+/**
+ * A standalone Modelship server on `node:http`: the handler plus a listener, with graceful
+ * shutdown (stop accepting, readiness false, let requests in flight finish, then close).
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Deployer } from '@modelship/core';
+import { InferenceHandler } from './handler';
+import type { HandlerOptions } from './types';
+
+export interface ServerOptions extends HandlerOptions {
+  /** How long `close` waits for requests in flight before cutting connections (default 10 s). */
+  drainTimeoutMs?: number;
+  /** Close the Deployer too when the server closes (default false: it is yours). */
+  closeDeployer?: boolean;
+}
+
+/** A running (or ready to run) Modelship HTTP server. */
+export class ModelshipServer {
+  readonly handler: InferenceHandler;
+  readonly http: Server;
+  private closing: Promise<void> | undefined;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    readonly deployer: Deployer,
+    private readonly options: ServerOptions = {},
+  ) {
+    this.handler = new InferenceHandler(deployer, options);
+    this.http = createHttpServer((req, res) => {
+      this.inFlight++;
+      res.on('close', () => {
+        this.inFlight--;
+        if (this.inFlight === 0) this.idle?.();
+      });
+      // A draining server answers on connections that stay open, but asks clients to leave.
+      if (this.handler.context.draining) res.setHeader('connection', 'close');
+      this.handler.node(req, res);
+    });
+    // Slow clients must not hold a connection forever.
+    this.http.headersTimeout = 30_000;
+    this.http.requestTimeout = 120_000;
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  listen(port = 8000, host = '0.0.0.0'): Promise<{ port: number; host: string; url: string }> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.http.once('error', onError);
+      this.http.listen(port, host, () => {
+        this.http.off('error', onError);
+        const a = this.http.address() as AddressInfo;
+        const shown = a.address === '0.0.0.0' || a.address === '::' ? 'localhost' : a.address;
+        resolve({ port: a.port, host: a.address, url: `http://${shown}:${a.port}` });
+      });
+    });
+  }
+
+  /**
+   * Shuts down gracefully: readiness turns false and new inference gets 503 at once, the
+   * listener stops accepting, requests in flight finish (up to `drainTimeoutMs`), then every
+   * connection closes. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.handler.drain();
+      const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      this.http.closeIdleConnections();
+      const drained = new Promise<void>((resolve) => {
+        if (this.inFlight === 0) resolve();
+        else this.idle = resolve;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000);
+        timer.unref();
+      });
+      await Promise.race([drained, timeout]);
+      clearTimeout(timer);
+      this.http.closeAllConnections();
+      await stopped;
+      this.handler.metrics?.dispose();
+      if (this.options.closeDeployer === true) await this.deployer.close();
+    })();
+    return this.closing;
+  }
+
+  /** Closes on SIGTERM or SIGINT (a second signal exits at once), then calls `onClosed`. */
+  closeOnSignals(onClosed: () => void = () => process.exit(0)): void {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      signalled = true;
+      void this.close().then(onClosed);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+}
+
+/**
+ * Creates a standalone server for a Deployer: the Open Inference Protocol under `/v2`, TF
+ * Serving's REST API under `/v1/models`, Prometheus metrics at `/metrics`.
+ *
+ * @example
+ * const server = createServer(deployer, { auth: { tokens: [process.env.TOKEN!] } });
+ * const { url } = await server.listen(8000);
+ * server.closeOnSignals();
+ */
+export function createServer(deployer: Deployer, options: ServerOptions = {}): ModelshipServer {
+  return new ModelshipServer(deployer, options);
+}

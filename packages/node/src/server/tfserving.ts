@@ -1,0 +1,225 @@
+/**
+ * TF Serving's REST API as a compatibility route, because many clients already speak it:
+ * `POST /v1/models/{name}[/versions/{v}]:predict` in the row (`instances`) and columnar
+ * (`inputs`) formats, model status and metadata.
+ */
+import {
+  type DType,
+  type NamedTensors,
+  type Tensor,
+  type TensorSpec,
+  tensor,
+  toNested,
+} from '@modelship/core';
+import { describeValue as describe, HttpError } from './http-error';
+import { parseJsonBody } from './oip';
+import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+
+const TF_DTYPE: Record<DType, string> = {
+  float32: 'DT_FLOAT',
+  float64: 'DT_DOUBLE',
+  float16: 'DT_HALF',
+  int8: 'DT_INT8',
+  int16: 'DT_INT16',
+  int32: 'DT_INT32',
+  int64: 'DT_INT64',
+  uint8: 'DT_UINT8',
+  uint16: 'DT_UINT16',
+  uint32: 'DT_UINT32',
+  uint64: 'DT_UINT64',
+  bool: 'DT_BOOL',
+  string: 'DT_STRING',
+};
+
+/** JSON with bigints written as exact integers, as TF Serving writes int64. */
+function stringify(value: unknown): string {
+  const marker = '\u0000bigint:';
+  const text = JSON.stringify(value, (_k, v) =>
+    typeof v === 'bigint'
+      ? `${marker}${v}`
+      : typeof v === 'number' && !Number.isFinite(v)
+        ? `${marker}${v}`
+        : v,
+  );
+  return text.replace(/"\\u0000bigint:(-?[0-9A-Za-z]+)"/g, '$1');
+}
+
+function tfJson(status: number, value: unknown): HandlerResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: stringify(value) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `{"b64": "..."}` values of string inputs become their decoded text. */
+function unwrapB64(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapB64);
+  if (isObject(value) && Object.keys(value).length === 1 && typeof value.b64 === 'string')
+    return Buffer.from(value.b64, 'base64').toString('utf8');
+  return value;
+}
+
+function build(spec: TensorSpec, value: unknown, where: string): Tensor {
+  try {
+    return tensor(spec.dtype, unwrapB64(value) as never);
+  } catch (e) {
+    throw new HttpError(400, `${where}: ${(e as Error).message}`);
+  }
+}
+
+function specOf(specs: readonly TensorSpec[], name: string, model: string): TensorSpec {
+  if (name === '__proto__') throw new HttpError(400, `'__proto__' is not an input of model '${model}'`);
+  const spec = specs.find((s) => s.name === name);
+  if (spec === undefined) {
+    throw new HttpError(
+      400,
+      `model '${model}' has no input '${name}' (inputs: ${specs.map((s) => `'${s.name}'`).join(', ')})`,
+    );
+  }
+  return spec;
+}
+
+/** `POST /v1/models/{name}[/versions/{v}]:predict`. */
+export async function tfPredict(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  req: HandlerRequest,
+): Promise<HandlerResponse> {
+  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'predict request');
+  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const hasInstances = Object.hasOwn(body, 'instances');
+  const hasInputs = Object.hasOwn(body, 'inputs');
+  if (hasInstances === hasInputs)
+    throw new HttpError(
+      400,
+      'a predict request has either "instances" (row format) or "inputs" (columnar format), not both or neither',
+    );
+  const inputs: NamedTensors = {};
+  const specs = signature.inputs;
+  if (hasInstances) {
+    const rows = body.instances;
+    if (!Array.isArray(rows) || rows.length === 0)
+      throw new HttpError(400, `instances must be a non-empty list, received ${describe(rows)}`);
+    const named =
+      specs.length > 1 || rows.every((r) => isObject(r) && !(Object.keys(r).length === 1 && 'b64' in r));
+    if (!named) {
+      inputs[specs[0]!.name] = build(specs[0]!, rows, `input '${specs[0]!.name}'`);
+    } else {
+      for (const spec of specs) {
+        const column = rows.map((r, i) => {
+          if (!isObject(r) || !Object.hasOwn(r, spec.name))
+            throw new HttpError(400, `instance ${i} has no value for input '${spec.name}'`);
+          return r[spec.name];
+        });
+        inputs[spec.name] = build(spec, column, `input '${spec.name}'`);
+      }
+      for (const [i, r] of rows.entries()) {
+        for (const key of Object.keys(r as object)) specOf(specs, key, name);
+        if (!isObject(r)) throw new HttpError(400, `instance ${i} must be an object of inputs`);
+      }
+    }
+  } else {
+    const columns = body.inputs;
+    if (isObject(columns) && !(Object.keys(columns).length === 1 && 'b64' in columns)) {
+      for (const [key, value] of Object.entries(columns)) {
+        const spec = specOf(specs, key, name);
+        inputs[spec.name] = build(spec, value, `input '${spec.name}'`);
+      }
+    } else {
+      if (specs.length !== 1)
+        throw new HttpError(
+          400,
+          `model '${name}' has ${specs.length} inputs; give "inputs" as an object keyed by input name`,
+        );
+      inputs[specs[0]!.name] = build(specs[0]!, columns, `input '${specs[0]!.name}'`);
+    }
+  }
+  for (const t of Object.values(inputs)) {
+    if (t.data.length > ctx.options.maxTensorElements)
+      throw new HttpError(
+        413,
+        `an input has ${t.data.length} elements; this server takes at most ${ctx.options.maxTensorElements} per tensor`,
+      );
+  }
+  const out = await ctx.deployer.predict(name, inputs, {
+    ...(version === undefined ? {} : { version }),
+    ...(req.signal === undefined ? {} : { signal: req.signal }),
+    ...(ctx.options.timeoutMs === undefined ? {} : { timeoutMs: ctx.options.timeoutMs }),
+    ...(req.headers['x-routing-key'] === undefined ? {} : { routingKey: req.headers['x-routing-key'] }),
+  });
+  const names = signature.outputs.map((s) => s.name).filter((n) => out[n] !== undefined);
+  const nested = Object.fromEntries(names.map((n) => [n, toNested(out[n]!) as unknown]));
+  if (hasInputs) return tfJson(200, { outputs: names.length === 1 ? nested[names[0]!] : nested });
+  const rows = (nested[names[0]!] as unknown[]).length;
+  const predictions =
+    names.length === 1
+      ? nested[names[0]!]
+      : Array.from({ length: rows }, (_, i) =>
+          Object.fromEntries(names.map((n) => [n, (nested[n] as unknown[])[i]])),
+        );
+  return tfJson(200, { predictions });
+}
+
+const TF_STATE: Record<string, string> = {
+  loading: 'LOADING',
+  warming: 'LOADING',
+  ready: 'AVAILABLE',
+  draining: 'UNLOADING',
+  unloaded: 'END',
+};
+
+/** `GET /v1/models/{name}[/versions/{v}]`: the versions and their states. */
+export function tfStatus(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
+  const status = ctx.deployer.status(name);
+  const loading = status.loading.map((v) => ({ version: v, state: 'LOADING' }));
+  let versions = [
+    ...status.versions.map((v) => ({ version: v.version, state: TF_STATE[v.state] ?? 'UNKNOWN' })),
+    ...loading,
+  ];
+  if (version !== undefined) {
+    versions = versions.filter((v) => v.version === version);
+    if (versions.length === 0) throw new HttpError(404, `model '${name}' has no version '${version}'`);
+  }
+  return tfJson(200, {
+    model_version_status: versions.map((v) => ({ ...v, status: { error_code: 'OK', error_message: '' } })),
+  });
+}
+
+function tfTensor(s: TensorSpec) {
+  return {
+    dtype: TF_DTYPE[s.dtype],
+    tensor_shape:
+      s.shape === null
+        ? { unknown_rank: true }
+        : {
+            dim: s.shape.map((d) => ({
+              size: String(typeof d === 'number' ? d : -1),
+              name: typeof d === 'string' ? d : '',
+            })),
+          },
+    name: s.name,
+  };
+}
+
+/** `GET /v1/models/{name}[/versions/{v}]/metadata`: the signature as a `serving_default` signature_def. */
+export function tfMetadata(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
+  const model = ctx.deployer.model(name, version === undefined ? {} : { version });
+  const io = (specs: readonly TensorSpec[]) => Object.fromEntries(specs.map((s) => [s.name, tfTensor(s)]));
+  return tfJson(200, {
+    model_spec: { name, signature_name: '', version: model.version },
+    metadata: {
+      signature_def: {
+        signature_def: {
+          serving_default: {
+            inputs: io(model.signature.inputs),
+            outputs: io(model.signature.outputs),
+            method_name: 'tensorflow/serving/predict',
+          },
+        },
+      },
+    },
+  });
+}

@@ -1,0 +1,76 @@
+import type { Deployer } from '@modelship/core';
+
+/** A request as the handler sees it, whatever server received it. */
+export interface HandlerRequest {
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** Header values by lower-case name. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Uint8Array;
+  /** Fires when the client goes away; the request is dropped from the queue. */
+  signal?: AbortSignal;
+}
+
+/** What the handler answers. */
+export interface HandlerResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+/** Who is calling, for an `auth.verify` hook. */
+export interface AuthRequest {
+  method: string;
+  path: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The bearer token, when the request carries one. */
+  token: string | undefined;
+  /** What the route does: health, metadata, inference, metrics or management. */
+  scope: RouteScope;
+}
+
+export type RouteScope = 'health' | 'metadata' | 'inference' | 'metrics' | 'management';
+
+export interface AuthOptions {
+  /** Bearer tokens that are accepted (`Authorization: Bearer <token>`). */
+  tokens?: readonly string[];
+  /** Decides per request instead of (or after a miss in) `tokens`; return true to allow. */
+  verify?: (request: AuthRequest) => boolean | Promise<boolean>;
+  /** Scopes that need no credentials (default `['health']`; management always needs them). */
+  exempt?: readonly Exclude<RouteScope, 'management'>[];
+}
+
+export interface CorsOptions {
+  /** Allowed origins, or `'*'` (default `'*'`). */
+  origin?: string | readonly string[];
+  /** Seconds a preflight answer may be cached (default 600). */
+  maxAge?: number;
+}
+
+/** Options of {@link createInferenceHandler} and `createServer`. */
+export interface HandlerOptions {
+  /** Credentials; without them every route is open. */
+  auth?: AuthOptions;
+  /** CORS for browser clients (default off). */
+  cors?: boolean | CorsOptions;
+  /** Largest request body in bytes (default 64 MiB): larger requests get 413 before they are read. */
+  maxBodyBytes?: number;
+  /** Largest number of elements in one input tensor (default 16,777,216). */
+  maxTensorElements?: number;
+  /** Per-request deadline in milliseconds, queue time included (default: none). */
+  timeoutMs?: number;
+  /** Serve Prometheus metrics at `GET /metrics` (default true). */
+  metrics?: boolean;
+  /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
+  serverName?: string;
+  serverVersion?: string;
+}
+
+/** What every route needs. */
+export interface ServeContext {
+  deployer: Deployer;
+  options: Required<Pick<HandlerOptions, 'maxBodyBytes' | 'maxTensorElements'>> & HandlerOptions;
+  /** True while the server drains: readiness is false and new inference is refused. */
+  draining: boolean;
+}

@@ -577,7 +577,11 @@ describe('TF Serving REST API', () => {
         { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
       ],
     });
-    const meta = await (await fetch(`${base}/v1/models/fraud/metadata`)).json();
+    const meta = (await (await fetch(`${base}/v1/models/fraud/metadata`)).json()) as {
+      metadata: {
+        signature_def: { signature_def: { serving_default: { inputs: Record<string, unknown> } } };
+      };
+    };
     expect(meta.metadata.signature_def.signature_def.serving_default.inputs.features).toEqual({
       dtype: 'DT_FLOAT',
       tensor_shape: {

@@ -18,66 +18,107 @@ interface Route {
   run: () => HandlerResponse | Promise<HandlerResponse>;
 }
 
-const SEGMENT = '([^/]+)';
+type Params = [string, string | undefined];
 
-/** The routes, as regular expressions over the decoded path. */
+interface RouteDef {
+  method: string;
+  pattern: RegExp;
+  scope: RouteScope;
+  run: (
+    ctx: ServeContext,
+    p: Params,
+    req: HandlerRequest,
+    metrics: ServerMetrics | undefined,
+  ) => HandlerResponse | Promise<HandlerResponse>;
+}
+
+/** `{name}` and optional `/versions/{v}` segments of a model path. */
+const MODEL = '/v2/models/([^/]+)(?:/versions/([^/]+))?';
+const TF_MODEL = '/v1/models/([^/:]+)(?:/versions/([^/:]+))?';
+
+function readiness(ready: boolean, body: Record<string, unknown>): HandlerResponse {
+  // The protocol's health answers are boolean status codes: 200 true, 4xx false.
+  return json(ready ? 200 : 400, { ...body, ready });
+}
+
+/** Every route, matched in order against the decoded path. */
+const ROUTES: RouteDef[] = [
+  { method: 'GET', pattern: /^\/v2$/, scope: 'metadata', run: (ctx) => serverMetadata(ctx) },
+  { method: 'GET', pattern: /^\/v2\/health\/live$/, scope: 'health', run: () => json(200, { live: true }) },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/health\/ready$/,
+    scope: 'health',
+    run: (ctx) => readiness(serverReady(ctx), {}),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${MODEL}/ready$`),
+    scope: 'health',
+    run: (ctx, [name, version]) => readiness(modelReady(ctx, name, version), { name }),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${MODEL}$`),
+    scope: 'metadata',
+    run: (ctx, [n, v]) => modelMetadata(ctx, n, v),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${MODEL}/infer$`),
+    scope: 'inference',
+    run: (ctx, [n, v], req) => infer(ctx, n, v, req),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${TF_MODEL}:predict$`),
+    scope: 'inference',
+    run: (ctx, [n, v], req) => tfPredict(ctx, n, v, req),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${TF_MODEL}/metadata$`),
+    scope: 'metadata',
+    run: (ctx, [n, v]) => tfMetadata(ctx, n, v),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^${TF_MODEL}$`),
+    scope: 'metadata',
+    run: (ctx, [n, v]) => tfStatus(ctx, n, v),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/metrics$/,
+    scope: 'metrics',
+    run: (_ctx, _p, _req, metrics) => metrics!.response(),
+  },
+];
+
 function route(
   ctx: ServeContext,
   metrics: ServerMetrics | undefined,
   req: HandlerRequest,
 ): Route | undefined {
-  const { method, path } = req;
-  const m = (re: string): string[] | undefined => {
-    const found = new RegExp(`^${re}$`).exec(path);
-    return found === null
-      ? undefined
-      : found.slice(1).map((s) => (s === undefined ? s : decodeURIComponent(s)));
-  };
-  let p: string[] | undefined;
-  if (method === 'GET' && path === '/v2') return { scope: 'metadata', run: () => serverMetadata(ctx) };
-  if (method === 'GET' && path === '/v2/health/live')
-    return { scope: 'health', run: () => json(200, { live: true }) };
-  if (method === 'GET' && path === '/v2/health/ready') {
-    return {
-      scope: 'health',
-      run: () => {
-        const ready = serverReady(ctx);
-        return json(ready ? 200 : 400, { ready });
-      },
-    };
+  for (const def of ROUTES) {
+    if (def.method !== req.method) continue;
+    const found = def.pattern.exec(req.path);
+    if (found === null) continue;
+    if (def.scope === 'metrics' && metrics === undefined) return undefined;
+    let params: Params;
+    try {
+      params = [
+        decodeURIComponent(found[1] ?? ''),
+        found[2] === undefined ? undefined : decodeURIComponent(found[2]),
+      ];
+    } catch {
+      return {
+        scope: def.scope,
+        run: () => json(400, { error: `the path ${req.path} is not valid percent-encoding` }),
+      };
+    }
+    return { scope: def.scope, run: () => def.run(ctx, params, req, metrics) };
   }
-  if (method === 'GET' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?/ready`))) {
-    const [name, version] = p as [string, string | undefined];
-    return {
-      scope: 'health',
-      run: () => {
-        const ready = modelReady(ctx, name, version);
-        return json(ready ? 200 : 400, { name, ready });
-      },
-    };
-  }
-  if (method === 'GET' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?`))) {
-    const [name, version] = p as [string, string | undefined];
-    return { scope: 'metadata', run: () => modelMetadata(ctx, name, version) };
-  }
-  if (method === 'POST' && (p = m(`/v2/models/${SEGMENT}(?:/versions/${SEGMENT})?/infer`))) {
-    const [name, version] = p as [string, string | undefined];
-    return { scope: 'inference', run: () => infer(ctx, name, version, req) };
-  }
-  if (method === 'POST' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?:predict`))) {
-    const [name, version] = p as [string, string | undefined];
-    return { scope: 'inference', run: () => tfPredict(ctx, name, version, req) };
-  }
-  if (method === 'GET' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?/metadata`))) {
-    const [name, version] = p as [string, string | undefined];
-    return { scope: 'metadata', run: () => tfMetadata(ctx, name, version) };
-  }
-  if (method === 'GET' && (p = m(`/v1/models/([^/:]+)(?:/versions/([^/:]+))?`))) {
-    const [name, version] = p as [string, string | undefined];
-    return { scope: 'metadata', run: () => tfStatus(ctx, name, version) };
-  }
-  if (method === 'GET' && path === '/metrics' && metrics !== undefined)
-    return { scope: 'metrics', run: async () => metrics.response() };
   return undefined;
 }
 

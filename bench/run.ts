@@ -8,6 +8,7 @@ import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { predictOverhead } from './predict-overhead';
+import { serverThroughput } from './server-throughput';
 
 const scenarios: Record<string, { title: string; run: () => Promise<string> }> = {
   'predict-overhead': {
@@ -27,6 +28,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'Bootstrap intervals of rocAuc, averagePrecision and f1: evaluate() vs the usual scikit-learn resampling loop (time per resample)',
     run: evaluateBootstrap,
+  },
+  'server-throughput': {
+    title:
+      'HTTP serving (Open Inference Protocol, fraud.onnx, one row per request): createServer vs a plain node:http + onnxruntime-node server, autocannon, 10 s each',
+    run: serverThroughput,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

@@ -7,6 +7,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { computeIntegrity, formatShape, ModelshipError } from '@modelship/core';
 import { loadModel } from '../load-model';
 import { EVAL_USAGE, evalCommand } from './eval';
+import { SERVE_USAGE, serveCommand } from './serve';
 import { UsageError } from './usage';
 
 const USAGE = `Usage: modelship <command> [options]
@@ -15,6 +16,7 @@ Commands:
   inspect <model.onnx> [--json]     Show a model's inputs, outputs and integrity string
   hash <file> [--algorithm sha256]  Print a file's SRI integrity string (sha256, sha384, sha512)
   eval <model.onnx> <data> [...]    Evaluate a model on a CSV/TSV/JSONL file (modelship eval --help)
+  serve <repository> [...]          Serve a model repository over HTTP (modelship serve --help)
   help                              Show this help
 `;
 
@@ -50,6 +52,12 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
           return 0;
         }
         return await evalCommand(rest, { out, progress: progressStream() });
+      case 'serve':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          out(SERVE_USAGE);
+          return 0;
+        }
+        return await serveCommand(rest, { out });
       case undefined:
       case 'help':
       case '--help':

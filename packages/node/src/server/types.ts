@@ -1,4 +1,4 @@
-import type { Deployer } from '@modelship/core';
+import type { AbortSignalLike, Deployer } from '@modelship/core';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -9,7 +9,7 @@ export interface HandlerRequest {
   headers: Readonly<Record<string, string | undefined>>;
   body: Uint8Array;
   /** Fires when the client goes away; the request is dropped from the queue. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
 }
 
 /** What the handler answers. */

@@ -1,0 +1,121 @@
+/**
+ * HTTP serving: `createServer` (what `modelship serve` runs) against a plain `node:http` +
+ * onnxruntime-node server on the same model and the same Open Inference Protocol request, each
+ * in its own process, loaded by autocannon from this one: 64 connections for throughput and
+ * tail latency, 1 connection for per-request latency. Two models: fraud.onnx, where HTTP and
+ * JSON cost far more than the model (8 µs), and a 1.3 M-parameter MLP made by make_mlp.py,
+ * where the model costs most of a request.
+ */
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { table } from './lib/interleave';
+
+const FRAUD = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
+const PYTHON = process.env.ONNX_PYTHON ?? '/usr/bin/python3';
+const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+const body = (input: string, n: number) =>
+  JSON.stringify({
+    inputs: [
+      {
+        name: input,
+        shape: [1, n],
+        datatype: 'FP32',
+        data: Array.from({ length: n }, (_, i) => Math.sin(i)),
+      },
+    ],
+  });
+
+async function start(
+  script: string,
+  model: string,
+  port: number,
+  extra: string[] = [],
+): Promise<ChildProcess> {
+  const child = fork(
+    tsx,
+    [
+      '--conditions=@modelship/source',
+      fileURLToPath(new URL(script, import.meta.url)),
+      model,
+      String(port),
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return child;
+}
+
+async function load(port: number, request: string, connections: number, seconds: number) {
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/v2/models/fraud/infer`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: request,
+    connections,
+    duration: seconds,
+  });
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(`${r.non2xx} non-2xx and ${r.errors} errors at port ${port}`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+}
+
+export async function serverThroughput(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelship-bench-'));
+  const mlp = join(dir, 'mlp.onnx');
+  const made = spawnSync(PYTHON, [fileURLToPath(new URL('./make_mlp.py', import.meta.url)), mlp], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0)
+    return `could not make the MLP (${PYTHON}; apt-get install -y python3-onnx): ${made.stderr.slice(-300)}`;
+  const models = [
+    { name: 'fraud.onnx', path: FRAUD, request: body('features', 12) },
+    { name: 'mlp 256-1024-1024-16', path: mlp, request: body('input', 256) },
+  ];
+  const servers = [
+    { name: 'plain node:http + onnxruntime', script: './servers/plain.ts', extra: [] as string[] },
+    { name: 'modelship, no batching', script: './servers/modelship.ts', extra: ['off'] },
+    { name: 'modelship, dynamic batching', script: './servers/modelship.ts', extra: ['on'] },
+  ];
+  const rows: string[][] = [];
+  let port = 18100;
+  for (const m of models) {
+    const results: Awaited<ReturnType<typeof load>>[][] = [];
+    for (const s of servers) {
+      const child = await start(s.script, m.path, ++port, s.extra);
+      try {
+        await load(port, m.request, 8, 2); // warm up
+        results.push([await load(port, m.request, 64, 10), await load(port, m.request, 1, 10)]);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+    servers.forEach((s, i) => {
+      [64, 1].forEach((c, j) => {
+        const r = results[i]![j]!;
+        const base = results[0]![j]!;
+        rows.push([
+          m.name,
+          s.name,
+          String(c),
+          r.rps.toFixed(0),
+          (r.rps / base.rps).toFixed(2),
+          `${r.p50} ms`,
+          `${r.p99} ms`,
+        ]);
+      });
+    });
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows);
+}

@@ -1,0 +1,149 @@
+/**
+ * `modelship serve` as a user runs it: a child process on the shipped example repository,
+ * answering over HTTP, picking up a new version dropped into the directory, and stopping
+ * cleanly on SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixturesDir } from './fixtures';
+
+const repoExample = fileURLToPath(new URL('../../../examples/model-repository/', import.meta.url));
+const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
+
+function startServe(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', bin, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, exited, output: () => output };
+}
+
+const running: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+describe('modelship serve', () => {
+  it('the example repository is byte-identical to the fixtures it copies', () => {
+    for (const [copy, fixture] of <[string, string][]>[
+      ['fraud/1/model.onnx', 'fraud_baseline.onnx'],
+      ['fraud/2/model.onnx', 'fraud.onnx'],
+      ['digits/1/model.onnx', 'digits.onnx'],
+      ['iris/1/model.onnx', 'iris.onnx'],
+    ]) {
+      expect(
+        readFileSync(join(repoExample, copy)).equals(readFileSync(`${fixturesDir}models/${fixture}`)),
+        copy,
+      ).toBe(true);
+    }
+  });
+
+  it('serves a repository, follows it as versions arrive, and stops on SIGTERM', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-serve-'));
+    cpSync(repoExample, root, { recursive: true });
+    const serve = startServe([root, '--port', '0', '--poll-ms', '100', '--token', 'tok'], {});
+    running.push(serve.child);
+    const url = await serve.url;
+    const lines = serve.output().split('\n');
+    expect(lines[0]).toBe(`modelship serving ${root}`);
+    expect(lines, serve.output()).toContain(
+      '  fraud   version 2  features float32 [batch, 12] → probability, label   dynamic batching',
+    );
+    expect(lines.some((l) => l.startsWith(`listening on ${url} (bearer tokens required)`))).toBe(true);
+
+    const auth = { authorization: 'Bearer tok' };
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+    const infer = () =>
+      fetch(`${url}/v2/models/fraud/infer`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: new Array(12).fill(0.5) }],
+        }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { model_version: string } }));
+    const first = await infer();
+    expect(first).toMatchObject({ status: 200, body: { model_version: '2' } });
+    expect((await fetch(`${url}/v2/models/fraud`)).status).toBe(401);
+
+    // A new version dropped into the directory loads and takes over.
+    mkdirSync(join(root, 'fraud', '3'));
+    cpSync(`${fixturesDir}models/fraud.onnx`, join(root, 'fraud', '3', 'model.onnx'));
+    await expect
+      .poll(async () => (await infer()).body.model_version, { timeout: 15_000, interval: 100 })
+      .toBe('3');
+    expect(serve.output()).toMatch(/fraud version 3 is serving/);
+
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).toMatch(/stopped\n$/);
+  });
+
+  it("the README's first command, pnpm serve, serves the example repository", async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    // Its own process group, so the signal reaches the server under pnpm.
+    const child = spawn('pnpm', ['serve', '--port', '0'], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let output = '';
+    child.stdout!.on('data', (d) => {
+      output += d;
+    });
+    child.stderr!.on('data', (d) => {
+      output += d;
+    });
+    await expect
+      .poll(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], { timeout: 30_000, interval: 100 })
+      .toBeDefined();
+    const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
+    const res = await fetch(`${url}/v2/models/iris/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+        outputs: [{ name: 'probabilities' }],
+      }),
+    });
+    const json = (await res.json()) as { outputs: { data: number[] }[] };
+    const p = json.outputs[0]!.data;
+    expect(p.indexOf(Math.max(...p))).toBe(0); // setosa
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+    expect(output).toMatch(/stopped/);
+  });
+
+  it('prints its usage and refuses a bad port', async () => {
+    const bad = startServe([repoExample, '--port', 'eighty']);
+    bad.url.catch(() => {});
+    running.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--port must be a non-negative integer, not 'eighty'/);
+  });
+});

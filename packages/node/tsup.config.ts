@@ -2,7 +2,8 @@ import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.config.base';
 
 export default defineConfig([
-  packageBuild({ index: 'src/index.ts' }, { external: ['onnxruntime-node', '@modelship/core'] }),
+  // shims: import.meta.url (used to find proto/inference.proto) works in the CJS build too.
+  packageBuild({ index: 'src/index.ts' }, { external: ['onnxruntime-node', '@modelship/core'], shims: true }),
   {
     entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
@@ -10,6 +11,7 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    shims: true,
     external: ['onnxruntime-node', '@modelship/core'],
   },
 ]);

@@ -6,6 +6,7 @@ export {
   type DeployTarget,
   FileSystemRepository,
   type RepositoryEvents,
+  type RepositoryIndexEntry,
   type RepositoryOptions,
   type VersionState,
   type VersionStatus,

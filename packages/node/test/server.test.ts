@@ -261,6 +261,46 @@ describe('Open Inference Protocol: inference', () => {
     expect(Array.from(out)).toEqual([1, Math.fround(1.1), 2, 2, 3, Math.fround(3.1)]);
   });
 
+  it('takes a raw binary request (Inference-Header-Content-Length: 0) as batch 1 and answers in binary', async () => {
+    const features = new Float32Array(Array.from({ length: 12 }, (_, i) => i / 10));
+    const send = (bytes: Buffer) =>
+      fetch(`${base}/v2/models/fraud/infer`, {
+        method: 'POST',
+        headers: { 'inference-header-content-length': '0', 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+    const res = await send(Buffer.from(features.buffer));
+    expect(res.status).toBe(200);
+    const body = Buffer.from(await res.arrayBuffer());
+    const length = Number(res.headers.get('inference-header-content-length'));
+    const head = JSON.parse(body.subarray(0, length).toString());
+    expect(head).toEqual({
+      model_name: 'fraud',
+      model_version: '1',
+      outputs: [
+        { name: 'probability', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 4 } },
+        { name: 'label', datatype: 'INT64', shape: [1], parameters: { binary_data_size: 8 } },
+      ],
+    });
+    const model = await loadModel(modelPath('fraud'));
+    const direct = await model.predict({ features: tensor('float32', features, [1, 12]) });
+    await model.dispose();
+    expect(body.readFloatLE(length)).toBe((direct.probability!.data as Float32Array)[0]);
+    const short = await send(Buffer.alloc(47));
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as { error: string }).error).toBe(
+      "47 bytes do not fill input 'features' [batch, 12] of FP32 at batch 1",
+    );
+    const twoInputs = await fetch(`${base}/v2/models/two_inputs/infer`, {
+      method: 'POST',
+      headers: { 'inference-header-content-length': '0' },
+      body: Buffer.alloc(12),
+    });
+    expect(((await twoInputs.json()) as { error: string }).error).toBe(
+      "a raw binary request needs a model with one input; 'two_inputs' has 2",
+    );
+  });
+
   it('runs an ONNX model: same answers as predict, chosen outputs only', async () => {
     const model = await loadModel(modelPath('fraud'));
     const rows = [

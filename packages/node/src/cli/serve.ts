@@ -17,6 +17,7 @@ loads, swaps and removes versions as the directory changes.
 
 Options:
   --port <n>            HTTP port (default: 8000; 0 picks a free one)
+  --grpc-port <n>       Also serve the protocol over gRPC on this port (0 picks a free one)
   --host <address>      Address to listen on (default: 0.0.0.0)
   --token <t>           Require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)
   --cors [origin]       Allow browser clients (any origin, or the one given)
@@ -47,6 +48,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     strict: true,
     options: {
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string', multiple: true },
       cors: { type: 'string' },
@@ -61,6 +63,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const root = resolve(positionals[0]!);
   const port = positive('port', values.port) ?? 8000;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, not ${port}`);
+  const grpcPort = positive('grpc-port', values['grpc-port']);
+  if (grpcPort !== undefined && grpcPort > 65535)
+    throw new UsageError(`--grpc-port must be at most 65535, not ${grpcPort}`);
   const tokens = [
     ...(values.token ?? []),
     ...(process.env.MODELSHIP_TOKENS?.split(',').filter((t) => t !== '') ?? []),
@@ -104,9 +109,12 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ...(values.cors === undefined
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
+    repository,
     closeDeployer: true,
   });
   const { url } = await server.listen(port, values.host ?? '0.0.0.0');
+  const grpc =
+    grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, values.host ?? '0.0.0.0');
   started = true;
 
   out(`modelship serving ${root}`);
@@ -128,6 +136,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   out(`  Open Inference Protocol  POST ${url}/v2/models/{name}/infer   GET /v2/health/ready`);
   out(`  TF Serving REST          POST ${url}/v1/models/{name}:predict`);
   out(`  Prometheus metrics       GET  ${url}/metrics`);
+  out(`  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`);
+  if (grpc !== undefined)
+    out(`  gRPC                     inference.GRPCInferenceService on port ${grpc.port}`);
   out('Ctrl-C (SIGINT) or SIGTERM lets requests in flight finish, then stops.');
   hooks.started?.(server, url);
 

@@ -12,6 +12,30 @@ import {
   type VersionOnDisk,
 } from './scan';
 
+/** One row of the repository index (Triton's model repository extension). */
+export interface RepositoryIndexEntry {
+  name: string;
+  version: string;
+  state: 'READY' | 'LOADING' | 'UNAVAILABLE';
+  reason: string;
+}
+
+const INDEX_STATE: Record<VersionState, RepositoryIndexEntry['state']> = {
+  serving: 'READY',
+  loading: 'LOADING',
+  waiting: 'UNAVAILABLE',
+  available: 'UNAVAILABLE',
+  failed: 'UNAVAILABLE',
+};
+
+const INDEX_REASON: Record<VersionState, string> = {
+  serving: '',
+  loading: '',
+  waiting: 'the file is still being written',
+  available: 'not selected by the version policy',
+  failed: 'failed to load',
+};
+
 /** What the repository needs of a Deployer: `@modelship/core`'s `Deployer` fits. */
 export interface DeployTarget {
   deploy(name: string, source: () => Promise<Model>, options: Record<string, unknown>): Promise<unknown>;
@@ -84,6 +108,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private target: DeployTarget | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** Models unloaded by request: kept off the deployer until `load` asks for them again. */
+  private readonly unloaded = new Set<string>();
 
   constructor(root: string, options: RepositoryOptions = {}) {
     super();
@@ -160,6 +186,60 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   }
 
   /**
+   * Every model and version with its state in Triton's words (`READY`, `LOADING`,
+   * `UNAVAILABLE`) and why it is not ready, for the repository index extension.
+   */
+  index(): RepositoryIndexEntry[] {
+    const out: RepositoryIndexEntry[] = [];
+    for (const [model, versions] of Object.entries(this.status())) {
+      for (const v of versions) {
+        const unloaded = this.unloaded.has(model);
+        const state = unloaded ? 'UNAVAILABLE' : INDEX_STATE[v.state];
+        const reason = unloaded ? 'unloaded' : (v.error ?? INDEX_REASON[v.state]);
+        out.push({ name: model, version: v.version, state, reason });
+      }
+    }
+    for (const model of this.unloaded) {
+      if (!out.some((e) => e.name === model))
+        out.push({ name: model, version: '', state: 'UNAVAILABLE', reason: 'unloaded' });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || Number(a.version) - Number(b.version));
+  }
+
+  /**
+   * Loads (or reloads) a model from disk now: versions that failed get another try, and the
+   * promise resolves once the version policy's choice serves. A model unloaded by request
+   * comes back. Rejects when the model is not on disk or no version loads.
+   */
+  async load(model: string): Promise<void> {
+    if (typeof model !== 'string' || !isModelName(model))
+      throw new ModelshipError('MODEL_NOT_FOUND', `'${String(model)}' is not a model name`);
+    this.unloaded.delete(model);
+    for (const [version, t] of this.tracked.get(model) ?? []) {
+      if (t.state === 'failed') this.tracked.get(model)!.delete(version);
+    }
+    await this.sync();
+    const versions = this.status()[model];
+    if (versions === undefined || versions.length === 0)
+      throw new ModelshipError('MODEL_NOT_FOUND', `the repository has no model '${model}'`);
+    if (!versions.some((v) => v.state === 'serving')) {
+      const failed = versions.find((v) => v.error !== undefined);
+      throw new ModelshipError(
+        'MODEL_REJECTED',
+        `model '${model}' did not load${failed === undefined ? '' : `: version ${failed.version}: ${failed.error}`}`,
+      );
+    }
+  }
+
+  /** Takes a model off the deployer (its requests in flight finish) until `load` asks for it again. */
+  async unload(model: string): Promise<void> {
+    if (typeof model !== 'string' || !this.tracked.has(model))
+      throw new ModelshipError('MODEL_NOT_FOUND', `the repository has no model '${String(model)}'`);
+    this.unloaded.add(model);
+    await this.sync();
+  }
+
+  /**
    * Loads one version from disk with its configured integrity check. Names are checked, and the
    * resolved file must lie inside the repository, so no path can reach outside it.
    */
@@ -192,7 +272,9 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     for (const p of problems) this.report(p);
     const seen = new Set<string>();
     const now = Date.now();
-    for (const m of models) {
+    for (const found of models) {
+      // An unloaded model is reconciled as if it had no versions: whatever serves is removed.
+      const m = this.unloaded.has(found.name) ? { ...found, versions: [] } : found;
       seen.add(m.name);
       const previous = this.configs.get(m.name);
       if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(m.config)) {

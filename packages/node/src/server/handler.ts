@@ -9,7 +9,16 @@ import type { Deployer } from '@modelship/core';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
 import { ClientGone, readBody, sendResponse } from './node-io';
-import { infer, json, modelMetadata, modelReady, serverMetadata, serverReady } from './oip';
+import {
+  infer,
+  json,
+  modelMetadata,
+  modelReady,
+  repositoryAction,
+  repositoryIndex,
+  serverMetadata,
+  serverReady,
+} from './oip';
 import { tfMetadata, tfPredict, tfStatus } from './tfserving';
 import type { HandlerOptions, HandlerRequest, HandlerResponse, RouteScope, ServeContext } from './types';
 
@@ -86,6 +95,18 @@ const ROUTES: RouteDef[] = [
     pattern: new RegExp(`^${TF_MODEL}$`),
     scope: 'metadata',
     run: (ctx, [n, v]) => tfStatus(ctx, n, v),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/repository\/index$/,
+    scope: 'management',
+    run: (ctx, _p, req) => repositoryIndex(ctx, req),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/,
+    scope: 'management',
+    run: (ctx, [name, action]) => repositoryAction(ctx, name, action as 'load' | 'unload'),
   },
   {
     method: 'GET',
@@ -188,7 +209,8 @@ export class InferenceHandler {
     return res;
   }
 
-  private async authorize(req: HandlerRequest, scope: RouteScope): Promise<void> {
+  /** Checks credentials for a route scope; throws 401 or 403. gRPC calls go through it too. */
+  async authorize(req: HandlerRequest, scope: RouteScope): Promise<void> {
     const auth = this.context.options.auth;
     if (auth === undefined || (this.tokens.length === 0 && auth.verify === undefined)) return;
     const exempt = auth.exempt ?? ['health'];

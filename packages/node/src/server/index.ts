@@ -1,3 +1,4 @@
+export { addInferenceService, listenGrpc } from './grpc';
 export { createInferenceHandler, InferenceHandler } from './handler';
 export { HttpError, httpFailure } from './http-error';
 export { createServer, ModelshipServer, type ServerOptions } from './server';
@@ -8,5 +9,6 @@ export type {
   HandlerOptions,
   HandlerRequest,
   HandlerResponse,
+  RepositoryControl,
   RouteScope,
 } from './types';

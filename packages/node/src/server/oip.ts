@@ -2,7 +2,15 @@
  * The Open Inference Protocol (KServe V2, spoken by Triton and MLServer) over REST: server and
  * model health and metadata, and inference with JSON or Triton's binary tensor data.
  */
-import type { Dim, ModelSignature, NamedTensors, Tensor, TensorSpec } from '@modelship/core';
+import {
+  type Dim,
+  type DType,
+  formatShape,
+  type ModelSignature,
+  type NamedTensors,
+  type Tensor,
+  type TensorSpec,
+} from '@modelship/core';
 import { binaryData, datatypeOf, fromBinary, fromJson, jsonData } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
@@ -50,8 +58,40 @@ export function serverMetadata(ctx: ServeContext): HandlerResponse {
   return json(200, {
     name: ctx.options.serverName ?? 'modelship',
     version: ctx.options.serverVersion ?? '0.1.0',
-    extensions: ['binary_tensor_data'],
+    extensions:
+      ctx.options.repository === undefined
+        ? ['binary_tensor_data']
+        : ['binary_tensor_data', 'model_repository'],
   });
+}
+
+function repositoryOf(ctx: ServeContext) {
+  const r = ctx.options.repository;
+  if (r === undefined) throw new HttpError(501, 'this server has no model repository to control');
+  return r;
+}
+
+/** `POST /v2/repository/index`: every model and version with its state; `{"ready": true}` keeps the ready ones. */
+export function repositoryIndex(ctx: ServeContext, req: HandlerRequest): HandlerResponse {
+  const repository = repositoryOf(ctx);
+  const body =
+    req.body.byteLength === 0 ? {} : parseJsonBody(text(req.body, 'request body'), 'index request');
+  const ready = own(body, 'ready');
+  if (ready !== undefined && typeof ready !== 'boolean')
+    throw new HttpError(400, `ready must be a boolean, received ${describe(ready)}`);
+  const entries = repository.index().filter((e) => ready !== true || e.state === 'READY');
+  return json(200, entries);
+}
+
+/** `POST /v2/repository/models/{name}/load` and `…/unload`. */
+export async function repositoryAction(
+  ctx: ServeContext,
+  name: string,
+  action: 'load' | 'unload',
+): Promise<HandlerResponse> {
+  const repository = repositoryOf(ctx);
+  await (action === 'load' ? repository.load(name) : repository.unload(name));
+  return json(200, {});
 }
 
 /** Live as long as the process answers; ready while not draining and every model has a version serving. */
@@ -107,11 +147,6 @@ function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } 
       `Inference-Header-Content-Length must be a byte count, received ${describe(raw)}`,
     );
   const length = Number(raw.trim());
-  if (length === 0)
-    throw new HttpError(
-      400,
-      'raw binary requests (Inference-Header-Content-Length: 0) are not supported; send a JSON header',
-    );
   if (length > req.body.byteLength) {
     throw new HttpError(
       400,
@@ -124,7 +159,7 @@ function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } 
   };
 }
 
-function readParameters(v: unknown, where: string): Record<string, unknown> {
+export function readParameters(v: unknown, where: string): Record<string, unknown> {
   if (v === undefined) return {};
   if (!isObject(v))
     throw new HttpError(400, `${where}: parameters must be an object, received ${describe(v)}`);
@@ -138,7 +173,7 @@ function readParameters(v: unknown, where: string): Record<string, unknown> {
   return v;
 }
 
-function findSpec(
+export function findSpec(
   specs: readonly TensorSpec[],
   name: unknown,
   kind: 'input' | 'output',
@@ -156,7 +191,43 @@ function findSpec(
   return spec;
 }
 
-/** Reads the inputs of an inference request into tensors, JSON or binary. */
+/** One input as a request names it, before its data is decoded. */
+export interface InputItem {
+  name: unknown;
+  shape: unknown;
+  decode: (spec: TensorSpec) => Tensor;
+}
+
+/**
+ * Decodes a request's inputs into tensors: each must name an input of the model, once, and
+ * stay under the element limit before any data is read. Shared by REST and gRPC.
+ */
+export function collectInputs(
+  items: readonly InputItem[],
+  signature: ModelSignature,
+  model: string,
+  maxElements: number,
+): NamedTensors {
+  if (items.length === 0) throw new HttpError(400, 'an inference request needs at least one input');
+  const inputs: NamedTensors = {};
+  for (const item of items) {
+    const spec = findSpec(signature.inputs, item.name, 'input', model);
+    if (Object.hasOwn(inputs, spec.name)) throw new HttpError(400, `input '${spec.name}' appears twice`);
+    const shape = item.shape;
+    if (Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      const count = shape.reduce((a: number, b: number) => a * b, 1);
+      if (count > maxElements)
+        throw new HttpError(
+          413,
+          `input '${spec.name}' has ${count} elements; this server takes at most ${maxElements} per tensor`,
+        );
+    }
+    inputs[spec.name] = item.decode(spec);
+  }
+  return inputs;
+}
+
+/** Reads the inputs of a REST inference request into tensors, JSON or binary. */
 function readInputs(
   body: Record<string, unknown>,
   binary: Uint8Array,
@@ -167,53 +238,47 @@ function readInputs(
   const list = own(body, 'inputs');
   if (!Array.isArray(list) || list.length === 0)
     throw new HttpError(400, `inputs must be a non-empty array, received ${describe(list)}`);
-  const inputs: NamedTensors = {};
   let offset = 0;
-  for (const item of list) {
+  const items = list.map((item): InputItem => {
     if (!isObject(item)) throw new HttpError(400, `each input must be an object, received ${describe(item)}`);
-    const spec = findSpec(signature.inputs, own(item, 'name'), 'input', model);
-    if (Object.hasOwn(inputs, spec.name)) throw new HttpError(400, `input '${spec.name}' appears twice`);
-    const where = `input '${spec.name}'`;
-    const params = readParameters(own(item, 'parameters'), where);
-    const shape = own(item, 'shape');
-    if (Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      const count = shape.reduce((a: number, b: number) => a * b, 1);
-      if (count > maxElements)
-        throw new HttpError(
-          413,
-          `${where} has ${count} elements; this server takes at most ${maxElements} per tensor`,
+    return {
+      name: own(item, 'name'),
+      shape: own(item, 'shape'),
+      decode: (spec) => {
+        const where = `input '${spec.name}'`;
+        const params = readParameters(own(item, 'parameters'), where);
+        const shape = own(item, 'shape');
+        if (params.binary_data_size === undefined) {
+          if (own(item, 'data') === undefined)
+            throw new HttpError(400, `${where} has neither data nor binary_data_size`);
+          return fromJson(spec.name, own(item, 'datatype'), shape, own(item, 'data'));
+        }
+        const size = params.binary_data_size;
+        if (!Number.isSafeInteger(size) || (size as number) < 0)
+          throw new HttpError(
+            400,
+            `${where}: binary_data_size must be a non-negative integer, received ${describe(size)}`,
+          );
+        if (offset + (size as number) > binary.byteLength) {
+          throw new HttpError(
+            400,
+            `${where}: binary_data_size ${size} runs past the end of the body (${binary.byteLength - offset} bytes of binary data remain)`,
+          );
+        }
+        if (own(item, 'data') !== undefined)
+          throw new HttpError(400, `${where} has both data and binary_data_size`);
+        const t = fromBinary(
+          spec.name,
+          own(item, 'datatype'),
+          shape,
+          binary.subarray(offset, offset + (size as number)),
         );
-    }
-    let t: Tensor;
-    if (params.binary_data_size !== undefined) {
-      const size = params.binary_data_size;
-      if (!Number.isSafeInteger(size) || (size as number) < 0)
-        throw new HttpError(
-          400,
-          `${where}: binary_data_size must be a non-negative integer, received ${describe(size)}`,
-        );
-      if (offset + (size as number) > binary.byteLength) {
-        throw new HttpError(
-          400,
-          `${where}: binary_data_size ${size} runs past the end of the body (${binary.byteLength - offset} bytes of binary data remain)`,
-        );
-      }
-      if (own(item, 'data') !== undefined)
-        throw new HttpError(400, `${where} has both data and binary_data_size`);
-      t = fromBinary(
-        spec.name,
-        own(item, 'datatype'),
-        shape,
-        binary.subarray(offset, offset + (size as number)),
-      );
-      offset += size as number;
-    } else {
-      if (own(item, 'data') === undefined)
-        throw new HttpError(400, `${where} has neither data nor binary_data_size`);
-      t = fromJson(spec.name, own(item, 'datatype'), shape, own(item, 'data'));
-    }
-    inputs[spec.name] = t;
-  }
+        offset += size as number;
+        return t;
+      },
+    };
+  });
+  const inputs = collectInputs(items, signature, model, maxElements);
   if (offset !== binary.byteLength)
     throw new HttpError(
       400,
@@ -242,6 +307,51 @@ function readOutputs(body: Record<string, unknown>, signature: ModelSignature, m
   });
 }
 
+/**
+ * Runs decoded inputs through the Deployer with the request's deadline (Triton's `timeout`
+ * parameter, in microseconds, or the server's), routing key and cancellation; reports the
+ * version that answered. Shared by REST and gRPC.
+ */
+export async function runInference(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  inputs: NamedTensors,
+  outputs: readonly string[],
+  params: Record<string, unknown>,
+  req: { headers: Readonly<Record<string, string | undefined>>; signal?: HandlerRequest['signal'] },
+  deadlineMs?: number,
+): Promise<{ version: string | undefined; outputs: NamedTensors }> {
+  let timeoutMs = ctx.options.timeoutMs;
+  if (deadlineMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, deadlineMs);
+  if (params.timeout !== undefined) {
+    const t =
+      typeof params.timeout === 'string' && /^\d+$/.test(params.timeout)
+        ? Number(params.timeout)
+        : params.timeout;
+    if (!Number.isSafeInteger(t) || (t as number) <= 0)
+      throw new HttpError(
+        400,
+        `parameter 'timeout' must be a positive integer of microseconds, received ${describe(params.timeout)}`,
+      );
+    timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, (t as number) / 1000);
+  }
+  const routingKey =
+    typeof params.routing_key === 'string' ? params.routing_key : req.headers['x-routing-key'];
+  let answered: string | undefined;
+  const out = await ctx.deployer.predict(name, inputs, {
+    ...(version === undefined ? {} : { version }),
+    outputs,
+    ...(req.signal === undefined ? {} : { signal: req.signal }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(routingKey === undefined ? {} : { routingKey }),
+    onRoute: (v) => {
+      answered = v;
+    },
+  });
+  return { version: answered, outputs: out };
+}
+
 /** `POST /v2/models/{name}[/versions/{v}]/infer`. */
 export async function infer(
   ctx: ServeContext,
@@ -251,6 +361,8 @@ export async function infer(
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
   const { header, binary } = splitBody(req);
+  if (header === '' && req.headers['inference-header-content-length'] !== undefined)
+    return rawInfer(ctx, name, version, binary, req);
   const body = parseJsonBody(
     header,
     req.headers['inference-header-content-length'] === undefined ? 'inference request' : 'inference header',
@@ -262,31 +374,95 @@ export async function infer(
   const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements);
   const requested = readOutputs(body, signature, name);
   const params = readParameters(own(body, 'parameters'), 'request');
-  // Triton's `timeout` parameter is in microseconds.
-  let timeoutMs = ctx.options.timeoutMs;
-  if (params.timeout !== undefined) {
-    if (!Number.isSafeInteger(params.timeout) || (params.timeout as number) <= 0)
-      throw new HttpError(
-        400,
-        `parameter 'timeout' must be a positive integer of microseconds, received ${describe(params.timeout)}`,
-      );
-    timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, (params.timeout as number) / 1000);
-  }
-  const routingKey =
-    typeof params.routing_key === 'string' ? params.routing_key : req.headers['x-routing-key'];
-  let answered: string | undefined;
-  const out = await ctx.deployer.predict(name, inputs, {
-    ...(version === undefined ? {} : { version }),
-    outputs: requested.map((r) => r.name),
-    ...(req.signal === undefined ? {} : { signal: req.signal }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(routingKey === undefined ? {} : { routingKey }),
-    onRoute: (v) => {
-      answered = v;
-    },
-  });
+  const { version: answered, outputs: out } = await runInference(
+    ctx,
+    name,
+    version,
+    inputs,
+    requested.map((r) => r.name),
+    params,
+    req,
+  );
   return inferResponse(name, answered, id as string | undefined, requested, out);
 }
+
+/**
+ * A raw binary request (`Inference-Header-Content-Length: 0`): the body is the bytes of the
+ * model's one input, batch 1, with at most one variable dimension sized from the byte count
+ * (BYTES: one element). Every output comes back in binary.
+ */
+async function rawInfer(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  bytes: Uint8Array,
+  req: HandlerRequest,
+): Promise<HandlerResponse> {
+  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  if (signature.inputs.length !== 1)
+    throw new HttpError(
+      400,
+      `a raw binary request needs a model with one input; '${name}' has ${signature.inputs.length}`,
+    );
+  const spec = signature.inputs[0]!;
+  if (spec.shape === null)
+    throw new HttpError(400, `input '${spec.name}' declares no shape, so raw bytes cannot be shaped`);
+  let shape: number[];
+  if (spec.dtype === 'string') shape = spec.shape.map(() => 1);
+  else {
+    const width = BYTE_WIDTH[spec.dtype]!;
+    // The leading symbolic dimension is the batch (1); one other may vary.
+    const dims = spec.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : -1));
+    const variable = dims.filter((d) => d === -1).length;
+    if (variable > 1)
+      throw new HttpError(
+        400,
+        `input '${spec.name}' has ${variable} variable dimensions; a raw request allows one`,
+      );
+    const known = dims.reduce((a, d) => (d === -1 ? a : a * d), 1);
+    const elements = bytes.byteLength / width;
+    if (
+      !Number.isInteger(elements) ||
+      (variable === 0 ? elements !== known : elements % known !== 0 || elements === 0)
+    ) {
+      throw new HttpError(
+        400,
+        `${bytes.byteLength} bytes do not fill input '${spec.name}' ${formatShape(spec.shape)} of ${datatypeOf(spec.dtype)} at batch 1`,
+      );
+    }
+    shape = dims.map((d) => (d === -1 ? elements / known : d));
+  }
+  const inputs = collectInputs(
+    [{ name: spec.name, shape, decode: () => fromBinary(spec.name, datatypeOf(spec.dtype), shape, bytes) }],
+    signature,
+    name,
+    ctx.options.maxTensorElements,
+  );
+  const names = signature.outputs.map((s) => s.name);
+  const { version: answered, outputs } = await runInference(ctx, name, version, inputs, names, {}, req);
+  return inferResponse(
+    name,
+    answered,
+    undefined,
+    names.map((n) => ({ name: n, binary: true })),
+    outputs,
+  );
+}
+
+const BYTE_WIDTH: Partial<Record<DType, number>> = {
+  bool: 1,
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  float16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+};
 
 function inferResponse(
   model: string,

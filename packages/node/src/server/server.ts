@@ -4,7 +4,9 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
+import { listenGrpc } from './grpc';
 import { InferenceHandler } from './handler';
 import type { HandlerOptions } from './types';
 
@@ -20,6 +22,7 @@ export class ModelshipServer {
   readonly handler: InferenceHandler;
   readonly http: Server;
   private closing: Promise<void> | undefined;
+  private grpc: GrpcServer | undefined;
   private inFlight = 0;
   private idle: (() => void) | undefined;
 
@@ -58,6 +61,17 @@ export class ModelshipServer {
   }
 
   /**
+   * Also serves the protocol over gRPC (`inference.GRPCInferenceService`) on `port` (0 picks a
+   * free one), with the same deployer, credentials and limits; `close` stops it too.
+   */
+  async listenGrpc(port = 8001, host = '0.0.0.0'): Promise<{ port: number }> {
+    if (this.grpc !== undefined) throw new Error('listenGrpc: the gRPC server is already listening');
+    const { server, port: bound } = await listenGrpc(this.handler, port, host);
+    this.grpc = server;
+    return { port: bound };
+  }
+
+  /**
    * Shuts down gracefully: readiness turns false and new inference gets 503 at once, the
    * listener stops accepting, requests in flight finish (up to `drainTimeoutMs`), then every
    * connection closes. Idempotent.
@@ -66,6 +80,12 @@ export class ModelshipServer {
     this.closing ??= (async () => {
       this.handler.drain();
       const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      const grpc = this.grpc;
+      // gRPC calls in flight finish; new calls are refused at once.
+      const grpcStopped =
+        grpc === undefined
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
       this.http.closeIdleConnections();
       const drained = new Promise<void>((resolve) => {
         if (this.inFlight === 0) resolve();
@@ -76,9 +96,10 @@ export class ModelshipServer {
         timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000);
         timer.unref();
       });
-      await Promise.race([drained, timeout]);
+      await Promise.race([Promise.all([drained, grpcStopped]), timeout]);
       clearTimeout(timer);
       this.http.closeAllConnections();
+      grpc?.forceShutdown();
       await stopped;
       this.handler.metrics?.dispose();
       if (this.options.closeDeployer === true) await this.deployer.close();

@@ -48,6 +48,13 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
+/** What the repository extension routes need: `FileSystemRepository` fits. */
+export interface RepositoryControl {
+  index(): readonly { name: string; version: string; state: string; reason: string }[];
+  load(model: string): Promise<void>;
+  unload(model: string): Promise<void>;
+}
+
 /** Options of {@link createInferenceHandler} and `createServer`. */
 export interface HandlerOptions {
   /** Credentials; without them every route is open. */
@@ -62,6 +69,11 @@ export interface HandlerOptions {
   timeoutMs?: number;
   /** Serve Prometheus metrics at `GET /metrics` (default true). */
   metrics?: boolean;
+  /**
+   * A model repository to control over Triton's repository extension (`POST /v2/repository/index`,
+   * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.
+   */
+  repository?: RepositoryControl;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;

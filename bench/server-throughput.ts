@@ -86,6 +86,7 @@ export async function serverThroughput(): Promise<string> {
     { name: 'plain node:http + onnxruntime', script: './servers/plain.ts', extra: [] as string[] },
     { name: 'modelship, no batching', script: './servers/modelship.ts', extra: ['off'] },
     { name: 'modelship, dynamic batching', script: './servers/modelship.ts', extra: ['on'] },
+    { name: 'modelship, batching, 2 workers', script: './servers/modelship.ts', extra: ['on', '2'] },
   ];
   const rows: string[][] = [];
   let port = 18100;

@@ -139,6 +139,36 @@ describe('modelship serve', () => {
     expect(output).toMatch(/stopped/);
   });
 
+  it('serves a directory holding model.onnx as one model (KServe layout), over HTTP and gRPC', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-kserve-'));
+    cpSync(`${fixturesDir}models/iris.onnx`, join(dir, 'model.onnx'));
+    const serve = startServe([
+      dir,
+      '--model-name',
+      'flowers',
+      '--port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--workers',
+      '2',
+    ]);
+    running.push(serve.child);
+    const url = await serve.url;
+    expect(serve.output()).toContain(
+      '  flowers  version 1  input float32 [batch, 4] → logits, probabilities',
+    );
+    expect(serve.output()).toMatch(/from 2 worker processes/);
+    await expect.poll(() => serve.output()).toMatch(/gRPC +inference\.GRPCInferenceService on port \d+/);
+    expect(serve.output()).not.toMatch(/Repository control/);
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${url}/v2/models/flowers/ready`);
+      expect(res.status).toBe(200);
+    }
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+  });
+
   it('prints its usage and refuses a bad port', async () => {
     const bad = startServe([repoExample, '--port', 'eighty']);
     bad.url.catch(() => {});

@@ -3,9 +3,12 @@
  * TF Serving's REST API and Prometheus metrics, keeps it in step with the disk, and shuts down
  * gracefully on SIGTERM or SIGINT.
  */
-import { resolve } from 'node:path';
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployer, formatShape } from '@modelship/core';
+import { loadModel } from '../load-model';
 import { FileSystemRepository } from '../repository/repository';
 import { createServer, type ModelshipServer } from '../server/server';
 import { UsageError } from './usage';
@@ -13,7 +16,8 @@ import { UsageError } from './usage';
 export const SERVE_USAGE = `Usage: modelship serve <repository> [options]
 
 Serves every model in <repository> (<model>/<version>/model.onnx, optional config.json) and
-loads, swaps and removes versions as the directory changes.
+loads, swaps and removes versions as the directory changes. A directory that holds model.onnx
+itself (as KServe's storage initializer lays one out) is served as one model.
 
 Options:
   --port <n>            HTTP port (default: 8000; 0 picks a free one)
@@ -25,6 +29,8 @@ Options:
   --timeout-ms <n>      Per-request deadline, queue included (default: none)
   --poll-ms <n>         How often to look for new versions (default: 1000)
   --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice)
+  --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
+  --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -56,6 +62,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       'timeout-ms': { type: 'string' },
       'poll-ms': { type: 'string' },
       threads: { type: 'string' },
+      workers: { type: 'string' },
+      'model-name': { type: 'string' },
     },
   });
   if (positionals.length !== 1)
@@ -74,33 +82,61 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const timeoutMs = positive('timeout-ms', values['timeout-ms']);
   const pollIntervalMs = positive('poll-ms', values['poll-ms']) ?? 1000;
   const threads = positive('threads', values.threads);
-  const out = hooks.out;
+  const workers = positive('workers', values.workers) ?? 1;
+  if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
+  if (workers > 1 && cluster.isPrimary) return supervise(workers, hooks.out);
+  // In a cluster, the first worker prints the listing; every worker logs what happens to it.
+  const index = Number(process.env.MODELSHIP_WORKER ?? '0');
+  const quiet = cluster.isWorker && index !== 0;
+  const prefix = cluster.isWorker ? `[worker ${index}] ` : '';
+  const out = quiet ? () => {} : hooks.out;
+  const log = (s: string) => hooks.out(`${stamp()} ${prefix}${s}`);
 
   const deployer = new Deployer();
+  const single = existsSync(join(root, 'model.onnx'));
+  if (values['model-name'] !== undefined && !single)
+    throw new UsageError(`--model-name applies to a directory holding model.onnx; ${root} has none`);
   const repository = new FileSystemRepository(root, {
     pollIntervalMs,
     ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
   });
-  repository.attach(deployer);
+  if (single) {
+    // One model, as KServe lays it out: no versions on disk, nothing to watch.
+    const name = values['model-name'] ?? basename(root);
+    await deployer.deploy(
+      name,
+      () =>
+        loadModel(join(root, 'model.onnx'), {
+          name,
+          version: '1',
+          ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
+        }),
+      {
+        version: '1',
+      },
+    );
+  } else repository.attach(deployer);
   const failures: string[] = [];
   repository.on('loadFailed', ({ model, version, error }) => {
     const line = `${model} version ${version} failed to load: ${(error as Error).message}`;
-    if (started) out(`${stamp()} ${line}`);
+    if (started) log(line);
     else failures.push(line);
   });
   repository.on('problem', (p) => {
-    if (started) out(`${stamp()} ${JSON.stringify(p)}`);
+    if (started) log(JSON.stringify(p));
   });
   let started = false;
   repository.on('versionServing', ({ model, version }) => {
-    if (started) out(`${stamp()} ${model} version ${version} is serving`);
+    if (started) log(`${model} version ${version} is serving`);
   });
   repository.on('versionRemoved', ({ model, version }) => {
-    if (started) out(`${stamp()} ${model} version ${version} was removed`);
+    if (started) log(`${model} version ${version} was removed`);
   });
-  await repository.start();
-  // Files copied in just now are still settling; give them a few polls so the first listing is whole.
-  for (let waited = 0; waited < 5000 && hasWaiting(repository); waited += 50) await sleep(50);
+  if (!single) {
+    await repository.start();
+    // Files copied in just now are still settling; give them a few polls so the first listing is whole.
+    for (let waited = 0; waited < 5000 && hasWaiting(repository); waited += 50) await sleep(50);
+  }
 
   const server = createServer(deployer, {
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
@@ -109,7 +145,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ...(values.cors === undefined
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
-    repository,
+    ...(single ? {} : { repository }),
     closeDeployer: true,
   });
   const { url } = await server.listen(port, values.host ?? '0.0.0.0');
@@ -117,7 +153,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, values.host ?? '0.0.0.0');
   started = true;
 
-  out(`modelship serving ${root}`);
+  out(
+    `modelship serving ${root}${cluster.isWorker ? ` from ${process.env.MODELSHIP_WORKERS} worker processes` : ''}`,
+  );
   const names = deployer.names().sort();
   const rows = names.map((name) => {
     const s = deployer.status(name);
@@ -136,7 +174,10 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   out(`  Open Inference Protocol  POST ${url}/v2/models/{name}/infer   GET /v2/health/ready`);
   out(`  TF Serving REST          POST ${url}/v1/models/{name}:predict`);
   out(`  Prometheus metrics       GET  ${url}/metrics`);
-  out(`  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`);
+  if (!single)
+    out(
+      `  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`,
+    );
   if (grpc !== undefined)
     out(`  gRPC                     inference.GRPCInferenceService on port ${grpc.port}`);
   out('Ctrl-C (SIGINT) or SIGTERM lets requests in flight finish, then stops.');
@@ -145,10 +186,49 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   return await new Promise<number>((done) => {
     server.closeOnSignals(() => {
       void repository.stop().then(() => {
-        out(`${stamp()} stopped`);
+        if (!quiet || cluster.isPrimary) out(`${stamp()} ${prefix}stopped`);
+        // A cluster worker's IPC channel would keep it alive: let go of it.
+        if (cluster.isWorker) cluster.worker?.disconnect();
         done(0);
       });
     });
+  });
+}
+
+/**
+ * The primary of `--workers n`: forks the workers (they share the listening sockets), replaces
+ * one that dies, and on SIGTERM/SIGINT asks each to drain and waits for all of them.
+ */
+function supervise(count: number, out: (s: string) => void): Promise<number> {
+  let stopping = false;
+  const fork = (index: number): void => {
+    const worker = cluster.fork({ MODELSHIP_WORKER: String(index), MODELSHIP_WORKERS: String(count) });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      out(`${stamp()} worker ${index} exited (${signal ?? `code ${code}`}); starting another`);
+      fork(index);
+    });
+  };
+  for (let i = 0; i < count; i++) fork(i);
+  return new Promise<number>((done) => {
+    const stop = (): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      const alive = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && !w.isDead());
+      let left = alive.length;
+      if (left === 0) done(0);
+      for (const w of alive) {
+        w!.once('exit', () => {
+          if (--left === 0) {
+            out(`${stamp()} stopped`);
+            done(0);
+          }
+        });
+        w!.process.kill('SIGTERM');
+      }
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
 }
 

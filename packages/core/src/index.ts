@@ -44,6 +44,7 @@ export type {
   OrtTensor,
   OrtValueMetadata,
 } from './model/onnx-runtime';
+export * from './monitor';
 export {
   coerceInput,
   isOrtTensor,

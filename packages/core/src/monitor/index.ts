@@ -1,0 +1,13 @@
+export {
+  chiSquareDrift,
+  chiSquareTest,
+  fillZeros,
+  jensenShannonDistance,
+  type KsResult,
+  kolmogorovSf,
+  ksTwoSample,
+  normalizedWasserstein,
+  psi,
+  twoProportionZTest,
+  wassersteinDistance,
+} from './drift-stats';

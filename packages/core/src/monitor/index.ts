@@ -11,3 +11,13 @@ export {
   twoProportionZTest,
   wassersteinDistance,
 } from './drift-stats';
+export {
+  type AlertEvent,
+  type AlertRule,
+  Monitor,
+  type MonitorEvents,
+  type MonitorOptions,
+  type PredictionRecord,
+  type SeriesSnapshot,
+} from './monitor';
+export { QuantileSketch } from './sketch';

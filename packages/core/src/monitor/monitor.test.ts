@@ -1,0 +1,144 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Deployer } from '../deploy/deployer';
+import { FakeClock, row, sumModel } from '../deploy/fakes.case';
+import { ModelshipError } from '../errors';
+import { Monitor } from './monitor';
+import { QuantileSketch } from './sketch';
+
+describe('QuantileSketch', () => {
+  it('answers every quantile within its relative accuracy (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.001, max: 1e5, noNaN: true }), { minLength: 1, maxLength: 400 }),
+        fc.constantFrom(0.005, 0.01, 0.05),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, alpha, q) => {
+          const s = new QuantileSketch(alpha);
+          for (const v of values) s.add(v);
+          const sorted = [...values].sort((a, b) => a - b);
+          const exact = sorted[Math.floor(q * (sorted.length - 1))]!;
+          const estimate = s.quantile(q)!;
+          expect(Math.abs(estimate - exact)).toBeLessThanOrEqual(alpha * exact * (1 + 1e-9));
+        },
+      ),
+    );
+  });
+
+  it('merges: two halves answer as the whole', () => {
+    const whole = new QuantileSketch();
+    const a = new QuantileSketch();
+    const b = new QuantileSketch();
+    for (let i = 1; i <= 1000; i++) {
+      whole.add(i / 7);
+      (i % 2 ? a : b).add(i / 7);
+    }
+    a.merge(b);
+    for (const q of [0, 0.5, 0.9, 0.99, 1]) expect(a.quantile(q)).toBe(whole.quantile(q));
+    expect([a.count, a.min, a.max]).toEqual([1000, 1 / 7, 1000 / 7]);
+    expect(new QuantileSketch().quantile(0.5)).toBeUndefined();
+    expect(() => a.merge(new QuantileSketch(0.05))).toThrow(ModelshipError);
+    expect(() => a.add(-1)).toThrow(/finite non-negative/);
+  });
+});
+
+describe('Monitor', () => {
+  it('keeps per-version windows that slide with time', () => {
+    const clock = new FakeClock();
+    const m = new Monitor({ windowMs: 10_000, intervalMs: 1_000, clock });
+    for (let i = 0; i < 100; i++) m.record({ model: 'm', version: '1', latencyMs: i + 1, batchSize: 4 });
+    m.record({ model: 'm', version: '2', latencyMs: 5, error: new Error('x') });
+    let [v1, v2] = m.snapshot();
+    expect(v1).toMatchObject({
+      model: 'm',
+      version: '1',
+      requests: 100,
+      errors: 0,
+      errorRate: 0,
+      throughput: 10,
+      meanBatchSize: 4,
+    });
+    // The exact lower median of 1…100 is 50; the sketch is within 1% of it.
+    expect(Math.abs(v1!.latencyMs.p50! - 50) / 50).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(v1!.latencyMs.p99! - 99) / 99).toBeLessThanOrEqual(0.01);
+    expect(v1!.latencyMs.max).toBe(100);
+    expect(v2).toMatchObject({ version: '2', requests: 1, errors: 1, errorRate: 1 });
+    clock.advance(5_000);
+    for (let i = 0; i < 50; i++) m.record({ model: 'm', version: '1', latencyMs: 1000 });
+    [v1] = m.snapshot();
+    expect(v1!.requests).toBe(150);
+    clock.advance(6_000); // the first 100 leave the window
+    [v1] = m.snapshot();
+    expect(v1!.requests).toBe(50);
+    expect(Math.abs(v1!.latencyMs.p50! - 1000) / 1000).toBeLessThanOrEqual(0.01);
+    clock.advance(10_000);
+    [v1] = m.snapshot();
+    expect(v1).toMatchObject({ requests: 0, latencyMs: { p50: undefined } });
+  });
+
+  it('raises an alert on a breach and clears it past the hysteresis point', () => {
+    const clock = new FakeClock();
+    const m = new Monitor({ windowMs: 5_000, intervalMs: 1_000, clock });
+    const events: string[] = [];
+    m.on('alert', (a) => events.push(`alert ${a.version} ${a.value.toFixed(2)}`));
+    m.on('resolved', (a) => events.push(`resolved ${a.version} ${a.value.toFixed(2)}`));
+    m.addAlert({ name: 'errors', metric: 'errorRate', above: 0.1, resolveAt: 0.05, minRequests: 20 });
+    for (let i = 0; i < 10; i++) m.record({ model: 'm', version: '1', latencyMs: 1, error: 'x' });
+    m.check();
+    expect(events).toEqual([]); // fewer than minRequests
+    for (let i = 0; i < 40; i++) m.record({ model: 'm', version: '1', latencyMs: 1 });
+    m.check();
+    expect(events).toEqual(['alert 1 0.20']);
+    expect(m.alerts()[0]!.message).toBe(
+      'm version 1: errorRate is 0.2000, above 0.1 (50 requests in the last 5 s)',
+    );
+    clock.advance(5_000);
+    for (let i = 0; i < 100; i++)
+      m.record({ model: 'm', version: '1', latencyMs: 1, error: i < 8 ? 'x' : undefined });
+    m.check(); // 8%: below the threshold but not below resolveAt
+    expect(events).toEqual(['alert 1 0.20']);
+    for (let i = 0; i < 100; i++) m.record({ model: 'm', version: '1', latencyMs: 1 });
+    m.check(); // 4%
+    expect(events).toEqual(['alert 1 0.20', 'resolved 1 0.04']);
+    expect(m.alerts()).toEqual([]);
+    expect(() => m.addAlert({ name: 'x', metric: 'errorRate', above: 0.1, resolveAt: 0.2 })).toThrow(
+      /healthy side/,
+    );
+    expect(() => m.addAlert({ name: 'x', metric: 'nope' as never, above: 1 })).toThrow(/metric must be/);
+  });
+
+  it('watches a Deployer, and its alert rolls a canary back through a guard', async () => {
+    const clock = new FakeClock();
+    const m = new Monitor({ windowMs: 60_000, intervalMs: 1_000, clock });
+    const d = new Deployer({ clock, random: () => 0.1 });
+    m.attach(d);
+    m.addAlert({ name: 'failing', metric: 'errorRate', above: 0.2, minRequests: 5, version: '2' });
+    await d.deploy('m', sumModel('1', 1).model);
+    const rolledBack: string[] = [];
+    d.on('rolledBack', (e) => rolledBack.push(e.reason));
+    await d.deploy('m', sumModel('2', 2, { fail: () => true }).model, {
+      warmup: false,
+      policy: { type: 'canary', weight: 0.5, guards: { minRequests: 5, check: m.guard('failing', 'm') } },
+    });
+    for (let i = 0; i < 12; i++) await d.predict('m', row(1, 1)).catch(() => undefined);
+    const snap = m.snapshot();
+    expect(snap.map((s) => [s.version, s.requests])).toEqual([
+      ['1', expect.any(Number)],
+      ['2', expect.any(Number)],
+    ]);
+    expect(rolledBack).toHaveLength(1);
+    expect(rolledBack[0]).toMatch(
+      /^m version 2: errorRate is 1, above 0\.2 \(\d+ requests in the last 60 s\)$/,
+    );
+    await d.close();
+  });
+
+  it('wraps a model and records its calls', async () => {
+    const clock = new FakeClock();
+    const m = new Monitor({ clock });
+    const wrapped = m.wrap(sumModel('7', 0).model);
+    await wrapped.predict(row(1, 2));
+    await expect(wrapped.predict({ x: [[1]] })).rejects.toThrow();
+    expect(m.snapshot()).toMatchObject([{ model: wrapped.name, version: '7', requests: 2, errors: 1 }]);
+  });
+});

@@ -1,0 +1,430 @@
+/**
+ * The Monitor: records every prediction (from a Deployer's events or a wrapped Model) into
+ * per-version sliding windows of fixed memory (a latency sketch, counts of requests, errors and
+ * rows per interval), answers snapshots as plain JSON, and raises and clears alerts.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Clock } from '../deploy/clock';
+import { systemClock } from '../deploy/clock';
+import type { Deployer } from '../deploy/deployer';
+import type { PredictionEvent } from '../deploy/types';
+import { invalidArgument } from '../errors';
+import type { Model, PredictOptions } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
+import type { NamedTensors } from '../tensor/tensor';
+import { QuantileSketch } from './sketch';
+
+export interface MonitorOptions {
+  /** Length of the sliding window snapshots and alerts look at (default 60,000 ms). */
+  windowMs?: number;
+  /** Granularity of the window: it slides by this much (default 5,000 ms). */
+  intervalMs?: number;
+  /** Relative error bound of the latency quantiles (default 0.01: within 1%). */
+  relativeAccuracy?: number;
+  /** Time source (default the runtime's); tests pass a fake one. */
+  clock?: Clock;
+}
+
+/** One answered (or failed) prediction. */
+export interface PredictionRecord {
+  model: string;
+  version: string;
+  latencyMs: number;
+  /** Rows in the model call that answered it (dynamic batching), when known. */
+  batchSize?: number;
+  /** The failure, when the prediction failed. */
+  error?: unknown;
+}
+
+/** A version's traffic over the window. */
+export interface SeriesSnapshot {
+  model: string;
+  version: string;
+  windowMs: number;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  /** Requests per second over the window. */
+  throughput: number;
+  latencyMs: { p50?: number; p90?: number; p99?: number; mean?: number; max?: number; relativeError: number };
+  meanBatchSize?: number;
+}
+
+/** An alert rule: a metric of a version's window against a threshold, with hysteresis. */
+export interface AlertRule {
+  name: string;
+  /** Only this model (default: every model). */
+  model?: string;
+  /** Only this version (default: every version). */
+  version?: string;
+  metric:
+    | 'errorRate'
+    | 'p50LatencyMs'
+    | 'p90LatencyMs'
+    | 'p99LatencyMs'
+    | 'throughput'
+    | 'requests'
+    | ((s: SeriesSnapshot) => number | undefined);
+  /** Fires when the metric rises above this… */
+  above?: number;
+  /** …or falls below this. */
+  below?: number;
+  /** Clears only once the metric is back past this (default: the threshold itself). */
+  resolveAt?: number;
+  /** No verdict on fewer requests in the window (default 20). */
+  minRequests?: number;
+}
+
+/** An alert as `alert` and `resolved` report it. */
+export interface AlertEvent {
+  rule: string;
+  model: string;
+  version: string;
+  value: number;
+  threshold: number;
+  message: string;
+  at: number;
+}
+
+export interface MonitorEvents {
+  alert: [AlertEvent];
+  resolved: [AlertEvent];
+}
+
+interface Bucket {
+  /** Interval number (time / intervalMs) this bucket holds, or -1. */
+  slot: number;
+  sketch: QuantileSketch;
+  requests: number;
+  errors: number;
+  rows: number;
+  batched: number;
+}
+
+class Series {
+  readonly buckets: Bucket[];
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    count: number,
+    accuracy: number,
+  ) {
+    this.buckets = Array.from({ length: count }, () => ({
+      slot: -1,
+      sketch: new QuantileSketch(accuracy),
+      requests: 0,
+      errors: 0,
+      rows: 0,
+      batched: 0,
+    }));
+  }
+}
+
+const METRICS = new Set([
+  'errorRate',
+  'p50LatencyMs',
+  'p90LatencyMs',
+  'p99LatencyMs',
+  'throughput',
+  'requests',
+]);
+
+/**
+ * Records predictions and watches them.
+ *
+ * @example
+ * const monitor = new Monitor({ windowMs: 60_000 });
+ * monitor.attach(deployer);
+ * monitor.addAlert({ name: 'slow', metric: 'p99LatencyMs', above: 50, resolveAt: 40 });
+ * monitor.on('alert', (a) => log.warn(a.message));
+ * monitor.snapshot(); // [{ model, version, requests, errorRate, throughput, latencyMs: { p50, p99, … } }]
+ */
+export class Monitor extends EventEmitter<MonitorEvents> {
+  readonly windowMs: number;
+  readonly intervalMs: number;
+  readonly relativeAccuracy: number;
+  private readonly clock: Clock;
+  private readonly slots: number;
+  private readonly series = new Map<string, Series>();
+  private readonly rules = new Map<string, AlertRule>();
+  /** Active alerts by rule and series. */
+  private readonly active = new Map<string, AlertEvent>();
+  private timer: unknown;
+
+  constructor(options: MonitorOptions = {}) {
+    super();
+    this.windowMs = options.windowMs ?? 60_000;
+    this.intervalMs = options.intervalMs ?? 5_000;
+    this.relativeAccuracy = options.relativeAccuracy ?? 0.01;
+    if (!(this.intervalMs > 0))
+      throw invalidArgument('Monitor', 'intervalMs must be positive', this.intervalMs);
+    if (!(this.windowMs >= this.intervalMs))
+      throw invalidArgument('Monitor', 'windowMs must be at least intervalMs', this.windowMs);
+    this.slots = Math.ceil(this.windowMs / this.intervalMs);
+    this.clock = options.clock ?? systemClock;
+    new QuantileSketch(this.relativeAccuracy); // validates the accuracy
+  }
+
+  /** Records one prediction: O(1), no allocation once the version has been seen. */
+  record(r: PredictionRecord): void {
+    const key = `${r.model}\u0000${r.version}`;
+    let s = this.series.get(key);
+    if (s === undefined) {
+      if (typeof r.model !== 'string' || typeof r.version !== 'string')
+        throw invalidArgument('Monitor.record', 'model and version must be strings', r);
+      s = new Series(r.model, r.version, this.slots + 1, this.relativeAccuracy);
+      this.series.set(key, s);
+    }
+    const slot = Math.floor(this.clock.now() / this.intervalMs);
+    const b = s.buckets[slot % s.buckets.length]!;
+    if (b.slot !== slot) {
+      b.slot = slot;
+      b.sketch.reset();
+      b.requests = 0;
+      b.errors = 0;
+      b.rows = 0;
+      b.batched = 0;
+    }
+    b.requests++;
+    if (r.error !== undefined) b.errors++;
+    if (Number.isFinite(r.latencyMs) && r.latencyMs >= 0) b.sketch.add(r.latencyMs);
+    if (r.batchSize !== undefined && r.batchSize > 0) {
+      b.rows += r.batchSize;
+      b.batched++;
+    }
+  }
+
+  /** Records every request a Deployer answers; returns a function that stops. */
+  attach(deployer: Deployer): () => void {
+    if (typeof deployer?.on !== 'function')
+      throw invalidArgument('Monitor.attach', 'expected a Deployer', deployer);
+    const listener = (e: PredictionEvent): void => {
+      if (e.kind !== 'serve') return;
+      this.record({
+        model: e.name,
+        version: e.version,
+        latencyMs: e.latencyMs,
+        batchSize: e.batchSize,
+        error: e.error,
+      });
+    };
+    deployer.on('prediction', listener);
+    return () => deployer.off('prediction', listener);
+  }
+
+  /** A Model that records each of its predictions here, for models used without a Deployer. */
+  wrap<M extends Model>(model: M): Model {
+    const monitor = this;
+    return {
+      get name() {
+        return model.name;
+      },
+      get version() {
+        return model.version;
+      },
+      get signature() {
+        return model.signature;
+      },
+      async predict(inputs: ModelInputs, options?: PredictOptions): Promise<NamedTensors> {
+        const started = monitor.clock.now();
+        try {
+          const out = await model.predict(inputs, options);
+          monitor.record({
+            model: model.name,
+            version: model.version,
+            latencyMs: monitor.clock.now() - started,
+          });
+          return out;
+        } catch (e) {
+          monitor.record({
+            model: model.name,
+            version: model.version,
+            latencyMs: monitor.clock.now() - started,
+            error: e,
+          });
+          throw e;
+        }
+      },
+      dispose: () => model.dispose(),
+    };
+  }
+
+  /** Every version's window, as plain JSON. */
+  snapshot(): SeriesSnapshot[] {
+    const now = Math.floor(this.clock.now() / this.intervalMs);
+    const out: SeriesSnapshot[] = [];
+    for (const s of this.series.values()) out.push(this.summarize(s, now));
+    return out.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
+  }
+
+  private summarize(s: Series, now: number): SeriesSnapshot {
+    const merged = new QuantileSketch(this.relativeAccuracy);
+    let requests = 0;
+    let errors = 0;
+    let rows = 0;
+    let batched = 0;
+    for (const b of s.buckets) {
+      // The window: the current interval and the ones before it, windowMs in all.
+      if (b.slot < 0 || b.slot > now || b.slot <= now - this.slots) continue;
+      merged.merge(b.sketch);
+      requests += b.requests;
+      errors += b.errors;
+      rows += b.rows;
+      batched += b.batched;
+    }
+    return {
+      model: s.model,
+      version: s.version,
+      windowMs: this.windowMs,
+      requests,
+      errors,
+      errorRate: requests === 0 ? 0 : errors / requests,
+      throughput: requests / (this.windowMs / 1000),
+      latencyMs: {
+        p50: merged.quantile(0.5),
+        p90: merged.quantile(0.9),
+        p99: merged.quantile(0.99),
+        mean: merged.count === 0 ? undefined : merged.sum / merged.count,
+        max: merged.count === 0 ? undefined : merged.max,
+        relativeError: this.relativeAccuracy,
+      },
+      ...(batched === 0 ? {} : { meanBatchSize: rows / batched }),
+    };
+  }
+
+  /** Adds (or replaces) an alert rule. */
+  addAlert(rule: AlertRule): void {
+    if (typeof rule !== 'object' || rule === null || typeof rule.name !== 'string' || rule.name === '')
+      throw invalidArgument('Monitor.addAlert', 'a rule needs a name', rule);
+    if (typeof rule.metric !== 'function' && !METRICS.has(rule.metric))
+      throw invalidArgument(
+        'Monitor.addAlert',
+        `metric must be a function or one of ${[...METRICS].join(', ')}`,
+        rule.metric,
+      );
+    if ((rule.above === undefined) === (rule.below === undefined))
+      throw invalidArgument('Monitor.addAlert', 'give exactly one of above and below', rule);
+    const threshold = (rule.above ?? rule.below)!;
+    if (!Number.isFinite(threshold))
+      throw invalidArgument('Monitor.addAlert', 'the threshold must be a finite number', threshold);
+    if (rule.resolveAt !== undefined) {
+      const wrongSide = rule.above !== undefined ? rule.resolveAt > rule.above : rule.resolveAt < rule.below!;
+      if (wrongSide)
+        throw invalidArgument(
+          'Monitor.addAlert',
+          'resolveAt must lie on the healthy side of the threshold',
+          rule.resolveAt,
+        );
+    }
+    this.rules.set(rule.name, rule);
+  }
+
+  removeAlert(name: string): void {
+    this.rules.delete(name);
+    for (const key of [...this.active.keys()]) if (key.startsWith(`${name}\u0000`)) this.active.delete(key);
+  }
+
+  /** The alerts firing now. */
+  alerts(): AlertEvent[] {
+    return [...this.active.values()];
+  }
+
+  /** Evaluates every rule on the current windows, emitting `alert` and `resolved` as states change. */
+  check(): AlertEvent[] {
+    const snapshots = this.snapshot();
+    const at = this.clock.now();
+    for (const rule of this.rules.values()) {
+      for (const s of snapshots) {
+        if (rule.model !== undefined && rule.model !== s.model) continue;
+        if (rule.version !== undefined && rule.version !== s.version) continue;
+        const key = `${rule.name}\u0000${s.model}\u0000${s.version}`;
+        const value = metricValue(rule, s);
+        const firing = this.active.get(key);
+        if (value === undefined || s.requests < (rule.minRequests ?? 20)) continue;
+        const threshold = (rule.above ?? rule.below)!;
+        const resolveAt = rule.resolveAt ?? threshold;
+        const metric = typeof rule.metric === 'string' ? rule.metric : rule.name;
+        if (firing === undefined) {
+          const breach = rule.above !== undefined ? value > rule.above : value < rule.below!;
+          if (breach) {
+            const event: AlertEvent = {
+              rule: rule.name,
+              model: s.model,
+              version: s.version,
+              value,
+              threshold,
+              at,
+              message: `${s.model} version ${s.version}: ${metric} is ${fmt(value)}, ${rule.above !== undefined ? 'above' : 'below'} ${threshold} (${s.requests} requests in the last ${this.windowMs / 1000} s)`,
+            };
+            this.active.set(key, event);
+            this.emit('alert', event);
+          }
+        } else {
+          const healthy = rule.above !== undefined ? value <= resolveAt : value >= resolveAt;
+          if (healthy) {
+            this.active.delete(key);
+            this.emit('resolved', {
+              ...firing,
+              value,
+              at,
+              message: `${s.model} version ${s.version}: ${metric} is back to ${fmt(value)}`,
+            });
+          }
+        }
+      }
+    }
+    return this.alerts();
+  }
+
+  /**
+   * A Deployer guard check (`policy.guards.check`) that rolls the candidate back while the named
+   * rule is firing for `model`.
+   */
+  guard(rule: string, model?: string): () => string | undefined {
+    return () => {
+      this.check();
+      const a = this.alerts().find((x) => x.rule === rule && (model === undefined || x.model === model));
+      return a?.message;
+    };
+  }
+
+  /** Checks alerts every interval until {@link stop}. */
+  start(): void {
+    if (this.timer !== undefined) return;
+    const tick = (): void => {
+      this.check();
+      this.timer = this.clock.setTimeout(tick, this.intervalMs);
+      (this.timer as { unref?: () => void }).unref?.();
+    };
+    this.timer = this.clock.setTimeout(tick, this.intervalMs);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function metricValue(rule: AlertRule, s: SeriesSnapshot): number | undefined {
+  switch (rule.metric) {
+    case 'errorRate':
+      return s.errorRate;
+    case 'throughput':
+      return s.throughput;
+    case 'requests':
+      return s.requests;
+    case 'p50LatencyMs':
+      return s.latencyMs.p50;
+    case 'p90LatencyMs':
+      return s.latencyMs.p90;
+    case 'p99LatencyMs':
+      return s.latencyMs.p99;
+    default:
+      return (rule.metric as (s: SeriesSnapshot) => number | undefined)(s);
+  }
+}
+
+function fmt(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}

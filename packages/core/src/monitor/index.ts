@@ -1,4 +1,11 @@
 export {
+  type DriftMethod,
+  type DriftOptions,
+  type DriftReport,
+  detectDrift,
+  type FeatureDrift,
+} from './drift';
+export {
   chiSquareDrift,
   chiSquareTest,
   fillZeros,
@@ -19,5 +26,14 @@ export {
   type MonitorOptions,
   type PredictionRecord,
   type SeriesSnapshot,
+  type WatchDriftOptions,
 } from './monitor';
+export {
+  type CategoricalFeature,
+  type FeatureProfile,
+  type FeatureType,
+  type NumericFeature,
+  Profile,
+  type ProfileOptions,
+} from './profile';
 export { QuantileSketch } from './sketch';

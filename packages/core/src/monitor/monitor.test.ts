@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { Deployer } from '../deploy/deployer';
 import { FakeClock, row, sumModel } from '../deploy/fakes.case';
 import { ModelshipError } from '../errors';
+import { seededRandom } from '../evaluate/bootstrap';
+import { functionModel } from '../model/function-model';
+import { tensor } from '../tensor/tensor';
 import { Monitor } from './monitor';
+import { Profile } from './profile';
 import { QuantileSketch } from './sketch';
 
 describe('QuantileSketch', () => {
@@ -140,5 +144,41 @@ describe('Monitor', () => {
     await wrapped.predict(row(1, 2));
     await expect(wrapped.predict({ x: [[1]] })).rejects.toThrow();
     expect(m.snapshot()).toMatchObject([{ model: wrapped.name, version: '7', requests: 2, errors: 1 }]);
+  });
+});
+
+describe('Monitor: drift of live inputs', () => {
+  it("measures the drift of a deployment's recent input rows against a reference profile", async () => {
+    const model = functionModel(
+      ({ x }) => ({ y: tensor('float32', new Float32Array(x!.shape[0]!), [x!.shape[0]!]) }),
+      {
+        name: 'm',
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 2] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: ['batch'] }],
+        },
+      },
+    );
+    const random = seededRandom(9);
+    const draw = (n: number, shift: number) =>
+      Array.from({ length: n }, () => [random() * 10 + shift, random() * 3] as [number, number]);
+    const profile = Profile.fromDataset(draw(800, 0).map(([amount, tenure]) => ({ amount, tenure })));
+    const d = new Deployer();
+    await d.deploy('m', model, { warmup: false });
+    const m = new Monitor();
+    m.attach(d);
+    m.watchDrift('m', profile, { windowRows: 400 });
+    for (const r of draw(400, 0)) await d.predict('m', { x: [r] });
+    expect(m.drift('m').datasetDrift).toBe(false);
+    // The last 400 rows shift in amount: the window forgets the earlier ones.
+    for (let i = 0; i < 40; i++) await d.predict('m', { x: draw(10, 3) });
+    const report = m.drift('m');
+    expect(report.currentRows).toBe(400);
+    expect(report.features.map((f) => [f.feature, f.drifted])).toEqual([
+      ['amount', true],
+      ['tenure', false],
+    ]);
+    expect(() => m.drift('other')).toThrow(/no drift watch for model 'other'/);
+    await d.close();
   });
 });

@@ -12,7 +12,31 @@ import { invalidArgument } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors } from '../tensor/tensor';
+import { type DriftOptions, type DriftReport, detectDrift } from './drift';
+import type { Profile } from './profile';
 import { QuantileSketch } from './sketch';
+
+/** Options of {@link Monitor.watchDrift}. */
+export interface WatchDriftOptions {
+  /** The model input whose rows are the features (default: the model's only input). */
+  input?: string;
+  /** Feature names of the input's columns, in order (default: the profile's features, in order). */
+  features?: readonly string[];
+  /** Rows kept for drift: the most recent ones (default 1,000). */
+  windowRows?: number;
+  /** Share of requests whose rows are kept (default 1). */
+  sampleRate?: number;
+}
+
+interface DriftWatch {
+  profile: Profile;
+  input: string | undefined;
+  features: readonly string[];
+  rows: Record<string, unknown>[];
+  next: number;
+  windowRows: number;
+  sampleRate: number;
+}
 
 export interface MonitorOptions {
   /** Length of the sliding window snapshots and alerts look at (default 60,000 ms). */
@@ -150,6 +174,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** Active alerts by rule and series. */
   private readonly active = new Map<string, AlertEvent>();
   private timer: unknown;
+  private readonly watches = new Map<string, DriftWatch>();
+  private readonly random: () => number = Math.random;
 
   constructor(options: MonitorOptions = {}) {
     super();
@@ -207,6 +233,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         batchSize: e.batchSize,
         error: e.error,
       });
+      if (e.error === undefined) this.observeInputs(e.name, e.inputs);
     };
     deployer.on('prediction', listener);
     return () => deployer.off('prediction', listener);
@@ -247,6 +274,62 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       },
       dispose: () => model.dispose(),
     };
+  }
+
+  /**
+   * Keeps the most recent input rows of `model` (sampled) to measure their drift against a
+   * reference profile with {@link drift}. Memory is `windowRows` rows.
+   */
+  watchDrift(model: string, profile: Profile, options: WatchDriftOptions = {}): void {
+    if (typeof model !== 'string') throw invalidArgument('Monitor.watchDrift', 'model must be a name', model);
+    if (typeof profile !== 'object' || profile === null || !Array.isArray(profile.features))
+      throw invalidArgument('Monitor.watchDrift', 'expected a Profile', profile);
+    const windowRows = options.windowRows ?? 1000;
+    const sampleRate = options.sampleRate ?? 1;
+    if (!Number.isInteger(windowRows) || windowRows < 1)
+      throw invalidArgument('Monitor.watchDrift', 'windowRows must be a positive integer', windowRows);
+    if (!(sampleRate > 0 && sampleRate <= 1))
+      throw invalidArgument('Monitor.watchDrift', 'sampleRate must lie in (0, 1]', sampleRate);
+    this.watches.set(model, {
+      profile,
+      input: options.input,
+      features: options.features ?? profile.features.map((f) => f.name),
+      rows: [],
+      next: 0,
+      windowRows,
+      sampleRate,
+    });
+  }
+
+  /** Records input rows for drift by hand (a wrapped model or a browser's telemetry). */
+  observeInputs(model: string, inputs: unknown): void {
+    const w = this.watches.get(model);
+    if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
+    const record = inputs as Record<string, unknown>;
+    const name = w.input ?? Object.keys(record)[0];
+    const t = name === undefined ? undefined : record[name];
+    const table = rowsOf(t, w.features.length);
+    for (const values of table) {
+      const row: Record<string, unknown> = {};
+      w.features.forEach((f, i) => {
+        row[f] = values[i];
+      });
+      if (w.rows.length < w.windowRows) w.rows.push(row);
+      else w.rows[w.next] = row;
+      w.next = (w.next + 1) % w.windowRows;
+    }
+  }
+
+  /** Drift of the watched model's recent rows against its profile. */
+  drift(model: string, options: DriftOptions = {}): DriftReport {
+    const w = this.watches.get(model);
+    if (w === undefined)
+      throw invalidArgument(
+        'Monitor.drift',
+        `no drift watch for model '${model}'; call watchDrift first`,
+        model,
+      );
+    return detectDrift(w.profile, w.rows, options);
   }
 
   /** Every version's window, as plain JSON. */
@@ -427,4 +510,22 @@ function metricValue(rule: AlertRule, s: SeriesSnapshot): number | undefined {
 
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
+
+/** Rows of a [batch, k] (or [batch]) input, given as a tensor or nested arrays. */
+function rowsOf(input: unknown, width: number): ArrayLike<unknown>[] {
+  if (input === undefined || input === null) return [];
+  const t = input as { shape?: unknown; data?: ArrayLike<unknown> };
+  if (Array.isArray(t.shape) && t.data !== undefined) {
+    const rows = (t.shape[0] as number) ?? 1;
+    const k = rows === 0 ? 0 : t.data.length / rows;
+    return Array.from({ length: rows }, (_, r) =>
+      Array.from({ length: Math.min(k, width) }, (_, j) => {
+        const v = t.data![r * k + j];
+        return typeof v === 'bigint' ? Number(v) : v;
+      }),
+    );
+  }
+  if (Array.isArray(input)) return input.map((r) => (Array.isArray(r) ? r : [r]));
+  return [];
 }

@@ -5,6 +5,8 @@
  */
 import type { Dataset, MetricName } from '../evaluate/types';
 import type { Model } from '../model/model';
+import type { DriftOptions } from '../monitor/drift';
+import type { Profile } from '../monitor/profile';
 import type {
   CalibrationOptions,
   DirectionOptions,
@@ -49,6 +51,8 @@ export interface ModelMatchers<R = unknown> {
   toRegressFrom(baseline: Model, dataset: Dataset, options?: RegressionOptions): Promise<R>;
   toBeCalibrated(dataset: Dataset, options?: CalibrationOptions): Promise<R>;
   toHaveSignature(expected: SignatureExpectation): R;
+  /** The rows drift from the reference profile (share of drifted features ≥ `driftShare`). */
+  toDriftFrom(profile: Profile, options?: DriftOptions): R;
 }
 
 declare module 'vitest' {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
+import { Profile } from '../monitor/profile';
 import { tensor } from '../tensor/tensor';
 import { addNoise, scale, shift } from './index';
 import './setup';
@@ -263,5 +264,29 @@ describe('model matchers', () => {
       /direction must be 'increase' or 'decrease'/,
     );
     expect(() => shift('amount', Number.NaN)).toThrow(/delta must be a finite number/);
+  });
+});
+
+describe('toDriftFrom', () => {
+  const rows = (n: number, seed: number, shiftBy = 0) => {
+    const random = seededRandom(seed);
+    return Array.from({ length: n }, () => ({ amount: random() * 10 + shiftBy, tenure: random() * 5 }));
+  };
+  const profile = Profile.fromDataset(rows(600, 1));
+
+  it('passes negated on data like the reference, and names the drifted features otherwise', async () => {
+    expect(rows(300, 2)).not.toDriftFrom(profile);
+    const message = await failure(() =>
+      expect(rows(300, 3, 4)).not.toDriftFrom(profile, { driftShare: 0.5 }),
+    );
+    const lines = message.split('\n');
+    expect(lines[0]).toBe(
+      'expected no drift, but 1 of 2 features drifted (share 0.5000, dataset drift at ≥ 0.5) on 300 rows against a 600-row reference:',
+    );
+    expect(lines[1]).toMatch(/^ {2}feature +test +score +threshold$/);
+    expect(lines[2]).toMatch(/^ {2}amount +ks +\S+ +0\.05 +DRIFTED$/);
+    expect(lines[3]).toMatch(/^ {2}tenure +ks +0\.\d{4} +0\.05 +ok$/);
+    // A profile read back from JSON works the same.
+    expect(rows(300, 3, 4)).toDriftFrom(Profile.fromJSON(JSON.parse(JSON.stringify(profile))));
   });
 });

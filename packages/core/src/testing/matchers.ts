@@ -13,6 +13,8 @@ import type { Scored } from '../evaluate/scored';
 import type { Dataset, EvaluateOptions, EvaluationReport, MetricName, Row } from '../evaluate/types';
 import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
+import { type DriftOptions, detectDrift } from '../monitor/drift';
+import { Profile } from '../monitor/profile';
 import { formatShape, type TensorSpec } from '../tensor/spec';
 import { type CloseOptions, compareFlat, explain, type Flat, toFlat } from './tensor-compare';
 import { matchSummary, parseSummary, renderSummary, summarize, type TensorSummary } from './tensor-snapshot';
@@ -452,6 +454,42 @@ export const modelMatchers = {
                 fmt(b.observed),
               ]),
           ]),
+        ].join('\n'),
+    };
+  },
+
+  /**
+   * The rows drift from a reference profile: the share of drifted features reaches
+   * `driftShare` (default 0.5), with Evidently's choice of test per feature. Use it negated on
+   * live or candidate data: `expect(batch).not.toDriftFrom(profile)`.
+   */
+  toDriftFrom(this: MatcherState, rows: unknown, profile: Profile, options: DriftOptions = {}): Result {
+    if (
+      !(profile instanceof Profile) &&
+      (typeof profile !== 'object' || profile === null || !Array.isArray((profile as Profile).features))
+    )
+      throw new TypeError(
+        'toDriftFrom: the reference must be a Profile (Profile.fromDataset or Profile.fromJSON)',
+      );
+    const reference = profile instanceof Profile ? profile : Profile.fromJSON(profile);
+    const report = detectDrift(reference, rows as Row[], options);
+    const lines = table([
+      ['feature', 'test', 'score', 'threshold', ''],
+      ...report.features.map((f) => [
+        f.feature,
+        f.method,
+        fmt(f.score),
+        String(f.threshold),
+        f.drifted ? 'DRIFTED' : 'ok',
+      ]),
+    ]);
+    const summary = `${report.driftedFeatures} of ${report.features.length} features drifted (share ${fmt(report.share)}, dataset drift at ≥ ${report.driftShare}) on ${report.currentRows} rows against a ${report.referenceRows}-row reference`;
+    return {
+      pass: report.datasetDrift,
+      message: () =>
+        [
+          this.isNot ? `expected no drift, but ${summary}:` : `expected drift, but ${summary}:`,
+          ...lines,
         ].join('\n'),
     };
   },

@@ -8,6 +8,8 @@ import {
   listCachedModels,
   loadModel,
   ModelshipError,
+  Monitor,
+  Profile,
   parseCsv,
   renderReportHtml,
 } from '@modelship/browser';
@@ -146,6 +148,8 @@ Object.assign(window, {
       evaluate,
       parseCsv,
       renderReportHtml,
+      Monitor,
+      Profile,
     },
   },
 });

@@ -230,6 +230,77 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
+  it('runs the core Monitor in the page: latency windows, an alert, and drift of the inputs', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n');
+    const header = csv[0]!.split(',').slice(0, 64);
+    const rows = csv.slice(1).map((line) => line.split(',').slice(0, 64).map(Number));
+    const result = await page.evaluate(
+      async ({ rows, header }) => {
+        type Api = {
+          loadModel(url: string, o?: object): Promise<unknown>;
+          // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+          Deployer: new () => any;
+          // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+          Monitor: new (
+            o?: object,
+          ) => any;
+          // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+          Profile: { fromDataset(rows: object[]): any };
+        };
+        const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+        const deployer = new api.Deployer();
+        await deployer.deploy('digits', await api.loadModel('/models/digits.onnx'), { version: '1' });
+        const monitor = new api.Monitor({ windowMs: 60_000, intervalMs: 1_000 });
+        monitor.attach(deployer);
+        const alerts: string[] = [];
+        monitor.on('alert', (a: { message: string }) => alerts.push(a.message));
+        monitor.addAlert({ name: 'busy', metric: 'requests', above: 100, minRequests: 1 });
+        const asRecord = (r: number[]) => Object.fromEntries(r.map((v, i) => [header[i], v]));
+        const profile = api.Profile.fromDataset(rows.slice(0, 225).map(asRecord));
+        monitor.watchDrift('digits', profile, { windowRows: 200 });
+        // The second half of the test set: the same distribution as the profile's half.
+        for (let i = 225; i < 425; i++) await deployer.predict('digits', { pixels: [rows[i]!] });
+        const calm = monitor.drift('digits');
+        // Then inverted images (16 − pixel): every pixel distribution moves.
+        for (let i = 225; i < 425; i++)
+          await deployer.predict('digits', { pixels: [rows[i]!.map((v) => 16 - v)] });
+        const inverted = monitor.drift('digits');
+        monitor.check();
+        const [snapshot] = monitor.snapshot();
+        await deployer.close();
+        return {
+          snapshot,
+          alerts,
+          calm: calm.share,
+          invertedShare: inverted.share,
+          invertedDrift: inverted.datasetDrift,
+        };
+      },
+      { rows, header },
+    );
+    expect(result.snapshot).toMatchObject({
+      model: 'digits',
+      version: '1',
+      requests: 400,
+      errors: 0,
+      errorRate: 0,
+    });
+    expect(result.snapshot.latencyMs.p50).toBeGreaterThan(0);
+    expect(result.snapshot.latencyMs.p99).toBeGreaterThanOrEqual(result.snapshot.latencyMs.p50);
+    expect(result.alerts).toEqual([
+      'digits version 1: requests is 400, above 100 (400 requests in the last 60 s)',
+    ]);
+    expect(result.calm).toBeLessThan(0.1);
+    expect(result.invertedDrift).toBe(true);
+    expect(result.invertedShare).toBeGreaterThan(0.5);
+    await context.close();
+  });
+
   it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -7,6 +7,7 @@ import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
+import { monitorOverhead } from './monitor-overhead';
 import { predictOverhead } from './predict-overhead';
 import { serverThroughput } from './server-throughput';
 
@@ -33,6 +34,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'HTTP serving (Open Inference Protocol, fraud.onnx, one row per request): createServer vs a plain node:http + onnxruntime-node server, autocannon, 10 s each',
     run: serverThroughput,
+  },
+  'monitor-overhead': {
+    title:
+      'Monitor: Deployer requests with a Monitor attached vs without (fraud.onnx, interleaved), and drift on 10^6 rows × 20 features',
+    run: monitorOverhead,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

@@ -3,7 +3,7 @@
  * a fuzz test of thousands of mutated requests that must each get a clear 4xx (or a 200),
  * never a 5xx, a hang or a crash.
  */
-import { createServer, Deployer, functionModel, loadModel, tensor } from '@modelship/node';
+import { createServer, Deployer, functionModel, loadModel, Monitor, tensor } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../core/src/evaluate/bootstrap';
 import { modelPath } from './fixtures';
@@ -292,5 +292,37 @@ describe('fuzz: mutated requests', () => {
       deployer.status('fraud').versions[0]!.queued + deployer.status('fraud').versions[0]!.inFlight,
     ).toBe(0);
     await server.close();
+  });
+});
+
+describe('Monitor metrics', () => {
+  it("exposes a Monitor's windows, live accuracy and alerts on /metrics", async () => {
+    const deployer = new Deployer();
+    await deployer.deploy('fraud', () => loadModel(modelPath('fraud')), { version: '1' });
+    const monitor = new Monitor();
+    monitor.attach(deployer);
+    monitor.addAlert({ name: 'traffic', metric: 'requests', above: 2, minRequests: 1 });
+    const server = createServer(deployer, { monitor, closeDeployer: true });
+    const { url } = await server.listen(0, '127.0.0.1');
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${url}/v2/models/fraud/infer`, {
+          method: 'POST',
+          body: JSON.stringify({ id: `r${i}`, inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: new Array(12).fill(i / 5) }] }),
+        });
+        const body = (await res.json()) as { id: string; outputs: { name: string; data: number[] }[] };
+        monitor.recordPrediction(body.id, { model: 'fraud', version: '1', predicted: body.outputs[1]!.data[0]! });
+      }
+      for (let i = 0; i < 5; i++) monitor.recordOutcome(`r${i}`, i < 4 ? 0 : 1);
+      monitor.check();
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toMatch(/^modelship_monitor_latency_seconds\{model="fraud",version="1",quantile="0\.99"\} \d/m);
+      expect(text).toMatch(/^modelship_monitor_error_ratio\{model="fraud",version="1"\} 0$/m);
+      expect(text).toMatch(/^modelship_monitor_requests_per_second\{model="fraud",version="1"\} 0\.08333/m);
+      expect(text).toMatch(/^modelship_monitor_live_accuracy\{model="fraud",version="1"\} 0\.\d+$/m);
+      expect(text).toMatch(/^modelship_monitor_alerts_active\{rule="traffic",model="fraud",version="1"\} 1$/m);
+    } finally {
+      await server.close();
+    }
   });
 });

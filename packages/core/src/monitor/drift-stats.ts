@@ -211,6 +211,7 @@ export function wassersteinDistance(
       : finiteArray('wassersteinDistance', 'vWeights', vWeights);
   if (uw.length !== uv.length || vw.length !== vv.length)
     throw new InputError('INPUT_INVALID', 'wassersteinDistance: weights must have one value per sample');
+  if (uWeights === undefined && vWeights === undefined) return unweightedWasserstein(uv, vv);
   const ui = Array.from(uv.keys()).sort((a, b) => uv[a]! - uv[b]!);
   const vi = Array.from(vv.keys()).sort((a, b) => vv[a]! - vv[b]!);
   let uTotal = 0;
@@ -231,6 +232,24 @@ export function wassersteinDistance(
     distance += Math.abs(fu - fv) * (x - prev);
     while (a < ui.length && uv[ui[a]!] === x) fu += uw[ui[a++]!]! / uTotal;
     while (b < vi.length && vv[vi[b]!] === x) fv += vw[vi[b++]!]! / vTotal;
+    prev = x;
+  }
+  return distance;
+}
+
+/** The unweighted case: native typed-array sorts instead of an index sort with a comparator. */
+function unweightedWasserstein(u: Float64Array, v: Float64Array): number {
+  const a = u.slice().sort();
+  const b = v.slice().sort();
+  let i = 0;
+  let j = 0;
+  let prev = Math.min(a[0]!, b[0]!);
+  let distance = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    distance += Math.abs(i / a.length - j / b.length) * (x - prev);
+    while (i < a.length && a[i] === x) i++;
+    while (j < b.length && b[j] === x) j++;
     prev = x;
   }
   return distance;

@@ -93,6 +93,18 @@ function autoMethod(feature: FeatureProfile, unique: number, referenceRows: numb
   return categorical ? 'jensenshannon' : 'wasserstein';
 }
 
+/** Distinct values across arrays, counting no further than `cap` (all the test choice needs). */
+function distinctUpTo(arrays: readonly (readonly number[])[], cap: number): number {
+  const seen = new Set<number>();
+  for (const a of arrays) {
+    for (const v of a) {
+      seen.add(v);
+      if (seen.size >= cap) return seen.size;
+    }
+  }
+  return seen.size;
+}
+
 /** Current values of one column: numbers, or category keys. */
 function column(rows: readonly Row[], name: string): (number | string)[] {
   const out: (number | string)[] = [];
@@ -164,7 +176,7 @@ function measureNumeric(
   options: DriftOptions,
 ): FeatureDrift {
   const cur = raw.map((v) => (typeof v === 'number' ? v : Number.NaN)).filter((v) => Number.isFinite(v));
-  const unique = new Set([...f.sample, ...cur]).size;
+  const unique = distinctUpTo([f.sample, cur], 6);
   const method =
     options.methods?.[f.name] ??
     (options.method === undefined || options.method === 'auto'

@@ -21,9 +21,11 @@ export {
 export {
   type AlertEvent,
   type AlertRule,
+  type LivePerformance,
   Monitor,
   type MonitorEvents,
   type MonitorOptions,
+  type PendingPrediction,
   type PredictionRecord,
   type SeriesSnapshot,
   type WatchDriftOptions,

@@ -182,3 +182,36 @@ describe('Monitor: drift of live inputs', () => {
     await d.close();
   });
 });
+
+describe('Monitor: live performance from late labels', () => {
+  it('joins labels to earlier predictions and scores the most recent ones', () => {
+    const m = new Monitor({ outcomeWindow: 4, maxPending: 3 });
+    const preds: [string, number, number][] = [
+      ['a', 1, 0.9],
+      ['b', 0, 0.2],
+      ['c', 1, 0.6],
+    ];
+    for (const [id, predicted, score] of preds)
+      m.recordPrediction(id, { model: 'fraud', version: '2', predicted, score });
+    m.recordPrediction('d', { model: 'fraud', version: '2', predicted: 0, score: 0.4 }); // drops 'a' (maxPending 3)
+    expect(m.recordOutcome('a', 1)).toBe(false);
+    expect(m.recordOutcome('b', 0)).toBe(true);
+    expect(m.recordOutcome('c', 0)).toBe(true);
+    expect(m.recordOutcome('d', 1)).toBe(true);
+    expect(m.recordOutcome('d', 1)).toBe(false); // joined once
+    const [p] = m.performance({ positiveLabel: 1 });
+    // truth [0, 0, 1], predicted [0, 1, 0], scores [0.2, 0.6, 0.4]
+    expect(p).toEqual({ model: 'fraud', version: '2', labeled: 3, accuracy: 1 / 3, f1: 0, rocAuc: 0.5 });
+    for (const [id, label] of [
+      ['e', 1],
+      ['f', 1],
+    ] as const) {
+      m.recordPrediction(id, { model: 'fraud', version: '2', predicted: 1, score: 0.95 });
+      m.recordOutcome(id, label);
+    }
+    // The window keeps the 4 most recent (b fell out): c, d, e, f with truth 0, 1, 1, 1 and
+    // predictions 1, 0, 1, 1.
+    expect(m.performance({ positiveLabel: 1 })[0]).toMatchObject({ labeled: 4, accuracy: 0.5 });
+    expect(() => m.recordPrediction('', { model: 'm', version: '1', predicted: 1 })).toThrow(/requestId/);
+  });
+});

@@ -174,7 +174,7 @@ export class InferenceHandler {
       throw new TypeError('createInferenceHandler: auth.tokens must be non-empty strings');
     this.tokens = tokens.map(digest);
     this.context = { deployer, options: { ...options, maxBodyBytes, maxTensorElements }, draining: false };
-    this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer);
+    this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer, options.monitor);
   }
 
   /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */

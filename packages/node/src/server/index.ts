@@ -1,6 +1,7 @@
 export { addInferenceService, listenGrpc } from './grpc';
 export { createInferenceHandler, InferenceHandler } from './handler';
 export { HttpError, httpFailure } from './http-error';
+export { registerMonitorMetrics } from './metrics';
 export { createServer, ModelshipServer, type ServerOptions } from './server';
 export type {
   AuthOptions,

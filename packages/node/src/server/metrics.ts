@@ -3,7 +3,7 @@
  * (`nv_inference_request_success`, `nv_inference_queue_duration_us`, …) where one fits, in
  * seconds as Prometheus prefers.
  */
-import type { Deployer, PredictionEvent } from '@modelship/core';
+import type { Deployer, Monitor, PredictionEvent } from '@modelship/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { HandlerResponse } from './types';
 
@@ -21,7 +21,10 @@ export class ServerMetrics {
   private readonly httpSeconds: Histogram<'route'>;
   private readonly onPrediction: (e: PredictionEvent) => void;
 
-  constructor(private readonly deployer: Deployer) {
+  constructor(
+    private readonly deployer: Deployer,
+    monitor?: Monitor,
+  ) {
     const registers = [this.registry];
     const labelNames = ['model', 'version'] as const;
     this.success = new Counter({
@@ -100,6 +103,7 @@ export class ServerMetrics {
           for (const v of d.versions) traffic.set({ model: d.name, version: v.version }, v.traffic);
       },
     });
+    if (monitor !== undefined) registerMonitorMetrics(monitor, this.registry);
     collectDefaultMetrics({ register: this.registry, prefix: 'modelship_' });
     this.onPrediction = (e) => {
       if (e.kind !== 'serve') return;
@@ -136,4 +140,71 @@ export class ServerMetrics {
   dispose(): void {
     this.deployer.off('prediction', this.onPrediction);
   }
+}
+
+/**
+ * Exposes a Monitor's windows as Prometheus gauges, read at scrape time: latency quantiles,
+ * error ratio, throughput, live accuracy from late labels, active alerts.
+ */
+export function registerMonitorMetrics(monitor: Monitor, registry: Registry): void {
+  const registers = [registry];
+  const latency = new Gauge({
+    name: 'modelship_monitor_latency_seconds',
+    help: "Latency quantiles over the Monitor's window (relative error within its accuracy)",
+    labelNames: ['model', 'version', 'quantile'],
+    registers,
+    collect: () => {
+      latency.reset();
+      for (const s of monitor.snapshot()) {
+        for (const [q, v] of [
+          ['0.5', s.latencyMs.p50],
+          ['0.9', s.latencyMs.p90],
+          ['0.99', s.latencyMs.p99],
+        ] as const) {
+          if (v !== undefined) latency.set({ model: s.model, version: s.version, quantile: q }, v / 1000);
+        }
+      }
+    },
+  });
+  const errors = new Gauge({
+    name: 'modelship_monitor_error_ratio',
+    help: "Share of failed requests over the Monitor's window",
+    labelNames: ['model', 'version'],
+    registers,
+    collect: () => {
+      errors.reset();
+      for (const s of monitor.snapshot()) errors.set({ model: s.model, version: s.version }, s.errorRate);
+    },
+  });
+  const throughput = new Gauge({
+    name: 'modelship_monitor_requests_per_second',
+    help: "Requests per second over the Monitor's window",
+    labelNames: ['model', 'version'],
+    registers,
+    collect: () => {
+      throughput.reset();
+      for (const s of monitor.snapshot())
+        throughput.set({ model: s.model, version: s.version }, s.throughput);
+    },
+  });
+  const live = new Gauge({
+    name: 'modelship_monitor_live_accuracy',
+    help: 'Accuracy on the most recent predictions whose labels arrived (recordOutcome)',
+    labelNames: ['model', 'version'],
+    registers,
+    collect: () => {
+      live.reset();
+      for (const p of monitor.performance()) live.set({ model: p.model, version: p.version }, p.accuracy);
+    },
+  });
+  const alerts = new Gauge({
+    name: 'modelship_monitor_alerts_active',
+    help: 'Alerts firing now (1 per rule, model and version)',
+    labelNames: ['rule', 'model', 'version'],
+    registers,
+    collect: () => {
+      alerts.reset();
+      for (const a of monitor.alerts()) alerts.set({ rule: a.rule, model: a.model, version: a.version }, 1);
+    },
+  });
 }

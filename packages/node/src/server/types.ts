@@ -1,4 +1,4 @@
-import type { AbortSignalLike, Deployer } from '@modelship/core';
+import type { AbortSignalLike, Deployer, Monitor } from '@modelship/core';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -69,6 +69,8 @@ export interface HandlerOptions {
   timeoutMs?: number;
   /** Serve Prometheus metrics at `GET /metrics` (default true). */
   metrics?: boolean;
+  /** A Monitor whose windows, live accuracy and alerts `/metrics` also exposes. */
+  monitor?: Monitor;
   /**
    * A model repository to control over Triton's repository extension (`POST /v2/repository/index`,
    * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.

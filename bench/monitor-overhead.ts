@@ -13,11 +13,19 @@ export async function monitorOverhead(): Promise<string> {
   const plain = new Deployer();
   const watched = new Deployer();
   for (const d of [plain, watched])
-    await d.deploy('fraud', () => loadModel(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 }), { version: '1' });
+    await d.deploy('fraud', () => loadModel(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 }), {
+      version: '1',
+    });
   const monitor = new Monitor();
   monitor.attach(watched);
   monitor.addAlert({ name: 'slow', metric: 'p99LatencyMs', above: 100 });
-  const features = { features: { dtype: 'float32' as const, shape: [1, 12], data: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)) } };
+  const features = {
+    features: {
+      dtype: 'float32' as const,
+      shape: [1, 12],
+      data: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+    },
+  };
   const results = await interleave([
     { name: 'without', run: () => plain.predict('fraud', features) },
     { name: 'with Monitor', run: () => watched.predict('fraud', features) },
@@ -25,7 +33,12 @@ export async function monitorOverhead(): Promise<string> {
   const [without, withMonitor] = results as [(typeof results)[0], (typeof results)[0]];
   await Promise.all([plain.close(), watched.close()]);
   const rows: string[][] = [
-    ['requests', formatNs(without.medianNs), formatNs(withMonitor.medianNs), pairedRatio(withMonitor, without).toFixed(3)],
+    [
+      'requests',
+      formatNs(without.medianNs),
+      formatNs(withMonitor.medianNs),
+      pairedRatio(withMonitor, without).toFixed(3),
+    ],
   ];
 
   // Drift at scale: 10^6 rows × 20 numeric features.
@@ -54,8 +67,16 @@ export async function monitorOverhead(): Promise<string> {
   const drift = table(
     ['step (10^6 rows × 20 features)', 'time', 'note'],
     [
-      ['Profile.fromDataset (reference)', `${profileMs.toFixed(0)} ms`, `profile JSON ${(profileBytes / 1024).toFixed(0)} KiB`],
-      ['detectDrift (current)', `${driftMs.toFixed(0)} ms`, `${report.driftedFeatures} of 20 drifted (5 shifted), ${report.features[0]!.method}`],
+      [
+        'Profile.fromDataset (reference)',
+        `${profileMs.toFixed(0)} ms`,
+        `profile JSON ${(profileBytes / 1024).toFixed(0)} KiB`,
+      ],
+      [
+        'detectDrift (current)',
+        `${driftMs.toFixed(0)} ms`,
+        `${report.driftedFeatures} of 20 drifted (5 shifted), ${report.features[0]!.method}`,
+      ],
       ['heap growth during both', `${heapMb.toFixed(0)} MiB`, 'the rows themselves are held by the caller'],
     ],
   );

@@ -308,19 +308,30 @@ describe('Monitor metrics', () => {
       for (let i = 0; i < 5; i++) {
         const res = await fetch(`${url}/v2/models/fraud/infer`, {
           method: 'POST',
-          body: JSON.stringify({ id: `r${i}`, inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: new Array(12).fill(i / 5) }] }),
+          body: JSON.stringify({
+            id: `r${i}`,
+            inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: new Array(12).fill(i / 5) }],
+          }),
         });
         const body = (await res.json()) as { id: string; outputs: { name: string; data: number[] }[] };
-        monitor.recordPrediction(body.id, { model: 'fraud', version: '1', predicted: body.outputs[1]!.data[0]! });
+        monitor.recordPrediction(body.id, {
+          model: 'fraud',
+          version: '1',
+          predicted: body.outputs[1]!.data[0]!,
+        });
       }
       for (let i = 0; i < 5; i++) monitor.recordOutcome(`r${i}`, i < 4 ? 0 : 1);
       monitor.check();
       const text = await (await fetch(`${url}/metrics`)).text();
-      expect(text).toMatch(/^modelship_monitor_latency_seconds\{model="fraud",version="1",quantile="0\.99"\} \d/m);
+      expect(text).toMatch(
+        /^modelship_monitor_latency_seconds\{model="fraud",version="1",quantile="0\.99"\} \d/m,
+      );
       expect(text).toMatch(/^modelship_monitor_error_ratio\{model="fraud",version="1"\} 0$/m);
       expect(text).toMatch(/^modelship_monitor_requests_per_second\{model="fraud",version="1"\} 0\.08333/m);
       expect(text).toMatch(/^modelship_monitor_live_accuracy\{model="fraud",version="1"\} 0\.\d+$/m);
-      expect(text).toMatch(/^modelship_monitor_alerts_active\{rule="traffic",model="fraud",version="1"\} 1$/m);
+      expect(text).toMatch(
+        /^modelship_monitor_alerts_active\{rule="traffic",model="fraud",version="1"\} 1$/m,
+      );
     } finally {
       await server.close();
     }

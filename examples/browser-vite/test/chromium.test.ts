@@ -245,12 +245,19 @@ describe('examples/browser-vite in Chromium', () => {
           loadModel(url: string, o?: object): Promise<unknown>;
           // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
           Deployer: new () => any;
-          // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+          // The page's own types are not visible here: the handful of members this test uses.
           Monitor: new (
             o?: object,
-          ) => any;
-          // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
-          Profile: { fromDataset(rows: object[]): any };
+          ) => {
+            attach(d: unknown): void;
+            on(event: string, f: (a: { message: string }) => void): void;
+            addAlert(rule: object): void;
+            watchDrift(model: string, profile: unknown, o?: object): void;
+            drift(model: string): { share: number; datasetDrift: boolean };
+            check(): void;
+            snapshot(): { model: string; requests: number; latencyMs: { p50: number; p99: number } }[];
+          };
+          Profile: { fromDataset(rows: object[]): unknown };
         };
         const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
         const deployer = new api.Deployer();
@@ -290,8 +297,8 @@ describe('examples/browser-vite in Chromium', () => {
       errors: 0,
       errorRate: 0,
     });
-    expect(result.snapshot.latencyMs.p50).toBeGreaterThan(0);
-    expect(result.snapshot.latencyMs.p99).toBeGreaterThanOrEqual(result.snapshot.latencyMs.p50);
+    expect(result.snapshot!.latencyMs.p50).toBeGreaterThan(0);
+    expect(result.snapshot!.latencyMs.p99).toBeGreaterThanOrEqual(result.snapshot!.latencyMs.p50);
     expect(result.alerts).toEqual([
       'digits version 1: requests is 400, above 100 (400 requests in the last 60 s)',
     ]);

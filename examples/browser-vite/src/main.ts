@@ -2,6 +2,7 @@ import {
   asDType,
   type BrowserModel,
   clearModelCache,
+  createTelemetry,
   Deployer,
   evaluate,
   evictModel,
@@ -150,6 +151,7 @@ Object.assign(window, {
       renderReportHtml,
       Monitor,
       Profile,
+      createTelemetry,
     },
   },
 });

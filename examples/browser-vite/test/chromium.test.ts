@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { computeIntegrity, loadModel, toArray } from '@modelship/node';
+import { computeIntegrity, createServer, Deployer, loadModel, Monitor, toArray } from '@modelship/node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -306,6 +306,61 @@ describe('examples/browser-vite in Chromium', () => {
     expect(result.invertedDrift).toBe(true);
     expect(result.invertedShare).toBeGreaterThan(0.5);
     await context.close();
+  });
+
+  it("sends the page's predictions to a Modelship server's Monitor (telemetry over CORS, with a token)", async () => {
+    const monitor = new Monitor();
+    const server = createServer(new Deployer(), {
+      monitor,
+      cors: true,
+      auth: { tokens: ['page-token'] },
+      closeDeployer: true,
+    });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 26)
+      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const sent = await page.evaluate(
+      async ({ rows, endpoint }) => {
+        type Api = {
+          loadModel(url: string, o?: object): Promise<unknown>;
+          Deployer: new () => {
+            deploy(name: string, model: unknown, o?: object): Promise<unknown>;
+            predict(name: string, inputs: object): Promise<unknown>;
+            close(): Promise<void>;
+          };
+          createTelemetry(o: object): { attach(d: unknown): void; close(): Promise<void> };
+        };
+        const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+        const deployer = new api.Deployer();
+        await deployer.deploy('digits', await api.loadModel('/models/digits.onnx'), { version: 'in-page' });
+        const errors: string[] = [];
+        const telemetry = api.createTelemetry({
+          endpoint,
+          token: 'page-token',
+          flushMs: 60_000,
+          onError: (e: Error) => errors.push(e.message),
+        });
+        telemetry.attach(deployer);
+        for (const r of rows) await deployer.predict('digits', { pixels: [r] });
+        await telemetry.close();
+        await deployer.close();
+        return errors;
+      },
+      { rows, endpoint: `${url}/v2/monitor/ingest` },
+    );
+    expect(sent).toEqual([]);
+    expect(monitor.snapshot()).toEqual([
+      expect.objectContaining({ model: 'digits', version: 'in-page', requests: 25, errors: 0 }),
+    ]);
+    expect(monitor.snapshot()[0]!.latencyMs.p50).toBeGreaterThan(0);
+    await context.close();
+    await server.close();
   });
 
   it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {

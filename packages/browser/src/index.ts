@@ -8,3 +8,4 @@ export {
   loadModel,
   type WebExecutionProvider,
 } from './load-model';
+export { createTelemetry, Telemetry, type TelemetryOptions } from './telemetry';

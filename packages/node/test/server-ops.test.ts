@@ -3,7 +3,7 @@
  * a fuzz test of thousands of mutated requests that must each get a clear 4xx (or a 200),
  * never a 5xx, a hang or a crash.
  */
-import { createServer, Deployer, functionModel, loadModel, Monitor, tensor } from '@modelship/node';
+import { createServer, Deployer, functionModel, loadModel, Monitor, Profile, tensor } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../core/src/evaluate/bootstrap';
 import { modelPath } from './fixtures';
@@ -335,5 +335,63 @@ describe('Monitor metrics', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('Monitor routes', () => {
+  it('answers the Monitor state as JSON and takes telemetry from other processes and pages', async () => {
+    const deployer = new Deployer();
+    await deployer.deploy('fraud', () => loadModel(modelPath('fraud')), { version: '1' });
+    const monitor = new Monitor();
+    monitor.attach(deployer);
+    const profile = Profile.fromDataset(
+      Array.from({ length: 300 }, (_, i) => ({ a: i % 10, b: (i * 7) % 13 })),
+    );
+    monitor.watchDrift('fraud', profile, { features: ['a', 'b'], windowRows: 100 });
+    const server = createServer(deployer, { monitor, closeDeployer: true, auth: { tokens: ['t'] } });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const auth = { authorization: 'Bearer t' };
+    try {
+      const ingest = (body: unknown) =>
+        fetch(`${url}/v2/monitor/ingest`, { method: 'POST', headers: auth, body: JSON.stringify(body) }).then(
+          async (r) => ({
+            status: r.status,
+            json: (await r.json()) as Record<string, unknown>,
+          }),
+        );
+      const records = Array.from({ length: 30 }, (_, i) => ({
+        model: 'fraud',
+        version: 'browser',
+        latencyMs: 2 + i,
+        ...(i < 3 ? { error: 'INFERENCE_FAILED' } : {}),
+      }));
+      const rows = Array.from({ length: 100 }, (_, i) => [9, (i * 7) % 13]); // feature a stuck at 9
+      expect(await ingest({ records, inputs: [{ model: 'fraud', rows }] })).toEqual({
+        status: 200,
+        json: { accepted: 30, rows: 100 },
+      });
+      expect(await ingest({ records: [{ model: 'fraud', version: '1', latencyMs: -1 }] })).toEqual({
+        status: 400,
+        json: { error: 'records[0].latencyMs must be a non-negative number, received -1' },
+      });
+      expect((await fetch(`${url}/v2/monitor/ingest`, { method: 'POST', body: '{}' })).status).toBe(401);
+      const state = (await (await fetch(`${url}/v2/monitor`, { headers: auth })).json()) as {
+        series: { version: string; requests: number; errors: number }[];
+        drift: Record<string, { features: { feature: string; drifted: boolean }[] }>;
+      };
+      expect(state.series).toEqual([
+        expect.objectContaining({ version: 'browser', requests: 30, errors: 3 }),
+      ]);
+      expect(state.drift.fraud!.features.map((f) => [f.feature, f.drifted])).toEqual([
+        ['a', true],
+        ['b', false],
+      ]);
+    } finally {
+      await server.close();
+    }
+    const bare = createServer(new Deployer(), { closeDeployer: true });
+    const { url: bareUrl } = await bare.listen(0, '127.0.0.1');
+    expect((await fetch(`${bareUrl}/v2/monitor`)).status).toBe(501);
+    await bare.close();
   });
 });

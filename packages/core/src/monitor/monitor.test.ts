@@ -172,7 +172,11 @@ describe('Monitor: drift of live inputs', () => {
     expect(m.drift('m').datasetDrift).toBe(false);
     // The last 400 rows shift in amount: the window forgets the earlier ones.
     for (let i = 0; i < 40; i++) await d.predict('m', { x: draw(10, 3) });
+    m.addAlert({ name: 'inputs moved', metric: 'driftShare', above: 0.4, resolveAt: 0.1, minRequests: 100 });
     const report = m.drift('m');
+    expect(m.check().map((a) => a.message)).toEqual([
+      'm version 1: driftShare is 0.5000, above 0.4 (400 rows in the drift window)',
+    ]);
     expect(report.currentRows).toBe(400);
     expect(report.features.map((f) => [f.feature, f.drifted])).toEqual([
       ['amount', true],
@@ -213,5 +217,9 @@ describe('Monitor: live performance from late labels', () => {
     // predictions 1, 0, 1, 1.
     expect(m.performance({ positiveLabel: 1 })[0]).toMatchObject({ labeled: 4, accuracy: 0.5 });
     expect(() => m.recordPrediction('', { model: 'm', version: '1', predicted: 1 })).toThrow(/requestId/);
+    // An alert on live accuracy needs the version to have traffic in the window and enough labels.
+    m.record({ model: 'fraud', version: '2', latencyMs: 1 });
+    m.addAlert({ name: 'worse', metric: 'liveAccuracy', below: 0.8, minRequests: 4 });
+    expect(m.check().map((a) => a.rule)).toEqual(['worse']);
   });
 });

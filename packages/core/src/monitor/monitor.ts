@@ -125,6 +125,8 @@ export interface AlertRule {
     | 'p99LatencyMs'
     | 'throughput'
     | 'requests'
+    | 'driftShare'
+    | 'liveAccuracy'
     | ((s: SeriesSnapshot) => number | undefined);
   /** Fires when the metric rises above this… */
   above?: number;
@@ -132,7 +134,10 @@ export interface AlertRule {
   below?: number;
   /** Clears only once the metric is back past this (default: the threshold itself). */
   resolveAt?: number;
-  /** No verdict on fewer requests in the window (default 20). */
+  /**
+   * No verdict on fewer requests in the window (default 20); for `driftShare`, fewer rows in the
+   * drift window, and for `liveAccuracy`, fewer labeled predictions.
+   */
   minRequests?: number;
 }
 
@@ -188,6 +193,8 @@ const METRICS = new Set([
   'p99LatencyMs',
   'throughput',
   'requests',
+  'driftShare',
+  'liveAccuracy',
 ]);
 
 /**
@@ -351,7 +358,20 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const record = inputs as Record<string, unknown>;
     const name = w.input ?? Object.keys(record)[0];
     const t = name === undefined ? undefined : record[name];
-    const table = rowsOf(t, w.features.length);
+    this.keepRows(w, rowsOf(t, w.features.length));
+  }
+
+  /**
+   * Records feature rows for drift directly (one array of values per row, in the watch's
+   * feature order), as browsers send them with their telemetry.
+   */
+  observeRows(model: string, rows: readonly ArrayLike<unknown>[]): void {
+    const w = this.watches.get(model);
+    if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
+    this.keepRows(w, rows);
+  }
+
+  private keepRows(w: DriftWatch, table: readonly ArrayLike<unknown>[]): void {
     for (const values of table) {
       const row: Record<string, unknown> = {};
       w.features.forEach((f, i) => {
@@ -541,14 +561,29 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   check(): AlertEvent[] {
     const snapshots = this.snapshot();
     const at = this.clock.now();
+    const drifts = new Map<string, DriftReport>();
+    let performance: LivePerformance[] | undefined;
     for (const rule of this.rules.values()) {
       for (const s of snapshots) {
         if (rule.model !== undefined && rule.model !== s.model) continue;
         if (rule.version !== undefined && rule.version !== s.version) continue;
         const key = `${rule.name}\u0000${s.model}\u0000${s.version}`;
-        const value = metricValue(rule, s);
+        let value: number | undefined;
+        let support = s.requests;
+        if (rule.metric === 'driftShare') {
+          // Drift belongs to the model's inputs, whatever version answered them.
+          const report = this.watches.has(s.model) ? (drifts.get(s.model) ?? this.drift(s.model)) : undefined;
+          if (report !== undefined) drifts.set(s.model, report);
+          value = report?.share;
+          support = report?.currentRows ?? 0;
+        } else if (rule.metric === 'liveAccuracy') {
+          performance ??= this.performance();
+          const p = performance.find((x) => x.model === s.model && x.version === s.version);
+          value = p?.accuracy;
+          support = p?.labeled ?? 0;
+        } else value = metricValue(rule, s);
         const firing = this.active.get(key);
-        if (value === undefined || s.requests < (rule.minRequests ?? 20)) continue;
+        if (value === undefined || support < (rule.minRequests ?? 20)) continue;
         const threshold = (rule.above ?? rule.below)!;
         const resolveAt = rule.resolveAt ?? threshold;
         const metric = typeof rule.metric === 'string' ? rule.metric : rule.name;
@@ -562,7 +597,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
               value,
               threshold,
               at,
-              message: `${s.model} version ${s.version}: ${metric} is ${fmt(value)}, ${rule.above !== undefined ? 'above' : 'below'} ${threshold} (${s.requests} requests in the last ${this.windowMs / 1000} s)`,
+              message: `${s.model} version ${s.version}: ${metric} is ${fmt(value)}, ${rule.above !== undefined ? 'above' : 'below'} ${threshold} (${context(rule, support, this.windowMs)})`,
             };
             this.active.set(key, event);
             this.emit('alert', event);
@@ -631,6 +666,13 @@ function metricValue(rule: AlertRule, s: SeriesSnapshot): number | undefined {
     default:
       return (rule.metric as (s: SeriesSnapshot) => number | undefined)(s);
   }
+}
+
+/** What a verdict rests on, in words. */
+function context(rule: AlertRule, support: number, windowMs: number): string {
+  if (rule.metric === 'driftShare') return `${support} rows in the drift window`;
+  if (rule.metric === 'liveAccuracy') return `${support} labeled predictions`;
+  return `${support} requests in the last ${windowMs / 1000} s`;
 }
 
 function fmt(v: number): string {

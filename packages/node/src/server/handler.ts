@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployer } from '@modelship/core';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
+import { ingest, monitorState } from './monitor-routes';
 import { ClientGone, readBody, sendResponse } from './node-io';
 import {
   infer,
@@ -107,6 +108,18 @@ const ROUTES: RouteDef[] = [
     pattern: /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/,
     scope: 'management',
     run: (ctx, [name, action]) => repositoryAction(ctx, name, action as 'load' | 'unload'),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/monitor$/,
+    scope: 'metrics',
+    run: (ctx) => monitorState(ctx, ctx.deployer.names()),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v2\/monitor\/ingest$/,
+    scope: 'inference',
+    run: (ctx, _p, req) => ingest(ctx, req),
   },
   {
     method: 'GET',

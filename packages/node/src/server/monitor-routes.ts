@@ -1,0 +1,87 @@
+/**
+ * The Monitor over HTTP: `GET /v2/monitor` answers its state as JSON (windows, live accuracy,
+ * alerts, drift), and `POST /v2/monitor/ingest` takes telemetry that browsers and other
+ * processes send, so in-page inference is watched by the same server.
+ */
+import type { Monitor } from '@modelship/core';
+import { describeValue as describe, HttpError } from './http-error';
+import { json, parseJsonBody } from './oip';
+import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+
+/** At most this many records per ingest request. */
+export const MAX_INGEST_RECORDS = 10_000;
+
+function monitorOf(ctx: ServeContext): Monitor {
+  const m = ctx.options.monitor;
+  if (m === undefined) throw new HttpError(501, 'this server has no Monitor');
+  return m;
+}
+
+/** `GET /v2/monitor`. */
+export function monitorState(ctx: ServeContext, models: readonly string[]): HandlerResponse {
+  const m = monitorOf(ctx);
+  const drift: Record<string, unknown> = {};
+  for (const model of models) {
+    try {
+      drift[model] = m.drift(model);
+    } catch {
+      // not watched for drift
+    }
+  }
+  return json(200, { series: m.snapshot(), performance: m.performance(), alerts: m.alerts(), drift });
+}
+
+/**
+ * `POST /v2/monitor/ingest` with `{"records": [{"model", "version", "latencyMs", "batchSize"?,
+ * "error"?}], "inputs": [{"model", "rows": [[…], …]}]}`: each record is checked, and a bad one
+ * refuses the whole request (400 naming its index), so nothing is half-recorded.
+ */
+export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse {
+  const m = monitorOf(ctx);
+  const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'telemetry');
+  const records = Object.hasOwn(body, 'records') ? body.records : [];
+  const inputs = Object.hasOwn(body, 'inputs') ? body.inputs : [];
+  if (!Array.isArray(records))
+    throw new HttpError(400, `records must be an array, received ${describe(records)}`);
+  if (!Array.isArray(inputs))
+    throw new HttpError(400, `inputs must be an array, received ${describe(inputs)}`);
+  if (records.length > MAX_INGEST_RECORDS)
+    throw new HttpError(413, `${records.length} records in one request; send at most ${MAX_INGEST_RECORDS}`);
+  const checked = records.map((r, i) => {
+    const x = r as Record<string, unknown>;
+    if (typeof x !== 'object' || x === null || typeof x.model !== 'string' || typeof x.version !== 'string')
+      throw new HttpError(400, `records[${i}] needs a model and a version (strings)`);
+    if (typeof x.latencyMs !== 'number' || !(x.latencyMs >= 0) || !Number.isFinite(x.latencyMs))
+      throw new HttpError(
+        400,
+        `records[${i}].latencyMs must be a non-negative number, received ${describe(x.latencyMs)}`,
+      );
+    if (x.batchSize !== undefined && !(Number.isInteger(x.batchSize) && (x.batchSize as number) >= 0))
+      throw new HttpError(400, `records[${i}].batchSize must be a non-negative integer`);
+    if (x.error !== undefined && typeof x.error !== 'string')
+      throw new HttpError(400, `records[${i}].error must be a string`);
+    return {
+      model: x.model,
+      version: x.version,
+      latencyMs: x.latencyMs,
+      ...(x.batchSize === undefined ? {} : { batchSize: x.batchSize as number }),
+      ...(x.error === undefined ? {} : { error: x.error }),
+    };
+  });
+  const rows = inputs.map((entry, i) => {
+    const x = entry as Record<string, unknown>;
+    if (typeof x !== 'object' || x === null || typeof x.model !== 'string' || !Array.isArray(x.rows))
+      throw new HttpError(400, `inputs[${i}] needs a model and rows`);
+    if (
+      x.rows.some(
+        (r) =>
+          !Array.isArray(r) || r.some((v) => typeof v !== 'number' && typeof v !== 'string' && v !== null),
+      )
+    )
+      throw new HttpError(400, `inputs[${i}].rows must be arrays of numbers, strings or null`);
+    return { model: x.model, rows: x.rows };
+  });
+  for (const r of checked) m.record(r);
+  for (const r of rows) m.observeRows(r.model, r.rows as unknown[][]);
+  return json(200, { accepted: checked.length, rows: rows.reduce((n, r) => n + r.rows.length, 0) });
+}

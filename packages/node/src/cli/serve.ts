@@ -7,7 +7,7 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Deployer, formatShape } from '@modelship/core';
+import { Deployer, formatShape, Monitor } from '@modelship/core';
 import { loadModel } from '../load-model';
 import { FileSystemRepository } from '../repository/repository';
 import { createServer, type ModelshipServer } from '../server/server';
@@ -93,6 +93,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const log = (s: string) => hooks.out(`${stamp()} ${prefix}${s}`);
 
   const deployer = new Deployer();
+  const monitor = new Monitor();
+  monitor.attach(deployer);
+  monitor.start();
   const single = existsSync(join(root, 'model.onnx'));
   if (values['model-name'] !== undefined && !single)
     throw new UsageError(`--model-name applies to a directory holding model.onnx; ${root} has none`);
@@ -146,6 +149,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
     ...(single ? {} : { repository }),
+    monitor,
     closeDeployer: true,
   });
   const { url } = await server.listen(port, values.host ?? '0.0.0.0');
@@ -174,6 +178,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   out(`  Open Inference Protocol  POST ${url}/v2/models/{name}/infer   GET /v2/health/ready`);
   out(`  TF Serving REST          POST ${url}/v1/models/{name}:predict`);
   out(`  Prometheus metrics       GET  ${url}/metrics`);
+  out(`  Dashboard                GET  ${url}/dashboard`);
   if (!single)
     out(
       `  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`,
@@ -185,6 +190,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
 
   return await new Promise<number>((done) => {
     server.closeOnSignals(() => {
+      monitor.stop();
       void repository.stop().then(() => {
         if (!quiet || cluster.isPrimary) out(`${stamp()} ${prefix}stopped`);
         // A cluster worker's IPC channel would keep it alive: let go of it.

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployer } from '@modelship/core';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
-import { ingest, monitorState } from './monitor-routes';
+import { dashboard, ingest, monitorState } from './monitor-routes';
 import { ClientGone, readBody, sendResponse } from './node-io';
 import {
   infer,
@@ -115,6 +115,7 @@ const ROUTES: RouteDef[] = [
     scope: 'metrics',
     run: (ctx) => monitorState(ctx, ctx.deployer.names()),
   },
+  { method: 'GET', pattern: /^\/dashboard$/, scope: 'metrics', run: (ctx) => dashboard(ctx) },
   {
     method: 'POST',
     pattern: /^\/v2\/monitor\/ingest$/,
@@ -156,7 +157,7 @@ function route(
   return undefined;
 }
 
-const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics)$/;
+const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics|dashboard)$/;
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();

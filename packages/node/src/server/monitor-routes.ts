@@ -4,6 +4,7 @@
  * processes send, so in-page inference is watched by the same server.
  */
 import type { Monitor } from '@modelship/core';
+import { dashboardHtml } from './dashboard';
 import { describeValue as describe, HttpError } from './http-error';
 import { json, parseJsonBody } from './oip';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
@@ -28,7 +29,13 @@ export function monitorState(ctx: ServeContext, models: readonly string[]): Hand
       // not watched for drift
     }
   }
-  return json(200, { series: m.snapshot(), performance: m.performance(), alerts: m.alerts(), drift });
+  return json(200, {
+    series: m.snapshot(),
+    performance: m.performance(),
+    alerts: m.alerts(),
+    drift,
+    deployments: ctx.deployer.status(),
+  });
 }
 
 /**
@@ -84,4 +91,14 @@ export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse 
   for (const r of checked) m.record(r);
   for (const r of rows) m.observeRows(r.model, r.rows as unknown[][]);
   return json(200, { accepted: checked.length, rows: rows.reduce((n, r) => n + r.rows.length, 0) });
+}
+
+/** `GET /dashboard`: the live page (it polls `/v2/monitor`). */
+export function dashboard(ctx: ServeContext): HandlerResponse {
+  monitorOf(ctx);
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body: dashboardHtml(ctx.options.serverName ?? 'modelship'),
+  };
 }

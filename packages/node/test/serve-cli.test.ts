@@ -66,7 +66,11 @@ describe('modelship serve', () => {
   it('serves a repository, follows it as versions arrive, and stops on SIGTERM', async () => {
     const root = mkdtempSync(join(tmpdir(), 'modelship-serve-'));
     cpSync(repoExample, root, { recursive: true });
-    const serve = startServe([root, '--port', '0', '--poll-ms', '100', '--token', 'tok'], {});
+    const logDir = mkdtempSync(join(tmpdir(), 'modelship-serve-log-'));
+    const serve = startServe(
+      [root, '--port', '0', '--poll-ms', '100', '--token', 'tok', '--log-dir', logDir],
+      {},
+    );
     running.push(serve.child);
     const url = await serve.url;
     const lines = serve.output().split('\n');
@@ -101,6 +105,13 @@ describe('modelship serve', () => {
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     expect(serve.output()).toMatch(/stopped\n$/);
+    // Every answered request was logged, and the log was flushed on the way out.
+    const logged = readFileSync(join(logDir, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(logged.filter((l) => l.model === 'fraud').length).toBeGreaterThanOrEqual(2);
+    expect(logged.map((l) => l.version)).toContain('3');
   });
 
   it("the README's first command, pnpm serve, serves the example repository", async () => {

@@ -9,6 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployer, formatShape, Monitor } from '@modelship/core';
 import { loadModel } from '../load-model';
+import { PredictionLog } from '../prediction-log';
 import { FileSystemRepository } from '../repository/repository';
 import { createServer, type ModelshipServer } from '../server/server';
 import { UsageError } from './usage';
@@ -31,6 +32,7 @@ Options:
   --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice)
   --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
+  --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -64,6 +66,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       threads: { type: 'string' },
       workers: { type: 'string' },
       'model-name': { type: 'string' },
+      'log-dir': { type: 'string' },
     },
   });
   if (positionals.length !== 1)
@@ -96,6 +99,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const monitor = new Monitor();
   monitor.attach(deployer);
   monitor.start();
+  const predictionLog =
+    values['log-dir'] === undefined ? undefined : new PredictionLog(resolve(values['log-dir']));
+  predictionLog?.attach(deployer);
   const single = existsSync(join(root, 'model.onnx'));
   if (values['model-name'] !== undefined && !single)
     throw new UsageError(`--model-name applies to a directory holding model.onnx; ${root} has none`);
@@ -191,7 +197,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   return await new Promise<number>((done) => {
     server.closeOnSignals(() => {
       monitor.stop();
-      void repository.stop().then(() => {
+      void Promise.all([repository.stop(), predictionLog?.close()]).then(() => {
         if (!quiet || cluster.isPrimary) out(`${stamp()} ${prefix}stopped`);
         // A cluster worker's IPC channel would keep it alive: let go of it.
         if (cluster.isWorker) cluster.worker?.disconnect();

@@ -183,6 +183,20 @@ describe('Monitor: drift of live inputs', () => {
       ['tenure', false],
     ]);
     expect(() => m.drift('other')).toThrow(/no drift watch for model 'other'/);
+    // Prediction drift: the outputs against a profile of reference predictions (all 0 here, and
+    // the model answers 0 too, so no drift; a profile of 1s sees it).
+    m.watchDrift('m', Profile.fromDataset(Array.from({ length: 300 }, () => ({ y: 0 }))), {
+      output: 'y',
+      windowRows: 100,
+    });
+    for (let i = 0; i < 10; i++) await d.predict('m', { x: draw(10, 0) });
+    expect(m.predictionDrift('m')).toMatchObject({ currentRows: 100, datasetDrift: false });
+    m.watchDrift('m', Profile.fromDataset(Array.from({ length: 300 }, (_, i) => ({ y: i % 2 }))), {
+      output: 'y',
+      windowRows: 100,
+    });
+    for (let i = 0; i < 10; i++) await d.predict('m', { x: draw(10, 0) });
+    expect(m.predictionDrift('m').features[0]).toMatchObject({ feature: 'y', method: 'z', drifted: true });
     await d.close();
   });
 });

@@ -29,11 +29,17 @@ export interface WatchDriftOptions {
   windowRows?: number;
   /** Share of requests whose rows are kept (default 1). */
   sampleRate?: number;
+  /**
+   * Watch this model output instead of the inputs (prediction drift): its rows (a `[batch]`
+   * output is one value per row) are compared with a profile of reference predictions.
+   */
+  output?: string;
 }
 
 interface DriftWatch {
   profile: Profile;
   input: string | undefined;
+  output: string | undefined;
   features: readonly string[];
   rows: Record<string, unknown>[];
   next: number;
@@ -283,7 +289,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         batchSize: e.batchSize,
         error: e.error,
       });
-      if (e.error === undefined) this.observeInputs(e.name, e.inputs);
+      if (e.error === undefined) {
+        this.observeInputs(e.name, e.inputs);
+        if (e.outputs !== undefined) this.observeOutputs(e.name, e.outputs);
+      }
     };
     deployer.on('prediction', listener);
     return () => deployer.off('prediction', listener);
@@ -340,9 +349,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       throw invalidArgument('Monitor.watchDrift', 'windowRows must be a positive integer', windowRows);
     if (!(sampleRate > 0 && sampleRate <= 1))
       throw invalidArgument('Monitor.watchDrift', 'sampleRate must lie in (0, 1]', sampleRate);
-    this.watches.set(model, {
+    if (options.output !== undefined && typeof options.output !== 'string')
+      throw invalidArgument('Monitor.watchDrift', 'output must be an output name', options.output);
+    this.watches.set(options.output === undefined ? model : outputsKey(model), {
       profile,
       input: options.input,
+      output: options.output,
       features: options.features ?? profile.features.map((f) => f.name),
       rows: [],
       next: 0,
@@ -359,6 +371,26 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const name = w.input ?? Object.keys(record)[0];
     const t = name === undefined ? undefined : record[name];
     this.keepRows(w, rowsOf(t, w.features.length));
+  }
+
+  /** Records a prediction's outputs for prediction drift (see `watchDrift`'s `output`). */
+  observeOutputs(model: string, outputs: unknown): void {
+    const w = this.watches.get(outputsKey(model));
+    if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
+    const t = (outputs as Record<string, unknown>)[w.output!];
+    this.keepRows(w, rowsOf(t, w.features.length));
+  }
+
+  /** Drift of the watched model's recent predictions against a profile of reference predictions. */
+  predictionDrift(model: string, options: DriftOptions = {}): DriftReport {
+    const w = this.watches.get(outputsKey(model));
+    if (w === undefined)
+      throw invalidArgument(
+        'Monitor.predictionDrift',
+        `no prediction drift watch for model '${model}'; call watchDrift with output`,
+        model,
+      );
+    return detectDrift(w.profile, w.rows, options);
   }
 
   /**
@@ -677,6 +709,10 @@ function context(rule: AlertRule, support: number, windowMs: number): string {
 
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(4);
+}
+
+function outputsKey(model: string): string {
+  return `${model}\u0000outputs`;
 }
 
 /** Rows of a [batch, k] (or [batch]) input, given as a tensor or nested arrays. */

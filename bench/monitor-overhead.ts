@@ -4,7 +4,15 @@
  * × 20 features (a profile of the reference, then detectDrift), time and memory.
  */
 import { fileURLToPath } from 'node:url';
-import { Deployer, detectDrift, loadModel, Monitor, Profile, type Row } from '@modelship/node';
+import {
+  createInferenceHandler,
+  Deployer,
+  detectDrift,
+  loadModel,
+  Monitor,
+  Profile,
+  type Row,
+} from '@modelship/node';
 import { formatNs, interleave, pairedRatio, table } from './lib/interleave';
 
 const MODEL = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
@@ -31,13 +39,36 @@ export async function monitorOverhead(): Promise<string> {
     { name: 'with Monitor', run: () => watched.predict('fraud', features) },
   ]);
   const [without, withMonitor] = results as [(typeof results)[0], (typeof results)[0]];
+  // The serving path: an Open Inference Protocol request through the HTTP handler (parsing,
+  // validation, the Deployer, the answer), without the socket.
+  const body = new TextEncoder().encode(
+    JSON.stringify({
+      inputs: [
+        { name: 'features', shape: [1, 12], datatype: 'FP32', data: Array.from(features.features.data) },
+      ],
+    }),
+  );
+  const request = { method: 'POST', path: '/v2/models/fraud/infer', headers: {}, body };
+  const plainHandler = createInferenceHandler(plain, { metrics: false });
+  const watchedHandler = createInferenceHandler(watched, { metrics: false });
+  const served = await interleave([
+    { name: 'without', run: () => plainHandler.handle(request) },
+    { name: 'with Monitor', run: () => watchedHandler.handle(request) },
+  ]);
+  const [servedWithout, servedWith] = served as [(typeof served)[0], (typeof served)[0]];
   await Promise.all([plain.close(), watched.close()]);
   const rows: string[][] = [
     [
-      'requests',
+      'Deployer.predict',
       formatNs(without.medianNs),
       formatNs(withMonitor.medianNs),
       pairedRatio(withMonitor, without).toFixed(3),
+    ],
+    [
+      'HTTP handler, OIP request',
+      formatNs(servedWithout.medianNs),
+      formatNs(servedWith.medianNs),
+      pairedRatio(servedWith, servedWithout).toFixed(3),
     ],
   ];
 

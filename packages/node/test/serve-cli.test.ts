@@ -4,7 +4,7 @@
  * cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,43 @@ describe('modelship serve', () => {
     }
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
+  });
+
+  it('takes its settings from --config, with command-line flags winning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-config-'));
+    const file = join(dir, 'server.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        port: 1,
+        tokens: ['from-file'],
+        cors: { origin: 'https://app.example' },
+        maxBodyMb: 1,
+      }),
+    );
+    const serve = startServe([repoExample, '--config', file, '--port', '0']);
+    running.push(serve.child);
+    const url = await serve.url;
+    expect((await fetch(`${url}/v2/models/iris`)).status).toBe(401);
+    const res = await fetch(`${url}/v2/models/iris`, {
+      headers: { authorization: 'Bearer from-file', origin: 'https://app.example' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const big = await fetch(`${url}/v2/models/iris/infer`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer from-file' },
+      body: 'x'.repeat(2 << 20),
+    });
+    expect(big.status).toBe(413);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    writeFileSync(file, JSON.stringify({ prot: 8000 }));
+    const bad = startServe([repoExample, '--config', file]);
+    running.push(bad.child);
+    bad.url.catch(() => {});
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--config .*server\.json: unknown setting 'prot' \(known: port, grpcPort, /);
   });
 
   it('prints its usage and refuses a bad port', async () => {

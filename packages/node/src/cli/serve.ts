@@ -5,6 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployer, formatShape, Monitor } from '@modelship/core';
@@ -33,6 +34,9 @@ Options:
   --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
   --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
+  --config <file.json>  Server settings in a file: port, grpcPort, host, tokens, authExempt, cors,
+                        maxBodyMb, maxTensorElements, timeoutMs, drainTimeoutMs, pollMs, threads,
+                        workers, logDir (flags given on the command line win)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -67,11 +71,31 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       workers: { type: 'string' },
       'model-name': { type: 'string' },
       'log-dir': { type: 'string' },
+      config: { type: 'string' },
     },
   });
   if (positionals.length !== 1)
     throw new UsageError(`serve takes one repository directory, received ${positionals.length}`);
   const root = resolve(positionals[0]!);
+  const config = values.config === undefined ? {} : await readConfig(values.config);
+  // A setting from the file, as the flag's string form, unless the flag was given.
+  for (const [flag, key] of [
+    ['port', 'port'],
+    ['grpc-port', 'grpcPort'],
+    ['host', 'host'],
+    ['max-body-mb', 'maxBodyMb'],
+    ['timeout-ms', 'timeoutMs'],
+    ['poll-ms', 'pollMs'],
+    ['threads', 'threads'],
+    ['workers', 'workers'],
+    ['log-dir', 'logDir'],
+  ] as const) {
+    const v = config[key];
+    if ((values as Record<string, unknown>)[flag] === undefined && v !== undefined)
+      (values as Record<string, unknown>)[flag] = String(v);
+  }
+  if (values.cors === undefined && config.cors !== undefined && config.cors !== false)
+    values.cors = config.cors === true ? '*' : String((config.cors as { origin?: unknown }).origin ?? '*');
   const port = positive('port', values.port) ?? 8000;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, not ${port}`);
   const grpcPort = positive('grpc-port', values['grpc-port']);
@@ -79,6 +103,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     throw new UsageError(`--grpc-port must be at most 65535, not ${grpcPort}`);
   const tokens = [
     ...(values.token ?? []),
+    ...((config.tokens as string[] | undefined) ?? []),
     ...(process.env.MODELSHIP_TOKENS?.split(',').filter((t) => t !== '') ?? []),
   ];
   const maxBodyMb = positive('max-body-mb', values['max-body-mb'], false) ?? 64;
@@ -150,7 +175,18 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const server = createServer(deployer, {
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(tokens.length === 0 ? {} : { auth: { tokens } }),
+    ...(tokens.length === 0
+      ? {}
+      : {
+          auth: {
+            tokens,
+            ...(config.authExempt === undefined ? {} : { exempt: config.authExempt as never }),
+          },
+        }),
+    ...(config.maxTensorElements === undefined
+      ? {}
+      : { maxTensorElements: config.maxTensorElements as number }),
+    ...(config.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: config.drainTimeoutMs as number }),
     ...(values.cors === undefined
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
@@ -242,6 +278,55 @@ function supervise(count: number, out: (s: string) => void): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors'> = {
+  port: 'number',
+  grpcPort: 'number',
+  host: 'string',
+  tokens: 'strings',
+  authExempt: 'strings',
+  cors: 'cors',
+  maxBodyMb: 'number',
+  maxTensorElements: 'number',
+  timeoutMs: 'number',
+  drainTimeoutMs: 'number',
+  pollMs: 'number',
+  threads: 'number',
+  workers: 'number',
+  logDir: 'string',
+};
+
+/** Reads and checks a `--config` file: a JSON object of known settings. */
+async function readConfig(file: string): Promise<Record<string, unknown>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--config ${file}: ${(e as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`--config ${file} must hold a JSON object`);
+  for (const [key, value] of Object.entries(raw)) {
+    const kind = CONFIG_KEYS[key];
+    if (kind === undefined)
+      throw new UsageError(
+        `--config ${file}: unknown setting '${key}' (known: ${Object.keys(CONFIG_KEYS).join(', ')})`,
+      );
+    const ok =
+      kind === 'number'
+        ? typeof value === 'number' && Number.isFinite(value) && value >= 0
+        : kind === 'string'
+          ? typeof value === 'string'
+          : kind === 'strings'
+            ? Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
+            : typeof value === 'boolean' ||
+              (typeof value === 'object' &&
+                value !== null &&
+                typeof (value as { origin?: unknown }).origin === 'string');
+    if (!ok) throw new UsageError(`--config ${file}: '${key}' has the wrong type (${JSON.stringify(value)})`);
+  }
+  return raw as Record<string, unknown>;
 }
 
 function hasWaiting(repository: FileSystemRepository): boolean {

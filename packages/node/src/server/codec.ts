@@ -53,7 +53,8 @@ export function readShape(shape: unknown, where: string): number[] {
   return shape as number[];
 }
 
-const BYTE_SIZE: Partial<Record<DType, number>> = {
+/** Bytes per element of each fixed-size datatype (BYTES has none). */
+export const BYTE_SIZE: Partial<Record<DType, number>> = {
   bool: 1,
   uint8: 1,
   int8: 1,

@@ -4,14 +4,13 @@
  */
 import {
   type Dim,
-  type DType,
   formatShape,
   type ModelSignature,
   type NamedTensors,
   type Tensor,
   type TensorSpec,
 } from '@modelship/core';
-import { binaryData, datatypeOf, fromBinary, fromJson, jsonData } from './codec';
+import { BYTE_SIZE, binaryData, datatypeOf, fromBinary, fromJson, jsonData } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
@@ -410,7 +409,7 @@ async function rawInfer(
   let shape: number[];
   if (spec.dtype === 'string') shape = spec.shape.map(() => 1);
   else {
-    const width = BYTE_WIDTH[spec.dtype]!;
+    const width = BYTE_SIZE[spec.dtype]!;
     // The leading symbolic dimension is the batch (1); one other may vary.
     const dims = spec.shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? 1 : -1));
     const variable = dims.filter((d) => d === -1).length;
@@ -448,21 +447,6 @@ async function rawInfer(
     outputs,
   );
 }
-
-const BYTE_WIDTH: Partial<Record<DType, number>> = {
-  bool: 1,
-  uint8: 1,
-  int8: 1,
-  uint16: 2,
-  int16: 2,
-  float16: 2,
-  uint32: 4,
-  int32: 4,
-  float32: 4,
-  uint64: 8,
-  int64: 8,
-  float64: 8,
-};
 
 function inferResponse(
   model: string,

@@ -45,6 +45,7 @@ export type {
   OrtValueMetadata,
 } from './model/onnx-runtime';
 export * from './monitor';
+export * from './pipeline';
 export {
   coerceInput,
   isOrtTensor,

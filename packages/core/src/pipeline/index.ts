@@ -1,0 +1,14 @@
+export { Pipeline, type PipelineJson, type PipelineRecord, type PipelineSpec } from './pipeline';
+export {
+  clip,
+  type FieldValue,
+  type FittedTransform,
+  impute,
+  log,
+  minMax,
+  oneHot,
+  ordinal,
+  robustScale,
+  standardize,
+  type TransformSpec,
+} from './transforms';

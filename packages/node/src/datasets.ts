@@ -1,80 +1,137 @@
+/**
+ * Data set files read as streams of rows: the formats are parsed by `@modelship/core`
+ * (`parseCsv`, `parseJsonl`); this module only supplies a file's text in chunks.
+ */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { type CellValue, type CsvOptions, InputError, parseCsv, parseJsonl } from '@modelship/core';
 
-/** Options of the file readers. */
+/** Options of {@link readCsv} and {@link readDataset}: the CSV options and byte progress. */
 export interface ReadOptions extends CsvOptions {
-  /** Called as the file is read, with the bytes read so far and the file's size. */
+  /**
+   * Called as the file is read, with the bytes read so far and the file's size (taken when
+   * reading starts); the last call has `read === total` unless the file changed meanwhile.
+   */
   onBytes?: (read: number, total: number) => void;
 }
 
+/** Options of {@link readJsonl}: a signal and byte progress. */
+export type ReadJsonlOptions = Pick<ReadOptions, 'signal' | 'onBytes'>;
+
+/** The extensions {@link readDataset} knows (keep its error message in step), and the format each one means. */
+const FORMATS: Readonly<Record<string, 'csv' | 'tsv' | 'jsonl'>> = {
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+};
+
+function cannotRead(path: string, error: unknown): InputError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new InputError('DATASET_INVALID', `cannot read '${path}': ${reason}`, {
+    cause: error,
+    details: { path },
+  });
+}
+
 /**
- * Streams a file's text as chunks: UTF-8 decoded by the stream (characters split across
- * chunks are joined), with byte progress. A file that cannot be opened is a `DATASET_INVALID`
- * error on the first read.
+ * A file's text in chunks. The stream decodes UTF-8 itself, holding back a character whose
+ * bytes straddle two reads, so no chunk ends inside a character. A file that cannot be opened
+ * or read is a `DATASET_INVALID` error on the first `next()`.
  */
-async function* chunksOf(path: string, onBytes: ReadOptions['onBytes']): AsyncGenerator<string> {
+async function* fileText(path: string, onBytes: ReadOptions['onBytes']): AsyncGenerator<string> {
   let total: number;
   try {
     total = (await stat(path)).size;
   } catch (e) {
-    throw new InputError('DATASET_INVALID', `cannot read '${path}': ${(e as Error).message}`, { cause: e });
+    throw cannotRead(path, e);
   }
-  const stream = createReadStream(path);
-  const decoder = new TextDecoder('utf-8');
-  let read = 0;
+  const stream = createReadStream(path, { encoding: 'utf8' });
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<string>;
+  let reported = -1;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      read += chunk.length;
-      onBytes?.(read, total);
-      yield decoder.decode(chunk, { stream: true });
+    for (;;) {
+      let step: IteratorResult<string>;
+      // Only the stream's own failures are "cannot read": errors from onBytes, or from the
+      // consumer, must pass through as they are.
+      try {
+        step = await chunks.next();
+      } catch (e) {
+        throw cannotRead(path, e);
+      }
+      if (step.done) break;
+      if (onBytes !== undefined && stream.bytesRead !== reported) {
+        reported = stream.bytesRead;
+        onBytes(reported, total);
+      }
+      yield step.value;
     }
-  } catch (e) {
-    if ((e as { code?: string }).code !== undefined && !(e instanceof InputError))
-      throw new InputError('DATASET_INVALID', `cannot read '${path}': ${(e as Error).message}`, { cause: e });
-    throw e;
   } finally {
+    // Closes the file when the reader stops early or fails.
     stream.destroy();
   }
-  const tail = decoder.decode();
-  if (tail !== '') yield tail;
+  // An empty file yields no chunk; report it finished all the same.
+  if (onBytes !== undefined && stream.bytesRead !== reported) onBytes(stream.bytesRead, total);
 }
 
 /**
- * Reads a CSV file as a stream of rows (see `parseCsv`): the header names the columns, numerals
- * become numbers, empty cells `null`.
+ * Reads a CSV file as a stream of rows (see `parseCsv` in `@modelship/core`): the first record
+ * names the columns, unquoted numerals become numbers (unless `numbers: false`), empty cells and
+ * `NaN`/`NA`/`null` become `null`. The delimiter defaults to `','`.
+ *
+ * Nothing is read until iteration starts. A missing or unreadable file, and malformed CSV, are
+ * `DATASET_INVALID` errors thrown while iterating; breaking out of the loop closes the file.
  *
  * @example
  * const report = await evaluate(model, readCsv('holdout.csv'), { label: 'is_fraud' });
  */
 export function readCsv(path: string, options: ReadOptions = {}): AsyncGenerator<Record<string, CellValue>> {
   const { onBytes, ...csv } = options;
-  return parseCsv(chunksOf(path, onBytes), csv);
-}
-
-/** Reads a JSON Lines file (one object per line) as a stream of rows. */
-export function readJsonl(
-  path: string,
-  options: Pick<ReadOptions, 'onBytes' | 'signal'> = {},
-): AsyncGenerator<Record<string, unknown>> {
-  return parseJsonl(chunksOf(path, options.onBytes), { signal: options.signal });
+  return parseCsv(fileText(path, onBytes), csv);
 }
 
 /**
- * Reads a data file by its extension: `.csv`, `.tsv` (tab-separated), `.jsonl` or `.ndjson`.
- * Any other extension is a `DATASET_INVALID` error.
+ * Reads a JSON Lines file (one JSON object per line, blank lines skipped) as a stream of rows;
+ * see `parseJsonl` in `@modelship/core`.
+ *
+ * Nothing is read until iteration starts. A missing or unreadable file, a line that is not
+ * JSON or not an object are `DATASET_INVALID` errors thrown while iterating.
+ *
+ * @example
+ * for await (const row of readJsonl('requests.jsonl')) console.log(row.features);
+ */
+export function readJsonl(
+  path: string,
+  options: ReadJsonlOptions = {},
+): AsyncGenerator<Record<string, unknown>> {
+  return parseJsonl(fileText(path, options.onBytes), { signal: options.signal });
+}
+
+/**
+ * Reads a data file as a stream of rows, choosing the format by the extension (any case):
+ * `.csv` (comma-separated unless `delimiter` says otherwise), `.tsv` (tab-separated unless
+ * `delimiter` says otherwise), `.jsonl` or `.ndjson` (JSON Lines; the CSV options are ignored).
+ *
+ * An unknown extension is a `DATASET_INVALID` error thrown at once, naming the known ones;
+ * everything else fails while iterating, as in {@link readCsv} and {@link readJsonl}.
+ *
+ * @example
+ * const report = await evaluate(model, readDataset(process.argv[2]), { label: 'label' });
  */
 export function readDataset(
   path: string,
   options: ReadOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
   const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return readCsv(path, options);
-  if (ext === '.tsv') return readCsv(path, { delimiter: '\t', ...options });
-  if (ext === '.jsonl' || ext === '.ndjson') return readJsonl(path, options);
+  const format = Object.hasOwn(FORMATS, ext) ? FORMATS[ext] : undefined;
+  if (format === 'csv') return readCsv(path, options);
+  if (format === 'tsv') return readCsv(path, { ...options, delimiter: options.delimiter ?? '\t' });
+  if (format === 'jsonl') return readJsonl(path, { signal: options.signal, onBytes: options.onBytes });
   throw new InputError(
     'DATASET_INVALID',
-    `cannot tell the format of '${path}' from its extension; use .csv, .tsv, .jsonl or .ndjson`,
+    `cannot tell the format of '${path}' from its extension ${ext === '' ? '(it has none)' : `'${ext}'`}; ` +
+      'use .csv, .tsv, .jsonl or .ndjson',
+    { details: { path } },
   );
 }

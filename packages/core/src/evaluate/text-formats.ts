@@ -3,239 +3,321 @@
  * chunks split anywhere, so a file, a `fetch` body or an upload is read with memory bounded
  * by the longest record; Node and the browser only supply the chunks.
  */
-import { AbortError, describe } from '../errors';
+import { describe, InputError, invalidArgument } from '../errors';
+import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
-import { datasetError } from './dataset';
 
-/** A CSV cell: a number, a string, or `null` for a missing value. */
+// The one definition of a row lives with the data set types; re-exported so readers of this
+// module name the rows they get without a second, drifting copy.
+export type { Row } from './types';
+
+/** A CSV cell: a finite number, a string, or `null` for a missing value. */
 export type CellValue = number | string | null;
 
+/** Options of {@link parseCsv}. */
 export interface CsvOptions {
-  /** Field separator, one character (default `','`; `'\t'` for TSV). */
+  /** Field separator: one character other than a quote or a line break (default `','`; `'\t'` for TSV). */
   delimiter?: string;
-  /** Read plain decimal numerals as numbers (default `true`); quoted cells stay strings. */
+  /** Read unquoted plain decimal numerals as numbers (default `true`); quoted cells always stay strings. */
   numbers?: boolean;
-  /** Stops reading between chunks: iteration throws `ABORTED`. */
+  /** Stops reading between chunks: iteration throws an `AbortError` (`ABORTED`). */
   signal?: AbortSignalLike;
 }
 
-const NUMERAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const MISSING = /^(nan|na|null)$/i;
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
-
-function checkAborted(signal: AbortSignalLike | undefined): void {
-  if (signal?.aborted) throw new AbortError('reading the data set was aborted', { cause: signal.reason });
+/** Options of {@link parseJsonl}. */
+export interface JsonlOptions {
+  /** Stops reading between chunks: iteration throws an `AbortError` (`ABORTED`). */
+  signal?: AbortSignalLike;
 }
 
+const NUMERAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const MISSING = /^(?:nan|na|null)$/i;
+// Refused as column names: a row is a plain object, and these keys would reach or shadow its prototype.
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+const BOM = 0xfeff;
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+function invalid(line: number, message: string): InputError {
+  return new InputError('DATASET_INVALID', `line ${line}${message}`, { details: { line } });
+}
+
+function unquotedCell(text: string, numbers: boolean): CellValue {
+  if (text === '' || MISSING.test(text)) return null;
+  if (numbers && NUMERAL.test(text)) {
+    const value = Number(text);
+    // '1e999' is a numeral but not a finite number; keeping the text loses nothing.
+    if (Number.isFinite(value)) return value;
+  }
+  return text;
+}
+
+/** At the start of a field (nothing read yet). */
+const START = 0;
+/** Inside an unquoted field. */
+const UNQUOTED = 1;
+/** Inside the quotes of a quoted field. */
+const QUOTED = 2;
+/** Just read a quote inside a quoted field: either the closing quote or the first of `""`. */
+const QUOTE_SEEN = 3;
+
 /**
- * Parses CSV text into rows keyed by the header. Empty cells and `NaN`/`NA`/`null` are `null`
- * (missing); unquoted decimal numerals are numbers; fully empty lines are skipped. A row with
- * the wrong number of fields, an unterminated quote, a stray quote, or a bad header is a
- * `DATASET_INVALID` error naming the line.
+ * Parses CSV text (RFC 4180) into rows keyed by the header, the first record. Text may arrive
+ * in chunks split anywhere (inside a quoted field, between `\r` and `\n`); memory stays bounded
+ * by the longest record.
+ *
+ * - Line ends: `\r\n`, `\n` or a lone `\r`; a leading UTF-8 BOM is dropped; fully empty lines
+ *   (and a final newline) make no row.
+ * - Quoted fields may hold the delimiter, line breaks and doubled quotes `""`.
+ * - Cells: empty, `NaN`, `NA` or `null` (any case) → `null`; an unquoted finite decimal
+ *   numeral (`-1.5`, `.5`, `2e-3`) → number unless `numbers: false`; anything else, and every
+ *   quoted cell (`""` → `''`), stays a string.
+ *
+ * Errors: an invalid `delimiter` is an `INVALID_ARGUMENT` error, thrown at once. A record
+ * with a different number of fields from the header, an unclosed quote, a quote inside an
+ * unquoted field, text after a closing quote, an empty, repeated or unsafe (`__proto__`,
+ * `constructor`, `prototype`) column name, or no header at all are `DATASET_INVALID` errors
+ * thrown while iterating; the message names the physical line (1-based) where the record
+ * starts. An error from `chunks` itself passes through unchanged.
  *
  * @example
  * for await (const row of parseCsv(chunks)) console.log(row.amount);
  */
-export async function* parseCsv(
+export function parseCsv(
   chunks: AsyncIterable<string> | Iterable<string>,
   options: CsvOptions = {},
 ): AsyncGenerator<Record<string, CellValue>> {
   const delimiter = options.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length !== 1 || /["\r\n]/.test(delimiter))
-    throw datasetError(
-      `parseCsv: delimiter must be one character other than a quote or a line break, received ${describe(delimiter)}`,
+    throw invalidArgument(
+      'parseCsv',
+      'delimiter must be one character other than a quote or a line break',
+      delimiter,
     );
-  const numbers = options.numbers !== false;
-  const signal = options.signal;
+  return csvRows(chunks, delimiter.charCodeAt(0), options.numbers !== false, options.signal);
+}
 
+async function* csvRows(
+  chunks: AsyncIterable<string> | Iterable<string>,
+  delimiter: number,
+  numbers: boolean,
+  signal: AbortSignalLike | undefined,
+): AsyncGenerator<Record<string, CellValue>> {
   let header: string[] | undefined;
-  let fields: CellValue[] = [];
+  // The current record: raw field texts, and which of them were quoted.
+  let texts: string[] = [];
+  let quotedFields: boolean[] = [];
   let field = '';
-  let quoted = false; // the current field began with a quote
-  let inQuotes = false; // inside the quotes of the current field
-  let afterQuote = false; // just read the closing quote (or the first of a doubled pair)
-  let line = 1; // physical line being read
-  let recordLine = 1; // physical line where the current record began
-  let pendingCr = false;
-  let started = false; // the current record has content
+  let state: number = START;
+  let quoted = false;
+  let inRecord = false; // the current record has content (so a line end emits it)
+  let line = 1; // physical line of the next character
+  let recordLine = 1; // physical line where the current record starts
+  let afterCr = false; // the previous character was '\r', so a '\n' now ends the same line
   let first = true;
 
-  const cell = (): CellValue => {
-    if (quoted) return field;
-    if (field === '' || MISSING.test(field)) return null;
-    return numbers && NUMERAL.test(field) ? Number(field) : field;
-  };
   const endField = (): void => {
-    fields.push(cell());
+    texts.push(field);
+    quotedFields.push(quoted);
     field = '';
     quoted = false;
-    afterQuote = false;
+    state = START;
   };
+
+  // Returns the finished record as a row, or undefined for the header or an empty line.
   const endRecord = (): Record<string, CellValue> | undefined => {
-    if (!started) {
-      // A fully empty line.
-      fields = [];
-      return undefined;
-    }
+    if (!inRecord) return undefined;
     endField();
-    const values = fields;
-    fields = [];
-    started = false;
+    const values = texts;
+    const wasQuoted = quotedFields;
+    texts = [];
+    quotedFields = [];
+    inRecord = false;
     if (header === undefined) {
-      header = values.map((v, i) => {
-        const name = v === null ? '' : String(v);
-        if (name === '')
-          throw datasetError(`line ${recordLine}: header field ${i + 1} is empty; every column needs a name`);
-        if (FORBIDDEN.has(name)) throw datasetError(`line ${recordLine}: '${name}' cannot be a column name`);
-        return name;
-      });
+      // Header names are taken as written: no numbers, no missing values.
       const seen = new Set<string>();
-      for (const name of header) {
-        if (seen.has(name))
-          throw datasetError(`line ${recordLine}: column '${name}' appears twice in the header`);
+      for (let i = 0; i < values.length; i++) {
+        const name = values[i]!;
+        if (name === '')
+          throw invalid(recordLine, `: header field ${i + 1} is empty; every column needs a name`);
+        if (FORBIDDEN.has(name)) throw invalid(recordLine, `: '${name}' cannot be a column name`);
+        if (seen.has(name)) throw invalid(recordLine, `: column '${name}' appears twice in the header`);
         seen.add(name);
       }
+      header = values;
       return undefined;
     }
-    if (values.length !== header.length) {
-      throw datasetError(
-        `line ${recordLine} has ${values.length} field${values.length === 1 ? '' : 's'}; the header has ${header.length}`,
+    if (values.length !== header.length)
+      throw invalid(
+        recordLine,
+        ` has ${values.length} field${values.length === 1 ? '' : 's'}; the header has ${header.length}`,
       );
-    }
+    // Safe as a plain object: the header check refused every name that could reach the prototype.
     const row: Record<string, CellValue> = {};
-    for (let i = 0; i < header.length; i++) row[header[i]!] = values[i]!;
+    for (let i = 0; i < header.length; i++)
+      row[header[i]!] = wasQuoted[i] ? values[i]! : unquotedCell(values[i]!, numbers);
     return row;
   };
 
-  for await (const chunk of chunks as AsyncIterable<string>) {
-    checkAborted(signal);
-    if (typeof chunk !== 'string')
-      throw datasetError(`parseCsv: chunks must be strings, received ${describe(chunk)}`);
-    let text = chunk;
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      first = false;
+  const startRecord = (): void => {
+    if (!inRecord) {
+      inRecord = true;
+      recordLine = line;
     }
-    const out: Record<string, CellValue>[] = [];
+  };
+
+  for await (const chunk of chunks as AsyncIterable<string>) {
+    throwIfAborted(signal);
+    if (typeof chunk !== 'string') throw invalidArgument('parseCsv', 'chunks must be strings', chunk);
     let i = 0;
-    const n = text.length;
+    const n = chunk.length;
+    if (first && n > 0) {
+      first = false;
+      if (chunk.charCodeAt(0) === BOM) i = 1;
+    }
     while (i < n) {
-      const ch = text[i]!;
-      if (pendingCr) {
-        pendingCr = false;
-        if (ch === '\n') {
-          i++;
-          continue;
-        }
-      }
-      if (inQuotes) {
-        // Copy a run of ordinary characters at once.
+      const c = chunk.charCodeAt(i);
+      if (state === QUOTED) {
+        // Copy the run up to the next quote at once, counting the line breaks inside it.
         let j = i;
-        while (j < n && text[j] !== '"') {
-          if (text[j] === '\n' || (text[j] === '\r' && text[j + 1] !== '\n')) line++;
-          j++;
+        for (; j < n; j++) {
+          const d = chunk.charCodeAt(j);
+          if (d === QUOTE) break;
+          if (d === CR || (d === LF && !afterCr)) line++;
+          afterCr = d === CR;
         }
-        field += text.slice(i, j);
+        field += chunk.slice(i, j);
         if (j < n) {
-          inQuotes = false;
-          afterQuote = true;
+          state = QUOTE_SEEN;
+          afterCr = false;
           j++;
         }
         i = j;
         continue;
       }
-      if (afterQuote) {
-        if (ch === '"') {
-          // A doubled quote inside a quoted field.
+      if (state === QUOTE_SEEN) {
+        if (c === QUOTE) {
           field += '"';
-          inQuotes = true;
-          afterQuote = false;
+          state = QUOTED;
           i++;
           continue;
         }
-        if (ch !== delimiter && ch !== '\n' && ch !== '\r')
-          throw datasetError(`line ${line}: unexpected ${describe(ch)} after a closing quote`);
+        if (c !== delimiter && c !== LF && c !== CR)
+          throw invalid(recordLine, `: unexpected ${describe(chunk[i])} after a closing quote`);
+        // The field is closed: the delimiter or line end is handled below.
       }
-      if (ch === delimiter) {
-        started = true;
+      if (c === delimiter) {
+        startRecord();
         endField();
         i++;
-      } else if (ch === '\n' || ch === '\r') {
+      } else if (c === LF || c === CR) {
         const row = endRecord();
-        if (row !== undefined) out.push(row);
-        if (ch === '\r') pendingCr = true;
-        line++;
-        recordLine = line;
+        if (!(c === LF && afterCr)) line++;
+        afterCr = c === CR;
         i++;
-      } else if (ch === '"') {
-        if (field !== '' || quoted)
-          throw datasetError(
-            `line ${line}: a quote inside an unquoted field; quote the whole field and double inner quotes`,
+        if (row !== undefined) yield row;
+        continue;
+      } else if (c === QUOTE) {
+        if (state !== START)
+          throw invalid(
+            recordLine,
+            ': a quote inside an unquoted field; quote the whole field and double the quotes inside it',
           );
-        started = true;
+        startRecord();
         quoted = true;
-        inQuotes = true;
+        state = QUOTED;
         i++;
       } else {
-        let j = i;
-        while (j < n) {
-          const c = text[j]!;
-          if (c === delimiter || c === '\n' || c === '\r' || c === '"') break;
-          j++;
+        let j = i + 1;
+        for (; j < n; j++) {
+          const d = chunk.charCodeAt(j);
+          if (d === delimiter || d === LF || d === CR || d === QUOTE) break;
         }
-        started = true;
-        field += text.slice(i, j);
+        startRecord();
+        field += chunk.slice(i, j);
+        state = UNQUOTED;
         i = j;
       }
+      afterCr = false;
     }
-    yield* out;
   }
-  checkAborted(signal);
-  if (inQuotes)
-    throw datasetError(`line ${recordLine}: a quoted field is not closed before the end of the data`);
+  throwIfAborted(signal);
+  if (state === QUOTED)
+    throw invalid(recordLine, ': a quoted field is not closed before the end of the data');
   const last = endRecord();
+  if (header === undefined)
+    throw new InputError('DATASET_INVALID', 'the CSV has no header: it holds no records', {
+      details: { line: 1 },
+    });
   if (last !== undefined) yield last;
-  if (header === undefined) throw datasetError('parseCsv: the CSV has no header');
 }
 
 /**
- * Parses JSON Lines: one JSON object per line, blank lines skipped. A line that is not JSON,
- * or not an object, is a `DATASET_INVALID` error naming the line.
+ * Parses JSON Lines: one JSON object per line (`\n` or `\r\n`), as rows. Text may arrive in
+ * chunks split anywhere; memory stays bounded by the longest line. Blank lines are skipped and
+ * a leading UTF-8 BOM is dropped.
+ *
+ * A line that is not valid JSON (the message includes the parser's), that holds something
+ * other than an object (an array, `null`, a number...), or whose object has its own
+ * `__proto__` key is a `DATASET_INVALID` error naming the line (1-based), thrown while
+ * iterating. An error from `chunks` itself passes through unchanged.
+ *
+ * @example
+ * for await (const row of parseJsonl(response.body.pipeThrough(new TextDecoderStream()))) use(row);
  */
 export async function* parseJsonl(
   chunks: AsyncIterable<string> | Iterable<string>,
-  options: { signal?: AbortSignalLike } = {},
+  options: JsonlOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
-  let rest = '';
+  const signal = options.signal;
+  // The unfinished last line, as pieces: joining only once the line ends keeps the work linear
+  // however finely a long line is chunked.
+  let pieces: string[] = [];
   let line = 0;
+  let first = true;
+
   const parse = (text: string): Record<string, unknown> | undefined => {
     line++;
-    const trimmed = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (trimmed.trim() === '') return undefined;
+    const body = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (body.trim() === '') return undefined;
     let value: unknown;
     try {
-      value = JSON.parse(trimmed);
+      value = JSON.parse(body);
     } catch (e) {
-      throw datasetError(`line ${line} is not valid JSON: ${(e as Error).message}`);
+      throw invalid(line, ` is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw datasetError(`line ${line} is ${describe(value)}; each line must be a JSON object`);
-    if (Object.hasOwn(value, '__proto__'))
-      throw datasetError(`line ${line}: '__proto__' cannot be a column name`);
+      throw invalid(line, ` is ${describe(value)}; each line must be a JSON object`);
+    // JSON.parse makes '__proto__' an own key; code copying the row with assignment would
+    // then replace the copy's prototype.
+    if (Object.hasOwn(value, '__proto__')) throw invalid(line, `: '__proto__' cannot be a column name`);
     return value as Record<string, unknown>;
   };
+
   for await (const chunk of chunks as AsyncIterable<string>) {
-    checkAborted(options.signal);
-    if (typeof chunk !== 'string')
-      throw datasetError(`parseJsonl: chunks must be strings, received ${describe(chunk)}`);
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    for (const part of parts) {
-      const row = parse(part);
+    throwIfAborted(signal);
+    if (typeof chunk !== 'string') throw invalidArgument('parseJsonl', 'chunks must be strings', chunk);
+    let start = 0;
+    if (first && chunk.length > 0) {
+      first = false;
+      if (chunk.charCodeAt(0) === BOM) start = 1;
+    }
+    for (;;) {
+      const end = chunk.indexOf('\n', start);
+      if (end === -1) {
+        if (start < chunk.length) pieces.push(chunk.slice(start));
+        break;
+      }
+      const piece = chunk.slice(start, end);
+      const text = pieces.length === 0 ? piece : pieces.join('') + piece;
+      pieces = [];
+      start = end + 1;
+      const row = parse(text);
       if (row !== undefined) yield row;
     }
   }
-  checkAborted(options.signal);
-  const row = parse(rest);
+  throwIfAborted(signal);
+  const row = parse(pieces.join(''));
   if (row !== undefined) yield row;
 }

@@ -6,9 +6,11 @@ import { InputError, invalidArgument } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import {
   applyTransform,
+  columnNames,
   type FieldValue,
   type FittedTransform,
   fitTransform,
+  isMultiColumn,
   type TransformSpec,
   widthOf,
 } from './transforms';
@@ -80,11 +82,17 @@ export class Pipeline {
       specs.forEach((s, k) => {
         if (typeof s !== 'object' || s === null || typeof s.kind !== 'string')
           throw invalidArgument('Pipeline.fit', `field '${field}': transform ${k} is not a transform`, s);
-        if (fitted.some((f) => f.kind === 'oneHot'))
-          throw invalidArgument('Pipeline.fit', `field '${field}': oneHot must be its last transform`, s);
+        const spread = fitted.find((f) => isMultiColumn(f.kind));
+        if (spread !== undefined)
+          throw invalidArgument(
+            'Pipeline.fit',
+            `field '${field}': ${spread.kind} must be its last transform`,
+            s,
+          );
         const f = fitTransform(s, values, field);
         fitted.push(f);
-        if (f.kind !== 'oneHot') values = values.map((v, i) => applyTransform(f, v, i, field) as FieldValue);
+        if (!isMultiColumn(f.kind))
+          values = values.map((v, i) => applyTransform(f, v, i, field) as FieldValue);
       });
       const last = fitted.at(-1);
       columns.push({ field, transforms: fitted, width: last === undefined ? 1 : widthOf(last) });
@@ -99,12 +107,7 @@ export class Pipeline {
 
   /** Column names of the assembled input, one-hot columns as `field=category`. */
   featureNames(): string[] {
-    return this.columns.flatMap((c) => {
-      const last = c.transforms.at(-1);
-      if (last?.kind === 'oneHot')
-        return (last.state.categories as unknown[]).map((k) => `${c.field}=${String(k)}`);
-      return [c.field];
-    });
+    return this.columns.flatMap((c) => columnNames(c.transforms.at(-1), c.field));
   }
 
   /** Records to `{ [input]: float32 [n, width] }`; a missing field, a wrong type or an unseen category (under `'error'`) is an InputError naming the field and the record. */

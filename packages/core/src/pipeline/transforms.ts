@@ -211,6 +211,17 @@ export function widthOf(t: FittedTransform): number {
   return t.kind === 'oneHot' ? (t.state.categories as unknown[]).length : 1;
 }
 
+/** Whether a transform spreads a value over several columns, so nothing may follow it. */
+export function isMultiColumn(kind: TransformSpec['kind']): boolean {
+  return kind === 'oneHot';
+}
+
+/** Names of the input columns a field's last transform makes: the field, or `field=category`. */
+export function columnNames(t: FittedTransform | undefined, field: string): string[] {
+  if (t?.kind === 'oneHot') return (t.state.categories as unknown[]).map((k) => `${field}=${String(k)}`);
+  return [field];
+}
+
 /** Applies a fitted transform to one value; `row` and `field` name it in errors. */
 export function applyTransform(
   t: FittedTransform,

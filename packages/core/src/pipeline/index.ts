@@ -1,3 +1,14 @@
+export {
+  argmax,
+  type OutputLabel,
+  type OutputSpec,
+  parseLabels,
+  sigmoid,
+  softmax,
+  threshold,
+  topK,
+  value,
+} from './outputs';
 export { Pipeline, type PipelineJson, type PipelineRecord, type PipelineSpec } from './pipeline';
 export {
   clip,
@@ -12,3 +23,4 @@ export {
   standardize,
   type TransformSpec,
 } from './transforms';
+export { type Answer, PipelineModel } from './wrap';

@@ -3,7 +3,9 @@
  * training rows, serialised to versioned JSON, read back bit for bit.
  */
 import { InputError, invalidArgument } from '../errors';
+import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
+import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
 import {
   applyTransform,
   columnNames,
@@ -14,6 +16,7 @@ import {
   type TransformSpec,
   widthOf,
 } from './transforms';
+import { PipelineModel } from './wrap';
 
 /** A record, as a client sends it: field name to value. */
 export type PipelineRecord = Readonly<Record<string, unknown>>;
@@ -23,6 +26,14 @@ export interface PipelineSpec {
   features: Readonly<Record<string, TransformSpec | readonly TransformSpec[]>>;
   /** The model input the assembled `[batch, k]` float32 tensor feeds (default `'features'`). */
   input?: string;
+  /**
+   * Answer fields from model outputs, for {@link Pipeline.wrap}: a bare string copies that
+   * output, or an output transform (`threshold`, `argmax`, `topK`, `softmax`, `sigmoid`).
+   * Default: every model output, as it is.
+   */
+  output?: Readonly<Record<string, string | OutputSpec>>;
+  /** Class labels for `argmax` and `topK` that give none (as read from a labels file by `parseLabels`). */
+  labels?: readonly OutputLabel[];
 }
 
 interface Column {
@@ -37,6 +48,30 @@ export interface PipelineJson {
   version: 1;
   input: string;
   columns: { field: string; transforms: FittedTransform[] }[];
+  output?: Record<string, string | OutputSpec>;
+  labels?: OutputLabel[];
+}
+
+function checkOutputs(given: unknown, where: string): Readonly<Record<string, string | OutputSpec>> {
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw invalidArgument(
+      where,
+      'output must map answer fields to model outputs or output transforms',
+      given,
+    );
+  const out: Record<string, string | OutputSpec> = {};
+  for (const [name, spec] of Object.entries(given)) {
+    if (name === '__proto__') throw invalidArgument(where, "'__proto__' cannot be an answer field", name);
+    out[name] = checkOutputSpec(spec, `${where}: output '${name}'`);
+  }
+  return out;
+}
+
+function checkPipelineLabels(labels: unknown, where: string): OutputLabel[] | undefined {
+  if (labels === undefined) return undefined;
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' || typeof l === 'number'))
+    throw invalidArgument(where, 'labels must be an array of strings or numbers', labels);
+  return [...labels];
 }
 
 function check(row: unknown, i: number): PipelineRecord {
@@ -58,7 +93,30 @@ export class Pipeline {
   private constructor(
     readonly input: string,
     private readonly columns: readonly Column[],
+    /** Answer fields from model outputs (see {@link PipelineSpec.output}). */
+    readonly output: Readonly<Record<string, string | OutputSpec>> | undefined,
+    /** Class labels for answers that give none. */
+    readonly labels: readonly OutputLabel[] | undefined,
   ) {}
+
+  /** The fields a record must (or, when imputed, may) carry, in column order. */
+  get fields(): string[] {
+    return this.columns.map((c) => c.field);
+  }
+
+  /**
+   * A {@link Model} that takes records and returns answers: the pipeline's input tensor goes
+   * to `model`, and its outputs come back as one answer object per record. Checked now against
+   * the model's signature (input name and width, output names and types). Disposing the
+   * wrapper disposes `model`.
+   *
+   * @example
+   * const served = pipeline.wrap(model);
+   * await served.predict([{ amount: 120.5, age: 41, country: 'FR' }]); // [{ label: 'legit', probability: 0.07 }]
+   */
+  wrap(model: Model): PipelineModel {
+    return new PipelineModel(this, model);
+  }
 
   /** Fits every field's transforms, in order, on the training records. */
   static fit(records: readonly PipelineRecord[], spec: PipelineSpec): Pipeline {
@@ -97,7 +155,13 @@ export class Pipeline {
       const last = fitted.at(-1);
       columns.push({ field, transforms: fitted, width: last === undefined ? 1 : widthOf(last) });
     }
-    return new Pipeline(spec.input ?? 'features', columns);
+    const output = spec.output === undefined ? undefined : checkOutputs(spec.output, 'Pipeline.fit');
+    return new Pipeline(
+      spec.input ?? 'features',
+      columns,
+      output,
+      checkPipelineLabels(spec.labels, 'Pipeline.fit'),
+    );
   }
 
   /** Number of columns the input tensor gets. */
@@ -146,6 +210,8 @@ export class Pipeline {
       version: 1,
       input: this.input,
       columns: this.columns.map((c) => ({ field: c.field, transforms: c.transforms })),
+      ...(this.output === undefined ? {} : { output: { ...this.output } }),
+      ...(this.labels === undefined ? {} : { labels: [...this.labels] }),
     };
   }
 
@@ -166,6 +232,22 @@ export class Pipeline {
       const last = c.transforms.at(-1);
       return { field: c.field, transforms: c.transforms, width: last === undefined ? 1 : widthOf(last) };
     });
-    return new Pipeline(typeof j.input === 'string' ? j.input : 'features', columns);
+    const output = j.output === undefined ? undefined : checkOutputs(j.output, 'Pipeline.fromJSON');
+    return new Pipeline(
+      typeof j.input === 'string' ? j.input : 'features',
+      columns,
+      output,
+      checkPipelineLabels(j.labels, 'Pipeline.fromJSON'),
+    );
+  }
+
+  /** A copy whose unlabelled answers use `labels` (a labels file beside the model, say). */
+  withLabels(labels: readonly OutputLabel[]): Pipeline {
+    return new Pipeline(
+      this.input,
+      this.columns,
+      this.output,
+      checkPipelineLabels(labels, 'Pipeline.withLabels'),
+    );
   }
 }

@@ -201,6 +201,42 @@ describe('Monitor: drift of live inputs', () => {
   });
 });
 
+describe('Monitor: drift of records (raw fields before a pipeline)', () => {
+  it('keeps the watched fields of records and ignores input tensors', () => {
+    const random = seededRandom(4);
+    const rows = (n: number, shift: number) =>
+      Array.from({ length: n }, () => ({
+        amount: random() * 10 + shift,
+        country: random() < 0.5 ? 'FR' : 'DE',
+      }));
+    const m = new Monitor();
+    m.watchDrift('m', Profile.fromDataset(rows(500, 0)), { records: true, windowRows: 200 });
+    // Tensors of the transformed input never reach a records watch.
+    m.observeInputs('m', { features: tensor('float32', new Float32Array(20), [10, 2]) });
+    expect(m.drift('m')).toMatchObject({ currentRows: 0, datasetDrift: false });
+    m.observeRecords(
+      'm',
+      rows(200, 0).map((r) => ({ ...r, extra: 'ignored' })),
+    );
+    const calm = m.drift('m');
+    expect(calm.currentRows).toBe(200);
+    expect(calm.datasetDrift).toBe(false);
+    m.observeRecords('m', rows(200, 6));
+    expect(m.drift('m').features.map((f) => [f.feature, f.drifted])).toEqual([
+      ['amount', true],
+      ['country', false],
+    ]);
+    m.observeRecords('other', rows(5, 0)); // no watch: nothing kept, no error
+    expect(() => m.observeRecords('m', {} as never)).toThrow('records must be an array');
+    expect(() => m.watchDrift('m', Profile.fromDataset(rows(10, 0)), { records: 'yes' as never })).toThrow(
+      'records must be a boolean',
+    );
+    expect(() => m.watchDrift('m', Profile.fromDataset(rows(10, 0)), { records: true, output: 'y' })).toThrow(
+      'cannot go with output',
+    );
+  });
+});
+
 describe('Monitor: live performance from late labels', () => {
   it('joins labels to earlier predictions and scores the most recent ones', () => {
     const m = new Monitor({ outcomeWindow: 4, maxPending: 3 });

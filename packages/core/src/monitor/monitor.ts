@@ -34,10 +34,17 @@ export interface WatchDriftOptions {
    * output is one value per row) are compared with a profile of reference predictions.
    */
   output?: string;
+  /**
+   * The profile describes records, the raw fields clients send before a pipeline turns them
+   * into tensors: rows then come only from {@link Monitor.observeRecords} (a server with a
+   * pipeline calls it), never from input tensors. Default false.
+   */
+  records?: boolean;
 }
 
 interface DriftWatch {
   profile: Profile;
+  records: boolean;
   input: string | undefined;
   output: string | undefined;
   features: readonly string[];
@@ -351,8 +358,17 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       throw invalidArgument('Monitor.watchDrift', 'sampleRate must lie in (0, 1]', sampleRate);
     if (options.output !== undefined && typeof options.output !== 'string')
       throw invalidArgument('Monitor.watchDrift', 'output must be an output name', options.output);
+    if (options.records !== undefined && typeof options.records !== 'boolean')
+      throw invalidArgument('Monitor.watchDrift', 'records must be a boolean', options.records);
+    if (options.records === true && options.output !== undefined)
+      throw invalidArgument(
+        'Monitor.watchDrift',
+        'records watches inputs; it cannot go with output',
+        options,
+      );
     this.watches.set(options.output === undefined ? model : outputsKey(model), {
       profile,
+      records: options.records === true,
       input: options.input,
       output: options.output,
       features: options.features ?? profile.features.map((f) => f.name),
@@ -366,7 +382,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** Records input rows for drift by hand (a wrapped model or a browser's telemetry). */
   observeInputs(model: string, inputs: unknown): void {
     const w = this.watches.get(model);
-    if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
+    if (w === undefined || w.records || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     const record = inputs as Record<string, unknown>;
     const name = w.input ?? Object.keys(record)[0];
     const t = name === undefined ? undefined : record[name];
@@ -401,6 +417,23 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const w = this.watches.get(model);
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     this.keepRows(w, rows);
+  }
+
+  /**
+   * Records client records (field name to value) for drift on raw features, as a server with
+   * a pipeline receives them. Only the watched features are kept; a missing one is `null`.
+   */
+  observeRecords(model: string, records: readonly Readonly<Record<string, unknown>>[]): void {
+    const w = this.watches.get(model);
+    if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
+    if (!Array.isArray(records))
+      throw invalidArgument('Monitor.observeRecords', 'records must be an array of objects', records);
+    this.keepRows(
+      w,
+      records.map((r) =>
+        w.features.map((f) => (typeof r === 'object' && r !== null && Object.hasOwn(r, f) ? r[f] : null)),
+      ),
+    );
   }
 
   private keepRows(w: DriftWatch, table: readonly ArrayLike<unknown>[]): void {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Deployer, formatShape, Monitor } from '@modelship/core';
+import { Deployer, formatShape, Monitor, Pipeline } from '@modelship/core';
 import { loadModel } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { FileSystemRepository } from '../repository/repository';
@@ -17,8 +17,9 @@ import { UsageError } from './usage';
 
 export const SERVE_USAGE = `Usage: modelship serve <repository> [options]
 
-Serves every model in <repository> (<model>/<version>/model.onnx, optional config.json) and
-loads, swaps and removes versions as the directory changes. A directory that holds model.onnx
+Serves every model in <repository> (<model>/<version>/model.onnx, optional config.json and
+pipeline.json) and loads, swaps and removes versions as the directory changes. A model with a
+pipeline.json also takes records: POST /v1/models/<model>:predict {"instances": [{...}]}. A directory that holds model.onnx
 itself (as KServe's storage initializer lays one out) is served as one model.
 
 Options:
@@ -134,17 +135,34 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     pollIntervalMs,
     ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
   });
+  const singlePipelines: Record<string, Pipeline> = {};
   if (single) {
     // One model, as KServe lays it out: no versions on disk, nothing to watch.
     const name = values['model-name'] ?? basename(root);
+    const pipelineFile = join(root, 'pipeline.json');
+    if (existsSync(pipelineFile)) {
+      try {
+        singlePipelines[name] = Pipeline.fromJSON(JSON.parse(await readFile(pipelineFile, 'utf8')));
+      } catch (e) {
+        throw new UsageError(`${pipelineFile}: ${(e as Error).message}`);
+      }
+    }
     await deployer.deploy(
       name,
-      () =>
-        loadModel(join(root, 'model.onnx'), {
+      async () => {
+        const model = await loadModel(join(root, 'model.onnx'), {
           name,
           version: '1',
           ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
-        }),
+        });
+        try {
+          singlePipelines[name]?.wrap(model);
+        } catch (e) {
+          await model.dispose();
+          throw new UsageError(`${pipelineFile} does not fit model.onnx: ${(e as Error).message}`);
+        }
+        return model;
+      },
       {
         version: '1',
       },
@@ -191,6 +209,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
     ...(single ? {} : { repository }),
+    pipelines: single ? singlePipelines : repository,
     monitor,
     closeDeployer: true,
   });
@@ -210,7 +229,12 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     const batching = s.versions.find((v) => v.version === s.primary)?.batching;
     const note =
       batching === undefined ? '' : batching.enabled ? 'dynamic batching' : `no batching: ${batching.reason}`;
-    return [name, `version ${s.primary}`, io, note];
+    const pipeline = single ? singlePipelines[name] : repository.pipeline(name);
+    const takes =
+      pipeline === undefined
+        ? ''
+        : `records (${pipeline.fields.join(', ')}) through pipeline.json${note === '' ? '' : '; '}`;
+    return [name, `version ${s.primary}`, io, `${takes}${note}`];
   });
   if (rows.length === 0) out('  no models yet: add <model>/<version>/model.onnx and it loads within a poll');
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -219,6 +243,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   out(`listening on ${url}${tokens.length > 0 ? ' (bearer tokens required)' : ''}`);
   out(`  Open Inference Protocol  POST ${url}/v2/models/{name}/infer   GET /v2/health/ready`);
   out(`  TF Serving REST          POST ${url}/v1/models/{name}:predict`);
+  if (names.some((n) => (single ? singlePipelines[n] : repository.pipeline(n)) !== undefined))
+    out(`  Records (pipeline.json)  POST ${url}/v1/models/{name}:predict  {"instances": [{...}]}`);
   out(`  Prometheus metrics       GET  ${url}/metrics`);
   out(`  Dashboard                GET  ${url}/dashboard`);
   if (!single)

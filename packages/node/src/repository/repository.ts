@@ -1,6 +1,13 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { invalidArgument, type Model, ModelshipError, type OnnxModel } from '@modelship/core';
+import {
+  invalidArgument,
+  type Model,
+  ModelLoadError,
+  ModelshipError,
+  type OnnxModel,
+  type Pipeline,
+} from '@modelship/core';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
@@ -104,6 +111,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private readonly settleMs: number;
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly configs = new Map<string, ModelConfig>();
+  private readonly pipelines = new Map<string, Pipeline>();
   private readonly reported = new Set<string>();
   private target: DeployTarget | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -259,6 +267,14 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     return loadModel(file, { ...this.options, name: model, version, integrity: config.integrity[version] });
   }
 
+  /**
+   * The model's pipeline (`<model>/pipeline.json`, labelled by the config's labels file), as
+   * of the last scan: the server takes records for it. Every version it serves was checked to fit.
+   */
+  pipeline(model: string): Pipeline | undefined {
+    return this.pipelines.get(model);
+  }
+
   /** The labels file of a model (config `labels`), one label per line. */
   async labels(model: string): Promise<string[] | undefined> {
     const file = this.configs.get(model)?.labels;
@@ -284,11 +300,24 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
         }
       }
       this.configs.set(m.name, m.config);
+      // A new or changed pipeline.json: versions refused for not fitting the old one get another try.
+      const before = this.pipelines.get(m.name);
+      if (JSON.stringify(before) !== JSON.stringify(m.pipeline)) {
+        for (const [version, t] of this.tracked.get(m.name) ?? []) {
+          if (t.state === 'failed') this.tracked.get(m.name)!.delete(version);
+        }
+      }
+      if (m.pipeline === undefined) this.pipelines.delete(m.name);
+      else this.pipelines.set(m.name, m.pipeline);
       await this.reconcileModel(m, now);
     }
     for (const model of [...this.tracked.keys()]) {
+      if (!seen.has(model)) this.pipelines.delete(model);
       if (!seen.has(model))
-        await this.reconcileModel({ name: model, dir: '', config: DEFAULT_CONFIG, versions: [] }, now);
+        await this.reconcileModel(
+          { name: model, dir: '', config: DEFAULT_CONFIG, pipeline: undefined, versions: [] },
+          now,
+        );
     }
   }
 
@@ -368,7 +397,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     const t: Tracked = { state: 'loading', size: disk.size, mtimeMs: disk.mtimeMs };
     versions.set(disk.version, t);
     try {
-      await this.target!.deploy(m.name, () => this.loadVersion(m.name, disk.version), {
+      await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
         ...m.config.deploy,
         version: disk.version,
         // The version policy decides what stays loaded; the repository undeploys the rest.
@@ -383,6 +412,25 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       this.emit('loadFailed', { model: m.name, version: disk.version, error });
       return false;
     }
+  }
+
+  /** Loads a version and, when the model has a pipeline, checks the version takes what it makes. */
+  private async loadFitting(m: ModelOnDisk, version: string): Promise<OnnxModel> {
+    const model = await this.loadVersion(m.name, version);
+    if (m.pipeline === undefined) return model;
+    try {
+      m.pipeline.wrap(model);
+    } catch (e) {
+      await model.dispose();
+      throw new ModelLoadError(
+        'MODEL_REJECTED',
+        `pipeline.json does not fit version ${version}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    return model;
   }
 
   private report(p: RepositoryProblem): void {

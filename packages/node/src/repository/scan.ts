@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { ModelshipError } from '@modelship/core';
+import { ModelshipError, Pipeline, parseLabels } from '@modelship/core';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
 
 /** One version folder as found on disk. */
@@ -15,6 +15,8 @@ export interface ModelOnDisk {
   name: string;
   dir: string;
   config: ModelConfig;
+  /** `<model>/pipeline.json`, with the config's labels file when it names one. */
+  pipeline: Pipeline | undefined;
   versions: VersionOnDisk[];
 }
 
@@ -29,6 +31,30 @@ export interface RepositoryProblem {
 export interface ScanResult {
   models: ModelOnDisk[];
   problems: RepositoryProblem[];
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) =>
+    e.code === 'ENOENT' ? undefined : Promise.reject(e),
+  );
+}
+
+/** A model's pipeline.json, if it has one, labelled by its labels file. */
+async function readPipeline(file: string, labelsFile: string | undefined): Promise<Pipeline | undefined> {
+  const text = await readOptional(file);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ModelshipError('MODEL_INVALID', `pipeline.json is not JSON: ${(e as Error).message}`);
+  }
+  const pipeline = Pipeline.fromJSON(json);
+  if (labelsFile === undefined || pipeline.labels !== undefined) return pipeline;
+  const labels = await readOptional(labelsFile);
+  if (labels === undefined)
+    throw new ModelshipError('MODEL_INVALID', `the labels file ${labelsFile} does not exist`);
+  return pipeline.withLabels(parseLabels(labels));
 }
 
 /** Model folder names: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
@@ -69,9 +95,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
     if (!(await stat(dir)).isDirectory()) continue;
     let config = DEFAULT_CONFIG;
     const configFile = join(dir, 'config.json');
-    const text = await readFile(configFile, 'utf8').catch((e: NodeJS.ErrnoException) =>
-      e.code === 'ENOENT' ? undefined : Promise.reject(e),
-    );
+    const text = await readOptional(configFile);
     if (text !== undefined) {
       try {
         config = parseModelConfig(text, configFile);
@@ -83,6 +107,21 @@ export async function scanRepository(root: string): Promise<ScanResult> {
         });
         continue;
       }
+    }
+    let pipeline: Pipeline | undefined;
+    const pipelineFile = join(dir, 'pipeline.json');
+    try {
+      pipeline = await readPipeline(
+        pipelineFile,
+        config.labels === undefined ? undefined : join(dir, config.labels),
+      );
+    } catch (e) {
+      problems.push({
+        model: name,
+        path: pipelineFile,
+        reason: ModelshipError.isInstance(e) ? e.message : String(e),
+      });
+      continue;
     }
     const versions: VersionOnDisk[] = [];
     for (const v of await readdir(dir, { withFileTypes: true })) {
@@ -111,7 +150,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       }
       versions.push({ version: v.name, file, size: info.size, mtimeMs: info.mtimeMs });
     }
-    models.push({ name, dir, config, versions });
+    models.push({ name, dir, config, pipeline, versions });
   }
   return { models, problems };
 }

@@ -13,6 +13,7 @@ import {
 } from '@modelship/core';
 import { describeValue as describe, HttpError } from './http-error';
 import { parseJsonBody } from './oip';
+import { pipelineFor, predictRecords } from './records';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
 const TF_DTYPE: Record<DType, string> = {
@@ -80,6 +81,34 @@ function specOf(specs: readonly TensorSpec[], name: string, model: string): Tens
   return spec;
 }
 
+/** Records of a request to a model with a pipeline: `instances` (rows) or `inputs` (columns by field). */
+function recordsOf(body: Record<string, unknown>): unknown {
+  const hasInstances = Object.hasOwn(body, 'instances');
+  if (hasInstances === Object.hasOwn(body, 'inputs'))
+    throw new HttpError(
+      400,
+      'a predict request has either "instances" (a list of records) or "inputs" (lists by field), not both or neither',
+    );
+  if (hasInstances) return body.instances;
+  const columns = body.inputs;
+  if (!isObject(columns))
+    throw new HttpError(400, `inputs must be an object of lists by field, received ${describe(columns)}`);
+  const entries = Object.entries(columns);
+  const n =
+    entries.length === 0 || !Array.isArray(entries[0]![1]) ? -1 : (entries[0]![1] as unknown[]).length;
+  for (const [field, values] of entries) {
+    if (field === '__proto__') throw new HttpError(400, "'__proto__' cannot be a field");
+    if (!Array.isArray(values) || values.length !== n)
+      throw new HttpError(
+        400,
+        `inputs: every field needs a list of the same length; '${field}' has ${describe(values)}`,
+      );
+  }
+  return Array.from({ length: Math.max(n, 0) }, (_, i) =>
+    Object.fromEntries(entries.map(([f, v]) => [f, (v as unknown[])[i]])),
+  );
+}
+
 /** `POST /v1/models/{name}[/versions/{v}]:predict`. */
 export async function tfPredict(
   ctx: ServeContext,
@@ -89,6 +118,11 @@ export async function tfPredict(
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
   const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'predict request');
+  const pipeline = pipelineFor(ctx, name);
+  if (pipeline !== undefined)
+    return tfJson(200, {
+      predictions: await predictRecords(ctx, pipeline, name, version, req, recordsOf(body)),
+    });
   const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
   const hasInstances = Object.hasOwn(body, 'instances');
   const hasInputs = Object.hasOwn(body, 'inputs');

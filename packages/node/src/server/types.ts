@@ -1,4 +1,4 @@
-import type { AbortSignalLike, Deployer, Monitor } from '@modelship/core';
+import type { AbortSignalLike, Deployer, Monitor, Pipeline } from '@modelship/core';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -55,6 +55,11 @@ export interface RepositoryControl {
   unload(model: string): Promise<void>;
 }
 
+/** Where the server finds a model's pipeline: `FileSystemRepository` fits (its pipeline.json files). */
+export interface PipelineSource {
+  pipeline(model: string): Pipeline | undefined;
+}
+
 /** Options of {@link createInferenceHandler} and `createServer`. */
 export interface HandlerOptions {
   /** Credentials; without them every route is open. */
@@ -76,6 +81,12 @@ export interface HandlerOptions {
    * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.
    */
   repository?: RepositoryControl;
+  /**
+   * Pipelines by model name (or a source such as the repository): a model with one takes
+   * records at `POST /v1/models/{name}[/versions/{v}]:predict` (`{"instances": [{...}]}`, KServe
+   * V1 style) and answers `{"predictions": [{...}]}`. The Monitor, if any, sees the records.
+   */
+  pipelines?: PipelineSource | Readonly<Record<string, Pipeline>>;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;

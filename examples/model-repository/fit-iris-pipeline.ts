@@ -1,0 +1,36 @@
+/**
+ * Fits iris/pipeline.json on the iris data: the server then takes records
+ * (`{"sepal_length": 5.1, …}`) for iris and answers species names from iris/labels.txt.
+ * Run from the repository root: `pnpm --filter @modelship/node exec tsx --conditions=@modelship/source ../../examples/model-repository/fit-iris-pipeline.ts`
+ * (a test checks the committed file equals what this makes).
+ */
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { argmax, impute, Pipeline, readCsv, topK } from '@modelship/node';
+
+export async function fitIrisPipeline(): Promise<Pipeline> {
+  const rows = [];
+  for await (const row of readCsv(fileURLToPath(new URL('../../fixtures/data/iris.csv', import.meta.url))))
+    rows.push(row);
+  // The model was trained on raw measurements; the pipeline only fills a missing one with its mean.
+  return Pipeline.fit(rows, {
+    features: {
+      sepal_length: impute('mean'),
+      sepal_width: impute('mean'),
+      petal_length: impute('mean'),
+      petal_width: impute('mean'),
+    },
+    input: 'input',
+    output: {
+      species: argmax(undefined, { from: 'probabilities' }),
+      top2: topK(2, undefined, { from: 'probabilities' }),
+    },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const pipeline = await fitIrisPipeline();
+  const file = fileURLToPath(new URL('./iris/pipeline.json', import.meta.url));
+  await writeFile(file, `${JSON.stringify(pipeline, null, 2)}\n`);
+  console.log(`wrote ${file}: ${pipeline.featureNames().join(', ')}`);
+}

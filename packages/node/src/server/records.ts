@@ -1,0 +1,63 @@
+/**
+ * Records in, answers out, for models served with a pipeline: the pipeline turns the records
+ * into the model's input tensor, the Deployer routes and batches as for any request, and the
+ * model's outputs come back as one answer object per record (KServe V1 `instances` /
+ * `predictions`).
+ */
+import type { Model, Pipeline, PipelineRecord } from '@modelship/core';
+import { describeValue as describe, HttpError } from './http-error';
+import type { HandlerRequest, PipelineSource, ServeContext } from './types';
+
+/** The pipeline the server uses for `model`, if it has one. */
+export function pipelineFor(ctx: ServeContext, model: string): Pipeline | undefined {
+  const source = ctx.options.pipelines;
+  if (source === undefined) return undefined;
+  if (typeof (source as PipelineSource).pipeline === 'function')
+    return (source as PipelineSource).pipeline(model);
+  return Object.hasOwn(source, model) ? (source as Readonly<Record<string, Pipeline>>)[model] : undefined;
+}
+
+/** Runs `records` through `pipeline` and the deployed model; answers per record. */
+export async function predictRecords(
+  ctx: ServeContext,
+  pipeline: Pipeline,
+  name: string,
+  version: string | undefined,
+  req: HandlerRequest,
+  records: unknown,
+): Promise<Record<string, unknown>[]> {
+  if (!Array.isArray(records) || records.length === 0)
+    throw new HttpError(400, `instances must be a non-empty list of records, received ${describe(records)}`);
+  records.forEach((r, i) => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r))
+      throw new HttpError(
+        400,
+        `instance ${i} is ${describe(r)}; model '${name}' takes records (objects of fields: ${pipeline.fields.join(', ')})`,
+      );
+  });
+  const width = pipeline.width;
+  if (records.length * width > ctx.options.maxTensorElements)
+    throw new HttpError(
+      413,
+      `${records.length} records make ${records.length * width} input elements; this server takes at most ${ctx.options.maxTensorElements} per tensor`,
+    );
+  const target = ctx.deployer.model(name, version === undefined ? {} : { version });
+  // The Deployer stands in for the model, so routing, batching, deadlines and metrics stay its own.
+  const viaDeployer: Model = {
+    name,
+    version: target.version,
+    signature: target.signature,
+    predict: (inputs, options) =>
+      ctx.deployer.predict(name, inputs, {
+        ...(version === undefined ? {} : { version }),
+        ...(options?.outputs === undefined ? {} : { outputs: options.outputs }),
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        ...(ctx.options.timeoutMs === undefined ? {} : { timeoutMs: ctx.options.timeoutMs }),
+        ...(req.headers['x-routing-key'] === undefined ? {} : { routingKey: req.headers['x-routing-key'] }),
+      }),
+    dispose: async () => {},
+  };
+  const answers = await pipeline.wrap(viaDeployer).predict(records as PipelineRecord[]);
+  ctx.options.monitor?.observeRecords(name, records as PipelineRecord[]);
+  return answers;
+}

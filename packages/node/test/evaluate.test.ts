@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { compareModels, evaluate, loadModel, readCsv, readDataset, readJsonl } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
@@ -271,5 +272,46 @@ describe('modelship eval', () => {
     expect(usage.err).toMatch(/eval takes a model and a data file/);
     const bad = await run('eval', modelPath('fraud'), data('fraud.csv'), '--threshold', 'high');
     expect(bad.code).toBe(2);
+  });
+
+  it('evaluates records through a pipeline.json', async () => {
+    const pipeline = fileURLToPath(
+      new URL('../../../examples/model-repository/iris/pipeline.json', import.meta.url),
+    );
+    const r = await run(
+      'eval',
+      modelPath('iris'),
+      data('iris.csv'),
+      '--pipeline',
+      pipeline,
+      '--json',
+      '--resamples',
+      '0',
+    );
+    expect(r.code, r.err).toBe(0);
+    // Scikit-learn's own training accuracy of the iris fixture (fixtures/models/expected.json).
+    expect(JSON.parse(r.out).metrics.accuracy.value).toBeCloseTo(0.9733333333333334, 12);
+    const misfit = await run('eval', modelPath('fraud'), data('fraud.csv'), '--pipeline', pipeline);
+    expect(misfit.code).toBe(2);
+    expect(misfit.err).toMatch(
+      /\[INPUT_UNKNOWN\] Pipeline.wrap: the pipeline feeds input 'input', but model 'fraud' takes 'features'/,
+    );
+    const text = join(dir, 'iris-text.csv');
+    writeFileSync(
+      text,
+      'sepal_length,sepal_width,petal_length,petal_width,label\n5.1,3.5,1.4,0.2,0\n5.0,wide,1.4,0.2,0\n',
+    );
+    const wrong = await run('eval', modelPath('iris'), text, '--pipeline', pipeline);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/record 1, field 'sepal_width' is "wide"; a finite number is required/);
+    const missing = await run(
+      'eval',
+      modelPath('iris'),
+      data('iris.csv'),
+      '--pipeline',
+      join(dir, 'nope.json'),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/cannot read --pipeline/);
   });
 });

@@ -14,6 +14,7 @@ const OPTIONS = [
   'label',
   'features',
   'toInputs',
+  'pipeline',
   'output',
   'labelOutput',
   'task',
@@ -64,6 +65,15 @@ export function planOf(options: EvaluateOptions, where: string, extra: readonly 
     throw invalidArgument(where, 'onProgress must be a function', options.onProgress);
   if (options.toInputs !== undefined && typeof options.toInputs !== 'function')
     throw invalidArgument(where, 'toInputs must be a function', options.toInputs);
+  if (
+    options.pipeline !== undefined &&
+    (typeof options.pipeline !== 'object' ||
+      options.pipeline === null ||
+      typeof options.pipeline.transform !== 'function')
+  )
+    throw invalidArgument(where, 'pipeline must be a fitted Pipeline', options.pipeline);
+  if (options.pipeline !== undefined && (options.toInputs !== undefined || options.features !== undefined))
+    throw invalidArgument(where, 'pipeline builds the inputs; leave out toInputs and features', options);
   return { label, batchSize, bins, metrics: options.metrics };
 }
 

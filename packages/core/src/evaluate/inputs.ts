@@ -22,6 +22,10 @@ function columnList(names: readonly string[]): string {
  * `[batch, k]` input. Anything else is a `DATASET_INVALID` error saying what would fit.
  */
 export function inputBuilder(model: Model, first: Row, options: DataOptions, where: string): InputBuilder {
+  if (options.pipeline !== undefined) {
+    const pipeline = options.pipeline;
+    return (rows, offset) => pipeline.transform(rows, { offset });
+  }
   if (options.toInputs !== undefined) {
     const toInputs = options.toInputs;
     return (rows) => toInputs(rows);

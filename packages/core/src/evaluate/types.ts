@@ -47,6 +47,11 @@ export interface EvaluateProgress {
   total: number | undefined;
 }
 
+/** What the Evaluator needs of a pipeline: records to model inputs, errors naming the record from `offset`. */
+export interface RecordTransform {
+  transform(records: readonly Row[], options?: { offset?: number }): ModelInputs;
+}
+
 /** How a data set's rows become model inputs and labels. */
 export interface DataOptions {
   /** The label column (default `'label'`). */
@@ -59,6 +64,11 @@ export interface DataOptions {
   features?: readonly string[];
   /** Builds the model inputs of a batch yourself, for anything the defaults cannot express. */
   toInputs?: (rows: readonly Row[]) => ModelInputs;
+  /**
+   * A fitted `Pipeline` that turns each batch of rows (records, as clients send them) into the
+   * model's input, so a model served with a pipeline is evaluated on the same records.
+   */
+  pipeline?: RecordTransform;
 }
 
 /** How model outputs become predictions. */

@@ -174,15 +174,26 @@ export class Pipeline {
     return this.columns.flatMap((c) => columnNames(c.transforms.at(-1), c.field));
   }
 
-  /** Records to `{ [input]: float32 [n, width] }`; a missing field, a wrong type or an unseen category (under `'error'`) is an InputError naming the field and the record. */
-  transform(records: readonly PipelineRecord[]): Record<string, Tensor<'float32'>> {
+  /**
+   * Records to `{ [input]: float32 [n, width] }`; a missing field, a wrong type or an unseen
+   * category (under `'error'`) is an InputError naming the field and the record, counted from
+   * `options.offset` (default 0) so a batch of a larger data set names the data set's row.
+   */
+  transform(
+    records: readonly PipelineRecord[],
+    options: { offset?: number } = {},
+  ): Record<string, Tensor<'float32'>> {
     if (!Array.isArray(records))
       throw invalidArgument('Pipeline.transform', 'records must be an array', records);
+    const offset = options.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0)
+      throw invalidArgument('Pipeline.transform', 'offset must be a non-negative integer', offset);
     const width = this.width;
     const data = new Float32Array(records.length * width);
-    records.forEach((raw, i) => {
+    records.forEach((raw, k) => {
+      const i = offset + k;
       const row = check(raw, i);
-      let at = i * width;
+      let at = k * width;
       for (const c of this.columns) {
         let v: FieldValue | number[] = row[c.field] as FieldValue;
         if (!Object.hasOwn(row, c.field) && !c.transforms.some((t) => t.kind === 'impute'))

@@ -3,7 +3,7 @@
  * report as a table (or JSON), optionally as a self-contained HTML page; with `--compare`, runs
  * the paired tests of two models on the same rows.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -16,6 +16,7 @@ import {
   type Label,
   type MetricName,
   type Model,
+  Pipeline,
   renderComparisonHtml,
   renderReportHtml,
   type Task,
@@ -29,6 +30,7 @@ export const EVAL_USAGE = `Usage: modelship eval <model.onnx> <data.csv|.tsv|.js
 Options:
   --label <column>          Label column (default: label)
   --features <a,b,...>      Feature columns, in the model's order (default: all but the label)
+  --pipeline <file.json>    A fitted pipeline.json: rows are records it turns into the model's input
   --output <name>           Output holding scores or probabilities (default: a float output, "prob*" first)
   --label-output <name>     Output holding predicted labels
   --task <t>                binary, multiclass or regression (default: inferred)
@@ -79,6 +81,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     options: {
       label: { type: 'string' },
       features: { type: 'string' },
+      pipeline: { type: 'string' },
       output: { type: 'string' },
       'label-output': { type: 'string' },
       task: { type: 'string' },
@@ -130,8 +133,11 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     models.push(await loadModel(modelPath, { name: modelName(modelPath) }));
     if (values.compare !== undefined)
       models.push(await loadModel(values.compare, { name: modelName(values.compare) }));
+    const pipeline = values.pipeline === undefined ? undefined : await readPipeline(values.pipeline);
+    // Checked against each model now, so a pipeline that does not fit fails before any data is read.
+    for (const m of models) pipeline?.wrap(m);
     const rows = readDataset(dataPath, { onBytes: bar?.bytes });
-    const run = { ...options, onProgress: bar?.step };
+    const run = { ...options, ...(pipeline === undefined ? {} : { pipeline }), onProgress: bar?.step };
     if (models.length === 2) {
       const comparison = await compareModels(models[0]!, models[1]!, rows, run);
       bar?.done();
@@ -148,6 +154,20 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
   } finally {
     bar?.done();
     await Promise.all(models.map((m) => m.dispose()));
+  }
+}
+
+async function readPipeline(file: string): Promise<Pipeline> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --pipeline ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return Pipeline.fromJSON(JSON.parse(text));
+  } catch (e) {
+    throw new UsageError(`--pipeline ${file}: ${(e as Error).message}`);
   }
 }
 

@@ -8,6 +8,7 @@ import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { monitorOverhead } from './monitor-overhead';
+import { pipelineOverhead } from './pipeline-overhead';
 import { predictOverhead } from './predict-overhead';
 import { serverThroughput } from './server-throughput';
 
@@ -39,6 +40,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'Monitor: Deployer requests with a Monitor attached vs without (fraud.onnx, interleaved), and drift on 10^6 rows × 20 features',
     run: monitorOverhead,
+  },
+  'pipeline-overhead': {
+    title:
+      'Records through a 10-field pipeline + model (pipeline.wrap) vs the model alone on pre-built tensors (fraud.onnx, interleaved)',
+    run: pipelineOverhead,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

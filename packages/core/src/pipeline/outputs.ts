@@ -169,8 +169,12 @@ export function answers(
   out: NamedTensors,
   rows: number,
 ): Record<string, unknown>[] {
-  const result: Record<string, unknown>[] = [];
-  for (let r = 0; r < rows; r++) result.push({});
+  // Every answer starts as a copy of one object that already has all the fields, so filling
+  // them in stores to existing properties rather than growing each object field by field.
+  const template: Record<string, unknown> = {};
+  for (const { name } of resolved) template[name] = undefined;
+  const result: Record<string, unknown>[] = new Array(rows);
+  for (let r = 0; r < rows; r++) result[r] = { ...template };
   for (const { name, spec, from, labels } of resolved) {
     const t = out[from];
     if (t === undefined)
@@ -202,46 +206,76 @@ export function answers(
       const v = data[i]!;
       return typeof v === 'number' ? v : Number(v);
     };
-    for (let r = 0; r < rows; r++) {
-      const at = r * width;
-      let answer: unknown;
-      switch (spec.kind) {
-        case 'value': {
-          const plain = (i: number): unknown => (typeof data[i] === 'bigint' ? Number(data[i]) : data[i]);
-          answer = width === 1 ? plain(at) : Array.from({ length: width }, (_, j) => plain(at + j));
-          break;
-        }
-        case 'threshold':
-          answer = num(at + width - 1) >= spec.threshold ? spec.labels[1] : spec.labels[0];
-          break;
-        case 'argmax': {
+    const set = (r: number, answer: unknown): void => {
+      result[r]![name] = answer;
+    };
+    // One loop per kind, so the row loop does no dispatch.
+    switch (spec.kind) {
+      case 'value': {
+        const plain = (i: number): unknown => (typeof data[i] === 'bigint' ? Number(data[i]) : data[i]);
+        if (width === 1) for (let r = 0; r < rows; r++) set(r, plain(r));
+        else
+          for (let r = 0; r < rows; r++) {
+            const row = new Array<unknown>(width);
+            for (let j = 0; j < width; j++) row[j] = plain(r * width + j);
+            set(r, row);
+          }
+        break;
+      }
+      case 'threshold': {
+        const [negative, positive] = spec.labels;
+        for (let r = 0; r < rows; r++)
+          set(r, num(r * width + width - 1) >= spec.threshold ? positive : negative);
+        break;
+      }
+      case 'argmax':
+        for (let r = 0; r < rows; r++) {
+          const at = r * width;
           let best = 0;
           for (let j = 1; j < width; j++) if (num(at + j) > num(at + best)) best = j;
-          answer = label(labels, best);
-          break;
+          set(r, label(labels, best));
         }
-        case 'topK': {
+        break;
+      case 'topK':
+        for (let r = 0; r < rows; r++) {
+          const at = r * width;
           const order = Array.from({ length: width }, (_, j) => j).sort(
             (a, b) => num(at + b) - num(at + a) || a - b,
           );
-          answer = order.slice(0, spec.k).map((j) => ({ label: label(labels, j), score: num(at + j) }));
-          break;
+          set(
+            r,
+            order.slice(0, spec.k).map((j) => ({ label: label(labels, j), score: num(at + j) })),
+          );
         }
-        case 'softmax': {
+        break;
+      case 'softmax':
+        for (let r = 0; r < rows; r++) {
+          const at = r * width;
           let max = Number.NEGATIVE_INFINITY;
           for (let j = 0; j < width; j++) max = Math.max(max, num(at + j));
-          const e = Array.from({ length: width }, (_, j) => Math.exp(num(at + j) - max));
-          const sum = e.reduce((a, b) => a + b, 0);
-          answer = e.map((v) => v / sum);
-          break;
+          const e = new Array<number>(width);
+          let sum = 0;
+          for (let j = 0; j < width; j++) {
+            e[j] = Math.exp(num(at + j) - max);
+            sum += e[j]!;
+          }
+          for (let j = 0; j < width; j++) e[j] = e[j]! / sum;
+          set(r, e);
         }
-        case 'sigmoid': {
-          const s = (i: number): number => 1 / (1 + Math.exp(-num(i)));
-          answer = width === 1 ? s(at) : Array.from({ length: width }, (_, j) => s(at + j));
-          break;
+        break;
+      case 'sigmoid': {
+        const s = (i: number): number => 1 / (1 + Math.exp(-num(i)));
+        for (let r = 0; r < rows; r++) {
+          const at = r * width;
+          if (width === 1) set(r, s(at));
+          else {
+            const row = new Array<number>(width);
+            for (let j = 0; j < width; j++) row[j] = s(at + j);
+            set(r, row);
+          }
         }
+        break;
       }
-      result[r]![name] = answer;
     }
   }
   return result;

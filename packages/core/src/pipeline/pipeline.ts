@@ -5,6 +5,7 @@
 import { InputError, invalidArgument } from '../errors';
 import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
+import { compilePlan, type Plan } from './compile';
 import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
 import {
   applyTransform,
@@ -40,6 +41,11 @@ interface Column {
   field: string;
   transforms: FittedTransform[];
   width: number;
+}
+
+function column(field: string, transforms: FittedTransform[]): Column {
+  const last = transforms.at(-1);
+  return { field, transforms, width: last === undefined ? 1 : widthOf(last) };
 }
 
 /** The serialised form of a pipeline. */
@@ -97,7 +103,14 @@ export class Pipeline {
     readonly output: Readonly<Record<string, string | OutputSpec>> | undefined,
     /** Class labels for answers that give none. */
     readonly labels: readonly OutputLabel[] | undefined,
-  ) {}
+  ) {
+    this.width = columns.reduce((n, c) => n + c.width, 0);
+    this.plan = compilePlan(columns, this.width);
+  }
+
+  /** Number of columns the input tensor gets. */
+  readonly width: number;
+  private readonly plan: Plan;
 
   /** The fields a record must (or, when imputed, may) carry, in column order. */
   get fields(): string[] {
@@ -152,8 +165,7 @@ export class Pipeline {
         if (!isMultiColumn(f.kind))
           values = values.map((v, i) => applyTransform(f, v, i, field) as FieldValue);
       });
-      const last = fitted.at(-1);
-      columns.push({ field, transforms: fitted, width: last === undefined ? 1 : widthOf(last) });
+      columns.push(column(field, fitted));
     }
     const output = spec.output === undefined ? undefined : checkOutputs(spec.output, 'Pipeline.fit');
     return new Pipeline(
@@ -162,11 +174,6 @@ export class Pipeline {
       output,
       checkPipelineLabels(spec.labels, 'Pipeline.fit'),
     );
-  }
-
-  /** Number of columns the input tensor gets. */
-  get width(): number {
-    return this.columns.reduce((n, c) => n + c.width, 0);
   }
 
   /** Column names of the assembled input, one-hot columns as `field=category`. */
@@ -190,28 +197,7 @@ export class Pipeline {
       throw invalidArgument('Pipeline.transform', 'offset must be a non-negative integer', offset);
     const width = this.width;
     const data = new Float32Array(records.length * width);
-    records.forEach((raw, k) => {
-      const i = offset + k;
-      const row = check(raw, i);
-      let at = k * width;
-      for (const c of this.columns) {
-        let v: FieldValue | number[] = row[c.field] as FieldValue;
-        if (!Object.hasOwn(row, c.field) && !c.transforms.some((t) => t.kind === 'impute'))
-          throw new InputError('INPUT_MISSING', `record ${i} has no field '${c.field}'`);
-        for (const t of c.transforms) v = applyTransform(t, v as FieldValue, i, c.field);
-        if (Array.isArray(v)) {
-          data.set(v, at);
-          at += v.length;
-        } else {
-          if (typeof v !== 'number' || !Number.isFinite(v))
-            throw new InputError(
-              'INPUT_INVALID',
-              `record ${i}, field '${c.field}' is ${JSON.stringify(v)}; a finite number is required`,
-            );
-          data[at++] = v;
-        }
-      }
-    });
+    this.plan(records, data, offset);
     return { [this.input]: { dtype: 'float32', shape: [records.length, width], data } };
   }
 
@@ -240,8 +226,7 @@ export class Pipeline {
     const columns = j.columns.map((c) => {
       if (typeof c?.field !== 'string' || !Array.isArray(c.transforms))
         throw invalidArgument('Pipeline.fromJSON', 'a column needs a field and its transforms', c);
-      const last = c.transforms.at(-1);
-      return { field: c.field, transforms: c.transforms, width: last === undefined ? 1 : widthOf(last) };
+      return column(c.field, c.transforms);
     });
     const output = j.output === undefined ? undefined : checkOutputs(j.output, 'Pipeline.fromJSON');
     return new Pipeline(

@@ -1,0 +1,205 @@
+/**
+ * Fitted transforms compiled into a flat plan for the request path: op codes and fitted
+ * constants in typed arrays, run by one loop, so each record's fields are read once and
+ * written straight into the input tensor with no call or allocation per value. The arithmetic
+ * is `applyTransform`'s, in the same order; `applyTransform` stays the reference (fitting uses
+ * it, tests compare the two) and still produces every error: the plan hands it any value off
+ * its fast path.
+ */
+import { InputError } from '../errors';
+import { applyTransform, type FieldValue, type FittedTransform, isMultiColumn, widthOf } from './transforms';
+
+/** A column as the pipeline holds it. */
+export interface PlanColumn {
+  field: string;
+  transforms: readonly FittedTransform[];
+}
+
+/** Writes `records` into `data` (`records.length × width`, zero-filled); `offset` numbers the records in errors. */
+export type Plan = (records: readonly unknown[], data: Float32Array, offset: number) => void;
+
+const IMPUTE = 0;
+const STANDARDIZE = 1; // (v − a) / b
+const MIN_MAX = 2; // c + (v − a) · b
+const ROBUST = 3; // (v − a) / b
+const LOG = 4; // ln(v + a)
+const CLIP = 5; // min(b, max(a, v))
+const ORDINAL = 6;
+const OTHER = 7; // applyTransform
+
+// How a column ends: one number, one-hot, or another multi-column transform.
+const SCALAR = 0;
+const ONE_HOT = 1;
+const MULTI = 2;
+
+function isMissing(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
+}
+
+/**
+ * Categories by key, with `applyTransform`'s matching: numeric categories match numbers
+ * exactly, string categories match `String(v)`. Numeric maps are marked so strings skip them;
+ * an empty map (no usable categories) sends every value to the reference path.
+ */
+interface Lookup {
+  numeric: boolean;
+  map: Map<unknown, number>;
+}
+
+function categoryLookup(categories: readonly unknown[]): Lookup {
+  const usable = categories.every((c) => typeof c === 'number' || typeof c === 'string');
+  const numeric = categories.every((c) => typeof c === 'number');
+  const map = new Map<unknown, number>();
+  if (usable)
+    categories.forEach((c, j) => {
+      const key = numeric ? c : String(c);
+      if (!map.has(key)) map.set(key, j);
+    });
+  return { numeric, map };
+}
+
+function find(l: Lookup, v: unknown): number | undefined {
+  if (l.numeric) return typeof v === 'number' ? l.map.get(v) : undefined;
+  return l.map.get(typeof v === 'string' ? v : String(v));
+}
+
+/** Compiles the pipeline's columns into one {@link Plan}. */
+export function compilePlan(columns: readonly PlanColumn[], width: number): Plan {
+  const ops: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  const c: number[] = [];
+  const fills: unknown[] = [];
+  const lookups: (Lookup | undefined)[] = [];
+  const refs: FittedTransform[] = [];
+  const opStart: number[] = [];
+  const ends: number[] = [];
+  const endLookups: (Lookup | undefined)[] = [];
+  const endRefs: (FittedTransform | undefined)[] = [];
+  const needsField: boolean[] = [];
+  const fields = columns.map((col) => col.field);
+  const starts: number[] = [];
+  let at = 0;
+  for (const col of columns) {
+    const last = col.transforms.at(-1);
+    const end =
+      last === undefined || !isMultiColumn(last.kind) ? SCALAR : last.kind === 'oneHot' ? ONE_HOT : MULTI;
+    opStart.push(ops.length);
+    for (const t of end === SCALAR ? col.transforms : col.transforms.slice(0, -1)) {
+      const code =
+        {
+          impute: IMPUTE,
+          standardize: STANDARDIZE,
+          minMax: MIN_MAX,
+          robustScale: ROBUST,
+          log: LOG,
+          clip: CLIP,
+          ordinal: ORDINAL,
+        }[t.kind as string] ?? OTHER;
+      let pa = 0;
+      let pb = 0;
+      let pc = 0;
+      if (code === STANDARDIZE || code === ROBUST) {
+        pa = (code === STANDARDIZE ? t.state.mean : t.state.center) as number;
+        pb = t.state.scale as number;
+      } else if (code === MIN_MAX) {
+        const [lo, hi] = t.options.range as [number, number];
+        const span = (t.state.max as number) - (t.state.min as number);
+        pa = t.state.min as number;
+        pb = (hi - lo) / (span === 0 ? 1 : span);
+        pc = lo;
+      } else if (code === LOG) pa = t.options.offset as number;
+      else if (code === CLIP) {
+        pa = t.options.min as number;
+        pb = t.options.max as number;
+      }
+      ops.push(code);
+      a.push(pa);
+      b.push(pb);
+      c.push(pc);
+      fills.push(code === IMPUTE ? t.state.fill : undefined);
+      lookups.push(code === ORDINAL ? categoryLookup(t.state.categories as unknown[]) : undefined);
+      refs.push(t);
+    }
+    ends.push(end);
+    endLookups.push(end === ONE_HOT ? categoryLookup(last!.state.categories as unknown[]) : undefined);
+    endRefs.push(end === SCALAR ? undefined : last);
+    needsField.push(!col.transforms.some((t) => t.kind === 'impute'));
+    starts.push(at);
+    at += last === undefined ? 1 : widthOf(last);
+  }
+  opStart.push(ops.length);
+  const n = columns.length;
+
+  return (records, data, offset) => {
+    for (let k = 0; k < records.length; k++) {
+      const i = offset + k;
+      const row = records[k];
+      if (typeof row !== 'object' || row === null || Array.isArray(row))
+        throw new InputError('INPUT_INVALID', `record ${i} is not an object of fields`, {
+          details: { record: i },
+        });
+      const base = k * width;
+      for (let col = 0; col < n; col++) {
+        const field = fields[col]!;
+        let v = (row as Record<string, unknown>)[field];
+        // A function can only be inherited (toString, constructor): the record lacks the field.
+        if (typeof v === 'function') v = undefined;
+        if (v === undefined && needsField[col] && !Object.hasOwn(row, field))
+          throw new InputError('INPUT_MISSING', `record ${i} has no field '${field}'`, {
+            details: { record: i, field },
+          });
+        for (let o = opStart[col]!; o < opStart[col + 1]!; o++) {
+          const code = ops[o]!;
+          if (code === IMPUTE) {
+            if (isMissing(v)) v = fills[o];
+            continue;
+          }
+          // Every other op takes finite numbers on its fast path.
+          if (typeof v === 'number' && v - v === 0) {
+            if (code === STANDARDIZE || code === ROBUST) {
+              v = (v - a[o]!) / b[o]!;
+              continue;
+            }
+            if (code === MIN_MAX) {
+              v = c[o]! + (v - a[o]!) * b[o]!;
+              continue;
+            }
+            if (code === CLIP) {
+              v = Math.min(b[o]!, Math.max(a[o]!, v));
+              continue;
+            }
+            if (code === LOG && v + a[o]! > 0) {
+              v = Math.log(v + a[o]!);
+              continue;
+            }
+          }
+          if (code === ORDINAL && !isMissing(v)) {
+            const j = find(lookups[o]!, v);
+            if (j !== undefined) {
+              v = j;
+              continue;
+            }
+          }
+          v = applyTransform(refs[o]!, v as FieldValue, i, field); // the other cases, and the errors
+        }
+        const end = ends[col]!;
+        const to = base + starts[col]!;
+        if (end === SCALAR) {
+          if (typeof v !== 'number' || !Number.isFinite(v))
+            throw new InputError(
+              'INPUT_INVALID',
+              `record ${i}, field '${field}' is ${JSON.stringify(v)}; a finite number is required`,
+              { details: { record: i, field } },
+            );
+          data[to] = v;
+        } else {
+          const j = end === ONE_HOT && !isMissing(v) ? find(endLookups[col]!, v) : undefined;
+          if (j !== undefined) data[to + j] = 1;
+          // Zeros under 'ignore', hashing and binned one-hot, or the error.
+          else data.set(applyTransform(endRefs[col]!, v as FieldValue, i, field) as number[], to);
+        }
+      }
+    }
+  };
+}

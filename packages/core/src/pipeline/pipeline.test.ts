@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ModelshipError } from '../errors';
-import { Pipeline } from './pipeline';
+import { Pipeline, type PipelineJson } from './pipeline';
 import { clip, impute, log, minMax, oneHot, ordinal, robustScale, standardize } from './transforms';
 
 type Rec = Record<string, number | string | null>;
@@ -89,6 +89,41 @@ describe(`pipeline transforms against scikit-learn ${golden.sklearn}`, () => {
       pipeline.transform(golden.test).features!.data,
     );
     expect(() => Pipeline.fromJSON({ format: 'x' })).toThrow(/not a version 1 modelship pipeline/);
+  });
+
+  it('refuses a damaged pipeline.json when it is read, naming the column and transform', () => {
+    const good = JSON.parse(JSON.stringify(pipeline)) as PipelineJson;
+    const damaged = (edit: (j: PipelineJson) => void) => {
+      const j = JSON.parse(JSON.stringify(good)) as PipelineJson;
+      edit(j);
+      return () => Pipeline.fromJSON(j);
+    };
+    expect(damaged((j) => delete j.columns[0]!.transforms[1]!.state.scale)).toThrow(
+      "column 'amount', transform 1 (standardize): state.scale must be a positive number",
+    );
+    expect(damaged((j) => (j.columns[0]!.transforms[1]!.state.mean = 'x'))).toThrow(
+      'state.mean must be a finite number',
+    );
+    expect(damaged((j) => (j.columns[1]!.transforms[0]!.options.range = [1, 0]))).toThrow(
+      "column 'age', transform 0 (minMax): options.range must be [low, high] with low < high",
+    );
+    expect(damaged((j) => (j.columns[3]!.transforms[0]!.state.categories = ['FR', 'FR']))).toThrow(
+      'state.categories must be a non-empty list of distinct strings or of distinct numbers',
+    );
+    expect(damaged((j) => (j.columns[3]!.transforms[0]!.options.unknown = 'skip'))).toThrow(
+      "options.unknown must be 'error' or 'ignore'",
+    );
+    expect(damaged((j) => (j.columns[0]!.transforms[0]!.kind = 'magic' as never))).toThrow(
+      "column 'amount', transform 0 (magic): not a known transform",
+    );
+    expect(damaged((j) => j.columns[3]!.transforms.push(good.columns[0]!.transforms[1]!))).toThrow(
+      'must be the last transform',
+    );
+    expect(damaged((j) => j.columns.push(good.columns[0]!))).toThrow("column 'amount' appears twice");
+    expect(damaged((j) => (j.columns[0]!.field = '__proto__'))).toThrow('a column needs a field name');
+    expect(damaged((j) => (j.columns = []))).toThrow('a pipeline needs a column');
+    expect(damaged((j) => (j.input = 7 as never))).toThrow('input must name a model input');
+    expect(damaged(() => {})()).toBeInstanceOf(Pipeline);
   });
 
   it('refuses records it cannot encode, naming the field and the record', () => {

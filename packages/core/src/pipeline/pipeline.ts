@@ -5,6 +5,7 @@
 import { InputError, invalidArgument } from '../errors';
 import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
+import { checkFittedColumn } from './check';
 import { compilePlan, type Plan } from './compile';
 import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
 import {
@@ -223,10 +224,18 @@ export class Pipeline {
       !Array.isArray(j.columns)
     )
       throw invalidArgument('Pipeline.fromJSON', 'not a version 1 modelship pipeline', json);
+    if (j.columns.length === 0) throw invalidArgument('Pipeline.fromJSON', 'a pipeline needs a column', json);
+    if (j.input !== undefined && (typeof j.input !== 'string' || j.input === ''))
+      throw invalidArgument('Pipeline.fromJSON', 'input must name a model input', j.input);
+    const seen = new Set<string>();
     const columns = j.columns.map((c) => {
-      if (typeof c?.field !== 'string' || !Array.isArray(c.transforms))
+      if (typeof c !== 'object' || c === null)
         throw invalidArgument('Pipeline.fromJSON', 'a column needs a field and its transforms', c);
-      return column(c.field, c.transforms);
+      const transforms = checkFittedColumn(c.field, c.transforms, 'Pipeline.fromJSON');
+      if (seen.has(c.field))
+        throw invalidArgument('Pipeline.fromJSON', `column '${c.field}' appears twice`, c);
+      seen.add(c.field);
+      return column(c.field, transforms);
     });
     const output = j.output === undefined ? undefined : checkOutputs(j.output, 'Pipeline.fromJSON');
     return new Pipeline(

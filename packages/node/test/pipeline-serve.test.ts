@@ -66,7 +66,9 @@ describe('a pipeline served from the repository', () => {
     expect(failures).toEqual([
       "digits: pipeline.json does not fit version 1: Pipeline.wrap: the pipeline makes 3 columns (a, b, c); model input 'pixels' takes 64",
     ]);
-    monitor.watchDrift('fraud', Profile.fromDataset(rows.slice(0, 250), { exclude: ['label'] }), { records: true });
+    monitor.watchDrift('fraud', Profile.fromDataset(rows.slice(0, 250), { exclude: ['label'] }), {
+      records: true,
+    });
     const server = createServer(deployer, { pipelines: repository, monitor, closeDeployer: true });
     ({ url } = await server.listen(0, '127.0.0.1'));
     close = async () => {

@@ -5,6 +5,7 @@ export default defineConfig(
   packageBuild(
     {
       index: 'src/index.ts',
+      'baselines/index': 'src/baseline/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/setup': 'src/testing/setup.ts',
     },

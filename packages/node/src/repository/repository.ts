@@ -5,15 +5,17 @@ import {
   type Model,
   ModelLoadError,
   ModelshipError,
-  type OnnxModel,
   type Pipeline,
+  verifyIntegrity,
 } from '@modelship/core';
+import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
 import {
   isModelName,
   type ModelOnDisk,
+  modelFileOf,
   type RepositoryProblem,
   scanRepository,
   type VersionOnDisk,
@@ -251,20 +253,37 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
    * Loads one version from disk with its configured integrity check. Names are checked, and the
    * resolved file must lie inside the repository, so no path can reach outside it.
    */
-  async loadVersion(model: string, version: string): Promise<OnnxModel> {
+  async loadVersion(model: string, version: string): Promise<Model> {
     if (typeof model !== 'string' || !isModelName(model))
       throw invalidArgument('loadVersion', 'not a valid model name', model);
     if (typeof version !== 'string' || !isVersion(version))
       throw invalidArgument('loadVersion', 'not a valid version', version);
     const root = await realpath(this.root);
-    const file = await realpath(join(root, model, version, 'model.onnx')).catch(() =>
-      join(root, model, version, 'model.onnx'),
-    );
+    const vdir = join(root, model, version);
+    const found = await modelFileOf(vdir);
+    if (typeof found !== 'string')
+      throw new ModelLoadError('MODEL_NOT_FOUND', `${model} version ${version}: ${found.reason}`);
+    const file = await realpath(found).catch(() => found);
     if (!file.startsWith(root + sep)) {
       throw invalidArgument('loadVersion', `'${model}/${version}' resolves outside the repository`, file);
     }
     const config = this.configs.get(model) ?? DEFAULT_CONFIG;
-    return loadModel(file, { ...this.options, name: model, version, integrity: config.integrity[version] });
+    const integrity = config.integrity[version];
+    if (!file.endsWith('.json')) return loadModel(file, { ...this.options, name: model, version, integrity });
+    // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
+    const bytes = new Uint8Array(await readFile(file));
+    if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: file });
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch (e) {
+      throw new ModelLoadError('MODEL_INVALID', `${file} is not JSON: ${(e as Error).message}`);
+    }
+    try {
+      return baselineFromJSON(json, { name: model, version });
+    } catch (e) {
+      throw new ModelLoadError('MODEL_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   /**
@@ -415,7 +434,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   }
 
   /** Loads a version and, when the model has a pipeline, checks the version takes what it makes. */
-  private async loadFitting(m: ModelOnDisk, version: string): Promise<OnnxModel> {
+  private async loadFitting(m: ModelOnDisk, version: string): Promise<Model> {
     const model = await this.loadVersion(m.name, version);
     if (m.pipeline === undefined) return model;
     try {

@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { ModelshipError, Pipeline, parseLabels } from '@modelship/core';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
 
@@ -56,6 +56,25 @@ async function readPipeline(file: string, labelsFile: string | undefined): Promi
     throw new ModelshipError('MODEL_INVALID', `the labels file ${labelsFile} does not exist`);
   return pipeline.withLabels(parseLabels(labels));
 }
+
+/** The model file of a version folder: `model.onnx`, or `model.json` (a TypeScript baseline). */
+export async function modelFileOf(vdir: string): Promise<string | { reason: string }> {
+  const present = await Promise.all(
+    MODEL_FILES.map((f) =>
+      lstat(join(vdir, f)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  const names = MODEL_FILES.filter((_, i) => present[i]);
+  if (names.length === 0) return { reason: 'no model.onnx (or baseline model.json) in the version folder' };
+  if (names.length > 1)
+    return { reason: 'the version folder holds both model.onnx and model.json; keep one' };
+  return join(vdir, names[0]!);
+}
+
+const MODEL_FILES = ['model.onnx', 'model.json'] as const;
 
 /** Model folder names: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
 export function isModelName(name: string): boolean {
@@ -128,7 +147,12 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       if (!v.isDirectory() && !v.isSymbolicLink()) continue;
       const vdir = join(dir, v.name);
       if (!isVersion(v.name)) continue; // like Triton: other folders are not versions
-      const file = join(vdir, 'model.onnx');
+      const found = await modelFileOf(vdir);
+      if (typeof found !== 'string') {
+        problems.push({ model: name, version: v.name, path: vdir, reason: found.reason });
+        continue;
+      }
+      const file = found;
       if (!(await inside(vdir)) || !(await inside(file).catch(() => true))) {
         problems.push({
           model: name,
@@ -144,7 +168,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
           model: name,
           version: v.name,
           path: file,
-          reason: 'no model.onnx in the version folder',
+          reason: `${basename(file)} is not a file`,
         });
         continue;
       }

@@ -1,0 +1,99 @@
+/** Training data for the baseline models: a design matrix, targets and sample weights, checked. */
+import { invalidArgument } from '../errors';
+
+/** Rows of numbers, or a row-major typed array with its `[n, k]` shape. */
+export type DesignMatrix =
+  | readonly (readonly number[])[]
+  | { data: Float32Array | Float64Array | readonly number[]; shape: readonly [number, number] };
+
+export interface Design {
+  /** Row-major, n × k. */
+  x: Float64Array;
+  n: number;
+  k: number;
+  /** Sample weights (all 1 when none were given). */
+  w: Float64Array;
+}
+
+/** Reads and checks X (finite numbers, rectangular, non-empty) and the sample weights. */
+export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unknown, where: string): Design {
+  let x: Float64Array;
+  let n: number;
+  let k: number;
+  if (Array.isArray(X)) {
+    n = X.length;
+    if (n === 0) throw invalidArgument(where, 'X must have at least one row', X);
+    const first = X[0];
+    if (!Array.isArray(first) || first.length === 0)
+      throw invalidArgument(where, 'X must be rows of numbers (number[][])', first);
+    k = first.length;
+    x = new Float64Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const row = X[i] as unknown;
+      if (!Array.isArray(row) || row.length !== k)
+        throw invalidArgument(
+          where,
+          `row ${i} of X has ${Array.isArray(row) ? row.length : 'no'} values; row 0 has ${k}`,
+          row,
+        );
+      for (let j = 0; j < k; j++) x[i * k + j] = row[j] as number;
+    }
+  } else if (typeof X === 'object' && X !== null && Array.isArray((X as { shape?: unknown }).shape)) {
+    const { data, shape } = X as { data: ArrayLike<number>; shape: readonly number[] };
+    if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0))
+      throw invalidArgument(where, 'X.shape must be [n, k] with n, k ≥ 1', shape);
+    [n, k] = shape as [number, number];
+    if (data === null || typeof data !== 'object' || data.length !== n * k)
+      throw invalidArgument(where, `X.data must hold n·k = ${n * k} values`, data);
+    x = Float64Array.from(data);
+  } else throw invalidArgument(where, 'X must be number[][] or { data, shape: [n, k] }', X);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v))
+      throw invalidArgument(
+        where,
+        `X[${Math.floor(i / k)}][${i % k}] is ${String(v)}; every value must be a finite number`,
+        v,
+      );
+  }
+  if (targets !== n) throw invalidArgument(where, `X has ${n} rows but y has ${targets} values`, targets);
+  const w = new Float64Array(n).fill(1);
+  if (sampleWeight !== undefined) {
+    const sw = sampleWeight as ArrayLike<unknown>;
+    if (typeof sw !== 'object' || sw === null || sw.length !== n)
+      throw invalidArgument(where, `sampleWeight must hold one weight per row (${n})`, sampleWeight);
+    for (let i = 0; i < n; i++) {
+      const v = sw[i];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        throw invalidArgument(where, `sampleWeight[${i}] is ${String(v)}; weights must be finite and ≥ 0`, v);
+      w[i] = v;
+    }
+    if (!w.some((v) => v > 0))
+      throw invalidArgument(where, 'sampleWeight must not be all zero', sampleWeight);
+  }
+  return { x, n, k, w };
+}
+
+/** A positive finite option, or its default. */
+export function positive(
+  where: string,
+  name: string,
+  value: unknown,
+  fallback: number,
+  allowZero = false,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0))
+    throw invalidArgument(
+      where,
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number`,
+      value,
+    );
+  return value;
+}
+
+/** Reads rows to predict on (no targets). */
+export function readRows(X: DesignMatrix, where: string): Design {
+  const rows = Array.isArray(X) ? X.length : ((X as { shape?: readonly number[] } | null)?.shape?.[0] ?? 0);
+  return readDesign(X, rows, undefined, where);
+}

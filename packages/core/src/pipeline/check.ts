@@ -59,6 +59,24 @@ const CHECKS: Record<string, Checker> = {
       fail("options.unknown must be 'error' or 'ignore'");
     categories(t, fail);
   },
+  hash: (t, fail) => {
+    const b = t.options.buckets;
+    if (!(Number.isInteger(b) && (b as number) >= 1 && (b as number) <= 1 << 20))
+      fail('options.buckets must be an integer from 1 to 1,048,576');
+    if (typeof t.options.alternateSign !== 'boolean') fail('options.alternateSign must be a boolean');
+  },
+  bucketize: (t, fail) => {
+    if (t.options.encode !== 'ordinal' && t.options.encode !== 'onehot')
+      fail("options.encode must be 'ordinal' or 'onehot'");
+    const e = t.state.edges;
+    if (
+      !Array.isArray(e) ||
+      e.length < 2 ||
+      !e.every((v, i) => finite(v) && (i === 0 || v >= (e[i - 1] as number))) ||
+      !e.slice(1, -1).every((v, i, inner) => i === 0 || v > (inner[i - 1] as number))
+    )
+      fail('state.edges must be at least two finite numbers in increasing order');
+  },
   ordinal: (t, fail) => {
     if (t.options.unknownValue !== undefined && !finite(t.options.unknownValue))
       fail('options.unknownValue must be a finite number');
@@ -87,7 +105,7 @@ export function checkFittedColumn(field: unknown, transforms: unknown, where: st
     )
       fail('options and state must be objects');
     CHECKS[t.kind]!(t, fail);
-    if (isMultiColumn(t.kind as FittedTransform['kind']) && k < transforms.length - 1)
+    if (isMultiColumn(t) && k < transforms.length - 1)
       fail('it spreads the value over several columns, so it must be the last transform');
     return t;
   });

@@ -7,9 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { Pipeline } from './pipeline';
 import {
   applyTransform,
+  bucketize,
   clip,
   type FieldValue,
   type FittedTransform,
+  hash,
   impute,
   log,
   minMax,
@@ -73,6 +75,8 @@ const numericChain = fc.constantFrom<TransformSpec[]>(
   [log()],
   [impute('mean'), clip(-3, 3), log(10)],
   [clip(-1, 1)],
+  [impute('mean'), bucketize({ bins: 3 })],
+  [bucketize({ boundaries: [-1, 0, 1], encode: 'onehot' })],
 );
 const categoryChain = fc.constantFrom<TransformSpec[]>(
   [oneHot()],
@@ -80,6 +84,7 @@ const categoryChain = fc.constantFrom<TransformSpec[]>(
   [impute('most_frequent'), oneHot({ unknown: 'ignore', maxCategories: 2 })],
   [ordinal()],
   [ordinal({ unknownValue: -1 })],
+  [hash({ buckets: 4 })],
 );
 
 describe('the compiled plan', () => {

@@ -83,7 +83,7 @@ export function compilePlan(columns: readonly PlanColumn[], width: number): Plan
   for (const col of columns) {
     const last = col.transforms.at(-1);
     const end =
-      last === undefined || !isMultiColumn(last.kind) ? SCALAR : last.kind === 'oneHot' ? ONE_HOT : MULTI;
+      last === undefined || !isMultiColumn(last) ? SCALAR : last.kind === 'oneHot' ? ONE_HOT : MULTI;
     opStart.push(ops.length);
     for (const t of end === SCALAR ? col.transforms : col.transforms.slice(0, -1)) {
       const code =

@@ -11,9 +11,11 @@ export {
 } from './outputs';
 export { Pipeline, type PipelineJson, type PipelineRecord, type PipelineSpec } from './pipeline';
 export {
+  bucketize,
   clip,
   type FieldValue,
   type FittedTransform,
+  hash,
   impute,
   log,
   minMax,

@@ -154,7 +154,7 @@ export class Pipeline {
       specs.forEach((s, k) => {
         if (typeof s !== 'object' || s === null || typeof s.kind !== 'string')
           throw invalidArgument('Pipeline.fit', `field '${field}': transform ${k} is not a transform`, s);
-        const spread = fitted.find((f) => isMultiColumn(f.kind));
+        const spread = fitted.find((f) => isMultiColumn(f));
         if (spread !== undefined)
           throw invalidArgument(
             'Pipeline.fit',
@@ -163,8 +163,7 @@ export class Pipeline {
           );
         const f = fitTransform(s, values, field);
         fitted.push(f);
-        if (!isMultiColumn(f.kind))
-          values = values.map((v, i) => applyTransform(f, v, i, field) as FieldValue);
+        if (!isMultiColumn(f)) values = values.map((v, i) => applyTransform(f, v, i, field) as FieldValue);
       });
       columns.push(column(field, fitted));
     }

@@ -4,13 +4,24 @@
  * to one or more numbers. Fitted state is plain JSON.
  */
 import { InputError, invalidArgument } from '../errors';
+import { binOf, checkBoundaries, fitEdges, hashSlot, percentile } from './hash-bucket';
 
 /** A value a record holds in one field. */
 export type FieldValue = number | string | boolean | null | undefined;
 
 /** A transform before fitting: its kind and options. */
 export interface TransformSpec {
-  kind: 'impute' | 'standardize' | 'minMax' | 'robustScale' | 'log' | 'clip' | 'oneHot' | 'ordinal';
+  kind:
+    | 'impute'
+    | 'standardize'
+    | 'minMax'
+    | 'robustScale'
+    | 'log'
+    | 'clip'
+    | 'oneHot'
+    | 'ordinal'
+    | 'hash'
+    | 'bucketize';
   options: Record<string, unknown>;
 }
 
@@ -97,6 +108,53 @@ export function ordinal(options: { unknownValue?: number } = {}): TransformSpec 
   };
 }
 
+/**
+ * The hashing trick (`FeatureHasher(n_features=buckets, input_type='string')` on the field's
+ * value): one of `buckets` columns per value, chosen by MurmurHash3 of its UTF-8 bytes, holding
+ * ±1 (the sign from the hash when `alternateSign`, as scikit-learn's default). Needs no fitting
+ * and takes any category, seen or not; numbers and booleans are hashed as their text.
+ */
+export function hash(options: { buckets: number; alternateSign?: boolean }): TransformSpec {
+  const buckets = options?.buckets;
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1 << 20)
+    throw invalidArgument('hash', 'buckets must be an integer from 1 to 1,048,576', buckets);
+  const alternateSign = options.alternateSign ?? true;
+  if (typeof alternateSign !== 'boolean')
+    throw invalidArgument('hash', 'alternateSign must be a boolean', alternateSign);
+  return { kind: 'hash', options: { buckets, alternateSign } };
+}
+
+/**
+ * Bins a number (`KBinsDiscretizer`): `bins` of equal width (`'uniform'`) or holding equal
+ * shares of the training values (`'quantile'`, the default; bins narrower than 1e-8 are dropped
+ * as scikit-learn does), or fixed `boundaries` (TF's `bucketized_column`: `[b0, b1]` makes
+ * `< b0`, `[b0, b1)`, `≥ b1`). Values outside the training range go to the first or last bin.
+ * `encode: 'ordinal'` (default) gives the bin's index, `'onehot'` a column per bin.
+ */
+export function bucketize(
+  options:
+    | { bins?: number; strategy?: 'uniform' | 'quantile'; encode?: 'ordinal' | 'onehot' }
+    | { boundaries: readonly number[]; encode?: 'ordinal' | 'onehot' } = {},
+): TransformSpec {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('bucketize', 'options must be an object', options);
+  const encode = options.encode ?? 'ordinal';
+  if (encode !== 'ordinal' && encode !== 'onehot')
+    throw invalidArgument('bucketize', "encode must be 'ordinal' or 'onehot'", encode);
+  if ('boundaries' in options)
+    return {
+      kind: 'bucketize',
+      options: { boundaries: checkBoundaries(options.boundaries, 'bucketize'), encode },
+    };
+  const bins = options.bins ?? 5;
+  if (!Number.isInteger(bins) || bins < 2 || bins > 10_000)
+    throw invalidArgument('bucketize', 'bins must be an integer from 2 to 10,000', bins);
+  const strategy = options.strategy ?? 'quantile';
+  if (strategy !== 'uniform' && strategy !== 'quantile')
+    throw invalidArgument('bucketize', "strategy must be 'uniform' or 'quantile'", strategy);
+  return { kind: 'bucketize', options: { bins, strategy, encode } };
+}
+
 function missing(v: FieldValue): boolean {
   return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 }
@@ -113,14 +171,6 @@ function numbers(values: readonly FieldValue[], field: string, kind: string): nu
     out.push(v);
   });
   return out;
-}
-
-/** numpy's default (linear) percentile of sorted values. */
-function percentile(sorted: readonly number[], q: number): number {
-  const pos = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 function sortedCategories(keys: Iterable<string | number | boolean>): (string | number | boolean)[] {
@@ -142,6 +192,8 @@ export function fitTransform(
     present.length === 0 &&
     spec.kind !== 'log' &&
     spec.kind !== 'clip' &&
+    spec.kind !== 'hash' &&
+    !(spec.kind === 'bucketize' && spec.options.boundaries !== undefined) &&
     !(spec.kind === 'impute' && spec.options.strategy === 'constant')
   )
     throw new InputError('INPUT_INVALID', `${where}: the column has no values to fit on`);
@@ -189,7 +241,16 @@ export function fitTransform(
     }
     case 'log':
     case 'clip':
+    case 'hash':
       return { ...spec, state: {} };
+    case 'bucketize': {
+      const boundaries = spec.options.boundaries as number[] | undefined;
+      if (boundaries !== undefined)
+        return { ...spec, state: { edges: [boundaries[0]!, ...boundaries, boundaries.at(-1)!] } };
+      const xs = numbers(values, field, where);
+      const strategy = spec.options.strategy as 'uniform' | 'quantile';
+      return { ...spec, state: { edges: fitEdges(xs, spec.options.bins as number, strategy) } };
+    }
     case 'oneHot':
     case 'ordinal': {
       const counts = new Map<string | number | boolean, number>();
@@ -208,17 +269,33 @@ export function fitTransform(
 
 /** Output width of a fitted transform: one column, or one per category for one-hot. */
 export function widthOf(t: FittedTransform): number {
-  return t.kind === 'oneHot' ? (t.state.categories as unknown[]).length : 1;
+  if (t.kind === 'oneHot') return (t.state.categories as unknown[]).length;
+  if (t.kind === 'hash') return t.options.buckets as number;
+  if (t.kind === 'bucketize' && t.options.encode === 'onehot') return (t.state.edges as number[]).length - 1;
+  return 1;
 }
 
 /** Whether a transform spreads a value over several columns, so nothing may follow it. */
-export function isMultiColumn(kind: TransformSpec['kind']): boolean {
-  return kind === 'oneHot';
+export function isMultiColumn(t: TransformSpec): boolean {
+  return (
+    t.kind === 'oneHot' || t.kind === 'hash' || (t.kind === 'bucketize' && t.options.encode === 'onehot')
+  );
 }
 
 /** Names of the input columns a field's last transform makes: the field, or `field=category`. */
 export function columnNames(t: FittedTransform | undefined, field: string): string[] {
   if (t?.kind === 'oneHot') return (t.state.categories as unknown[]).map((k) => `${field}=${String(k)}`);
+  if (t?.kind === 'hash')
+    return Array.from({ length: t.options.buckets as number }, (_, j) => `${field}#${j}`);
+  if (t?.kind === 'bucketize' && t.options.encode === 'onehot') {
+    const inner = (t.state.edges as number[]).slice(1, -1);
+    if (inner.length === 0) return [`${field}:all`];
+    return [
+      `${field}<${inner[0]}`,
+      ...inner.slice(1).map((e, j) => `${field}∈[${inner[j]},${e})`),
+      `${field}≥${inner.at(-1)}`,
+    ];
+  }
   return [field];
 }
 
@@ -252,6 +329,19 @@ export function applyTransform(
       );
     return out;
   }
+  if (t.kind === 'hash') {
+    if (missing(v)) throw new InputError('INPUT_MISSING', `${where} is missing; impute it before hash`);
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
+      throw new InputError(
+        'INPUT_INVALID',
+        `${where} is ${JSON.stringify(v)}; hash takes strings, numbers or booleans`,
+      );
+    const buckets = t.options.buckets as number;
+    const out = new Array<number>(buckets).fill(0);
+    const [column, sign] = hashSlot(String(v), buckets, t.options.alternateSign as boolean);
+    out[column] = sign;
+    return out;
+  }
   if (missing(v)) throw new InputError('INPUT_MISSING', `${where} is missing; add impute() before ${t.kind}`);
   if (typeof v !== 'number' || !Number.isFinite(v))
     throw new InputError(
@@ -281,6 +371,14 @@ export function applyTransform(
     }
     case 'clip':
       return Math.min(t.options.max as number, Math.max(t.options.min as number, v));
+    case 'bucketize': {
+      const edges = t.state.edges as number[];
+      const bin = binOf(edges, v);
+      if (t.options.encode !== 'onehot') return bin;
+      const out = new Array<number>(edges.length - 1).fill(0);
+      out[bin] = 1;
+      return out;
+    }
     default:
       return v;
   }

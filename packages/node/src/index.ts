@@ -3,6 +3,7 @@ export * from '@modelship/core/baselines';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';
 export { registerMonitorOtel } from './otel';
+export { decodePng } from './png';
 export { PredictionLog, type PredictionLogOptions } from './prediction-log';
 export { type ModelConfig, selectVersions, type VersionPolicy } from './repository/config';
 export {

@@ -1,4 +1,13 @@
 export {
+  checkImageSpec,
+  type ImageDecoder,
+  type ImageSpec,
+  imageTensor,
+  isPixels,
+  type Pixels,
+  resizeBilinear,
+} from './images';
+export {
   argmax,
   type OutputLabel,
   type OutputSpec,
@@ -25,4 +34,4 @@ export {
   standardize,
   type TransformSpec,
 } from './transforms';
-export { type Answer, PipelineModel } from './wrap';
+export { type Answer, PipelineModel, type WrapOptions } from './wrap';

@@ -7,6 +7,7 @@ import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
 import { checkFittedColumn } from './check';
 import { compilePlan, type Plan } from './compile';
+import { checkImageSpec, type ImageOptions, type ImageSpec, imageTensor } from './images';
 import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
 import {
   applyTransform,
@@ -18,14 +19,20 @@ import {
   type TransformSpec,
   widthOf,
 } from './transforms';
-import { PipelineModel } from './wrap';
+import { PipelineModel, type WrapOptions } from './wrap';
 
 /** A record, as a client sends it: field name to value. */
 export type PipelineRecord = Readonly<Record<string, unknown>>;
 
 export interface PipelineSpec {
   /** Transforms per field, applied in order; `[]` passes a numeric field through. */
-  features: Readonly<Record<string, TransformSpec | readonly TransformSpec[]>>;
+  features?: Readonly<Record<string, TransformSpec | readonly TransformSpec[]>>;
+  /**
+   * Image fields: each becomes its own float32 model input (`[batch, C, H, W]` or NHWC),
+   * resized and normalised as its {@link ImageSpec} says. Records hold decoded pixels, or
+   * anything the wrapped model's `decodeImage` hook decodes.
+   */
+  images?: Readonly<Record<string, ImageSpec>>;
   /** The model input the assembled `[batch, k]` float32 tensor feeds (default `'features'`). */
   input?: string;
   /**
@@ -57,6 +64,7 @@ export interface PipelineJson {
   columns: { field: string; transforms: FittedTransform[] }[];
   output?: Record<string, string | OutputSpec>;
   labels?: OutputLabel[];
+  images?: Record<string, ImageOptions>;
 }
 
 function checkOutputs(given: unknown, where: string): Readonly<Record<string, string | OutputSpec>> {
@@ -79,6 +87,35 @@ function checkPipelineLabels(labels: unknown, where: string): OutputLabel[] | un
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' || typeof l === 'number'))
     throw invalidArgument(where, 'labels must be an array of strings or numbers', labels);
   return [...labels];
+}
+
+function checkImages(
+  given: unknown,
+  columns: readonly Column[],
+  input: string,
+  where: string,
+): Record<string, ImageOptions> {
+  if (given === undefined) {
+    if (columns.length === 0) throw invalidArgument(where, 'a pipeline needs features or images', given);
+    return {};
+  }
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw invalidArgument(where, 'images must map fields to image options', given);
+  const out: Record<string, ImageOptions> = {};
+  const inputs = new Set(columns.length > 0 ? [input] : []);
+  for (const [field, spec] of Object.entries(given)) {
+    if (field === '__proto__') throw invalidArgument(where, "'__proto__' cannot be a field", field);
+    if (columns.some((c) => c.field === field))
+      throw invalidArgument(where, `field '${field}' is both a feature and an image`, field);
+    const checked = checkImageSpec(spec, `${where}: image '${field}'`);
+    const name = checked.input ?? field;
+    if (inputs.has(name))
+      throw invalidArgument(where, `two parts of the pipeline feed model input '${name}'`, name);
+    inputs.add(name);
+    out[field] = checked;
+  }
+  if (inputs.size === 0) throw invalidArgument(where, 'a pipeline needs features or images', given);
+  return out;
 }
 
 function check(row: unknown, i: number): PipelineRecord {
@@ -104,6 +141,8 @@ export class Pipeline {
     readonly output: Readonly<Record<string, string | OutputSpec>> | undefined,
     /** Class labels for answers that give none. */
     readonly labels: readonly OutputLabel[] | undefined,
+    /** Image fields and how each becomes its model input. */
+    readonly images: Readonly<Record<string, ImageOptions>> = {},
   ) {
     this.width = columns.reduce((n, c) => n + c.width, 0);
     this.plan = compilePlan(columns, this.width);
@@ -115,7 +154,15 @@ export class Pipeline {
 
   /** The fields a record must (or, when imputed, may) carry, in column order. */
   get fields(): string[] {
-    return this.columns.map((c) => c.field);
+    return [...this.columns.map((c) => c.field), ...Object.keys(this.images)];
+  }
+
+  /** The model inputs the pipeline makes: the feature tensor (when there are features) and one per image field. */
+  inputNames(): string[] {
+    return [
+      ...(this.columns.length > 0 ? [this.input] : []),
+      ...Object.entries(this.images).map(([field, spec]) => spec.input ?? field),
+    ];
   }
 
   /**
@@ -128,8 +175,8 @@ export class Pipeline {
    * const served = pipeline.wrap(model);
    * await served.predict([{ amount: 120.5, age: 41, country: 'FR' }]); // [{ label: 'legit', probability: 0.07 }]
    */
-  wrap(model: Model): PipelineModel {
-    return new PipelineModel(this, model);
+  wrap(model: Model, options: WrapOptions = {}): PipelineModel {
+    return new PipelineModel(this, model, options);
   }
 
   /** Fits every field's transforms, in order, on the training records. */
@@ -139,13 +186,13 @@ export class Pipeline {
     if (
       typeof spec !== 'object' ||
       spec === null ||
-      typeof spec.features !== 'object' ||
-      spec.features === null
+      (spec.features !== undefined && (typeof spec.features !== 'object' || spec.features === null)) ||
+      (spec.features === undefined && spec.images === undefined)
     )
       throw invalidArgument('Pipeline.fit', 'spec.features must map fields to transforms', spec);
     const rows = records.map(check);
     const columns: Column[] = [];
-    for (const [field, given] of Object.entries(spec.features)) {
+    for (const [field, given] of Object.entries(spec.features ?? {})) {
       if (field === '__proto__')
         throw invalidArgument('Pipeline.fit', "'__proto__' cannot be a field", field);
       const specs = (Array.isArray(given) ? given : [given]) as TransformSpec[];
@@ -168,11 +215,13 @@ export class Pipeline {
       columns.push(column(field, fitted));
     }
     const output = spec.output === undefined ? undefined : checkOutputs(spec.output, 'Pipeline.fit');
+    const input = spec.input ?? 'features';
     return new Pipeline(
-      spec.input ?? 'features',
+      input,
       columns,
       output,
       checkPipelineLabels(spec.labels, 'Pipeline.fit'),
+      checkImages(spec.images, columns, input, 'Pipeline.fit'),
     );
   }
 
@@ -195,10 +244,22 @@ export class Pipeline {
     const offset = options.offset ?? 0;
     if (!Number.isInteger(offset) || offset < 0)
       throw invalidArgument('Pipeline.transform', 'offset must be a non-negative integer', offset);
-    const width = this.width;
-    const data = new Float32Array(records.length * width);
-    this.plan(records, data, offset);
-    return { [this.input]: { dtype: 'float32', shape: [records.length, width], data } };
+    const out: Record<string, Tensor<'float32'>> = {};
+    if (this.columns.length > 0) {
+      const data = new Float32Array(records.length * this.width);
+      this.plan(records, data, offset);
+      out[this.input] = { dtype: 'float32', shape: [records.length, this.width], data };
+    }
+    for (const [field, spec] of Object.entries(this.images)) {
+      const values = records.map((r, k) => {
+        const row = check(r, offset + k);
+        if (!Object.hasOwn(row, field))
+          throw new InputError('INPUT_MISSING', `record ${offset + k} has no field '${field}'`);
+        return row[field];
+      });
+      out[spec.input ?? field] = imageTensor(values, spec, offset);
+    }
+    return out;
   }
 
   toJSON(): PipelineJson {
@@ -209,6 +270,7 @@ export class Pipeline {
       columns: this.columns.map((c) => ({ field: c.field, transforms: c.transforms })),
       ...(this.output === undefined ? {} : { output: { ...this.output } }),
       ...(this.labels === undefined ? {} : { labels: [...this.labels] }),
+      ...(Object.keys(this.images).length === 0 ? {} : { images: { ...this.images } }),
     };
   }
 
@@ -223,7 +285,8 @@ export class Pipeline {
       !Array.isArray(j.columns)
     )
       throw invalidArgument('Pipeline.fromJSON', 'not a version 1 modelship pipeline', json);
-    if (j.columns.length === 0) throw invalidArgument('Pipeline.fromJSON', 'a pipeline needs a column', json);
+    if (j.columns.length === 0 && j.images === undefined)
+      throw invalidArgument('Pipeline.fromJSON', 'a pipeline needs a column', json);
     if (j.input !== undefined && (typeof j.input !== 'string' || j.input === ''))
       throw invalidArgument('Pipeline.fromJSON', 'input must name a model input', j.input);
     const seen = new Set<string>();
@@ -237,11 +300,13 @@ export class Pipeline {
       return column(c.field, transforms);
     });
     const output = j.output === undefined ? undefined : checkOutputs(j.output, 'Pipeline.fromJSON');
+    const input = typeof j.input === 'string' ? j.input : 'features';
     return new Pipeline(
-      typeof j.input === 'string' ? j.input : 'features',
+      input,
       columns,
       output,
       checkPipelineLabels(j.labels, 'Pipeline.fromJSON'),
+      checkImages(j.images, columns, input, 'Pipeline.fromJSON'),
     );
   }
 
@@ -252,6 +317,7 @@ export class Pipeline {
       this.columns,
       this.output,
       checkPipelineLabels(labels, 'Pipeline.withLabels'),
+      this.images,
     );
   }
 }

@@ -2,14 +2,36 @@
  * A pipeline around a model: records in, answers out, still a `Model` so the Deployer,
  * Evaluator and Monitor take it like any other.
  */
-import { invalidArgument, ModelshipError } from '../errors';
+import { InputError, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelSignature } from '../tensor/spec';
+import { type ImageDecoder, isPixels } from './images';
 import { answers, type ResolvedOutput, resolveOutputs } from './outputs';
 import type { Pipeline, PipelineRecord } from './pipeline';
 
 /** One answer per record, keyed by the pipeline's answer fields. */
 export type Answer = Record<string, unknown>;
+
+/** Options of {@link Pipeline.wrap}. */
+export interface WrapOptions {
+  /**
+   * Decodes an image field's value that is not decoded pixels yet (PNG bytes, a Blob…) before
+   * the pipeline runs: `@modelship/browser`'s `decodeImage`, `@modelship/node`'s `decodePng`, or
+   * your own (sharp, say).
+   */
+  decodeImage?: ImageDecoder;
+}
+
+/** The dims after batch of the image tensor feeding `input`, if an image field feeds it. */
+function imageDims(pipeline: Pipeline, input: string): number[] | undefined {
+  for (const [field, spec] of Object.entries(pipeline.images)) {
+    if ((spec.input ?? field) !== input) continue;
+    const c = spec.channels === 'gray' ? 1 : 3;
+    if (spec.layout === 'flat') return [c * spec.height * spec.width];
+    return spec.layout === 'NHWC' ? [spec.height, spec.width, c] : [c, spec.height, spec.width];
+  }
+  return undefined;
+}
 
 function isModel(m: unknown): m is Model {
   const x = m as Model;
@@ -34,35 +56,55 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
   private readonly resolved: readonly ResolvedOutput[];
   private readonly modelOutputs: readonly string[];
 
+  private readonly decodeImage: ImageDecoder | undefined;
+
   constructor(
     readonly pipeline: Pipeline,
     readonly model: Model,
+    options: WrapOptions = {},
   ) {
     if (!isModel(model)) throw invalidArgument('Pipeline.wrap', 'model must be a Model', model);
+    if (options.decodeImage !== undefined && typeof options.decodeImage !== 'function')
+      throw invalidArgument('Pipeline.wrap', 'decodeImage must be a function', options.decodeImage);
+    this.decodeImage = options.decodeImage;
     const { inputs, outputs } = model.signature;
-    const input = inputs.find((s) => s.name === pipeline.input);
-    if (input === undefined)
-      throw new ModelshipError(
-        'INPUT_UNKNOWN',
-        `Pipeline.wrap: the pipeline feeds input '${pipeline.input}', but model '${model.name}' takes ${inputs.map((s) => `'${s.name}'`).join(', ')}; set the pipeline's input`,
-      );
-    const others = inputs.filter((s) => s !== input);
+    const made = pipeline.inputNames();
+    for (const name of made)
+      if (!inputs.some((s) => s.name === name))
+        throw new ModelshipError(
+          'INPUT_UNKNOWN',
+          `Pipeline.wrap: the pipeline feeds input '${name}', but model '${model.name}' takes ${inputs.map((s) => `'${s.name}'`).join(', ')}; set the pipeline's input`,
+        );
+    const others = inputs.filter((s) => !made.includes(s.name));
     if (others.length > 0)
       throw new ModelshipError(
         'INPUT_MISSING',
         `Pipeline.wrap: model '${model.name}' also needs ${others.map((s) => `'${s.name}'`).join(', ')}, which the pipeline does not make`,
       );
-    const k = input.shape?.at(-1);
-    if (typeof k === 'number' && k >= 0 && k !== pipeline.width)
-      throw new ModelshipError(
-        'INPUT_SHAPE_MISMATCH',
-        `Pipeline.wrap: the pipeline makes ${pipeline.width} columns (${pipeline.featureNames().slice(0, 8).join(', ')}${pipeline.width > 8 ? ', …' : ''}); model input '${input.name}' takes ${k}`,
-      );
-    if (input.dtype !== 'float32')
-      throw new ModelshipError(
-        'INPUT_DTYPE_MISMATCH',
-        `Pipeline.wrap: the pipeline makes float32; model input '${input.name}' is ${input.dtype}`,
-      );
+    for (const spec of inputs) {
+      const image = imageDims(pipeline, spec.name);
+      const want = image ?? [pipeline.width];
+      const have = spec.shape?.slice(1);
+      const bad =
+        have !== undefined &&
+        (have.length !== want.length ||
+          have.some((d, i) => typeof d === 'number' && d >= 0 && d !== want[i]));
+      if (bad && image === undefined)
+        throw new ModelshipError(
+          'INPUT_SHAPE_MISMATCH',
+          `Pipeline.wrap: the pipeline makes ${pipeline.width} columns (${pipeline.featureNames().slice(0, 8).join(', ')}${pipeline.width > 8 ? ', …' : ''}); model input '${spec.name}' takes ${String(have!.at(-1))}`,
+        );
+      if (bad)
+        throw new ModelshipError(
+          'INPUT_SHAPE_MISMATCH',
+          `Pipeline.wrap: the pipeline makes images of [batch, ${want.join(', ')}]; model input '${spec.name}' takes [batch, ${have!.join(', ')}]`,
+        );
+      if (spec.dtype !== 'float32')
+        throw new ModelshipError(
+          'INPUT_DTYPE_MISMATCH',
+          `Pipeline.wrap: the pipeline makes float32; model input '${spec.name}' is ${spec.dtype}`,
+        );
+    }
     const specs = pipeline.output ?? Object.fromEntries(outputs.map((o) => [o.name, o.name]));
     this.resolved = resolveOutputs(specs, outputs, pipeline.labels, 'Pipeline.wrap');
     this.modelOutputs = [...new Set(this.resolved.map((r) => r.from))];
@@ -94,10 +136,37 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
       resolved = this.resolved.filter((r) => options.outputs!.includes(r.name));
       needed = [...new Set(resolved.map((r) => r.from))];
     }
-    const inputs = this.pipeline.transform(records);
+    const inputs = this.pipeline.transform(await this.decoded(records));
     if (records.length === 0) return [];
     const out = await this.model.predict(inputs, { ...options, outputs: needed });
     return answers(resolved, out, records.length);
+  }
+
+  /** Records with their image fields decoded by the hook, when any needs it (copies; the caller's stay as they are). */
+  private async decoded(records: readonly PipelineRecord[]): Promise<readonly PipelineRecord[]> {
+    const fields = Object.keys(this.pipeline.images);
+    if (fields.length === 0 || this.decodeImage === undefined || !Array.isArray(records)) return records;
+    const decode = this.decodeImage;
+    const pending = (r: PipelineRecord, f: string) => Object.hasOwn(r, f) && !isPixels(r[f]);
+    return Promise.all(
+      records.map(async (r, i) => {
+        if (typeof r !== 'object' || r === null || !fields.some((f) => pending(r, f))) return r;
+        const copy: Record<string, unknown> = { ...r };
+        for (const f of fields) {
+          if (!pending(r, f)) continue;
+          try {
+            copy[f] = await decode(r[f]);
+          } catch (e) {
+            throw new InputError(
+              'INPUT_INVALID',
+              `record ${i}, field '${f}': the image could not be decoded: ${(e as Error).message}`,
+              { cause: e },
+            );
+          }
+        }
+        return copy;
+      }),
+    );
   }
 
   /** Disposes the wrapped model. */

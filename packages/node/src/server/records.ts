@@ -5,6 +5,7 @@
  * `predictions`).
  */
 import type { Model, Pipeline, PipelineRecord } from '@modelship/core';
+import { decodePng } from '../png';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, PipelineSource, ServeContext } from './types';
 
@@ -57,7 +58,18 @@ export async function predictRecords(
       }),
     dispose: async () => {},
   };
-  const answers = await pipeline.wrap(viaDeployer).predict(records as PipelineRecord[]);
+  const decode = ctx.options.decodeImage ?? decodePng;
+  const answers = await pipeline
+    .wrap(viaDeployer, {
+      // JSON carries image bytes as {"b64": "..."} (TF Serving's convention) or a base64 string.
+      decodeImage: (v) => {
+        const b64 = typeof v === 'string' ? v : (v as { b64?: unknown } | null)?.b64;
+        if (typeof b64 !== 'string')
+          throw new Error('send the image as {"b64": "<base64 bytes>"} or a base64 string');
+        return decode(Buffer.from(b64, 'base64'));
+      },
+    })
+    .predict(records as PipelineRecord[]);
   ctx.options.monitor?.observeRecords(name, records as PipelineRecord[]);
   return answers;
 }

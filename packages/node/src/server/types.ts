@@ -1,4 +1,4 @@
-import type { AbortSignalLike, Deployer, Monitor, Pipeline } from '@modelship/core';
+import type { AbortSignalLike, Deployer, Monitor, Pipeline, Pixels } from '@modelship/core';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -87,6 +87,11 @@ export interface HandlerOptions {
    * V1 style) and answers `{"predictions": [{...}]}`. The Monitor, if any, sees the records.
    */
   pipelines?: PipelineSource | Readonly<Record<string, Pipeline>>;
+  /**
+   * Decodes the image bytes a record sends (base64 in JSON) for a pipeline's image fields
+   * (default: `decodePng`; pass sharp or another decoder for JPEG and the rest).
+   */
+  decodeImage?: (bytes: Uint8Array) => Pixels | Promise<Pixels>;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;

@@ -363,6 +363,76 @@ describe('examples/browser-vite in Chromium', () => {
     await server.close();
   });
 
+  it('runs an image pipeline in the page: PNG blobs decoded by the browser, digits out as Node computes them', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1, 21)
+      .map((line) => line.split(',').slice(0, 64).map(Number));
+    // The gray level each 0..16 pixel becomes in an 8-bit PNG.
+    const grays = rows.map((r) => r.map((v) => Math.round((v * 255) / 16)));
+    const result = await page.evaluate(async (images) => {
+      type Api = {
+        loadModel(url: string): Promise<unknown>;
+        // biome-ignore lint/suspicious/noExplicitAny: the page's own types are not visible here
+        Pipeline: any;
+        argmax(labels?: unknown, o?: object): unknown;
+        decodeImage(v: unknown): Promise<unknown>;
+      };
+      const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+      // Each digit drawn on a canvas and encoded as a PNG blob by the browser.
+      const blobs = await Promise.all(
+        images.map((g) => {
+          const canvas = new OffscreenCanvas(8, 8);
+          const ctx = canvas.getContext('2d')!;
+          const data = new ImageData(8, 8);
+          g.forEach((v, i) => data.data.set([v, v, v, 255], i * 4));
+          ctx.putImageData(data, 0, 0);
+          return canvas.convertToBlob({ type: 'image/png' });
+        }),
+      );
+      const pipeline = api.Pipeline.fit([{}], {
+        images: {
+          image: { width: 8, height: 8, channels: 'gray', scale: 16 / 255, layout: 'flat', input: 'pixels' },
+        },
+        output: { digit: api.argmax(undefined, { from: 'probabilities' }), probabilities: 'probabilities' },
+      });
+      const served = pipeline.wrap(await api.loadModel('/models/digits.onnx'), {
+        decodeImage: api.decodeImage,
+      });
+      const answers = await served.predict(blobs.map((image) => ({ image })));
+      const decoded = (await api.decodeImage(blobs[0])) as {
+        width: number;
+        height: number;
+        channels: number;
+        data: Uint8ClampedArray;
+      };
+      await served.dispose();
+      return {
+        answers: answers as { digit: number; probabilities: number[] }[],
+        first: {
+          width: decoded.width,
+          height: decoded.height,
+          channels: decoded.channels,
+          gray: [...decoded.data].filter((_, i) => i % 4 === 0),
+        },
+      };
+    }, grays);
+    // The browser's PNG round trip is lossless: the page saw exactly these gray levels.
+    expect(result.first).toEqual({ width: 8, height: 8, channels: 4, gray: grays[0] });
+    // The digits and probabilities @modelship/node gives on the same pixels (gray · 16/255).
+    await expectSameAsNode(
+      grays.map((g) => g.map((v) => v * (16 / 255))),
+      result.answers.map((a) => a.probabilities),
+    );
+    for (const a of result.answers)
+      expect(a.digit).toBe(a.probabilities.indexOf(Math.max(...a.probabilities)));
+    await context.close();
+  });
+
   it('runs the session in a Web Worker with the same answers, and stops it on dispose', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

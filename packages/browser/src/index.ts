@@ -1,5 +1,6 @@
 export * from '@modelship/core';
 export { CACHE_NAME, clearModelCache, evictModel, listCachedModels } from './cache';
+export { decodeImage } from './decode-image';
 export type { Progress } from './download';
 export {
   type BrowserModel,

@@ -389,7 +389,7 @@ describe('examples/browser-vite in Chromium', () => {
           const canvas = new OffscreenCanvas(8, 8);
           const ctx = canvas.getContext('2d')!;
           const data = new ImageData(8, 8);
-          g.forEach((v, i) => data.data.set([v, v, v, 255], i * 4));
+          for (const [i, v] of g.entries()) data.data.set([v, v, v, 255], i * 4);
           ctx.putImageData(data, 0, 0);
           return canvas.convertToBlob({ type: 'image/png' });
         }),

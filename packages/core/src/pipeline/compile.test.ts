@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { compilePlan } from './compile';
 import { Pipeline } from './pipeline';
 import {
   applyTransform,
@@ -130,13 +131,28 @@ describe('the compiled plan', () => {
             if (drop) delete r.x1;
             return r;
           });
-          expect(outcome(() => pipeline.transform(records).features!.data as Float32Array)).toEqual(
-            outcome(() => reference(pipeline, records)),
-          );
+          const expected = outcome(() => reference(pipeline, records));
+          // Generated code (the default here) and the interpreter (where code cannot be generated).
+          expect(outcome(() => pipeline.transform(records).features!.data as Float32Array)).toEqual(expected);
+          const interpreted = compilePlan(pipeline.toJSON().columns, pipeline.width, { codegen: false });
+          expect(
+            outcome(() => {
+              const data = new Float32Array(records.length * pipeline.width);
+              interpreted(records, data, 0);
+              return data;
+            }),
+          ).toEqual(expected);
         },
       ),
       { numRuns: 400, seed: 7 },
     );
+  });
+
+  it('generates code where it may, and interprets otherwise', () => {
+    const p = Pipeline.fit([{ x: 1 }, { x: 3 }], { features: { x: standardize() } });
+    const columns = p.toJSON().columns;
+    expect(compilePlan(columns, 1).name).toBe('plan'); // the generated function
+    expect(compilePlan(columns, 1, { codegen: false }).name).toBe(''); // the interpreter's closure
   });
 
   it('treats inherited properties as missing', () => {

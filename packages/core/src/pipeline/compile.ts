@@ -7,6 +7,7 @@
  * its fast path.
  */
 import { InputError } from '../errors';
+import { generatePlan } from './codegen';
 import { applyTransform, type FieldValue, type FittedTransform, isMultiColumn, widthOf } from './transforms';
 
 /** A column as the pipeline holds it. */
@@ -15,24 +16,44 @@ export interface PlanColumn {
   transforms: readonly FittedTransform[];
 }
 
+/** A compiled pipeline: what the interpreter runs and the generator writes code from. */
+export interface Program {
+  width: number;
+  n: number;
+  fields: string[];
+  ops: number[];
+  a: number[];
+  b: number[];
+  c: number[];
+  fills: unknown[];
+  lookups: (Lookup | undefined)[];
+  refs: FittedTransform[];
+  opStart: number[];
+  ends: number[];
+  endLookups: (Lookup | undefined)[];
+  endRefs: (FittedTransform | undefined)[];
+  needsField: boolean[];
+  starts: number[];
+}
+
 /** Writes `records` into `data` (`records.length × width`, zero-filled); `offset` numbers the records in errors. */
 export type Plan = (records: readonly unknown[], data: Float32Array, offset: number) => void;
 
-const IMPUTE = 0;
-const STANDARDIZE = 1; // (v − a) / b
-const MIN_MAX = 2; // c + (v − a) · b
-const ROBUST = 3; // (v − a) / b
-const LOG = 4; // ln(v + a)
-const CLIP = 5; // min(b, max(a, v))
-const ORDINAL = 6;
-const OTHER = 7; // applyTransform
+export const IMPUTE = 0;
+export const STANDARDIZE = 1; // (v − a) / b
+export const MIN_MAX = 2; // c + (v − a) · b
+export const ROBUST = 3; // (v − a) / b
+export const LOG = 4; // ln(v + a)
+export const CLIP = 5; // min(b, max(a, v))
+export const ORDINAL = 6;
+export const OTHER = 7; // applyTransform
 
 // How a column ends: one number, one-hot, or another multi-column transform.
-const SCALAR = 0;
-const ONE_HOT = 1;
-const MULTI = 2;
+export const SCALAR = 0;
+export const ONE_HOT = 1;
+export const MULTI = 2;
 
-function isMissing(v: unknown): boolean {
+export function isMissing(v: unknown): boolean {
   return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 }
 
@@ -41,7 +62,7 @@ function isMissing(v: unknown): boolean {
  * exactly, string categories match `String(v)`. Numeric maps are marked so strings skip them;
  * an empty map (no usable categories) sends every value to the reference path.
  */
-interface Lookup {
+export interface Lookup {
   numeric: boolean;
   map: Map<unknown, number>;
 }
@@ -58,13 +79,13 @@ function categoryLookup(categories: readonly unknown[]): Lookup {
   return { numeric, map };
 }
 
-function find(l: Lookup, v: unknown): number | undefined {
+export function find(l: Lookup, v: unknown): number | undefined {
   if (l.numeric) return typeof v === 'number' ? l.map.get(v) : undefined;
   return l.map.get(typeof v === 'string' ? v : String(v));
 }
 
-/** Compiles the pipeline's columns into one {@link Plan}. */
-export function compilePlan(columns: readonly PlanColumn[], width: number): Plan {
+/** The columns as flat arrays: op codes, constants, and what each column ends with. */
+export function buildProgram(columns: readonly PlanColumn[], width: number): Program {
   const ops: number[] = [];
   const a: number[] = [];
   const b: number[] = [];
@@ -130,7 +151,64 @@ export function compilePlan(columns: readonly PlanColumn[], width: number): Plan
   }
   opStart.push(ops.length);
   const n = columns.length;
+  return {
+    width,
+    n,
+    fields,
+    ops,
+    a,
+    b,
+    c,
+    fills,
+    lookups,
+    refs,
+    opStart,
+    ends,
+    endLookups,
+    endRefs,
+    needsField,
+    starts,
+  };
+}
 
+/**
+ * Compiles the pipeline's columns into one {@link Plan}: generated code where the runtime
+ * allows it (`new Function`; see `generatePlan`), else the interpreter below. Both do the same
+ * arithmetic in the same order, and a property test holds both to `applyTransform`.
+ */
+export function compilePlan(
+  columns: readonly PlanColumn[],
+  width: number,
+  options: { codegen?: boolean } = {},
+): Plan {
+  const program = buildProgram(columns, width);
+  if (options.codegen !== false) {
+    const generated = generatePlan(program);
+    if (generated !== undefined) return generated;
+  }
+  return interpret(program);
+}
+
+/** Runs a program op by op (where code generation is not allowed, as under a strict CSP). */
+function interpret(program: Program): Plan {
+  const {
+    width,
+    n,
+    fields,
+    ops,
+    a,
+    b,
+    c,
+    fills,
+    lookups,
+    refs,
+    opStart,
+    ends,
+    endLookups,
+    endRefs,
+    needsField,
+    starts,
+  } = program;
   return (records, data, offset) => {
     for (let k = 0; k < records.length; k++) {
       const i = offset + k;

@@ -1,13 +1,14 @@
 /**
  * HTTP serving: `createServer` (what `modelship serve` runs) against a plain `node:http` +
  * onnxruntime-node server on the same model and the same Open Inference Protocol request, each
- * in its own process, loaded by autocannon from this one: 64 connections for throughput and
+ * in its own process, loaded by wrk (or autocannon when wrk is not installed) from this one: 64
+ * connections for throughput and
  * tail latency, 1 connection for per-request latency. Two models: fraud.onnx, where HTTP and
  * JSON cost far more than the model (8 µs), and a 1.3 M-parameter MLP made by make_mlp.py,
  * where the model costs most of a request.
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,51 @@ async function start(
   return child;
 }
 
+const WRK = process.env.WRK ?? '/usr/bin/wrk';
+
+/**
+ * Loads a server with wrk when it is installed (`apt-get install -y wrk`: a C client that leaves
+ * the CPU to the server on a small machine), else with autocannon (a Node client that competes
+ * with the server for the same cores). Returns requests/s and p50/p99 latency in ms.
+ */
 async function load(port: number, request: string, connections: number, seconds: number) {
+  if (existsSync(WRK)) return loadWrk(port, request, connections, seconds);
+  return loadAutocannon(port, request, connections, seconds);
+}
+
+function loadWrk(port: number, request: string, connections: number, seconds: number) {
+  const script = join(tmpdir(), `modelship-wrk-${process.pid}.lua`);
+  writeFileSync(
+    script,
+    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(request)}\n`,
+  );
+  const r = spawnSync(
+    WRK,
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      script,
+      `http://127.0.0.1:${port}/v2/models/fraud/infer`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const out = r.stdout;
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    if (m === null) throw new Error(`wrk printed no ${label} latency:\n${out}${r.stderr}`);
+    return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2] as 'us' | 'ms' | 's'];
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  // wrk reports answers other than 2xx/3xx, and socket errors, on lines of their own.
+  const bad = /Non-2xx or 3xx responses|Socket errors/.test(out);
+  if (!(rps > 0) || bad) throw new Error(`wrk against port ${port}: ${out}${r.stderr}`);
+  return { rps, p50: Number(ms('50%').toFixed(2)), p99: Number(ms('99%').toFixed(2)) };
+}
+
+async function loadAutocannon(port: number, request: string, connections: number, seconds: number) {
   const r = await autocannon({
     url: `http://127.0.0.1:${port}/v2/models/fraud/infer`,
     method: 'POST',
@@ -87,6 +132,11 @@ export async function serverThroughput(): Promise<string> {
     { name: 'modelship, no batching', script: './servers/modelship.ts', extra: ['off'] },
     { name: 'modelship, dynamic batching', script: './servers/modelship.ts', extra: ['on'] },
     { name: 'modelship, batching, 2 workers', script: './servers/modelship.ts', extra: ['on', '2'] },
+    {
+      name: 'modelship, batching, 2 workers, 1 thread each',
+      script: './servers/modelship.ts',
+      extra: ['on', '2', '1'],
+    },
   ];
   const rows: string[][] = [];
   let port = 18100;
@@ -118,5 +168,8 @@ export async function serverThroughput(): Promise<string> {
     });
   }
   rmSync(dir, { recursive: true, force: true });
-  return table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows);
+  const client = existsSync(WRK)
+    ? 'wrk, 1 thread'
+    : 'autocannon (install wrk to leave the CPU to the servers)';
+  return `load generator: ${client}\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows)}`;
 }

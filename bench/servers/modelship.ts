@@ -1,11 +1,12 @@
 /**
  * `modelship serve`'s server on one model, as the bench runs it: batching on or off, and
- * optionally two processes sharing the port through node:cluster (what `--workers 2` does).
+ * optionally two processes sharing the port through node:cluster (what `--workers 2` does), and
+ * optionally onnxruntime's intra-op threads per process (what `--threads` does).
  */
 import cluster from 'node:cluster';
 import { createServer, Deployer, loadModel } from '@modelship/node';
 
-const [, , modelPath, portArg, batching, workersArg] = process.argv;
+const [, , modelPath, portArg, batching, workersArg, threadsArg] = process.argv;
 const workers = Number(workersArg ?? '1');
 
 if (workers > 1 && cluster.isPrimary) {
@@ -21,10 +22,14 @@ if (workers > 1 && cluster.isPrimary) {
   });
 } else {
   const deployer = new Deployer();
-  await deployer.deploy('fraud', () => loadModel(modelPath!), {
-    version: '1',
-    ...(batching === 'on' ? { batching: { maxBatchSize: 64, maxQueueDelayMs: 0 } } : {}),
-  });
+  await deployer.deploy(
+    'fraud',
+    () => loadModel(modelPath!, threadsArg === undefined ? {} : { intraOpNumThreads: Number(threadsArg) }),
+    {
+      version: '1',
+      ...(batching === 'on' ? { batching: { maxBatchSize: 64, maxQueueDelayMs: 0 } } : {}),
+    },
+  );
   const server = createServer(deployer, { metrics: true });
   await server.listen(Number(portArg), '127.0.0.1');
   process.send?.('ready');

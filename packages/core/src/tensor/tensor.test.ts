@@ -80,8 +80,19 @@ describe('tensor()', () => {
   });
 
   it('encodes float16 and decodes it back', () => {
-    const t = tensor('float16', [1, -2.5, 65504, 2 ** -14, 1e-8, 70000]);
+    const t = tensor('float16', [1, -2.5, 65504, 2 ** -14, 1e-8, Number.POSITIVE_INFINITY]);
     expect(toArray(t)).toEqual([1, -2.5, 65504, 2 ** -14, 0, Number.POSITIVE_INFINITY]);
+    // A finite number beyond the range is refused rather than made infinite (numpy would warn and overflow).
+    expect(() => tensor('float16', [70000])).toThrow(
+      'element 0 is 70000, outside the float16 range (±65504)',
+    );
+    expect(() => tensor('float32', [1, -1e39])).toThrow(
+      'element 1 is -1e+39, outside the float32 range (±3.4028234663852886e38)',
+    );
+    expect(toArray(tensor('float32', [3.4028234663852886e38, Number.NEGATIVE_INFINITY]))).toEqual([
+      3.4028234663852886e38,
+      Number.NEGATIVE_INFINITY,
+    ]);
     const raw = tensor('float16', new Uint16Array([0x3c00]));
     expect(toArray(raw)).toEqual([1]);
   });

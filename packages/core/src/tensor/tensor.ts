@@ -219,6 +219,9 @@ function convert<D extends DType>(dtype: D, flat: ArrayLike<unknown>, where: str
       for (let i = 0; i < n; i++) {
         const v = flat[i];
         if (typeof v !== 'number') bad(i, v, 'float16 needs numbers');
+        // Finite numbers that half precision would turn into ±Infinity are refused, not rounded.
+        if (Number.isFinite(v) && Math.abs(v as number) >= 65520)
+          bad(i, v, 'outside the float16 range (±65504)');
         out[i] = numberToFloat16Bits(v as number);
       }
       break;
@@ -227,6 +230,8 @@ function convert<D extends DType>(dtype: D, flat: ArrayLike<unknown>, where: str
       for (let i = 0; i < n; i++) {
         const v = flat[i];
         if (typeof v !== 'number') bad(i, v, `${dtype} needs numbers`);
+        if (dtype === 'float32' && Number.isFinite(v) && !Number.isFinite(Math.fround(v as number)))
+          bad(i, v, 'outside the float32 range (±3.4028234663852886e38)');
         out[i] = v;
       }
       break;

@@ -76,6 +76,36 @@ function flatten(data: unknown, out: unknown[], where: string, depth = 0): void 
   } else out.push(data);
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The common case read straight into a typed array: FP32/FP64 data, flat or one level of rows,
+ * all numbers a float32 can hold, as many as the shape says. Anything else returns undefined
+ * and takes the general path, which gives the precise error.
+ */
+function floatsOf(
+  data: unknown[],
+  size: number,
+  dtype: 'float32' | 'float64',
+): Float32Array | Float64Array | undefined {
+  const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+  const max = dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  let at = 0;
+  const take = (row: unknown[]): boolean => {
+    if (at + row.length > size) return false;
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      if (typeof v !== 'number' || !(v <= max && v >= -max)) return false;
+      out[at++] = v;
+    }
+    return true;
+  };
+  if (data.length > 0 && Array.isArray(data[0])) {
+    for (const row of data) if (!Array.isArray(row) || !take(row)) return undefined;
+  } else if (!take(data)) return undefined;
+  return at === size ? out : undefined;
+}
+
 /**
  * A tensor from a JSON request input: nested or flat `data`, row-major, whose element count
  * must equal the shape's. Elements are checked by `tensor()`: a value the datatype cannot hold
@@ -87,6 +117,10 @@ export function fromJson(name: string, datatype: unknown, shape: unknown, data: 
   const dims = readShape(shape, where);
   if (!Array.isArray(data))
     throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
+  if (dtype === 'float32' || dtype === 'float64') {
+    const fast = floatsOf(data, sizeOf(dims), dtype);
+    if (fast !== undefined) return { dtype, shape: dims, data: fast } as Tensor;
+  }
   const flat: unknown[] = [];
   flatten(data, flat, where);
   const size = sizeOf(dims);

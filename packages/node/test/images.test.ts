@@ -273,7 +273,7 @@ describe('digits from PNGs over REST', () => {
         Uint8Array.from({ length: 64 }, (_, i) => Math.round((r[`p${i}`]! * 255) / 16)),
       ),
     );
-    const pipeline = Pipeline.fit([{}], {
+    const pipeline = Pipeline.fit([], {
       images: {
         image: { width: 8, height: 8, channels: 'gray', scale: 16 / 255, layout: 'flat', input: 'pixels' },
       },

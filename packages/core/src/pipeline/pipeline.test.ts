@@ -126,6 +126,15 @@ describe(`pipeline transforms against scikit-learn ${golden.sklearn}`, () => {
     expect(damaged(() => {})()).toBeInstanceOf(Pipeline);
   });
 
+  it('needs training records only when there is something to learn', () => {
+    expect(() => Pipeline.fit([], { features: { age: standardize() } })).toThrow(
+      'records must be a non-empty array',
+    );
+    const images = Pipeline.fit([], { images: { photo: { width: 2, height: 2 } } });
+    expect(images.inputNames()).toEqual(['photo']);
+    expect(() => Pipeline.fit([], {} as never)).toThrow('spec.features must map fields to transforms');
+  });
+
   it('refuses records it cannot encode, naming the field and the record', () => {
     const strict = Pipeline.fit(golden.records, { features: { age: standardize(), country: oneHot() } });
     const codeOf = (f: () => unknown) => {

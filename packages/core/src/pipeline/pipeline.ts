@@ -179,9 +179,13 @@ export class Pipeline {
     return new PipelineModel(this, model, options);
   }
 
-  /** Fits every field's transforms, in order, on the training records. */
+  /**
+   * Fits every field's transforms, in order, on the training records. A pipeline of image fields
+   * and fixed transforms alone learns nothing, so it may be given no records (`[]`).
+   */
   static fit(records: readonly PipelineRecord[], spec: PipelineSpec): Pipeline {
-    if (!Array.isArray(records) || records.length === 0)
+    const learns = Object.keys(spec?.features ?? {}).length > 0;
+    if (!Array.isArray(records) || (records.length === 0 && learns))
       throw invalidArgument('Pipeline.fit', 'records must be a non-empty array', records);
     if (
       typeof spec !== 'object' ||

@@ -169,7 +169,10 @@ describe('modelship serve', () => {
     expect(serve.output()).toContain(
       '  flowers  version 1  input float32 [batch, 4] → logits, probabilities',
     );
-    expect(serve.output()).toMatch(/from 2 worker processes/);
+    // Each worker's sessions get their share of the cores.
+    expect(serve.output()).toMatch(
+      /from 2 worker processes, \d+ onnxruntime threads? each \(\d+ cores shared; --threads to change\)/,
+    );
     await expect.poll(() => serve.output()).toMatch(/gRPC +inference\.GRPCInferenceService on port \d+/);
     expect(serve.output()).not.toMatch(/Repository control/);
     for (let i = 0; i < 6; i++) {

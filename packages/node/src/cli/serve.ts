@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Deployer, formatShape, Monitor, Pipeline } from '@modelship/core';
@@ -31,7 +32,8 @@ Options:
   --max-body-mb <n>     Largest request body in MiB (default: 64)
   --timeout-ms <n>      Per-request deadline, queue included (default: none)
   --poll-ms <n>         How often to look for new versions (default: 1000)
-  --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice)
+  --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice;
+                        with --workers, the cores divided among the workers)
   --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
   --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
@@ -110,10 +112,16 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const maxBodyMb = positive('max-body-mb', values['max-body-mb'], false) ?? 64;
   const timeoutMs = positive('timeout-ms', values['timeout-ms']);
   const pollIntervalMs = positive('poll-ms', values['poll-ms']) ?? 1000;
-  const threads = positive('threads', values.threads);
   const workers = positive('workers', values.workers) ?? 1;
   if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
   if (workers > 1 && cluster.isPrimary) return supervise(workers, hooks.out);
+  // Workers share the cores: unless told otherwise, each session gets its share of them, so n
+  // onnxruntime thread pools do not fight over the machine (measured in docs/performance.md).
+  const given = positive('threads', values.threads);
+  const shared = cluster.isWorker && given === undefined;
+  const threads = shared
+    ? Math.max(1, Math.floor(availableParallelism() / Number(process.env.MODELSHIP_WORKERS ?? '1')))
+    : given;
   // In a cluster, the first worker prints the listing; every worker logs what happens to it.
   const index = Number(process.env.MODELSHIP_WORKER ?? '0');
   const quiet = cluster.isWorker && index !== 0;
@@ -219,7 +227,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   started = true;
 
   out(
-    `modelship serving ${root}${cluster.isWorker ? ` from ${process.env.MODELSHIP_WORKERS} worker processes` : ''}`,
+    `modelship serving ${root}${cluster.isWorker ? ` from ${process.env.MODELSHIP_WORKERS} worker processes, ${threads ?? 'default'} onnxruntime thread${threads === 1 ? '' : 's'} each${shared ? ` (${availableParallelism()} cores shared; --threads to change)` : ''}` : ''}`,
   );
   const names = deployer.names().sort();
   const rows = names.map((name) => {

@@ -209,7 +209,8 @@ export class InferenceHandler {
         });
       } else {
         label = r.scope;
-        await this.authorize(req, r.scope);
+        // Without credentials configured there is nothing to wait for.
+        if (this.context.options.auth !== undefined) await this.authorize(req, r.scope);
         res = await r.run();
       }
       if (cors !== undefined) Object.assign(res.headers, cors.headers);

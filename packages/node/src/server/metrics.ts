@@ -105,27 +105,69 @@ export class ServerMetrics {
     });
     if (monitor !== undefined) registerMonitorMetrics(monitor, this.registry);
     collectDefaultMetrics({ register: this.registry, prefix: 'modelship_' });
+    // The labelled children per model and version, looked up once: prom-client hashes a
+    // labels object on every call otherwise.
+    const children = new Map<
+      string,
+      {
+        success: ReturnType<Counter['labels']>;
+        request: ReturnType<Histogram['labels']>;
+        queue: ReturnType<Histogram['labels']>;
+        compute: ReturnType<Histogram['labels']>;
+        batch: ReturnType<Histogram['labels']>;
+      }
+    >();
     this.onPrediction = (e) => {
       if (e.kind !== 'serve') return;
-      const labels = { model: e.name, version: e.version };
-      if (e.error === undefined) this.success.inc(labels);
+      const key = `${e.name}\u0000${e.version}`;
+      let c = children.get(key);
+      if (c === undefined) {
+        const labels = { model: e.name, version: e.version };
+        c = {
+          success: this.success.labels(labels),
+          request: this.requestSeconds.labels(labels),
+          queue: this.queueSeconds.labels(labels),
+          compute: this.computeSeconds.labels(labels),
+          batch: this.batchSize.labels(labels),
+        };
+        children.set(key, c);
+      }
+      if (e.error === undefined) c.success.inc();
       else {
         const code = (e.error as { code?: unknown }).code;
-        this.failure.inc({ ...labels, reason: typeof code === 'string' ? code : 'UNKNOWN' });
+        this.failure.inc({
+          model: e.name,
+          version: e.version,
+          reason: typeof code === 'string' ? code : 'UNKNOWN',
+        });
       }
-      this.requestSeconds.observe(labels, e.latencyMs / 1000);
+      c.request.observe(e.latencyMs / 1000);
       if (e.batchSize > 0) {
-        this.queueSeconds.observe(labels, e.queueMs / 1000);
-        this.computeSeconds.observe(labels, Math.max(0, e.latencyMs - e.queueMs) / 1000);
-        this.batchSize.observe(labels, e.batchSize);
+        c.queue.observe(e.queueMs / 1000);
+        c.compute.observe(Math.max(0, e.latencyMs - e.queueMs) / 1000);
+        c.batch.observe(e.batchSize);
       }
     };
     deployer.on('prediction', this.onPrediction);
   }
 
+  private readonly httpChildren = new Map<
+    string,
+    { count: ReturnType<Counter['labels']>; seconds: ReturnType<Histogram['labels']> }
+  >();
+
   observeHttp(route: string, code: number, seconds: number): void {
-    this.http.inc({ route, code: String(code) });
-    this.httpSeconds.observe({ route }, seconds);
+    const key = `${route} ${code}`;
+    let c = this.httpChildren.get(key);
+    if (c === undefined) {
+      c = {
+        count: this.http.labels({ route, code: String(code) }),
+        seconds: this.httpSeconds.labels({ route }),
+      };
+      this.httpChildren.set(key, c);
+    }
+    c.count.inc();
+    c.seconds.observe(seconds);
   }
 
   async response(): Promise<HandlerResponse> {

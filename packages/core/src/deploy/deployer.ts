@@ -327,8 +327,9 @@ function checkDeployOptions(o: unknown): asserts o is DeployOptions {
 const PREDICT_KEYS = new Set(['version', 'routingKey', 'signal', 'timeoutMs', 'outputs', 'onRoute']);
 
 function checkPredictOptions(o: DeployPredictOptions): void {
-  for (const key of Object.keys(o)) {
-    if (!PREDICT_KEYS.has(key))
+  // for…in rather than Object.keys: no array per request on the serving path.
+  for (const key in o) {
+    if (Object.hasOwn(o, key) && !PREDICT_KEYS.has(key))
       throw invalidArgument(
         'predict',
         `unknown option '${key}' (known: ${[...PREDICT_KEYS].join(', ')})`,

@@ -157,6 +157,8 @@ function route(
   return undefined;
 }
 
+const EMPTY = new Uint8Array(0);
+
 const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics|dashboard)$/;
 
 function digest(s: string): Buffer {
@@ -307,17 +309,13 @@ export class InferenceHandler {
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const headers = req.headers as Record<string, string | undefined>;
-    const probe: HandlerRequest = {
-      method: req.method ?? 'GET',
-      // The path alone: slicing is cheaper than a URL object, which costs as much as routing.
-      path: q === -1 ? target : target.slice(0, q),
-      headers,
-      body: new Uint8Array(0),
-    };
+    const method = req.method ?? 'GET';
+    // The path alone: slicing is cheaper than a URL object, which costs as much as routing.
+    const path = q === -1 ? target : target.slice(0, q);
     if (
       next !== undefined &&
-      req.method !== 'OPTIONS' &&
-      route(this.context, this.metrics, probe) === undefined
+      method !== 'OPTIONS' &&
+      route(this.context, this.metrics, { method, path, headers, body: EMPTY }) === undefined
     ) {
       next();
       return;
@@ -334,7 +332,7 @@ export class InferenceHandler {
       sendResponse(res, json(f.status, { error: f.message }, { connection: 'close' }));
       return;
     }
-    const answer = await this.handle({ ...probe, body, signal: gone });
+    const answer = await this.handle({ method, path, headers, body, signal: gone });
     sendResponse(res, answer);
   }
 

@@ -338,12 +338,14 @@ export async function runInference(
   const routingKey =
     typeof params.routing_key === 'string' ? params.routing_key : req.headers['x-routing-key'];
   let answered: string | undefined;
+  // One object shape for every request (absent options are undefined), so the Deployer's
+  // property reads stay monomorphic.
   const out = await ctx.deployer.predict(name, inputs, {
-    ...(version === undefined ? {} : { version }),
+    version,
     outputs,
-    ...(req.signal === undefined ? {} : { signal: req.signal }),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    ...(routingKey === undefined ? {} : { routingKey }),
+    signal: req.signal,
+    timeoutMs,
+    routingKey,
     onRoute: (v) => {
       answered = v;
     },

@@ -428,12 +428,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     if (!Array.isArray(records))
       throw invalidArgument('Monitor.observeRecords', 'records must be an array of objects', records);
-    this.keepRows(
-      w,
-      records.map((r) =>
-        w.features.map((f) => (typeof r === 'object' && r !== null && Object.hasOwn(r, f) ? r[f] : null)),
-      ),
-    );
+    for (const r of records) {
+      const row: Record<string, unknown> = {};
+      for (const f of w.features)
+        row[f] = typeof r === 'object' && r !== null && Object.hasOwn(r, f) ? r[f] : null;
+      this.keepRow(w, row);
+    }
   }
 
   private keepRows(w: DriftWatch, table: readonly ArrayLike<unknown>[]): void {
@@ -442,10 +442,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       w.features.forEach((f, i) => {
         row[f] = values[i];
       });
-      if (w.rows.length < w.windowRows) w.rows.push(row);
-      else w.rows[w.next] = row;
-      w.next = (w.next + 1) % w.windowRows;
+      this.keepRow(w, row);
     }
+  }
+
+  /** Puts one row in the watch's window, over the oldest once it is full. */
+  private keepRow(w: DriftWatch, row: Record<string, unknown>): void {
+    if (w.rows.length < w.windowRows) w.rows.push(row);
+    else w.rows[w.next] = row;
+    w.next = (w.next + 1) % w.windowRows;
   }
 
   /** Drift of the watched model's recent rows against its profile. */

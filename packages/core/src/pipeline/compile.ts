@@ -8,7 +8,14 @@
  */
 import { InputError } from '../errors';
 import { generatePlan } from './codegen';
-import { applyTransform, type FieldValue, type FittedTransform, isMultiColumn, widthOf } from './transforms';
+import {
+  applyTransform,
+  type FieldValue,
+  type FittedTransform,
+  isMultiColumn,
+  missing,
+  widthOf,
+} from './transforms';
 
 /** A column as the pipeline holds it. */
 export interface PlanColumn {
@@ -52,10 +59,6 @@ export const OTHER = 7; // applyTransform
 export const SCALAR = 0;
 export const ONE_HOT = 1;
 export const MULTI = 2;
-
-export function isMissing(v: unknown): boolean {
-  return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
-}
 
 /**
  * Categories by key, with `applyTransform`'s matching: numeric categories match numbers
@@ -230,7 +233,7 @@ function interpret(program: Program): Plan {
         for (let o = opStart[col]!; o < opStart[col + 1]!; o++) {
           const code = ops[o]!;
           if (code === IMPUTE) {
-            if (isMissing(v)) v = fills[o];
+            if (missing(v)) v = fills[o];
             continue;
           }
           // Every other op takes finite numbers on its fast path.
@@ -252,7 +255,7 @@ function interpret(program: Program): Plan {
               continue;
             }
           }
-          if (code === ORDINAL && !isMissing(v)) {
+          if (code === ORDINAL && !missing(v)) {
             const j = find(lookups[o]!, v);
             if (j !== undefined) {
               v = j;
@@ -272,7 +275,7 @@ function interpret(program: Program): Plan {
             );
           data[to] = v;
         } else {
-          const j = end === ONE_HOT && !isMissing(v) ? find(endLookups[col]!, v) : undefined;
+          const j = end === ONE_HOT && !missing(v) ? find(endLookups[col]!, v) : undefined;
           if (j !== undefined) data[to + j] = 1;
           // Zeros under 'ignore', hashing and binned one-hot, or the error.
           else data.set(applyTransform(endRefs[col]!, v as FieldValue, i, field) as number[], to);

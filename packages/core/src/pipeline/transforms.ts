@@ -155,7 +155,8 @@ export function bucketize(
   return { kind: 'bucketize', options: { bins, strategy, encode } };
 }
 
-function missing(v: FieldValue): boolean {
+/** A missing value: null, undefined or NaN (what `impute` fills). */
+export function missing(v: unknown): boolean {
   return v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 }
 

@@ -9,10 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Deployer, formatShape, Monitor, Pipeline } from '@modelship/core';
+import { Deployer, formatShape, Monitor, type Pipeline } from '@modelship/core';
 import { loadModel } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { FileSystemRepository } from '../repository/repository';
+import { readPipeline } from '../repository/scan';
 import { createServer, type ModelshipServer } from '../server/server';
 import { UsageError } from './usage';
 
@@ -148,12 +149,11 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     // One model, as KServe lays it out: no versions on disk, nothing to watch.
     const name = values['model-name'] ?? basename(root);
     const pipelineFile = join(root, 'pipeline.json');
-    if (existsSync(pipelineFile)) {
-      try {
-        singlePipelines[name] = Pipeline.fromJSON(JSON.parse(await readFile(pipelineFile, 'utf8')));
-      } catch (e) {
-        throw new UsageError(`${pipelineFile}: ${(e as Error).message}`);
-      }
+    try {
+      const pipeline = await readPipeline(pipelineFile, undefined);
+      if (pipeline !== undefined) singlePipelines[name] = pipeline;
+    } catch (e) {
+      throw new UsageError(`${pipelineFile}: ${(e as Error).message}`);
     }
     await deployer.deploy(
       name,

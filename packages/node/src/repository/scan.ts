@@ -40,7 +40,10 @@ async function readOptional(file: string): Promise<string | undefined> {
 }
 
 /** A model's pipeline.json, if it has one, labelled by its labels file. */
-async function readPipeline(file: string, labelsFile: string | undefined): Promise<Pipeline | undefined> {
+export async function readPipeline(
+  file: string,
+  labelsFile: string | undefined,
+): Promise<Pipeline | undefined> {
   const text = await readOptional(file);
   if (text === undefined) return undefined;
   let json: unknown;

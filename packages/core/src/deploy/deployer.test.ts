@@ -137,6 +137,18 @@ describe('Deployer: deploy, predict, status', () => {
     expect(y0(await m.predict(row(1, 1)))).toBe(12);
   });
 
+  it('gives the signature of the primary or of a named version', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('4', 10).model);
+    expect(d.signature('m')).toEqual(SIG);
+    // The model's own object, the same on every call (the server caches per signature).
+    expect(d.signature('m', '4')).toBe(d.signature('m'));
+    expect(d.signature('m')).toBe(d.model('m').signature);
+    expect(() => d.signature('nope')).toThrow(ModelshipError);
+    expect(() => d.signature('m', '9')).toThrow(ModelshipError);
+    expect(() => d.signature('m', '')).toThrow(/version must be a non-empty string/);
+  });
+
   it('refuses everything once closed, after draining', async () => {
     const d = new Deployer();
     const g = gatedModel('1');

@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { describe, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
+import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Clock, systemClock } from './clock';
 import { Deployment } from './deployment';
@@ -189,6 +190,20 @@ export class Deployer extends EventEmitter<DeployerEvents> {
       predict: (inputs: ModelInputs, o?: PredictOptions) => this.predict(name, inputs, { ...options, ...o }),
       dispose: async () => {},
     };
+  }
+
+  /**
+   * The signature of a deployed version (the primary's when `version` is omitted): what
+   * `model(name).signature` gives, without making a Model.
+   */
+  signature(name: string, version?: string): ModelSignature {
+    if (version !== undefined && (typeof version !== 'string' || version === ''))
+      throw invalidArgument('signature', 'version must be a non-empty string', version);
+    const d = this.get(name);
+    const v = version ?? d.primary;
+    if (v === undefined)
+      throw new ModelshipError('VERSION_NOT_READY', `model '${name}' has no version ready yet`);
+    return d.signatureOf(v);
   }
 
   /** Stops taking requests and deploys, undeploys everything and waits for it to drain. */

@@ -146,14 +146,10 @@ export function jsonData(t: Tensor): string {
   if (t.dtype === 'float16') return JSON.stringify(toArray(t as Tensor<'float16'>));
   if (t.dtype === 'bool') return JSON.stringify(Array.from(t.data as Uint8Array, (v) => v !== 0));
   if (t.dtype === 'string') return JSON.stringify(t.data);
-  const a = t.data as Float32Array;
-  // JSON has no NaN or Infinity; Triton writes them as null too.
-  let out = '[';
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    out += (i === 0 ? '' : ',') + (Number.isFinite(v) ? String(v) : 'null');
-  }
-  return `${out}]`;
+  // JSON.stringify writes NaN and Infinity as null (JSON has neither; Triton does the same) and
+  // formats numbers itself: String(v) per element would fill V8's number-string cache, which
+  // keeps every string alive into the old generation until the next full collection.
+  return JSON.stringify(Array.from(t.data as Float32Array));
 }
 
 /** A tensor from binary data: little-endian elements, or 4-byte length-prefixed BYTES. */

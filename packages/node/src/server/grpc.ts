@@ -168,7 +168,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
     ModelMetadata: unary('metadata', (r) => {
       const name = String(r.name);
       const version = (r.version as string) || undefined;
-      const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+      const signature = ctx.deployer.signature(name, version);
       const meta = (s: {
         name: string;
         dtype: DType;
@@ -190,7 +190,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
       const name = String(r.model_name);
       const version = (r.model_version as string) || undefined;
-      const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+      const signature = ctx.deployer.signature(name, version);
       const list = (r.inputs as GrpcTensor[]) ?? [];
       const raw = (r.raw_input_contents as Buffer[]) ?? [];
       const useRaw = raw.length > 0;

@@ -4,82 +4,101 @@
  * seconds as Prometheus prefers.
  */
 import type { Deployer, Monitor, PredictionEvent } from '@modelship/core';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families';
 import type { HandlerResponse } from './types';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+interface VersionChildren {
+  success: CounterChild;
+  request: HistogramChild;
+  queue: HistogramChild;
+  compute: HistogramChild;
+  batch: HistogramChild;
+}
+
+interface HttpChildren {
+  count: CounterChild;
+  seconds: HistogramChild;
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
-  private readonly success: Counter<'model' | 'version'>;
+  private readonly success: CounterFamily;
   private readonly failure: Counter<'model' | 'version' | 'reason'>;
-  private readonly requestSeconds: Histogram<'model' | 'version'>;
-  private readonly queueSeconds: Histogram<'model' | 'version'>;
-  private readonly computeSeconds: Histogram<'model' | 'version'>;
-  private readonly batchSize: Histogram<'model' | 'version'>;
-  private readonly http: Counter<'route' | 'code'>;
-  private readonly httpSeconds: Histogram<'route'>;
+  private readonly requestSeconds: HistogramFamily;
+  private readonly queueSeconds: HistogramFamily;
+  private readonly computeSeconds: HistogramFamily;
+  private readonly batchSize: HistogramFamily;
+  private readonly http: CounterFamily;
+  private readonly httpSeconds: HistogramFamily;
   private readonly onPrediction: (e: PredictionEvent) => void;
+  /** Labelled children by model, then version: looked up per request without building a key. */
+  private readonly byModel = new Map<string, Map<string, VersionChildren>>();
+  /** By route kind, then status code. */
+  private readonly byRoute = new Map<string, Map<number, HttpChildren>>();
 
   constructor(
     private readonly deployer: Deployer,
     monitor?: Monitor,
   ) {
-    const registers = [this.registry];
+    const registry = this.registry;
     const labelNames = ['model', 'version'] as const;
-    this.success = new Counter({
-      name: 'modelship_inference_request_success_total',
-      help: 'Inference requests answered successfully (Triton: nv_inference_request_success)',
+    this.success = new CounterFamily(
+      'modelship_inference_request_success_total',
+      'Inference requests answered successfully (Triton: nv_inference_request_success)',
       labelNames,
-      registers,
-    });
+      registry,
+    );
     this.failure = new Counter({
       name: 'modelship_inference_request_failure_total',
       help: 'Inference requests that failed, by error code (Triton: nv_inference_request_failure)',
       labelNames: [...labelNames, 'reason'],
-      registers,
+      registers: [registry],
     });
-    this.requestSeconds = new Histogram({
-      name: 'modelship_inference_request_duration_seconds',
-      help: 'Time from the request reaching the model queue to its answer, queue included',
+    this.requestSeconds = new HistogramFamily(
+      'modelship_inference_request_duration_seconds',
+      'Time from the request reaching the model queue to its answer, queue included',
       labelNames,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.queueSeconds = new Histogram({
-      name: 'modelship_inference_queue_duration_seconds',
-      help: 'Time spent waiting for a slot or a batch (Triton: nv_inference_queue_duration_us)',
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.queueSeconds = new HistogramFamily(
+      'modelship_inference_queue_duration_seconds',
+      'Time spent waiting for a slot or a batch (Triton: nv_inference_queue_duration_us)',
       labelNames,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.computeSeconds = new Histogram({
-      name: 'modelship_inference_compute_duration_seconds',
-      help: 'Time in the model call that answered the request (Triton: nv_inference_compute_infer_duration_us)',
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.computeSeconds = new HistogramFamily(
+      'modelship_inference_compute_duration_seconds',
+      'Time in the model call that answered the request (Triton: nv_inference_compute_infer_duration_us)',
       labelNames,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'modelship_inference_batch_size',
-      help: 'Rows in the model call that answered each request (dynamic batching)',
+      LATENCY_BUCKETS,
+      registry,
+    );
+    this.batchSize = new HistogramFamily(
+      'modelship_inference_batch_size',
+      'Rows in the model call that answered each request (dynamic batching)',
       labelNames,
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
-      registers,
-    });
-    this.http = new Counter({
-      name: 'modelship_http_requests_total',
-      help: 'HTTP requests by route kind and status code',
-      labelNames: ['route', 'code'],
-      registers,
-    });
-    this.httpSeconds = new Histogram({
-      name: 'modelship_http_request_duration_seconds',
-      help: 'HTTP request handling time by route kind, body parsing and encoding included',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registry,
+    );
+    this.http = new CounterFamily(
+      'modelship_http_requests_total',
+      'HTTP requests by route kind and status code',
+      ['route', 'code'],
+      registry,
+    );
+    this.httpSeconds = new HistogramFamily(
+      'modelship_http_request_duration_seconds',
+      'HTTP request handling time by route kind, body parsing and encoding included',
+      ['route'],
+      LATENCY_BUCKETS,
+      registry,
+    );
+    const registers = [registry];
     const inFlight = new Gauge({
       name: 'modelship_inference_pending_requests',
       help: 'Requests queued or running now (Triton: nv_inference_pending_request_count)',
@@ -103,35 +122,11 @@ export class ServerMetrics {
           for (const v of d.versions) traffic.set({ model: d.name, version: v.version }, v.traffic);
       },
     });
-    if (monitor !== undefined) registerMonitorMetrics(monitor, this.registry);
-    collectDefaultMetrics({ register: this.registry, prefix: 'modelship_' });
-    // The labelled children per model and version, looked up once: prom-client hashes a
-    // labels object on every call otherwise.
-    const children = new Map<
-      string,
-      {
-        success: ReturnType<Counter['labels']>;
-        request: ReturnType<Histogram['labels']>;
-        queue: ReturnType<Histogram['labels']>;
-        compute: ReturnType<Histogram['labels']>;
-        batch: ReturnType<Histogram['labels']>;
-      }
-    >();
+    if (monitor !== undefined) registerMonitorMetrics(monitor, registry);
+    collectDefaultMetrics({ register: registry, prefix: 'modelship_' });
     this.onPrediction = (e) => {
       if (e.kind !== 'serve') return;
-      const key = `${e.name}\u0000${e.version}`;
-      let c = children.get(key);
-      if (c === undefined) {
-        const labels = { model: e.name, version: e.version };
-        c = {
-          success: this.success.labels(labels),
-          request: this.requestSeconds.labels(labels),
-          queue: this.queueSeconds.labels(labels),
-          compute: this.computeSeconds.labels(labels),
-          batch: this.batchSize.labels(labels),
-        };
-        children.set(key, c);
-      }
+      const c = this.versionChildren(e.name, e.version);
       if (e.error === undefined) c.success.inc();
       else {
         const code = (e.error as { code?: unknown }).code;
@@ -151,20 +146,40 @@ export class ServerMetrics {
     deployer.on('prediction', this.onPrediction);
   }
 
-  private readonly httpChildren = new Map<
-    string,
-    { count: ReturnType<Counter['labels']>; seconds: ReturnType<Histogram['labels']> }
-  >();
+  private versionChildren(model: string, version: string): VersionChildren {
+    let versions = this.byModel.get(model);
+    if (versions === undefined) {
+      versions = new Map();
+      this.byModel.set(model, versions);
+    }
+    let c = versions.get(version);
+    if (c === undefined) {
+      const labels = { model, version };
+      c = {
+        success: this.success.child(labels),
+        request: this.requestSeconds.child(labels),
+        queue: this.queueSeconds.child(labels),
+        compute: this.computeSeconds.child(labels),
+        batch: this.batchSize.child(labels),
+      };
+      versions.set(version, c);
+    }
+    return c;
+  }
 
   observeHttp(route: string, code: number, seconds: number): void {
-    const key = `${route} ${code}`;
-    let c = this.httpChildren.get(key);
+    let codes = this.byRoute.get(route);
+    if (codes === undefined) {
+      codes = new Map();
+      this.byRoute.set(route, codes);
+    }
+    let c = codes.get(code);
     if (c === undefined) {
       c = {
-        count: this.http.labels({ route, code: String(code) }),
-        seconds: this.httpSeconds.labels({ route }),
+        count: this.http.child({ route, code: String(code) }),
+        seconds: this.httpSeconds.child({ route }),
       };
-      this.httpChildren.set(key, c);
+      codes.set(code, c);
     }
     c.count.inc();
     c.seconds.observe(seconds);

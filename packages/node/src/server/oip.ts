@@ -14,10 +14,15 @@ import { BYTE_SIZE, binaryData, datatypeOf, fromBinary, fromJson, jsonData } fro
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
-const JSON_TYPE = { 'content-type': 'application/json' };
-
-export function json(status: number, value: unknown, headers: Record<string, string> = {}): HandlerResponse {
-  return { status, headers: { ...JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+/**
+ * Answer headers are built as literals, never cloned with `{ ...shared }`: V8 gives each clone of
+ * a shared object its own hidden class once a header is added to it, so every request made a new
+ * map in the old generation and node:http's property reads went megamorphic (7 µs a request).
+ */
+export function json(status: number, value: unknown, headers?: Record<string, string>): HandlerResponse {
+  const out: Record<string, string> = { 'content-type': 'application/json' };
+  if (headers !== undefined) Object.assign(out, headers);
+  return { status, headers: out, body: JSON.stringify(value) };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -117,7 +122,7 @@ function tensorMetadata(s: TensorSpec) {
 
 /** `GET /v2/models/{name}[/versions/{v}]`. */
 export function modelMetadata(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
-  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const signature = ctx.deployer.signature(name, version);
   const status = ctx.deployer.status(name);
   return json(200, {
     name,
@@ -137,9 +142,11 @@ interface Requested {
  * Splits a body into its JSON header and binary tail. With `Inference-Header-Content-Length`
  * the header is that many bytes and the rest is tensor data, in the order of the inputs.
  */
+const NO_BYTES = new Uint8Array(0);
+
 function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } {
   const raw = req.headers['inference-header-content-length'];
-  if (raw === undefined) return { header: text(req.body, 'request body'), binary: new Uint8Array(0) };
+  if (raw === undefined) return { header: text(req.body, 'request body'), binary: NO_BYTES };
   if (!/^\d+$/.test(raw.trim()))
     throw new HttpError(
       400,
@@ -286,10 +293,30 @@ function readInputs(
   return inputs;
 }
 
-function readOutputs(body: Record<string, unknown>, signature: ModelSignature, model: string): Requested[] {
-  const allBinary = readParameters(own(body, 'parameters'), 'request').binary_data_output === true;
+/** Every output of a signature as JSON and as binary: what a request that names none gets. */
+const allOutputs = new WeakMap<ModelSignature, { json: Requested[]; binary: Requested[] }>();
+
+function everyOutput(signature: ModelSignature, binary: boolean): Requested[] {
+  let both = allOutputs.get(signature);
+  if (both === undefined) {
+    both = {
+      json: signature.outputs.map((s) => ({ name: s.name, binary: false })),
+      binary: signature.outputs.map((s) => ({ name: s.name, binary: true })),
+    };
+    allOutputs.set(signature, both);
+  }
+  return binary ? both.binary : both.json;
+}
+
+function readOutputs(
+  body: Record<string, unknown>,
+  params: Record<string, unknown>,
+  signature: ModelSignature,
+  model: string,
+): Requested[] {
+  const allBinary = params.binary_data_output === true;
   const list = own(body, 'outputs');
-  if (list === undefined) return signature.outputs.map((s) => ({ name: s.name, binary: allBinary }));
+  if (list === undefined) return everyOutput(signature, allBinary);
   if (!Array.isArray(list)) throw new HttpError(400, `outputs must be an array, received ${describe(list)}`);
   const seen = new Set<string>();
   return list.map((item) => {
@@ -307,7 +334,8 @@ function readOutputs(body: Record<string, unknown>, signature: ModelSignature, m
 }
 
 /**
- * Runs decoded inputs through the Deployer with the request's deadline (Triton's `timeout`
+ * Runs decoded inputs through the Deployer (every output when `outputs` is undefined, which
+ * lets onnxruntime skip resolving names) with the request's deadline (Triton's `timeout`
  * parameter, in microseconds, or the server's), routing key and cancellation; reports the
  * version that answered. Shared by REST and gRPC.
  */
@@ -316,7 +344,7 @@ export async function runInference(
   name: string,
   version: string | undefined,
   inputs: NamedTensors,
-  outputs: readonly string[],
+  outputs: readonly string[] | undefined,
   params: Record<string, unknown>,
   req: { headers: Readonly<Record<string, string | undefined>>; signal?: HandlerRequest['signal'] },
   deadlineMs?: number,
@@ -371,16 +399,16 @@ export async function infer(
   const id = own(body, 'id');
   if (id !== undefined && typeof id !== 'string')
     throw new HttpError(400, `id must be a string, received ${describe(id)}`);
-  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const signature = ctx.deployer.signature(name, version);
   const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements);
-  const requested = readOutputs(body, signature, name);
   const params = readParameters(own(body, 'parameters'), 'request');
+  const requested = readOutputs(body, params, signature, name);
   const { version: answered, outputs: out } = await runInference(
     ctx,
     name,
     version,
     inputs,
-    requested.map((r) => r.name),
+    own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name),
     params,
     req,
   );
@@ -399,7 +427,7 @@ async function rawInfer(
   bytes: Uint8Array,
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
-  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const signature = ctx.deployer.signature(name, version);
   if (signature.inputs.length !== 1)
     throw new HttpError(
       400,
@@ -439,15 +467,8 @@ async function rawInfer(
     name,
     ctx.options.maxTensorElements,
   );
-  const names = signature.outputs.map((s) => s.name);
-  const { version: answered, outputs } = await runInference(ctx, name, version, inputs, names, {}, req);
-  return inferResponse(
-    name,
-    answered,
-    undefined,
-    names.map((n) => ({ name: n, binary: true })),
-    outputs,
-  );
+  const { version: answered, outputs } = await runInference(ctx, name, version, inputs, undefined, {}, req);
+  return inferResponse(name, answered, undefined, everyOutput(signature, true), outputs);
 }
 
 function inferResponse(
@@ -469,7 +490,8 @@ function inferResponse(
   const headerText = `{"model_name":${JSON.stringify(model)}${version === undefined ? '' : `,"model_version":${JSON.stringify(version)}`}${
     id === undefined ? '' : `,"id":${JSON.stringify(id)}`
   },"outputs":[${outputs.join(',')}]}`;
-  if (parts.length === 0) return { status: 200, headers: { ...JSON_TYPE }, body: headerText };
+  if (parts.length === 0)
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: headerText };
   const head = new TextEncoder().encode(headerText);
   const total = head.byteLength + parts.reduce((n, p) => n + p.byteLength, 0);
   const body = new Uint8Array(total);

@@ -123,7 +123,7 @@ export async function tfPredict(
     return tfJson(200, {
       predictions: await predictRecords(ctx, pipeline, name, version, req, recordsOf(body)),
     });
-  const signature = ctx.deployer.model(name, version === undefined ? {} : { version }).signature;
+  const signature = ctx.deployer.signature(name, version);
   const hasInstances = Object.hasOwn(body, 'instances');
   const hasInputs = Object.hasOwn(body, 'inputs');
   if (hasInstances === hasInputs)

@@ -24,8 +24,9 @@ import { tfMetadata, tfPredict, tfStatus } from './tfserving';
 import type { HandlerOptions, HandlerRequest, HandlerResponse, RouteScope, ServeContext } from './types';
 
 interface Route {
-  scope: RouteScope;
-  run: () => HandlerResponse | Promise<HandlerResponse>;
+  def: RouteDef;
+  /** Undefined when the path's percent-encoding is broken. */
+  params: Params | undefined;
 }
 
 type Params = [string, string | undefined];
@@ -130,29 +131,39 @@ const ROUTES: RouteDef[] = [
   },
 ];
 
-function route(
-  ctx: ServeContext,
-  metrics: ServerMetrics | undefined,
-  req: HandlerRequest,
-): Route | undefined {
+/** The inference route, the one every request to a busy server takes. */
+const INFER_ROUTE = ROUTES.find((r) => r.method === 'POST' && r.pattern.source.endsWith('/infer$'))!;
+const INFER_PREFIX = '/v2/models/';
+const INFER_SUFFIX = '/infer';
+
+/**
+ * The route for a request and its path parameters. `POST /v2/models/{name}/infer` with a plain
+ * name is recognized by string tests before any pattern runs (the patterns cost as much as a
+ * small model's inference); everything else is matched in order.
+ */
+function route(metrics: ServerMetrics | undefined, req: HandlerRequest): Route | undefined {
+  const path = req.path;
+  if (req.method === 'POST' && path.startsWith(INFER_PREFIX) && path.endsWith(INFER_SUFFIX)) {
+    const name = path.slice(INFER_PREFIX.length, path.length - INFER_SUFFIX.length);
+    if (name !== '' && !name.includes('/') && !name.includes('%'))
+      return { def: INFER_ROUTE, params: [name, undefined] };
+  }
   for (const def of ROUTES) {
     if (def.method !== req.method) continue;
-    const found = def.pattern.exec(req.path);
+    const found = def.pattern.exec(path);
     if (found === null) continue;
     if (def.scope === 'metrics' && metrics === undefined) return undefined;
-    let params: Params;
     try {
-      params = [
-        decodeURIComponent(found[1] ?? ''),
-        found[2] === undefined ? undefined : decodeURIComponent(found[2]),
-      ];
-    } catch {
       return {
-        scope: def.scope,
-        run: () => json(400, { error: `the path ${req.path} is not valid percent-encoding` }),
+        def,
+        params: [
+          decodeURIComponent(found[1] ?? ''),
+          found[2] === undefined ? undefined : decodeURIComponent(found[2]),
+        ],
       };
+    } catch {
+      return { def, params: undefined };
     }
-    return { scope: def.scope, run: () => def.run(ctx, params, req, metrics) };
   }
   return undefined;
 }
@@ -202,7 +213,7 @@ export class InferenceHandler {
       const cors = this.cors(req);
       if (req.method === 'OPTIONS' && cors !== undefined)
         return { status: 204, headers: cors.preflight, body: '' };
-      const r = route(this.context, this.metrics, req);
+      const r = route(this.metrics, req);
       if (r === undefined) {
         res = json(404, {
           error: KNOWN_PATH.test(req.path)
@@ -210,10 +221,13 @@ export class InferenceHandler {
             : `not found: ${req.path}`,
         });
       } else {
-        label = r.scope;
+        label = r.def.scope;
         // Without credentials configured there is nothing to wait for.
-        if (this.context.options.auth !== undefined) await this.authorize(req, r.scope);
-        res = await r.run();
+        if (this.context.options.auth !== undefined) await this.authorize(req, r.def.scope);
+        res =
+          r.params === undefined
+            ? json(400, { error: `the path ${req.path} is not valid percent-encoding` })
+            : await r.def.run(this.context, r.params, req, this.metrics);
       }
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     } catch (e) {
@@ -298,14 +312,6 @@ export class InferenceHandler {
    * `next` when one is given (so it mounts beside an app's own routes), else get 404.
    */
   node = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
-    void this.serveNode(req, res, next);
-  };
-
-  private async serveNode(
-    req: IncomingMessage,
-    res: ServerResponse,
-    next?: (err?: unknown) => void,
-  ): Promise<void> {
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const headers = req.headers as Record<string, string | undefined>;
@@ -315,29 +321,72 @@ export class InferenceHandler {
     if (
       next !== undefined &&
       method !== 'OPTIONS' &&
-      route(this.context, this.metrics, { method, path, headers, body: EMPTY }) === undefined
+      route(this.metrics, { method, path, headers, body: EMPTY }) === undefined
     ) {
       next();
       return;
     }
+    // A draining server answers on connections that stay open, but asks clients to leave.
+    if (this.context.draining) res.setHeader('connection', 'close');
+    this.started();
+    // One listener per request does both jobs: the client-gone signal and the in-flight count.
     const gone = new ClientGone();
     res.on('close', () => {
       if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
+      this.finished();
     });
-    let body: Uint8Array;
-    try {
-      body = await readBody(req, this.context.options.maxBodyBytes);
-    } catch (e) {
-      const f = httpFailure(e);
-      sendResponse(res, json(f.status, { error: f.message }, { connection: 'close' }));
-      return;
-    }
-    const answer = await this.handle({ method, path, headers, body, signal: gone });
-    sendResponse(res, answer);
+    readBody(req, this.context.options.maxBodyBytes, (error, body) => {
+      if (error !== undefined) {
+        sendResponse(res, json(error.status, { error: error.message }, { connection: 'close' }));
+        return;
+      }
+      this.handle({ method, path, headers, body, signal: gone }).then((answer) => {
+        try {
+          sendResponse(res, answer);
+        } catch (e) {
+          // Headers node:http refuses: the answer cannot be sent, so the connection goes.
+          res.destroy(e as Error);
+        }
+      });
+    });
+  };
+
+  private active = 0;
+  private idle: (() => void)[] = [];
+
+  /** Requests this handler is answering now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Resolves when no request is being answered (at once if none is). */
+  whenIdle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private started(): void {
+    this.active++;
+  }
+
+  private finished(): void {
+    if (--this.active > 0 || this.idle.length === 0) return;
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
   }
 
   /** A web-standard handler (`Request` → `Response`) for Hono, Bun, Deno or any fetch-style server. */
   fetch = async (request: Request): Promise<Response> => {
+    this.started();
+    try {
+      return await this.serveFetch(request);
+    } finally {
+      this.finished();
+    }
+  };
+
+  private async serveFetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const headers: Record<string, string> = {};
     request.headers.forEach((v, k) => {
@@ -377,7 +426,7 @@ export class InferenceHandler {
         signal: request.signal,
       }),
     );
-  };
+  }
 }
 
 function toResponse(r: HandlerResponse): Response {

@@ -6,42 +6,49 @@ import type { HandlerResponse } from './types';
 
 /**
  * Reads a request body, refusing one over `max` bytes with 413 as soon as the declared length
- * (or the bytes received) pass it, without buffering the rest.
+ * (or the bytes received) pass it, without buffering the rest. Calls `done` once, with the body
+ * or the error; a callback, not a promise, because a promise per request showed in the
+ * one-connection latency.
  */
-export function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+export function readBody(
+  req: IncomingMessage,
+  max: number,
+  done: (error: HttpError | undefined, body: Uint8Array) => void,
+): void {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > max) {
     req.resume(); // discard what arrives; the answer closes the connection
-    return Promise.reject(
-      new HttpError(413, `the body is ${declared} bytes; this server takes at most ${max}`),
-    );
+    done(new HttpError(413, `the body is ${declared} bytes; this server takes at most ${max}`), EMPTY);
+    return;
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.byteLength;
-      if (size > max) {
-        failed = true;
-        req.resume();
-        reject(new HttpError(413, `the body is over ${max} bytes, the most this server takes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    req.on('error', (e) => {
-      if (!failed) {
-        failed = true;
-        reject(new HttpError(400, `the request body could not be read: ${e.message}`));
-      }
-    });
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let failed = false;
+  req.on('data', (chunk: Buffer) => {
+    if (failed) return;
+    size += chunk.byteLength;
+    if (size > max) {
+      failed = true;
+      req.resume();
+      done(new HttpError(413, `the body is over ${max} bytes, the most this server takes`), EMPTY);
+      return;
+    }
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
+  });
+  req.on('end', () => {
+    if (failed) return;
+    done(undefined, chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+  });
+  req.on('error', (e) => {
+    if (failed) return;
+    failed = true;
+    done(new HttpError(400, `the request body could not be read: ${e.message}`), EMPTY);
   });
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Writes an answer with its length. */
 export function sendResponse(res: ServerResponse, r: HandlerResponse): void {

@@ -23,24 +23,14 @@ export class ModelshipServer {
   readonly http: Server;
   private closing: Promise<void> | undefined;
   private grpc: GrpcServer | undefined;
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
 
   constructor(
     readonly deployer: Deployer,
     private readonly options: ServerOptions = {},
   ) {
     this.handler = new InferenceHandler(deployer, options);
-    this.http = createHttpServer((req, res) => {
-      this.inFlight++;
-      res.on('close', () => {
-        this.inFlight--;
-        if (this.inFlight === 0) this.idle?.();
-      });
-      // A draining server answers on connections that stay open, but asks clients to leave.
-      if (this.handler.context.draining) res.setHeader('connection', 'close');
-      this.handler.node(req, res);
-    });
+    // The handler counts requests in flight and asks clients to leave while draining.
+    this.http = createHttpServer(this.handler.node);
     // Slow clients must not hold a connection forever.
     this.http.headersTimeout = 30_000;
     this.http.requestTimeout = 120_000;
@@ -87,10 +77,7 @@ export class ModelshipServer {
           ? Promise.resolve()
           : new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
       this.http.closeIdleConnections();
-      const drained = new Promise<void>((resolve) => {
-        if (this.inFlight === 0) resolve();
-        else this.idle = resolve;
-      });
+      const drained = this.handler.whenIdle();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000);

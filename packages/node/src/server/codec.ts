@@ -90,20 +90,26 @@ function floatsOf(
 ): Float32Array | Float64Array | undefined {
   const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
   const max = dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
-  let at = 0;
-  const take = (row: unknown[]): boolean => {
-    if (at + row.length > size) return false;
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i];
-      if (typeof v !== 'number' || !(v <= max && v >= -max)) return false;
-      out[at++] = v;
-    }
-    return true;
-  };
+  // Loops written out, not a helper closure: this runs on every JSON request.
   if (data.length > 0 && Array.isArray(data[0])) {
-    for (const row of data) if (!Array.isArray(row) || !take(row)) return undefined;
-  } else if (!take(data)) return undefined;
-  return at === size ? out : undefined;
+    let at = 0;
+    for (const row of data) {
+      if (!Array.isArray(row) || at + row.length > size) return undefined;
+      for (let i = 0; i < row.length; i++) {
+        const v = row[i];
+        if (typeof v !== 'number' || !(v <= max && v >= -max)) return undefined;
+        out[at++] = v;
+      }
+    }
+    return at === size ? out : undefined;
+  }
+  if (data.length !== size) return undefined;
+  for (let i = 0; i < size; i++) {
+    const v = data[i];
+    if (typeof v !== 'number' || !(v <= max && v >= -max)) return undefined;
+    out[i] = v;
+  }
+  return out;
 }
 
 /**
@@ -137,6 +143,28 @@ export function fromJson(name: string, datatype: unknown, shape: unknown, data: 
   } catch (e) {
     throw new HttpError(400, `${where}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A tensor's elements as values `JSON.stringify` writes as the protocol wants (flat; NaN and
+ * ±Infinity become null, as Triton writes them), or undefined for 64-bit integers a double
+ * cannot hold exactly (use `jsonData`).
+ */
+export function jsonValues(t: Tensor): unknown[] | undefined {
+  if (t.dtype === 'int64' || t.dtype === 'uint64') {
+    const d = t.data as BigInt64Array | BigUint64Array;
+    const values = new Array<number>(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v > 9007199254740991n || v < -9007199254740991n) return undefined;
+      values[i] = Number(v);
+    }
+    return values;
+  }
+  if (t.dtype === 'float16') return toArray(t as Tensor<'float16'>) as number[];
+  if (t.dtype === 'bool') return Array.from(t.data as Uint8Array, (v) => v !== 0);
+  if (t.dtype === 'string') return t.data as string[];
+  return Array.from(t.data as Float32Array);
 }
 
 /** JSON text of a tensor's elements, flat; 64-bit integers are written exactly. */

@@ -10,7 +10,7 @@ import {
   type Tensor,
   type TensorSpec,
 } from '@modelship/core';
-import { BYTE_SIZE, binaryData, datatypeOf, fromBinary, fromJson, jsonData } from './codec';
+import { BYTE_SIZE, binaryData, datatypeOf, fromBinary, fromJson, jsonData, jsonValues } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
@@ -351,13 +351,21 @@ function readOutputs(
   });
 }
 
+/** The version that answered a request, which the Deployer reports through `onRoute`. */
+class Answered {
+  version: string | undefined = undefined;
+  readonly onRoute = (v: string): void => {
+    this.version = v;
+  };
+}
+
 /**
  * Runs decoded inputs through the Deployer (every output when `outputs` is undefined, which
  * lets onnxruntime skip resolving names) with the request's deadline (Triton's `timeout`
- * parameter, in microseconds, or the server's), routing key and cancellation; reports the
- * version that answered. Shared by REST and gRPC.
+ * parameter, in microseconds, or the server's), routing key and cancellation; `answered` learns
+ * the version that answered. Not an async function: its frame would be kept for the whole run.
  */
-export async function runInference(
+function predictFor(
   ctx: ServeContext,
   name: string,
   version: string | undefined,
@@ -365,8 +373,9 @@ export async function runInference(
   outputs: readonly string[] | undefined,
   params: Record<string, unknown>,
   req: { headers: Readonly<Record<string, string | undefined>>; signal?: HandlerRequest['signal'] },
+  answered: Answered,
   deadlineMs?: number,
-): Promise<{ version: string | undefined; outputs: NamedTensors }> {
+): Promise<NamedTensors> {
   let timeoutMs = ctx.options.timeoutMs;
   if (deadlineMs !== undefined) timeoutMs = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, deadlineMs);
   if (params.timeout !== undefined) {
@@ -383,24 +392,42 @@ export async function runInference(
   }
   const routingKey =
     typeof params.routing_key === 'string' ? params.routing_key : req.headers['x-routing-key'];
-  let answered: string | undefined;
   // One object shape for every request (absent options are undefined), so the Deployer's
   // property reads stay monomorphic.
-  const out = await ctx.deployer.predict(name, inputs, {
+  return ctx.deployer.predict(name, inputs, {
     version,
     outputs,
     signal: req.signal,
     timeoutMs,
     routingKey,
-    onRoute: (v) => {
-      answered = v;
-    },
+    onRoute: answered.onRoute,
   });
-  return { version: answered, outputs: out };
 }
 
-/** `POST /v2/models/{name}[/versions/{v}]/infer`. */
-export async function infer(
+/**
+ * Runs decoded inputs through the Deployer and reports the version that answered (see
+ * `predictFor`). Shared by gRPC and raw binary requests.
+ */
+export async function runInference(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  inputs: NamedTensors,
+  outputs: readonly string[] | undefined,
+  params: Record<string, unknown>,
+  req: { headers: Readonly<Record<string, string | undefined>>; signal?: HandlerRequest['signal'] },
+  deadlineMs?: number,
+): Promise<{ version: string | undefined; outputs: NamedTensors }> {
+  const answered = new Answered();
+  const out = await predictFor(ctx, name, version, inputs, outputs, params, req, answered, deadlineMs);
+  return { version: answered.version, outputs: out };
+}
+
+/**
+ * `POST /v2/models/{name}[/versions/{v}]/infer`. Throws synchronously for a bad request (the
+ * handler turns that into its status); the promise is the model's answer.
+ */
+export function infer(
   ctx: ServeContext,
   name: string,
   version: string | undefined,
@@ -421,7 +448,8 @@ export async function infer(
   const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements);
   const params = readParameters(own(body, 'parameters'), 'request');
   const requested = readOutputs(body, params, signature, name);
-  const { version: answered, outputs: out } = await runInference(
+  const answered = new Answered();
+  return predictFor(
     ctx,
     name,
     version,
@@ -429,8 +457,8 @@ export async function infer(
     own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name),
     params,
     req,
-  );
-  return inferResponse(name, answered, id as string | undefined, requested, out);
+    answered,
+  ).then((out) => inferResponse(name, answered.version, id as string | undefined, requested, out));
 }
 
 /**
@@ -496,6 +524,11 @@ function inferResponse(
   requested: Requested[],
   out: NamedTensors,
 ): HandlerResponse {
+  if (requested.every((r) => !r.binary)) {
+    const json = jsonAnswer(model, version, id, requested, out);
+    if (json !== undefined)
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: json };
+  }
   const parts: Uint8Array[] = [];
   const outputs = requested.map(({ name, binary }) => {
     const t = out[name]!;
@@ -527,4 +560,27 @@ function inferResponse(
     },
     body,
   };
+}
+
+/**
+ * An all-JSON answer as one `JSON.stringify` of plain values, the way a hand-written server
+ * answers; undefined when an output has 64-bit integers beyond 2^53, which only the text
+ * encoder writes exactly.
+ */
+function jsonAnswer(
+  model: string,
+  version: string | undefined,
+  id: string | undefined,
+  requested: Requested[],
+  out: NamedTensors,
+): string | undefined {
+  const outputs: { name: string; datatype: string; shape: readonly number[]; data: unknown }[] = [];
+  for (const { name } of requested) {
+    const t = out[name]!;
+    const data = jsonValues(t);
+    if (data === undefined) return undefined;
+    outputs.push({ name, datatype: datatypeOf(t.dtype), shape: t.shape, data });
+  }
+  // Undefined fields are left out by JSON.stringify, so the key order stays the protocol's.
+  return JSON.stringify({ model_name: model, model_version: version, id, outputs });
 }

@@ -35,7 +35,8 @@ export function readBody(
       return;
     }
     if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
+    else if (chunks === undefined) chunks = [first, chunk];
+    else chunks.push(chunk);
   });
   req.on('end', () => {
     if (failed) return;

@@ -378,11 +378,8 @@ export class Deployment implements JobOwner {
     timeoutMs: number | undefined,
     version: string,
   ): void {
-    const { clock } = this.host;
-    let timer: unknown;
-    let onAbort: (() => void) | undefined;
     if (timeoutMs !== undefined) {
-      timer = clock.setTimeout(() => {
+      job.timer = this.host.clock.setTimeout(() => {
         job.fail(
           new DeadlineExceededError(
             `model '${this.name}' version '${version}' did not answer within ${timeoutMs} ms`,
@@ -394,13 +391,15 @@ export class Deployment implements JobOwner {
       }, timeoutMs);
     }
     if (signal !== undefined) {
-      onAbort = () => job.fail(new AbortError(undefined, { cause: signal.reason }));
+      const onAbort = () => job.fail(new AbortError(undefined, { cause: signal.reason }));
+      job.signal = signal;
+      job.onAbort = onAbort;
       signal.addEventListener('abort', onAbort, { once: true });
     }
-    job.cleanup = () => {
-      if (timer !== undefined) clock.clearTimeout(timer);
-      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-    };
+  }
+
+  clearTimer(timer: unknown): void {
+    this.host.clock.clearTimeout(timer);
   }
 
   settle(j: Job, output: NamedTensors | undefined, error: unknown): void {

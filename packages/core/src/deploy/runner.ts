@@ -1,5 +1,5 @@
 import { ModelshipError, OverloadedError } from '../errors';
-import type { Model } from '../model/model';
+import type { AbortSignalLike, Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { prepareInputs, validateOutputNames } from '../tensor/validate';
@@ -38,6 +38,8 @@ export type VersionState = 'loading' | 'warming' | 'ready' | 'draining' | 'unloa
 /** Receives each request's outcome; the deployment records it and emits `prediction`. */
 export interface JobOwner {
   settle(job: Job, output: NamedTensors | undefined, error: unknown): void;
+  /** Stops a job's deadline timer. */
+  clearTimer(timer: unknown): void;
 }
 
 /** One request on its way through a version. */
@@ -51,8 +53,10 @@ export class Job {
   key = '';
   node: QueueNode<Job> | undefined;
   runner: VersionRunner | undefined;
-  /** Cleanup for a timeout timer or a signal listener. */
-  cleanup: (() => void) | undefined;
+  /** The deadline timer and the abort listener watching the job, undone when it settles (fields, not a cleanup closure: one fewer allocation per request). */
+  timer: unknown = undefined;
+  signal: AbortSignalLike | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
 
   constructor(
     readonly owner: JobOwner,
@@ -66,15 +70,20 @@ export class Job {
   succeed(output: NamedTensors): void {
     if (this.settled) return;
     this.settled = true;
-    this.cleanup?.();
+    this.release();
     this.owner.settle(this, output, undefined);
     this.resolve(output);
+  }
+
+  private release(): void {
+    if (this.timer !== undefined) this.owner.clearTimer(this.timer);
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort);
   }
 
   fail(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.cleanup?.();
+    this.release();
     if (this.node?.queued) this.runner?.cancel(this);
     this.owner.settle(this, undefined, error);
     this.reject(error);

@@ -68,23 +68,34 @@ export function sendResponse(res: ServerResponse, r: HandlerResponse): void {
 export class ClientGone implements AbortSignalLike {
   aborted = false;
   reason: unknown = undefined;
-  private listeners: (() => void)[] = [];
+  // One listener is the rule (the Deployer's), so it gets a field rather than an array.
+  private listener: (() => void) | undefined = undefined;
+  private more: (() => void)[] | undefined = undefined;
 
   addEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners.push(listener);
+    if (this.listener === undefined) this.listener = listener;
+    else if (this.more === undefined) this.more = [listener];
+    else this.more.push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    const i = this.listeners.indexOf(listener);
-    if (i >= 0) this.listeners.splice(i, 1);
+    if (this.listener === listener) {
+      this.listener = this.more?.shift();
+      return;
+    }
+    const i = this.more?.indexOf(listener) ?? -1;
+    if (i >= 0) this.more!.splice(i, 1);
   }
 
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = [];
-    for (const l of listeners) l();
+    const first = this.listener;
+    const more = this.more;
+    this.listener = undefined;
+    this.more = undefined;
+    first?.();
+    if (more !== undefined) for (const l of more) l();
   }
 }

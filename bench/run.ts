@@ -33,7 +33,7 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
   },
   'server-throughput': {
     title:
-      'HTTP serving (Open Inference Protocol, one row per request): createServer vs a plain node:http + onnxruntime-node server, wrk (autocannon without it), 10 s each',
+      'HTTP serving (Open Inference Protocol, one row per request): createServer vs a plain node:http + onnxruntime-node server, wrk (autocannon without it), alternating rounds',
     run: serverThroughput,
   },
   'monitor-overhead': {

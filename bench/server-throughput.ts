@@ -2,8 +2,8 @@
  * HTTP serving: `createServer` (what `modelship serve` runs) against a plain `node:http` +
  * onnxruntime-node server on the same model and the same Open Inference Protocol request, each
  * in its own process, loaded by wrk (or autocannon when wrk is not installed) from this one: 64
- * connections for throughput and
- * tail latency, 1 connection for per-request latency. Two models: fraud.onnx, where HTTP and
+ * connections for throughput and tail latency, 1 connection for per-request latency, in rounds
+ * that alternate between the servers (all up at once, idle but for the one under load). Two models: fraud.onnx, where HTTP and
  * JSON cost far more than the model (8 µs), and a 1.3 M-parameter MLP made by make_mlp.py,
  * where the model costs most of a request.
  */
@@ -58,6 +58,9 @@ async function start(
 }
 
 const WRK = process.env.WRK ?? '/usr/bin/wrk';
+/** Rounds of load per server and connection count, and seconds per run: medians are reported. */
+const ROUNDS = 5;
+const SECONDS = 4;
 
 /**
  * Loads a server with wrk when it is installed (`apt-get install -y wrk`: a C client that leaves
@@ -98,7 +101,7 @@ function loadWrk(port: number, request: string, connections: number, seconds: nu
   // wrk reports answers other than 2xx/3xx, and socket errors, on lines of their own.
   const bad = /Non-2xx or 3xx responses|Socket errors/.test(out);
   if (!(rps > 0) || bad) throw new Error(`wrk against port ${port}: ${out}${r.stderr}`);
-  return { rps, p50: Number(ms('50%').toFixed(2)), p99: Number(ms('99%').toFixed(2)) };
+  return { rps, p50: Number(ms('50%').toFixed(3)), p99: Number(ms('99%').toFixed(3)) };
 }
 
 async function loadAutocannon(port: number, request: string, connections: number, seconds: number) {
@@ -140,36 +143,50 @@ export async function serverThroughput(): Promise<string> {
   ];
   const rows: string[][] = [];
   let port = 18100;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   for (const m of models) {
-    const results: Awaited<ReturnType<typeof load>>[][] = [];
-    for (const s of servers) {
-      const child = await start(s.script, m.path, ++port, s.extra);
-      try {
-        await load(port, m.request, 8, 2); // warm up
-        results.push([await load(port, m.request, 64, 10), await load(port, m.request, 1, 10)]);
-      } finally {
-        child.kill('SIGTERM');
+    // Every server is up at once and idle but for the one under load; rounds alternate
+    // between them, so a slow minute on a shared machine lands on all of them alike, and each
+    // ratio is taken within one round.
+    const running: { child: ChildProcess; port: number }[] = [];
+    try {
+      for (const s of servers) {
+        const p = ++port;
+        running.push({ child: await start(s.script, m.path, p, s.extra), port: p });
+        await load(p, m.request, 8, 2); // warm up
       }
-    }
-    servers.forEach((s, i) => {
-      [64, 1].forEach((c, j) => {
-        const r = results[i]![j]!;
-        const base = results[0]![j]!;
-        rows.push([
-          m.name,
-          s.name,
-          String(c),
-          r.rps.toFixed(0),
-          (r.rps / base.rps).toFixed(2),
-          `${r.p50} ms`,
-          `${r.p99} ms`,
-        ]);
+      const results = servers.map(() => [[], []] as Awaited<ReturnType<typeof load>>[][]);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, r] of running.entries()) {
+          results[i]![0]!.push(await load(r.port, m.request, 64, SECONDS));
+          results[i]![1]!.push(await load(r.port, m.request, 1, SECONDS));
+        }
+      }
+      servers.forEach((s, i) => {
+        [64, 1].forEach((c, j) => {
+          const runs = results[i]![j]!;
+          const base = results[0]![j]!;
+          const ratios = runs.map((r, k) => r.rps / base[k]!.rps);
+          rows.push([
+            m.name,
+            s.name,
+            String(c),
+            median(runs.map((r) => r.rps)).toFixed(0),
+            i === 0
+              ? '1.00'
+              : `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+            `${median(runs.map((r) => r.p50))} ms`,
+            `${median(runs.map((r) => r.p99))} ms`,
+          ]);
+        });
       });
-    });
+    } finally {
+      for (const r of running) r.child.kill('SIGTERM');
+    }
   }
   rmSync(dir, { recursive: true, force: true });
   const client = existsSync(WRK)
     ? 'wrk, 1 thread'
     : 'autocannon (install wrk to leave the CPU to the servers)';
-  return `load generator: ${client}\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows)}`;
+  return `load generator: ${client}; medians of ${ROUNDS} alternating rounds of ${SECONDS} s (ratio: median, min–max of the per-round ratios)\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows)}`;
 }

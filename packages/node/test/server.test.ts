@@ -442,6 +442,67 @@ describe('Open Inference Protocol: inference', () => {
   });
 });
 
+describe('Open Inference Protocol: how the body arrives and what JSON cannot hold', () => {
+  it('reads a body that arrives in pieces, and a chunked one', async () => {
+    const request = JSON.stringify({
+      inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: Array(12).fill(0.25) }],
+    });
+    const whole = await post('/v2/models/fraud/infer', JSON.parse(request));
+    expect(whole.status).toBe(200);
+    const pieces = (head: string, parts: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('error', reject);
+        socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+        socket.write(head);
+        let i = 0;
+        const next = () => {
+          if (i === parts.length) return;
+          socket.write(parts[i++]!);
+          setTimeout(next, 15);
+        };
+        setTimeout(next, 15);
+      });
+    const third = Math.ceil(request.length / 3);
+    const split = [request.slice(0, third), request.slice(third, 2 * third), request.slice(2 * third)];
+    const sized = await pieces(
+      `POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: ${request.length}\r\n\r\n`,
+      split,
+    );
+    const chunked = await pieces(
+      'POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n',
+      [...split.map((p) => `${p.length.toString(16)}\r\n${p}\r\n`), '0\r\n\r\n'],
+    );
+    for (const answer of [sized, chunked]) {
+      expect(answer.startsWith('HTTP/1.1 200')).toBe(true);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual(whole.json);
+    }
+  });
+
+  it('writes NaN and infinities as null in a JSON answer, as Triton does', async () => {
+    const nonFinite = functionModel(
+      ({ x }) => ({
+        y: tensor('float32', [Number.NaN, Number.NEGATIVE_INFINITY, (x!.data as Float32Array)[0]!], [3]),
+      }),
+      {
+        name: 'non_finite',
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: [1] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [3] }],
+        },
+      },
+    );
+    await deployer.deploy('non_finite', nonFinite, { warmup: false });
+    const res = await post('/v2/models/non_finite/infer', {
+      inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [-1.5] }],
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [3], data: [null, null, -1.5] }]);
+  });
+});
+
 describe('Open Inference Protocol: bad requests get 4xx and the server keeps serving', () => {
   const features = { name: 'features', shape: [1, 12], datatype: 'FP32', data: new Array(12).fill(0) };
   const cases: [string, unknown, number, RegExp][] = [

@@ -12,7 +12,15 @@ import { binaryData, datatypeOf, dtypeOf, fromBinary, readShape } from './codec'
 import type { InferenceHandler } from './handler';
 import { HttpError, httpFailure } from './http-error';
 import { ClientGone } from './node-io';
-import { collectInputs, findSpec, type InputItem, modelReady, runInference, serverReady } from './oip';
+import {
+  Answered,
+  collectInputs,
+  findSpec,
+  type InputItem,
+  modelReady,
+  predictFor,
+  serverReady,
+} from './oip';
 import type { RouteScope } from './types';
 
 /** Where the .proto file is: beside the sources in the repository, beside `dist` when installed. */
@@ -239,7 +247,8 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const params = parameters(r.parameters as Params);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
-      const { version: answered, outputs } = await runInference(
+      const answered = new Answered();
+      const outputs = await predictFor(
         ctx,
         name,
         version,
@@ -247,6 +256,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
         names,
         params,
         { headers, signal: gone },
+        answered,
         deadlineMs,
       );
       // Raw in, raw out (and FP16 always raw); typed contents otherwise.
@@ -254,7 +264,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const rawOut = useRaw || anyHalf || params.binary_data_output === true;
       return {
         model_name: name,
-        model_version: answered ?? '',
+        model_version: answered.version ?? '',
         id: r.id ?? '',
         outputs: names.map((n) => {
           const t = outputs[n]!;

@@ -352,7 +352,7 @@ function readOutputs(
 }
 
 /** The version that answered a request, which the Deployer reports through `onRoute`. */
-class Answered {
+export class Answered {
   version: string | undefined = undefined;
   readonly onRoute = (v: string): void => {
     this.version = v;
@@ -364,8 +364,9 @@ class Answered {
  * lets onnxruntime skip resolving names) with the request's deadline (Triton's `timeout`
  * parameter, in microseconds, or the server's), routing key and cancellation; `answered` learns
  * the version that answered. Not an async function: its frame would be kept for the whole run.
+ * Shared by REST, raw binary and gRPC requests.
  */
-function predictFor(
+export function predictFor(
   ctx: ServeContext,
   name: string,
   version: string | undefined,
@@ -402,25 +403,6 @@ function predictFor(
     routingKey,
     onRoute: answered.onRoute,
   });
-}
-
-/**
- * Runs decoded inputs through the Deployer and reports the version that answered (see
- * `predictFor`). Shared by gRPC and raw binary requests.
- */
-export async function runInference(
-  ctx: ServeContext,
-  name: string,
-  version: string | undefined,
-  inputs: NamedTensors,
-  outputs: readonly string[] | undefined,
-  params: Record<string, unknown>,
-  req: { headers: Readonly<Record<string, string | undefined>>; signal?: HandlerRequest['signal'] },
-  deadlineMs?: number,
-): Promise<{ version: string | undefined; outputs: NamedTensors }> {
-  const answered = new Answered();
-  const out = await predictFor(ctx, name, version, inputs, outputs, params, req, answered, deadlineMs);
-  return { version: answered.version, outputs: out };
 }
 
 /**
@@ -513,8 +495,9 @@ async function rawInfer(
     name,
     ctx.options.maxTensorElements,
   );
-  const { version: answered, outputs } = await runInference(ctx, name, version, inputs, undefined, {}, req);
-  return inferResponse(name, answered, undefined, everyOutput(signature, true), outputs);
+  const answered = new Answered();
+  const outputs = await predictFor(ctx, name, version, inputs, undefined, {}, req, answered);
+  return inferResponse(name, answered.version, undefined, everyOutput(signature, true), outputs);
 }
 
 function inferResponse(

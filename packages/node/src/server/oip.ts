@@ -138,12 +138,13 @@ interface Requested {
   binary: boolean;
 }
 
+/** The binary tail of a body that has none; shared, only its length is ever read. */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Splits a body into its JSON header and binary tail. With `Inference-Header-Content-Length`
  * the header is that many bytes and the rest is tensor data, in the order of the inputs.
  */
-const NO_BYTES = new Uint8Array(0);
-
 function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } {
   const raw = req.headers['inference-header-content-length'];
   if (raw === undefined) return { header: text(req.body, 'request body'), binary: NO_BYTES };

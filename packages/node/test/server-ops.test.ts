@@ -3,7 +3,18 @@
  * a fuzz test of thousands of mutated requests that must each get a clear 4xx (or a 200),
  * never a 5xx, a hang or a crash.
  */
-import { createServer, Deployer, functionModel, loadModel, Monitor, Profile, tensor } from '@modelship/node';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createInferenceHandler,
+  createServer,
+  Deployer,
+  functionModel,
+  loadModel,
+  Monitor,
+  Profile,
+  tensor,
+} from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../core/src/evaluate/bootstrap';
 import { modelPath } from './fixtures';
@@ -130,6 +141,41 @@ describe('graceful shutdown', () => {
     expect(((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([1]);
     await closing;
     expect(closed).toBe(true);
+  });
+
+  it('an embedded handler counts its requests in flight and says when the last one is done', async () => {
+    const deployer = new Deployer();
+    const slow = gated();
+    await deployer.deploy('slow', slow.model, { warmup: false });
+    const handler = createInferenceHandler(deployer);
+    const app = createHttpServer((req, res) => handler.node(req, res, () => res.writeHead(404).end()));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const { port } = app.address() as AddressInfo;
+    try {
+      expect(handler.inFlight).toBe(0);
+      await handler.whenIdle(); // nothing in flight: resolves at once
+      const answer = fetch(`http://127.0.0.1:${port}/v2/models/slow/infer`, {
+        method: 'POST',
+        body: JSON.stringify(slowRequest),
+      });
+      await expect.poll(() => handler.inFlight).toBe(1);
+      // The app's own routes are not counted.
+      expect((await fetch(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(404);
+      expect(handler.inFlight).toBe(1);
+      let idle = false;
+      const waiting = handler.whenIdle().then(() => {
+        idle = true;
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(idle).toBe(false);
+      slow.release();
+      expect((await answer).status).toBe(200);
+      await waiting;
+      expect(handler.inFlight).toBe(0);
+    } finally {
+      await new Promise((resolve) => app.close(resolve));
+      await deployer.close();
+    }
   });
 
   it('cuts requests that outlive drainTimeoutMs', async () => {

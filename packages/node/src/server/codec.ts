@@ -76,6 +76,9 @@ function flatten(data: unknown, out: unknown[], where: string, depth = 0): void 
   } else out.push(data);
 }
 
+/** Zero bytes: a body or binary tail that has none. Shared; only its length is ever read. */
+export const NO_BYTES = new Uint8Array(0);
+
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
@@ -148,7 +151,9 @@ export function fromJson(name: string, datatype: unknown, shape: unknown, data: 
 /**
  * A tensor's elements as values `JSON.stringify` writes as the protocol wants (flat; NaN and
  * ±Infinity become null, as Triton writes them), or undefined for 64-bit integers a double
- * cannot hold exactly (use `jsonData`).
+ * cannot hold exactly (use `jsonData`). JSON.stringify formats the numbers itself: `String(v)`
+ * per element would fill V8's number-string cache, which keeps each string alive into the old
+ * generation until the next full collection.
  */
 export function jsonValues(t: Tensor): unknown[] | undefined {
   if (t.dtype === 'int64' || t.dtype === 'uint64') {
@@ -167,17 +172,11 @@ export function jsonValues(t: Tensor): unknown[] | undefined {
   return Array.from(t.data as Float32Array);
 }
 
-/** JSON text of a tensor's elements, flat; 64-bit integers are written exactly. */
+/** JSON text of a tensor's elements, flat; 64-bit integers are written exactly, digit for digit. */
 export function jsonData(t: Tensor): string {
   if (t.dtype === 'int64' || t.dtype === 'uint64')
     return `[${Array.from(t.data as BigInt64Array, String).join(',')}]`;
-  if (t.dtype === 'float16') return JSON.stringify(toArray(t as Tensor<'float16'>));
-  if (t.dtype === 'bool') return JSON.stringify(Array.from(t.data as Uint8Array, (v) => v !== 0));
-  if (t.dtype === 'string') return JSON.stringify(t.data);
-  // JSON.stringify writes NaN and Infinity as null (JSON has neither; Triton does the same) and
-  // formats numbers itself: String(v) per element would fill V8's number-string cache, which
-  // keeps every string alive into the old generation until the next full collection.
-  return JSON.stringify(Array.from(t.data as Float32Array));
+  return JSON.stringify(jsonValues(t));
 }
 
 /** A tensor from binary data: little-endian elements, or 4-byte length-prefixed BYTES. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type DType, type NamedTensors, type Tensor, tensor } from '@modelship/core';
-import { binaryData, datatypeOf, dtypeOf, fromBinary, readShape } from './codec';
+import { binaryData, datatypeOf, dtypeOf, fromBinary, NO_BYTES, readShape } from './codec';
 import type { InferenceHandler } from './handler';
 import { HttpError, httpFailure } from './http-error';
 import { ClientGone } from './node-io';
@@ -148,10 +148,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
       (async () => {
-        await handler.authorize(
-          { method: 'GRPC', path: call.getPath(), headers, body: new Uint8Array(0) },
-          scope,
-        );
+        await handler.authorize({ method: 'GRPC', path: call.getPath(), headers, body: NO_BYTES }, scope);
         return run(call.request, call);
       })().then(
         (value) => callback(null, value),

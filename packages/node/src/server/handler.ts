@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deployer } from '@modelship/core';
+import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
 import { dashboard, ingest, monitorState } from './monitor-routes';
@@ -168,8 +169,6 @@ function route(metrics: ServerMetrics | undefined, req: HandlerRequest): Route |
   return undefined;
 }
 
-const EMPTY = new Uint8Array(0);
-
 const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics|dashboard)$/;
 
 function digest(s: string): Buffer {
@@ -321,7 +320,7 @@ export class InferenceHandler {
     if (
       next !== undefined &&
       method !== 'OPTIONS' &&
-      route(this.metrics, { method, path, headers, body: EMPTY }) === undefined
+      route(this.metrics, { method, path, headers, body: NO_BYTES }) === undefined
     ) {
       next();
       return;

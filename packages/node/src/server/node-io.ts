@@ -1,6 +1,7 @@
 /** Reading request bodies from and writing answers to `node:http`. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AbortSignalLike } from '@modelship/core';
+import { NO_BYTES } from './codec';
 import { HttpError } from './http-error';
 import type { HandlerResponse } from './types';
 
@@ -18,11 +19,10 @@ export function readBody(
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > max) {
     req.resume(); // discard what arrives; the answer closes the connection
-    done(new HttpError(413, `the body is ${declared} bytes; this server takes at most ${max}`), EMPTY);
+    done(new HttpError(413, `the body is ${declared} bytes; this server takes at most ${max}`), NO_BYTES);
     return;
   }
-  let first: Buffer | undefined;
-  let chunks: Buffer[] | undefined;
+  const chunks: Buffer[] = [];
   let size = 0;
   let failed = false;
   req.on('data', (chunk: Buffer) => {
@@ -31,25 +31,21 @@ export function readBody(
     if (size > max) {
       failed = true;
       req.resume();
-      done(new HttpError(413, `the body is over ${max} bytes, the most this server takes`), EMPTY);
+      done(new HttpError(413, `the body is over ${max} bytes, the most this server takes`), NO_BYTES);
       return;
     }
-    if (first === undefined) first = chunk;
-    else if (chunks === undefined) chunks = [first, chunk];
-    else chunks.push(chunk);
+    chunks.push(chunk);
   });
   req.on('end', () => {
     if (failed) return;
-    done(undefined, chunks !== undefined ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+    done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   });
   req.on('error', (e) => {
     if (failed) return;
     failed = true;
-    done(new HttpError(400, `the request body could not be read: ${e.message}`), EMPTY);
+    done(new HttpError(400, `the request body could not be read: ${e.message}`), NO_BYTES);
   });
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** Writes an answer with its length. */
 export function sendResponse(res: ServerResponse, r: HandlerResponse): void {

@@ -10,7 +10,16 @@ import {
   type Tensor,
   type TensorSpec,
 } from '@modelship/core';
-import { BYTE_SIZE, binaryData, datatypeOf, fromBinary, fromJson, jsonData, jsonValues } from './codec';
+import {
+  BYTE_SIZE,
+  binaryData,
+  datatypeOf,
+  fromBinary,
+  fromJson,
+  jsonData,
+  jsonValues,
+  NO_BYTES,
+} from './codec';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
@@ -137,9 +146,6 @@ interface Requested {
   name: string;
   binary: boolean;
 }
-
-/** The binary tail of a body that has none; shared, only its length is ever read. */
-const NO_BYTES = new Uint8Array(0);
 
 /**
  * Splits a body into its JSON header and binary tail. With `Inference-Header-Content-Length`

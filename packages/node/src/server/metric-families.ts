@@ -12,20 +12,56 @@ interface Sample {
   metricName?: string;
 }
 
-/** What prom-client's registry asks of a metric it renders. */
-interface Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'histogram';
-  readonly aggregator: 'sum';
-  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: 'sum' };
-  reset(): void;
-}
-
 function checkLabels(family: string, names: readonly string[], labels: Record<string, string>): void {
   const given = Object.keys(labels);
   if (given.length !== names.length || names.some((n) => typeof labels[n] !== 'string'))
     throw new TypeError(`${family}: labels must be exactly ${names.join(', ')} as strings`);
+}
+
+/**
+ * A family of labelled children, in the shape prom-client's registry renders (name, help, type,
+ * aggregator, `get`, `reset`). Subclasses say how a child is made and what it shows.
+ */
+abstract class Family<C extends { readonly labels: Record<string, string> }> {
+  abstract readonly type: 'counter' | 'histogram';
+  readonly aggregator = 'sum' as const;
+  protected readonly children = new Map<string, C>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+  ) {}
+
+  /** The child for a label set, made on first use; keep it rather than asking again. */
+  child(labels: Record<string, string>): C {
+    checkLabels(this.name, this.labelNames, labels);
+    const key = this.labelNames.map((n) => labels[n]).join('\u0000');
+    let c = this.children.get(key);
+    if (c === undefined) {
+      c = this.make({ ...labels });
+      this.children.set(key, c);
+    }
+    return c;
+  }
+
+  get() {
+    const values: Sample[] = [];
+    for (const c of this.children.values()) this.samples(c, values);
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  abstract reset(): void;
+
+  protected abstract make(labels: Record<string, string>): C;
+
+  /** Appends what one child shows. */
+  protected abstract samples(child: C, out: Sample[]): void;
+
+  /** Called last by each subclass's constructor, once the family is whole. */
+  protected register(registry: Registry): void {
+    registry.registerMetric(this as never);
+  }
 }
 
 /** One labelled counter. */
@@ -39,36 +75,20 @@ export class CounterChild {
 }
 
 /** A counter family (`# TYPE … counter`), one child per label set. */
-export class CounterFamily implements Family {
+export class CounterFamily extends Family<CounterChild> {
   readonly type = 'counter' as const;
-  readonly aggregator = 'sum' as const;
-  private readonly children = new Map<string, CounterChild>();
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly string[],
-    registry: Registry,
-  ) {
-    registry.registerMetric(this as never);
+  constructor(name: string, help: string, labelNames: readonly string[], registry: Registry) {
+    super(name, help, labelNames);
+    this.register(registry);
   }
 
-  /** The child for a label set, made on first use; keep it and call `inc` on it. */
-  child(labels: Record<string, string>): CounterChild {
-    checkLabels(this.name, this.labelNames, labels);
-    const key = this.labelNames.map((n) => labels[n]).join('\u0000');
-    let c = this.children.get(key);
-    if (c === undefined) {
-      c = new CounterChild({ ...labels });
-      this.children.set(key, c);
-    }
-    return c;
+  protected make(labels: Record<string, string>): CounterChild {
+    return new CounterChild(labels);
   }
 
-  get() {
-    const values: Sample[] = [];
-    for (const c of this.children.values()) values.push({ labels: c.labels, value: c.value });
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  protected samples(c: CounterChild, out: Sample[]): void {
+    out.push({ labels: c.labels, value: c.value });
   }
 
   reset(): void {
@@ -102,20 +122,19 @@ export class HistogramChild {
 }
 
 /** A histogram family (`# TYPE … histogram`) with fixed upper bounds. */
-export class HistogramFamily implements Family {
+export class HistogramFamily extends Family<HistogramChild> {
   readonly type = 'histogram' as const;
-  readonly aggregator = 'sum' as const;
-  private readonly children = new Map<string, HistogramChild>();
   private readonly bounds: Float64Array;
   private readonly les: string[];
 
   constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelNames: readonly string[],
+    name: string,
+    help: string,
+    labelNames: readonly string[],
     buckets: readonly number[],
     registry: Registry,
   ) {
+    super(name, help, labelNames);
     if (
       buckets.length === 0 ||
       buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]!))
@@ -123,35 +142,23 @@ export class HistogramFamily implements Family {
       throw new TypeError(`${name}: buckets must be finite and strictly increasing`);
     this.bounds = Float64Array.from(buckets);
     this.les = buckets.map(String);
-    registry.registerMetric(this as never);
+    this.register(registry);
   }
 
-  /** The child for a label set, made on first use; keep it and call `observe` on it. */
-  child(labels: Record<string, string>): HistogramChild {
-    checkLabels(this.name, this.labelNames, labels);
-    const key = this.labelNames.map((n) => labels[n]).join('\u0000');
-    let c = this.children.get(key);
-    if (c === undefined) {
-      c = new HistogramChild({ ...labels }, this.bounds);
-      this.children.set(key, c);
-    }
-    return c;
+  protected make(labels: Record<string, string>): HistogramChild {
+    return new HistogramChild(labels, this.bounds);
   }
 
-  get() {
-    const values: Sample[] = [];
+  protected samples(c: HistogramChild, out: Sample[]): void {
     const bucket = `${this.name}_bucket`;
-    for (const c of this.children.values()) {
-      let acc = 0;
-      for (let i = 0; i < this.les.length; i++) {
-        acc += c.counts[i]!;
-        values.push({ labels: { le: this.les[i]!, ...c.labels }, value: acc, metricName: bucket });
-      }
-      values.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: bucket });
-      values.push({ labels: c.labels, value: c.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: c.labels, value: c.count, metricName: `${this.name}_count` });
+    let acc = 0;
+    for (let i = 0; i < this.les.length; i++) {
+      acc += c.counts[i]!;
+      out.push({ labels: { le: this.les[i]!, ...c.labels }, value: acc, metricName: bucket });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    out.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: bucket });
+    out.push({ labels: c.labels, value: c.sum, metricName: `${this.name}_sum` });
+    out.push({ labels: c.labels, value: c.count, metricName: `${this.name}_count` });
   }
 
   reset(): void {

@@ -23,6 +23,26 @@ interface HttpChildren {
   seconds: HistogramChild;
 }
 
+/** Values under two keys, found without building a key string per request. */
+class TwoKeyMap<A, B, V> {
+  private readonly maps = new Map<A, Map<B, V>>();
+
+  get(a: A, b: B): V | undefined {
+    return this.maps.get(a)?.get(b);
+  }
+
+  /** Stores `v` and returns it. */
+  set(a: A, b: B, v: V): V {
+    let inner = this.maps.get(a);
+    if (inner === undefined) {
+      inner = new Map();
+      this.maps.set(a, inner);
+    }
+    inner.set(b, v);
+    return v;
+  }
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly success: CounterFamily;
@@ -35,9 +55,9 @@ export class ServerMetrics {
   private readonly httpSeconds: HistogramFamily;
   private readonly onPrediction: (e: PredictionEvent) => void;
   /** Labelled children by model, then version: looked up per request without building a key. */
-  private readonly byModel = new Map<string, Map<string, VersionChildren>>();
+  private readonly byModel = new TwoKeyMap<string, string, VersionChildren>();
   /** By route kind, then status code. */
-  private readonly byRoute = new Map<string, Map<number, HttpChildren>>();
+  private readonly byRoute = new TwoKeyMap<string, number, HttpChildren>();
 
   constructor(
     private readonly deployer: Deployer,
@@ -147,40 +167,25 @@ export class ServerMetrics {
   }
 
   private versionChildren(model: string, version: string): VersionChildren {
-    let versions = this.byModel.get(model);
-    if (versions === undefined) {
-      versions = new Map();
-      this.byModel.set(model, versions);
-    }
-    let c = versions.get(version);
-    if (c === undefined) {
-      const labels = { model, version };
-      c = {
-        success: this.success.child(labels),
-        request: this.requestSeconds.child(labels),
-        queue: this.queueSeconds.child(labels),
-        compute: this.computeSeconds.child(labels),
-        batch: this.batchSize.child(labels),
-      };
-      versions.set(version, c);
-    }
-    return c;
+    const found = this.byModel.get(model, version);
+    if (found !== undefined) return found;
+    const labels = { model, version };
+    return this.byModel.set(model, version, {
+      success: this.success.child(labels),
+      request: this.requestSeconds.child(labels),
+      queue: this.queueSeconds.child(labels),
+      compute: this.computeSeconds.child(labels),
+      batch: this.batchSize.child(labels),
+    });
   }
 
   observeHttp(route: string, code: number, seconds: number): void {
-    let codes = this.byRoute.get(route);
-    if (codes === undefined) {
-      codes = new Map();
-      this.byRoute.set(route, codes);
-    }
-    let c = codes.get(code);
-    if (c === undefined) {
-      c = {
+    const c =
+      this.byRoute.get(route, code) ??
+      this.byRoute.set(route, code, {
         count: this.http.child({ route, code: String(code) }),
         seconds: this.httpSeconds.child({ route }),
-      };
-      codes.set(code, c);
-    }
+      });
     c.count.inc();
     c.seconds.observe(seconds);
   }

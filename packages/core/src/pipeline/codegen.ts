@@ -6,7 +6,6 @@
  * allowed (a strict Content-Security-Policy), `generatePlan` returns undefined and the
  * interpreter runs instead.
  */
-import { InputError } from '../errors';
 import {
   CLIP,
   find,
@@ -14,6 +13,9 @@ import {
   LOG,
   MIN_MAX,
   MULTI,
+  noField,
+  notFinite,
+  notObject,
   ONE_HOT,
   ORDINAL,
   type Plan,
@@ -96,25 +98,9 @@ export function generatePlan(p: Program): Plan | undefined {
     EL: p.endLookups,
     find,
     hasOwn: Object.hasOwn,
-    notObject: (i: number): never => {
-      throw new InputError('INPUT_INVALID', `record ${i} is not an object of fields`, {
-        details: { record: i },
-      });
-    },
-    missing: (i: number, col: number): never => {
-      const field = p.fields[col]!;
-      throw new InputError('INPUT_MISSING', `record ${i} has no field '${field}'`, {
-        details: { record: i, field },
-      });
-    },
-    notFinite: (i: number, col: number, v: unknown): never => {
-      const field = p.fields[col]!;
-      throw new InputError(
-        'INPUT_INVALID',
-        `record ${i}, field '${field}' is ${JSON.stringify(v)}; a finite number is required`,
-        { details: { record: i, field } },
-      );
-    },
+    notObject,
+    missing: (i: number, col: number): never => noField(i, p.fields[col]!),
+    notFinite: (i: number, col: number, v: unknown): never => notFinite(i, p.fields[col]!, v),
     // Off the fast path: the reference transform, which answers or throws the right error.
     slow: (o: number, v: unknown, i: number) => applyTransform(p.refs[o]!, v as FieldValue, i, opField[o]!),
     endSlow: (col: number, v: unknown, i: number) =>

@@ -43,6 +43,27 @@ export interface Program {
   starts: number[];
 }
 
+/** The errors a plan throws itself, one definition for the interpreter and the generated code. */
+export function notObject(i: number): never {
+  throw new InputError('INPUT_INVALID', `record ${i} is not an object of fields`, {
+    details: { record: i },
+  });
+}
+
+export function noField(i: number, field: string): never {
+  throw new InputError('INPUT_MISSING', `record ${i} has no field '${field}'`, {
+    details: { record: i, field },
+  });
+}
+
+export function notFinite(i: number, field: string, v: unknown): never {
+  throw new InputError(
+    'INPUT_INVALID',
+    `record ${i}, field '${field}' is ${JSON.stringify(v)}; a finite number is required`,
+    { details: { record: i, field } },
+  );
+}
+
 /** Writes `records` into `data` (`records.length × width`, zero-filled); `offset` numbers the records in errors. */
 export type Plan = (records: readonly unknown[], data: Float32Array, offset: number) => void;
 
@@ -216,20 +237,14 @@ function interpret(program: Program): Plan {
     for (let k = 0; k < records.length; k++) {
       const i = offset + k;
       const row = records[k];
-      if (typeof row !== 'object' || row === null || Array.isArray(row))
-        throw new InputError('INPUT_INVALID', `record ${i} is not an object of fields`, {
-          details: { record: i },
-        });
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) notObject(i);
       const base = k * width;
       for (let col = 0; col < n; col++) {
         const field = fields[col]!;
         let v = (row as Record<string, unknown>)[field];
         // A function can only be inherited (toString, constructor): the record lacks the field.
         if (typeof v === 'function') v = undefined;
-        if (v === undefined && needsField[col] && !Object.hasOwn(row, field))
-          throw new InputError('INPUT_MISSING', `record ${i} has no field '${field}'`, {
-            details: { record: i, field },
-          });
+        if (v === undefined && needsField[col] && !Object.hasOwn(row as object, field)) noField(i, field);
         for (let o = opStart[col]!; o < opStart[col + 1]!; o++) {
           const code = ops[o]!;
           if (code === IMPUTE) {
@@ -267,12 +282,7 @@ function interpret(program: Program): Plan {
         const end = ends[col]!;
         const to = base + starts[col]!;
         if (end === SCALAR) {
-          if (typeof v !== 'number' || !Number.isFinite(v))
-            throw new InputError(
-              'INPUT_INVALID',
-              `record ${i}, field '${field}' is ${JSON.stringify(v)}; a finite number is required`,
-              { details: { record: i, field } },
-            );
+          if (typeof v !== 'number' || !Number.isFinite(v)) notFinite(i, field, v);
           data[to] = v;
         } else {
           const j = end === ONE_HOT && !missing(v) ? find(endLookups[col]!, v) : undefined;

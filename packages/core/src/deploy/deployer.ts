@@ -60,7 +60,7 @@ export class Deployer extends EventEmitter<DeployerEvents> {
       throw invalidArgument('Deployer', 'clock must have now, setTimeout and clearTimeout', clock);
     }
     if (typeof random !== 'function') throw invalidArgument('Deployer', 'random must be a function', random);
-    this.host = { clock, random, events: this };
+    this.host = { clock, random, events: this, reported: new WeakSet() };
   }
 
   /**
@@ -107,6 +107,59 @@ export class Deployer extends EventEmitter<DeployerEvents> {
       }
     }
     return d!.predict(inputs, options);
+  }
+
+  /**
+   * Reports a request that was refused before it reached a model (a body a server could not
+   * decode, a tensor of the wrong dtype) as a failed `prediction` event of the version it was
+   * meant for (`version`, or the primary), so monitors, metrics and prediction logs count it as
+   * they count a request the model's own validation refused. Returns false, reporting nothing,
+   * for a model that is not deployed or has no such version, and for an error this deployer has
+   * already reported (a refusal from inside `predict`).
+   *
+   * @example
+   * catch (e) { deployer.reportRefused('fraud', e, { latencyMs: performance.now() - started }); }
+   */
+  reportRefused(
+    name: string,
+    error: unknown,
+    options: { version?: string; latencyMs?: number; routingKey?: string } = {},
+  ): boolean {
+    if (typeof options !== 'object' || options === null)
+      throw invalidArgument('reportRefused', 'options must be an object', options);
+    if (error === undefined) throw invalidArgument('reportRefused', 'error must be given', error);
+    const { version, latencyMs = 0, routingKey } = options;
+    if (version !== undefined && typeof version !== 'string')
+      throw invalidArgument('reportRefused', 'version must be a string', version);
+    if (!(latencyMs >= 0))
+      throw invalidArgument('reportRefused', 'latencyMs must be a number ≥ 0', latencyMs);
+    if (typeof error === 'object' && error !== null) {
+      if (this.host.reported.has(error)) return false;
+      this.host.reported.add(error);
+    }
+    const d = this.deployments.get(name);
+    if (d === undefined || d.removed) return false;
+    const v =
+      version !== undefined && d.hasVersion(version)
+        ? version
+        : version === undefined
+          ? d.primary
+          : undefined;
+    if (v === undefined) return false;
+    if (this.listenerCount('prediction') > 0)
+      this.emit('prediction', {
+        name,
+        version: v,
+        kind: 'serve',
+        latencyMs,
+        queueMs: 0,
+        batchSize: 0,
+        routingKey,
+        inputs: {},
+        outputs: undefined,
+        error,
+      });
+    return true;
   }
 
   /**

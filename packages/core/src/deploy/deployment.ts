@@ -420,6 +420,7 @@ export class Deployment implements JobOwner {
       else if (version === this.primary && role === 'serve') this.window.primary.record(latency, failed);
     }
     if (job.pair !== undefined) this.arrive(job.pair, version, output, error, latency);
+    if (failed && typeof error === 'object' && error !== null) this.host.reported.add(error);
     const events = this.host.events;
     if (events.listenerCount('prediction') > 0) {
       events.emit('prediction', {
@@ -587,6 +588,11 @@ export class Deployment implements JobOwner {
   }
 
   /** The signature of a loaded version. */
+  /** Whether a version is loaded (serving or not). */
+  hasVersion(version: string): boolean {
+    return this.versions.has(version);
+  }
+
   signatureOf(version: string): ModelSignature {
     return this.ready(version).runner.model!.signature;
   }

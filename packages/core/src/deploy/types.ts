@@ -12,6 +12,8 @@ export interface DeploymentHost {
   readonly clock: Clock;
   readonly random: () => number;
   readonly events: EventEmitter<DeployerEvents>;
+  /** Errors already reported in a `prediction` event, so a refusal is never counted twice. */
+  readonly reported: WeakSet<object>;
 }
 
 /** Where a version's model comes from: a loaded model, or a function that loads it. */

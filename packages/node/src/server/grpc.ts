@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type DType, type NamedTensors, type Tensor, tensor } from '@modelship/core';
 import { binaryData, datatypeOf, dtypeOf, fromBinary, NO_BYTES, readShape } from './codec';
-import type { InferenceHandler } from './handler';
+import { type InferenceHandler, REFUSALS, reportRefusal } from './handler';
 import { HttpError, httpFailure } from './http-error';
 import { ClientGone } from './node-io';
 import {
@@ -147,6 +147,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
     (call: Call, callback: grpc.sendUnaryData<unknown>): void => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
+      const started = performance.now();
       (async () => {
         await handler.authorize({ method: 'GRPC', path: call.getPath(), headers, body: NO_BYTES }, scope);
         return run(call.request, call);
@@ -154,6 +155,17 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
         (value) => callback(null, value),
         (e: unknown) => {
           const f = httpFailure(e);
+          const name = call.request?.model_name;
+          if (scope === 'inference' && typeof name === 'string' && REFUSALS.has(f.status)) {
+            const version = call.request.model_version;
+            reportRefusal(
+              ctx.deployer,
+              [name, typeof version === 'string' && version !== '' ? version : undefined],
+              e,
+              f,
+              performance.now() - started,
+            );
+          }
           callback({ code: GRPC_STATUS[f.status] ?? grpc.status.INTERNAL, details: f.message });
         },
       );

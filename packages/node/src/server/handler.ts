@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Deployer } from '@modelship/core';
+import { type Deployer, ModelshipError } from '@modelship/core';
 import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
@@ -169,6 +169,28 @@ function route(metrics: ServerMetrics | undefined, req: HandlerRequest): Route |
   return undefined;
 }
 
+/** Statuses of a request refused for what it sent, which count as failures of its model. */
+export const REFUSALS: ReadonlySet<number> = new Set([400, 413, 415, 422]);
+
+/**
+ * A request the server refused before it reached the model (an undecodable body, a tensor of
+ * the wrong shape) counts as a failed request of its model, as a refusal by the model's own
+ * validation does: in the Monitor (dashboard), `modelship_inference_request_failure_total` and
+ * the prediction log. Errors the Deployer already reported are not counted twice.
+ */
+export function reportRefusal(
+  deployer: Deployer,
+  [name, version]: Params,
+  e: unknown,
+  f: { status: number; message: string },
+  latencyMs: number,
+): void {
+  const error = ModelshipError.isInstance(e)
+    ? e
+    : new ModelshipError(f.status === 413 ? 'INPUT_TOO_LARGE' : 'INVALID_ARGUMENT', f.message);
+  deployer.reportRefused(name, error, { ...(version === undefined ? {} : { version }), latencyMs });
+}
+
 const KNOWN_PATH = /^\/(v2(\/.*)?|v1\/models\/.+|metrics|dashboard)$/;
 
 function digest(s: string): Buffer {
@@ -208,11 +230,12 @@ export class InferenceHandler {
     const started = performance.now();
     let res: HandlerResponse;
     let label = 'unmatched';
+    let r: Route | undefined;
     try {
       const cors = this.cors(req);
       if (req.method === 'OPTIONS' && cors !== undefined)
         return { status: 204, headers: cors.preflight, body: '' };
-      const r = route(this.metrics, req);
+      r = route(this.metrics, req);
       if (r === undefined) {
         res = json(404, {
           error: KNOWN_PATH.test(req.path)
@@ -231,6 +254,8 @@ export class InferenceHandler {
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     } catch (e) {
       const f = httpFailure(e);
+      if (r?.def.scope === 'inference' && r.params !== undefined && REFUSALS.has(f.status))
+        reportRefusal(this.context.deployer, r.params, e, f, performance.now() - started);
       res = json(f.status, { error: f.message }, f.headers);
       const cors = this.cors(req);
       if (cors !== undefined) Object.assign(res.headers, cors.headers);

@@ -72,4 +72,68 @@ describe('dashboard', () => {
       await server.close();
     }
   });
+
+  it('draws the last minutes from the server-side history, with axes, on a page opened now', async () => {
+    // Ten minutes of traffic already recorded before the page opens: a ramp from 1 to 10 req/s
+    // with errors in minute 7 and slower answers in the last two minutes.
+    let now = 0;
+    const clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => {} };
+    const monitor = new Monitor({ clock });
+    const deployer = new Deployer();
+    await deployer.deploy('fraud', () => loadModel(modelPath('fraud')), { version: '1', warmup: false });
+    for (let second = 0; second < 600; second++) {
+      now = second * 1000;
+      const rate = 1 + Math.floor(second / 60);
+      for (let k = 0; k < rate; k++)
+        monitor.record({
+          model: 'fraud',
+          version: '1',
+          latencyMs: second >= 480 ? 40 : 4,
+          ...(second >= 420 && second < 480 && k === 0 ? { error: new Error('x') } : {}),
+        });
+    }
+    now = 600_000;
+    const server = createServer(deployer, { monitor, closeDeployer: true });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const history = (await (await fetch(`${url}/v2/monitor/history`)).json()) as {
+        history: { model: string; intervalMs: number; points: { t: number; throughput: number }[] }[];
+      };
+      const [h] = history.history;
+      expect(h!.intervalMs).toBe(5_000);
+      expect(h!.points).toHaveLength(180); // 15 minutes of 5 s intervals
+      expect(h!.points.at(-1)!.t).toBe(595_000); // the last finished interval
+      // Five minutes before any traffic, then the ramp: 1 req/s in the first minute, 10 in the last.
+      expect(h!.points.slice(0, 60).every((p) => p.throughput === 0)).toBe(true);
+      expect(h!.points[60]).toMatchObject({ t: 0, throughput: 1 });
+      expect(h!.points[179]!.throughput).toBe(10);
+
+      const page = await browser.newPage({ viewport: { width: 900, height: 700 } });
+      await page.goto(`${url}/dashboard`);
+      await page.waitForSelector('.tile svg path');
+      const charts = await page.$$eval('.tile svg', (svgs) =>
+        svgs.map((svg) => ({
+          labels: [...svg.querySelectorAll('text')].map((t) => t.textContent),
+          segments: (svg.querySelector('path')!.getAttribute('d')!.match(/[ML]/g) ?? []).length,
+          errorBars: svg.querySelectorAll('rect').length,
+        })),
+      );
+      expect(charts).toHaveLength(2);
+      // Throughput: y axis 0, 5, 10 req/s; the time axis from 15 minutes ago to now; one point
+      // per interval (the ramp), and a red bar for each interval with errors (minute 7: 12).
+      expect(charts[0]!.labels).toEqual(['0', '5', '10', '−15 min', '−7 min', 'now', 'req/s (errors red)']);
+      expect(charts[0]!.segments).toBe(180);
+      expect(charts[0]!.errorBars).toBe(12);
+      // p99 latency: 4 ms, then 40 ms in the last two minutes (axis to 50), drawn only where
+      // there was traffic.
+      expect(charts[1]!.labels).toEqual(['0', '25', '50', '−15 min', '−7 min', 'now', 'p99 latency, ms']);
+      expect(charts[1]!.segments).toBe(120);
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard-history.png`, fullPage: true });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
 });

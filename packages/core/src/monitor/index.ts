@@ -18,6 +18,7 @@ export {
   twoProportionZTest,
   wassersteinDistance,
 } from './drift-stats';
+export type { HistoryPoint, SeriesHistory } from './history';
 export {
   type AlertEvent,
   type AlertRule,

@@ -16,6 +16,7 @@ import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors } from '../tensor/tensor';
 import { type DriftOptions, type DriftReport, detectDrift } from './drift';
+import { HistoryRing, type SeriesHistory } from './history';
 import type { Profile } from './profile';
 import { QuantileSketch } from './sketch';
 
@@ -59,6 +60,8 @@ export interface MonitorOptions {
   windowMs?: number;
   /** Granularity of the window: it slides by this much (default 5,000 ms). */
   intervalMs?: number;
+  /** How far back {@link Monitor.history} reaches, one point per interval (default 900,000 ms: 15 minutes). */
+  historyMs?: number;
   /** Relative error bound of the latency quantiles (default 0.01: within 1%). */
   relativeAccuracy?: number;
   /** Predictions kept waiting for their label; the oldest are dropped beyond this (default 100,000). */
@@ -182,12 +185,15 @@ interface Bucket {
 
 class Series {
   readonly buckets: Bucket[];
+  readonly history: HistoryRing;
   constructor(
     readonly model: string,
     readonly version: string,
     count: number,
     accuracy: number,
+    historySlots: number,
   ) {
+    this.history = new HistoryRing(historySlots);
     this.buckets = Array.from({ length: count }, () => ({
       slot: -1,
       sketch: new QuantileSketch(accuracy),
@@ -223,9 +229,11 @@ const METRICS = new Set([
 export class Monitor extends EventEmitter<MonitorEvents> {
   readonly windowMs: number;
   readonly intervalMs: number;
+  readonly historyMs: number;
   readonly relativeAccuracy: number;
   private readonly clock: Clock;
   private readonly slots: number;
+  private readonly historySlots: number;
   private readonly series = new Map<string, Series>();
   private readonly rules = new Map<string, AlertRule>();
   /** Active alerts by rule and series. */
@@ -248,6 +256,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (!(this.windowMs >= this.intervalMs))
       throw invalidArgument('Monitor', 'windowMs must be at least intervalMs', this.windowMs);
     this.slots = Math.ceil(this.windowMs / this.intervalMs);
+    this.historyMs = options.historyMs ?? 900_000;
+    if (!(this.historyMs >= 0) || this.historyMs > 7 * 86_400_000)
+      throw invalidArgument('Monitor', 'historyMs must be from 0 to 7 days', this.historyMs);
+    this.historySlots = Math.ceil(this.historyMs / this.intervalMs);
     this.clock = options.clock ?? systemClock;
     this.maxPending = options.maxPending ?? 100_000;
     this.outcomeWindow = options.outcomeWindow ?? 1000;
@@ -261,12 +273,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (s === undefined) {
       if (typeof r.model !== 'string' || typeof r.version !== 'string')
         throw invalidArgument('Monitor.record', 'model and version must be strings', r);
-      s = new Series(r.model, r.version, this.slots + 1, this.relativeAccuracy);
+      s = new Series(r.model, r.version, this.slots + 1, this.relativeAccuracy, this.historySlots);
       this.series.set(key, s);
     }
     const slot = Math.floor(this.clock.now() / this.intervalMs);
     const b = s.buckets[slot % s.buckets.length]!;
     if (b.slot !== slot) {
+      s.history.keep(b);
       b.slot = slot;
       b.sketch.reset();
       b.requests = 0;
@@ -552,6 +565,31 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     const now = Math.floor(this.clock.now() / this.intervalMs);
     const out: SeriesSnapshot[] = [];
     for (const s of this.series.values()) out.push(this.summarize(s, now));
+    return out.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
+  }
+
+  /**
+   * Each version's traffic over the last `historyMs`, one point per finished interval, oldest
+   * first (the current interval, still filling, is left out): what a dashboard draws as trends.
+   *
+   * @example
+   * monitor.history('fraud'); // [{ model: 'fraud', version: '3', intervalMs: 5000, points: [{ t, requests, throughput, errorRate, p99LatencyMs, … }, …] }]
+   */
+  history(model?: string): SeriesHistory[] {
+    if (model !== undefined && typeof model !== 'string')
+      throw invalidArgument('Monitor.history', 'model must be a string', model);
+    const now = Math.floor(this.clock.now() / this.intervalMs);
+    const slots = Math.max(1, this.historySlots);
+    const out: SeriesHistory[] = [];
+    for (const s of this.series.values()) {
+      if (model !== undefined && s.model !== model) continue;
+      out.push({
+        model: s.model,
+        version: s.version,
+        intervalMs: this.intervalMs,
+        points: s.history.points(s.buckets, now - 1, slots, this.intervalMs),
+      });
+    }
     return out.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
   }
 

@@ -1,7 +1,8 @@
 /**
  * `GET /dashboard`: one self-contained page (no external files) that polls `/v2/monitor` and
  * shows the service's health at a glance: a status line, per-version tiles with throughput,
- * error rate and latency, trend lines, the traffic split, firing alerts and per-feature drift.
+ * error rate and latency, trend charts of the last minutes (from the Monitor's history, so a page
+ * opened now shows the recent past), the traffic split, firing alerts and per-feature drift.
  */
 
 export function dashboardHtml(title: string): string {
@@ -20,7 +21,7 @@ h2{font-size:13px;text-transform:uppercase;letter-spacing:.05em;color:var(--mute
 .tile{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}
 .tile h3{margin:0 0 2px;font-size:15px}.tile .sub{color:var(--muted);font-size:12px;margin-bottom:10px}
 .kpis{display:grid;grid-template-columns:repeat(4,1fr);gap:6px}.kpi b{display:block;font-size:18px;font-variant-numeric:tabular-nums}.kpi span{color:var(--muted);font-size:11px}
-svg{display:block;width:100%;height:56px;margin-top:10px}.legend{font-size:11px;color:var(--muted)}
+svg{display:block;width:100%;height:auto;margin-top:8px}.ax{font-size:9px;fill:#64748b;font-variant-numeric:tabular-nums}.legend{font-size:11px;color:var(--muted)}
 .split{height:10px;border-radius:5px;overflow:hidden;display:flex;background:var(--line);margin-top:8px}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:10px;overflow:hidden}
 th,td{text-align:left;padding:7px 12px;border-bottom:1px solid var(--line);font-size:13px}th{color:var(--muted);font-weight:600;font-size:11px;text-transform:uppercase}
@@ -35,14 +36,53 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.bar{height:8px;backgr
 <h2>Drift of the inputs</h2><div id="drift"></div>
 </main>
 <script>
-const history = new Map();
 const fmt = (v, d = 1) => v === undefined || v === null ? '–' : Number(v).toFixed(d);
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => '&#' + c.charCodeAt(0) + ';');
-function line(points, color, max) {
-  if (points.length < 2) return '';
-  const w = 280, h = 52, m = Math.max(max, 1e-9);
-  const d = points.map((v, i) => (i ? 'L' : 'M') + (i * w / (points.length - 1)).toFixed(1) + ' ' + (h - 2 - (v / m) * (h - 6)).toFixed(1)).join(' ');
-  return '<path d="' + d + '" fill="none" stroke="' + color + '" stroke-width="2"/>';
+let history = [];
+// A round axis maximum (1, 2 or 5 times a power of ten) at or above the largest value.
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  return [1, 2, 5, 10].map((m) => m * p).find((m) => m >= v);
+}
+const axisNum = (v) => v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + 'k' : v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1).replace(/\\.0$/, '') : String(Number(v.toPrecision(2)));
+function ago(ms) {
+  const m = Math.round(ms / 60000);
+  return ms < 60000 ? '−' + Math.round(ms / 1000) + ' s' : '−' + m + ' min';
+}
+// A line chart with a y axis (0, half, max, in the series' unit) and a time axis (oldest … now).
+function chart(points, key, color, unit, intervalMs, extra) {
+  const W = 300, H = 96, L = 34, B = 16, T = 6, R = 6;
+  const vals = points.map((p) => p[key]);
+  const max = niceMax(Math.max(0, ...vals.filter((v) => typeof v === 'number')));
+  const x = (i) => L + (points.length < 2 ? 0 : i * (W - L - R) / (points.length - 1));
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  let svg = '<svg viewBox="0 0 ' + W + ' ' + H + '" role="img" aria-label="' + esc(unit) + ' over time">';
+  for (const f of [0, 0.5, 1]) {
+    svg += '<line x1="' + L + '" x2="' + (W - R) + '" y1="' + y(max * f).toFixed(1) + '" y2="' + y(max * f).toFixed(1) + '" stroke="#e2e8f0"/>';
+    svg += '<text x="' + (L - 4) + '" y="' + (y(max * f) + 3).toFixed(1) + '" text-anchor="end" class="ax">' + axisNum(max * f) + '</text>';
+  }
+  const span = (points.length - 1) * intervalMs;
+  svg += '<text x="' + L + '" y="' + (H - 3) + '" class="ax">' + (points.length > 1 ? ago(span) : '') + '</text>';
+  svg += '<text x="' + ((L + W - R) / 2).toFixed(1) + '" y="' + (H - 3) + '" text-anchor="middle" class="ax">' + (points.length > 1 ? ago(span / 2) : '') + '</text>';
+  svg += '<text x="' + (W - R) + '" y="' + (H - 3) + '" text-anchor="end" class="ax">now</text>';
+  if (extra) svg += extra(x, y);
+  let d = '';
+  vals.forEach((v, i) => {
+    if (typeof v !== 'number') return;
+    const prev = i > 0 && typeof vals[i - 1] === 'number';
+    d += (prev ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(v).toFixed(1);
+    // A lone point (traffic in one interval only) is a dot, not an invisible line.
+    if (!prev && typeof vals[i + 1] !== 'number') svg += '<circle cx="' + x(i).toFixed(1) + '" cy="' + y(v).toFixed(1) + '" r="2" fill="' + color + '"/>';
+  });
+  svg += '<path d="' + d + '" fill="none" stroke="' + color + '" stroke-width="1.6"/>';
+  return svg + '<text x="' + (L + 4) + '" y="' + (T + 9) + '" class="ax" style="fill:' + color + '">' + esc(unit) + '</text></svg>';
+}
+function trends(h) {
+  if (!h || h.points.length === 0) return '';
+  const errorBars = (x, y) => h.points.map((p, i) => p.errors > 0 ? '<rect x="' + (x(i) - 1).toFixed(1) + '" y="' + y(p.errors * 1000 / h.intervalMs).toFixed(1) + '" width="2" height="' + (y(0) - y(p.errors * 1000 / h.intervalMs)).toFixed(1) + '" fill="#dc2626"/>' : '').join('');
+  return chart(h.points, 'throughput', '#2563eb', 'req/s (errors red)', h.intervalMs, errorBars) +
+    chart(h.points, 'p99LatencyMs', '#f97316', 'p99 latency, ms', h.intervalMs);
 }
 function render(state) {
   const series = state.series || [];
@@ -57,11 +97,7 @@ function render(state) {
   document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   document.getElementById('alerts').innerHTML = alerts.map((a) => '<div class="alert">⚠ ' + esc(a.message) + '</div>').join('');
   const tiles = series.map((s) => {
-    const key = s.model + ' ' + s.version;
-    const h = history.get(key) || { p99: [], rps: [] };
-    h.p99.push(s.latencyMs.p99 || 0); h.rps.push(s.throughput);
-    if (h.p99.length > 60) { h.p99.shift(); h.rps.shift(); }
-    history.set(key, h);
+    const h = history.find((x) => x.model === s.model && x.version === s.version);
     const dep = deployments.find((d) => d.name === s.model);
     const v = dep && dep.versions.find((x) => x.version === s.version);
     const share = v ? Math.round(v.traffic * 100) + '% of traffic' + (dep.primary === s.version ? ' · primary' : '') : 'reported by clients';
@@ -72,8 +108,7 @@ function render(state) {
       '<div class="kpi"><b' + err + '>' + fmt(s.errorRate * 100) + '%</b><span>errors</span></div>' +
       '<div class="kpi"><b>' + fmt(s.latencyMs.p50, 2) + '</b><span>p50 ms</span></div>' +
       '<div class="kpi"><b>' + fmt(s.latencyMs.p99, 2) + '</b><span>p99 ms</span></div></div>' +
-      '<svg viewBox="0 0 280 52" preserveAspectRatio="none">' + line(h.rps, '#2563eb', Math.max(...h.rps)) + line(h.p99, '#f97316', Math.max(...h.p99)) + '</svg>' +
-      '<div class="legend"><span style="color:#2563eb">━ req/s</span> &nbsp; <span style="color:#f97316">━ p99</span></div></div>';
+      trends(h) + '</div>';
   });
   for (const d of deployments) {
     if (d.versions.length > 1) {
@@ -96,7 +131,9 @@ function render(state) {
 }
 async function poll() {
   try {
-    const res = await fetch('v2/monitor'.replace(/^/, location.pathname.replace(/dashboard$/, '')), { credentials: 'same-origin' });
+    const base = location.pathname.replace(/dashboard$/, '');
+    const [res, hist] = await Promise.all(['v2/monitor', 'v2/monitor/history'].map((p) => fetch(base + p, { credentials: 'same-origin' })));
+    if (hist.ok) history = (await hist.json()).history;
     if (res.ok) render(await res.json());
     else document.getElementById('status').textContent = 'monitor answered ' + res.status;
   } catch (e) {

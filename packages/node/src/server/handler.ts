@@ -9,7 +9,7 @@ import { type Deployer, ModelshipError } from '@modelship/core';
 import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
-import { dashboard, ingest, monitorState } from './monitor-routes';
+import { dashboard, ingest, monitorHistory, monitorState } from './monitor-routes';
 import { ClientGone, readBody, sendResponse } from './node-io';
 import {
   infer,
@@ -116,6 +116,12 @@ const ROUTES: RouteDef[] = [
     pattern: /^\/v2\/monitor$/,
     scope: 'metrics',
     run: (ctx) => monitorState(ctx, ctx.deployer.names()),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v2\/monitor\/history$/,
+    scope: 'metrics',
+    run: (ctx) => monitorHistory(ctx),
   },
   { method: 'GET', pattern: /^\/dashboard$/, scope: 'metrics', run: (ctx) => dashboard(ctx) },
   {

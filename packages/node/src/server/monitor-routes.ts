@@ -39,6 +39,14 @@ export function monitorState(ctx: ServeContext, models: readonly string[]): Hand
 }
 
 /**
+ * `GET /v2/monitor/history`: each version's traffic over the Monitor's `historyMs` (15 minutes
+ * by default), one point per interval, so a dashboard opened now draws the last minutes.
+ */
+export function monitorHistory(ctx: ServeContext): HandlerResponse {
+  return json(200, { history: monitorOf(ctx).history() });
+}
+
+/**
  * `POST /v2/monitor/ingest` with `{"records": [{"model", "version", "latencyMs", "batchSize"?,
  * "error"?}], "inputs": [{"model", "rows": [[…], …]}]}`: each record is checked, and a bad one
  * refuses the whole request (400 naming its index), so nothing is half-recorded.

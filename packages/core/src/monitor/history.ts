@@ -46,23 +46,28 @@ interface Kept {
 
 /** The closed intervals of one version beyond its window buckets: a ring of `size` entries. */
 export class HistoryRing {
-  private readonly kept: (Kept | undefined)[];
+  private readonly kept: Kept[];
   private next = 0;
 
   constructor(readonly size: number) {
-    this.kept = new Array(size).fill(undefined);
+    this.kept = Array.from({ length: size }, () => ({
+      slot: -1,
+      requests: 0,
+      errors: 0,
+      p50: undefined,
+      p99: undefined,
+    }));
   }
 
   /** Keeps a bucket about to be reused for a later interval. */
   keep(b: HistoryBucket): void {
     if (b.slot < 0 || b.requests === 0 || this.size === 0) return;
-    this.kept[this.next] = {
-      slot: b.slot,
-      requests: b.requests,
-      errors: b.errors,
-      p50: b.sketch.quantile(0.5),
-      p99: b.sketch.quantile(0.99),
-    };
+    const k = this.kept[this.next]!;
+    k.slot = b.slot;
+    k.requests = b.requests;
+    k.errors = b.errors;
+    k.p50 = b.sketch.quantile(0.5);
+    k.p99 = b.sketch.quantile(0.99);
     this.next = (this.next + 1) % this.size;
   }
 
@@ -73,7 +78,7 @@ export class HistoryRing {
   points(buckets: readonly HistoryBucket[], now: number, slots: number, intervalMs: number): HistoryPoint[] {
     const first = now - slots + 1;
     const bySlot = new Map<number, Kept>();
-    for (const k of this.kept) if (k !== undefined && k.slot >= first && k.slot <= now) bySlot.set(k.slot, k);
+    for (const k of this.kept) if (k.slot >= first && k.slot <= now) bySlot.set(k.slot, k);
     for (const b of buckets) {
       if (b.slot < first || b.slot > now || b.requests === 0) continue;
       bySlot.set(b.slot, {

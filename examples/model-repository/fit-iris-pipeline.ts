@@ -1,17 +1,29 @@
 /**
  * Fits iris/pipeline.json on the iris data: the server then takes records
- * (`{"sepal_length": 5.1, …}`) for iris and answers species names from iris/labels.txt.
+ * (`{"sepal_length": 5.1, …}`) for iris and answers species names from iris/labels.txt. Also
+ * writes iris/profile.json, the profile of those records, which `modelship serve` watches the
+ * drift of the records it receives against.
  * Run from the repository root: `pnpm --filter @modelship/node exec tsx --conditions=@modelship/source ../../examples/model-repository/fit-iris-pipeline.ts`
  * (a test checks the committed file equals what this makes).
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { argmax, impute, Pipeline, readCsv, topK } from '@modelship/node';
+import { argmax, impute, Pipeline, Profile, type Row, readCsv, topK } from '@modelship/node';
 
-export async function fitIrisPipeline(): Promise<Pipeline> {
-  const rows = [];
+async function irisRows(): Promise<Row[]> {
+  const rows: Row[] = [];
   for await (const row of readCsv(fileURLToPath(new URL('../../fixtures/data/iris.csv', import.meta.url))))
     rows.push(row);
+  return rows;
+}
+
+/** The training records' profile (every row is kept: 150 is below the 1,000-value sample). */
+export async function profileIris(): Promise<Profile> {
+  return Profile.fromDataset(await irisRows(), { exclude: ['label'] });
+}
+
+export async function fitIrisPipeline(): Promise<Pipeline> {
+  const rows = await irisRows();
   // The model was trained on raw measurements; the pipeline only fills a missing one with its mean.
   return Pipeline.fit(rows, {
     features: {
@@ -33,4 +45,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = fileURLToPath(new URL('./iris/pipeline.json', import.meta.url));
   await writeFile(file, `${JSON.stringify(pipeline, null, 2)}\n`);
   console.log(`wrote ${file}: ${pipeline.featureNames().join(', ')}`);
+  const profileFile = fileURLToPath(new URL('./iris/profile.json', import.meta.url));
+  await writeFile(profileFile, `${JSON.stringify(await profileIris())}\n`);
+  console.log(`wrote ${profileFile}`);
 }

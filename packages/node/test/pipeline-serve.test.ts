@@ -19,7 +19,7 @@ import {
   threshold,
 } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitIrisPipeline } from '../../../examples/model-repository/fit-iris-pipeline';
+import { fitIrisPipeline, profileIris } from '../../../examples/model-repository/fit-iris-pipeline';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 const features = Array.from({ length: 12 }, (_, i) => `f${i}`);
@@ -150,5 +150,10 @@ describe('the example repository', () => {
       'utf8',
     );
     expect(committed).toBe(`${JSON.stringify(await fitIrisPipeline(), null, 2)}\n`);
+    const profile = readFileSync(
+      fileURLToPath(new URL('../../../examples/model-repository/iris/profile.json', import.meta.url)),
+      'utf8',
+    );
+    expect(profile).toBe(`${JSON.stringify(await profileIris())}\n`);
   });
 });

@@ -195,6 +195,29 @@ describe('FileSystemRepository', () => {
     rmSync(outside, { recursive: true, force: true });
   });
 
+  it('refuses a model whose config.json names a labels file that is not there', async () => {
+    putVersion('iris', '1');
+    putVersion('fraud', '1', 'fraud');
+    writeFileSync(join(root, 'fraud', 'config.json'), '{"labels": "labels.txt"}');
+    putVersion('digits', '1', 'digits');
+    writeFileSync(join(root, 'digits', 'config.json'), '{"labels": "classes.txt"}');
+    mkdirSync(join(root, 'digits', 'classes.txt'));
+    const deployer = new RecordingDeployer();
+    const problems: string[] = [];
+    const repo = new FileSystemRepository(root, { settleMs: 0 }).attach(deployer);
+    repo.on('problem', (p) => problems.push(`${p.model}: ${p.reason}`));
+    await repo.sync();
+    expect(problems.sort()).toEqual([
+      "digits: the labels file 'classes.txt' named in config.json is not a file",
+      "fraud: the labels file 'labels.txt' named in config.json does not exist",
+    ]);
+    expect([...deployer.models.keys()]).toEqual(['iris/1']);
+    // Once the file is there, the model loads.
+    writeFileSync(join(root, 'fraud', 'labels.txt'), 'legit\nfraud\n');
+    await repo.sync();
+    expect([...deployer.models.keys()].sort()).toEqual(['fraud/1', 'iris/1']);
+  });
+
   it('refuses names that would leave the repository', async () => {
     const repo = new FileSystemRepository(root);
     await expect(repo.loadVersion('../etc', '1')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

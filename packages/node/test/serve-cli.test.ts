@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Profile, type Row, readCsv } from '@modelship/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixturesDir } from './fixtures';
 
@@ -112,6 +113,83 @@ describe('modelship serve', () => {
       .map((l) => JSON.parse(l));
     expect(logged.filter((l) => l.model === 'fraud').length).toBeGreaterThanOrEqual(2);
     expect(logged.map((l) => l.version)).toContain('3');
+  });
+
+  it('watches drift against profile.json beside a model and warns about what does not fit', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-serve-drift-'));
+    cpSync(repoExample, root, { recursive: true });
+    // fraud takes a [batch, 12] tensor: its profile has one feature per column.
+    const rows: Row[] = [];
+    for await (const r of readCsv(`${fixturesDir}data/fraud.csv`)) rows.push(r);
+    writeFileSync(
+      join(root, 'fraud', 'profile.json'),
+      JSON.stringify(Profile.fromDataset(rows, { exclude: ['label'] })),
+    );
+    // digits takes 64 columns: a 2-feature profile does not fit; it serves without a watch.
+    writeFileSync(
+      join(root, 'digits', 'profile.json'),
+      JSON.stringify(Profile.fromDataset([{ a: 1, b: 2 }], {})),
+    );
+    // A model whose config names a labels file that is not there is not served, and says so.
+    mkdirSync(join(root, 'wine', '1'), { recursive: true });
+    cpSync(`${fixturesDir}models/iris.onnx`, join(root, 'wine', '1', 'model.onnx'));
+    writeFileSync(join(root, 'wine', 'config.json'), '{"labels": "wine-labels.txt"}');
+    const serve = startServe([root, '--port', '0']);
+    running.push(serve.child);
+    const url = await serve.url;
+    const out = serve.output();
+    expect(out).toMatch(/^ {2}fraud +version 2 .*dynamic batching; drift watched against profile\.json$/m);
+    // iris ships its records' profile in the example repository.
+    expect(out).toMatch(
+      /^ {2}iris +version 1 .*records \(.*\) through pipeline\.json; drift watched against profile\.json$/m,
+    );
+    expect(out).toContain(
+      "  warning: digits: drift is not watched: profile.json profiles 2 features but input 'pixels' has 64 columns",
+    );
+    expect(out).toContain(
+      "  warning: wine: the labels file 'wine-labels.txt' named in config.json does not exist (wine/wine-labels.txt)",
+    );
+    expect(out).not.toMatch(/^ {2}wine /m);
+
+    // Traffic with f3 moved by 3 standard deviations, over the Open Inference Protocol.
+    const moved = rows
+      .slice(0, 200)
+      .flatMap((r) => Array.from({ length: 12 }, (_, i) => (r[`f${i}`] as number) + (i === 3 ? 3 : 0)));
+    const res = await fetch(`${url}/v2/models/fraud/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [{ name: 'features', shape: [200, 12], datatype: 'FP32', data: moved }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    // And iris records, as they are, through the records route.
+    const iris = await fetch(`${url}/v1/models/iris:predict`, {
+      method: 'POST',
+      body: JSON.stringify({
+        instances: Array.from({ length: 30 }, (_, i) => ({
+          sepal_length: 5 + (i % 10) / 5,
+          sepal_width: 3 + (i % 5) / 10,
+          petal_length: 1.5 + (i % 20) / 5,
+          petal_width: 0.2 + (i % 10) / 5,
+        })),
+      }),
+    });
+    expect(iris.status).toBe(200);
+    const state = (await (await fetch(`${url}/v2/monitor`)).json()) as {
+      drift: Record<string, { currentRows: number; features: { feature: string; drifted: boolean }[] }>;
+    };
+    expect(Object.keys(state.drift).sort()).toEqual(['fraud', 'iris']);
+    expect(state.drift.fraud!.currentRows).toBe(200);
+    expect(state.drift.fraud!.features.filter((f) => f.drifted).map((f) => f.feature)).toEqual(['f3']);
+    expect(state.drift.iris!.currentRows).toBe(30);
+    expect(state.drift.iris!.features.map((f) => f.feature)).toEqual([
+      'sepal_length',
+      'sepal_width',
+      'petal_length',
+      'petal_width',
+    ]);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
   });
 
   it("the README's first command, pnpm serve, serves the example repository", async () => {

@@ -7,11 +7,12 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Deployer, formatShape, Monitor, type Pipeline } from '@modelship/core';
+import { Deployer, formatShape, Monitor, type Pipeline, type Profile } from '@modelship/core';
 import { loadModel } from '../load-model';
 import { PredictionLog } from '../prediction-log';
+import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
 import { createServer, type ModelshipServer } from '../server/server';
@@ -145,6 +146,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
   });
   const singlePipelines: Record<string, Pipeline> = {};
+  let singleProfile: Profile | undefined;
   if (single) {
     // One model, as KServe lays it out: no versions on disk, nothing to watch.
     const name = values['model-name'] ?? basename(root);
@@ -155,6 +157,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     } catch (e) {
       throw new UsageError(`${pipelineFile}: ${(e as Error).message}`);
     }
+    singleProfile = await readProfile(join(root, 'profile.json')).catch((e: unknown) => {
+      throw new UsageError(`${join(root, 'profile.json')}: ${(e as Error).message}`);
+    });
     await deployer.deploy(
       name,
       async () => {
@@ -183,11 +188,34 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     else failures.push(line);
   });
   repository.on('problem', (p) => {
-    if (started) log(JSON.stringify(p));
+    const line = `${p.model === undefined ? '' : `${p.model}${p.version === undefined ? '' : ` version ${p.version}`}: `}${p.reason} (${relative(root, p.path) || '.'})`;
+    if (started) log(line);
+    else failures.push(line);
   });
   let started = false;
+  // Drift against the profile.json shipped beside a model, (re)started when a version serves.
+  const watched = new Map<string, Profile>();
+  const watchDrift = (name: string): void => {
+    const profile = single ? singleProfile : repository.profile(name);
+    if (profile === undefined || watched.get(name) === profile || !deployer.names().includes(name)) return;
+    try {
+      watchProfile(
+        monitor,
+        name,
+        profile,
+        deployer.signature(name),
+        single ? singlePipelines[name] : repository.pipeline(name),
+      );
+      watched.set(name, profile);
+    } catch (e) {
+      const line = `${name}: drift is not watched: ${(e as Error).message}`;
+      if (started) log(line);
+      else failures.push(line);
+    }
+  };
   repository.on('versionServing', ({ model, version }) => {
     if (started) log(`${model} version ${version} is serving`);
+    watchDrift(model);
   });
   repository.on('versionRemoved', ({ model, version }) => {
     if (started) log(`${model} version ${version} was removed`);
@@ -197,6 +225,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     // Files copied in just now are still settling; give them a few polls so the first listing is whole.
     for (let waited = 0; waited < 5000 && hasWaiting(repository); waited += 50) await sleep(50);
   }
+
+  for (const name of deployer.names()) watchDrift(name);
 
   const server = createServer(deployer, {
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
@@ -242,7 +272,10 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       pipeline === undefined
         ? ''
         : `records (${pipeline.fields.join(', ')}) through pipeline.json${note === '' ? '' : '; '}`;
-    return [name, `version ${s.primary}`, io, `${takes}${note}`];
+    const drift = watched.has(name)
+      ? `${takes === '' && note === '' ? '' : '; '}drift watched against profile.json`
+      : '';
+    return [name, `version ${s.primary}`, io, `${takes}${note}${drift}`];
   });
   if (rows.length === 0) out('  no models yet: add <model>/<version>/model.onnx and it loads within a poll');
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));

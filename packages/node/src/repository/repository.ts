@@ -6,6 +6,7 @@ import {
   ModelLoadError,
   ModelshipError,
   type Pipeline,
+  type Profile,
   verifyIntegrity,
 } from '@modelship/core';
 import { baselineFromJSON } from '@modelship/core/baselines';
@@ -114,6 +115,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private readonly tracked = new Map<string, Map<string, Tracked>>();
   private readonly configs = new Map<string, ModelConfig>();
   private readonly pipelines = new Map<string, Pipeline>();
+  private readonly profiles = new Map<string, Profile>();
   private readonly reported = new Set<string>();
   private target: DeployTarget | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -294,6 +296,14 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     return this.pipelines.get(model);
   }
 
+  /**
+   * The model's `profile.json` (a {@link Profile} of its training data), as of the last scan:
+   * `modelship serve` watches the model's drift against it. The same object until the file changes.
+   */
+  profile(model: string): Profile | undefined {
+    return this.profiles.get(model);
+  }
+
   /** The labels file of a model (config `labels`), one label per line. */
   async labels(model: string): Promise<string[] | undefined> {
     const file = this.configs.get(model)?.labels;
@@ -328,10 +338,14 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       }
       if (m.pipeline === undefined) this.pipelines.delete(m.name);
       else this.pipelines.set(m.name, m.pipeline);
+      if (m.profile === undefined) this.profiles.delete(m.name);
+      else if (JSON.stringify(this.profiles.get(m.name)) !== JSON.stringify(m.profile))
+        this.profiles.set(m.name, m.profile);
       await this.reconcileModel(m, now);
     }
     for (const model of [...this.tracked.keys()]) {
       if (!seen.has(model)) this.pipelines.delete(model);
+      if (!seen.has(model)) this.profiles.delete(model);
       if (!seen.has(model))
         await this.reconcileModel(
           { name: model, dir: '', config: DEFAULT_CONFIG, pipeline: undefined, versions: [] },

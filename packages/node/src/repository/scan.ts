@@ -1,7 +1,8 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, sep } from 'node:path';
-import { ModelshipError, Pipeline, parseLabels } from '@modelship/core';
+import { ModelshipError, Pipeline, type Profile, parseLabels } from '@modelship/core';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
+import { readProfile } from './profiles';
 
 /** One version folder as found on disk. */
 export interface VersionOnDisk {
@@ -17,6 +18,8 @@ export interface ModelOnDisk {
   config: ModelConfig;
   /** `<model>/pipeline.json`, with the config's labels file when it names one. */
   pipeline: Pipeline | undefined;
+  /** `<model>/profile.json`: the training data's profile, for drift (a bad one is a problem, not a refusal). */
+  profile?: Profile | undefined;
   versions: VersionOnDisk[];
 }
 
@@ -130,6 +133,19 @@ export async function scanRepository(root: string): Promise<ScanResult> {
         continue;
       }
     }
+    if (config.labels !== undefined) {
+      // A labels file the config names must be there, pipeline or not: a typo is a load error.
+      const labelsFile = join(dir, config.labels);
+      const found = await stat(labelsFile).catch(() => undefined);
+      if (found === undefined || !found.isFile()) {
+        problems.push({
+          model: name,
+          path: labelsFile,
+          reason: `the labels file '${config.labels}' named in config.json ${found === undefined ? 'does not exist' : 'is not a file'}`,
+        });
+        continue;
+      }
+    }
     let pipeline: Pipeline | undefined;
     const pipelineFile = join(dir, 'pipeline.json');
     try {
@@ -145,6 +161,16 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       });
       continue;
     }
+    // Drift is watched against profile.json; a broken one is reported and the model still serves.
+    const profileFile = join(dir, 'profile.json');
+    const profile = await readProfile(profileFile).catch((e: unknown) => {
+      problems.push({
+        model: name,
+        path: profileFile,
+        reason: ModelshipError.isInstance(e) ? e.message : String(e),
+      });
+      return undefined;
+    });
     const versions: VersionOnDisk[] = [];
     for (const v of await readdir(dir, { withFileTypes: true })) {
       if (!v.isDirectory() && !v.isSymbolicLink()) continue;
@@ -177,7 +203,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       }
       versions.push({ version: v.name, file, size: info.size, mtimeMs: info.mtimeMs });
     }
-    models.push({ name, dir, config, pipeline, versions });
+    models.push({ name, dir, config, pipeline, profile, versions });
   }
   return { models, problems };
 }

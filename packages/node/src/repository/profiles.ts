@@ -1,0 +1,73 @@
+/**
+ * `profile.json` beside a model: the reference profile of its training data, shipped with it
+ * (docs/monitoring.md), which `modelship serve` watches drift against.
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  type ModelSignature,
+  ModelshipError,
+  type Monitor,
+  type Pipeline,
+  Profile,
+  type WatchDriftOptions,
+} from '@modelship/core';
+
+/** `<model>/profile.json`, if there is one; a file that is not a profile is MODEL_INVALID. */
+export async function readProfile(file: string): Promise<Profile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    return Profile.fromJSON(JSON.parse(text));
+  } catch (e) {
+    throw new ModelshipError('MODEL_INVALID', `profile.json is not a profile: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Watches a served model's drift against its profile: of the records clients send when a
+ * pipeline takes them (every profiled feature must be a field of the pipeline), else of the
+ * columns of its input tensor, by position (the profile needs one feature per column).
+ * Throws MODEL_INVALID, watching nothing, when the profile does not fit the model.
+ */
+export function watchProfile(
+  monitor: Monitor,
+  name: string,
+  profile: Profile,
+  signature: ModelSignature,
+  pipeline: Pipeline | undefined,
+  options: Omit<WatchDriftOptions, 'records' | 'output' | 'features'> = {},
+): void {
+  const features = profile.features.map((f) => f.name);
+  if (pipeline !== undefined) {
+    const fields = new Set(pipeline.fields);
+    const unknown = features.filter((f) => !fields.has(f));
+    if (unknown.length > 0)
+      throw new ModelshipError(
+        'MODEL_INVALID',
+        `profile.json profiles ${unknown.map((f) => `'${f}'`).join(', ')}, which pipeline.json does not take (fields: ${pipeline.fields.join(', ')})`,
+      );
+    monitor.watchDrift(name, profile, { ...options, records: true });
+    return;
+  }
+  const input = signature.inputs[0];
+  const shape = input?.shape;
+  const columns = shape === null || shape === undefined ? undefined : shape[shape.length - 1];
+  if (signature.inputs.length !== 1 || shape?.length !== 2 || typeof columns !== 'number')
+    throw new ModelshipError(
+      'MODEL_INVALID',
+      'profile.json needs a pipeline.json, or a model with one input of shape [batch, columns]',
+    );
+  if (columns !== features.length)
+    throw new ModelshipError(
+      'MODEL_INVALID',
+      `profile.json profiles ${features.length} features but input '${input!.name}' has ${columns} columns`,
+    );
+  monitor.watchDrift(name, profile, { ...options, input: input!.name });
+}

@@ -2,6 +2,7 @@ import {
   assertModelBytes,
   type BaseModelOptions,
   checkExecutionProviders,
+  checkLogSeverityLevel,
   invalidArgument,
   ModelLoadError,
   ModelshipError,
@@ -45,6 +46,11 @@ export interface LoadModelOptions extends BaseModelOptions {
    * Download, cache and integrity checks stay on the page; `dispose()` terminates the worker.
    */
   worker?: boolean;
+  /**
+   * onnxruntime's own logging to the console: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
+   * (default 4). Errors reach the caller as `ModelshipError`s either way.
+   */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Further onnxruntime `SessionOptions`; the options above take precedence. */
   sessionOptions?: OrtSessionOptions;
 }
@@ -88,6 +94,10 @@ export async function loadModel(
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('loadModel', 'options must be an object', options);
   const providers = checkExecutionProviders(options.executionProviders ?? ['wasm']);
+  const logging =
+    options.logSeverityLevel === undefined
+      ? {}
+      : { logSeverityLevel: checkLogSeverityLevel(options.logSeverityLevel) };
   const notices: string[] = [];
   const threads = configureThreads(options.numThreads, notices);
   const isUrl = typeof source === 'string' || source instanceof URL;
@@ -117,7 +127,11 @@ export async function loadModel(
       continue;
     }
     try {
-      const sessionOptions = { ...(options.sessionOptions ?? {}), executionProviders: [provider] };
+      const sessionOptions = {
+        ...(options.sessionOptions ?? {}),
+        ...logging,
+        executionProviders: [provider],
+      };
       const model =
         options.worker === true
           ? await WorkerModel.start(startWorker(), bytes, {

@@ -73,6 +73,17 @@ describe('loadModel (browser package, wasm backend)', () => {
     await model.dispose();
   });
 
+  it('reads a scalar input as the graph declares it ([]), so a rank-1 value is refused by name', async () => {
+    const model = await loadModel(`${base}/models/scalar_input.onnx`, { logSeverityLevel: 4 });
+    expect(model.signature).toEqual(expected.scalar_input!.signature);
+    const [c] = casesOf('scalar_input');
+    close((await model.predict(c!.inputs)).y!, c!.outputs.y!);
+    await expect(
+      model.predict({ ...c!.inputs, sr: { dtype: 'int64', shape: [2], data: BigInt64Array.of(1n, 2n) } }),
+    ).rejects.toMatchObject({ code: 'INPUT_RANK_MISMATCH', details: { input: 'sr' } });
+    await model.dispose();
+  });
+
   it('falls back through execution providers and says why', async () => {
     const model = await loadModel(`${base}/models/iris.onnx`, { executionProviders: ['webgpu', 'wasm'] });
     expect(model.diagnostics.executionProvider).toBe('wasm');

@@ -21,10 +21,13 @@ export {
 export {
   assertModelBytes,
   checkExecutionProviders,
+  checkLogSeverityLevel,
   type LoadBytesOptions,
   loadOnnxBytes,
 } from './load/load-bytes';
 export { detectModelFormat, type ModelFormat } from './load/onnx-format';
+export { type DeclaredSignature, type DeclaredValue, readOnnxSignature } from './load/onnx-graph';
+export type { ByteSource } from './load/protobuf';
 export * from './metrics';
 export { raceAbort, throwIfAborted } from './model/abort';
 export { BaseModel, type BaseModelOptions } from './model/base-model';

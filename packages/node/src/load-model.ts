@@ -1,10 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertModelBytes,
   type BaseModelOptions,
+  type ByteSource,
   checkExecutionProviders,
+  checkLogSeverityLevel,
   invalidArgument,
   loadOnnxBytes,
   ModelLoadError,
@@ -45,6 +47,12 @@ export interface LoadModelOptions extends BaseModelOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
   /** Run independent branches of the graph in parallel (default `'sequential'`). */
   executionMode?: 'sequential' | 'parallel';
+  /**
+   * onnxruntime's own logging to stderr: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal
+   * (default 4). Errors reach the caller as {@link ModelshipError}s either way; lower it to see
+   * onnxruntime's `[E:onnxruntime:...]` lines again while debugging a model.
+   */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Any further onnxruntime `SessionOptions`; the options above take precedence. */
   sessionOptions?: OrtSessionOptions;
 }
@@ -101,15 +109,33 @@ export async function loadModel(
   if (options.integrity !== undefined && bytes === undefined) bytes = await readModelFile(path!);
   if (bytes !== undefined)
     return loadOnnxBytes(runtime, bytes, { ...options, name, sessionOptions, source: what });
+  // onnxruntime opens the path; the graph's declared signature is read from the same file in
+  // pieces, skipping the weights.
+  const file = await open(path!).catch(() => undefined);
   try {
-    return await OnnxModel.create(runtime, path!, { ...options, name, sessionOptions });
+    const graphSource = file === undefined ? undefined : await fileSource(file);
+    return await OnnxModel.create(runtime, path!, { ...options, name, sessionOptions, graphSource });
   } catch (e) {
     if (e instanceof ModelLoadError && e.code === 'MODEL_REJECTED') {
       // Tell a file that is not a model from a model onnxruntime refuses.
       assertModelBytes(await readModelFile(path!), what, e);
     }
     throw e;
+  } finally {
+    await file?.close().catch(() => undefined);
   }
+}
+
+async function fileSource(file: Awaited<ReturnType<typeof open>>): Promise<ByteSource> {
+  const { size } = await file.stat();
+  return {
+    size,
+    read: async (offset, length) => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await file.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    },
+  };
 }
 
 async function checkFile(path: string): Promise<void> {
@@ -153,6 +179,8 @@ function buildSessionOptions(options: LoadModelOptions): OrtSessionOptions {
   const out: OrtSessionOptions = { ...(options.sessionOptions ?? {}) };
   if (options.executionProviders !== undefined)
     out.executionProviders = checkExecutionProviders(options.executionProviders);
+  if (options.logSeverityLevel !== undefined)
+    out.logSeverityLevel = checkLogSeverityLevel(options.logSeverityLevel);
   for (const key of ['intraOpNumThreads', 'interOpNumThreads'] as const) {
     const v = options[key];
     if (v === undefined) continue;

@@ -52,3 +52,18 @@ export function checkExecutionProviders(value: unknown): string[] {
   }
   return [...value];
 }
+
+/**
+ * Checks a `logSeverityLevel` option: onnxruntime's levels, 0 (verbose), 1 (info), 2 (warning),
+ * 3 (error) or 4 (fatal, Modelship's default).
+ */
+export function checkLogSeverityLevel(value: unknown): 0 | 1 | 2 | 3 | 4 {
+  if (value !== 0 && value !== 1 && value !== 2 && value !== 3 && value !== 4) {
+    throw invalidArgument(
+      'loadModel',
+      'logSeverityLevel must be 0 (verbose), 1 (info), 2 (warning), 3 (error) or 4 (fatal)',
+      value,
+    );
+  }
+  return value;
+}

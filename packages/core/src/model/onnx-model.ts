@@ -1,4 +1,6 @@
 import { describe, InputError, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
+import { type DeclaredSignature, type DeclaredValue, readOnnxSignature } from '../load/onnx-graph';
+import type { ByteSource } from '../load/protobuf';
 import { isDType } from '../tensor/dtype';
 import type { Dim, ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
@@ -6,8 +8,19 @@ import { BaseModel, type BaseModelOptions } from './base-model';
 import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMetadata } from './onnx-runtime';
 
 export interface OnnxModelOptions extends BaseModelOptions {
-  /** Passed to `InferenceSession.create` unchanged. */
+  /**
+   * Passed to `InferenceSession.create`, with `logSeverityLevel` defaulting to 4 (fatal only):
+   * onnxruntime's own log lines stay out of a service's logs and its errors reach the caller as
+   * {@link ModelshipError}s. Set `logSeverityLevel` (0 verbose … 3 error) to see them again.
+   */
   sessionOptions?: OrtSessionOptions;
+  /**
+   * Where the model's bytes can be read when `model` is a path onnxruntime opens itself, so the
+   * signature is still read as the graph declares it (a scalar is `[]`, an undeclared shape
+   * `null`). Without it such a model's signature comes from onnxruntime's metadata alone, which
+   * reports both as `[]` (read as `null`).
+   */
+  graphSource?: ByteSource;
   /**
    * Run one inference at a time on the session. onnxruntime-web's wasm backend refuses a second
    * `run` while one is going ("Session already started"), so the browser binding turns this on;
@@ -61,12 +74,16 @@ export class OnnxModel extends BaseModel {
         runtime,
       );
     }
+    // Read before the session is made: onnxruntime-web may take the bytes over.
+    const declared = await declaredSignature(typeof model === 'string' ? options.graphSource : model);
+    const sessionOptions: OrtSessionOptions = { ...options.sessionOptions };
+    sessionOptions.logSeverityLevel ??= QUIET;
     let session: OrtSession;
     try {
       session =
         typeof model === 'string'
-          ? await runtime.InferenceSession.create(model, options.sessionOptions)
-          : await runtime.InferenceSession.create(model, options.sessionOptions);
+          ? await runtime.InferenceSession.create(model, sessionOptions)
+          : await runtime.InferenceSession.create(model, sessionOptions);
     } catch (e) {
       throw new ModelLoadError(
         'MODEL_REJECTED',
@@ -77,7 +94,7 @@ export class OnnxModel extends BaseModel {
       );
     }
     try {
-      return new OnnxModel(runtime, session, signatureFromSession(session), options);
+      return new OnnxModel(runtime, session, signatureFromSession(session, declared), options);
     } catch (e) {
       await session.release().catch(() => {});
       throw e;
@@ -200,12 +217,35 @@ async function fromDevice(t: OrtTensor): Promise<Tensor> {
   return toCoreTensor(t, await t.getData!(true));
 }
 
+/** onnxruntime's `logSeverityLevel` for fatal errors only, Modelship's default. */
+const QUIET = 4;
+
+/**
+ * The graph's own declarations, or `undefined` when there are no bytes to read or they cannot
+ * be read: the declarations only refine onnxruntime's metadata, and onnxruntime itself says
+ * what is wrong with a model it cannot load.
+ */
+async function declaredSignature(
+  source: Uint8Array | ByteSource | undefined,
+): Promise<DeclaredSignature | undefined> {
+  if (source === undefined) return undefined;
+  try {
+    return await readOnnxSignature(source);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads a model's signature from its session metadata. Outputs that are not tensors
  * (sequences and maps, as some converters emit) are left out, since onnxruntime-js cannot
  * return them; an input that is not a tensor makes the model unusable, so it is refused.
+ *
+ * onnxruntime-js reports a scalar and an undeclared shape alike as `[]`; with `declared` (what
+ * the ONNX graph itself says, see {@link readOnnxSignature}) a scalar is `[]` and an undeclared
+ * shape `null`. Without it `[]` is read as `null` ("rank unknown").
  */
-export function signatureFromSession(session: OrtSession): ModelSignature {
+export function signatureFromSession(session: OrtSession, declared?: DeclaredSignature): ModelSignature {
   const inputsMeta = session.inputMetadata;
   const outputsMeta = session.outputMetadata;
   if (inputsMeta === undefined || outputsMeta === undefined) {
@@ -222,10 +262,11 @@ export function signatureFromSession(session: OrtSession): ModelSignature {
         `input '${m.name}' is not a tensor (a sequence or map), which onnxruntime-js cannot feed`,
       );
     }
-    inputs.push(toSpec(m, 'input'));
+    inputs.push(toSpec(m, 'input', find(declared?.inputs, m.name)));
   }
   const outputs: TensorSpec[] = [];
-  for (const m of outputsMeta) if (m.isTensor) outputs.push(toSpec(m, 'output'));
+  for (const m of outputsMeta)
+    if (m.isTensor) outputs.push(toSpec(m, 'output', find(declared?.outputs, m.name)));
   if (outputs.length === 0) {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',
@@ -235,7 +276,11 @@ export function signatureFromSession(session: OrtSession): ModelSignature {
   return { inputs, outputs };
 }
 
-function toSpec(m: OrtValueMetadata, kind: string): TensorSpec {
+function find(values: readonly DeclaredValue[] | undefined, name: string): DeclaredValue | undefined {
+  return values?.find((v) => v.name === name);
+}
+
+function toSpec(m: OrtValueMetadata, kind: string, declared: DeclaredValue | undefined): TensorSpec {
   if (!isDType(m.type)) {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',
@@ -243,14 +288,20 @@ function toSpec(m: OrtValueMetadata, kind: string): TensorSpec {
     );
   }
   const raw = m.shape ?? [];
-  // onnxruntime-js reports an undeclared shape as [], the same as a scalar's, so [] is read as
-  // "rank unknown" (onnxruntime still checks the rank when it runs); an unnamed dynamic
-  // dimension comes as '' (or -1 in older builds) and is read as unknown.
-  const shape: Dim[] | null =
-    raw.length === 0
-      ? null
-      : raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
-  return { name: m.name, dtype: m.type, shape };
+  // onnxruntime-js reports an undeclared shape as [], the same as a scalar's, so without the
+  // graph's declaration [] is read as "rank unknown" (onnxruntime still checks the rank when it
+  // runs); an unnamed dynamic dimension comes as '' (or -1 in older builds) and is unknown.
+  const reported: Dim[] = raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+  const shape = declared?.dtype === null ? null : declared?.shape;
+  if (shape === undefined || shape === null || shape.length !== reported.length)
+    return { name: m.name, dtype: m.type, shape: reported.length === 0 ? null : reported };
+  // Same rank: the graph's names and unknowns, but a size onnxruntime fixed (a free dimension
+  // override, say) is what it will enforce.
+  return {
+    name: m.name,
+    dtype: m.type,
+    shape: shape.map((d, i) => (typeof reported[i] === 'number' ? reported[i]! : d)),
+  };
 }
 
 function ortMessage(e: unknown): string {

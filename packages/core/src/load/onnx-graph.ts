@@ -1,0 +1,234 @@
+import { type DType, isDType } from '../tensor/dtype';
+import type { Dim } from '../tensor/spec';
+import { type ByteSource, ProtoCursor } from './protobuf';
+
+/** One graph input or output as the ONNX file declares it. */
+export interface DeclaredValue {
+  readonly name: string;
+  /**
+   * The tensor's element type as Modelship names it, `undefined` for a tensor of a type
+   * Modelship does not support, or `null` for a value that is not a tensor (a sequence, map,
+   * optional or sparse tensor) or whose type the file does not declare.
+   */
+  readonly dtype: DType | undefined | null;
+  /** ONNX's `TensorProto.DataType` number (0 when not a tensor). */
+  readonly elemType: number;
+  /**
+   * The declared shape: `[]` for a scalar, `null` when the file declares no shape, and per
+   * dimension a size (`dim_value`), a name (`dim_param`) or `null` (neither, or a negative size).
+   */
+  readonly shape: readonly Dim[] | null;
+}
+
+/** A graph's inputs (initializers left out) and outputs, in declared order. */
+export interface DeclaredSignature {
+  readonly inputs: readonly DeclaredValue[];
+  readonly outputs: readonly DeclaredValue[];
+}
+
+// ONNX TensorProto.DataType numbers → Modelship dtypes (onnx.proto).
+const ELEM_TYPES: Record<number, string> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+};
+
+// Field numbers from onnx.proto.
+const MODEL_GRAPH = 7;
+const GRAPH_INITIALIZER = 5;
+const GRAPH_INPUT = 11;
+const GRAPH_OUTPUT = 12;
+const GRAPH_SPARSE_INITIALIZER = 15;
+const TENSOR_NAME = 8;
+const SPARSE_VALUES = 1;
+/** A ValueInfoProto is names and a type; one past this size is not read (a doc string novel). */
+const MAX_VALUE_INFO = 1 << 24;
+
+/**
+ * Reads the declared inputs and outputs of an ONNX `ModelProto` from its bytes, or from a
+ * {@link ByteSource} that reads a file piece by piece: only the graph's field keys, its
+ * `input`/`output` entries and its initializers' names are read; weights and nodes are skipped
+ * without being copied. Graph inputs that are also initializers (older IR versions list every
+ * weight as an input) are left out, as onnxruntime leaves them out.
+ *
+ * Truncated or malformed protobuf is a `MODEL_INVALID` {@link ModelLoadError}; fields the
+ * reader does not know are skipped.
+ *
+ * @example
+ * const { inputs } = await readOnnxSignature(bytes);
+ * inputs.find((i) => i.name === 'sr')?.shape; // [] — a scalar, not an unknown shape
+ */
+export async function readOnnxSignature(
+  source: Uint8Array | ByteSource,
+  what = 'the model data',
+): Promise<DeclaredSignature> {
+  const c = new ProtoCursor(source, what);
+  const inputs: DeclaredValue[] = [];
+  const outputs: DeclaredValue[] = [];
+  const initializers = new Set<string>();
+  let graphs = 0;
+  while (c.pos < c.size) {
+    if (!c.has(20, c.size)) await c.need(20, c.size);
+    const { field, wire } = c.key(c.size);
+    if (field === MODEL_GRAPH && wire === 2) {
+      // A message field seen twice is merged: its repeated fields concatenate.
+      graphs++;
+      const end = c.length(c.size);
+      await readGraph(c, end, inputs, outputs, initializers);
+    } else c.skip(field, wire, c.size);
+  }
+  if (graphs === 0) throw c.invalid(c.size, 'no graph');
+  return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs };
+}
+
+async function readGraph(
+  c: ProtoCursor,
+  end: number,
+  inputs: DeclaredValue[],
+  outputs: DeclaredValue[],
+  initializers: Set<string>,
+): Promise<void> {
+  while (c.pos < end) {
+    if (!c.has(20, end)) await c.need(20, end);
+    const { field, wire } = c.key(end);
+    if (wire !== 2) {
+      c.skip(field, wire, end);
+      continue;
+    }
+    const stop = c.length(end);
+    if (field === GRAPH_INPUT || field === GRAPH_OUTPUT) {
+      if (stop - c.pos > MAX_VALUE_INFO)
+        throw c.invalid(
+          c.pos,
+          `a graph ${field === GRAPH_INPUT ? 'input' : 'output'} of ${stop - c.pos} bytes`,
+        );
+      if (!c.has(stop - c.pos, stop)) await c.need(stop - c.pos, stop);
+      (field === GRAPH_INPUT ? inputs : outputs).push(valueInfo(c, stop));
+    } else if (field === GRAPH_INITIALIZER) {
+      const name = await tensorName(c, stop);
+      if (name !== undefined) initializers.add(name);
+    } else if (field === GRAPH_SPARSE_INITIALIZER) {
+      const name = await sparseTensorName(c, stop);
+      if (name !== undefined) initializers.add(name);
+    }
+    c.pos = stop;
+  }
+}
+
+/** The `name` of a TensorProto, reading field keys only and skipping its data. */
+async function tensorName(c: ProtoCursor, end: number): Promise<string | undefined> {
+  let name: string | undefined;
+  while (c.pos < end) {
+    if (!c.has(20, end)) await c.need(20, end);
+    const { field, wire } = c.key(end);
+    if (field === TENSOR_NAME && wire === 2) {
+      const stop = c.length(end);
+      if (!c.has(stop - c.pos, stop)) await c.need(stop - c.pos, stop);
+      name = c.string(stop);
+    } else c.skip(field, wire, end);
+  }
+  return name;
+}
+
+/** A SparseTensorProto is named by its `values` tensor. */
+async function sparseTensorName(c: ProtoCursor, end: number): Promise<string | undefined> {
+  let name: string | undefined;
+  while (c.pos < end) {
+    if (!c.has(20, end)) await c.need(20, end);
+    const { field, wire } = c.key(end);
+    if (field === SPARSE_VALUES && wire === 2) {
+      const stop = c.length(end);
+      name = (await tensorName(c, stop)) ?? name;
+      c.pos = stop;
+    } else c.skip(field, wire, end);
+  }
+  return name;
+}
+
+/** A ValueInfoProto already in memory: name=1, type=2 (TypeProto). */
+function valueInfo(c: ProtoCursor, end: number): DeclaredValue {
+  let name = '';
+  let type: { elemType: number; shape: Dim[] | null } | undefined;
+  eachField(c, end, (field, wire) => {
+    if (field === 1 && wire === 2) name = c.string(c.length(end));
+    else if (field === 2 && wire === 2) type = typeProto(c, c.length(end));
+    else return false;
+    return true;
+  });
+  if (type === undefined) return { name, dtype: null, elemType: 0, shape: null };
+  const dtype = ELEM_TYPES[type.elemType];
+  return {
+    name,
+    dtype: dtype !== undefined && isDType(dtype) ? dtype : type.elemType === 0 ? null : undefined,
+    elemType: type.elemType,
+    shape: type.shape,
+  };
+}
+
+/** TypeProto: tensor_type=1 (elem_type=1, shape=2); other kinds are not tensors. */
+function typeProto(c: ProtoCursor, end: number): { elemType: number; shape: Dim[] | null } | undefined {
+  let out: { elemType: number; shape: Dim[] | null } | undefined;
+  eachField(c, end, (field, wire) => {
+    if (field !== 1 || wire !== 2) return false;
+    const stop = c.length(end);
+    let elemType = 0;
+    let shape: Dim[] | null = null;
+    eachField(c, stop, (f, w) => {
+      if (f === 1 && w === 0) {
+        const v = c.varint(stop);
+        elemType = Number.isSafeInteger(v) ? v : -1;
+      } else if (f === 2 && w === 2) shape = [...(shape ?? []), ...dims(c, c.length(stop))];
+      else return false;
+      return true;
+    });
+    out = { elemType, shape };
+    return true;
+  });
+  return out;
+}
+
+/** TensorShapeProto: repeated Dimension dim=1, each dim_value=1 | dim_param=2. */
+function dims(c: ProtoCursor, end: number): Dim[] {
+  const out: Dim[] = [];
+  eachField(c, end, (field, wire) => {
+    if (field !== 1 || wire !== 2) return false;
+    const stop = c.length(end);
+    let dim: Dim = null;
+    eachField(c, stop, (f, w) => {
+      if (f === 1 && w === 0) {
+        const v = c.varint(stop);
+        dim = Number.isSafeInteger(v) ? v : null;
+      } else if (f === 2 && w === 2) {
+        const s = c.string(c.length(stop));
+        dim = s === '' ? null : s;
+      } else return false;
+      return true;
+    });
+    out.push(dim);
+    return true;
+  });
+  return out;
+}
+
+/** Calls `read` at each field key of a message in memory; fields it does not take are skipped. */
+function eachField(c: ProtoCursor, end: number, read: (field: number, wire: number) => boolean): void {
+  while (c.pos < end) {
+    const { field, wire } = c.key(end);
+    const start = c.pos;
+    if (!read(field, wire)) {
+      c.pos = start;
+      c.skip(field, wire, end);
+    }
+  }
+  if (c.pos !== end) throw c.truncated(end);
+}

@@ -214,17 +214,97 @@ describe('Deployer: hot swap and rollback', () => {
       /model 'm' version '2' failed to load: corrupt protobuf/,
     );
     expect((e1.cause as Error).message).toBe('corrupt protobuf');
-    const bad = sumModel('3', 0, { fail: () => true });
-    await rejectsWith(
-      d.deploy('m', bad.model),
+    // A warmup sample given is a real request: its failure refuses the version.
+    const bad = sumModel('3', 0, { fail: (x) => (x.data as Float32Array)[0] === 9 });
+    const e3 = await rejectsWith(
+      d.deploy('m', bad.model, { warmup: { inputs: [row(1, 1), row(9, 9)], names: ['a.json', 'b.json'] } }),
       'WARMUP_FAILED',
-      /version '3' failed its warmup: .*version 3 failed/,
+      /^model 'm' version '3' failed its warmup: sample b\.json: .*version 3 failed/,
     );
+    expect(e3.details).toMatchObject({ model: 'm', version: '3', sample: 1, name: 'b.json' });
+    expect(bad.calls).toEqual([1, 1]);
     expect(bad.disposed).toBe(1);
     expect(failures).toEqual(['2:load', '3:warmup']);
     expect(d.status('m')).toMatchObject({ primary: '1', loading: [] });
     expect(d.status('m').versions.map((v) => v.version)).toEqual(['1']);
     expect(y0(await d.predict('m', row(0, 0)))).toBe(100);
+  });
+
+  it('serves a version whose synthetic warmup fails, and says the warmup was skipped and why', async () => {
+    const d = new Deployer();
+    const events: string[] = [];
+    d.on('warmupSkipped', (e) => events.push(`skipped ${e.version}: ${e.reason}`));
+    d.on('warmedUp', (e) => events.push(`warmed ${e.version}`));
+    d.on('loadFailed', (e) => events.push(`failed ${e.version}`));
+    // Like a model needing more samples than the zeros (batch 1) the synthetic warmup sends.
+    const picky = sumModel('1', 10, { fail: (x) => (x.data as Float32Array)[0] === 0 });
+    const st = await d.deploy('m', picky.model);
+    expect(st).toMatchObject({ state: 'ready', warmup: { state: 'skipped', runs: 0 } });
+    expect(events).toEqual([
+      "skipped 1: the synthetic warmup (zeros, symbolic dimensions 1) failed: model 'model' failed: version 1 failed",
+    ]);
+    expect(d.status('m').versions[0]!.warmup).toEqual({
+      state: 'skipped',
+      runs: 0,
+      reason: events[0]!.slice('skipped 1: '.length),
+      code: 'INFERENCE_FAILED',
+    });
+    expect(picky.calls).toEqual([1]);
+    expect(y0(await d.predict('m', row(1, 2)))).toBe(13);
+
+    // The batch-size warmup is synthetic too: the version serves, batching on, warmup skipped.
+    const big = sumModel('2', 20, { fail: (x) => x.shape[0] === 8 });
+    await d.deploy('m', big.model, { batching: { maxBatchSize: 8 } });
+    expect(d.status('m').versions.find((v) => v.version === '2')).toMatchObject({
+      warmup: { state: 'skipped', runs: 1, reason: expect.stringMatching(/^the synthetic warmup at maxBatchSize 8 failed/) },
+      batching: { enabled: true },
+    });
+    expect(events.slice(1)).toEqual([
+      'warmed 2',
+      expect.stringMatching(/^skipped 2: the synthetic warmup at maxBatchSize 8 failed/),
+    ]);
+    expect(y0(await d.predict('m', row(1, 2)))).toBe(23);
+
+    const ok = sumModel('3', 30);
+    await d.deploy('m', ok.model);
+    expect(d.status('m').versions.find((v) => v.version === '3')!.warmup).toEqual({ state: 'warmed', runs: 1 });
+    await d.deploy('m', sumModel('4', 40).model, { warmup: false });
+    expect(d.status('m').versions.find((v) => v.version === '4')!.warmup).toEqual({ state: 'off', runs: 0 });
+    expect(events.filter((e) => e.startsWith('failed'))).toEqual([]);
+  });
+
+  it('makes warmup samples from the loaded signature when given a function', async () => {
+    const d = new Deployer();
+    const v = sumModel('1', 0);
+    const seen: string[] = [];
+    await d.deploy('m', v.model, {
+      warmup: {
+        inputs: (signature) => {
+          seen.push(signature.inputs.map((i) => i.name).join());
+          return [row(4, 4)];
+        },
+      },
+    });
+    expect(seen).toEqual(['x']);
+    expect(v.calls).toEqual([1]);
+    expect(d.status('m').versions[0]!.warmup).toEqual({ state: 'warmed', runs: 1 });
+    await rejectsWith(
+      d.deploy('m', sumModel('2', 0).model, {
+        warmup: {
+          inputs: () => {
+            throw new Error('warmup/a.json: not JSON');
+          },
+        },
+      }),
+      'WARMUP_FAILED',
+      /^model 'm' version '2' failed its warmup: warmup\/a\.json: not JSON$/,
+    );
+    await rejectsWith(
+      d.deploy('m', sumModel('3', 0).model, { warmup: { inputs: () => [] } }),
+      'WARMUP_FAILED',
+      /warmup.inputs must give a non-empty array/,
+    );
+    expect(d.status('m').versions.map((x) => x.version)).toEqual(['1']);
   });
 
   it('gives up on a load or a warmup that never ends, and disposes a model that arrives late', async () => {
@@ -281,7 +361,10 @@ describe('Deployer: hot swap and rollback', () => {
 
   it('leaves no deployment behind when its first version fails', async () => {
     const d = new Deployer();
-    await rejectsWith(d.deploy('m', sumModel('1', 0, { fail: () => true }).model), 'WARMUP_FAILED');
+    await rejectsWith(
+      d.deploy('m', sumModel('1', 0, { fail: () => true }).model, { warmup: { inputs: [row(1, 1)] } }),
+      'WARMUP_FAILED',
+    );
     expect(d.names()).toEqual([]);
   });
 

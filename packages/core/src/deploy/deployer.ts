@@ -331,8 +331,22 @@ function checkDeployOptions(o: unknown): asserts o is DeployOptions {
     if (warmup.runs !== undefined && !(Number.isSafeInteger(warmup.runs) && warmup.runs >= 1)) {
       throw invalidArgument('deploy', 'warmup.runs must be a positive integer', warmup.runs);
     }
-    if (warmup.inputs !== undefined && !(Array.isArray(warmup.inputs) && warmup.inputs.length > 0)) {
-      throw invalidArgument('deploy', 'warmup.inputs must be a non-empty array of requests', warmup.inputs);
+    if (
+      warmup.inputs !== undefined &&
+      typeof warmup.inputs !== 'function' &&
+      !(Array.isArray(warmup.inputs) && warmup.inputs.length > 0)
+    ) {
+      throw invalidArgument(
+        'deploy',
+        'warmup.inputs must be a non-empty array of requests or a function returning one',
+        warmup.inputs,
+      );
+    }
+    if (
+      warmup.names !== undefined &&
+      !(Array.isArray(warmup.names) && warmup.names.every((n) => typeof n === 'string'))
+    ) {
+      throw invalidArgument('deploy', 'warmup.names must be an array of strings', warmup.names);
     }
   }
   if (batching !== undefined) {

@@ -643,6 +643,7 @@ export class Deployment implements JobOwner {
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
       ...(batching === undefined ? {} : { batching }),
+      warmup: { ...v.runner.warmup },
     };
   }
 }

@@ -14,5 +14,6 @@ export type {
   PredictionEvent,
   VersionStatus,
   WarmupOptions,
+  WarmupStatus,
 } from './types';
 export { warmupInputs } from './warmup';

@@ -1,17 +1,19 @@
 import { DeadlineExceededError, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
 import { checkSignature } from '../model/function-model';
 import type { Model } from '../model/model';
-import type { ModelInputs } from '../tensor/coerce';
+import type { NamedTensors } from '../tensor/tensor';
 import type { Clock } from './clock';
 import { VersionRunner } from './runner';
 import { batchDimensionProblem } from './stack';
-import type { DeploymentHost, DeployOptions, ModelSource } from './types';
+import type { DeploymentHost, DeployOptions, ModelSource, WarmupStatus } from './types';
 import { warmupInputs } from './warmup';
 
 /**
  * Brings one version from its source to a warmed-up runner, off the request path, emitting
- * `loaded`, `warmedUp`, `loadFailed` and `batchingDisabled`. A version that fails to load or to
- * warm up is disposed and the error thrown: it never reaches traffic.
+ * `loaded`, `warmedUp`, `warmupSkipped`, `loadFailed` and `batchingDisabled`. A version that
+ * fails to load, fails a warmup sample it was given, or does not warm up in time is disposed
+ * and the error thrown: it never reaches traffic. A synthetic warmup (zeros) that fails is
+ * only a guess that did not suit the model: the version serves, its warmup marked skipped.
  */
 export async function loadVersion(
   host: DeploymentHost,
@@ -66,8 +68,11 @@ export async function loadVersion(
   runner.state = 'warming';
   try {
     const t1 = clock.now();
-    const runs = await deadline(warmup(model, runner, o), 'warm up');
-    if (runs > 0) events.emit('warmedUp', { name, version, ms: clock.now() - t1, runs });
+    const { error, ...status } = await deadline(warmup(model, runner, o), 'warm up');
+    runner.warmup = status;
+    if (status.runs > 0) events.emit('warmedUp', { name, version, ms: clock.now() - t1, runs: status.runs });
+    if (status.state === 'skipped')
+      events.emit('warmupSkipped', { name, version, reason: status.reason!, error });
   } catch (e) {
     events.emit('loadFailed', { name, version, stage: 'warmup', error: e });
     // Not awaited: a warmup that timed out may still be running, and dispose waits for it.
@@ -77,7 +82,12 @@ export async function loadVersion(
       `model '${name}' version '${version}' failed its warmup: ${message(e)}`,
       {
         cause: e,
-        details: { model: name, version },
+        // A failed sample says which one it was.
+        details: {
+          ...(ModelshipError.isInstance(e) && e.code === 'WARMUP_FAILED' ? e.details : {}),
+          model: name,
+          version,
+        },
       },
     );
   }
@@ -88,30 +98,67 @@ export async function loadVersion(
   return runner;
 }
 
-async function warmup(model: Model, runner: VersionRunner, o: DeployOptions): Promise<number> {
+async function warmup(
+  model: Model,
+  runner: VersionRunner,
+  o: DeployOptions,
+): Promise<WarmupStatus & { error?: unknown }> {
   const w = o.warmup ?? true;
-  if (w === false) return 0;
+  if (w === false) return { state: 'off', runs: 0 };
   const runsEach = w === true ? 1 : (w.runs ?? 1);
-  const samples: ModelInputs[] =
-    w === true || w.inputs === undefined ? [warmupInputs(model.signature, 1)] : [...w.inputs];
   let runs = 0;
-  for (let r = 0; r < runsEach; r++) {
-    for (const sample of samples) {
-      await model.predict(sample);
+  if (w !== true && w.inputs !== undefined) {
+    // Real samples: each must succeed, or the version is refused.
+    const samples = typeof w.inputs === 'function' ? await w.inputs(model.signature) : w.inputs;
+    if (!Array.isArray(samples) || samples.length === 0)
+      throw invalidArgument('deploy', 'warmup.inputs must give a non-empty array of requests', samples);
+    for (let r = 0; r < runsEach; r++) {
+      for (let i = 0; i < samples.length; i++) {
+        try {
+          await model.predict(samples[i]!);
+        } catch (e) {
+          const which = w.names?.[i] ?? `${i + 1} of ${samples.length}`;
+          throw new ModelshipError('WARMUP_FAILED', `sample ${which}: ${message(e)}`, {
+            cause: e,
+            details: { sample: i, ...(w.names?.[i] === undefined ? {} : { name: w.names[i] }) },
+          });
+        }
+        runs++;
+      }
+    }
+  } else {
+    const skip = (what: string, e: unknown) => ({
+      state: 'skipped' as const,
+      runs,
+      reason: `${what} failed: ${message(e)}`,
+      ...(ModelshipError.isInstance(e) ? { code: e.code } : {}),
+      error: e,
+    });
+    try {
+      for (let r = 0; r < runsEach; r++) {
+        await model.predict(warmupInputs(model.signature, 1));
+        runs++;
+      }
+    } catch (e) {
+      return skip('the synthetic warmup (zeros, symbolic dimensions 1)', e);
+    }
+    // A batch at the largest size allocates what real batches will need, and proves that the
+    // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
+    const batching = o.batching;
+    if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
+      const n = batching.maxBatchSize;
+      let out: NamedTensors;
+      try {
+        out = await model.predict(warmupInputs(model.signature, n));
+      } catch (e) {
+        return skip(`the synthetic warmup at maxBatchSize ${n}`, e);
+      }
       runs++;
+      const problem = batchDimensionProblem(out, n);
+      if (problem !== undefined) runner.disableBatching(problem.message);
     }
   }
-  // A batch at the largest size allocates what real batches will need, and proves that the
-  // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
-  const batching = o.batching;
-  if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
-    const n = batching.maxBatchSize;
-    const out = await model.predict(warmupInputs(model.signature, n));
-    runs++;
-    const problem = batchDimensionProblem(out, n);
-    if (problem !== undefined) runner.disableBatching(problem.message);
-  }
-  return runs;
+  return { state: 'warmed', runs };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Clock } from './clock';
 import { Queue, type QueueNode } from './queue';
 import { rowsOf, splitOutputs, stackInputs, stackKey, unbatchableReason } from './stack';
 import { WindowStats } from './stats';
+import type { WarmupStatus } from './types';
 
 /**
  * Dynamic batching, with Triton's knobs: requests queued while the model is busy, or for up to
@@ -113,6 +114,8 @@ export interface BatchingStatus {
  */
 export class VersionRunner {
   state: VersionState = 'loading';
+  /** How the warmup went, once it has run. */
+  warmup: WarmupStatus = { state: 'off', runs: 0 };
   /** Every request this instance answered, for `status()`. */
   readonly stats = new WindowStats();
   model: Model | undefined;

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { AbortSignalLike, Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
+import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import type { Clock } from './clock';
 import type { GuardWindow, ResolvedPolicy, TrafficPolicy } from './policy';
@@ -19,12 +20,38 @@ export interface DeploymentHost {
 /** Where a version's model comes from: a loaded model, or a function that loads it. */
 export type ModelSource = Model | (() => Promise<Model>);
 
-/** Warmup runs before a version takes traffic. */
+/**
+ * Warmup runs before a version takes traffic. Samples given here are real requests: one that
+ * fails refuses the version (`WARMUP_FAILED`). Without them the warmup is synthetic (zeros of
+ * the declared shapes), a guess that may not suit the model: when it fails the version serves
+ * anyway, and `warmupSkipped` and the version's `warmup` status say why.
+ */
 export interface WarmupOptions {
-  /** Sample requests to run (default: zeros of the declared shapes, batch 1). */
-  inputs?: readonly ModelInputs[];
+  /**
+   * Sample requests to run, or a function making them from the loaded model's signature (to
+   * decode samples stored as files, say). Default: zeros of the declared shapes, batch 1.
+   */
+  inputs?:
+    | readonly ModelInputs[]
+    | ((signature: ModelSignature) => readonly ModelInputs[] | Promise<readonly ModelInputs[]>);
+  /** What to call each sample in errors, in the order of `inputs` (file names, say; default its position). */
+  names?: readonly string[];
   /** How many times each sample runs (default 1). */
   runs?: number;
+}
+
+/** How a version's warmup went, as `status()` reports it. */
+export interface WarmupStatus {
+  /**
+   * `warmed`: every warmup run succeeded; `skipped`: the synthetic warmup (zeros) failed and
+   * the version serves unwarmed (`reason` says why); `off`: `warmup: false`.
+   */
+  state: 'warmed' | 'skipped' | 'off';
+  /** Warmup runs that succeeded. */
+  runs: number;
+  reason?: string;
+  /** The `code` of the error that made the warmup skip, when it had one. */
+  code?: string;
 }
 
 /** Options of {@link Deployer.deploy}. */
@@ -34,7 +61,9 @@ export interface DeployOptions {
   /**
    * Runs before the version takes traffic, so that lazy initialisation never slows a real request
    * (default `true`: one run on zeros of the declared shapes, and one at `maxBatchSize` when
-   * batching). A version that fails its warmup never receives traffic.
+   * batching). A version that fails a warmup sample given in `inputs`, or does not finish its
+   * warmup within `loadTimeoutMs`, never receives traffic; one whose synthetic warmup (zeros)
+   * fails serves unwarmed, with a `warmupSkipped` event.
    */
   warmup?: boolean | WarmupOptions;
   /**
@@ -96,6 +125,7 @@ export interface VersionStatus {
   p50Ms: number | undefined;
   p99Ms: number | undefined;
   batching?: BatchingStatus;
+  warmup: WarmupStatus;
 }
 
 /** A deployment, as `status()` reports it. */
@@ -121,6 +151,8 @@ export interface DeployerEvents {
   loaded: [VersionEvent & { ms: number }];
   warmedUp: [VersionEvent & { ms: number; runs: number }];
   loadFailed: [VersionEvent & { stage: 'load' | 'warmup'; error: unknown }];
+  /** The synthetic warmup (zeros) failed: the version serves unwarmed. */
+  warmupSkipped: [VersionEvent & { reason: string; error: unknown }];
   /** `version` became the primary; `previous` was. */
   promoted: [VersionEvent & { previous: string | undefined }];
   /** `version` lost its traffic: a guard fired or `rollback` was called; `restored` serves instead. */

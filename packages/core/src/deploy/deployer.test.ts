@@ -256,7 +256,11 @@ describe('Deployer: hot swap and rollback', () => {
     const big = sumModel('2', 20, { fail: (x) => x.shape[0] === 8 });
     await d.deploy('m', big.model, { batching: { maxBatchSize: 8 } });
     expect(d.status('m').versions.find((v) => v.version === '2')).toMatchObject({
-      warmup: { state: 'skipped', runs: 1, reason: expect.stringMatching(/^the synthetic warmup at maxBatchSize 8 failed/) },
+      warmup: {
+        state: 'skipped',
+        runs: 1,
+        reason: expect.stringMatching(/^the synthetic warmup at maxBatchSize 8 failed/),
+      },
       batching: { enabled: true },
     });
     expect(events.slice(1)).toEqual([
@@ -267,7 +271,10 @@ describe('Deployer: hot swap and rollback', () => {
 
     const ok = sumModel('3', 30);
     await d.deploy('m', ok.model);
-    expect(d.status('m').versions.find((v) => v.version === '3')!.warmup).toEqual({ state: 'warmed', runs: 1 });
+    expect(d.status('m').versions.find((v) => v.version === '3')!.warmup).toEqual({
+      state: 'warmed',
+      runs: 1,
+    });
     await d.deploy('m', sumModel('4', 40).model, { warmup: false });
     expect(d.status('m').versions.find((v) => v.version === '4')!.warmup).toEqual({ state: 'off', runs: 0 });
     expect(events.filter((e) => e.startsWith('failed'))).toEqual([]);

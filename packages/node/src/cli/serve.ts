@@ -220,6 +220,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   repository.on('versionRemoved', ({ model, version }) => {
     if (started) log(`${model} version ${version} was removed`);
   });
+  deployer.on('warmupSkipped', ({ name, version, reason }) => {
+    log(`${name} version ${version} serves without warmup: ${reason}`);
+  });
   if (!single) {
     await repository.start();
     // Files copied in just now are still settling; give them a few polls so the first listing is whole.

@@ -1,3 +1,4 @@
+import { posix, win32 } from 'node:path';
 import { invalidArgument, parseIntegrity } from '@modelship/core';
 
 /** Which versions of a model are served, as in TF Serving and Triton. */
@@ -10,10 +11,13 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * { "versionPolicy": { "latest": 2 },
  *   "integrity": { "3": "sha256-…" },
  *   "labels": "labels.txt",
+ *   "warmup": { "samples": "warmup-requests" },
  *   "deploy": { "batching": { "maxBatchSize": 32, "maxQueueDelayMs": 2 }, "policy": { "type": "canary", "weight": 0.1 } } }
  * ```
  *
- * `deploy` is passed to the Deployer as the deployment options of every version.
+ * `deploy` is passed to the Deployer as the deployment options of every version. `warmup.samples`
+ * names, relative to the model's folder and inside it, a folder of `*.json` warmup requests (or
+ * one such file) used for every version instead of each version's own `warmup/` folder.
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -22,6 +26,8 @@ export interface ModelConfig {
   /** A labels file beside config.json, one label per line. */
   labels: string | undefined;
   deploy: Readonly<Record<string, unknown>>;
+  /** Warmup requests for every version, relative to the model's folder. */
+  warmup: { samples: string } | undefined;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -29,9 +35,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
   integrity: {},
   labels: undefined,
   deploy: {},
+  warmup: undefined,
 };
 
-const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy']);
+const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup']);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
 export function parseModelConfig(text: string, file: string): ModelConfig {
@@ -73,7 +80,22 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     integrity,
     labels: c.labels as string | undefined,
     deploy: (c.deploy as Record<string, unknown> | undefined) ?? {},
+    warmup: c.warmup === undefined ? undefined : checkWarmup(c.warmup, file),
   };
+}
+
+/** `{ "samples": "<path inside the model's folder>" }`; the path is checked again on disk. */
+function checkWarmup(value: unknown, file: string): { samples: string } {
+  const w = value as Record<string, unknown> | null;
+  if (typeof w !== 'object' || w === null || Array.isArray(w) || Object.keys(w).join() !== 'samples')
+    throw invalidArgument(file, 'warmup must be { "samples": "<path inside the model folder>" }', value);
+  const samples = w.samples;
+  if (typeof samples !== 'string' || samples === '' || samples.includes('\u0000'))
+    throw invalidArgument(file, 'warmup.samples must be a relative path inside the model folder', samples);
+  const normal = posix.normalize(samples.replaceAll('\\', '/'));
+  if (posix.isAbsolute(normal) || win32.isAbsolute(samples) || normal === '..' || normal.startsWith('../'))
+    throw invalidArgument(file, 'warmup.samples must be a relative path inside the model folder', samples);
+  return { samples: normal };
 }
 
 function checkPolicy(value: unknown, file: string): VersionPolicy {

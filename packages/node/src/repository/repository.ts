@@ -21,6 +21,7 @@ import {
   scanRepository,
   type VersionOnDisk,
 } from './scan';
+import { readWarmupSamples, warmupFrom } from './warmup';
 
 /** One row of the repository index (Triton's model repository extension). */
 export interface RepositoryIndexEntry {
@@ -430,8 +431,11 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     const t: Tracked = { state: 'loading', size: disk.size, mtimeMs: disk.mtimeMs };
     versions.set(disk.version, t);
     try {
+      // Read (not yet decoded) before the model loads: a broken sample file costs no load.
+      const samples = await readWarmupSamples(await realpath(this.root), m.dir, disk.version, m.config);
       await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
         ...m.config.deploy,
+        ...(samples === undefined ? {} : { warmup: warmupFrom(samples, m.name, m.config.deploy.warmup) }),
         version: disk.version,
         // The version policy decides what stays loaded; the repository undeploys the rest.
         replace: false,

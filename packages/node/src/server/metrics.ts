@@ -142,6 +142,19 @@ export class ServerMetrics {
           for (const v of d.versions) traffic.set({ model: d.name, version: v.version }, v.traffic);
       },
     });
+    const warmupSkipped = new Gauge({
+      name: 'modelship_version_warmup_skipped',
+      help: 'Loaded versions serving without warmup because the synthetic warmup failed (1), labelled by the error code; the reason is in the version status',
+      labelNames: ['model', 'version', 'reason'],
+      registers,
+      collect: () => {
+        warmupSkipped.reset();
+        for (const d of deployer.status())
+          for (const v of d.versions)
+            if (v.warmup?.state === 'skipped')
+              warmupSkipped.set({ model: d.name, version: v.version, reason: v.warmup.code ?? 'ERROR' }, 1);
+      },
+    });
     if (monitor !== undefined) registerMonitorMetrics(monitor, registry);
     collectDefaultMetrics({ register: registry, prefix: 'modelship_' });
     this.onPrediction = (e) => {

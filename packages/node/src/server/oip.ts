@@ -574,3 +574,14 @@ function jsonAnswer(
   // Undefined fields are left out by JSON.stringify, so the key order stays the protocol's.
   return JSON.stringify({ model_name: model, model_version: version, id, outputs });
 }
+
+/**
+ * Decodes an Open Inference Protocol REST infer request body (JSON, without a binary part) into
+ * the model's inputs, with the checks and messages of `POST /v2/models/{name}/infer`. The
+ * repository reads its warmup samples with it; failures are `HttpError`s.
+ */
+export function decodeInferRequest(body: unknown, signature: ModelSignature, model: string): NamedTensors {
+  if (!isObject(body))
+    throw new HttpError(400, `an inference request must be a JSON object, received ${describe(body)}`);
+  return readInputs(body, NO_BYTES, signature, model, Number.POSITIVE_INFINITY);
+}

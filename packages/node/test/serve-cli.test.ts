@@ -192,6 +192,34 @@ describe('modelship serve', () => {
     expect(await serve.exited).toBe(0);
   });
 
+  it('serves a model whose synthetic warmup fails, says so, and keeps onnxruntime off stderr', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-serve-vad-'));
+    mkdirSync(join(root, 'vad', '1'), { recursive: true });
+    cpSync(`${fixturesDir}models/scalar_input.onnx`, join(root, 'vad', '1', 'model.onnx'));
+    const serve = startServe([root, '--port', '0']);
+    running.push(serve.child);
+    const url = await serve.url;
+    expect(serve.output()).toMatch(
+      /vad version 1 serves without warmup: the synthetic warmup \(zeros, symbolic dimensions 1\) failed: .*Reshape/,
+    );
+    const r = await fetch(`${url}/v2/models/vad/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'x', shape: [1, 4], datatype: 'FP32', data: [0, 1, 2, 3] },
+          { name: 'sr', shape: [], datatype: 'INT64', data: [2] },
+        ],
+      }),
+    });
+    expect(((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([3]);
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+      'modelship_version_warmup_skipped{model="vad",version="1",reason="INFERENCE_FAILED"} 1',
+    );
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).not.toContain('[E:onnxruntime');
+  });
+
   it("the README's first command, pnpm serve, serves the example repository", async () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     // Its own process group, so the signal reaches the server under pnpm.

@@ -98,7 +98,9 @@ interface Tracked {
  * before the old one drains. A file is loaded only once it has kept its size across two scans
  * and has not been modified for `settleMs`. A file that fails to load is reported and not
  * retried until it or the model's config.json changes; the versions already serving go on
- * serving. Folder names that are not models or
+ * serving. A version's `warmup/*.json` files (or the location config.json's `warmup.samples`
+ * names) are Open Inference Protocol requests run before it takes traffic; one that fails
+ * refuses the version (see {@link readWarmupSamples}). Folder names that are not models or
  * versions, and symbolic links out of the root, are reported and ignored.
  *
  * @example

@@ -1,7 +1,7 @@
 /** Paths and expected values of the committed fixture models (see fixtures/README.md). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type DType, type Tensor, tensor } from '@modelship/core';
+import { type DType, ModelshipError, type Tensor, tensor } from '@modelship/core';
 
 export const fixturesDir = fileURLToPath(new URL('../../../fixtures/', import.meta.url));
 export const modelPath = (name: string): string => `${fixturesDir}models/${name}.onnx`;
@@ -51,4 +51,15 @@ export function casesOf(
     inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, fromJson(v)])),
     outputs: Object.fromEntries(Object.entries(c.outputs).map(([k, v]) => [k, fromJson(v)])),
   }));
+}
+
+/** The ModelshipError `work` rejects with (any other outcome fails the test). */
+export async function failure(work: Promise<unknown>): Promise<ModelshipError> {
+  try {
+    await work;
+  } catch (e) {
+    if (ModelshipError.isInstance(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a failure');
 }

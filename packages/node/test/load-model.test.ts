@@ -2,22 +2,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { computeIntegrity, ModelshipError, OnnxModel, toArray } from '@modelship/core';
+import { computeIntegrity, OnnxModel, toArray } from '@modelship/core';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../src/index';
-import { casesOf, expected, modelPath } from './fixtures';
+import { casesOf, expected, failure, modelPath } from './fixtures';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modelship-load-'));
-
-async function failure(work: Promise<unknown>): Promise<ModelshipError> {
-  try {
-    await work;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('loadModel', () => {
   it('loads a model from a path, names it after the file and reads its signature', async () => {

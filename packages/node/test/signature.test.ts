@@ -6,20 +6,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ModelshipError, readOnnxSignature, toArray } from '@modelship/core';
+import { readOnnxSignature, toArray } from '@modelship/core';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../src/index';
-import { casesOf, expected, modelPath } from './fixtures';
-
-async function failure(work: Promise<unknown>): Promise<ModelshipError> {
-  try {
-    await work;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
+import { casesOf, expected, failure, modelPath } from './fixtures';
 
 describe('signatures read from the ONNX graph', () => {
   it('reports a scalar input as [], from a path and from bytes', async () => {

@@ -77,26 +77,25 @@ export async function readOnnxSignature(
   const outputs: DeclaredValue[] = [];
   const initializers = new Set<string>();
   let graphs = 0;
-  while (c.pos < c.size) {
-    if (!c.has(20, c.size)) await c.need(20, c.size);
-    const { field, wire } = c.key(c.size);
-    if (field === MODEL_GRAPH && wire === 2) {
-      // A message field seen twice is merged: its repeated fields concatenate.
-      graphs++;
-      const end = c.length(c.size);
-      await readGraph(c, end, inputs, outputs, initializers);
-    } else c.skip(field, wire, c.size);
-  }
+  await walk(c, c.size, (field, stop) => {
+    if (field !== MODEL_GRAPH) return false;
+    // A message field seen twice is merged: its repeated fields concatenate.
+    graphs++;
+    return readGraph(c, stop, inputs, outputs, initializers);
+  });
   if (graphs === 0) throw c.invalid(c.size, 'no graph');
   return { inputs: inputs.filter((i) => !initializers.has(i.name)), outputs };
 }
 
-async function readGraph(
+/**
+ * Walks the fields of a message from the position to `end` reading only their keys: `take` is
+ * called at the body of each length-delimited field (with where it ends) and returns `false` to
+ * leave it. Every field left is skipped by moving the position, never read.
+ */
+async function walk(
   c: ProtoCursor,
   end: number,
-  inputs: DeclaredValue[],
-  outputs: DeclaredValue[],
-  initializers: Set<string>,
+  take: (field: number, stop: number) => false | Promise<void>,
 ): Promise<void> {
   while (c.pos < end) {
     if (!c.has(20, end)) await c.need(20, end);
@@ -106,53 +105,64 @@ async function readGraph(
       continue;
     }
     const stop = c.length(end);
-    if (field === GRAPH_INPUT || field === GRAPH_OUTPUT) {
-      if (stop - c.pos > MAX_VALUE_INFO)
-        throw c.invalid(
-          c.pos,
-          `a graph ${field === GRAPH_INPUT ? 'input' : 'output'} of ${stop - c.pos} bytes`,
-        );
-      if (!c.has(stop - c.pos, stop)) await c.need(stop - c.pos, stop);
-      (field === GRAPH_INPUT ? inputs : outputs).push(valueInfo(c, stop));
-    } else if (field === GRAPH_INITIALIZER) {
-      const name = await tensorName(c, stop);
-      if (name !== undefined) initializers.add(name);
-    } else if (field === GRAPH_SPARSE_INITIALIZER) {
-      const name = await sparseTensorName(c, stop);
-      if (name !== undefined) initializers.add(name);
-    }
+    const taken = take(field, stop);
+    if (taken !== false) await taken;
     c.pos = stop;
   }
+}
+
+function readGraph(
+  c: ProtoCursor,
+  end: number,
+  inputs: DeclaredValue[],
+  outputs: DeclaredValue[],
+  initializers: Set<string>,
+): Promise<void> {
+  return walk(c, end, (field, stop) => {
+    if (field === GRAPH_INPUT || field === GRAPH_OUTPUT) {
+      const kind = field === GRAPH_INPUT ? 'input' : 'output';
+      if (stop - c.pos > MAX_VALUE_INFO) throw c.invalid(c.pos, `a graph ${kind} of ${stop - c.pos} bytes`);
+      return inMemory(c, stop).then(
+        () => void (kind === 'input' ? inputs : outputs).push(valueInfo(c, stop)),
+      );
+    }
+    if (field === GRAPH_INITIALIZER || field === GRAPH_SPARSE_INITIALIZER) {
+      const name = field === GRAPH_INITIALIZER ? tensorName(c, stop) : sparseTensorName(c, stop);
+      return name.then((n) => void (n !== undefined && initializers.add(n)));
+    }
+    return false;
+  });
 }
 
 /** The `name` of a TensorProto, reading field keys only and skipping its data. */
 async function tensorName(c: ProtoCursor, end: number): Promise<string | undefined> {
   let name: string | undefined;
-  while (c.pos < end) {
-    if (!c.has(20, end)) await c.need(20, end);
-    const { field, wire } = c.key(end);
-    if (field === TENSOR_NAME && wire === 2) {
-      const stop = c.length(end);
-      if (!c.has(stop - c.pos, stop)) await c.need(stop - c.pos, stop);
-      name = c.string(stop);
-    } else c.skip(field, wire, end);
-  }
+  await walk(c, end, (field, stop) =>
+    field === TENSOR_NAME
+      ? inMemory(c, stop).then(() => {
+          name = c.string(stop);
+        })
+      : false,
+  );
   return name;
 }
 
 /** A SparseTensorProto is named by its `values` tensor. */
 async function sparseTensorName(c: ProtoCursor, end: number): Promise<string | undefined> {
   let name: string | undefined;
-  while (c.pos < end) {
-    if (!c.has(20, end)) await c.need(20, end);
-    const { field, wire } = c.key(end);
-    if (field === SPARSE_VALUES && wire === 2) {
-      const stop = c.length(end);
-      name = (await tensorName(c, stop)) ?? name;
-      c.pos = stop;
-    } else c.skip(field, wire, end);
-  }
+  await walk(c, end, (field, stop) =>
+    field === SPARSE_VALUES
+      ? tensorName(c, stop).then((n) => {
+          name = n ?? name;
+        })
+      : false,
+  );
   return name;
+}
+
+/** Brings the bytes from the position to `stop` into memory. */
+async function inMemory(c: ProtoCursor, stop: number): Promise<void> {
+  if (!c.has(stop - c.pos, stop)) await c.need(stop - c.pos, stop);
 }
 
 /** A ValueInfoProto already in memory: name=1, type=2 (TypeProto). */

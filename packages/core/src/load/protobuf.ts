@@ -11,7 +11,12 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
-/** Bytes read from a {@link ByteSource} at a time, unless a field needs more. */
+/**
+ * Bytes read from a {@link ByteSource} at a time, unless a field needs more: a small read after
+ * a skip (the next field is often another initializer's header, followed by its weights), a
+ * larger one while reading on from the last window (nodes, many small fields).
+ */
+const AFTER_SKIP = 1 << 12;
 const WINDOW = 1 << 16;
 const EMPTY = new Uint8Array(0);
 
@@ -60,7 +65,8 @@ export class ProtoCursor {
     const source = this.source;
     const want = Math.min(end, this.size) - this.pos;
     if (source === undefined || want < 0) throw this.truncated(this.pos);
-    const length = Math.min(Math.max(Math.min(n, want), WINDOW), this.size - this.pos);
+    const onward = this.pos >= this.base && this.pos <= this.base + this.buf.length;
+    const length = Math.min(Math.max(Math.min(n, want), onward ? WINDOW : AFTER_SKIP), this.size - this.pos);
     const bytes = await source.read(this.pos, length);
     if (bytes.length < Math.min(n, want)) throw this.truncated(this.pos + bytes.length);
     this.buf = bytes;

@@ -259,15 +259,31 @@ describe('Deployer: hot swap and rollback', () => {
       warmup: {
         state: 'skipped',
         runs: 1,
-        reason: expect.stringMatching(/^the synthetic warmup at maxBatchSize 8 failed/),
+        reason: expect.stringMatching(/^the warmup batch at maxBatchSize 8 \(zeros\) failed/),
       },
       batching: { enabled: true },
     });
     expect(events.slice(1)).toEqual([
       'warmed 2',
-      expect.stringMatching(/^skipped 2: the synthetic warmup at maxBatchSize 8 failed/),
+      expect.stringMatching(/^skipped 2: the warmup batch at maxBatchSize 8 \(zeros\) failed/),
     ]);
     expect(y0(await d.predict('m', row(1, 2)))).toBe(23);
+
+    // With samples given, the batch is the first sample repeated: zeros never reach the model.
+    const sampled = sumModel('5', 50, { fail: (x) => (x.data as Float32Array)[0] === 0 });
+    await d.deploy('m', sampled.model, {
+      batching: { maxBatchSize: 4 },
+      warmup: { inputs: [row(2, 3)] },
+      replace: false,
+    });
+    expect(sampled.calls).toEqual([1, 4]);
+    expect(d.status('m').versions.find((v) => v.version === '5')).toMatchObject({
+      warmup: { state: 'warmed', runs: 2 },
+      batching: { enabled: true },
+    });
+    expect(await d.predict('m', row(1, 1), { version: '5' })).toMatchObject({
+      y: { data: Float32Array.of(52) },
+    });
 
     const ok = sumModel('3', 30);
     await d.deploy('m', ok.model);

@@ -1,10 +1,13 @@
 import { DeadlineExceededError, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
 import { checkSignature } from '../model/function-model';
 import type { Model } from '../model/model';
-import type { NamedTensors } from '../tensor/tensor';
+import type { ModelInputs } from '../tensor/coerce';
+import type { ModelSignature } from '../tensor/spec';
+import type { NamedTensors, Tensor } from '../tensor/tensor';
+import { prepareInputs } from '../tensor/validate';
 import type { Clock } from './clock';
 import { VersionRunner } from './runner';
-import { batchDimensionProblem } from './stack';
+import { batchDimensionProblem, rowsOf, stackInputs } from './stack';
 import type { DeploymentHost, DeployOptions, ModelSource, WarmupStatus } from './types';
 import { warmupInputs } from './warmup';
 
@@ -106,12 +109,22 @@ async function warmup(
   const w = o.warmup ?? true;
   if (w === false) return { state: 'off', runs: 0 };
   const runsEach = w === true ? 1 : (w.runs ?? 1);
+  const signature = model.signature;
   let runs = 0;
+  const skip = (what: string, e: unknown) => ({
+    state: 'skipped' as const,
+    runs,
+    reason: `${what} failed: ${message(e)}`,
+    ...(ModelshipError.isInstance(e) ? { code: e.code } : {}),
+    error: e,
+  });
+  let first: ModelInputs | undefined;
   if (w !== true && w.inputs !== undefined) {
     // Real samples: each must succeed, or the version is refused.
-    const samples = typeof w.inputs === 'function' ? await w.inputs(model.signature) : w.inputs;
+    const samples = typeof w.inputs === 'function' ? await w.inputs(signature) : w.inputs;
     if (!Array.isArray(samples) || samples.length === 0)
       throw invalidArgument('deploy', 'warmup.inputs must give a non-empty array of requests', samples);
+    first = samples[0];
     for (let r = 0; r < runsEach; r++) {
       for (let i = 0; i < samples.length; i++) {
         try {
@@ -127,38 +140,48 @@ async function warmup(
       }
     }
   } else {
-    const skip = (what: string, e: unknown) => ({
-      state: 'skipped' as const,
-      runs,
-      reason: `${what} failed: ${message(e)}`,
-      ...(ModelshipError.isInstance(e) ? { code: e.code } : {}),
-      error: e,
-    });
     try {
       for (let r = 0; r < runsEach; r++) {
-        await model.predict(warmupInputs(model.signature, 1));
+        await model.predict(warmupInputs(signature, 1));
         runs++;
       }
     } catch (e) {
       return skip('the synthetic warmup (zeros, symbolic dimensions 1)', e);
     }
-    // A batch at the largest size allocates what real batches will need, and proves that the
-    // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
-    const batching = o.batching;
-    if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
-      const n = batching.maxBatchSize;
-      let out: NamedTensors;
-      try {
-        out = await model.predict(warmupInputs(model.signature, n));
-      } catch (e) {
-        return skip(`the synthetic warmup at maxBatchSize ${n}`, e);
-      }
-      runs++;
-      const problem = batchDimensionProblem(out, n);
-      if (problem !== undefined) runner.disableBatching(problem.message);
+  }
+  // A batch at the largest size allocates what real batches will need, and proves that the
+  // outputs keep the batch dimension; if they do not, batching is turned off, not guessed at.
+  // Made of the first sample when it stacks to that size, otherwise of zeros: Modelship's own
+  // construction either way, so its failure skips the rest of the warmup, never the version.
+  const batching = o.batching;
+  if (runner.batchingEnabled && batching !== undefined && batching.maxBatchSize > 1) {
+    const n = batching.maxBatchSize;
+    const stacked = first === undefined ? undefined : repeatRows(signature, first, n);
+    let out: NamedTensors;
+    try {
+      out = await model.predict(stacked ?? warmupInputs(signature, n));
+    } catch (e) {
+      const what = stacked === undefined ? 'zeros' : 'the first sample repeated';
+      return skip(`the warmup batch at maxBatchSize ${n} (${what})`, e);
     }
+    runs++;
+    const problem = batchDimensionProblem(out, n);
+    if (problem !== undefined) runner.disableBatching(problem.message);
   }
   return { state: 'warmed', runs };
+}
+
+/** `sample` stacked to `n` rows along the batch dimension, or `undefined` when it does not divide `n`. */
+function repeatRows(
+  signature: ModelSignature,
+  sample: ModelInputs,
+  n: number,
+): Record<string, Tensor> | undefined {
+  const inputs = prepareInputs(signature, sample);
+  const names = signature.inputs.map((s) => s.name);
+  const rows = rowsOf(inputs, names);
+  if (rows === undefined || rows === 0 || n % rows !== 0) return undefined;
+  return stackInputs(new Array<Record<string, Tensor>>(n / rows).fill(inputs), names, n);
 }
 
 /**

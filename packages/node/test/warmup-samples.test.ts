@@ -169,7 +169,7 @@ describe('warmup in a repository', () => {
     expect(errors['1']).toMatch(/^vad\/1\/warmup\/a\.json is not JSON: /);
   });
 
-  it('takes samples from the location config.json names, inside the model folder only', async () => {
+  it('takes samples from the location config.json names, inside the model folder only; deploy.warmup false runs none', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'modelship-outside-'));
     writeFileSync(join(outside, 'a.json'), sample(8));
     const root = repo({
@@ -185,6 +185,9 @@ describe('warmup in a repository', () => {
       'file/config.json': JSON.stringify({ warmup: { samples: 'one.json' } }),
       'file/one.json': sample(1),
       'file/1/model.onnx': { model: true },
+      'off/config.json': JSON.stringify({ deploy: { warmup: false } }),
+      'off/1/model.onnx': { model: true },
+      'off/1/warmup/a.json': sample(1),
     });
     const { deployer, repository, events } = await start(root);
     expect(deployer.status('vad').versions[0]!.warmup).toEqual({ state: 'warmed', runs: 1 });
@@ -195,6 +198,8 @@ describe('warmup in a repository', () => {
     expect(repository.status().link![0]!.error).toBe(
       'link/out: warmup samples must lie inside the model folder link',
     );
+    // deploy.warmup false turns every warmup off, samples included.
+    expect(deployer.status('off').versions[0]!.warmup).toEqual({ state: 'off', runs: 0 });
     expect(repository.status().file![0]!.error).toMatch(
       /^model 'file' version '1' failed its warmup: sample file\/one\.json: .*cannot be reshaped/,
     );

@@ -327,7 +327,11 @@ describe('digits from PNGs over REST', () => {
       expect(bad.json.error).toBe(
         "record 1, field 'image': the image could not be decoded: not a PNG this decoder reads: the PNG signature is missing",
       );
-      expect((await post([{ picture: 1 }])).json.error).toBe("record 0 has no field 'image'");
+      expect((await post([{}])).json.error).toBe("record 0 has no field 'image'");
+      // A misspelt field is named as one the pipeline does not read, rather than imputed or missed.
+      expect((await post([{ picture: 1 }])).json.error).toBe(
+        `record 0 has a field the pipeline does not read: 'picture' (it reads 'image'); set "allowExtraFields": true in the pipeline to ignore extra fields`,
+      );
     } finally {
       await server.close();
       await repository.stop();

@@ -110,7 +110,7 @@ export class OnnxModel extends BaseModel {
     // Validation has checked that exactly the declared inputs are present.
     for (const spec of this.signature.inputs) {
       const t = inputs[spec.name]!;
-      if (t.dtype === 'string') refuseNul(spec.name, t.data as string[]);
+      if (t.dtype === 'string') checkOrtStrings(spec.name, t.data as (string | Uint8Array)[]);
       feeds[spec.name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
     }
     // Without fetches onnxruntime returns every output and skips resolving names. No closure
@@ -188,10 +188,17 @@ export class OnnxModel extends BaseModel {
   }
 }
 
-/** onnxruntime copies strings as C strings and would silently cut them at a NUL. */
-function refuseNul(name: string, data: readonly string[]): void {
+/** onnxruntime takes strings as UTF-8 C strings: raw bytes cannot pass, and a NUL would silently cut a string. */
+function checkOrtStrings(name: string, data: readonly (string | Uint8Array)[]): void {
   for (let i = 0; i < data.length; i++) {
-    if (data[i]!.includes('\u0000')) {
+    const v = data[i]!;
+    if (typeof v !== 'string')
+      throw new InputError(
+        'INPUT_INVALID',
+        `input '${name}': element ${i} is ${v.byteLength} raw bytes that are not UTF-8 text; onnxruntime's string tensors carry text only`,
+        { details: { input: name, index: i } },
+      );
+    if (v.includes('\u0000')) {
       throw new InputError(
         'INPUT_INVALID',
         `input '${name}': element ${i} contains a NUL character, which onnxruntime would cut the string at`,

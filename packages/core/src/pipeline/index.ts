@@ -1,3 +1,4 @@
+export type { AnswerFieldSpec, RecordFieldSpec, RecordSignature } from './describe';
 export {
   checkImageSpec,
   type ImageDecoder,

@@ -43,6 +43,12 @@ export interface PipelineSpec {
   output?: Readonly<Record<string, string | OutputSpec>>;
   /** Class labels for `argmax` and `topK` that give none (as read from a labels file by `parseLabels`). */
   labels?: readonly OutputLabel[];
+  /**
+   * Let records served through {@link Pipeline.wrap} carry fields the pipeline does not read,
+   * which are then ignored (default false: such a record is refused, naming the fields, since a
+   * misspelt field would otherwise be imputed or missed without a word).
+   */
+  allowExtraFields?: boolean;
 }
 
 interface Column {
@@ -65,6 +71,7 @@ export interface PipelineJson {
   output?: Record<string, string | OutputSpec>;
   labels?: OutputLabel[];
   images?: Record<string, ImageOptions>;
+  allowExtraFields?: true;
 }
 
 function checkOutputs(given: unknown, where: string): Readonly<Record<string, string | OutputSpec>> {
@@ -87,6 +94,12 @@ function checkPipelineLabels(labels: unknown, where: string): OutputLabel[] | un
   if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string' || typeof l === 'number'))
     throw invalidArgument(where, 'labels must be an array of strings or numbers', labels);
   return [...labels];
+}
+
+function checkAllowExtra(given: unknown, where: string): boolean {
+  if (given === undefined) return false;
+  if (typeof given !== 'boolean') throw invalidArgument(where, 'allowExtraFields must be a boolean', given);
+  return given;
 }
 
 function checkImages(
@@ -143,6 +156,8 @@ export class Pipeline {
     readonly labels: readonly OutputLabel[] | undefined,
     /** Image fields and how each becomes its model input. */
     readonly images: Readonly<Record<string, ImageOptions>> = {},
+    /** Whether served records may carry fields the pipeline does not read (see {@link PipelineSpec.allowExtraFields}). */
+    readonly allowExtraFields = false,
   ) {
     this.width = columns.reduce((n, c) => n + c.width, 0);
     this.plan = compilePlan(columns, this.width);
@@ -150,11 +165,32 @@ export class Pipeline {
 
   /** Number of columns the input tensor gets. */
   readonly width: number;
+  private known: Set<string> | undefined;
   private readonly plan: Plan;
 
   /** The fields a record must (or, when imputed, may) carry, in column order. */
   get fields(): string[] {
     return [...this.columns.map((c) => c.field), ...Object.keys(this.images)];
+  }
+
+  /**
+   * Refuses a record holding a field the pipeline does not read: an `InputError`
+   * (`INPUT_UNKNOWN`) naming the record (counted from `offset`), the fields and the ones it takes.
+   */
+  checkFields(records: readonly PipelineRecord[], offset = 0): void {
+    this.known ??= new Set(this.fields);
+    const known = this.known;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (typeof r !== 'object' || r === null || Array.isArray(r)) continue; // transform names these
+      const extra = Object.keys(r).filter((k) => !known.has(k));
+      if (extra.length > 0)
+        throw new InputError(
+          'INPUT_UNKNOWN',
+          `record ${offset + i} has ${extra.length === 1 ? 'a field' : 'fields'} the pipeline does not read: ${extra.map((k) => `'${k}'`).join(', ')} (it reads ${this.fields.map((k) => `'${k}'`).join(', ')}); set "allowExtraFields": true in the pipeline to ignore extra fields`,
+          { details: { record: offset + i, fields: extra } },
+        );
+    }
   }
 
   /** The model inputs the pipeline makes: the feature tensor (when there are features) and one per image field. */
@@ -226,6 +262,7 @@ export class Pipeline {
       output,
       checkPipelineLabels(spec.labels, 'Pipeline.fit'),
       checkImages(spec.images, columns, input, 'Pipeline.fit'),
+      checkAllowExtra(spec.allowExtraFields, 'Pipeline.fit'),
     );
   }
 
@@ -275,6 +312,7 @@ export class Pipeline {
       ...(this.output === undefined ? {} : { output: { ...this.output } }),
       ...(this.labels === undefined ? {} : { labels: [...this.labels] }),
       ...(Object.keys(this.images).length === 0 ? {} : { images: { ...this.images } }),
+      ...(this.allowExtraFields ? { allowExtraFields: true as const } : {}),
     };
   }
 
@@ -311,6 +349,7 @@ export class Pipeline {
       output,
       checkPipelineLabels(j.labels, 'Pipeline.fromJSON'),
       checkImages(j.images, columns, input, 'Pipeline.fromJSON'),
+      checkAllowExtra(j.allowExtraFields, 'Pipeline.fromJSON'),
     );
   }
 
@@ -322,6 +361,7 @@ export class Pipeline {
       this.output,
       checkPipelineLabels(labels, 'Pipeline.withLabels'),
       this.images,
+      this.allowExtraFields,
     );
   }
 }

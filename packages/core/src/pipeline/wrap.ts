@@ -5,6 +5,7 @@
 import { InputError, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelSignature } from '../tensor/spec';
+import { describeRecords, type RecordSignature } from './describe';
 import { type ImageDecoder, isPixels } from './images';
 import { answers, type ResolvedOutput, resolveOutputs } from './outputs';
 import type { Pipeline, PipelineRecord } from './pipeline';
@@ -20,6 +21,11 @@ export interface WrapOptions {
    * your own (sharp, say).
    */
   decodeImage?: ImageDecoder;
+  /**
+   * Whether records may carry fields the pipeline does not read (default: the pipeline's own
+   * `allowExtraFields`, false unless set): when false, such a record is an `INPUT_UNKNOWN` error.
+   */
+  allowExtraFields?: boolean;
 }
 
 /** The dims after batch of the image tensor feeding `input`, if an image field feeds it. */
@@ -57,6 +63,7 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
   private readonly modelOutputs: readonly string[];
 
   private readonly decodeImage: ImageDecoder | undefined;
+  private readonly allowExtraFields: boolean;
 
   constructor(
     readonly pipeline: Pipeline,
@@ -67,6 +74,9 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
     if (options.decodeImage !== undefined && typeof options.decodeImage !== 'function')
       throw invalidArgument('Pipeline.wrap', 'decodeImage must be a function', options.decodeImage);
     this.decodeImage = options.decodeImage;
+    if (options.allowExtraFields !== undefined && typeof options.allowExtraFields !== 'boolean')
+      throw invalidArgument('Pipeline.wrap', 'allowExtraFields must be a boolean', options.allowExtraFields);
+    this.allowExtraFields = options.allowExtraFields ?? pipeline.allowExtraFields;
     const { inputs, outputs } = model.signature;
     const made = pipeline.inputNames();
     for (const name of made)
@@ -113,6 +123,11 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
     this.signature = model.signature;
   }
 
+  /** The fields a record takes and the fields its answer has, for metadata that describes the records route. */
+  recordSignature(): RecordSignature {
+    return describeRecords(this.pipeline.toJSON(), this.resolved, this.signature.outputs);
+  }
+
   /** The answer fields each record gets. */
   get answerFields(): string[] {
     return this.resolved.map((r) => r.name);
@@ -136,6 +151,7 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
       resolved = this.resolved.filter((r) => options.outputs!.includes(r.name));
       needed = [...new Set(resolved.map((r) => r.from))];
     }
+    if (!this.allowExtraFields && Array.isArray(records)) this.pipeline.checkFields(records);
     const inputs = this.pipeline.transform(await this.decoded(records));
     if (records.length === 0) return [];
     const out = await this.model.predict(inputs, { ...options, outputs: needed });

@@ -32,7 +32,11 @@ export interface DataTypeMap {
   uint32: Uint32Array;
   uint64: BigUint64Array;
   bool: Uint8Array;
-  string: string[];
+  /**
+   * Text as strings; an element whose bytes are not valid UTF-8 (a BYTES tensor from the wire)
+   * is kept as its raw `Uint8Array`, so no byte is lost.
+   */
+  string: (string | Uint8Array)[];
 }
 
 /** The JavaScript value of one element when read out of a tensor. */
@@ -49,7 +53,7 @@ export interface ElementTypeMap {
   uint32: number;
   uint64: bigint;
   bool: boolean;
-  string: string;
+  string: string | Uint8Array;
 }
 
 export type TensorData<D extends DType = DType> = DataTypeMap[D];

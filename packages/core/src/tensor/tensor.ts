@@ -183,7 +183,8 @@ function convert<D extends DType>(dtype: D, flat: ArrayLike<unknown>, where: str
     case 'string':
       for (let i = 0; i < n; i++) {
         const v = flat[i];
-        if (typeof v !== 'string') bad(i, v, 'a string tensor needs strings');
+        if (typeof v !== 'string' && classTag(v) !== 'Uint8Array')
+          bad(i, v, 'a string tensor needs strings (or Uint8Array raw bytes)');
         out[i] = v;
       }
       break;

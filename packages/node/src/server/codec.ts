@@ -76,6 +76,49 @@ function flatten(data: unknown, out: unknown[], where: string, depth = 0): void 
   } else out.push(data);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+/**
+ * One BYTES element as core's string tensor holds it: its text when the bytes are valid UTF-8,
+ * else a copy of the raw bytes (a plain `Uint8Array`, never a view into the request).
+ */
+export function bytesElement(bytes: Uint8Array): string | Uint8Array {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return new Uint8Array(bytes);
+  }
+}
+
+/** The bytes of one BYTES element: text as UTF-8, raw bytes as they are. */
+export function elementBytes(v: string | Uint8Array): Uint8Array {
+  return typeof v === 'string' ? encoder.encode(v) : v;
+}
+
+/** JSON's form of a BYTES element: a string, or `{"b64": "..."}` for bytes that are not UTF-8. */
+export function jsonElement(v: string | Uint8Array): string | { b64: string } {
+  return typeof v === 'string'
+    ? v
+    : { b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A BYTES element from JSON: a string is its text; `{"b64": "<base64>"}` (TF Serving's form,
+ * which our JSON answers use for raw bytes) is decoded. Anything else is returned unchanged for
+ * the tensor check to refuse.
+ */
+export function fromJsonElement(v: unknown, where: string): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  const b64 = (v as { b64?: unknown }).b64;
+  if (keys.length !== 1 || keys[0] !== 'b64' || typeof b64 !== 'string') return v;
+  if (!BASE64.test(b64)) throw new HttpError(400, `${where}: {"b64": ...} holds text that is not base64`);
+  return bytesElement(Buffer.from(b64, 'base64'));
+}
+
 /** Zero bytes: a body or binary tail that has none. Shared; only its length is ever read. */
 export const NO_BYTES = new Uint8Array(0);
 
@@ -141,6 +184,7 @@ export function fromJson(name: string, datatype: unknown, shape: unknown, data: 
   }
   if (dtype === 'float16' && flat.some((v) => typeof v !== 'number'))
     throw new HttpError(400, `${where}: FP16 data in JSON must be numbers`);
+  if (dtype === 'string') for (let i = 0; i < flat.length; i++) flat[i] = fromJsonElement(flat[i], where);
   try {
     return tensor(dtype, flat as never, dims);
   } catch (e) {
@@ -168,7 +212,10 @@ export function jsonValues(t: Tensor): unknown[] | undefined {
   }
   if (t.dtype === 'float16') return toArray(t as Tensor<'float16'>) as number[];
   if (t.dtype === 'bool') return Array.from(t.data as Uint8Array, (v) => v !== 0);
-  if (t.dtype === 'string') return t.data as string[];
+  if (t.dtype === 'string') {
+    const d = t.data as (string | Uint8Array)[];
+    return d.every((v) => typeof v === 'string') ? d : d.map(jsonElement);
+  }
   return Array.from(t.data as Float32Array);
 }
 
@@ -186,9 +233,8 @@ export function fromBinary(name: string, datatype: unknown, shape: unknown, byte
   const dims = readShape(shape, where);
   const size = sizeOf(dims);
   if (dtype === 'string') {
-    const strings: string[] = [];
+    const strings: (string | Uint8Array)[] = [];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const decoder = new TextDecoder('utf-8', { fatal: true });
     let at = 0;
     while (at < bytes.byteLength) {
       if (at + 4 > bytes.byteLength)
@@ -200,11 +246,7 @@ export function fromBinary(name: string, datatype: unknown, shape: unknown, byte
           400,
           `${where}: a BYTES element claims ${len} bytes but only ${bytes.byteLength - at} remain`,
         );
-      try {
-        strings.push(decoder.decode(bytes.subarray(at, at + len)));
-      } catch {
-        throw new HttpError(400, `${where}: BYTES element ${strings.length} is not valid UTF-8`);
-      }
+      strings.push(bytesElement(bytes.subarray(at, at + len)));
       at += len;
     }
     if (strings.length !== size)
@@ -235,8 +277,7 @@ export function fromBinary(name: string, datatype: unknown, shape: unknown, byte
 /** The binary encoding of a tensor's elements. */
 export function binaryData(t: Tensor): Uint8Array {
   if (t.dtype === 'string') {
-    const encoder = new TextEncoder();
-    const parts = (t.data as string[]).map((s) => encoder.encode(s));
+    const parts = (t.data as (string | Uint8Array)[]).map(elementBytes);
     const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.byteLength, 0));
     const view = new DataView(out.buffer);
     let at = 0;

@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type DType, type NamedTensors, type Tensor, tensor } from '@modelship/core';
-import { binaryData, datatypeOf, dtypeOf, fromBinary, NO_BYTES, readShape } from './codec';
+import {
+  binaryData,
+  bytesElement,
+  datatypeOf,
+  dtypeOf,
+  elementBytes,
+  fromBinary,
+  NO_BYTES,
+  readShape,
+} from './codec';
 import { type InferenceHandler, REFUSALS, reportRefusal } from './handler';
 import { HttpError, httpFailure } from './http-error';
 import { ClientGone } from './node-io';
@@ -19,6 +28,8 @@ import {
   type InputItem,
   modelReady,
   predictFor,
+  refuseClassification,
+  refuseLoadParameters,
   serverReady,
 } from './oip';
 import type { RouteScope } from './types';
@@ -110,6 +121,15 @@ function fromContents(t: GrpcTensor, spec: { name: string }): Tensor {
   const field = CONTENTS_FIELD[dtype];
   if (field === undefined)
     throw new HttpError(400, `${where}: ${t.datatype} travels only in raw_input_contents`);
+  // A value in another type's field would be dropped without a word: refuse it.
+  const stray = Object.entries(t.contents ?? {}).find(
+    ([f, values]) => f !== field && Array.isArray(values) && values.length > 0,
+  );
+  if (stray !== undefined)
+    throw new HttpError(
+      400,
+      `${where}: datatype ${t.datatype} carries its values in ${field}, but the request has ${stray[1].length} in ${stray[0]}`,
+    );
   let data: unknown[] = (t.contents?.[field] as unknown[] | undefined) ?? [];
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
@@ -119,7 +139,7 @@ function fromContents(t: GrpcTensor, spec: { name: string }): Tensor {
     );
   }
   if (dtype === 'int64' || dtype === 'uint64') data = data.map((v) => BigInt(v as string));
-  else if (dtype === 'string') data = data.map((b) => Buffer.from(b as Uint8Array).toString('utf8'));
+  else if (dtype === 'string') data = data.map((b) => bytesElement(b as Uint8Array));
   try {
     return tensor(dtype, data as never, shape);
   } catch (e) {
@@ -133,7 +153,7 @@ function toContents(t: Tensor): Record<string, unknown[]> {
   let values: unknown[];
   if (t.dtype === 'int64' || t.dtype === 'uint64') values = Array.from(data, (v) => String(v));
   else if (t.dtype === 'bool') values = Array.from(data, (v) => v !== 0);
-  else if (t.dtype === 'string') values = (t.data as string[]).map((s) => Buffer.from(s));
+  else if (t.dtype === 'string') values = (t.data as (string | Uint8Array)[]).map(elementBytes);
   else values = Array.from(data);
   return { [field]: values };
 }
@@ -238,9 +258,11 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       }));
       const inputs: NamedTensors = collectInputs(items, signature, name, ctx.options.maxTensorElements);
 
-      const requested = ((r.outputs as { name: string }[]) ?? []).map(
-        (o) => findSpec(signature.outputs, o.name, 'output', name).name,
-      );
+      const requested = ((r.outputs as { name: string; parameters?: Params }[]) ?? []).map((o) => {
+        const spec = findSpec(signature.outputs, o.name, 'output', name);
+        refuseClassification(parameters(o.parameters), spec.name);
+        return spec.name;
+      });
       const names = requested.length > 0 ? requested : signature.outputs.map((s) => s.name);
       const gone = new ClientGone();
       call.on('cancelled', () => gone.abort(new Error('the client cancelled the call')));
@@ -297,6 +319,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const repository = ctx.options.repository;
       if (repository === undefined)
         throw new HttpError(501, 'this server has no model repository to control');
+      refuseLoadParameters(String(r.model_name), Object.keys((r.parameters as object | undefined) ?? {}));
       await repository.load(String(r.model_name));
       return {};
     }),

@@ -10,7 +10,7 @@ import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
 import { ServerMetrics } from './metrics';
 import { dashboard, ingest, monitorHistory, monitorState } from './monitor-routes';
-import { ClientGone, readBody, sendResponse } from './node-io';
+import { bodyCoding, ClientGone, readBody, sendResponse } from './node-io';
 import {
   infer,
   json,
@@ -109,7 +109,7 @@ const ROUTES: RouteDef[] = [
     method: 'POST',
     pattern: /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/,
     scope: 'management',
-    run: (ctx, [name, action]) => repositoryAction(ctx, name, action as 'load' | 'unload'),
+    run: (ctx, [name, action], req) => repositoryAction(ctx, name, action as 'load' | 'unload', req),
   },
   {
     method: 'GET',
@@ -367,7 +367,10 @@ export class InferenceHandler {
     });
     readBody(req, this.context.options.maxBodyBytes, (error, body) => {
       if (error !== undefined) {
-        sendResponse(res, json(error.status, { error: error.message }, { connection: 'close' }));
+        sendResponse(
+          res,
+          json(error.status, { error: error.message }, { ...error.headers, connection: 'close' }),
+        );
         return;
       }
       this.handle({ method, path, headers, body, signal: gone }).then((answer) => {
@@ -426,19 +429,38 @@ export class InferenceHandler {
     const tooLarge = () =>
       toResponse(json(413, { error: `the body is over ${max} bytes, the most this server takes` }));
     if (Number(headers['content-length'] ?? '0') > max) return tooLarge();
+    let coding: ReturnType<typeof bodyCoding>;
+    try {
+      coding = bodyCoding(headers['content-encoding']);
+    } catch (e) {
+      const f = e as HttpError;
+      return toResponse(json(f.status, { error: f.message }, f.headers));
+    }
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (request.body !== null) {
-      const reader = request.body.getReader();
+      // As readBody: a compressed body is inflated as it streams, and `max` bounds what it inflates to.
+      const reader = (
+        coding === 'identity'
+          ? request.body
+          : request.body.pipeThrough(new DecompressionStream(coding === 'deflate' ? 'deflate' : 'gzip'))
+      ).getReader();
       for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          return toResponse(
+            json(400, { error: `the ${coding} body could not be inflated: ${(e as Error).message}` }),
+          );
+        }
+        if (next.done) break;
+        size += next.value.byteLength;
         if (size > max) {
           await reader.cancel();
           return tooLarge();
         }
-        chunks.push(value);
+        chunks.push(next.value);
       }
     }
     const body = new Uint8Array(size);

@@ -96,13 +96,31 @@ export function repositoryIndex(ctx: ServeContext, req: HandlerRequest): Handler
   return json(200, entries);
 }
 
+/**
+ * Refuses the repository extension's load overrides (`config`, `file:<version>/<name>`) and any
+ * other load parameter: this server loads what is on disk, and an override it ignored would
+ * leave the caller believing the model runs with it. Shared by REST and gRPC.
+ */
+export function refuseLoadParameters(model: string, names: readonly string[]): void {
+  if (names.length === 0) return;
+  throw new HttpError(
+    400,
+    `load of model '${model}': parameters ${names.map((n) => `'${n}'`).join(', ')} are not supported; this server loads the model's files as they are in the repository (write config.json and the version's files there, then load)`,
+  );
+}
+
 /** `POST /v2/repository/models/{name}/load` and `…/unload`. */
 export async function repositoryAction(
   ctx: ServeContext,
   name: string,
   action: 'load' | 'unload',
+  req?: HandlerRequest,
 ): Promise<HandlerResponse> {
   const repository = repositoryOf(ctx);
+  if (action === 'load' && req !== undefined && req.body.byteLength > 0) {
+    const body = parseJsonBody(text(req.body, 'request body'), 'load request');
+    refuseLoadParameters(name, Object.keys(readParameters(own(body, 'parameters'), 'load request')));
+  }
   await (action === 'load' ? repository.load(name) : repository.unload(name));
   return json(200, {});
 }
@@ -352,10 +370,15 @@ function readOutputs(
     seen.add(spec.name);
     const p = readParameters(own(item, 'parameters'), `output '${spec.name}'`);
     const binary = p.binary_data === undefined ? allBinary : p.binary_data === true;
-    if (p.classification !== undefined)
-      throw new HttpError(400, `output '${spec.name}': the classification extension is not supported`);
+    refuseClassification(p, spec.name);
     return { name: spec.name, binary };
   });
+}
+
+/** Triton's classification extension (an output's `classification` parameter) is refused, not ignored. */
+export function refuseClassification(params: Record<string, unknown>, output: string): void {
+  if (params.classification !== undefined)
+    throw new HttpError(400, `output '${output}': the classification extension is not supported`);
 }
 
 /** The version that answered a request, which the Deployer reports through `onRoute`. */

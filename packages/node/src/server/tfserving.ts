@@ -4,16 +4,19 @@
  * (`inputs`) formats, model status and metadata.
  */
 import {
+  type Dim,
   type DType,
   type NamedTensors,
+  type RecordSignature,
   type Tensor,
   type TensorSpec,
   tensor,
   toNested,
 } from '@modelship/core';
+import { fromJsonElement, jsonElement } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
-import { parseJsonBody } from './oip';
 import { pipelineFor, predictRecords } from './records';
+import { parseTfJson } from './tf-json';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
 const TF_DTYPE: Record<DType, string> = {
@@ -36,11 +39,13 @@ const TF_DTYPE: Record<DType, string> = {
 function stringify(value: unknown): string {
   const marker = '\u0000bigint:';
   const text = JSON.stringify(value, (_k, v) =>
-    typeof v === 'bigint'
-      ? `${marker}${v}`
-      : typeof v === 'number' && !Number.isFinite(v)
+    v instanceof Uint8Array
+      ? jsonElement(v)
+      : typeof v === 'bigint'
         ? `${marker}${v}`
-        : v,
+        : typeof v === 'number' && !Number.isFinite(v)
+          ? `${marker}${v}`
+          : v,
   );
   return text.replace(/"\\u0000bigint:(-?[0-9A-Za-z]+)"/g, '$1');
 }
@@ -53,18 +58,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `{"b64": "..."}` values of string inputs become their decoded text. */
-function unwrapB64(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapB64);
-  if (isObject(value) && Object.keys(value).length === 1 && typeof value.b64 === 'string')
-    return Buffer.from(value.b64, 'base64').toString('utf8');
-  return value;
+/** `{"b64": "..."}` values of string inputs become their text, or their raw bytes when not UTF-8. */
+function unwrapB64(value: unknown, where: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => unwrapB64(v, where));
+  return fromJsonElement(value, where);
 }
 
 function build(spec: TensorSpec, value: unknown, where: string): Tensor {
   try {
-    return tensor(spec.dtype, unwrapB64(value) as never);
+    return tensor(spec.dtype, unwrapB64(value, where) as never);
   } catch (e) {
+    if (e instanceof HttpError) throw e;
     throw new HttpError(400, `${where}: ${(e as Error).message}`);
   }
 }
@@ -109,6 +113,28 @@ function recordsOf(body: Record<string, unknown>): unknown {
   );
 }
 
+/** The one signature a model has here; TF Serving's default key, which metadata advertises. */
+const SIGNATURE = 'serving_default';
+
+/**
+ * Checks `signature_name` as TF Serving does: a string (else 400 with its wording), naming the
+ * model's signature (empty means the default; anything else is TF Serving's "not found", 400).
+ */
+function checkSignatureName(body: Record<string, unknown>): void {
+  if (!Object.hasOwn(body, 'signature_name')) return;
+  const given = body.signature_name;
+  if (typeof given !== 'string')
+    throw new HttpError(
+      400,
+      `JSON Value: ${stringify(given)} not formatted correctly. 'signature_name' key must be a string value.`,
+    );
+  if (given !== '' && given !== SIGNATURE)
+    throw new HttpError(
+      400,
+      `Serving signature key "${given}" not found. (this model has one signature, "${SIGNATURE}")`,
+    );
+}
+
 /** `POST /v1/models/{name}[/versions/{v}]:predict`. */
 export async function tfPredict(
   ctx: ServeContext,
@@ -117,7 +143,8 @@ export async function tfPredict(
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
-  const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'predict request');
+  const body = parseTfJson(Buffer.from(req.body).toString('utf8'), 'predict request');
+  checkSignatureName(body);
   const pipeline = pipelineFor(ctx, name);
   if (pipeline !== undefined)
     return tfJson(200, {
@@ -238,22 +265,58 @@ function tfTensor(s: TensorSpec) {
   };
 }
 
-/** `GET /v1/models/{name}[/versions/{v}]/metadata`: the signature as a `serving_default` signature_def. */
+const BATCH = { size: '-1', name: 'batch' };
+
+/**
+ * The signature_def of a model served with a pipeline: the record fields `:predict` takes and
+ * the answer fields it returns (a `topK` answer, a list of `{label, score}`, is `DT_VARIANT`).
+ */
+function recordsSignature(records: RecordSignature) {
+  const entry = (name: string, dtype: DType | undefined, shape: readonly Dim[] | null) => ({
+    dtype: dtype === undefined ? 'DT_VARIANT' : TF_DTYPE[dtype],
+    tensor_shape:
+      shape === null
+        ? { unknown_rank: true }
+        : {
+            dim: [
+              BATCH,
+              ...shape.map((d) => ({
+                size: String(typeof d === 'number' ? d : -1),
+                name: typeof d === 'string' ? d : '',
+              })),
+            ],
+          },
+    name,
+  });
+  return {
+    inputs: Object.fromEntries(records.fields.map((f) => [f.name, entry(f.name, f.dtype, [])])),
+    outputs: Object.fromEntries(records.answers.map((a) => [a.name, entry(a.name, a.dtype, a.shape)])),
+  };
+}
+
+/**
+ * `GET /v1/models/{name}[/versions/{v}]/metadata`: the signature as a `serving_default`
+ * signature_def: the tensors, or for a model with a pipeline the records `:predict` really
+ * takes and answers, with the fields' details under `records`.
+ */
 export function tfMetadata(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
   const model = ctx.deployer.model(name, version === undefined ? {} : { version });
   const io = (specs: readonly TensorSpec[]) => Object.fromEntries(specs.map((s) => [s.name, tfTensor(s)]));
+  const pipeline = pipelineFor(ctx, name);
+  const records = pipeline?.wrap(model).recordSignature();
+  const signature =
+    records === undefined
+      ? { inputs: io(model.signature.inputs), outputs: io(model.signature.outputs) }
+      : recordsSignature(records);
   return tfJson(200, {
     model_spec: { name, signature_name: '', version: model.version },
     metadata: {
       signature_def: {
         signature_def: {
-          serving_default: {
-            inputs: io(model.signature.inputs),
-            outputs: io(model.signature.outputs),
-            method_name: 'tensorflow/serving/predict',
-          },
+          [SIGNATURE]: { ...signature, method_name: 'tensorflow/serving/predict' },
         },
       },
+      ...(records === undefined ? {} : { records }),
     },
   });
 }

@@ -15,7 +15,6 @@ import {
   loadModel,
   type ModelshipServer,
   Pipeline,
-  tensor,
   threshold,
 } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +52,6 @@ const lenient = Pipeline.fit(training, { ...spec, allowExtraFields: true });
 
 let deployer: Deployer;
 let server: ModelshipServer;
-let base: string;
 let port: number;
 const loads: string[] = [];
 
@@ -78,7 +76,7 @@ beforeAll(async () => {
       unload: async () => {},
     },
   });
-  ({ port, url: base } = await server.listen(0, '127.0.0.1'));
+  ({ port } = await server.listen(0, '127.0.0.1'));
 });
 
 afterAll(async () => {

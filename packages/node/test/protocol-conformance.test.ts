@@ -4,7 +4,6 @@
  * tokens, records routes that refuse unknown fields and describe themselves, BYTES that carry
  * any bytes, compressed request bodies and the repository extension's load overrides.
  */
-import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import {
   createInferenceHandler,
@@ -19,6 +18,7 @@ import {
 } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelPath } from './fixtures';
+import { type RawAnswer, sendRaw } from './raw-http';
 
 /** Returns its float input as it is, to show what the server read. */
 const echo = functionModel(({ x }) => ({ y: x! }), {
@@ -84,20 +84,13 @@ afterAll(async () => {
   await deployer.close();
 });
 
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  json: () => Record<string, unknown>;
-}
-
 /** One HTTP/1.1 request written byte for byte, `Connection: close`; the answer as received. */
-function send(
+async function send(
   method: string,
   path: string,
   body: string | Buffer = '',
   headers: Record<string, string | number> = {},
-): Promise<RawAnswer> {
+): Promise<RawAnswer & { json: () => Record<string, unknown> }> {
   const payload = typeof body === 'string' ? Buffer.from(body) : body;
   const head = [
     `${method} ${path} HTTP/1.1`,
@@ -106,32 +99,10 @@ function send(
     `Content-Length: ${payload.byteLength}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ].join('\r\n');
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const all = Buffer.concat(chunks);
-      const split = all.indexOf('\r\n\r\n');
-      const lines = all.subarray(0, split).toString('latin1').split('\r\n');
-      const out: Record<string, string> = {};
-      for (const line of lines.slice(1)) {
-        const i = line.indexOf(':');
-        out[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-      }
-      const rest = all.subarray(split + 4);
-      resolve({
-        status: Number(lines[0]!.split(' ')[1]),
-        headers: out,
-        body: rest,
-        json: () => JSON.parse(rest.toString('utf8')),
-      });
-    });
-    // Written, not ended: a client that half-closes first may have its answer dropped (node:http's
-    // httpAllowHalfOpen is off); `Connection: close` has the server end the socket after answering.
-    socket.write(Buffer.concat([Buffer.from(`${head}\r\n\r\n`), payload]));
+  const answer = await sendRaw(port, Buffer.concat([Buffer.from(`${head}\r\n\r\n`), payload]), {
+    halfClose: false,
   });
+  return { ...answer, json: () => JSON.parse(answer.body.toString('utf8')) };
 }
 
 const record = Object.fromEntries(fields.map((f, i) => [f, i / 10]));

@@ -3,6 +3,7 @@
  * requests written byte for byte from the Open Inference Protocol's documented examples, and
  * `fetch` for the rest.
  */
+
 import { connect } from 'node:net';
 import {
   createServer,
@@ -14,6 +15,7 @@ import {
 } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelPath } from './fixtures';
+import { type RawAnswer, sendRaw } from './raw-http';
 
 /** The protocol's example model: input0 UINT32 [2, 2], input1 BOOL [3] → output0 FP32 [3, 2]. */
 const mymodel = functionModel(
@@ -63,28 +65,8 @@ afterAll(async () => {
 });
 
 /** Sends raw bytes over a socket and returns the raw response. */
-function raw(
-  request: string | Buffer,
-): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const all = Buffer.concat(chunks);
-      const split = all.indexOf('\r\n\r\n');
-      const head = all.subarray(0, split).toString('latin1').split('\r\n');
-      const status = Number(head[0]!.split(' ')[1]);
-      const headers: Record<string, string> = {};
-      for (const line of head.slice(1)) {
-        const i = line.indexOf(':');
-        headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-      }
-      resolve({ status, headers, body: all.subarray(split + 4) });
-    });
-    socket.end(request);
-  });
+function raw(request: string | Buffer): Promise<RawAnswer> {
+  return sendRaw(port, request);
 }
 
 /** An HTTP/1.1 request with `Connection: close`, as the spec's examples are written. */

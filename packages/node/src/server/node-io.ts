@@ -15,7 +15,8 @@ type BodyCoding = 'identity' | (typeof BODY_CODINGS)[number];
  * that names the ones accepted (in `Accept-Encoding`, as RFC 7694 asks).
  */
 export function bodyCoding(header: string | undefined): BodyCoding {
-  const coding = (header ?? '').trim().toLowerCase();
+  if (header === undefined) return 'identity'; // nearly every request
+  const coding = header.trim().toLowerCase();
   if (coding === '' || coding === 'identity') return 'identity';
   if ((BODY_CODINGS as readonly string[]).includes(coding)) return coding as BodyCoding;
   throw new HttpError(

@@ -46,6 +46,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await writeFile(file, `${JSON.stringify(pipeline, null, 2)}\n`);
   console.log(`wrote ${file}: ${pipeline.featureNames().join(', ')}`);
   const profileFile = fileURLToPath(new URL('./iris/profile.json', import.meta.url));
-  await writeFile(profileFile, `${JSON.stringify(await profileIris())}\n`);
+  await writeFile(profileFile, `${JSON.stringify(await profileIris(), null, 2)}\n`);
   console.log(`wrote ${profileFile}`);
 }

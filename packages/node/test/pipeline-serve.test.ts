@@ -156,6 +156,7 @@ describe('the example repository', () => {
       fileURLToPath(new URL('../../../examples/model-repository/iris/profile.json', import.meta.url)),
       'utf8',
     );
-    expect(profile).toBe(`${JSON.stringify(await profileIris())}\n`);
+    // The file is formatted as the linter wants it; its values are the profile's, bit for bit.
+    expect(JSON.parse(profile)).toEqual(JSON.parse(JSON.stringify(await profileIris())));
   });
 });

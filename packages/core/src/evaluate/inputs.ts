@@ -17,9 +17,55 @@ function columnList(names: readonly string[]): string {
 }
 
 /**
+ * The shape `size` values of one row take in `spec`, the input without its batch dimension:
+ * its declared dimensions when they are all fixed and multiply to `size` (`[batch, 1, 8, 8]`
+ * takes 64), `[size]` for a `[batch, k]` input whose `k` is not fixed. `undefined` when no
+ * shape fits: a scalar or rank-unknown input, a size that does not match, or a symbolic
+ * dimension beyond the second (nothing says how the values split).
+ */
+export function rowShapeOf(spec: TensorSpec, size: number): number[] | undefined {
+  const rest = fixedRowShape(spec);
+  if (rest !== undefined) return sizeOf(rest) === size ? rest : undefined;
+  return spec.shape !== null && spec.shape.length === 2 ? [size] : undefined;
+}
+
+/** The input's non-batch dimensions when they are all fixed (`[batch]` gives `[]`). */
+function fixedRowShape(spec: TensorSpec): number[] | undefined {
+  const shape = spec.shape;
+  if (shape === null || shape.length === 0) return undefined;
+  const rest = shape.slice(1);
+  return rest.every((d): d is number => typeof d === 'number') ? rest : undefined;
+}
+
+function sizeOf(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/** The `DATASET_INVALID` error for feature columns that fill no shape of the input. */
+function cannotFill(spec: TensorSpec, features: readonly string[], where: string): Error {
+  const head = `${where}: model input '${spec.name}' has shape ${formatShape(spec.shape)}`;
+  const rest = fixedRowShape(spec);
+  if (rest !== undefined) {
+    return datasetError(
+      `${head} and takes ${sizeOf(rest)} values per row but the data set has ${features.length} feature columns (${columnList(features)}); choose them with features, give each row a '${spec.name}' value, or pass toInputs`,
+    );
+  }
+  const why =
+    spec.shape === null
+      ? 'its rank is unknown'
+      : spec.shape.length === 0
+        ? 'it is a scalar, with no batch dimension'
+        : 'its dimensions after the first are not all fixed';
+  return datasetError(
+    `${head}; ${features.length} feature columns cannot fill it (${why}), so give each row a '${spec.name}' value or pass toInputs`,
+  );
+}
+
+/**
  * Decides, from the first row and the model's signature, how rows become inputs: the rows
- * carry every input by name, or their feature columns are assembled into the model's one
- * `[batch, k]` input. Anything else is a `DATASET_INVALID` error saying what would fit.
+ * carry every input by name, or their feature columns fill the model's one input (see
+ * {@link rowShapeOf}: `[batch, k]`, or `[batch, 1, 8, 8]` from 64 columns). Anything else is
+ * a `DATASET_INVALID` error naming the input, its shape and the column count.
  */
 export function inputBuilder(model: Model, first: Row, options: DataOptions, where: string): InputBuilder {
   if (options.pipeline !== undefined) {
@@ -57,24 +103,14 @@ export function inputBuilder(model: Model, first: Row, options: DataOptions, whe
   }
   if (features.length === 0)
     throw datasetError(`${where}: the data set has no feature columns besides '${label}'`);
-  const shape = spec.shape;
-  if (shape === null || shape.length !== 2) {
-    throw datasetError(
-      `${where}: model input '${spec.name}' has shape ${formatShape(shape)}; feature columns fill a [batch, k] input only, so give each row a '${spec.name}' value or pass toInputs`,
-    );
-  }
-  const width = shape[1];
-  if (typeof width === 'number' && width !== features.length) {
-    throw datasetError(
-      `${where}: model input '${spec.name}' takes ${width} values per row but the data set has ${features.length} feature columns (${columnList(features)}); choose them with features`,
-    );
-  }
+  const k = features.length;
+  const perRow = rowShapeOf(spec, k);
+  if (perRow === undefined) throw cannotFill(spec, features, where);
   if (!(isFloat(spec.dtype) || isBigInt(spec.dtype) || /^u?int(8|16|32)$/.test(spec.dtype))) {
     throw datasetError(
       `${where}: model input '${spec.name}' is ${spec.dtype}; feature columns fill numeric inputs only, so pass toInputs`,
     );
   }
-  const k = features.length;
   const bigint = isBigInt(spec.dtype);
   const integer = !isFloat(spec.dtype);
   return (rows, offset) => {
@@ -96,13 +132,19 @@ export function inputBuilder(model: Model, first: Row, options: DataOptions, whe
         data[r * k + j] = bigint ? BigInt(v) : v;
       }
     }
-    return { [spec.name]: tensor(spec.dtype, data as never, [rows.length, k]) };
+    return { [spec.name]: tensor(spec.dtype, data as never, [rows.length, ...perRow]) };
   };
 }
 
-/** Stacks one input's per-row values (scalars, nested arrays or typed arrays) along a new batch dimension. */
+/**
+ * Stacks one input's per-row values (scalars, nested arrays or typed arrays) along a new batch
+ * dimension. Where the input's per-row dimensions are fixed, each row's values fill them
+ * whatever their nesting (a flat 64-value array fills `[batch, 1, 8, 8]`) and a wrong count
+ * is `DATASET_INVALID`; otherwise the values keep their own shape.
+ */
 function stackColumn(spec: TensorSpec, rows: readonly Row[], offset: number, where: string): Tensor {
-  let rowShape: readonly number[] | undefined;
+  let firstShape: readonly number[] | undefined;
+  let rowShape: readonly number[] = [];
   let out: { [i: number]: unknown; length: number } | undefined;
   let size = 0;
   for (let r = 0; r < rows.length; r++) {
@@ -115,19 +157,26 @@ function stackColumn(spec: TensorSpec, rows: readonly Row[], offset: number, whe
         `${where}: row ${offset + r}, input '${spec.name}' (${spec.dtype}) cannot be read: ${(e as Error).message}`,
       );
     }
-    if (rowShape === undefined) {
-      rowShape = t.shape;
+    if (firstShape === undefined) {
+      firstShape = t.shape;
       size = t.data.length;
+      const fixed = fixedRowShape(spec);
+      if (fixed !== undefined && sizeOf(fixed) !== size) {
+        throw datasetError(
+          `${where}: row ${offset + r}, input '${spec.name}' has ${size} value${size === 1 ? '' : 's'} (shape ${formatShape(t.shape)}); model input '${spec.name}' has shape ${formatShape(spec.shape)} and takes ${sizeOf(fixed)} values per row`,
+        );
+      }
+      rowShape = fixed ?? t.shape;
       out = allocate(spec.dtype, rows.length * size) as unknown as typeof out;
-    } else if (t.data.length !== size || t.shape.some((d, i) => d !== rowShape![i])) {
+    } else if (t.data.length !== size || t.shape.some((d, i) => d !== firstShape![i])) {
       throw datasetError(
-        `${where}: row ${offset + r}, input '${spec.name}' has shape ${formatShape(t.shape)}; row ${offset} had ${formatShape(rowShape)}`,
+        `${where}: row ${offset + r}, input '${spec.name}' has shape ${formatShape(t.shape)}; row ${offset} had ${formatShape(firstShape)}`,
       );
     }
     const data = t.data as ArrayLike<unknown>;
     for (let i = 0; i < size; i++) out![r * size + i] = data[i];
   }
-  return tensor(spec.dtype, out as never, [rows.length, ...(rowShape ?? [])]);
+  return tensor(spec.dtype, out as never, [rows.length, ...rowShape]);
 }
 
 /** Reads each row's label, refusing rows without one. */

@@ -13,8 +13,8 @@ import { accuracy, f1 } from '../metrics/classification';
 import type { Label } from '../metrics/labels';
 import { rocAuc } from '../metrics/ranking';
 import type { Model, PredictOptions } from '../model/model';
-import type { ModelInputs } from '../tensor/coerce';
-import type { NamedTensors } from '../tensor/tensor';
+import { isOrtTensor, type ModelInputs } from '../tensor/coerce';
+import { flatten, type NamedTensors } from '../tensor/tensor';
 import { type DriftOptions, type DriftReport, detectDrift } from './drift';
 import { HistoryRing, type SeriesHistory } from './history';
 import type { Profile } from './profile';
@@ -791,10 +791,20 @@ function outputsKey(model: string): string {
   return `${model}\u0000outputs`;
 }
 
-/** Rows of a [batch, k] (or [batch]) input, given as a tensor or nested arrays. */
+/**
+ * Rows of an input of any rank, each row's values in row-major order (a `[batch, 1, 8, 8]`
+ * image gives 64 a row, as its CSV columns do), from a tensor, an onnxruntime tensor or the
+ * nested arrays `predict` takes.
+ */
 function rowsOf(input: unknown, width: number): ArrayLike<unknown>[] {
   if (input === undefined || input === null) return [];
-  const t = input as { shape?: unknown; data?: ArrayLike<unknown> };
+  let t = input as { shape?: unknown; data?: ArrayLike<unknown> };
+  if (Array.isArray(input)) {
+    const { values, shape } = flatten(input, 'Monitor');
+    t = { shape, data: values };
+  } else if (isOrtTensor(input)) {
+    t = { shape: input.dims, data: input.data as ArrayLike<unknown> };
+  }
   if (Array.isArray(t.shape) && t.data !== undefined) {
     const rows = (t.shape[0] as number) ?? 1;
     const k = rows === 0 ? 0 : t.data.length / rows;
@@ -805,6 +815,5 @@ function rowsOf(input: unknown, width: number): ArrayLike<unknown>[] {
       }),
     );
   }
-  if (Array.isArray(input)) return input.map((r) => (Array.isArray(r) ? r : [r]));
   return [];
 }

@@ -1,0 +1,133 @@
+/**
+ * A rank-4 image model ([batch, 1, 8, 8]) evaluated, tested and monitored from a CSV of 8×8
+ * digits whose 64 pixel columns fill its input: evaluate, `modelship eval`, the Vitest
+ * matchers and drift.
+ */
+import { Deployer, type Model, Monitor, Profile, type Row, tensor } from '@modelship/core';
+import { addNoise, shift } from '@modelship/core/testing';
+import '@modelship/core/testing/setup';
+import { evaluate, loadModel, readCsv } from '@modelship/node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main';
+import { expected, fixturesDir, modelPath } from './fixtures';
+
+const csv = `${fixturesDir}data/digits-test.csv`;
+let cnn: Model;
+let rows: Row[];
+
+beforeAll(async () => {
+  cnn = await loadModel(modelPath('digits_cnn'));
+  rows = [];
+  for await (const r of readCsv(csv)) rows.push(r);
+});
+afterAll(() => cnn.dispose());
+
+/** The 64 pixels of a CSV row, p0..p63. */
+const pixels = (r: Row): number[] => Array.from({ length: 64 }, (_, i) => r[`p${i}`] as number);
+
+describe('digits_cnn.onnx from digits-test.csv', () => {
+  it('the signature is the [batch, 1, 8, 8] image the graph declares', () => {
+    expect(cnn.signature.inputs).toEqual(expected.digits_cnn!.signature.inputs);
+    expect(cnn.signature.inputs[0]!.shape).toEqual(['batch', 1, 8, 8]);
+  });
+
+  it("evaluate fills the image from the 64 pixel columns: accuracy is numpy's", async () => {
+    const report = await evaluate(cnn, readCsv(csv), { bootstrap: false });
+    expect(report.samples).toBe(450);
+    expect(report.metrics.accuracy!.value).toBeCloseTo(expected.digits_cnn!.test_accuracy!, 12);
+    // Rows carrying the image under the input's name, flat or as [1][8][8], answer the same.
+    const flat = await evaluate(
+      cnn,
+      rows.map((r) => ({ image: pixels(r), label: r.label })),
+      { bootstrap: false },
+    );
+    const nested = await evaluate(
+      cnn,
+      rows.map((r) => {
+        const p = pixels(r);
+        return { image: [Array.from({ length: 8 }, (_, y) => p.slice(8 * y, 8 * y + 8))], label: r.label };
+      }),
+      { bootstrap: false },
+    );
+    expect(flat.metrics).toEqual(report.metrics);
+    expect(nested.metrics).toEqual(report.metrics);
+  });
+
+  it('toMeetMetrics and toBeInvariantTo run on the CSV rows', async () => {
+    await expect(cnn).toMeetMetrics(rows, { accuracy: { min: 0.97 }, f1: { min: 0.97 } });
+    // Noise of 1% of each pixel's spread moves few answers; a +16 pixel-0..63 shift moves many.
+    await expect(cnn).toBeInvariantTo(addNoise(0.01, { seed: 3 }), rows, { maxFlipRate: 0.01 });
+    const shiftAll = (rs: readonly Row[]) =>
+      Array.from({ length: 64 }, (_, i) => shift(`p${i}`, 8)).reduce((acc, t) => t(acc), rs as Row[]);
+    await expect(cnn).not.toBeInvariantTo(shiftAll, rows, { maxFlipRate: 0.1 });
+  });
+
+  it('a Monitor measures drift of the served images against the CSV profile', async () => {
+    const profile = Profile.fromDataset(rows, { exclude: ['label'] });
+    expect(profile.features).toHaveLength(64);
+    const deployer = new Deployer();
+    const monitor = new Monitor();
+    monitor.attach(deployer);
+    monitor.watchDrift('digits', profile);
+    try {
+      await deployer.deploy('digits', () => loadModel(modelPath('digits_cnn')), { version: '1' });
+      // The held-out rows as a tensor, then the same rows brightened, as nested arrays.
+      const images = rows.slice(0, 200);
+      await deployer.predict('digits', {
+        image: tensor('float32', images.flatMap(pixels), [images.length, 1, 8, 8]),
+      });
+      let report = monitor.drift('digits');
+      expect(report.currentRows).toBe(200);
+      expect(report.features.map((f) => f.feature)).toEqual(profile.features.map((f) => f.name));
+      expect(report.features.every((f) => f.count === 200)).toBe(true);
+      expect(report.datasetDrift).toBe(false);
+      monitor.watchDrift('digits', profile);
+      const bright = images.map((r) => {
+        const p = pixels(r).map((v) => Math.min(16, v + 6));
+        return [Array.from({ length: 8 }, (_, y) => p.slice(8 * y, 8 * y + 8))];
+      });
+      await deployer.predict('digits', { image: bright });
+      report = monitor.drift('digits');
+      expect(report.currentRows).toBe(200);
+      expect(report.datasetDrift).toBe(true);
+    } finally {
+      await deployer.close();
+    }
+  });
+});
+
+describe('modelship eval on the image model', () => {
+  async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
+    try {
+      const code = await main(argv, (s) => out.push(s));
+      return { code, out: out.join('\n'), err: err.join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('evaluates the CSV with --label and prints its accuracy', async () => {
+    const r = await run('eval', modelPath('digits_cnn'), csv, '--label', 'label', '--resamples', '0');
+    expect(r.err).not.toMatch(/DATASET_INVALID/);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(
+      /^digits_cnn \(version 1\) on digits-test\.csv: 450 rows, multiclass/,
+    );
+    const accuracy = expected.digits_cnn!.test_accuracy!.toFixed(4);
+    expect(r.out).toMatch(new RegExp(`^ {2}accuracy +${accuracy.replace('.', '\\.')}$`, 'm'));
+  });
+
+  it('exits 2 naming the input, its shape and the column count when the columns do not fit', async () => {
+    const r = await run('eval', modelPath('digits_cnn'), csv, '--features', 'p0,p1,p2');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /\[DATASET_INVALID\] .*model input 'image' has shape \[batch, 1, 8, 8\] and takes 64 values per row but the data set has 3 feature columns \('p0', 'p1', 'p2'\)/,
+    );
+  });
+});

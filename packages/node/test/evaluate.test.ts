@@ -274,6 +274,33 @@ describe('modelship eval', () => {
     expect(bad.code).toBe(2);
   });
 
+  it('fills a [batch, 1, 8, 8] image input from the 64 pixel columns of a CSV', async () => {
+    const r = await run(
+      'eval',
+      modelPath('digits_cnn'),
+      data('digits-test.csv'),
+      '--label',
+      'label',
+      '--resamples',
+      '0',
+    );
+    expect(r.err).not.toMatch(/DATASET_INVALID/);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(
+      /^digits_cnn \(version 1\) on digits-test\.csv: 450 rows, multiclass/,
+    );
+    const accuracy = expected.digits_cnn!.test_accuracy!.toFixed(4);
+    expect(r.out).toMatch(new RegExp(`^ {2}accuracy +${accuracy.replace('.', '\\.')}$`, 'm'));
+  });
+
+  it('exits 2 naming the image input, its shape and the column count when the columns do not fit', async () => {
+    const r = await run('eval', modelPath('digits_cnn'), data('digits-test.csv'), '--features', 'p0,p1,p2');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /\[DATASET_INVALID\] .*model input 'image' has shape \[batch, 1, 8, 8\] and takes 64 values per row but the data set has 3 feature columns \('p0', 'p1', 'p2'\)/,
+    );
+  });
+
   it('evaluates records through a pipeline.json', async () => {
     const pipeline = fileURLToPath(
       new URL('../../../examples/model-repository/iris/pipeline.json', import.meta.url),

@@ -1,14 +1,13 @@
 /**
  * A rank-4 image model ([batch, 1, 8, 8]) evaluated, tested and monitored from a CSV of 8×8
- * digits whose 64 pixel columns fill its input: evaluate, `modelship eval`, the Vitest
- * matchers and drift.
+ * digits whose 64 pixel columns fill its input: evaluate, the Vitest matchers and drift
+ * (`modelship eval` on it is in evaluate.test.ts).
  */
 import { Deployer, type Model, Monitor, Profile, type Row, tensor } from '@modelship/core';
 import { addNoise, shift } from '@modelship/core/testing';
 import '@modelship/core/testing/setup';
 import { evaluate, loadModel, readCsv } from '@modelship/node';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expected, fixturesDir, modelPath } from './fixtures';
 
 const csv = `${fixturesDir}data/digits-test.csv`;
@@ -93,41 +92,5 @@ describe('digits_cnn.onnx from digits-test.csv', () => {
     } finally {
       await deployer.close();
     }
-  });
-});
-
-describe('modelship eval on the image model', () => {
-  async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-      err.push(String(s));
-      return true;
-    });
-    try {
-      const code = await main(argv, (s) => out.push(s));
-      return { code, out: out.join('\n'), err: err.join('') };
-    } finally {
-      spy.mockRestore();
-    }
-  }
-
-  it('evaluates the CSV with --label and prints its accuracy', async () => {
-    const r = await run('eval', modelPath('digits_cnn'), csv, '--label', 'label', '--resamples', '0');
-    expect(r.err).not.toMatch(/DATASET_INVALID/);
-    expect(r.code).toBe(0);
-    expect(r.out.split('\n')[0]).toMatch(
-      /^digits_cnn \(version 1\) on digits-test\.csv: 450 rows, multiclass/,
-    );
-    const accuracy = expected.digits_cnn!.test_accuracy!.toFixed(4);
-    expect(r.out).toMatch(new RegExp(`^ {2}accuracy +${accuracy.replace('.', '\\.')}$`, 'm'));
-  });
-
-  it('exits 2 naming the input, its shape and the column count when the columns do not fit', async () => {
-    const r = await run('eval', modelPath('digits_cnn'), csv, '--features', 'p0,p1,p2');
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(
-      /\[DATASET_INVALID\] .*model input 'image' has shape \[batch, 1, 8, 8\] and takes 64 values per row but the data set has 3 feature columns \('p0', 'p1', 'p2'\)/,
-    );
   });
 });

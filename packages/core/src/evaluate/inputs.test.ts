@@ -47,14 +47,11 @@ const rows: Row[] = [
 ];
 const pixels = (r: Row) => [r.p0, r.p1, r.p2, r.p3] as number[];
 
+/** The promise rejects with a ModelshipError of this code whose message matches. */
 async function rejects(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
+  await expect(p).rejects.toSatisfy(
+    (e: unknown) => ModelshipError.isInstance(e) && e.code === code && message.test(e.message),
   );
-  expect(ModelshipError.isInstance(e), String(e)).toBe(true);
-  expect((e as ModelshipError).code).toBe(code);
-  expect((e as Error).message).toMatch(message);
 }
 
 describe('rowShapeOf', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Deployer } from '../deploy/deployer';
 import { ModelshipError } from '../errors';
 import { functionModel } from '../model/function-model';
+import { detectDrift } from '../monitor/drift';
 import { Monitor } from '../monitor/monitor';
 import { Profile } from '../monitor/profile';
 import type { Dim } from '../tensor/spec';
@@ -152,6 +153,39 @@ describe('rows into a rank-4 image input', () => {
 });
 
 describe('drift on image inputs', () => {
+  it("rows carrying the image under the input's name profile and drift as one feature per pixel", () => {
+    const asImages = rows.map((r) => ({ image: pixels(r), label: r.label }));
+    const profile = Profile.fromDataset(asImages, { exclude: ['label'] });
+    expect(profile.features.map((f) => [f.name, f.type, f.count])).toEqual([
+      ['image[0]', 'numeric', 5],
+      ['image[1]', 'numeric', 5],
+      ['image[2]', 'numeric', 5],
+      ['image[3]', 'numeric', 5],
+    ]);
+    // The same statistics as the pixel columns give.
+    const byColumns = Profile.fromDataset(rows, { exclude: ['label'] });
+    expect(profile.features.map((f) => (f.type === 'numeric' ? f.mean : Number.NaN))).toEqual(
+      byColumns.features.map((f) => (f.type === 'numeric' ? f.mean : Number.NaN)),
+    );
+    // Nested [1][2][2] images read the same, in row-major order.
+    const nested = asImages.map((r) => ({ image: [[r.image.slice(0, 2), r.image.slice(2)]] }));
+    const same = detectDrift(profile, nested);
+    expect(same.features.map((f) => [f.feature, f.count])).toEqual([
+      ['image[0]', 5],
+      ['image[1]', 5],
+      ['image[2]', 5],
+      ['image[3]', 5],
+    ]);
+    expect(same.driftedFeatures).toBe(0);
+    // Records sent to a pipeline server carry the image the same way.
+    const monitor = new Monitor();
+    monitor.watchDrift('image', profile, { records: true });
+    monitor.observeRecords('image', asImages);
+    const live = monitor.drift('image');
+    expect(live.currentRows).toBe(5);
+    expect(live.features.map((f) => f.count)).toEqual([5, 5, 5, 5]);
+  });
+
   it('a Monitor reads each image row as its pixel columns, from tensors and nested arrays', async () => {
     const profile = Profile.fromDataset(rows, { exclude: ['label'] });
     expect(profile.features.map((f) => f.name)).toEqual(['p0', 'p1', 'p2', 'p3']);

@@ -13,6 +13,7 @@ import {
   psi,
   twoProportionZTest,
 } from './drift-stats';
+import { flatRow } from './flat-row';
 import type { CategoricalFeature, FeatureProfile, NumericFeature, Profile } from './profile';
 
 export type DriftMethod = 'ks' | 'wasserstein' | 'psi' | 'jensenshannon' | 'chisquare' | 'z';
@@ -133,7 +134,7 @@ export function detectDrift(
   const driftShare = options.driftShare ?? 0.5;
   if (!(driftShare > 0 && driftShare <= 1))
     throw invalidArgument('detectDrift', 'driftShare must lie in (0, 1]', driftShare);
-  const rows = [...(datasetRows(current, 'detectDrift') as Iterable<Row>)];
+  const rows = Array.from(datasetRows(current, 'detectDrift') as Iterable<Row>, flatRow);
   const features: FeatureDrift[] = [];
   for (const f of reference.features) {
     const values = column(rows, f.name);

@@ -16,6 +16,7 @@ import type { Model, PredictOptions } from '../model/model';
 import { isOrtTensor, type ModelInputs } from '../tensor/coerce';
 import { flatten, type NamedTensors } from '../tensor/tensor';
 import { type DriftOptions, type DriftReport, detectDrift } from './drift';
+import { flatRow } from './flat-row';
 import { HistoryRing, type SeriesHistory } from './history';
 import type { Profile } from './profile';
 import { QuantileSketch } from './sketch';
@@ -434,14 +435,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   /**
    * Records client records (field name to value) for drift on raw features, as a server with
-   * a pipeline receives them. Only the watched features are kept; a missing one is `null`.
+   * a pipeline receives them. Only the watched features are kept; a missing one is `null`. An
+   * array field is one feature per element (`image[0]`, …), as in profiles.
    */
   observeRecords(model: string, records: readonly Readonly<Record<string, unknown>>[]): void {
     const w = this.watches.get(model);
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     if (!Array.isArray(records))
       throw invalidArgument('Monitor.observeRecords', 'records must be an array of objects', records);
-    for (const r of records) {
+    for (const record of records) {
+      const r = typeof record === 'object' && record !== null ? flatRow(record) : record;
       const row: Record<string, unknown> = {};
       for (const f of w.features)
         row[f] = typeof r === 'object' && r !== null && Object.hasOwn(r, f) ? r[f] : null;

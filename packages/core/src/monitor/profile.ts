@@ -6,6 +6,7 @@ import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import { datasetError, datasetRows } from '../evaluate/dataset';
 import type { Columns, Row } from '../evaluate/types';
+import { flatRow } from './flat-row';
 
 export type FeatureType = 'numeric' | 'categorical';
 
@@ -87,7 +88,10 @@ export class Profile {
     return this.features.find((f) => f.name === name);
   }
 
-  /** Profiles a data set (rows, columns or an iterable of rows). */
+  /**
+   * Profiles a data set (rows, columns or an iterable of rows). An array value (an image under
+   * its input's name) is one feature per element: `image[0]`, `image[1]`, … in row-major order.
+   */
   static fromDataset(
     dataset: readonly Row[] | Columns | Iterable<Row>,
     options: ProfileOptions = {},
@@ -121,7 +125,7 @@ export class Profile {
     for (const row of rows) {
       if (typeof row !== 'object' || row === null)
         throw datasetError(`Profile.fromDataset: row ${n} is not an object`);
-      for (const [name, value] of Object.entries(row)) {
+      for (const [name, value] of Object.entries(flatRow(row))) {
         if (exclude.has(name)) continue;
         let a = acc.get(name);
         if (a === undefined) {

@@ -8,6 +8,7 @@ import { addNoise, shift } from '@modelship/core/testing';
 import '@modelship/core/testing/setup';
 import { evaluate, loadModel, readCsv } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchProfile } from '../src/repository/profiles';
 import { expected, fixturesDir, modelPath } from './fixtures';
 
 const csv = `${fixturesDir}data/digits-test.csv`;
@@ -92,5 +93,25 @@ describe('digits_cnn.onnx from digits-test.csv', () => {
     } finally {
       await deployer.close();
     }
+  });
+
+  it("modelship serve's profile.json watch takes the image model with a profile of its 64 pixels", () => {
+    const profile = Profile.fromDataset(rows, { exclude: ['label'] });
+    const monitor = new Monitor();
+    watchProfile(monitor, 'digits', profile, cnn.signature, undefined);
+    monitor.observeInputs('digits', {
+      image: tensor('float32', rows.slice(0, 50).flatMap(pixels), [50, 1, 8, 8]),
+    });
+    const report = monitor.drift('digits');
+    expect(report.currentRows).toBe(50);
+    expect(report.features).toHaveLength(64);
+    expect(report.features[10]!.feature).toBe('p10');
+    const tooFew = Profile.fromDataset(
+      rows.map((r) => ({ p0: r.p0, p1: r.p1 })),
+      {},
+    );
+    expect(() => watchProfile(new Monitor(), 'digits', tooFew, cnn.signature, undefined)).toThrow(
+      "profile.json profiles 2 features but input 'image' [batch, 1, 8, 8] has 64 values per row",
+    );
   });
 });

@@ -144,7 +144,7 @@ describe('modelship serve', () => {
       /^ {2}iris +version 1 .*records \(.*\) through pipeline\.json; drift watched against profile\.json$/m,
     );
     expect(out).toContain(
-      "  warning: digits: drift is not watched: profile.json profiles 2 features but input 'pixels' has 64 columns",
+      "  warning: digits: drift is not watched: profile.json profiles 2 features but input 'pixels' [batch, 64] has 64 values per row",
     );
     expect(out).toContain(
       "  warning: wine: the labels file 'wine-labels.txt' named in config.json does not exist (wine/wine-labels.txt)",

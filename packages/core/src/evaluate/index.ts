@@ -1,6 +1,7 @@
 export { type CompareModelsOptions, type ComparisonReport, compareModels, type PairedTest } from './compare';
 export { evaluate } from './evaluate';
 export { renderComparisonHtml, renderReportHtml } from './html';
+export { rowShapeOf, valuesPerRow } from './inputs';
 export { type DeLongResult, delong, type McNemarResult, mcnemar } from './paired-tests';
 export {
   binomialTestTwoSided,

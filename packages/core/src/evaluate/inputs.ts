@@ -41,6 +41,16 @@ function sizeOf(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * How many values one batch row of an input holds when its dimensions after the batch are all
+ * fixed (64 for `[batch, 1, 8, 8]`, 1 for `[batch]`); `undefined` otherwise. A profile, a
+ * CSV's feature columns or a row's array fill such an input when they have this many values.
+ */
+export function valuesPerRow(spec: TensorSpec): number | undefined {
+  const rest = fixedRowShape(spec);
+  return rest === undefined ? undefined : sizeOf(rest);
+}
+
 /** The `DATASET_INVALID` error for feature columns that fill no shape of the input. */
 function cannotFill(spec: TensorSpec, features: readonly string[], where: string): Error {
   const head = `${where}: model input '${spec.name}' has shape ${formatShape(spec.shape)}`;

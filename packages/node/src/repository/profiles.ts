@@ -4,11 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import {
+  formatShape,
   type ModelSignature,
   ModelshipError,
   type Monitor,
   type Pipeline,
   Profile,
+  valuesPerRow,
   type WatchDriftOptions,
 } from '@modelship/core';
 
@@ -33,7 +35,8 @@ export async function readProfile(file: string): Promise<Profile | undefined> {
 /**
  * Watches a served model's drift against its profile: of the records clients send when a
  * pipeline takes them (every profiled feature must be a field of the pipeline), else of the
- * columns of its input tensor, by position (the profile needs one feature per column).
+ * values of each row of its input tensor, by position (the profile needs one feature per value:
+ * per column of a `[batch, columns]` input, per pixel of a `[batch, 1, 8, 8]` image).
  * Throws MODEL_INVALID, watching nothing, when the profile does not fit the model.
  */
 export function watchProfile(
@@ -57,17 +60,17 @@ export function watchProfile(
     return;
   }
   const input = signature.inputs[0];
-  const shape = input?.shape;
-  const columns = shape === null || shape === undefined ? undefined : shape[shape.length - 1];
-  if (signature.inputs.length !== 1 || shape?.length !== 2 || typeof columns !== 'number')
+  // One feature per value of a batch row: [batch, columns], or [batch, 1, 8, 8] from 64 pixels.
+  const columns = input === undefined ? undefined : valuesPerRow(input);
+  if (signature.inputs.length !== 1 || columns === undefined)
     throw new ModelshipError(
       'MODEL_INVALID',
-      'profile.json needs a pipeline.json, or a model with one input of shape [batch, columns]',
+      'profile.json needs a pipeline.json, or a model with one input whose dimensions after the batch are fixed ([batch, columns], [batch, 1, 8, 8])',
     );
   if (columns !== features.length)
     throw new ModelshipError(
       'MODEL_INVALID',
-      `profile.json profiles ${features.length} features but input '${input!.name}' has ${columns} columns`,
+      `profile.json profiles ${features.length} features but input '${input!.name}' ${formatShape(input!.shape)} has ${columns} values per row`,
     );
   monitor.watchDrift(name, profile, { ...options, input: input!.name });
 }

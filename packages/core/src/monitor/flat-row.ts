@@ -3,22 +3,23 @@
  * seen as one feature per element, `image[0]` … `image[63]` in row-major order, so profiles,
  * drift and a Monitor's windows treat them as they treat 64 pixel columns.
  */
-
 import type { Row } from '../evaluate/types';
 import { classTag } from '../tensor/dtype';
 
-function isArrayLike(v: unknown): v is ArrayLike<unknown> {
+export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   if (Array.isArray(v)) return true;
   const tag = classTag(v);
   return tag.endsWith('Array') && tag !== 'Array';
 }
 
-function addElements(out: Row, name: string, value: ArrayLike<unknown>, next: { i: number }): void {
+/** The values of a (nested) array in row-major order, 64-bit integers as numbers. */
+export function flatValues(value: ArrayLike<unknown>, into: unknown[] = []): unknown[] {
   for (let j = 0; j < value.length; j++) {
     const v = value[j];
-    if (isArrayLike(v)) addElements(out, name, v, next);
-    else out[`${name}[${next.i++}]`] = typeof v === 'bigint' ? Number(v) : v;
+    if (isArrayLike(v)) flatValues(v, into);
+    else into.push(typeof v === 'bigint' ? Number(v) : v);
   }
+  return into;
 }
 
 /** The row with each array value spread into `name[i]` entries; the row itself when it has none. */
@@ -36,7 +37,9 @@ export function flatRow(row: Row): Row {
         out[k] = v;
       }
     }
-    addElements(out, name, value, { i: 0 });
+    flatValues(value).forEach((v, i) => {
+      out![`${name}[${i}]`] = v;
+    });
   }
   return out ?? row;
 }

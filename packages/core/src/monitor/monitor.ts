@@ -13,10 +13,10 @@ import { accuracy, f1 } from '../metrics/classification';
 import type { Label } from '../metrics/labels';
 import { rocAuc } from '../metrics/ranking';
 import type { Model, PredictOptions } from '../model/model';
-import { isOrtTensor, type ModelInputs } from '../tensor/coerce';
-import { flatten, type NamedTensors } from '../tensor/tensor';
+import type { ModelInputs } from '../tensor/coerce';
+import type { NamedTensors } from '../tensor/tensor';
 import { type DriftOptions, type DriftReport, detectDrift } from './drift';
-import { flatRow } from './flat-row';
+import { flatRow, flatValues, isArrayLike } from './flat-row';
 import { HistoryRing, type SeriesHistory } from './history';
 import type { Profile } from './profile';
 import { QuantileSketch } from './sketch';
@@ -801,15 +801,11 @@ function outputsKey(model: string): string {
  */
 function rowsOf(input: unknown, width: number): ArrayLike<unknown>[] {
   if (input === undefined || input === null) return [];
-  let t = input as { shape?: unknown; data?: ArrayLike<unknown> };
-  if (Array.isArray(input)) {
-    const { values, shape } = flatten(input, 'Monitor');
-    t = { shape, data: values };
-  } else if (isOrtTensor(input)) {
-    t = { shape: input.dims, data: input.data as ArrayLike<unknown> };
-  }
-  if (Array.isArray(t.shape) && t.data !== undefined) {
-    const rows = (t.shape[0] as number) ?? 1;
+  if (Array.isArray(input)) return input.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
+  const t = input as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
+  const shape = Array.isArray(t.shape) ? t.shape : t.dims; // a Tensor, or onnxruntime's
+  if (Array.isArray(shape) && t.data !== undefined) {
+    const rows = (shape[0] as number) ?? 1;
     const k = rows === 0 ? 0 : t.data.length / rows;
     return Array.from({ length: rows }, (_, r) =>
       Array.from({ length: Math.min(k, width) }, (_, j) => {

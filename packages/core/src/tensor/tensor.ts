@@ -141,8 +141,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** A nested array's values in row-major order and its shape; ragged nesting is `TENSOR_INVALID`. */
-export function flatten(source: readonly unknown[], where: string): { values: unknown[]; shape: number[] } {
+function flatten(source: readonly unknown[], where: string): { values: unknown[]; shape: number[] } {
   const shape: number[] = [];
   let level: unknown = source;
   while (Array.isArray(level)) {

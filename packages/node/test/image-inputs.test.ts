@@ -60,6 +60,11 @@ describe('digits_cnn.onnx from digits-test.csv', () => {
     const shiftAll = (rs: readonly Row[]) =>
       Array.from({ length: 64 }, (_, i) => shift(`p${i}`, 8)).reduce((acc, t) => t(acc), rs as Row[]);
     await expect(cnn).not.toBeInvariantTo(shiftAll, rows, { maxFlipRate: 0.1 });
+    // Rows carrying the image under the input's name: the transforms reach every pixel.
+    const images = rows.map((r) => ({ image: pixels(r), label: r.label }));
+    await expect(cnn).toMeetMetrics(images, { accuracy: { min: 0.97 } });
+    await expect(cnn).toBeInvariantTo(addNoise(0.01, { seed: 3 }), images, { maxFlipRate: 0.01 });
+    await expect(cnn).not.toBeInvariantTo(shift('image', 8), images, { maxFlipRate: 0.1 });
   });
 
   it('a Monitor measures drift of the served images against the CSV profile', async () => {

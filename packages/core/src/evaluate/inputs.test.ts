@@ -7,6 +7,7 @@ import { Monitor } from '../monitor/monitor';
 import { Profile } from '../monitor/profile';
 import type { Dim } from '../tensor/spec';
 import { type Tensor, tensor } from '../tensor/tensor';
+import { addNoise, scale, shift } from '../testing/transforms';
 import { evaluate } from './evaluate';
 import { rowShapeOf } from './inputs';
 import type { Row } from './types';
@@ -149,6 +150,31 @@ describe('rows into a rank-4 image input', () => {
       'DATASET_INVALID',
       /row 3, input 'image' has shape \[1, 4\]; row 0 had \[4\]/,
     );
+  });
+});
+
+describe('row transforms on image rows', () => {
+  it('addNoise, shift and scale reach every element of an array column, nesting kept', () => {
+    const images = rows.map((r) => {
+      const p = pixels(r);
+      return { image: [[p.slice(0, 2), p.slice(2)]], flat: Float32Array.from(p), label: r.label };
+    });
+    const shifted = shift('image', 1)(images);
+    expect(shifted[0]!.image).toEqual([
+      [
+        [4, 3],
+        [1, 2],
+      ],
+    ]);
+    const scaled = scale('flat', 2)(images);
+    expect(scaled[1]!.flat).toBeInstanceOf(Float32Array);
+    expect(Array.from(scaled[1]!.flat as Float32Array)).toEqual([0, 2, 8, 4]);
+    const noisy = addNoise(0.5, { seed: 1 })(images);
+    const moved = (noisy[0]!.image as number[][][]).flat(2);
+    expect(moved).toHaveLength(4);
+    expect(moved.every((v, i) => v !== pixels(rows[0]!)[i])).toBe(true);
+    expect(noisy[0]!.label).toBe(1);
+    expect(() => shift('image', 1)([{ image: ['a'] }])).toThrow(/column 'image' must hold numbers/);
   });
 });
 

@@ -22,6 +22,22 @@ export function flatValues(value: ArrayLike<unknown>, into: unknown[] = []): unk
   return into;
 }
 
+/**
+ * A (nested) array of the same nesting with `fn` applied to every element, given its row-major
+ * index; typed arrays stay typed arrays of their kind.
+ */
+export function mapValues(
+  value: ArrayLike<unknown>,
+  fn: (v: unknown, i: number) => unknown,
+  next = { i: 0 },
+): unknown {
+  if (!Array.isArray(value)) {
+    const typed = value as unknown as { map: (f: (v: unknown) => unknown) => unknown };
+    return typed.map((v) => fn(v, next.i++));
+  }
+  return value.map((v) => (isArrayLike(v) ? mapValues(v, fn, next) : fn(v, next.i++)));
+}
+
 /** The row with each array value spread into `name[i]` entries; the row itself when it has none. */
 export function flatRow(row: Row): Row {
   let out: Row | undefined;

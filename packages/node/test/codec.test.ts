@@ -1,7 +1,14 @@
-/** The JSON codec's fast path for FP32/FP64 gives exactly what the general path gives. */
+/** The JSON codec reads data straight from the body's bytes into typed arrays, with the values tensor() gives. */
 import { tensor } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { fromJson } from '../src/server/codec';
+import { JsonSpan, jsonDepth, scanJson } from '../src/server/json-scan';
+
+/** `data` as a client writes it: JSON text, read as the server reads a body's data member. */
+function read(datatype: string, shape: number[], text: string) {
+  const bytes = new TextEncoder().encode(text);
+  return fromJson('x', datatype, shape, new JsonSpan(bytes, 0, bytes.byteLength));
+}
 
 describe('fromJson', () => {
   it('reads flat and row-nested floats straight into typed arrays, equal to tensor()', () => {
@@ -9,45 +16,160 @@ describe('fromJson', () => {
       [0.1, -0, 3.4028234663852886e38, -1e-45],
       [5, 6, 7, 8],
     ];
+    const text = '[[0.1, -0, 3.4028234663852886e38, -1e-45], [5, 6, 7, 8]]';
     for (const [datatype, dtype] of [
       ['FP32', 'float32'],
       ['FP64', 'float64'],
     ] as const) {
       const expected = tensor(dtype, rows.flat(), [2, 4]);
-      for (const data of [rows, rows.flat()]) {
-        const t = fromJson('x', datatype, [2, 4], data);
+      for (const data of [text, text.replace(/\], \[/, ', ').slice(1, -1)]) {
+        const t = read(datatype, [2, 4], data);
         expect(t.dtype).toBe(dtype);
         expect(t.shape).toEqual([2, 4]);
         expect(t.data).toEqual(expected.data);
         expect(Object.is(t.data[1], -0)).toBe(true);
       }
     }
-    // Deeper nesting takes the general path, with the same result.
-    expect(
-      fromJson(
-        'x',
-        'FP32',
-        [1, 2, 2],
-        [
-          [
-            [1, 2],
-            [3, 4],
-          ],
-        ],
-      ).data,
-    ).toEqual(Float32Array.from([1, 2, 3, 4]));
+    // Deeper nesting, exactly as the shape, reads the same; so does an array (as JSON).
+    expect(read('FP32', [1, 2, 2], '[[[1, 2], [3, 4]]]').data).toEqual(Float32Array.from([1, 2, 3, 4]));
+    expect(fromJson('x', 'FP32', [1, 2], [[1, 2]]).data).toEqual(Float32Array.from([1, 2]));
   });
 
-  it('leaves anything unusual to the general path, which names the problem', () => {
-    // A finite number float32 cannot hold is refused, not turned into Infinity.
-    expect(() => fromJson('x', 'FP32', [2], [1, 1e39])).toThrow(
-      "input 'x': tensor(float32): element 1 is 1e+39, outside the float32 range (±3.4028234663852886e38)",
+  it('parses numbers exactly as JSON.parse does, digit for digit', () => {
+    const tokens = [
+      '0',
+      '-0',
+      '1',
+      '-1',
+      '0.1',
+      '0.30000000000000004',
+      '123456789012345',
+      '1234567890123456789',
+      '1e22',
+      '1e23',
+      '1.7976931348623157e308',
+      '5e-324',
+      '2.2250738585072014e-308',
+      '-123.456e-7',
+      '9007199254740993',
+      '0.000001',
+      '1E+2',
+      '4.35',
+      '3.141592653589793238462643383279',
+    ];
+    const t = read('FP64', [tokens.length], `[${tokens.join(',')}]`);
+    expect(Array.from(t.data as Float64Array)).toEqual(tokens.map((s) => JSON.parse(s) as number));
+    const random = Array.from({ length: 2000 }, (_, i) =>
+      (Math.sin(i) * 10 ** ((i % 40) - 20)).toPrecision((i % 17) + 1),
     );
-    expect(() => fromJson('x', 'FP16', [1], [70000])).toThrow('outside the float16 range (±65504)');
-    expect(fromJson('x', 'FP64', [2], [1, 1e300]).data).toEqual(Float64Array.from([1, 1e300]));
-    expect(() => fromJson('x', 'FP32', [3], [1, 2])).toThrow('shape [3] holds 3 elements but data has 2');
-    expect(() => fromJson('x', 'FP32', [2], [1, 2, 3])).toThrow('shape [2] holds 2 elements but data has 3');
-    expect(() => fromJson('x', 'FP32', [2], [1, null])).toThrow("input 'x'");
-    expect(() => fromJson('x', 'FP32', [2], [1, '2'])).toThrow("input 'x'");
+    const r = read('FP64', [random.length], `[${random.join(',')}]`);
+    expect(Array.from(r.data as Float64Array)).toEqual(random.map(Number));
+  });
+
+  it('reads every datatype, 64-bit integers exactly', () => {
+    expect(read('INT64', [3], '[9223372036854775807, -9223372036854775808, -5]').data).toEqual(
+      BigInt64Array.from([9223372036854775807n, -9223372036854775808n, -5n]),
+    );
+    expect(read('UINT64', [2], '[18446744073709551615, 4294967296]').data).toEqual(
+      BigUint64Array.from([18446744073709551615n, 4294967296n]),
+    );
+    expect(read('INT8', [2], '[-128, 127]').data).toEqual(Int8Array.from([-128, 127]));
+    expect(read('UINT32', [1], '[4294967295]').data).toEqual(Uint32Array.from([4294967295]));
+    expect(read('BOOL', [3], '[true, false, 1]').data).toEqual(Uint8Array.from([1, 0, 1]));
+    expect(read('BYTES', [2], '["a\\u00e9", "ü"]').data).toEqual(['aé', 'ü']);
+    expect(read('FP16', [1], '[1.5]').data).toEqual(tensor('float16', [1.5]).data);
+    expect(read('FP32', [2, 0], '[[], []]').shape).toEqual([2, 0]);
+    expect(read('FP32', [], '[7]').data).toEqual(Float32Array.from([7]));
+  });
+
+  it('refuses what the datatype or shape cannot take, naming it', () => {
+    // A finite literal the datatype cannot hold is refused, not turned into Infinity.
+    expect(() => read('FP32', [2], '[1, 1e39]')).toThrow(
+      "input 'x': element 1 is 1e39, outside the float32 range (±3.4028234663852886e38)",
+    );
+    expect(() => read('FP32', [2], '[1, 3.5e38]')).toThrow(
+      "input 'x': element 1 is 3.5e38, outside the float32 range",
+    );
+    expect(() => read('FP32', [1], '[1e309]')).toThrow(
+      "input 'x': element 0 is 1e309, outside the float32 range",
+    );
+    expect(() => read('FP64', [1], '[-1e309]')).toThrow(
+      "input 'x': element 0 is -1e309, outside the float64 range",
+    );
+    expect(() => read('FP16', [1], '[70000]')).toThrow('outside the float16 range (±65504)');
+    expect(read('FP64', [2], '[1, 1e300]').data).toEqual(Float64Array.from([1, 1e300]));
+    expect(() => read('FP32', [3], '[1, 2]')).toThrow('shape [3] holds 3 elements but data has 2');
+    expect(() => read('FP32', [2], '[1, 2, 3]')).toThrow('shape [2] holds 2 elements but data has 3');
+    expect(() => read('FP32', [2], '[1, null]')).toThrow(
+      "input 'x': element 1 is null, float32 needs numbers",
+    );
+    expect(() => read('FP32', [2], '[1, "2"]')).toThrow(`input 'x': element 1 is "2", float32 needs numbers`);
+    expect(() => read('INT32', [1], '[1.5]')).toThrow('element 0 is 1.5, int32 needs integers');
+    expect(() => read('UINT8', [1], '[256]')).toThrow('outside the uint8 range [0, 255]');
+    expect(() => read('INT64', [1], '[9223372036854775808]')).toThrow('outside the int64 range');
+    expect(() => read('UINT64', [1], '[-1]')).toThrow('outside the uint64 range');
+    expect(() => read('BOOL', [1], '[2]')).toThrow('a bool needs true/false or 0/1');
+    expect(() => read('FP32', [2], '[1, 2,]')).toThrow(
+      "malformed JSON in the data of input 'x': unexpected ']'",
+    );
+    expect(() => read('FP32', [2], '[1 2]')).toThrow("unexpected '2'");
+    expect(() => read('FP32', [1], '[NaN]')).toThrow('float32 needs numbers');
+  });
+
+  it('refuses nesting that is ragged or unlike the shape', () => {
+    const twelve = Array.from({ length: 12 }, (_, i) => i);
+    // The review's case: one element of a [1, 12] row written as [1].
+    const ragged = `[[${twelve.slice(0, 5).join(',')},[1],${twelve.slice(6).join(',')}]]`;
+    expect(() => read('FP32', [1, 12], ragged)).toThrow(
+      "input 'x': data is not nested as shape [1, 12]: data[0][5] is an array, deeper than the shape's 2 dimension(s)",
+    );
+    expect(() =>
+      read('FP32', [1, 12], `[${twelve.slice(0, 5).join(',')},[1],${twelve.slice(6).join(',')}]`),
+    ).toThrow('data[5] is an array among flat elements');
+    expect(() => read('FP32', [2, 2], '[[1, 2], [3]]')).toThrow(
+      'data is not nested as shape [2, 2]: data[1] has 1 elements, expected 2',
+    );
+    expect(() => read('FP32', [2, 2], '[[1, 2, 3], [4]]')).toThrow('data[0] has more than 2 elements');
+    expect(() => read('FP32', [2, 2], '[[1, 2], 3, 4]')).toThrow(
+      'data[1] is a scalar where the shape has 1 more dimension(s)',
+    );
+    expect(() => read('FP32', [4, 1], '[[1, 2], [3, 4]]')).toThrow('data is not nested as shape [4, 1]');
+    expect(() => read('FP32', [2, 3], '[[], []]')).toThrow('data[0] has 0 elements, expected 3');
+  });
+});
+
+describe('scanJson', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+
+  it('parses bodies as JSON.parse does, leaving chosen arrays unread', () => {
+    const text =
+      '{"a": [1, {"b": "c\\n\\u00e9"}, true, null, -2.5e3], "__proto__": {"x": 1}, "data": [1, 2]}';
+    const plain = scanJson(bytes(text), 'body');
+    expect(plain).toEqual(JSON.parse(text));
+    expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
+    expect(Object.hasOwn(plain as object, '__proto__')).toBe(true);
+    const deferred = scanJson(bytes(text), 'body', { defer: (k, depth) => k === 'data' && depth === 1 }) as {
+      data: JsonSpan;
+    };
+    expect(deferred.data).toBeInstanceOf(JsonSpan);
+    expect(new TextDecoder().decode(bytes(text).subarray(deferred.data.start, deferred.data.end))).toBe(
+      '[1, 2]',
+    );
+  });
+
+  it('answers 400 for bad JSON, bad UTF-8 and nesting past the limit, without recursing into it', () => {
+    expect(() => scanJson(bytes('{"a": 1,}'), 'body')).toThrow(
+      "malformed JSON in the body: unexpected '}' at byte 8",
+    );
+    expect(() => scanJson(bytes('{"a": 1} x'), 'body')).toThrow("unexpected 'x' at byte 9");
+    expect(() => scanJson(bytes('[1'), 'body')).toThrow('unexpected end of the body');
+    expect(() => scanJson(Uint8Array.from([0x22, 0xff, 0x22]), 'body')).toThrow('is not valid UTF-8');
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(() => scanJson(bytes(deep), 'body')).toThrow('the body is nested deeper than 64 levels');
+    expect(() => scanJson(bytes(`{"a": ${deep}}`), 'body', { defer: () => true })).toThrow(
+      'nested deeper than 64',
+    );
+    expect(jsonDepth('{"a": "[[[", "b": [[1]]}')).toBe(3);
+    expect(scanJson(bytes('[NaN, -Infinity]'), 'body', { nonFinite: true })).toEqual([Number.NaN, -Infinity]);
   });
 });

@@ -5,6 +5,8 @@
  */
 import { allocate, type DType, sizeOf, type Tensor, tensor, toArray } from '@modelship/core';
 import { describeValue as describe, HttpError } from './http-error';
+import { type JsonScanOptions, JsonSpan } from './json-scan';
+import { readJsonTensor } from './json-tensor';
 
 const TO_DTYPE: Record<string, DType> = {
   BOOL: 'bool',
@@ -69,13 +71,6 @@ export const BYTE_SIZE: Partial<Record<DType, number>> = {
   float64: 8,
 };
 
-function flatten(data: unknown, out: unknown[], where: string, depth = 0): void {
-  if (depth > 32) throw new HttpError(400, `${where}: data is nested deeper than 32 levels`);
-  if (Array.isArray(data)) {
-    for (const v of data) flatten(v, out, where, depth + 1);
-  } else out.push(data);
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
@@ -122,74 +117,29 @@ export function fromJsonElement(v: unknown, where: string): unknown {
 /** Zero bytes: a body or binary tail that has none. Shared; only its length is ever read. */
 export const NO_BYTES = new Uint8Array(0);
 
-const FLOAT32_MAX = 3.4028234663852886e38;
-
 /**
- * The common case read straight into a typed array: FP32/FP64 data, flat or one level of rows,
- * all numbers a float32 can hold, as many as the shape says. Anything else returns undefined
- * and takes the general path, which gives the precise error.
+ * A tensor from a JSON request input: `data` flat or nested exactly as the shape, row-major,
+ * read straight into the datatype's typed array (a {@link JsonSpan} left unread by the body's
+ * parser, or an array, which is written out as JSON first). A value the datatype cannot hold is
+ * refused, never wrapped, rounded or made infinite.
  */
-function floatsOf(
-  data: unknown[],
-  size: number,
-  dtype: 'float32' | 'float64',
-): Float32Array | Float64Array | undefined {
-  const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
-  const max = dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
-  // Loops written out, not a helper closure: this runs on every JSON request.
-  if (data.length > 0 && Array.isArray(data[0])) {
-    let at = 0;
-    for (const row of data) {
-      if (!Array.isArray(row) || at + row.length > size) return undefined;
-      for (let i = 0; i < row.length; i++) {
-        const v = row[i];
-        if (typeof v !== 'number' || !(v <= max && v >= -max)) return undefined;
-        out[at++] = v;
-      }
-    }
-    return at === size ? out : undefined;
-  }
-  if (data.length !== size) return undefined;
-  for (let i = 0; i < size; i++) {
-    const v = data[i];
-    if (typeof v !== 'number' || !(v <= max && v >= -max)) return undefined;
-    out[i] = v;
-  }
-  return out;
-}
-
-/**
- * A tensor from a JSON request input: nested or flat `data`, row-major, whose element count
- * must equal the shape's. Elements are checked by `tensor()`: a value the datatype cannot hold
- * is refused, never wrapped or rounded.
- */
-export function fromJson(name: string, datatype: unknown, shape: unknown, data: unknown): Tensor {
+export function fromJson(
+  name: string,
+  datatype: unknown,
+  shape: unknown,
+  data: unknown,
+  options?: Pick<JsonScanOptions, 'nonFinite'>,
+): Tensor {
   const where = `input '${name}'`;
   const dtype = dtypeOf(datatype, where);
   const dims = readShape(shape, where);
-  if (!Array.isArray(data))
-    throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
-  if (dtype === 'float32' || dtype === 'float64') {
-    const fast = floatsOf(data, sizeOf(dims), dtype);
-    if (fast !== undefined) return { dtype, shape: dims, data: fast } as Tensor;
-  }
-  const flat: unknown[] = [];
-  flatten(data, flat, where);
-  const size = sizeOf(dims);
-  if (flat.length !== size) {
-    throw new HttpError(
-      400,
-      `${where}: shape [${dims.join(', ')}] holds ${size} elements but data has ${flat.length}`,
-    );
-  }
-  if (dtype === 'float16' && flat.some((v) => typeof v !== 'number'))
-    throw new HttpError(400, `${where}: FP16 data in JSON must be numbers`);
-  if (dtype === 'string') for (let i = 0; i < flat.length; i++) flat[i] = fromJsonElement(flat[i], where);
-  try {
-    return tensor(dtype, flat as never, dims);
-  } catch (e) {
-    throw new HttpError(400, `${where}: ${(e as Error).message}`);
-  }
+  let span: JsonSpan;
+  if (data instanceof JsonSpan) span = data;
+  else if (Array.isArray(data)) {
+    const bytes = new TextEncoder().encode(JSON.stringify(data));
+    span = new JsonSpan(bytes, 0, bytes.byteLength);
+  } else throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
+  return readJsonTensor(span, dtype, dims, where, options);
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   jsonValues,
   NO_BYTES,
 } from './codec';
+import { jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
@@ -43,14 +44,31 @@ function own(obj: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-/** Parses a JSON request body, answering 400 with the parser's reason when it is not JSON. */
+/**
+ * Parses a JSON request body, answering 400 with the parser's reason when it is not JSON, and
+ * when it nests deeper than {@link MAX_JSON_DEPTH} (checked before parsing, so no recursive walk
+ * over the value can run out of stack).
+ */
 export function parseJsonBody(text: string, what: string): Record<string, unknown> {
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `the ${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
   }
+  if (!isObject(value))
+    throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
+  return value;
+}
+
+/** An input's `data` array, left for `fromJson` to read straight into its typed array. */
+const deferData = (key: string, depth: number): boolean => depth === 3 && key === 'data';
+
+/** Parses an inference request (or header) from its bytes; see {@link scanJson}. */
+function parseInferBody(bytes: Uint8Array, what: string): Record<string, unknown> {
+  const value = scanJson(bytes, what, { defer: deferData });
   if (!isObject(value))
     throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
   return value;
@@ -169,9 +187,9 @@ interface Requested {
  * Splits a body into its JSON header and binary tail. With `Inference-Header-Content-Length`
  * the header is that many bytes and the rest is tensor data, in the order of the inputs.
  */
-function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } {
+function splitBody(req: HandlerRequest): { header: Uint8Array; binary: Uint8Array } {
   const raw = req.headers['inference-header-content-length'];
-  if (raw === undefined) return { header: text(req.body, 'request body'), binary: NO_BYTES };
+  if (raw === undefined) return { header: req.body, binary: NO_BYTES };
   if (!/^\d+$/.test(raw.trim()))
     throw new HttpError(
       400,
@@ -184,10 +202,7 @@ function splitBody(req: HandlerRequest): { header: string; binary: Uint8Array } 
       `Inference-Header-Content-Length is ${length} but the body has only ${req.body.byteLength} bytes`,
     );
   }
-  return {
-    header: text(req.body.subarray(0, length), 'inference header'),
-    binary: req.body.subarray(length),
-  };
+  return { header: req.body.subarray(0, length), binary: req.body.subarray(length) };
 }
 
 export function readParameters(v: unknown, where: string): Record<string, unknown> {
@@ -447,9 +462,9 @@ export function infer(
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
   const { header, binary } = splitBody(req);
-  if (header === '' && req.headers['inference-header-content-length'] !== undefined)
+  if (header.byteLength === 0 && req.headers['inference-header-content-length'] !== undefined)
     return rawInfer(ctx, name, version, binary, req);
-  const body = parseJsonBody(
+  const body = parseInferBody(
     header,
     req.headers['inference-header-content-length'] === undefined ? 'inference request' : 'inference header',
   );

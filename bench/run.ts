@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
+import { jsonDecode } from './json-decode';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { monitorOverhead } from './monitor-overhead';
 import { pipelineOverhead } from './pipeline-overhead';
@@ -45,6 +46,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
     title:
       'Records through a 10-field pipeline + model (pipeline.wrap) vs the model alone on pre-built tensors (fraud.onnx, interleaved)',
     run: pipelineOverhead,
+  },
+  'json-decode': {
+    title:
+      'One large JSON inference body (FP32 rows) through the server vs JSON.parse of it, each in a fresh process: time, peak RSS growth, longest event-loop stall, live probes answered meanwhile',
+    run: jsonDecode,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

@@ -137,6 +137,23 @@ describe('gRPC: inference.GRPCInferenceService', () => {
       code: grpc.status.INVALID_ARGUMENT,
       details: "input 'features': shape [1, 12] holds 12 elements but fp32_contents has 2",
     });
+    // An output named twice is refused, as REST refuses it.
+    const features = cat(str(1, 'features'), str(2, 'FP32'), packedVarints(3, [2, 12]));
+    const raw = [...Buffer.from(new Float32Array(rows.flat()).buffer)];
+    expect(
+      await err(
+        call(
+          'ModelInfer',
+          cat(
+            str(1, 'fraud'),
+            bytesField(5, features),
+            bytesField(6, str(1, 'label')),
+            bytesField(6, str(1, 'label')),
+            bytesField(7, raw),
+          ),
+        ),
+      ),
+    ).toEqual({ code: grpc.status.INVALID_ARGUMENT, details: "output 'label' is requested twice" });
     expect(await err(call('ModelMetadata', str(1, 'fraud'), null)), 'no token').toMatchObject({
       code: grpc.status.UNAUTHENTICATED,
     });

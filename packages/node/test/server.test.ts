@@ -544,6 +544,30 @@ describe('Open Inference Protocol: bad requests get 4xx and the server keeps ser
       /has no input '__proto__'/,
     ],
     [
+      'a finite FP32 literal read as Infinity (1e309)',
+      `{"inputs": [{"name": "features", "shape": [1, 12], "datatype": "FP32", "data": [1e309${',0'.repeat(11)}]}]}`,
+      400,
+      /input 'features': element 0 is 1e309, outside the float32 range/,
+    ],
+    [
+      'a finite FP32 literal past the range (3.5e38)',
+      `{"inputs": [{"name": "features", "shape": [1, 12], "datatype": "FP32", "data": [0, 3.5e38${',0'.repeat(10)}]}]}`,
+      400,
+      /input 'features': element 1 is 3.5e38, outside the float32 range/,
+    ],
+    [
+      'ragged nesting',
+      { inputs: [{ ...features, data: [[0, 0, 0, 0, 0, [1], 0, 0, 0, 0, 0, 0]] }] },
+      400,
+      /input 'features': data is not nested as shape \[1, 12\]: data\[0\]\[5\] is an array/,
+    ],
+    [
+      'nesting past the limit',
+      `{"inputs": [{"name": "features", "shape": [1, 12], "datatype": "FP32", "data": ${'['.repeat(100_000)}${']'.repeat(100_000)}}]}`,
+      400,
+      /the inference request is nested deeper than 64 levels/,
+    ],
+    [
       'huge tensor',
       { inputs: [{ ...features, shape: [100000000, 12] }] },
       413,
@@ -651,6 +675,23 @@ describe('TF Serving REST API', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatch(/either "instances" \(row format\) or "inputs" \(columnar format\)/);
     expect((await post('/v1/models/ghost:predict', { instances: [[1]] })).status).toBe(404);
+  });
+
+  it('answers 400 for a body nested past the limit, never a stack overflow', async () => {
+    const deep = `${'['.repeat(100_000)}0${']'.repeat(100_000)}`;
+    for (const body of [
+      `{"instances": ${deep}}`,
+      `{"inputs": {"features": ${deep}}}`,
+      `{"instances": [{"features": ${deep}}]}`,
+    ]) {
+      const res = await post('/v1/models/fraud:predict', body);
+      expect(res.status).toBe(400);
+      expect(res.json).toEqual({ error: 'the predict request is nested deeper than 64 levels' });
+    }
+    // 64 levels is still JSON the route reads (and refuses for its shape, not its depth).
+    const res = await post('/v1/models/fraud:predict', `{"instances": ${'['.repeat(62)}0${']'.repeat(62)}}`);
+    expect(res.status).toBe(400);
+    expect(res.json.error).not.toMatch(/nested deeper/);
   });
 
   it('reports model status and metadata', async () => {

@@ -263,6 +263,9 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
         refuseClassification(parameters(o.parameters), spec.name);
         return spec.name;
       });
+      // As over REST: an output named twice is a mistake, not two answers.
+      const twice = requested.find((n, i) => requested.indexOf(n) !== i);
+      if (twice !== undefined) throw new HttpError(400, `output '${twice}' is requested twice`);
       const names = requested.length > 0 ? requested : signature.outputs.map((s) => s.name);
       const gone = new ClientGone();
       call.on('cancelled', () => gone.abort(new Error('the client cancelled the call')));

@@ -253,6 +253,46 @@ export class Cursor {
     return this.unexpected();
   }
 
+  /**
+   * Finds the end of the array at `pos` by its brackets alone (strings skipped), without reading
+   * its values: whoever reads the span checks its grammar.
+   */
+  private skipArray(depth: number, maxDepth: number): void {
+    const b = this.b;
+    const end = this.end;
+    // Native searches for the next bracket and quote: rows of numbers are passed over at memchr speed.
+    let open = 0;
+    let p = this.pos;
+    let nextOpen = -2;
+    let nextClose = -2;
+    let nextQuote = -2;
+    for (;;) {
+      if (nextOpen < p && nextOpen !== -1) nextOpen = b.indexOf(0x5b, p);
+      if (nextClose < p && nextClose !== -1) nextClose = b.indexOf(0x5d, p);
+      if (nextQuote < p && nextQuote !== -1) nextQuote = b.indexOf(0x22, p);
+      if (nextClose === -1 || nextClose >= end) break;
+      if (nextQuote !== -1 && nextQuote < nextClose && (nextOpen === -1 || nextQuote < nextOpen)) {
+        p = nextQuote + 1;
+        while (p < end && b[p] !== 0x22) p += b[p] === 0x5c ? 2 : 1;
+        p++;
+        continue;
+      }
+      if (nextOpen !== -1 && nextOpen < nextClose) {
+        if (depth + ++open > maxDepth)
+          throw new HttpError(400, `the ${this.what} is nested deeper than ${maxDepth} levels`);
+        p = nextOpen + 1;
+        continue;
+      }
+      p = nextClose + 1;
+      if (--open === 0) {
+        this.pos = p;
+        return;
+      }
+    }
+    this.pos = end;
+    this.unexpected();
+  }
+
   private skipString(): void {
     const b = this.b;
     let p = this.pos + 1;
@@ -282,7 +322,7 @@ export class Cursor {
       let v: unknown;
       if (build && o.defer?.(key, depth) === true && this.ws() === 0x5b) {
         const start = this.pos;
-        this.value(depth, o, false);
+        this.skipArray(depth, o.maxDepth ?? MAX_JSON_DEPTH);
         v = new JsonSpan(this.b, start, this.pos);
       } else v = this.value(depth, o, build);
       // A key such as __proto__ stays an own data property, as JSON.parse makes it.

@@ -20,8 +20,8 @@ import {
   jsonValues,
   NO_BYTES,
 } from './codec';
-import { jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
 import { describeValue as describe, HttpError } from './http-error';
+import { jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
 /**

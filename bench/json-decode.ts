@@ -15,12 +15,23 @@ import { table } from './lib/interleave';
 const WIDTH = 1000;
 const MIB = 1024 * 1024;
 
-/** An OIP body of about `mib` MiB: FP32 rows of WIDTH numbers written as JSON. */
-function body(mib: number): Buffer {
-  const row = `[${Array.from({ length: WIDTH }, (_, i) => (Math.sin(i) * 1000).toFixed(6)).join(',')}]`;
-  const rows = Math.max(1, Math.floor((mib * MIB) / (row.length + 1)));
-  const parts = [`{"inputs":[{"name":"x","datatype":"FP32","shape":[${rows},${WIDTH}],"data":[`];
-  for (let i = 0; i < rows; i++) parts.push(i === 0 ? row : `,${row}`);
+type Kind = 'rows' | 'images';
+
+/**
+ * An OIP body of about `mib` MiB of FP32 numbers written as JSON: rows of WIDTH (`rows`, the
+ * shape the old server read on a fast path) or 64×64×3 images nested as their shape (`images`,
+ * which took the old general path).
+ */
+function body(mib: number, kind: Kind): Buffer {
+  const n = (i: number) => (Math.sin(i) * 1000).toFixed(6);
+  const row = `[${Array.from({ length: WIDTH }, (_, i) => n(i)).join(',')}]`;
+  const pixelRow = `[${Array.from({ length: 64 }, (_, i) => `[${n(i)},${n(i + 1)},${n(i + 2)}]`).join(',')}]`;
+  const image = `[${Array.from({ length: 64 }, () => pixelRow).join(',')}]`;
+  const unit = kind === 'rows' ? row : image;
+  const count = Math.max(1, Math.floor((mib * MIB) / (unit.length + 1)));
+  const shape = kind === 'rows' ? `${count},${WIDTH}` : `${count},64,64,3`;
+  const parts = [`{"inputs":[{"name":"x","datatype":"FP32","shape":[${shape}],"data":[`];
+  for (let i = 0; i < count; i++) parts.push(i === 0 ? unit : `,${unit}`);
   parts.push(']}]}');
   return Buffer.from(parts.join(''));
 }
@@ -50,15 +61,17 @@ function post(port: number, path: string, data?: Buffer): Promise<number> {
   });
 }
 
-async function child(mib: number, mode: 'server' | 'JSON.parse'): Promise<Figures> {
-  const data = body(mib);
+async function child(mib: number, mode: 'server' | 'JSON.parse', kind: Kind): Promise<Figures> {
+  const data = body(mib, kind);
   const deployer = new Deployer();
   await deployer.deploy(
     'wide',
     functionModel(({ x }) => ({ y: tensor('float32', [x!.data.length], [1]) }), {
       name: 'wide',
       signature: {
-        inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', WIDTH] }],
+        inputs: [
+          { name: 'x', dtype: 'float32', shape: kind === 'rows' ? ['batch', WIDTH] : ['batch', 64, 64, 3] },
+        ],
         outputs: [{ name: 'y', dtype: 'float32', shape: [1] }],
       },
     }),
@@ -113,16 +126,21 @@ async function child(mib: number, mode: 'server' | 'JSON.parse'): Promise<Figure
 export async function jsonDecode(): Promise<string> {
   const rows: string[][] = [];
   const file = fileURLToPath(import.meta.url);
-  for (const mib of [16, 64]) {
+  for (const [mib, kind] of [
+    [16, 'rows'],
+    [64, 'rows'],
+    [16, 'images'],
+    [64, 'images'],
+  ] as const) {
     for (const mode of ['JSON.parse', 'server'] as const) {
       const out = execFileSync(
         process.execPath,
-        ['--expose-gc', ...process.execArgv, file, '--child', String(mib), mode],
+        ['--expose-gc', ...process.execArgv, file, '--child', String(mib), mode, kind],
         { encoding: 'utf8', maxBuffer: 1 << 20 },
       );
       const f = JSON.parse(out.trim().split('\n').pop()!) as Figures;
       rows.push([
-        `${f.bodyMb.toFixed(1)} MiB`,
+        `${f.bodyMb.toFixed(1)} MiB ${kind}`,
         mode === 'server' ? `server (HTTP ${f.status})` : 'JSON.parse only (baseline)',
         `${f.ms.toFixed(0)} ms (CPU ${f.cpuMs.toFixed(0)} ms)`,
         `${f.rssGrowthMb.toFixed(0)} MB (${(f.rssGrowthMb / f.bodyMb).toFixed(1)}× body)`,
@@ -138,6 +156,10 @@ export async function jsonDecode(): Promise<string> {
 }
 
 if (process.argv[2] === '--child') {
-  const figures = await child(Number(process.argv[3]), process.argv[4] as 'server' | 'JSON.parse');
+  const figures = await child(
+    Number(process.argv[3]),
+    process.argv[4] as 'server' | 'JSON.parse',
+    (process.argv[5] ?? 'rows') as Kind,
+  );
   console.log(JSON.stringify(figures));
 }

@@ -500,6 +500,33 @@ describe('Deployer: admission control', () => {
     expect(g.calls).toEqual([1, 1, 1]);
   });
 
+  it('admits exactly maxConcurrency + maxQueue of a wave and refuses the rest at once, wave after wave', async () => {
+    const d = new Deployer();
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false, maxConcurrency: 2, maxQueue: 16 });
+    for (let wave = 0; wave < 5; wave++) {
+      const outcomes: string[] = [];
+      const all = Array.from({ length: 180 }, (_, i) =>
+        d.predict('m', row(i, 0)).then(
+          () => outcomes.push('ok'),
+          (e: ModelshipError) => outcomes.push(e.code),
+        ),
+      );
+      // Refusals settle before any admitted request runs to its end.
+      await flush();
+      expect(outcomes.length).toBe(162);
+      expect(new Set(outcomes)).toEqual(new Set(['MODEL_OVERLOADED']));
+      expect(d.status('m').versions[0]).toMatchObject({ inFlight: 2, queued: 16 });
+      while (g.waiting.length > 0) {
+        g.releaseAll();
+        await flush();
+      }
+      await Promise.all(all);
+      expect(outcomes.filter((o) => o === 'ok').length).toBe(18);
+    }
+    expect(g.calls.length).toBe(5 * 18);
+  });
+
   it('cancels a queued request on abort and on timeout, freeing its place', async () => {
     const clock = new FakeClock();
     const d = new Deployer({ clock });

@@ -387,6 +387,60 @@ describe('Monitor metrics', () => {
 });
 
 describe('Monitor routes', () => {
+  it('takes telemetry only for deployed and allowed models, so 2,000 made-up names make no series', async () => {
+    const deployer = new Deployer();
+    await deployer.deploy('fraud', () => loadModel(modelPath('fraud')), { version: '1' });
+    const monitor = new Monitor({ maxSeries: 50 });
+    const server = createServer(deployer, { monitor, closeDeployer: true, ingestModels: ['page-model'] });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const ingest = (body: unknown) =>
+      fetch(`${url}/v2/monitor/ingest`, { method: 'POST', body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        json: (await r.json()) as Record<string, unknown>,
+      }));
+    // The Monitor's part of /metrics: its series, not the request counters.
+    const metrics = async () =>
+      (await (await fetch(`${url}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('modelship_monitor_'));
+    try {
+      expect(await ingest({ records: [{ model: 'fraud', version: '1', latencyMs: 3 }] })).toEqual({
+        status: 200,
+        json: { accepted: 1, rows: 0 },
+      });
+      const before = await metrics();
+      for (let i = 0; i < 2000; i += 500) {
+        const records = Array.from({ length: 500 }, (_, j) => ({
+          model: `made-up-${i + j}`,
+          version: `v${i + j}`,
+          latencyMs: 1,
+        }));
+        const res = await ingest({ records });
+        expect(res.status).toBe(400);
+        expect(res.json.error).toBe(
+          `records[0]: model "made-up-${i}" is not deployed here (telemetry is taken for deployed models and the server's ingestModels)`,
+        );
+      }
+      expect((await ingest({ inputs: [{ model: 'ghost', rows: [[1]] }] })).json.error).toMatch(
+        /^inputs\[0\]: model "ghost" is not deployed here/,
+      );
+      expect(monitor.snapshot().map((s) => `${s.model}/${s.version}`)).toEqual(['fraud/1']);
+      expect(await metrics()).toEqual(before);
+      expect(before.length).toBeGreaterThan(0);
+      // An allowed name takes any version, up to the Monitor's maxSeries.
+      const records = Array.from({ length: 2000 }, (_, i) => ({
+        model: 'page-model',
+        version: `v${i}`,
+        latencyMs: 1,
+      }));
+      expect((await ingest({ records })).json).toEqual({ accepted: 2000, rows: 0 });
+      expect(monitor.snapshot().length).toBe(50);
+      expect(monitor.droppedRecords).toBe(1951);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers the Monitor state as JSON and takes telemetry from other processes and pages', async () => {
     const deployer = new Deployer();
     await deployer.deploy('fraud', () => loadModel(modelPath('fraud')), { version: '1' });

@@ -147,6 +147,27 @@ describe('Monitor', () => {
   });
 });
 
+describe('Monitor: bounded series', () => {
+  it('keeps at most maxSeries series, drops records past it, and lets idle series go', () => {
+    const clock = new FakeClock();
+    const m = new Monitor({ clock, windowMs: 10_000, intervalMs: 1000, maxSeries: 3, seriesIdleMs: 60_000 });
+    for (let i = 0; i < 2000; i++) m.record({ model: `made-up-${i}`, version: '1', latencyMs: 1 });
+    expect(m.snapshot().map((s) => s.model)).toEqual(['made-up-0', 'made-up-1', 'made-up-2']);
+    expect(m.droppedRecords).toBe(1997);
+    // A series already kept still records.
+    m.record({ model: 'made-up-1', version: '1', latencyMs: 1 });
+    expect(m.snapshot().find((s) => s.model === 'made-up-1')!.requests).toBe(2);
+    // Past seriesIdleMs without a record, a series is let go and its place taken.
+    clock.advance(40_000);
+    m.record({ model: 'made-up-1', version: '1', latencyMs: 1 });
+    clock.advance(25_000);
+    m.record({ model: 'fraud', version: '4', latencyMs: 1 });
+    expect(m.snapshot().map((s) => `${s.model}/${s.version}`)).toEqual(['fraud/4', 'made-up-1/1']);
+    expect(m.droppedRecords).toBe(1997);
+    expect(() => new Monitor({ maxSeries: 0 })).toThrow('maxSeries must be a positive integer');
+  });
+});
+
 describe('Monitor: drift of live inputs', () => {
   it("measures the drift of a deployment's recent input rows against a reference profile", async () => {
     const model = functionModel(

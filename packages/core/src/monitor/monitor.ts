@@ -69,6 +69,13 @@ export interface MonitorOptions {
   maxPending?: number;
   /** Labeled predictions live performance is computed on, the most recent (default 1,000). */
   outcomeWindow?: number;
+  /**
+   * Model and version series kept at once (default 1,000): a record that would start one more
+   * is dropped (counted in `droppedRecords`) once idle series have been let go.
+   */
+  maxSeries?: number;
+  /** A series with no record for this long is let go (default 3,600,000 ms, at least `windowMs`). */
+  seriesIdleMs?: number;
   /** Time source (default the runtime's); tests pass a fake one. */
   clock?: Clock;
 }
@@ -187,6 +194,8 @@ interface Bucket {
 class Series {
   readonly buckets: Bucket[];
   readonly history: HistoryRing;
+  /** The interval of the newest record. */
+  last = -1;
   constructor(
     readonly model: string,
     readonly version: string,
@@ -246,6 +255,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly maxPending: number;
   private readonly outcomeWindow: number;
   private readonly random: () => number = Math.random;
+  private readonly maxSeries: number;
+  private readonly idleSlots: number;
+  /** Records dropped because `maxSeries` series were already kept. */
+  droppedRecords = 0;
 
   constructor(options: MonitorOptions = {}) {
     super();
@@ -264,6 +277,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     this.clock = options.clock ?? systemClock;
     this.maxPending = options.maxPending ?? 100_000;
     this.outcomeWindow = options.outcomeWindow ?? 1000;
+    this.maxSeries = options.maxSeries ?? 1000;
+    if (!Number.isSafeInteger(this.maxSeries) || this.maxSeries < 1)
+      throw invalidArgument('Monitor', 'maxSeries must be a positive integer', this.maxSeries);
+    const idleMs = options.seriesIdleMs ?? 3_600_000;
+    if (!(idleMs > 0)) throw invalidArgument('Monitor', 'seriesIdleMs must be positive', idleMs);
+    this.idleSlots = Math.ceil(Math.max(idleMs, this.windowMs) / this.intervalMs);
     new QuantileSketch(this.relativeAccuracy); // validates the accuracy
   }
 
@@ -271,13 +290,21 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   record(r: PredictionRecord): void {
     const key = `${r.model}\u0000${r.version}`;
     let s = this.series.get(key);
+    const slot = Math.floor(this.clock.now() / this.intervalMs);
     if (s === undefined) {
       if (typeof r.model !== 'string' || typeof r.version !== 'string')
         throw invalidArgument('Monitor.record', 'model and version must be strings', r);
+      if (this.series.size >= this.maxSeries) {
+        this.letIdleGo(slot);
+        if (this.series.size >= this.maxSeries) {
+          this.droppedRecords++;
+          return;
+        }
+      }
       s = new Series(r.model, r.version, this.slots + 1, this.relativeAccuracy, this.historySlots);
       this.series.set(key, s);
     }
-    const slot = Math.floor(this.clock.now() / this.intervalMs);
+    s.last = slot;
     const b = s.buckets[slot % s.buckets.length]!;
     if (b.slot !== slot) {
       s.history.keep(b);
@@ -563,9 +590,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     return out.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));
   }
 
-  /** Every version's window, as plain JSON. */
+  /** Forgets series with no record for `seriesIdleMs`, so names seen once do not stay forever. */
+  private letIdleGo(now: number): void {
+    for (const [key, s] of this.series) if (now - s.last > this.idleSlots) this.series.delete(key);
+  }
+
+  /** Every version's window, as plain JSON (series idle for `seriesIdleMs` are let go first). */
   snapshot(): SeriesSnapshot[] {
     const now = Math.floor(this.clock.now() / this.intervalMs);
+    this.letIdleGo(now);
     const out: SeriesSnapshot[] = [];
     for (const s of this.series.values()) out.push(this.summarize(s, now));
     return out.sort((a, b) => a.model.localeCompare(b.model) || a.version.localeCompare(b.version));

@@ -47,12 +47,30 @@ export function monitorHistory(ctx: ServeContext): HandlerResponse {
 }
 
 /**
+ * The models ingest takes telemetry for: the deployed ones and `ingestModels`, so a client
+ * cannot make the Monitor (and `/metrics`) keep a series for every name it makes up.
+ */
+function ingestible(ctx: ServeContext): (model: string) => boolean {
+  const names = new Set([...ctx.deployer.names(), ...(ctx.options.ingestModels ?? [])]);
+  return (model) => names.has(model);
+}
+
+function notIngestible(where: string, model: string): HttpError {
+  return new HttpError(
+    400,
+    `${where}: model ${describe(model)} is not deployed here (telemetry is taken for deployed models and the server's ingestModels)`,
+  );
+}
+
+/**
  * `POST /v2/monitor/ingest` with `{"records": [{"model", "version", "latencyMs", "batchSize"?,
  * "error"?}], "inputs": [{"model", "rows": [[…], …]}]}`: each record is checked, and a bad one
- * refuses the whole request (400 naming its index), so nothing is half-recorded.
+ * (or one for a model that is not deployed) refuses the whole request (400 naming its index),
+ * so nothing is half-recorded.
  */
 export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse {
   const m = monitorOf(ctx);
+  const known = ingestible(ctx);
   const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'telemetry');
   const records = Object.hasOwn(body, 'records') ? body.records : [];
   const inputs = Object.hasOwn(body, 'inputs') ? body.inputs : [];
@@ -75,6 +93,7 @@ export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse 
       throw new HttpError(400, `records[${i}].batchSize must be a non-negative integer`);
     if (x.error !== undefined && typeof x.error !== 'string')
       throw new HttpError(400, `records[${i}].error must be a string`);
+    if (!known(x.model)) throw notIngestible(`records[${i}]`, x.model);
     return {
       model: x.model,
       version: x.version,
@@ -94,6 +113,7 @@ export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse 
       )
     )
       throw new HttpError(400, `inputs[${i}].rows must be arrays of numbers, strings or null`);
+    if (!known(x.model)) throw notIngestible(`inputs[${i}]`, x.model);
     return { model: x.model, rows: x.rows };
   });
   for (const r of checked) m.record(r);

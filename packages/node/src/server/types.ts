@@ -77,6 +77,11 @@ export interface HandlerOptions {
   /** A Monitor whose windows, live accuracy and alerts `/metrics` also exposes. */
   monitor?: Monitor;
   /**
+   * Model names `POST /v2/monitor/ingest` takes telemetry for besides the deployed ones (default
+   * none): records for any other name are refused, so made-up names never become series.
+   */
+  ingestModels?: readonly string[];
+  /**
    * A model repository to control over Triton's repository extension (`POST /v2/repository/index`,
    * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.
    */

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -324,6 +325,49 @@ describe('modelship serve', () => {
     bad.url.catch(() => {});
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/--config .*server\.json: unknown setting 'prot' \(known: port, grpcPort, /);
+  });
+
+  it('takes --max-connections and --body-timeout', async () => {
+    const serve = startServe([
+      repoExample,
+      '--port',
+      '0',
+      '--max-connections',
+      '1',
+      '--body-timeout',
+      '1000',
+    ]);
+    running.push(serve.child);
+    const { port } = new URL(await serve.url);
+    const open = () =>
+      new Promise<{ socket: Socket; answer: Promise<string> }>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let text = '';
+        socket.on('data', (d) => {
+          text += d;
+        });
+        const answer = new Promise<string>((done) => socket.on('close', () => done(text)));
+        socket.once('connect', () => resolve({ socket, answer }));
+        socket.once('error', reject);
+      });
+    // One connection, its request begun, holds the only place; the next is refused with 503.
+    const held = await open();
+    held.socket.write('POST /v2/models/iris/infer HTTP/1.1\r\n');
+    const refused = await open();
+    refused.socket.write('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await refused.answer).toMatch(
+      /^HTTP\/1\.1 503 [^]*"this server has 1 connections open, its maxConnections; try again"/,
+    );
+    // The held request's body stalls: 408, and its connection closes.
+    held.socket.write('Host: x\r\nContent-Length: 100\r\n\r\n{"in');
+    expect(await held.answer).toMatch(/^HTTP\/1\.1 408 [^]*"the request body sent nothing for 1000 ms"/);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    const bad = startServe([repoExample, '--max-connections', '0']);
+    bad.url.catch(() => {});
+    running.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--max-connections must be at least 1, not 0/);
   });
 
   it('prints its usage and refuses a bad port', async () => {

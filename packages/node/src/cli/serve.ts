@@ -33,6 +33,8 @@ Options:
   --cors [origin]       Allow browser clients (any origin, or the one given)
   --max-body-mb <n>     Largest request body in MiB (default: 64)
   --timeout-ms <n>      Per-request deadline, queue included (default: none)
+  --max-connections <n> Connections open at once; a request on one past it gets 503 (default: 1024)
+  --body-timeout <ms>   A request body that sends nothing this long gets 408 (default: 10000)
   --poll-ms <n>         How often to look for new versions (default: 1000)
   --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice;
                         with --workers, the cores divided among the workers)
@@ -40,8 +42,9 @@ Options:
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
   --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
   --config <file.json>  Server settings in a file: port, grpcPort, host, tokens, authExempt, cors,
-                        maxBodyMb, maxTensorElements, timeoutMs, drainTimeoutMs, pollMs, threads,
-                        workers, logDir (flags given on the command line win)
+                        maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs,
+                        drainTimeoutMs, pollMs, threads, workers, logDir (flags given on the
+                        command line win)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -71,6 +74,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       cors: { type: 'string' },
       'max-body-mb': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'body-timeout': { type: 'string' },
       'poll-ms': { type: 'string' },
       threads: { type: 'string' },
       workers: { type: 'string' },
@@ -90,6 +95,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ['host', 'host'],
     ['max-body-mb', 'maxBodyMb'],
     ['timeout-ms', 'timeoutMs'],
+    ['max-connections', 'maxConnections'],
+    ['body-timeout', 'bodyTimeoutMs'],
     ['poll-ms', 'pollMs'],
     ['threads', 'threads'],
     ['workers', 'workers'],
@@ -113,6 +120,10 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   ];
   const maxBodyMb = positive('max-body-mb', values['max-body-mb'], false) ?? 64;
   const timeoutMs = positive('timeout-ms', values['timeout-ms']);
+  const maxConnections = positive('max-connections', values['max-connections']);
+  if (maxConnections === 0) throw new UsageError('--max-connections must be at least 1, not 0');
+  const bodyTimeoutMs = positive('body-timeout', values['body-timeout']);
+  if (bodyTimeoutMs === 0) throw new UsageError('--body-timeout must be at least 1 ms, not 0');
   const pollIntervalMs = positive('poll-ms', values['poll-ms']) ?? 1000;
   const workers = positive('workers', values.workers) ?? 1;
   if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
@@ -234,6 +245,8 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const server = createServer(deployer, {
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(maxConnections === undefined ? {} : { maxConnections }),
+    ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
     ...(tokens.length === 0
       ? {}
       : {
@@ -360,6 +373,8 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors'> = {
   maxBodyMb: 'number',
   maxTensorElements: 'number',
   timeoutMs: 'number',
+  maxConnections: 'number',
+  bodyTimeoutMs: 'number',
   drainTimeoutMs: 'number',
   pollMs: 'number',
   threads: 'number',

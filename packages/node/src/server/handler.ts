@@ -221,13 +221,20 @@ export class InferenceHandler {
       if (!Number.isSafeInteger(v) || v < 1)
         throw new TypeError(`createInferenceHandler: ${k} must be a positive integer`);
     }
+    const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
+    if (!(bodyTimeoutMs > 0))
+      throw new TypeError('createInferenceHandler: bodyTimeoutMs must be a positive number');
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
       throw new TypeError('createInferenceHandler: timeoutMs must be a positive number');
     const tokens = options.auth?.tokens ?? [];
     if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string' || t === ''))
       throw new TypeError('createInferenceHandler: auth.tokens must be non-empty strings');
     this.tokens = tokens.map(digest);
-    this.context = { deployer, options: { ...options, maxBodyBytes, maxTensorElements }, draining: false };
+    this.context = {
+      deployer,
+      options: { ...options, maxBodyBytes, maxTensorElements, bodyTimeoutMs },
+      draining: false,
+    };
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer, options.monitor);
   }
 
@@ -365,7 +372,7 @@ export class InferenceHandler {
       if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
       this.finished();
     });
-    readBody(req, this.context.options.maxBodyBytes, (error, body) => {
+    readBody(req, this.context.options.maxBodyBytes, this.context.options.bodyTimeoutMs, (error, body) => {
       if (error !== undefined) {
         sendResponse(
           res,

@@ -30,13 +30,14 @@ export function bodyCoding(header: string | undefined): BodyCoding {
  * Reads a request body, refusing one over `max` bytes with 413 as soon as the declared length
  * (or the bytes received) pass it, without buffering the rest. A gzip or deflate body is
  * inflated as it arrives and `max` bounds the inflated size too: inflating stops at the first
- * byte over it, so a small bomb costs no more memory than a large honest body. Calls `done`
- * once, with the body or the error; a callback, not a promise, because a promise per request
- * showed in the one-connection latency.
+ * byte over it, so a small bomb costs no more memory than a large honest body. A body that
+ * sends nothing for `idleMs` gets 408. Calls `done` once, with the body or the error; a
+ * callback, not a promise, because a promise per request showed in the one-connection latency.
  */
 export function readBody(
   req: IncomingMessage,
   max: number,
+  idleMs: number,
   done: (error: HttpError | undefined, body: Uint8Array) => void,
 ): void {
   let coding: BodyCoding;
@@ -59,14 +60,26 @@ export function readBody(
   let failed = false;
   const inflater =
     coding === 'identity' ? undefined : coding === 'deflate' ? createInflate() : createGunzip();
+  let idle: NodeJS.Timeout | undefined;
   const fail = (error: HttpError): void => {
     failed = true;
+    clearTimeout(idle);
     inflater?.destroy();
     req.resume();
     done(error, NO_BYTES);
   };
+  // A body that arrived with its headers is complete once this parse ends: only a body still
+  // on its way gets a timer.
+  queueMicrotask(() => {
+    if (req.complete || failed) return;
+    idle = setTimeout(() => {
+      if (!failed && !req.complete)
+        fail(new HttpError(408, `the request body sent nothing for ${idleMs} ms`));
+    }, idleMs);
+  });
   const take = (chunk: Buffer): void => {
     if (failed) return;
+    idle?.refresh();
     size += chunk.byteLength;
     if (size > max) {
       fail(
@@ -82,6 +95,7 @@ export function readBody(
     chunks.push(chunk);
   };
   const finish = (): void => {
+    clearTimeout(idle);
     if (failed) return;
     done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   };
@@ -96,11 +110,13 @@ export function readBody(
     });
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
+      idle?.refresh();
       wire += chunk.byteLength;
       if (wire > max) fail(new HttpError(413, `the body is over ${max} bytes, the most this server takes`));
       else inflater.write(chunk);
     });
     req.on('end', () => {
+      clearTimeout(idle);
       if (!failed) inflater.end();
     });
   }

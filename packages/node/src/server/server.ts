@@ -2,12 +2,19 @@
  * A standalone Modelship server on `node:http`: the handler plus a listener, with graceful
  * shutdown (stop accepting, readiness false, let requests in flight finish, then close).
  */
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
 import { listenGrpc } from './grpc';
 import { InferenceHandler } from './handler';
+import { sendResponse } from './node-io';
+import { json } from './oip';
 import type { HandlerOptions } from './types';
 
 export interface ServerOptions extends HandlerOptions {
@@ -15,7 +22,18 @@ export interface ServerOptions extends HandlerOptions {
   drainTimeoutMs?: number;
   /** Close the Deployer too when the server closes (default false: it is yours). */
   closeDeployer?: boolean;
+  /**
+   * Connections open at once (default 1024). A request on a connection past it is answered 503
+   * with `Connection: close` and `Retry-After: 1`, without being read; such a connection that
+   * sends no request within a second is closed.
+   */
+  maxConnections?: number;
+  /** How long a connection may take to send a request's headers (default 15,000 ms). */
+  headersTimeoutMs?: number;
 }
+
+/** How long a connection past `maxConnections` may take to send the request it is refused. */
+const EXCESS_GRACE_MS = 1000;
 
 /** A running (or ready to run) Modelship HTTP server. */
 export class ModelshipServer {
@@ -29,11 +47,48 @@ export class ModelshipServer {
     private readonly options: ServerOptions = {},
   ) {
     this.handler = new InferenceHandler(deployer, options);
+    const max = options.maxConnections ?? 1024;
+    const headersTimeout = options.headersTimeoutMs ?? 15_000;
+    if (!Number.isSafeInteger(max) || max < 1)
+      throw new TypeError('createServer: maxConnections must be a positive integer');
+    if (!(headersTimeout > 0))
+      throw new TypeError('createServer: headersTimeoutMs must be a positive number');
+    // Connections past the limit stay only long enough to be told why.
+    const excess = new WeakSet<Socket>();
+    const refuse = (req: IncomingMessage, res: ServerResponse): void => {
+      req.resume();
+      sendResponse(
+        res,
+        json(
+          503,
+          { error: `this server has ${max} connections open, its maxConnections; try again` },
+          { connection: 'close', 'retry-after': '1' },
+        ),
+      );
+    };
     // The handler counts requests in flight and asks clients to leave while draining.
-    this.http = createHttpServer(this.handler.node);
+    this.http = createHttpServer((req, res) =>
+      excess.has(req.socket) ? refuse(req, res) : this.handler.node(req, res),
+    );
+    this.http.prependListener('connection', (socket: Socket) => {
+      if (this.open >= max) {
+        excess.add(socket);
+        socket.setTimeout(EXCESS_GRACE_MS, () => socket.destroy());
+        return;
+      }
+      this.open++;
+      socket.once('close', () => this.open--);
+    });
     // Slow clients must not hold a connection forever.
-    this.http.headersTimeout = 30_000;
+    this.http.headersTimeout = headersTimeout;
     this.http.requestTimeout = 120_000;
+  }
+
+  private open = 0;
+
+  /** Connections open now, counted against `maxConnections` (refused ones not included). */
+  get connections(): number {
+    return this.open;
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */

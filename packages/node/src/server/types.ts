@@ -68,6 +68,11 @@ export interface HandlerOptions {
   cors?: boolean | CorsOptions;
   /** Largest request body in bytes (default 64 MiB): larger requests get 413 before they are read. */
   maxBodyBytes?: number;
+  /**
+   * How long a request body may send nothing before the request gets 408 and its connection
+   * closes (default 10,000 ms); `node:http` only.
+   */
+  bodyTimeoutMs?: number;
   /** Largest number of elements in one input tensor (default 16,777,216). */
   maxTensorElements?: number;
   /** Per-request deadline in milliseconds, queue time included (default: none). */
@@ -105,7 +110,8 @@ export interface HandlerOptions {
 /** What every route needs. */
 export interface ServeContext {
   deployer: Deployer;
-  options: Required<Pick<HandlerOptions, 'maxBodyBytes' | 'maxTensorElements'>> & HandlerOptions;
+  options: Required<Pick<HandlerOptions, 'maxBodyBytes' | 'maxTensorElements' | 'bodyTimeoutMs'>> &
+    HandlerOptions;
   /** True while the server drains: readiness is false and new inference is refused. */
   draining: boolean;
 }

@@ -1,0 +1,116 @@
+/**
+ * Slow clients cannot hold the server: connections past `maxConnections` are answered 503 and
+ * closed, and a body that stalls for `bodyTimeoutMs` gets 408 and its connection closes. Raw
+ * sockets (node:net) send headers and then trickle or stall.
+ */
+import { connect, type Socket } from 'node:net';
+import { createServer, Deployer, functionModel, type ModelshipServer, tensor } from '@modelship/node';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const echo = () =>
+  functionModel(({ x }) => ({ y: tensor('float32', x!.data as Float32Array, [1, 1]) }), {
+    name: 'echo',
+    signature: {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 1] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 1] }],
+    },
+  });
+
+let server: ModelshipServer | undefined;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options: Parameters<typeof createServer>[1]): Promise<number> {
+  const deployer = new Deployer();
+  await deployer.deploy('echo', echo(), { warmup: false });
+  server = createServer(deployer, { ...options, closeDeployer: true });
+  return (await server.listen(0, '127.0.0.1')).port;
+}
+
+/** A raw connection; `answer` resolves with all it received once the server closes it. */
+function open(port: number): Promise<{ socket: Socket; answer: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    sockets.push(socket);
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const answer = new Promise<string>((done) =>
+      socket.on('close', () => done(Buffer.concat(chunks).toString())),
+    );
+    socket.once('error', () => {});
+    socket.once('connect', () => resolve({ socket, answer }));
+    socket.once('error', reject);
+  });
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 5));
+}
+
+const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [2.5] }] });
+const head = (length: number) =>
+  `POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+
+describe('maxConnections', () => {
+  it('answers 503 with Connection: close on a connection past the limit, and takes one again when a place frees', async () => {
+    const port = await start({ maxConnections: 2 });
+    // Two slow clients hold both places: headers begun, never finished.
+    const held = [await open(port), await open(port)];
+    for (const h of held) h.socket.write('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n');
+    await until(() => server!.connections === 2);
+    const third = await open(port);
+    third.socket.write('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    const refused = await third.answer;
+    expect(refused).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(refused.toLowerCase()).toContain('connection: close');
+    expect(refused.toLowerCase()).toContain('retry-after: 1');
+    expect(refused).toContain(
+      '{"error":"this server has 2 connections open, its maxConnections; try again"}',
+    );
+    expect(server!.connections).toBe(2);
+    // A connection past the limit that sends nothing is closed, not kept.
+    const silent = await open(port);
+    expect(await silent.answer).toBe('');
+    // A held client leaves; the next connection is served.
+    held[0]!.socket.destroy();
+    await until(() => server!.connections === 1);
+    const next = await open(port);
+    next.socket.end(`${head(body.length)}${body}`);
+    const answer = await next.answer;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toContain('"data":[2.5]');
+  });
+});
+
+describe('bodyTimeoutMs', () => {
+  it('answers 408 and closes the connection when a body stalls, and serves a body that trickles', async () => {
+    const port = await start({ bodyTimeoutMs: 1500 });
+    const stalled = await open(port);
+    stalled.socket.write(`${head(body.length)}${body.slice(0, 10)}`);
+    const answer = await stalled.answer;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(answer).toContain('{"error":"the request body sent nothing for 1500 ms"}');
+    // Headers alone, no body byte at all: the same.
+    const silent = await open(port);
+    silent.socket.write(head(body.length));
+    expect(await silent.answer).toMatch(/^HTTP\/1\.1 408 /);
+    // A byte at a time, each well inside the idle limit, is read to the end.
+    const slow = await open(port);
+    slow.socket.write(head(body.length));
+    for (const ch of body) {
+      slow.socket.write(ch);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    slow.socket.end();
+    const served = await slow.answer;
+    expect(served).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(served).toContain('"data":[2.5]');
+    expect(server!.handler.inFlight).toBe(0);
+  });
+});

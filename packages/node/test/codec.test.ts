@@ -3,6 +3,7 @@ import { tensor } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { fromJson } from '../src/server/codec';
 import { JsonSpan, jsonDepth, scanJson } from '../src/server/json-scan';
+import { readJsonTensor, readJsonTensorSliced } from '../src/server/json-tensor';
 
 /** `data` as a client writes it: JSON text, read as the server reads a body's data member. */
 function read(datatype: string, shape: number[], text: string) {
@@ -135,6 +136,39 @@ describe('fromJson', () => {
     );
     expect(() => read('FP32', [4, 1], '[[1, 2], [3, 4]]')).toThrow('data is not nested as shape [4, 1]');
     expect(() => read('FP32', [2, 3], '[[], []]')).toThrow('data[0] has 0 elements, expected 3');
+  });
+});
+
+describe('readJsonTensorSliced', () => {
+  const span = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    return new JsonSpan(bytes, 0, bytes.byteLength);
+  };
+
+  it('reads in slices with the event loop turning between them, to the same values', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => Array.from({ length: 50 }, (_, j) => i * 0.5 - j / 3));
+    const text = JSON.stringify(rows);
+    const order: string[] = [];
+    let turns = 0;
+    const tick = (): void => {
+      turns++;
+      if (order.length === 0) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sliced = await readJsonTensorSliced(span(text), 'float32', [200, 50], "input 'x'", {}, 1024).then(
+      (t) => {
+        order.push('read');
+        return t;
+      },
+    );
+    // Other work ran between slices: about one turn per KiB of data.
+    expect(turns).toBeGreaterThan(Math.floor(text.length / 1024) - 2);
+    expect(sliced.data).toEqual(readJsonTensor(span(text), 'float32', [200, 50], "input 'x'").data);
+    // An error in a late slice is the same 400.
+    rows[199]![49] = 'x' as never;
+    await expect(
+      readJsonTensorSliced(span(JSON.stringify(rows)), 'float32', [200, 50], "input 'x'", {}, 1024),
+    ).rejects.toThrow(`input 'x': element 9999 is "x", float32 needs numbers`);
   });
 });
 

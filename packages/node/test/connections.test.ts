@@ -114,3 +114,46 @@ describe('bodyTimeoutMs', () => {
     expect(server!.handler.inFlight).toBe(0);
   });
 });
+
+describe('large JSON bodies', () => {
+  it('reads data past 1 MiB in slices and answers exactly, and refuses a bad element near its end', async () => {
+    const deployer = new Deployer();
+    const sum = functionModel(
+      ({ x }) => {
+        const d = x!.data as Float32Array;
+        let total = 0;
+        for (let i = 0; i < d.length; i++) total += d[i]!;
+        return { y: tensor('float32', [total, d[d.length - 1]!], [1, 2]) };
+      },
+      {
+        name: 'sum',
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 1000] }],
+          outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+        },
+      },
+    );
+    await deployer.deploy('sum', sum, { warmup: false });
+    server = createServer(deployer, { closeDeployer: true });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      Array.from({ length: 1000 }, (_, j) => (i % 7) + j / 8),
+    );
+    const text = JSON.stringify({
+      inputs: [{ name: 'x', shape: [300, 1000], datatype: 'FP32', data: rows }],
+    });
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const ok = await fetch(`${url}/v2/models/sum/infer`, { method: 'POST', body: text });
+    expect(ok.status).toBe(200);
+    const expected = Float32Array.from(rows.flat());
+    const total = Math.fround(Array.from(expected).reduce((a, v) => a + v, 0));
+    const out = ((await ok.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+    expect(out).toEqual([total, expected[expected.length - 1]]);
+    const bad = text.replace(/,([^,]*)\]\]\}\]\}$/, ',1e309]]}]}');
+    const refused = await fetch(`${url}/v2/models/sum/infer`, { method: 'POST', body: bad });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error: "input 'x': element 299999 is 1e309, outside the float32 range",
+    });
+  });
+});

@@ -6,7 +6,7 @@
 import { allocate, type DType, sizeOf, type Tensor, tensor, toArray } from '@modelship/core';
 import { describeValue as describe, HttpError } from './http-error';
 import { type JsonScanOptions, JsonSpan } from './json-scan';
-import { readJsonTensor } from './json-tensor';
+import { readJsonTensor, readJsonTensorSliced } from './json-tensor';
 
 const TO_DTYPE: Record<string, DType> = {
   BOOL: 'bool',
@@ -117,6 +117,23 @@ export function fromJsonElement(v: unknown, where: string): unknown {
 /** Zero bytes: a body or binary tail that has none. Shared; only its length is ever read. */
 export const NO_BYTES = new Uint8Array(0);
 
+/** The checks of a JSON input before its data is read: its datatype, shape and data span. */
+function jsonInput(
+  name: string,
+  datatype: unknown,
+  shape: unknown,
+  data: unknown,
+): { where: string; dtype: DType; dims: number[]; span: JsonSpan } {
+  const where = `input '${name}'`;
+  const dtype = dtypeOf(datatype, where);
+  const dims = readShape(shape, where);
+  if (data instanceof JsonSpan) return { where, dtype, dims, span: data };
+  if (!Array.isArray(data))
+    throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
+  const bytes = new TextEncoder().encode(JSON.stringify(data));
+  return { where, dtype, dims, span: new JsonSpan(bytes, 0, bytes.byteLength) };
+}
+
 /**
  * A tensor from a JSON request input: `data` flat or nested exactly as the shape, row-major,
  * read straight into the datatype's typed array (a {@link JsonSpan} left unread by the body's
@@ -130,16 +147,23 @@ export function fromJson(
   data: unknown,
   options?: Pick<JsonScanOptions, 'nonFinite'>,
 ): Tensor {
-  const where = `input '${name}'`;
-  const dtype = dtypeOf(datatype, where);
-  const dims = readShape(shape, where);
-  let span: JsonSpan;
-  if (data instanceof JsonSpan) span = data;
-  else if (Array.isArray(data)) {
-    const bytes = new TextEncoder().encode(JSON.stringify(data));
-    span = new JsonSpan(bytes, 0, bytes.byteLength);
-  } else throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
+  const { where, dtype, dims, span } = jsonInput(name, datatype, shape, data);
   return readJsonTensor(span, dtype, dims, where, options);
+}
+
+/**
+ * {@link fromJson} for large data: the datatype and shape are checked at once (a bad one throws
+ * here), then the data is read in slices with the event loop turning between them.
+ */
+export function fromJsonSliced(
+  name: string,
+  datatype: unknown,
+  shape: unknown,
+  data: JsonSpan,
+  options?: Pick<JsonScanOptions, 'nonFinite'>,
+): Promise<Tensor> {
+  const { where, dtype, dims, span } = jsonInput(name, datatype, shape, data);
+  return readJsonTensorSliced(span, dtype, dims, where, options);
 }
 
 /**

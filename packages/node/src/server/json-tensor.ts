@@ -33,7 +33,31 @@ export function readJsonTensor(
   where: string,
   options: Pick<JsonScanOptions, 'nonFinite'> = {},
 ): Tensor {
-  return new DataReader(span, dtype, dims, where, options.nonFinite === true).read();
+  return new DataReader(span, dtype, dims, where, options.nonFinite === true).step(Number.POSITIVE_INFINITY)!;
+}
+
+/** Bytes of `data` read between turns of the event loop by {@link readJsonTensorSliced} (1 MiB). */
+export const JSON_SLICE_BYTES = 1 << 20;
+
+/**
+ * {@link readJsonTensor} for a large span: the same checks and values, read `sliceBytes` at a
+ * time with the event loop turning between slices (`setImmediate`), so health checks and other
+ * requests are answered while a 64 MiB body is read.
+ */
+export async function readJsonTensorSliced(
+  span: JsonSpan,
+  dtype: DType,
+  dims: readonly number[],
+  where: string,
+  options: Pick<JsonScanOptions, 'nonFinite'> = {},
+  sliceBytes = JSON_SLICE_BYTES,
+): Promise<Tensor> {
+  const reader = new DataReader(span, dtype, dims, where, options.nonFinite === true);
+  for (;;) {
+    const t = reader.step(sliceBytes);
+    if (t !== undefined) return t;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 class DataReader {
@@ -112,26 +136,45 @@ class DataReader {
     throw new HttpError(400, `${this.where}: element ${i} is ${token}, ${why}`);
   }
 
-  read(): Tensor {
+  // Where a paused read stands. counts[d]: elements seen so far in the open array at depth d
+  // (the outer array is depth 1; depth 0 before it is opened).
+  private counts: number[] | undefined;
+  /** 0 undecided, 1 flat (numbers only), 2 nested like the shape. */
+  private mode = 0;
+  private depth = 0;
+
+  /**
+   * Reads on, pausing at the first element boundary past about `bytes` more bytes: the tensor
+   * once the data is read, else undefined (call again).
+   */
+  step(bytes: number): Tensor | undefined {
     const r = this.r;
     const dims = this.dims;
     const rank = dims.length;
-    // counts[d]: elements seen so far in the open array at depth d (the outer array is depth 1).
-    const counts = new Array<number>(rank + 2).fill(0);
+    this.counts ??= new Array<number>(rank + 2).fill(0);
+    const counts = this.counts;
     const path = (depth: number) =>
       `data${counts
         .slice(1, depth)
         .map((c) => `[${c - 1}]`)
         .join('')}`;
-    // 0 undecided, 1 flat (numbers only), 2 nested like the shape.
-    let mode = 0;
-    let depth = 1;
-    r.expect(0x5b);
-    if (r.ws() === 0x5d) {
-      r.pos++;
-      return this.finish();
+    let mode = this.mode;
+    let depth = this.depth;
+    if (depth === 0) {
+      r.expect(0x5b);
+      if (r.ws() === 0x5d) {
+        r.pos++;
+        return this.finish();
+      }
+      depth = 1;
     }
+    const stopAt = r.pos + bytes;
     for (;;) {
+      if (r.pos >= stopAt) {
+        this.mode = mode;
+        this.depth = depth;
+        return undefined;
+      }
       const c = r.ws();
       if (c === 0x5d || c === 0x2c || c === -1) r.unexpected();
       counts[depth]!++;

@@ -16,12 +16,14 @@ import {
   datatypeOf,
   fromBinary,
   fromJson,
+  fromJsonSliced,
   jsonData,
   jsonValues,
   NO_BYTES,
 } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
-import { jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
+import { JsonSpan, jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
+import { JSON_SLICE_BYTES } from './json-tensor';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
 /**
@@ -292,9 +294,13 @@ export function collectInputs(
   return inputs;
 }
 
+/** The place of an input whose large data is still being read (see `later` in readInputs). */
+const READING = Object.freeze({ dtype: 'float32', shape: [0], data: new Float32Array(0) }) as Tensor;
+
 /**
  * Reads the inputs of a REST inference request into tensors, JSON or binary (binary data is
  * claimed in the order of the inputs). A loop, not a closure per input: this is the hot path.
+ * Large JSON data is read in slices: `later` gets a promise per such input, which fills it in.
  */
 function readInputs(
   body: Record<string, unknown>,
@@ -302,6 +308,7 @@ function readInputs(
   signature: ModelSignature,
   model: string,
   maxElements: number,
+  later: Promise<void>[],
 ): NamedTensors {
   const list = own(body, 'inputs');
   if (!Array.isArray(list) || list.length === 0)
@@ -319,7 +326,17 @@ function readInputs(
     if (size === undefined) {
       if (data === undefined)
         throw new HttpError(400, `input '${spec.name}' has neither data nor binary_data_size`);
-      inputs[spec.name] = fromJson(spec.name, own(item, 'datatype'), shape, data);
+      if (data instanceof JsonSpan && data.end - data.start > JSON_SLICE_BYTES) {
+        // Large data is read in slices, so the server keeps answering meanwhile.
+        const key = spec.name;
+        inputs[key] = READING;
+        const reading = fromJsonSliced(key, own(item, 'datatype'), shape, data).then((t) => {
+          inputs[key] = t;
+        });
+        // A later input may refuse the request before anyone awaits this one.
+        reading.catch(() => {});
+        later.push(reading);
+      } else inputs[spec.name] = fromJson(spec.name, own(item, 'datatype'), shape, data);
       continue;
     }
     const where = `input '${spec.name}'`;
@@ -472,20 +489,23 @@ export function infer(
   if (id !== undefined && typeof id !== 'string')
     throw new HttpError(400, `id must be a string, received ${describe(id)}`);
   const signature = ctx.deployer.signature(name, version);
-  const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements);
+  const later: Promise<void>[] = [];
+  const inputs = readInputs(body, binary, signature, name, ctx.options.maxTensorElements, later);
   const params = readParameters(own(body, 'parameters'), 'request');
   const requested = readOutputs(body, params, signature, name);
   const answered = new Answered();
-  return predictFor(
-    ctx,
-    name,
-    version,
-    inputs,
-    own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name),
-    params,
-    req,
-    answered,
-  ).then((out) => inferResponse(name, answered.version, id as string | undefined, requested, out));
+  const run = () =>
+    predictFor(
+      ctx,
+      name,
+      version,
+      inputs,
+      own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name),
+      params,
+      req,
+      answered,
+    ).then((out) => inferResponse(name, answered.version, id as string | undefined, requested, out));
+  return later.length === 0 ? run() : Promise.all(later).then(run);
 }
 
 /**

@@ -65,12 +65,16 @@ export {
   type DType,
   type ElementTypeMap,
   float16BitsToNumber,
+  INT64_MAX,
+  INT64_MIN,
+  INTEGER_RANGE,
   isBigInt,
   isDType,
   isFloat,
   isStorageOf,
   numberToFloat16Bits,
   type TensorData,
+  UINT64_MAX,
 } from './tensor/dtype';
 export { batchDimension, type Dim, formatShape, type ModelSignature, type TensorSpec } from './tensor/spec';
 export {

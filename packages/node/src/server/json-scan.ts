@@ -220,18 +220,14 @@ export class Cursor {
   }
 
   /** Any JSON value; `depth` counts the containers around it. */
-  value(depth: number, o: JsonScanOptions, build: boolean): unknown {
+  value(depth: number, o: JsonScanOptions): unknown {
     const c = this.ws();
     if (c === 0x7b || c === 0x5b) {
       const max = o.maxDepth ?? MAX_JSON_DEPTH;
       if (depth >= max) throw new HttpError(400, `the ${this.what} is nested deeper than ${max} levels`);
-      return c === 0x7b ? this.object(depth + 1, o, build) : this.array(depth + 1, o, build);
+      return c === 0x7b ? this.object(depth + 1, o) : this.array(depth + 1, o);
     }
-    if (c === 0x22) {
-      if (build) return this.string();
-      this.skipString();
-      return undefined;
-    }
+    if (c === 0x22) return this.string();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
     if (c === 0x74) {
       this.literal('true');
@@ -293,69 +289,47 @@ export class Cursor {
     this.unexpected();
   }
 
-  private skipString(): void {
-    const b = this.b;
-    let p = this.pos + 1;
-    for (;;) {
-      const c = b[p];
-      if (c === 0x22) break;
-      if (c === undefined || p >= this.end || c < 0x20) {
-        this.pos = p;
-        this.unexpected();
-      }
-      p += c === 0x5c ? 2 : 1;
-    }
-    this.pos = p + 1;
+  /** After a member or element: false at the container's closing byte, true at a comma. */
+  private more(close: number): boolean {
+    const c = this.ws();
+    if (c !== close && c !== 0x2c) this.unexpected();
+    this.pos++;
+    return c === 0x2c;
   }
 
-  private object(depth: number, o: JsonScanOptions, build: boolean): unknown {
+  private object(depth: number, o: JsonScanOptions): unknown {
     this.pos++;
     const out: Record<string, unknown> = {};
     if (this.ws() === 0x7d) {
       this.pos++;
       return out;
     }
-    for (;;) {
+    do {
       if (this.ws() !== 0x22) this.unexpected();
       const key = this.string();
       this.expect(0x3a);
       let v: unknown;
-      if (build && o.defer?.(key, depth) === true && this.ws() === 0x5b) {
+      if (o.defer?.(key, depth) === true && this.ws() === 0x5b) {
         const start = this.pos;
         this.skipArray(depth, o.maxDepth ?? MAX_JSON_DEPTH);
         v = new JsonSpan(this.b, start, this.pos);
-      } else v = this.value(depth, o, build);
+      } else v = this.value(depth, o);
       // A key such as __proto__ stays an own data property, as JSON.parse makes it.
-      if (build)
-        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-      const c = this.ws();
-      this.pos++;
-      if (c === 0x7d) return out;
-      if (c !== 0x2c) {
-        this.pos--;
-        this.unexpected();
-      }
-    }
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    } while (this.more(0x7d));
+    return out;
   }
 
-  private array(depth: number, o: JsonScanOptions, build: boolean): unknown {
+  private array(depth: number, o: JsonScanOptions): unknown {
     this.pos++;
     const out: unknown[] = [];
     if (this.ws() === 0x5d) {
       this.pos++;
       return out;
     }
-    for (;;) {
-      const v = this.value(depth, o, build);
-      if (build) out.push(v);
-      const c = this.ws();
-      this.pos++;
-      if (c === 0x5d) return out;
-      if (c !== 0x2c) {
-        this.pos--;
-        this.unexpected();
-      }
-    }
+    do out.push(this.value(depth, o));
+    while (this.more(0x5d));
+    return out;
   }
 }
 
@@ -365,7 +339,7 @@ export class Cursor {
  */
 export function scanJson(bytes: Uint8Array, what: string, options: JsonScanOptions = {}): unknown {
   const r = new Cursor(bytes, 0, bytes.byteLength, what, options.nonFinite === true);
-  const v = r.value(0, options, true);
+  const v = r.value(0, options);
   if (r.ws() !== -1) r.unexpected();
   return v;
 }

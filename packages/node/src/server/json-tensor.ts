@@ -2,22 +2,23 @@
  * An input's JSON `data` read straight into the typed array of its datatype, checked against its
  * shape as it is read: no JS value per element, and no second pass.
  */
-import { type DType, numberToFloat16Bits, sizeOf, type Tensor } from '@modelship/core';
+import {
+  type DType,
+  INT64_MAX,
+  INT64_MIN,
+  INTEGER_RANGE,
+  numberToFloat16Bits,
+  sizeOf,
+  type Tensor,
+  UINT64_MAX,
+} from '@modelship/core';
 import { fromJsonElement } from './codec';
 import { HttpError } from './http-error';
 import { Cursor, type JsonScanOptions, type JsonSpan, showByte } from './json-scan';
 
-const INT_RANGE: Partial<Record<DType, readonly [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-};
 const BIG_RANGE = {
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
+  int64: [INT64_MIN, INT64_MAX],
+  uint64: [0n, UINT64_MAX],
 } as const;
 
 /**
@@ -245,7 +246,7 @@ class DataReader {
       else if (c === 0x7b) {
         // {"b64": "..."}: bytes that are not UTF-8, as our JSON answers write them.
         const start = r.pos;
-        const e = fromJsonElement(r.value(0, { maxDepth: 1 }, true), this.where);
+        const e = fromJsonElement(r.value(0, { maxDepth: 1 }), this.where);
         if (typeof e !== 'string' && !(e instanceof Uint8Array))
           this.bad(i, showToken(r, start), 'a BYTES element is a string or {"b64": "<base64>"}');
         v = e;
@@ -311,7 +312,7 @@ class DataReader {
       if (room) this.big[i] = b;
       return;
     }
-    const range = INT_RANGE[this.dtype]!;
+    const range = INTEGER_RANGE[this.dtype]!;
     if (!Number.isInteger(v)) this.bad(i, r.token(), `${this.type} needs integers`);
     if (v < range[0] || v > range[1])
       this.bad(i, r.token(), `outside the ${this.type} range [${range[0]}, ${range[1]}]`);
@@ -329,7 +330,7 @@ class DataReader {
     const start = r.pos;
     let shown: string;
     try {
-      r.value(0, { maxDepth: 1 }, true);
+      r.value(0, { maxDepth: 1 });
       shown = showToken(r, start);
     } catch {
       shown = showByte(c);

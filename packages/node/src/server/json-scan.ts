@@ -15,6 +15,8 @@ export class JsonSpan {
     readonly bytes: Uint8Array,
     readonly start: number,
     readonly end: number,
+    /** What the bytes are, for errors ("inference request"). */
+    readonly what = 'data',
   ) {}
 }
 
@@ -312,7 +314,7 @@ export class Cursor {
       if (o.defer?.(key, depth) === true && this.ws() === 0x5b) {
         const start = this.pos;
         this.skipArray(depth, o.maxDepth ?? MAX_JSON_DEPTH);
-        v = new JsonSpan(this.b, start, this.pos);
+        v = new JsonSpan(this.b, start, this.pos, this.what);
       } else v = this.value(depth, o);
       // A key such as __proto__ stays an own data property, as JSON.parse makes it.
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });

@@ -14,7 +14,7 @@ import {
 } from '@modelship/core';
 import { fromJsonElement } from './codec';
 import { HttpError } from './http-error';
-import { Cursor, type JsonScanOptions, type JsonSpan, showByte } from './json-scan';
+import { Cursor, type JsonScanOptions, type JsonSpan, MAX_JSON_DEPTH } from './json-scan';
 
 const BIG_RANGE = {
   int64: [INT64_MIN, INT64_MAX],
@@ -81,7 +81,7 @@ class DataReader {
     private readonly where: string,
     nonFinite: boolean,
   ) {
-    this.r = new Cursor(span.bytes, span.start, span.end, `data of ${where}`, nonFinite);
+    this.r = new Cursor(span.bytes, span.start, span.end, span.what, nonFinite);
     this.size = sizeOf(dims as number[]);
     this.type = dtype;
     const n = this.size;
@@ -246,7 +246,7 @@ class DataReader {
       else if (c === 0x7b) {
         // {"b64": "..."}: bytes that are not UTF-8, as our JSON answers write them.
         const start = r.pos;
-        const e = fromJsonElement(r.value(0, { maxDepth: 1 }), this.where);
+        const e = fromJsonElement(r.value(0, { maxDepth: MAX_JSON_DEPTH }), this.where);
         if (typeof e !== 'string' && !(e instanceof Uint8Array))
           this.bad(i, showToken(r, start), 'a BYTES element is a string or {"b64": "<base64>"}');
         v = e;
@@ -329,13 +329,9 @@ class DataReader {
     const r = this.r;
     const start = r.pos;
     let shown: string;
-    try {
-      r.value(0, { maxDepth: 1 });
-      shown = showToken(r, start);
-    } catch {
-      shown = showByte(c);
-    }
-    return this.bad(i, shown, why);
+    // Not JSON at all (NaN without the nonFinite option, a stray byte) is malformed JSON.
+    r.value(0, { maxDepth: MAX_JSON_DEPTH });
+    return this.bad(i, showToken(r, start), why);
   }
 }
 

@@ -641,5 +641,6 @@ function jsonAnswer(
 export function decodeInferRequest(body: unknown, signature: ModelSignature, model: string): NamedTensors {
   if (!isObject(body))
     throw new HttpError(400, `an inference request must be a JSON object, received ${describe(body)}`);
-  return readInputs(body, NO_BYTES, signature, model, Number.POSITIVE_INFINITY);
+  // Plain arrays, not spans of a body: nothing is left to read in slices.
+  return readInputs(body, NO_BYTES, signature, model, Number.POSITIVE_INFINITY, []);
 }

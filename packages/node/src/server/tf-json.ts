@@ -4,9 +4,10 @@
  * from the Open Inference Protocol's decoder, whose JSON is the standard one.
  */
 import { describeValue as describe, HttpError } from './http-error';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-scan';
 
-/** Deeper than this, a document is refused rather than risk the stack. */
-const MAX_DEPTH = 512;
+/** Deeper than this, a document is refused rather than risk the stack (every JSON body's limit). */
+const MAX_DEPTH = MAX_JSON_DEPTH;
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // A string's extent; JSON.parse then reads it and refuses bad escapes and raw control characters.
@@ -109,6 +110,9 @@ class TolerantParser {
  * nothing for it.
  */
 export function parseTfJson(text: string, what: string): Record<string, unknown> {
+  // JSON.parse takes any depth, but the walks over instances and inputs after it recurse.
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw new HttpError(400, `the ${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -78,6 +78,15 @@ describe('fromJson', () => {
     expect(read('UINT32', [1], '[4294967295]').data).toEqual(Uint32Array.from([4294967295]));
     expect(read('BOOL', [3], '[true, false, 1]').data).toEqual(Uint8Array.from([1, 0, 1]));
     expect(read('BYTES', [2], '["a\\u00e9", "ü"]').data).toEqual(['aé', 'ü']);
+    // Bytes that are not UTF-8 come as {"b64": ...}, as the server's answers write them.
+    expect(read('BYTES', [2], '["x", {"b64": "/wA="}]').data).toEqual(['x', Uint8Array.from([0xff, 0])]);
+    expect(() => read('BYTES', [1], '[{"b64": "***"}]')).toThrow(
+      `input 'x': {"b64": ...} holds text that is not base64`,
+    );
+    expect(() => read('BYTES', [1], '[{"b": 1}]')).toThrow(
+      `input 'x': element 0 is {"b": 1}, a BYTES element is a string or {"b64": "<base64>"}`,
+    );
+    expect(() => read('BYTES', [1], '[7]')).toThrow('element 0 is 7, a BYTES element is a string or {"b64"');
     expect(read('FP16', [1], '[1.5]').data).toEqual(tensor('float16', [1.5]).data);
     expect(read('FP32', [2, 0], '[[], []]').shape).toEqual([2, 0]);
     expect(read('FP32', [], '[7]').data).toEqual(Float32Array.from([7]));

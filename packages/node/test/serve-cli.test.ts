@@ -356,11 +356,11 @@ describe('modelship serve', () => {
     const refused = await open();
     refused.socket.write('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await refused.answer).toMatch(
-      /^HTTP\/1\.1 503 [^]*"this server has 1 connections open, its maxConnections; try again"/,
+      /^HTTP\/1\.1 503 [\s\S]*"this server has 1 connections open, its maxConnections; try again"/,
     );
     // The held request's body stalls: 408, and its connection closes.
     held.socket.write('Host: x\r\nContent-Length: 100\r\n\r\n{"in');
-    expect(await held.answer).toMatch(/^HTTP\/1\.1 408 [^]*"the request body sent nothing for 1000 ms"/);
+    expect(await held.answer).toMatch(/^HTTP\/1\.1 408 [\s\S]*"the request body sent nothing for 1000 ms"/);
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
     const bad = startServe([repoExample, '--max-connections', '0']);

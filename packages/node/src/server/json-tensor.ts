@@ -250,7 +250,7 @@ class DataReader {
         if (typeof e !== 'string' && !(e instanceof Uint8Array))
           this.bad(i, showToken(r, start), 'a BYTES element is a string or {"b64": "<base64>"}');
         v = e;
-      } else this.wrongKind(i, c, 'a BYTES element is a string or {"b64": "<base64>"}');
+      } else this.wrongKind(i, 'a BYTES element is a string or {"b64": "<base64>"}');
       if (room) this.strings![i] = v;
       return;
     }
@@ -265,11 +265,11 @@ class DataReader {
       } else if (isNumber) {
         v = r.number();
         if (v !== 0 && v !== 1) this.bad(i, r.token(), 'a bool needs true/false or 0/1');
-      } else this.wrongKind(i, c, 'a bool needs true/false or 0/1');
+      } else this.wrongKind(i, 'a bool needs true/false or 0/1');
       if (room) this.ints![i] = v;
       return;
     }
-    if (!isNumber) this.wrongKind(i, c, `${this.type} needs numbers`);
+    if (!isNumber) this.wrongKind(i, `${this.type} needs numbers`);
     let v: number;
     if (c === 0x4e) {
       r.literal('NaN');
@@ -325,10 +325,9 @@ class DataReader {
     return b !== undefined && b >= 0x30 && b <= 0x39;
   }
 
-  private wrongKind(i: number, c: number, why: string): never {
+  private wrongKind(i: number, why: string): never {
     const r = this.r;
     const start = r.pos;
-    let shown: string;
     // Not JSON at all (NaN without the nonFinite option, a stray byte) is malformed JSON.
     r.value(0, { maxDepth: MAX_JSON_DEPTH });
     return this.bad(i, showToken(r, start), why);

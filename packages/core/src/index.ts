@@ -11,6 +11,7 @@ export {
   OverloadedError,
 } from './errors';
 export * from './evaluate';
+export * from './explain';
 export {
   computeIntegrity,
   type IntegrityHash,

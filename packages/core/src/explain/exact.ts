@@ -1,0 +1,53 @@
+import type { Row } from '../evaluate/types';
+import type { CoalitionValues } from './coalitions';
+
+/** The most players `'exact'` enumerates (2^20 coalitions per row). */
+export const EXACT_MAX_PLAYERS = 20;
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v !== 0; v &= v - 1) n++;
+  return n;
+}
+
+/**
+ * Exact Shapley values over the row's m varying players: v of all 2^m coalitions, then
+ * φ_j = Σ_{S ∌ j} |S|!(m−|S|−1)!/m! · (v(S ∪ j) − v(S)).
+ */
+export async function exactShapley(
+  cv: CoalitionValues,
+  x: Row,
+  varying: readonly number[],
+  base: number,
+  fx: number,
+): Promise<Float64Array> {
+  const m = varying.length;
+  const phi = new Float64Array(m);
+  if (m === 0) return phi;
+  const full = 2 ** m - 1;
+  const count = full - 1;
+  const masks = new Uint8Array(count * m);
+  for (let s = 1; s < full; s++) for (let q = 0; q < m; q++) masks[(s - 1) * m + q] = (s >> q) & 1;
+  const inner = await cv.values(x, varying, masks, count);
+  const v = new Float64Array(full + 1);
+  v[0] = base;
+  v[full] = fx;
+  v.set(inner, 1);
+  // weight[s] = s!(m−s−1)!/m! = 1 / (m · C(m−1, s))
+  const weight = new Float64Array(m);
+  let binom = 1;
+  for (let s = 0; s < m; s++) {
+    weight[s] = 1 / (m * binom);
+    binom = (binom * (m - 1 - s)) / (s + 1);
+  }
+  for (let j = 0; j < m; j++) {
+    const bit = 1 << j;
+    let sum = 0;
+    for (let s = 0; s <= full; s++) {
+      if ((s & bit) !== 0) continue;
+      sum += weight[popcount(s)]! * (v[s | bit]! - v[s]!);
+    }
+    phi[j] = sum;
+  }
+  return phi;
+}

@@ -1,0 +1,22 @@
+export { explain } from './explain';
+export {
+  type PermutationImportance,
+  type PermutationImportanceOptions,
+  permutationImportance,
+} from './importance';
+export {
+  mquantiles,
+  type PartialDependence,
+  type PartialDependenceOptions,
+  partialDependence,
+  partialDependenceGrid,
+} from './partial-dependence';
+export type {
+  Attribution,
+  ExplainedOutput,
+  ExplainMethod,
+  ExplainOptions,
+  ExplainRows,
+  ExplainRunOptions,
+  Explanation,
+} from './types';

@@ -1,0 +1,245 @@
+import { invalidArgument, ModelshipError } from '../errors';
+import type { Row } from '../evaluate/types';
+import type { CoalitionValues } from './coalitions';
+
+/** shap's default KernelSHAP budget for m varying features. */
+export function defaultNsamples(m: number): number {
+  return 2 * m + 2048;
+}
+
+/** The fewest coalitions KernelSHAP accepts for m varying features: enough for the m − 1 unknowns it solves for. */
+export function minNsamples(m: number): number {
+  return Math.min(m + 1, maxNsamples(m));
+}
+
+/** Every coalition but the empty and the full one: 2^m − 2. */
+export function maxNsamples(m: number): number {
+  return m >= 53 ? Number.MAX_SAFE_INTEGER : 2 ** m - 2;
+}
+
+function binomial(n: number, k: number): number {
+  let r = 1;
+  for (let i = 1; i <= k; i++) r = (r * (n - k + i)) / i;
+  return Math.round(r);
+}
+
+/** Coalition masks with their kernel weights, grown as they are chosen. */
+class Samples {
+  masks: Uint8Array;
+  weights: number[] = [];
+  constructor(private readonly m: number) {
+    this.masks = new Uint8Array(64 * m);
+  }
+  get count(): number {
+    return this.weights.length;
+  }
+  add(mask: Uint8Array, weight: number): number {
+    const k = this.weights.length;
+    if ((k + 1) * this.m > this.masks.length) {
+      const next = new Uint8Array(this.masks.length * 2);
+      next.set(this.masks);
+      this.masks = next;
+    }
+    this.masks.set(mask, k * this.m);
+    this.weights.push(weight);
+    return k;
+  }
+}
+
+/**
+ * The coalitions KernelSHAP evaluates, as shap's KernelExplainer chooses them: subset sizes in
+ * pairs (s and m − s) weighted (m−1)/(s(m−s)); sizes whose every subset fits the remaining
+ * budget are enumerated in full, the rest sampled with their complements, repeats adding
+ * weight rather than rows.
+ */
+function chooseCoalitions(m: number, nsamples: number, random: () => number): Samples {
+  const samples = new Samples(m);
+  const sizes = Math.ceil((m - 1) / 2);
+  const paired = Math.floor((m - 1) / 2);
+  const weightVector = new Float64Array(sizes);
+  for (let i = 0; i < sizes; i++) weightVector[i] = (m - 1) / ((i + 1) * (m - i - 1));
+  for (let i = 0; i < paired; i++) weightVector[i] = weightVector[i]! * 2;
+  const total = weightVector.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < sizes; i++) weightVector[i] = weightVector[i]! / total;
+
+  let full = 0;
+  let left = nsamples;
+  const remaining = Float64Array.from(weightVector);
+  const mask = new Uint8Array(m);
+  for (let s = 1; s <= sizes; s++) {
+    let subsets = binomial(m, s);
+    if (s <= paired) subsets *= 2;
+    if ((left * remaining[s - 1]!) / subsets < 1 - 1e-8) break;
+    full++;
+    left -= subsets;
+    if (remaining[s - 1]! < 1) {
+      const scale = 1 - remaining[s - 1]!;
+      for (let i = 0; i < sizes; i++) remaining[i] = remaining[i]! / scale;
+    }
+    let w = weightVector[s - 1]! / binomial(m, s);
+    if (s <= paired) w /= 2;
+    // every s-subset, in lexicographic order of its indices
+    const idx = Array.from({ length: s }, (_, i) => i);
+    for (;;) {
+      mask.fill(0);
+      for (const i of idx) mask[i] = 1;
+      samples.add(mask, w);
+      if (s <= paired) {
+        for (let q = 0; q < m; q++) mask[q] = 1 - mask[q]!;
+        samples.add(mask, w);
+      }
+      let i = s - 1;
+      while (i >= 0 && idx[i] === m - s + i) i--;
+      if (i < 0) break;
+      idx[i]!++;
+      for (let t = i + 1; t < s; t++) idx[t] = idx[t - 1]! + 1;
+    }
+  }
+  const fixed = samples.count;
+  let samplesLeft = nsamples - fixed;
+  if (full !== sizes && samplesLeft > 0) {
+    const probs = weightVector.slice(full);
+    for (let i = 0; i < paired - full; i++) probs[i] = probs[i]! / 2;
+    const psum = probs.reduce((a, b) => a + b, 0);
+    const cumulative = new Float64Array(probs.length);
+    let acc = 0;
+    for (let i = 0; i < probs.length; i++) cumulative[i] = acc += probs[i]! / psum;
+    const used = new Map<string, number>();
+    const order = Int32Array.from({ length: m }, (_, i) => i);
+    const addRandom = (): void => {
+      const key = mask.join('');
+      const seen = used.get(key);
+      if (seen === undefined) {
+        used.set(key, samples.add(mask, 1));
+        samplesLeft--;
+      } else samples.weights[seen]! += 1;
+    };
+    for (let draws = 4 * samplesLeft; samplesLeft > 0 && draws > 0; draws--) {
+      const u = random();
+      let ind = 0;
+      while (ind < cumulative.length - 1 && u >= cumulative[ind]!) ind++;
+      const s = ind + full + 1;
+      for (let i = m - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+      mask.fill(0);
+      for (let t = 0; t < s; t++) mask[order[t]!] = 1;
+      addRandom();
+      if (samplesLeft > 0 && s <= paired) {
+        for (let q = 0; q < m; q++) mask[q] = 1 - mask[q]!;
+        addRandom();
+      }
+    }
+    const weightLeft = weightVector.slice(full).reduce((a, b) => a + b, 0);
+    let sampled = 0;
+    for (let k = fixed; k < samples.count; k++) sampled += samples.weights[k]!;
+    for (let k = fixed; k < samples.count; k++)
+      samples.weights[k] = (samples.weights[k]! * weightLeft) / sampled;
+  }
+  return samples;
+}
+
+/** Solves the symmetric system A x = b in place (Gaussian elimination with partial pivoting); null when singular. */
+function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(a[i]!));
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
+    if (!(Math.abs(a[pivot * n + col]!) > 1e-12 * scale)) return null;
+    if (pivot !== col) {
+      for (let c = 0; c < n; c++) {
+        const t = a[col * n + c]!;
+        a[col * n + c] = a[pivot * n + c]!;
+        a[pivot * n + c] = t;
+      }
+      const t = b[col]!;
+      b[col] = b[pivot]!;
+      b[pivot] = t;
+    }
+    const d = a[col * n + col]!;
+    for (let r = col + 1; r < n; r++) {
+      const f = a[r * n + col]! / d;
+      if (f === 0) continue;
+      for (let c = col; c < n; c++) a[r * n + c] = a[r * n + c]! - f * a[col * n + c]!;
+      b[r] = b[r]! - f * b[col]!;
+    }
+  }
+  const x = new Float64Array(n);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = b[r]!;
+    for (let c = r + 1; c < n; c++) s -= a[r * n + c]! * x[c]!;
+    x[r] = s / a[r * n + r]!;
+  }
+  return x;
+}
+
+/**
+ * KernelSHAP (shap's KernelExplainer with `l1_reg=False`): weighted least squares of the
+ * coalitions' values on their masks, with the sum constraint Σφ = f(x) − base imposed by
+ * eliminating the last player. With the whole budget (2^m − 2 coalitions) it equals the exact
+ * Shapley values.
+ */
+export async function kernelShapley(
+  cv: CoalitionValues,
+  x: Row,
+  varying: readonly number[],
+  base: number,
+  fx: number,
+  nsamples: number | undefined,
+  random: () => number,
+  where: string,
+): Promise<Float64Array> {
+  const m = varying.length;
+  const phi = new Float64Array(m);
+  if (m === 0) return phi;
+  const total = fx - base;
+  if (m === 1) {
+    phi[0] = total;
+    return phi;
+  }
+  const budget = Math.min(nsamples ?? defaultNsamples(m), maxNsamples(m));
+  if (budget < minNsamples(m))
+    throw invalidArgument(
+      where,
+      `nsamples is too small for ${m} varying features; KernelSHAP needs at least M + 1 = ${minNsamples(m)} coalitions`,
+      nsamples,
+    );
+  const samples = chooseCoalitions(m, budget, random);
+  const count = samples.count;
+  const v = await cv.values(x, varying, samples.masks, count);
+  const n = m - 1;
+  const a = new Float64Array(n * n);
+  const b = new Float64Array(n);
+  const row = new Float64Array(n);
+  const masks = samples.masks;
+  for (let k = 0; k < count; k++) {
+    const last = masks[k * m + n]!;
+    const y = v[k]! - base - last * total;
+    const w = samples.weights[k]!;
+    for (let j = 0; j < n; j++) row[j] = masks[k * m + j]! - last;
+    for (let i = 0; i < n; i++) {
+      const wi = w * row[i]!;
+      if (wi === 0) continue;
+      b[i] = b[i]! + wi * y;
+      for (let j = 0; j < n; j++) a[i * n + j] = a[i * n + j]! + wi * row[j]!;
+    }
+  }
+  const solution = solve(a, b, n);
+  if (solution === null)
+    throw new ModelshipError(
+      'INVALID_ARGUMENT',
+      `${where}: the ${count} sampled coalitions do not determine ${m} attributions; raise nsamples (2^M − 2 = ${maxNsamples(m)} enumerates them all)`,
+    );
+  let sum = 0;
+  for (let j = 0; j < n; j++) {
+    phi[j] = solution[j]!;
+    sum += solution[j]!;
+  }
+  phi[n] = total - sum;
+  return phi;
+}

@@ -1,0 +1,415 @@
+import { describe, expect, it } from 'vitest';
+import { ModelshipError } from '../errors';
+import { seededRandom } from '../evaluate/bootstrap';
+import type { Row } from '../evaluate/types';
+import { functionModel } from '../model/function-model';
+import { Pipeline } from '../pipeline/pipeline';
+import { oneHot } from '../pipeline/transforms';
+import { tensor } from '../tensor/tensor';
+import { explain } from './explain';
+import { goldenModel, records } from './models.case';
+import type { Explanation } from './types';
+
+/** A 12-feature model with interactions up to fourth order, counting its calls. */
+function model12(onCall?: (rows: number) => void) {
+  return functionModel(
+    ({ features }) => {
+      const x = features!.data as Float64Array;
+      const n = features!.shape[0]!;
+      onCall?.(n);
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = (j: number): number => x[i * 12 + j]!;
+        let s = 0;
+        for (let j = 0; j < 12; j++) s += 0.1 * (j + 1) * r(j);
+        out[i] =
+          s +
+          r(0) * r(1) * r(2) +
+          r(3) * r(4) * r(5) * r(6) +
+          Math.sin(r(7)) * r(8) +
+          Math.max(r(9), r(10), r(11));
+      }
+      return { value: tensor('float64', out, [n]) };
+    },
+    {
+      name: 'm12',
+      signature: {
+        inputs: [{ name: 'features', dtype: 'float64', shape: ['batch', 12] }],
+        outputs: [{ name: 'value', dtype: 'float64', shape: ['batch'] }],
+      },
+    },
+  );
+}
+
+function randomRows(n: number, m: number, seed: number): Row[] {
+  const random = seededRandom(seed);
+  return records(
+    Array.from({ length: n }, () =>
+      Array.from({ length: m }, () => Math.round((random() * 4 - 2) * 1e4) / 1e4),
+    ),
+  );
+}
+
+const rows12 = randomRows(2, 12, 1);
+const background12 = randomRows(8, 12, 2);
+
+function sumError(ex: Explanation): number {
+  return Math.max(
+    ...ex.values.map((v, r) =>
+      Math.abs(Object.values(v).reduce((a, b) => a + b, 0) - (ex.predictions[r]! - ex.baseValue)),
+    ),
+  );
+}
+
+function maxError(ex: Explanation, exact: Explanation): number {
+  let worst = 0;
+  ex.values.forEach((v, r) => {
+    for (const f of ex.features) worst = Math.max(worst, Math.abs(v[f]! - exact.values[r]![f]!));
+  });
+  return worst;
+}
+
+async function rejects(work: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(ModelshipError.isInstance(error), `expected a ModelshipError, got ${String(error)}`).toBe(true);
+  expect((error as ModelshipError).code).toBe(code);
+  expect((error as ModelshipError).message).toMatch(message);
+}
+
+describe('explain: sampled budgets', () => {
+  it('KernelSHAP below the full budget: the values sum to f(x) − base exactly and approach the exact values as nsamples grows', async () => {
+    const model = model12();
+    const exact = await explain(model, rows12, { background: background12, method: 'exact' });
+    const errors: number[] = [];
+    for (const nsamples of [40, 400, 2072]) {
+      let err = 0;
+      for (const seed of [1, 2, 3]) {
+        const ex = await explain(model, rows12, {
+          background: background12,
+          method: 'kernel',
+          nsamples,
+          seed,
+        });
+        expect(sumError(ex)).toBeLessThanOrEqual(1e-9);
+        err += maxError(ex, exact);
+      }
+      errors.push(err / 3);
+    }
+    expect(errors[0]).toBeGreaterThan(errors[1]!);
+    expect(errors[1]).toBeGreaterThan(errors[2]!);
+    // 2^12 − 2 coalitions: every one is enumerated, so KernelSHAP is exact
+    const full = await explain(model, rows12, { background: background12, method: 'kernel', nsamples: 4094 });
+    expect(maxError(full, exact)).toBeLessThanOrEqual(1e-9);
+  });
+
+  it('the default KernelSHAP budget is 2·M + 2048 coalitions per row', async () => {
+    const model = model12();
+    const ex = await explain(model, rows12.slice(0, 1), { background: background12, method: 'kernel' });
+    expect(ex.evaluations).toBe(2072 * 8 + 8 + 1);
+  });
+
+  it('permutation: antithetic orders sum to f(x) − base exactly and approach the exact values as maxEvals grows', async () => {
+    const model = model12();
+    const exact = await explain(model, rows12, { background: background12, method: 'exact' });
+    const errors: number[] = [];
+    for (const maxEvals of [25, 250, 5000]) {
+      let err = 0;
+      for (const seed of [1, 2, 3]) {
+        const ex = await explain(model, rows12, {
+          background: background12,
+          method: 'permutation',
+          maxEvals,
+          seed,
+        });
+        expect(sumError(ex)).toBeLessThanOrEqual(1e-9);
+        err += maxError(ex, exact);
+      }
+      errors.push(err / 3);
+    }
+    expect(errors[0]).toBeGreaterThan(errors[1]!);
+    expect(errors[1]).toBeGreaterThan(errors[2]!);
+  });
+
+  it('the same seed gives the same values; another seed other values', async () => {
+    const model = model12();
+    const run = (method: 'kernel' | 'permutation', seed: number) =>
+      explain(model, rows12, { background: background12, method, seed, nsamples: 300, maxEvals: 100 });
+    for (const method of ['kernel', 'permutation'] as const) {
+      const a = await run(method, 7);
+      const b = await run(method, 7);
+      const c = await run(method, 8);
+      expect(a.values).toEqual(b.values);
+      expect(a.values).not.toEqual(c.values);
+    }
+  });
+
+  it('picks exact up to 10 features and kernel above', async () => {
+    expect(
+      (await explain(model12(), rows12.slice(0, 1), { background: background12.slice(0, 2) })).method,
+    ).toBe('kernel');
+    const c = goldenModel('linear');
+    const five = records([[1, 2, 3, 4, 5]]);
+    expect((await explain(c, five, { background: records([[0, 0, 0, 0, 0]]) })).method).toBe('exact');
+  });
+});
+
+describe('explain: batching', () => {
+  it('stacks coalitions into calls of at most batchSize rows, reusing its row objects', async () => {
+    const sizes: number[] = [];
+    const model = model12((n) => sizes.push(n));
+    const ex = await explain(model, rows12.slice(0, 1), {
+      background: background12,
+      method: 'exact',
+      features: ['x0', 'x1', 'x2', 'x3', 'x4'],
+      toInputs: (rows) => ({
+        features: tensor(
+          'float64',
+          rows.flatMap((r) => Array.from({ length: 12 }, (_, j) => (j < 5 ? (r[`x${j}`] as number) : 0))),
+          [rows.length, 12],
+        ),
+      }),
+      batchSize: 100,
+    });
+    expect(ex.features).toEqual(['x0', 'x1', 'x2', 'x3', 'x4']);
+    // background (8 rows), the row (1), then 30 coalitions × 8 background rows = 240 → 100, 100, 40
+    expect(sizes).toEqual([8, 1, 100, 100, 40]);
+    expect(ex.evaluations).toBe(249);
+  });
+
+  it('explains every coalition of a row in one call when the batch size allows', async () => {
+    const sizes: number[] = [];
+    const model = model12((n) => sizes.push(n));
+    await explain(model, rows12, { background: background12, method: 'kernel', nsamples: 500 });
+    expect(sizes).toEqual([8, 2, 500 * 8, 500 * 8]);
+  });
+});
+
+describe('explain: players', () => {
+  it('groups columns into one player whose value is the group coalition’s Shapley value', async () => {
+    const model = goldenModel('linear');
+    const rows = records([[1, 2, 3, 4, 5]]);
+    const background = records([
+      [0, 0, 0, 0, 0],
+      [1, -1, 2, 0.5, 3],
+    ]);
+    const plain = await explain(model, rows, { background });
+    const grouped = await explain(model, rows, { background, groups: { first: ['x0', 'x1'] } });
+    expect(grouped.features).toEqual(['x2', 'x3', 'x4', 'first']);
+    // a linear model is additive: the group's value is the sum of its members' values
+    expect(grouped.values[0]!.first).toBeCloseTo(plain.values[0]!.x0! + plain.values[0]!.x1!, 12);
+    expect(grouped.values[0]!.x3).toBeCloseTo(plain.values[0]!.x3!, 12);
+  });
+
+  it('with a pipeline, each record field is one player (a one-hot country is one feature)', async () => {
+    const training = [
+      { amount: 10, country: 'fr' },
+      { amount: 20, country: 'de' },
+      { amount: 30, country: 'it' },
+    ];
+    const pipeline = Pipeline.fit(training, { features: { amount: [], country: oneHot() } });
+    expect(pipeline.width).toBe(4);
+    // value = amount + 100 · [the second one-hot column]
+    const model = functionModel(
+      ({ features }) => {
+        const x = features!.data as Float32Array;
+        const n = features!.shape[0]!;
+        return {
+          value: tensor(
+            'float64',
+            Array.from({ length: n }, (_, i) => x[i * 4]! + 100 * x[i * 4 + 2]!),
+            [n],
+          ),
+        };
+      },
+      {
+        signature: {
+          inputs: [{ name: 'features', dtype: 'float32', shape: ['batch', 4] }],
+          outputs: [{ name: 'value', dtype: 'float64', shape: ['batch'] }],
+        },
+      },
+    );
+    const probe = await model.predict(
+      pipeline.transform([
+        { amount: 0, country: 'de' },
+        { amount: 0, country: 'fr' },
+      ]),
+    );
+    const [de, fr] = Array.from(probe.value!.data as Float64Array);
+    const ex = await explain(model, [{ amount: 25, country: 'de' }], { background: training, pipeline });
+    expect(ex.features).toEqual(['amount', 'country']);
+    const meanCountry = (fr! + de! + 0) / 3; // 'it' scores 0 as well as 'fr' or 'de', whichever column is not 100
+    expect(ex.values[0]!.amount).toBeCloseTo(25 - 20, 9);
+    expect(ex.values[0]!.country).toBeCloseTo(de! - meanCountry, 9);
+    expect(Math.max(de!, fr!)).toBe(100);
+  });
+
+  it('explains the chosen class of a multiclass output', async () => {
+    // three scores per row: column c is (c + 1) · x_c
+    const model = functionModel(
+      ({ features }) => {
+        const x = features!.data as Float64Array;
+        const n = features!.shape[0]!;
+        const out = new Float64Array(n * 3);
+        for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[i * 3 + c] = (c + 1) * x[i * 3 + c]!;
+        return { scores: tensor('float64', out, [n, 3]) };
+      },
+      {
+        signature: {
+          inputs: [{ name: 'features', dtype: 'float64', shape: ['batch', 3] }],
+          outputs: [{ name: 'scores', dtype: 'float64', shape: ['batch', 3] }],
+        },
+      },
+    );
+    const rows = records([[1, 1, 1]]);
+    const background = records([[0, 0, 0]]);
+    const ex = await explain(model, rows, { background, class: 2 });
+    expect(ex.values[0]).toEqual({ x0: 0, x1: 0, x2: 3 });
+    await rejects(
+      explain(model, rows, { background }),
+      'INVALID_ARGUMENT',
+      /3 values per row; choose the class explained with class \(0–2\)/,
+    );
+    await rejects(
+      explain(model, rows, { background, class: 3 }),
+      'INVALID_ARGUMENT',
+      /class must be below 3/,
+    );
+  });
+
+  it('topFeatures ranks by absolute contribution', async () => {
+    const ex = await explain(goldenModel('linear'), records([[1, 1, 1, 1, 1]]), {
+      background: records([[0, 0, 0, 0, 0]]),
+    });
+    // contributions are the weights: 0.7, −1.3, 0.25, 2.0, −0.5
+    expect(ex.topFeatures(0, 3)).toEqual([
+      { feature: 'x3', value: 2 },
+      { feature: 'x1', value: -1.3 },
+      { feature: 'x0', value: 0.7 },
+    ]);
+    expect(() => ex.topFeatures(1)).toThrow(/row must be an index below 1/);
+  });
+});
+
+describe('explain: bad input', () => {
+  const model = goldenModel('linear');
+  const rows = records([[1, 2, 3, 4, 5]]);
+  const background = records([[0, 0, 0, 0, 0]]);
+
+  it('a background with other columns than the rows', async () => {
+    await rejects(
+      explain(model, rows, { background: records([[0, 0, 0, 0]]) }),
+      'DATASET_INVALID',
+      /the background lacks 'x4'/,
+    );
+    await rejects(
+      explain(model, rows, { background: [{ ...background[0]!, extra: 1 }] }),
+      'DATASET_INVALID',
+      /has columns the rows do not \('extra'\)/,
+    );
+  });
+
+  it('NaN or missing values in the rows or the background', async () => {
+    await rejects(
+      explain(model, [{ ...rows[0]!, x2: Number.NaN }], { background }),
+      'DATASET_INVALID',
+      /the rows row 0, column 'x2' is NaN/,
+    );
+    await rejects(
+      explain(model, rows, { background: [...background, { x0: 1, x1: 1, x2: 1, x3: 1 }] }),
+      'DATASET_INVALID',
+      /the background row 1 has no column 'x4'/,
+    );
+  });
+
+  it('unknown features and groups', async () => {
+    await rejects(
+      explain(model, rows, { background, features: ['x0', 'nope'] }),
+      'DATASET_INVALID',
+      /unknown feature 'nope'/,
+    );
+    await rejects(
+      explain(model, rows, { background, groups: { g: ['x0', 'zz'] } }),
+      'DATASET_INVALID',
+      /group 'g' names unknown feature 'zz'/,
+    );
+    await rejects(
+      explain(model, rows, { background, groups: { a: ['x0'], b: ['x0', 'x1'] } }),
+      'INVALID_ARGUMENT',
+      /column 'x0' is in groups 'a' and 'b'/,
+    );
+  });
+
+  it('budgets too small name the minimum', async () => {
+    const m = model12();
+    await rejects(
+      explain(m, rows12, { background: background12, method: 'kernel', nsamples: 12 }),
+      'INVALID_ARGUMENT',
+      /at least M \+ 1 = 13 coalitions/,
+    );
+    await rejects(
+      explain(m, rows12, { background: background12, method: 'permutation', maxEvals: 24 }),
+      'INVALID_ARGUMENT',
+      /at least 2·M \+ 1 = 25/,
+    );
+    const wide = records([Array.from({ length: 21 }, (_, j) => j)]);
+    await rejects(
+      explain(m, wide, { background: wide, method: 'exact' }),
+      'INVALID_ARGUMENT',
+      /at most 20 features; there are 21/,
+    );
+  });
+
+  it("link 'logit' on outputs that are not probabilities", async () => {
+    await rejects(
+      explain(model, rows, { background, link: 'logit' }),
+      'INVALID_ARGUMENT',
+      /strictly between 0 and 1/,
+    );
+  });
+
+  it('options: unknown names, bad methods, missing background', async () => {
+    await rejects(
+      explain(model, rows, { background, nsample: 5 } as never),
+      'INVALID_ARGUMENT',
+      /unknown option 'nsample'/,
+    );
+    await rejects(
+      explain(model, rows, { background, method: 'tree' } as never),
+      'INVALID_ARGUMENT',
+      /method must be one of/,
+    );
+    await rejects(explain(model, rows, {} as never), 'INVALID_ARGUMENT', /background rows are required/);
+    await rejects(explain(model, [], { background }), 'DATASET_INVALID', /the rows has no rows/);
+  });
+
+  it('a cancelled explanation rejects with ABORTED and returns nothing', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const m = model12(() => {
+      calls++;
+      if (calls === 3) controller.abort(new Error('client went away'));
+    });
+    await rejects(
+      explain(m, rows12, {
+        background: background12,
+        method: 'kernel',
+        nsamples: 100,
+        batchSize: 50,
+        signal: controller.signal,
+      }),
+      'ABORTED',
+      /client went away/,
+    );
+    expect(calls).toBe(3);
+    calls = 0;
+    await rejects(
+      explain(m, rows12, { background: background12, signal: controller.signal }),
+      'ABORTED',
+      /aborted/,
+    );
+    expect(calls).toBe(0);
+  });
+});

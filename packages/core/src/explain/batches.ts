@@ -4,6 +4,8 @@ import { type InputBuilder, inputBuilder } from '../evaluate/inputs';
 import type { Row } from '../evaluate/types';
 import { throwIfAborted } from '../model/abort';
 import type { Model } from '../model/model';
+import type { TensorSpec } from '../tensor/spec';
+import { tensor } from '../tensor/tensor';
 import type { ExplainRunOptions } from './types';
 
 /** Rows per `predict` call unless `batchSize` says otherwise. */
@@ -40,22 +42,114 @@ export function checkRunOptions(model: unknown, options: ExplainRunOptions, wher
 }
 
 /**
+ * Rows a generated row takes its values from: the records, and (when the model takes one
+ * float `[batch, k]` input built from feature columns) the same rows as that input's matrix.
+ */
+export interface Table {
+  readonly rows: readonly Row[];
+  readonly matrix: ArrayLike<number> | undefined;
+}
+
+/** Writes one generated row, column by column (columns are indices into the feature columns). */
+export interface RowWriter {
+  /** Every feature column from row `i` of `table`. */
+  copy(table: Table, i: number): void;
+  /** Each column from row `i` of `a` where `fromA` is 1, else from row `j` of `b`. */
+  mix(a: Table, i: number, b: Table, j: number, fromA: Uint8Array): void;
+  /** One column set to a number. */
+  set(col: number, value: number): void;
+}
+
+/** Generated rows as pooled records, made inputs by the Evaluator's `inputBuilder` (pipelines, toInputs, named inputs). */
+class RecordWriter implements RowWriter {
+  row: Row = {};
+  constructor(private readonly columns: readonly string[]) {}
+  copy(table: Table, i: number): void {
+    const source = table.rows[i]!;
+    for (const c of this.columns) this.row[c] = source[c];
+  }
+  mix(a: Table, i: number, b: Table, j: number, fromA: Uint8Array): void {
+    const ra = a.rows[i]!;
+    const rb = b.rows[j]!;
+    const cols = this.columns;
+    for (let c = 0; c < cols.length; c++) this.row[cols[c]!] = fromA[c] === 1 ? ra[cols[c]!] : rb[cols[c]!];
+  }
+  set(col: number, value: number): void {
+    this.row[this.columns[col]!] = value;
+  }
+}
+
+/** Generated rows written straight into one reused float buffer of `batchSize × k`. */
+class MatrixWriter implements RowWriter {
+  at = 0;
+  constructor(
+    public buffer: Float32Array | Float64Array,
+    private readonly k: number,
+  ) {}
+  copy(table: Table, i: number): void {
+    const m = table.matrix!;
+    const from = i * this.k;
+    for (let j = 0; j < this.k; j++) this.buffer[this.at + j] = m[from + j]!;
+  }
+  mix(a: Table, i: number, b: Table, j: number, fromA: Uint8Array): void {
+    const ma = a.matrix!;
+    const mb = b.matrix!;
+    const fa = i * this.k;
+    const fb = j * this.k;
+    for (let c = 0; c < this.k; c++) this.buffer[this.at + c] = fromA[c] === 1 ? ma[fa + c]! : mb[fb + c]!;
+  }
+  set(col: number, value: number): void {
+    this.buffer[this.at + col] = value;
+  }
+}
+
+/**
+ * The one float `[batch, k]` input that feature columns fill, when that is how rows become
+ * inputs (no pipeline, no toInputs, rows not carrying inputs by name): the case a matrix
+ * buffer can serve without making a record per generated row.
+ */
+function matrixInput(
+  model: Model,
+  first: Row,
+  options: ExplainRunOptions,
+  k: number,
+): TensorSpec | undefined {
+  if (options.pipeline !== undefined || options.toInputs !== undefined) return undefined;
+  const specs = model.signature.inputs;
+  if (specs.length !== 1) return undefined;
+  const spec = specs[0]!;
+  if (options.features === undefined && spec.name in first) return undefined;
+  if (spec.dtype !== 'float32' && spec.dtype !== 'float64') return undefined;
+  if (
+    spec.shape === null ||
+    spec.shape.length !== 2 ||
+    (typeof spec.shape[1] === 'number' && spec.shape[1] !== k)
+  )
+    return undefined;
+  return spec;
+}
+
+/**
  * Runs a model over rows made on the fly, in calls of at most `batchSize` rows, reading one
- * number per row. The rows are a pool of objects made once and overwritten for every batch,
- * so a million coalition rows cost `batchSize` objects; they become inputs through the
- * Evaluator's own row → tensor path (`inputBuilder`), pipelines and `toInputs` included.
+ * number per row. Rows are written into one buffer reused for every call: a float matrix when
+ * the model takes feature columns as one `[batch, k]` input, else a pool of records turned into
+ * inputs by the Evaluator's own row → tensor path (`inputBuilder`). Source rows are converted
+ * by that same path once, in {@link table}, so its checks apply to every value used.
  */
 export class BatchPredictor {
-  private readonly pool: Row[];
   private readonly build: InputBuilder;
   private readonly output: string;
+  private readonly spec: TensorSpec | undefined;
+  private readonly records: RecordWriter[] = [];
+  private matrix: MatrixWriter | undefined;
   private column: number | undefined;
   /** Model rows evaluated so far. */
   evaluations = 0;
 
   constructor(
     private readonly model: Model,
-    template: Row,
+    private readonly template: Row,
+    private readonly columns: readonly string[],
     private readonly options: ExplainRunOptions,
     private readonly batchSize: number,
     private readonly where: string,
@@ -68,30 +162,55 @@ export class BatchPredictor {
       );
     this.output = choice.scores;
     this.column = options.class;
-    this.pool = [{ ...template }];
     this.build = inputBuilder(model, template, options, where);
+    this.spec = matrixInput(model, template, options, columns.length);
+  }
+
+  /** Source rows, checked and (for a matrix input) converted once by the Evaluator's input builder. */
+  table(rows: readonly Row[]): Table {
+    if (this.spec === undefined) return { rows, matrix: undefined };
+    const built = this.build(rows, 0)[this.spec.name] as { data: ArrayLike<number> } | undefined;
+    return { rows, matrix: built?.data };
   }
 
   /**
-   * Predicts `total` rows: `fill(row, i)` writes the feature values of row `i` into a pooled
-   * row, `take(i, value)` receives the model's number for it.
+   * Predicts `total` generated rows: `fill(writer, i)` writes row `i` (every feature column,
+   * with `copy`, `mix` or `set`), `take(i, value)` receives the model's number for it.
    */
   async run(
     total: number,
-    fill: (row: Row, i: number) => void,
+    fill: (writer: RowWriter, i: number) => void,
     take: (i: number, value: number) => void,
   ): Promise<void> {
     const size = Math.min(this.batchSize, total);
-    while (this.pool.length < size) this.pool.push({ ...this.pool[0]! });
+    const k = this.columns.length;
     for (let start = 0; start < total; start += size) {
       throwIfAborted(this.options.signal);
       const n = Math.min(size, total - start);
-      const rows = n === this.pool.length ? this.pool : this.pool.slice(0, n);
-      for (let r = 0; r < n; r++) fill(rows[r]!, start + r);
-      const out = await this.model.predict(this.build(rows, 0), {
-        signal: this.options.signal,
-        outputs: [this.output],
-      });
+      let inputs: ReturnType<InputBuilder>;
+      if (this.spec !== undefined) {
+        // a worker pool may transfer (detach) the buffer it was given: make a new one then
+        if (this.matrix === undefined || this.matrix.buffer.length < size * k) {
+          const Buffer = this.spec.dtype === 'float32' ? Float32Array : Float64Array;
+          this.matrix = new MatrixWriter(new Buffer(size * k), k);
+        }
+        const w = this.matrix;
+        for (let r = 0; r < n; r++) {
+          w.at = r * k;
+          fill(w, start + r);
+        }
+        inputs = { [this.spec.name]: tensor(this.spec.dtype, w.buffer.subarray(0, n * k), [n, k]) };
+      } else {
+        while (this.records.length < n) {
+          const writer = new RecordWriter(this.columns);
+          writer.row = { ...this.template };
+          this.records.push(writer);
+        }
+        for (let r = 0; r < n; r++) fill(this.records[r]!, start + r);
+        const rows = this.records.slice(0, n).map((w) => w.row);
+        inputs = this.build(rows, 0);
+      }
+      const out = await this.model.predict(inputs, { signal: this.options.signal, outputs: [this.output] });
       const t = out[this.output];
       const width = t === undefined ? 0 : t.data.length / n;
       if (t === undefined || t.shape[0] !== n || !Number.isInteger(width) || width < 1)

@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors';
 import type { Row } from '../evaluate/types';
-import type { BatchPredictor } from './batches';
+import type { BatchPredictor, Table } from './batches';
 import { type Players, sameValue } from './rows';
 
 /** The link applied to mean predictions before they are attributed. */
@@ -27,79 +27,87 @@ export function linkOf(name: 'identity' | 'logit' | undefined, where: string): L
  * coalition's background rows go through the model in as few calls as the batch size allows.
  */
 export class CoalitionValues {
-  private readonly columns: readonly string[];
+  private readonly background: Table;
 
   constructor(
     private readonly predictor: BatchPredictor,
     private readonly players: Players,
-    private readonly background: readonly Row[],
+    background: readonly Row[],
     private readonly link: Link,
   ) {
-    this.columns = players.columns;
+    this.background = predictor.table(background);
   }
 
   /** link(mean prediction over the background): v of the empty coalition. */
   async base(): Promise<number> {
     let sum = 0;
     const bg = this.background;
-    const cols = this.columns;
     await this.predictor.run(
-      bg.length,
-      (row, i) => {
-        for (const c of cols) row[c] = bg[i]![c];
-      },
+      bg.rows.length,
+      (w, i) => w.copy(bg, i),
       (_i, v) => {
         sum += v;
       },
     );
-    return this.link(sum / bg.length);
+    return this.link(sum / bg.rows.length);
   }
 
-  /** link(f(x)) of each row: v of the full coalition. */
-  async predictions(rows: readonly Row[]): Promise<number[]> {
+  /** The explained rows as a table, and link(f(x)) of each: v of the full coalition. */
+  async predictions(rows: readonly Row[]): Promise<{ table: Table; predictions: number[] }> {
+    const table = this.predictor.table(rows);
     const out = new Array<number>(rows.length);
-    const cols = this.columns;
     await this.predictor.run(
       rows.length,
-      (row, i) => {
-        for (const c of cols) row[c] = rows[i]![c];
-      },
+      (w, i) => w.copy(table, i),
       (i, v) => {
         out[i] = v;
       },
     );
-    return out.map(this.link);
+    return { table, predictions: out.map(this.link) };
   }
 
   /** The players whose value in `x` differs from some background row's: the others cannot change v. */
   varying(x: Row): number[] {
     const out: number[] = [];
+    const names = this.players.columns;
     this.players.members.forEach((cols, p) => {
-      const varies = this.background.some((b) =>
-        cols.some((c) => !sameValue(x[this.columns[c]!], b[this.columns[c]!])),
+      const varies = this.background.rows.some((b) =>
+        cols.some((c) => !sameValue(x[names[c]!], b[names[c]!])),
       );
       if (varies) out.push(p);
     });
     return out;
   }
 
-  /** v of `count` coalitions over the players `varying` (mask bit q switches player varying[q] to x). */
-  async values(x: Row, varying: readonly number[], masks: Uint8Array, count: number): Promise<Float64Array> {
+  /**
+   * v of `count` coalitions of row `r` of `rows` over the players `varying` (mask bit q
+   * switches player varying[q] from the background to the row).
+   */
+  async values(
+    rows: Table,
+    r: number,
+    varying: readonly number[],
+    masks: Uint8Array,
+    count: number,
+  ): Promise<Float64Array> {
     const m = varying.length;
     const bg = this.background;
-    const nb = bg.length;
-    const cols = this.columns;
-    const members = varying.map((p) => this.players.members[p]!.map((c) => cols[c]!));
+    const nb = bg.rows.length;
+    const members = varying.map((p) => this.players.members[p]!);
+    // which columns coalition `current` takes from the row, remade when the coalition changes
+    const fromRow = new Uint8Array(this.players.columns.length);
+    let current = -1;
     const sums = new Float64Array(count);
     await this.predictor.run(
       count * nb,
-      (row, i) => {
+      (w, i) => {
         const k = Math.floor(i / nb);
-        const b = bg[i - k * nb]!;
-        for (const c of cols) row[c] = b[c];
-        for (let q = 0; q < m; q++) {
-          if (masks[k * m + q] === 1) for (const c of members[q]!) row[c] = x[c];
+        if (k !== current) {
+          current = k;
+          fromRow.fill(0);
+          for (let q = 0; q < m; q++) if (masks[k * m + q] === 1) for (const c of members[q]!) fromRow[c] = 1;
         }
+        w.mix(rows, r, bg, i - k * nb, fromRow);
       },
       (i, v) => {
         const k = Math.floor(i / nb);

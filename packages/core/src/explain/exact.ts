@@ -1,4 +1,4 @@
-import type { Row } from '../evaluate/types';
+import type { Table } from './batches';
 import type { CoalitionValues } from './coalitions';
 
 /** The most players `'exact'` enumerates (2^20 coalitions per row). */
@@ -16,7 +16,8 @@ function popcount(x: number): number {
  */
 export async function exactShapley(
   cv: CoalitionValues,
-  x: Row,
+  rows: Table,
+  r: number,
   varying: readonly number[],
   base: number,
   fx: number,
@@ -28,7 +29,7 @@ export async function exactShapley(
   const count = full - 1;
   const masks = new Uint8Array(count * m);
   for (let s = 1; s < full; s++) for (let q = 0; q < m; q++) masks[(s - 1) * m + q] = (s >> q) & 1;
-  const inner = await cv.values(x, varying, masks, count);
+  const inner = await cv.values(rows, r, varying, masks, count);
   const v = new Float64Array(full + 1);
   v[0] = base;
   v[full] = fx;

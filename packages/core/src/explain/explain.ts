@@ -75,22 +75,21 @@ export async function explain(
       method,
     );
 
-  const predictor = new BatchPredictor(model, background[0]!, options, batchSize, where);
+  const predictor = new BatchPredictor(model, explained[0]!, players.columns, options, batchSize, where);
   const cv = new CoalitionValues(predictor, players, background, link);
   const baseValue = await cv.base();
-  const predictions = await cv.predictions(explained);
+  const { table, predictions } = await cv.predictions(explained);
   const random = seededRandom(seed);
   const values: Record<string, number>[] = [];
   for (let r = 0; r < explained.length; r++) {
-    const x = explained[r]!;
-    const varying = cv.varying(x);
+    const varying = cv.varying(explained[r]!);
     const fx = predictions[r]!;
     const phi =
       method === 'exact'
-        ? await exactShapley(cv, x, varying, baseValue, fx)
+        ? await exactShapley(cv, table, r, varying, baseValue, fx)
         : method === 'kernel'
-          ? await kernelShapley(cv, x, varying, baseValue, fx, options.nsamples, random, where)
-          : await permutationShapley(cv, x, varying, baseValue, fx, maxEvals, random, where);
+          ? await kernelShapley(cv, table, r, varying, baseValue, fx, options.nsamples, random, where)
+          : await permutationShapley(cv, table, r, varying, baseValue, fx, maxEvals, random, where);
     const byPlayer = new Float64Array(M);
     varying.forEach((p, q) => {
       byPlayer[p] = phi[q]!;

@@ -1,5 +1,5 @@
 import { invalidArgument, ModelshipError } from '../errors';
-import type { Row } from '../evaluate/types';
+import type { Table } from './batches';
 import type { CoalitionValues } from './coalitions';
 
 /** shap's default KernelSHAP budget for m varying features. */
@@ -186,7 +186,8 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  */
 export async function kernelShapley(
   cv: CoalitionValues,
-  x: Row,
+  rows: Table,
+  r: number,
   varying: readonly number[],
   base: number,
   fx: number,
@@ -211,7 +212,7 @@ export async function kernelShapley(
     );
   const samples = chooseCoalitions(m, budget, random);
   const count = samples.count;
-  const v = await cv.values(x, varying, samples.masks, count);
+  const v = await cv.values(rows, r, varying, samples.masks, count);
   const n = m - 1;
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);

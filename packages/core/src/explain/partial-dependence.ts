@@ -129,15 +129,16 @@ export async function partialDependence(
   const grid = partialDependenceGrid(values, resolution, percentiles, where);
 
   const n = data.length;
-  const predictor = new BatchPredictor(model, data[0]!, options, batchSize, where);
+  const predictor = new BatchPredictor(model, data[0]!, columns, options, batchSize, where);
+  const table = predictor.table(data);
+  const at = columns.indexOf(feature);
   const individual = Array.from({ length: n }, () => new Array<number>(grid.length));
   await predictor.run(
     grid.length * n,
-    (row, i) => {
+    (w, i) => {
       const g = Math.floor(i / n);
-      const source = data[i - g * n]!;
-      for (const c of columns) row[c] = source[c];
-      row[feature] = grid[g];
+      w.copy(table, i - g * n);
+      w.set(at, grid[g]!);
     },
     (i, v) => {
       const g = Math.floor(i / n);

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors';
-import type { Row } from '../evaluate/types';
+import type { Table } from './batches';
 import type { CoalitionValues } from './coalitions';
 
 /** Permutations of 0..n−1 drawn by Fisher–Yates from `random`. */
@@ -25,7 +25,8 @@ export function minPermutationEvals(m: number): number {
  */
 export async function permutationShapley(
   cv: CoalitionValues,
-  x: Row,
+  rows: Table,
+  r: number,
   varying: readonly number[],
   base: number,
   fx: number,
@@ -65,7 +66,7 @@ export async function permutationShapley(
       for (let t = 0; t < i; t++) masks[at + order[t]!] = 0;
     }
   }
-  const v = await cv.values(x, varying, masks, k);
+  const v = await cv.values(rows, r, varying, masks, k);
   for (let p = 0; p < perms; p++) {
     const order = orders[p]!;
     const at = p * 2 * steps;

@@ -11,12 +11,12 @@ import { goldenModel, records } from './models.case';
 import type { Explanation } from './types';
 
 /** A 12-feature model with interactions up to fourth order, counting its calls. */
-function model12(onCall?: (rows: number) => void) {
+function model12(onCall?: (rows: number, data: Float64Array) => void) {
   return functionModel(
     ({ features }) => {
       const x = features!.data as Float64Array;
       const n = features!.shape[0]!;
-      onCall?.(n);
+      onCall?.(n, x);
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const r = (j: number): number => x[i * 12 + j]!;
@@ -184,6 +184,20 @@ describe('explain: batching', () => {
     const model = model12((n) => sizes.push(n));
     await explain(model, rows12, { background: background12, method: 'kernel', nsamples: 500 });
     expect(sizes).toEqual([8, 2, 500 * 8, 500 * 8]);
+  });
+
+  it('writes the coalition rows of a [batch, k] input into one reused buffer', async () => {
+    const buffers: ArrayBufferLike[] = [];
+    const model = model12((_n, data) => buffers.push(data.buffer));
+    await explain(model, rows12, {
+      background: background12,
+      method: 'kernel',
+      nsamples: 500,
+      batchSize: 1000,
+    });
+    // background and rows fit in a first small buffer; then 2 rows × 4000 coalition rows in calls of 1000
+    expect(buffers).toHaveLength(2 + 8);
+    expect(new Set(buffers.slice(2)).size).toBe(1);
   });
 });
 

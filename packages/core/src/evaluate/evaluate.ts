@@ -10,7 +10,8 @@ import { calibration, checkMetrics, confusion, curves, perClass, residuals, scor
 import { type Scored, score } from './scored';
 import type { Dataset, EvaluateOptions, EvaluationReport, MetricName } from './types';
 
-const OPTIONS = [
+/** The options `evaluate` takes; permutation importance takes those that say how rows are read. */
+export const EVALUATE_OPTIONS = [
   'label',
   'features',
   'toInputs',
@@ -43,7 +44,7 @@ export interface Plan {
 export function planOf(options: EvaluateOptions, where: string, extra: readonly string[] = []): Plan {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument(where, 'options must be an object', options);
-  checkOptions(where, options, [...OPTIONS, ...extra]);
+  checkOptions(where, options, [...EVALUATE_OPTIONS, ...extra]);
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw invalidArgument(where, 'batchSize must be a positive integer', batchSize);
@@ -77,7 +78,8 @@ export function planOf(options: EvaluateOptions, where: string, extra: readonly 
   return { label, batchSize, bins, metrics: options.metrics };
 }
 
-function checkModel(model: unknown, where: string): asserts model is Model {
+/** Refuses anything that is not a `Model`, before any work starts. */
+export function checkModel(model: unknown, where: string): asserts model is Model {
   if (
     typeof model !== 'object' ||
     model === null ||

@@ -1,5 +1,6 @@
 import { invalidArgument, ModelshipError } from '../errors';
 import { chooseOutputs } from '../evaluate/collect';
+import { checkModel } from '../evaluate/evaluate';
 import { type InputBuilder, inputBuilder } from '../evaluate/inputs';
 import type { Row } from '../evaluate/types';
 import { throwIfAborted } from '../model/abort';
@@ -25,13 +26,7 @@ export const RUN_OPTIONS = [
 
 /** Checks the options every explainer shares; returns the batch size. */
 export function checkRunOptions(model: unknown, options: ExplainRunOptions, where: string): number {
-  if (
-    typeof model !== 'object' ||
-    model === null ||
-    typeof (model as Model).predict !== 'function' ||
-    typeof (model as Model).signature !== 'object'
-  )
-    throw invalidArgument(where, 'the model must implement Model (signature and predict)', model);
+  checkModel(model, where);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw invalidArgument(where, 'batchSize must be a positive integer', batchSize);

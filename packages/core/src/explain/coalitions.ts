@@ -20,6 +20,17 @@ export function linkOf(name: 'identity' | 'logit' | undefined, where: string): L
   };
 }
 
+/** One row's game: its varying players, v(∅) = base and v(all) = f(x), and how to value other coalitions. */
+export interface RowGame {
+  cv: CoalitionValues;
+  /** The explained rows, and which of them this game is. */
+  rows: Table;
+  r: number;
+  varying: readonly number[];
+  base: number;
+  fx: number;
+}
+
 /**
  * The interventional value function of one model over one background: v(S) for a row x is
  * link(mean over background rows b of f(x on the players in S, b elsewhere)). Coalitions are
@@ -80,16 +91,11 @@ export class CoalitionValues {
   }
 
   /**
-   * v of `count` coalitions of row `r` of `rows` over the players `varying` (mask bit q
-   * switches player varying[q] from the background to the row).
+   * v of `count` coalitions of the game's row over its varying players (mask bit q switches
+   * player varying[q] from the background to the row).
    */
-  async values(
-    rows: Table,
-    r: number,
-    varying: readonly number[],
-    masks: Uint8Array,
-    count: number,
-  ): Promise<Float64Array> {
+  async values(game: RowGame, masks: Uint8Array, count: number): Promise<Float64Array> {
+    const { rows, r, varying } = game;
     const m = varying.length;
     const bg = this.background;
     const nb = bg.rows.length;

@@ -1,5 +1,4 @@
-import type { Table } from './batches';
-import type { CoalitionValues } from './coalitions';
+import type { RowGame } from './coalitions';
 
 /** The most players `'exact'` enumerates (2^20 coalitions per row). */
 export const EXACT_MAX_PLAYERS = 20;
@@ -11,25 +10,18 @@ function popcount(x: number): number {
 }
 
 /**
- * Exact Shapley values over the row's m varying players: v of all 2^m coalitions, then
+ * Exact Shapley values over the row's m ≥ 2 varying players: v of all 2^m coalitions, then
  * φ_j = Σ_{S ∌ j} |S|!(m−|S|−1)!/m! · (v(S ∪ j) − v(S)).
  */
-export async function exactShapley(
-  cv: CoalitionValues,
-  rows: Table,
-  r: number,
-  varying: readonly number[],
-  base: number,
-  fx: number,
-): Promise<Float64Array> {
+export async function exactShapley(game: RowGame): Promise<Float64Array> {
+  const { varying, base, fx } = game;
   const m = varying.length;
   const phi = new Float64Array(m);
-  if (m === 0) return phi;
   const full = 2 ** m - 1;
   const count = full - 1;
   const masks = new Uint8Array(count * m);
   for (let s = 1; s < full; s++) for (let q = 0; q < m; q++) masks[(s - 1) * m + q] = (s >> q) & 1;
-  const inner = await cv.values(rows, r, varying, masks, count);
+  const inner = await game.cv.values(game, masks, count);
   const v = new Float64Array(full + 1);
   v[0] = base;
   v[full] = fx;

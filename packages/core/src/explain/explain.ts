@@ -84,12 +84,16 @@ export async function explain(
   for (let r = 0; r < explained.length; r++) {
     const varying = cv.varying(explained[r]!);
     const fx = predictions[r]!;
+    const game = { cv, rows: table, r, varying, base: baseValue, fx };
+    // with one varying feature (or none) the answer is the whole difference: no sampling, no minimum budget
     const phi =
-      method === 'exact'
-        ? await exactShapley(cv, table, r, varying, baseValue, fx)
-        : method === 'kernel'
-          ? await kernelShapley(cv, table, r, varying, baseValue, fx, options.nsamples, random, where)
-          : await permutationShapley(cv, table, r, varying, baseValue, fx, maxEvals, random, where);
+      varying.length <= 1
+        ? Float64Array.from(varying, () => fx - baseValue)
+        : method === 'exact'
+          ? await exactShapley(game)
+          : method === 'kernel'
+            ? await kernelShapley(game, options.nsamples, random, where)
+            : await permutationShapley(game, maxEvals, random, where);
     const byPlayer = new Float64Array(M);
     varying.forEach((p, q) => {
       byPlayer[p] = phi[q]!;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import { permutationImportance } from './importance';
-import { goldenModel, records } from './models.case';
+import { failure, goldenModel, records } from './models.case';
 
 function data(n: number, seed: number) {
   const random = seededRandom(seed);
@@ -14,12 +13,8 @@ function data(n: number, seed: number) {
 }
 
 async function code(work: Promise<unknown>): Promise<string> {
-  const e = await work.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(ModelshipError.isInstance(e)).toBe(true);
-  return `${(e as ModelshipError).code}: ${(e as ModelshipError).message}`;
+  const e = await failure(work);
+  return `${e.code}: ${e.message}`;
 }
 
 describe('permutationImportance', () => {

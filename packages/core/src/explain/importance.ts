@@ -1,6 +1,6 @@
 import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
-import { scoreDataset } from '../evaluate/evaluate';
+import { EVALUATE_OPTIONS, scoreDataset } from '../evaluate/evaluate';
 import { LOWER_IS_BETTER, METRIC_NAMES, scorer } from '../evaluate/metric-set';
 import { checkMetrics } from '../evaluate/report';
 import type { EvaluateOptions, MetricName, OutputOptions, Row } from '../evaluate/types';
@@ -44,21 +44,9 @@ export interface PermutationImportance {
   importancesStd: number[];
 }
 
+const NOT_TAKEN = new Set(['metrics', 'bootstrap', 'calibrationBins', 'total', 'onProgress']);
 const OPTIONS = [
-  'label',
-  'features',
-  'toInputs',
-  'pipeline',
-  'output',
-  'labelOutput',
-  'task',
-  'classes',
-  'positiveLabel',
-  'threshold',
-  'scores',
-  'average',
-  'batchSize',
-  'signal',
+  ...EVALUATE_OPTIONS.filter((o) => !NOT_TAKEN.has(o)),
   'metric',
   'repeats',
   'seed',

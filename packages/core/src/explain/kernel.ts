@@ -1,6 +1,5 @@
 import { invalidArgument, ModelshipError } from '../errors';
-import type { Table } from './batches';
-import type { CoalitionValues } from './coalitions';
+import type { RowGame } from './coalitions';
 
 /** shap's default KernelSHAP budget for m varying features. */
 export function defaultNsamples(m: number): number {
@@ -185,24 +184,15 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  * Shapley values.
  */
 export async function kernelShapley(
-  cv: CoalitionValues,
-  rows: Table,
-  r: number,
-  varying: readonly number[],
-  base: number,
-  fx: number,
+  game: RowGame,
   nsamples: number | undefined,
   random: () => number,
   where: string,
 ): Promise<Float64Array> {
+  const { varying, base, fx } = game;
   const m = varying.length;
   const phi = new Float64Array(m);
-  if (m === 0) return phi;
   const total = fx - base;
-  if (m === 1) {
-    phi[0] = total;
-    return phi;
-  }
   const budget = Math.min(nsamples ?? defaultNsamples(m), maxNsamples(m));
   if (budget < minNsamples(m))
     throw invalidArgument(
@@ -212,7 +202,7 @@ export async function kernelShapley(
     );
   const samples = chooseCoalitions(m, budget, random);
   const count = samples.count;
-  const v = await cv.values(rows, r, varying, samples.masks, count);
+  const v = await game.cv.values(game, samples.masks, count);
   const n = m - 1;
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);

@@ -2,6 +2,8 @@
  * The models of test/golden/make_explain_golden.py as function models (float64 throughout, so
  * parity holds to 1e-9), and rows as the script writes them.
  */
+import { expect } from 'vitest';
+import { ModelshipError } from '../errors';
 import type { Row } from '../evaluate/types';
 import { type FunctionModel, functionModel } from '../model/function-model';
 import { tensor } from '../tensor/tensor';
@@ -71,4 +73,14 @@ export function records(values: readonly (readonly number[])[], labels?: readonl
     if (labels !== undefined) row.label = labels[i];
     return row;
   });
+}
+
+/** The ModelshipError `work` rejects with (failing the test when it resolves or throws anything else). */
+export async function failure(work: Promise<unknown>): Promise<ModelshipError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(ModelshipError.isInstance(error), `expected a ModelshipError, got ${String(error)}`).toBe(true);
+  return error as ModelshipError;
 }

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ModelshipError } from '../errors';
-import { goldenModel, records } from './models.case';
+import { failure, goldenModel, records } from './models.case';
 import { mquantiles, partialDependence, partialDependenceGrid } from './partial-dependence';
 
 async function code(work: Promise<unknown>): Promise<string> {
-  const e = await work.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(ModelshipError.isInstance(e)).toBe(true);
-  return `${(e as ModelshipError).code}: ${(e as ModelshipError).message}`;
+  const e = await failure(work);
+  return `${e.code}: ${e.message}`;
 }
 
 describe('partialDependence', () => {

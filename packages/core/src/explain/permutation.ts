@@ -1,6 +1,5 @@
 import { invalidArgument } from '../errors';
-import type { Table } from './batches';
-import type { CoalitionValues } from './coalitions';
+import type { RowGame } from './coalitions';
 
 /** Permutations of 0..n−1 drawn by Fisher–Yates from `random`. */
 export function shuffleInPlace(order: Int32Array | number[], random: () => number): void {
@@ -24,23 +23,14 @@ export function minPermutationEvals(m: number): number {
  * walks telescope to f(x) − base, so the values always sum to it exactly.
  */
 export async function permutationShapley(
-  cv: CoalitionValues,
-  rows: Table,
-  r: number,
-  varying: readonly number[],
-  base: number,
-  fx: number,
+  game: RowGame,
   maxEvals: number,
   random: () => number,
   where: string,
 ): Promise<Float64Array> {
+  const { varying, base, fx } = game;
   const m = varying.length;
   const phi = new Float64Array(m);
-  if (m === 0) return phi;
-  if (m === 1) {
-    phi[0] = fx - base;
-    return phi;
-  }
   const perms = Math.floor(maxEvals / minPermutationEvals(m));
   if (perms < 1)
     throw invalidArgument(
@@ -66,7 +56,7 @@ export async function permutationShapley(
       for (let t = 0; t < i; t++) masks[at + order[t]!] = 0;
     }
   }
-  const v = await cv.values(rows, r, varying, masks, k);
+  const v = await game.cv.values(game, masks, k);
   for (let p = 0; p < perms; p++) {
     const order = orders[p]!;
     const at = p * 2 * steps;

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
 import { Pipeline } from '../pipeline/pipeline';
-import { oneHot } from '../pipeline/transforms';
+import { impute, oneHot } from '../pipeline/transforms';
 import { tensor } from '../tensor/tensor';
 import { explain } from './explain';
 import { failure, goldenModel, records } from './models.case';
@@ -138,6 +139,55 @@ describe('explain: sampled budgets', () => {
   });
 });
 
+describe('explain: properties', () => {
+  it('on any linear model, exact and full-budget kernel values are w_j · (x_j − mean of the background’s x_j)', async () => {
+    const num = fc.double({ min: -5, max: 5, noNaN: true });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 7 }).chain((m) =>
+          fc.record({
+            w: fc.array(num, { minLength: m, maxLength: m }),
+            x: fc.array(num, { minLength: m, maxLength: m }),
+            bg: fc.array(fc.array(num, { minLength: m, maxLength: m }), { minLength: 1, maxLength: 4 }),
+          }),
+        ),
+        async ({ w, x, bg }) => {
+          const m = w.length;
+          const model = functionModel(
+            ({ features }) => {
+              const d = features!.data as Float64Array;
+              const n = features!.shape[0]!;
+              return {
+                value: tensor(
+                  'float64',
+                  Array.from({ length: n }, (_, i) => w.reduce((s, wj, j) => s + wj * d[i * m + j]!, 0)),
+                  [n],
+                ),
+              };
+            },
+            {
+              signature: {
+                inputs: [{ name: 'features', dtype: 'float64', shape: ['batch', m] }],
+                outputs: [{ name: 'value', dtype: 'float64', shape: ['batch'] }],
+              },
+            },
+          );
+          for (const method of ['exact', 'kernel'] as const) {
+            const ex = await explain(model, records([x]), { background: records(bg), method });
+            w.forEach((wj, j) => {
+              const expected = wj * (x[j]! - bg.reduce((s, b) => s + b[j]!, 0) / bg.length);
+              expect(Math.abs(ex.values[0]![`x${j}`]! - expected)).toBeLessThanOrEqual(
+                1e-9 * Math.max(1, Math.abs(expected)) + 1e-12,
+              );
+            });
+          }
+        },
+      ),
+      { numRuns: 40, seed: 19 },
+    );
+  });
+});
+
 describe('explain: batching', () => {
   it('stacks coalitions into calls of at most batchSize rows, reusing its row objects', async () => {
     const sizes: number[] = [];
@@ -240,6 +290,26 @@ describe('explain: players', () => {
     expect(ex.values[0]!.amount).toBeCloseTo(25 - 20, 9);
     expect(ex.values[0]!.country).toBeCloseTo(de! - meanCountry, 9);
     expect(Math.max(de!, fr!)).toBe(100);
+  });
+
+  it("with a pipeline, a missing value is the pipeline's to impute; NaN is still refused", async () => {
+    const training = [{ amount: 10 }, { amount: 30 }];
+    const pipeline = Pipeline.fit(training, { features: { amount: impute('mean') } });
+    const model = functionModel(({ features }) => ({ value: features! }), {
+      signature: {
+        inputs: [{ name: 'features', dtype: 'float32', shape: ['batch', 1] }],
+        outputs: [{ name: 'value', dtype: 'float32', shape: ['batch', 1] }],
+      },
+    });
+    // the missing amount is imputed as 20, the background's mean is 20: nothing to attribute
+    const ex = await explain(model, [{ amount: null }, { amount: 40 }], { background: training, pipeline });
+    expect(ex.values[0]!.amount).toBe(0);
+    expect(ex.values[1]!.amount).toBe(20);
+    await rejects(
+      explain(model, [{ amount: Number.NaN }], { background: training, pipeline }),
+      'DATASET_INVALID',
+      /column 'amount' is NaN; write a missing value as null/,
+    );
   });
 
   it('explains the chosen class of a multiclass output', async () => {

@@ -62,8 +62,8 @@ export async function explain(
   const label = options.label ?? 'label';
   const players = playersOf(explained[0]!, label, options.features, options.groups, where);
   checkSameColumns(explained[0]!, background[0]!, label, players.columns, where);
-  checkFeatureValues(explained, players.columns, 'the rows', where);
-  checkFeatureValues(background, players.columns, 'the background', where);
+  checkFeatureValues(explained, players.columns, 'the rows', where, options.pipeline !== undefined);
+  checkFeatureValues(background, players.columns, 'the background', where, options.pipeline !== undefined);
   const M = players.names.length;
   const method = options.method ?? (M <= 10 ? 'exact' : 'kernel');
   if (!METHODS.includes(method))

@@ -107,7 +107,7 @@ export async function permutationImportance(
   if (options.permutations !== undefined) checkPermutations(options.permutations, repeats, n, where);
   const label = options.label ?? 'label';
   const players = playersOf(data[0]!, label, options.features, options.groups, where);
-  checkFeatureValues(data, players.columns, 'the rows', where);
+  checkFeatureValues(data, players.columns, 'the rows', where, options.pipeline !== undefined);
 
   const { metric: _m, repeats: _r, seed: _s, groups: _g, permutations: _p, ...rest } = options;
   const evalOptions: EvaluateOptions = { ...rest, batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE };

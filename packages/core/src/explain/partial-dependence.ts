@@ -117,7 +117,7 @@ export async function partialDependence(
     throw datasetError(
       `${where}: unknown feature ${describe(feature)}; the features are ${columns.map((c) => `'${c}'`).join(', ')}`,
     );
-  checkFeatureValues(data, columns, 'the rows', where);
+  checkFeatureValues(data, columns, 'the rows', where, options.pipeline !== undefined);
   const values = data.map((row, r) => {
     const v = row[feature];
     if (typeof v !== 'number')

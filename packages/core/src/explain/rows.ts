@@ -103,22 +103,31 @@ export function playersOf(
 
 /**
  * Checks that every row has every feature column and no missing or non-finite number, so a
- * NaN never reaches the model and comes back as a silently wrong attribution.
+ * NaN never reaches the model and comes back as a silently wrong attribution. With a pipeline,
+ * missing values (absent, `null`) are the pipeline's to impute or refuse; NaN is still refused.
  */
 export function checkFeatureValues(
   rows: readonly Row[],
   columns: readonly string[],
   what: string,
   where: string,
+  missingAllowed = false,
 ): void {
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     for (const c of columns) {
+      const v = row[c];
+      if (missingAllowed) {
+        if (typeof v === 'number' && Number.isNaN(v))
+          throw datasetError(
+            `${where}: ${what} row ${r}, column '${c}' is NaN; write a missing value as null`,
+          );
+        continue;
+      }
       if (!(c in row))
         throw datasetError(
           `${where}: ${what} row ${r} has no column '${c}'; every row needs the same feature columns`,
         );
-      const v = row[c];
       if (v === undefined || v === null || (typeof v === 'number' && !Number.isFinite(v)))
         throw datasetError(
           `${where}: ${what} row ${r}, column '${c}' is ${describe(v)}; features must be finite numbers or values the model takes`,

@@ -200,7 +200,7 @@ shap_cases = [
     shap_case("linear M=5 with a constant background feature", "linear", 5, "identity", constant=4),
     shap_case("logistic M=6, identity link", "logistic", 6, "identity"),
     shap_case("logistic M=6, logit link", "logistic", 6, "logit"),
-    shap_case("interaction M=8", "interaction", 8, "identity", n_rows=3, n_background=6),
+    shap_case("interaction M=8, x7 constant for row 0", "interaction", 8, "identity", n_rows=3, n_background=6, constant=7),
 ]
 
 Xc = np.round(rng.normal(size=(60, 6)), 6)

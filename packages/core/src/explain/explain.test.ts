@@ -6,6 +6,7 @@ import { functionModel } from '../model/function-model';
 import { Pipeline } from '../pipeline/pipeline';
 import { impute, oneHot } from '../pipeline/transforms';
 import { tensor } from '../tensor/tensor';
+import { sampleRows } from './background';
 import { explain } from './explain';
 import { failure, goldenModel, records } from './models.case';
 import type { ExplainOptions, Explanation } from './types';
@@ -356,6 +357,26 @@ describe('explain: players', () => {
       { feature: 'x0', value: 0.7 },
     ]);
     expect(() => ex.topFeatures(1)).toThrow(/row must be an index below 1/);
+  });
+});
+
+describe('explain: background', () => {
+  it('sampleRows draws k distinct rows, seeded; a background above 100 rows gets a note', async () => {
+    const rows = randomRows(150, 5, 3);
+    const a = sampleRows(rows, 100, { seed: 1 });
+    expect(a).toHaveLength(100);
+    expect(new Set(a).size).toBe(100);
+    expect(a.every((r) => rows.includes(r))).toBe(true);
+    expect(sampleRows(rows, 100, { seed: 1 })).toEqual(a);
+    expect(sampleRows(rows, 100, { seed: 2 })).not.toEqual(a);
+    expect(sampleRows(rows.slice(0, 3), 100)).toEqual(rows.slice(0, 3));
+    const model = goldenModel('linear');
+    const x = rows.slice(0, 1);
+    expect((await explain(model, x, { background: a })).notes).toEqual([]);
+    expect((await explain(model, x, { background: rows })).notes).toEqual([
+      'the background has 150 rows: every coalition costs 150 model rows; 100 rows usually suffice (sampleRows(background, 100))',
+    ]);
+    expect(() => sampleRows(rows, 0)).toThrow(/k must be a positive integer/);
   });
 });
 

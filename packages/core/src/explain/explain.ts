@@ -2,6 +2,7 @@ import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import { checkOptions } from '../metrics/labels';
 import type { Model } from '../model/model';
+import { backgroundNote } from './background';
 import { BatchPredictor, checkRunOptions, RUN_OPTIONS } from './batches';
 import { CoalitionValues, linkOf } from './coalitions';
 import { EXACT_MAX_PLAYERS, exactShapley } from './exact';
@@ -108,6 +109,7 @@ export async function explain(
     predictions,
     values,
     evaluations: predictor.evaluations,
+    notes: backgroundNote(background.length),
     topFeatures(row: number, k = 5): Attribution[] {
       const v = values[row];
       if (v === undefined)

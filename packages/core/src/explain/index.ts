@@ -1,3 +1,4 @@
+export { LARGE_BACKGROUND, sampleRows } from './background';
 export { explain } from './explain';
 export {
   type PermutationImportance,

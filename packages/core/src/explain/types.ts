@@ -80,6 +80,8 @@ export interface Explanation {
   values: Record<string, number>[];
   /** Model rows evaluated, over all explained rows. */
   evaluations: number;
+  /** Advice on the run, in words (a background too large to be cheap, say). */
+  notes: string[];
   /** The `k` largest contributions of row `row` by absolute value, largest first. */
   topFeatures(row: number, k?: number): Attribution[];
 }

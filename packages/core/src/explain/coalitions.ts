@@ -31,6 +31,14 @@ export interface RowGame {
   fx: number;
 }
 
+/** The coalitions one row needs valued (`count` masks of m bytes), and how their values become its Shapley values. */
+export interface CoalitionPlan {
+  game: RowGame;
+  masks: Uint8Array;
+  count: number;
+  finish(values: Float64Array): Float64Array;
+}
+
 /**
  * The interventional value function of one model over one background: v(S) for a row x is
  * link(mean over background rows b of f(x on the players in S, b elsewhere)). Coalitions are
@@ -91,36 +99,52 @@ export class CoalitionValues {
   }
 
   /**
-   * v of `count` coalitions of the game's row over its varying players (mask bit q switches
-   * player varying[q] from the background to the row).
+   * Values the coalitions of several rows' plans in one stream of `predict` calls, so small
+   * games share calls instead of each making a short one. Mask bit q of a plan switches player
+   * varying[q] from the background to the plan's row.
    */
-  async values(game: RowGame, masks: Uint8Array, count: number): Promise<Float64Array> {
-    const { rows, r, varying } = game;
-    const m = varying.length;
+  async values(plans: readonly CoalitionPlan[]): Promise<Float64Array[]> {
     const bg = this.background;
     const nb = bg.rows.length;
-    const members = varying.map((p) => this.players.members[p]!);
+    const total = plans.reduce((n, p) => n + p.count, 0);
+    // for every coalition in the stream: its plan and its index within the plan
+    const owner = new Int32Array(total);
+    const local = new Int32Array(total);
+    let g = 0;
+    plans.forEach((p, j) => {
+      for (let k = 0; k < p.count; k++, g++) {
+        owner[g] = j;
+        local[g] = k;
+      }
+    });
+    const members = plans.map((p) => p.game.varying.map((q) => this.players.members[q]!));
     // which columns coalition `current` takes from the row, remade when the coalition changes
     const fromRow = new Uint8Array(this.players.columns.length);
     let current = -1;
-    const sums = new Float64Array(count);
+    const sums = plans.map((p) => new Float64Array(p.count));
     await this.predictor.run(
-      count * nb,
+      total * nb,
       (w, i) => {
-        const k = Math.floor(i / nb);
-        if (k !== current) {
-          current = k;
+        const c = Math.floor(i / nb);
+        const plan = plans[owner[c]!]!;
+        if (c !== current) {
+          current = c;
           fromRow.fill(0);
-          for (let q = 0; q < m; q++) if (masks[k * m + q] === 1) for (const c of members[q]!) fromRow[c] = 1;
+          const m = plan.game.varying.length;
+          const at = local[c]! * m;
+          const cols = members[owner[c]!]!;
+          for (let q = 0; q < m; q++)
+            if (plan.masks[at + q] === 1) for (const col of cols[q]!) fromRow[col] = 1;
         }
-        w.mix(rows, r, bg, i - k * nb, fromRow);
+        w.mix(plan.game.rows, plan.game.r, bg, i - c * nb, fromRow);
       },
       (i, v) => {
-        const k = Math.floor(i / nb);
-        sums[k] = sums[k]! + v;
+        const c = Math.floor(i / nb);
+        const s = sums[owner[c]!]!;
+        s[local[c]!] = s[local[c]!]! + v;
       },
     );
-    for (let k = 0; k < count; k++) sums[k] = this.link(sums[k]! / nb);
+    for (const s of sums) for (let k = 0; k < s.length; k++) s[k] = this.link(s[k]! / nb);
     return sums;
   }
 }

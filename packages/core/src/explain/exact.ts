@@ -1,4 +1,4 @@
-import type { RowGame } from './coalitions';
+import type { CoalitionPlan, RowGame } from './coalitions';
 
 /** The most players `'exact'` enumerates (2^20 coalitions per row). */
 export const EXACT_MAX_PLAYERS = 20;
@@ -13,15 +13,19 @@ function popcount(x: number): number {
  * Exact Shapley values over the row's m ≥ 2 varying players: v of all 2^m coalitions, then
  * φ_j = Σ_{S ∌ j} |S|!(m−|S|−1)!/m! · (v(S ∪ j) − v(S)).
  */
-export async function exactShapley(game: RowGame): Promise<Float64Array> {
+export function exactPlan(game: RowGame): CoalitionPlan {
   const { varying, base, fx } = game;
   const m = varying.length;
-  const phi = new Float64Array(m);
   const full = 2 ** m - 1;
   const count = full - 1;
   const masks = new Uint8Array(count * m);
   for (let s = 1; s < full; s++) for (let q = 0; q < m; q++) masks[(s - 1) * m + q] = (s >> q) & 1;
-  const inner = await game.cv.values(game, masks, count);
+  return { game, masks, count, finish: (inner) => exactFinish(inner, m, base, fx) };
+}
+
+function exactFinish(inner: Float64Array, m: number, base: number, fx: number): Float64Array {
+  const phi = new Float64Array(m);
+  const full = 2 ** m - 1;
   const v = new Float64Array(full + 1);
   v[0] = base;
   v[full] = fx;

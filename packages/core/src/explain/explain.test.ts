@@ -212,11 +212,17 @@ describe('explain: batching', () => {
     expect(ex.evaluations).toBe(249);
   });
 
-  it('explains every coalition of a row in one call when the batch size allows', async () => {
+  it("rows' coalitions share calls until a call is full", async () => {
     const sizes: number[] = [];
     const model = model12((n) => sizes.push(n));
     await explain(model, rows12, { background: background12, method: 'kernel', nsamples: 500 });
-    expect(sizes).toEqual([8, 2, 500 * 8, 500 * 8]);
+    // 2 rows × 500 coalitions × 8 background rows = 8000 rows, in calls of 4096
+    expect(sizes).toEqual([8, 2, 4096, 3904]);
+    const linear = goldenModel('linear');
+    const rows = randomRows(10, 5, 9);
+    await explain(linear, rows, { background: randomRows(10, 5, 10), method: 'exact' });
+    // 10 rows × 30 coalitions × 10 background rows: one call
+    expect([linear.calls, linear.rows]).toEqual([3, 10 + 10 + 3000]);
   });
 
   it('writes the coalition rows of a [batch, k] input into one reused buffer', async () => {

@@ -4,10 +4,10 @@ import { checkOptions } from '../metrics/labels';
 import type { Model } from '../model/model';
 import { backgroundNote } from './background';
 import { BatchPredictor, checkRunOptions, RUN_OPTIONS } from './batches';
-import { CoalitionValues, linkOf } from './coalitions';
-import { EXACT_MAX_PLAYERS, exactShapley } from './exact';
-import { kernelShapley } from './kernel';
-import { permutationShapley } from './permutation';
+import { type CoalitionPlan, CoalitionValues, linkOf } from './coalitions';
+import { EXACT_MAX_PLAYERS, exactPlan } from './exact';
+import { kernelPlan } from './kernel';
+import { permutationPlan } from './permutation';
 import { checkFeatureValues, checkSameColumns, playersOf, rowsOf } from './rows';
 import type { Attribution, ExplainMethod, ExplainOptions, ExplainRows, Explanation } from './types';
 
@@ -81,27 +81,47 @@ export async function explain(
   const baseValue = await cv.base();
   const { table, predictions } = await cv.predictions(explained);
   const random = seededRandom(seed);
-  const values: Record<string, number>[] = [];
+  const phis = new Array<Float64Array>(explained.length);
+  // rows' coalitions are valued together until they fill a batch, so small games share calls
+  let pending: CoalitionPlan[] = [];
+  let pendingRows = 0;
+  const flush = async (): Promise<void> => {
+    const v = await cv.values(pending);
+    pending.forEach((plan, j) => {
+      phis[plan.game.r] = plan.finish(v[j]!);
+    });
+    pending = [];
+    pendingRows = 0;
+  };
+  const varyings = explained.map((x) => cv.varying(x));
   for (let r = 0; r < explained.length; r++) {
-    const varying = cv.varying(explained[r]!);
+    const varying = varyings[r]!;
     const fx = predictions[r]!;
-    const game = { cv, rows: table, r, varying, base: baseValue, fx };
     // with one varying feature (or none) the answer is the whole difference: no sampling, no minimum budget
-    const phi =
-      varying.length <= 1
-        ? Float64Array.from(varying, () => fx - baseValue)
-        : method === 'exact'
-          ? await exactShapley(game)
-          : method === 'kernel'
-            ? await kernelShapley(game, options.nsamples, random, where)
-            : await permutationShapley(game, maxEvals, random, where);
+    if (varying.length <= 1) {
+      phis[r] = Float64Array.from(varying, () => fx - baseValue);
+      continue;
+    }
+    const game = { cv, rows: table, r, varying, base: baseValue, fx };
+    const plan =
+      method === 'exact'
+        ? exactPlan(game)
+        : method === 'kernel'
+          ? kernelPlan(game, options.nsamples, random, where)
+          : permutationPlan(game, maxEvals, random, where);
+    pending.push(plan);
+    pendingRows += plan.count * background.length;
+    if (pendingRows >= batchSize) await flush();
+  }
+  if (pending.length > 0) await flush();
+  const values = phis.map((phi, r) => {
     const byPlayer = new Float64Array(M);
-    varying.forEach((p, q) => {
+    varyings[r]!.forEach((p, q) => {
       byPlayer[p] = phi[q]!;
     });
     // fromEntries, so a feature named like an Object.prototype key is an own property
-    values.push(Object.fromEntries(players.names.map((name, p) => [name, byPlayer[p]!])));
-  }
+    return Object.fromEntries(players.names.map((name, p) => [name, byPlayer[p]!]));
+  });
   return {
     method,
     features: players.names,

@@ -1,5 +1,5 @@
 import { invalidArgument, ModelshipError } from '../errors';
-import type { RowGame } from './coalitions';
+import type { CoalitionPlan, RowGame } from './coalitions';
 
 /** shap's default KernelSHAP budget for m varying features. */
 export function defaultNsamples(m: number): number {
@@ -183,16 +183,13 @@ function solve(a: Float64Array, b: Float64Array, n: number): Float64Array | null
  * eliminating the last player. With the whole budget (2^m − 2 coalitions) it equals the exact
  * Shapley values.
  */
-export async function kernelShapley(
+export function kernelPlan(
   game: RowGame,
   nsamples: number | undefined,
   random: () => number,
   where: string,
-): Promise<Float64Array> {
-  const { varying, base, fx } = game;
-  const m = varying.length;
-  const phi = new Float64Array(m);
-  const total = fx - base;
+): CoalitionPlan {
+  const m = game.varying.length;
   const budget = Math.min(nsamples ?? defaultNsamples(m), maxNsamples(m));
   if (budget < minNsamples(m))
     throw invalidArgument(
@@ -201,8 +198,25 @@ export async function kernelShapley(
       nsamples,
     );
   const samples = chooseCoalitions(m, budget, random);
+  return {
+    game,
+    masks: samples.masks,
+    count: samples.count,
+    finish: (v) => kernelFinish(v, samples, m, game.base, game.fx, where),
+  };
+}
+
+function kernelFinish(
+  v: Float64Array,
+  samples: Samples,
+  m: number,
+  base: number,
+  fx: number,
+  where: string,
+): Float64Array {
+  const phi = new Float64Array(m);
+  const total = fx - base;
   const count = samples.count;
-  const v = await game.cv.values(game, samples.masks, count);
   const n = m - 1;
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);

@@ -1,5 +1,5 @@
 import { invalidArgument } from '../errors';
-import type { RowGame } from './coalitions';
+import type { CoalitionPlan, RowGame } from './coalitions';
 
 /** Permutations of 0..n−1 drawn by Fisher–Yates from `random`. */
 export function shuffleInPlace(order: Int32Array | number[], random: () => number): void {
@@ -22,15 +22,14 @@ export function minPermutationEvals(m: number): number {
  * in the same order), and every step's change in v is credited to the player switched. Both
  * walks telescope to f(x) − base, so the values always sum to it exactly.
  */
-export async function permutationShapley(
+export function permutationPlan(
   game: RowGame,
   maxEvals: number,
   random: () => number,
   where: string,
-): Promise<Float64Array> {
+): CoalitionPlan {
   const { varying, base, fx } = game;
   const m = varying.length;
-  const phi = new Float64Array(m);
   const perms = Math.floor(maxEvals / minPermutationEvals(m));
   if (perms < 1)
     throw invalidArgument(
@@ -56,17 +55,20 @@ export async function permutationShapley(
       for (let t = 0; t < i; t++) masks[at + order[t]!] = 0;
     }
   }
-  const v = await game.cv.values(game, masks, k);
-  for (let p = 0; p < perms; p++) {
-    const order = orders[p]!;
-    const at = p * 2 * steps;
-    const forward = (i: number): number => (i === 0 ? base : i === m ? fx : v[at + i - 1]!);
-    const reverse = (i: number): number => (i === 0 ? fx : i === m ? base : v[at + steps + i - 1]!);
-    for (let i = 0; i < m; i++) {
-      const player = order[i]!;
-      phi[player] = phi[player]! + (forward(i + 1) - forward(i)) + (reverse(i) - reverse(i + 1));
+  const finish = (v: Float64Array): Float64Array => {
+    const phi = new Float64Array(m);
+    for (let p = 0; p < perms; p++) {
+      const order = orders[p]!;
+      const at = p * 2 * steps;
+      const forward = (i: number): number => (i === 0 ? base : i === m ? fx : v[at + i - 1]!);
+      const reverse = (i: number): number => (i === 0 ? fx : i === m ? base : v[at + steps + i - 1]!);
+      for (let i = 0; i < m; i++) {
+        const player = order[i]!;
+        phi[player] = phi[player]! + (forward(i + 1) - forward(i)) + (reverse(i) - reverse(i + 1));
+      }
     }
-  }
-  for (let j = 0; j < m; j++) phi[j] = phi[j]! / (2 * perms);
-  return phi;
+    for (let j = 0; j < m; j++) phi[j] = phi[j]! / (2 * perms);
+    return phi;
+  };
+  return { game, masks, count: k, finish };
 }

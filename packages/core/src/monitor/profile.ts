@@ -82,12 +82,16 @@ export class Reservoir {
  * const again = Profile.fromJSON(JSON.parse(await readFile('profile.json', 'utf8')));
  */
 export class Profile {
-  readonly [MARKER] = true;
+  // Declared and set in the constructor: a computed class field would make bundlers keep the
+  // class (and all it uses) in every bundle, used or not.
+  declare readonly [MARKER]: true;
 
   constructor(
     readonly rows: number,
     readonly features: readonly FeatureProfile[],
-  ) {}
+  ) {
+    this[MARKER] = true;
+  }
 
   /**
    * True for a Profile made by any copy of `@modelship/core` (another bundle, a dependency's

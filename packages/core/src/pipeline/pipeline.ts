@@ -150,7 +150,8 @@ function check(row: unknown, i: number): PipelineRecord {
  * pipeline.transform([{ amount: 120.5, age: 41, country: 'FR' }]); // { features: Tensor float32 [1, k] }
  */
 export class Pipeline {
-  readonly [MARKER] = true;
+  // Set in the constructor, not as a computed class field, so bundlers can drop an unused class.
+  declare readonly [MARKER]: true;
 
   /**
    * True for a Pipeline made by any copy of `@modelship/core` (another bundle, a dependency's
@@ -172,6 +173,7 @@ export class Pipeline {
     /** Whether served records may carry fields the pipeline does not read (see {@link PipelineSpec.allowExtraFields}). */
     readonly allowExtraFields = false,
   ) {
+    this[MARKER] = true;
     this.width = columns.reduce((n, c) => n + c.width, 0);
     this.plan = compilePlan(columns, this.width);
   }

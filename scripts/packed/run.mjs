@@ -8,10 +8,10 @@
 //   pnpm test:packed [--no-build] [--keep]          (node scripts/packed/run.mjs)
 //   --no-build  use the dist/ folders as they are (the root `ci` script builds just before)
 //   --keep      leave the temporary project in place and print its path
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
@@ -23,33 +23,40 @@ const packages = ['core', 'node', 'browser'];
 const started = performance.now();
 const results = [];
 
-/** Runs a command; throws with its output when it fails. */
+/** Runs a command; resolves to its stdout, rejects with its output when it fails. */
 function run(command, argv, options = {}) {
-  const r = spawnSync(command, argv, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  if (r.status !== 0) {
-    const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-40).join('\n');
-    throw new Error(`${command} ${argv.join(' ')} exited ${r.status ?? r.signal}\n${output}`);
-  }
-  return r.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(out);
+      const output = `${out}${err}`.trim().split('\n').slice(-40).join('\n');
+      reject(new Error(`${command} ${argv.join(' ')} exited ${code ?? signal}\n${output}`));
+    });
+  });
 }
 
 /** One check: timed, its failure recorded and printed, never thrown. */
-function check(name, fn) {
+async function check(name, fn) {
   const t = performance.now();
+  const took = () => `${((performance.now() - t) / 1000).toFixed(1)}s`;
+  const indent = (text) => text.trim().split('\n').join('\n     ');
   try {
-    const note = fn();
+    const note = await fn();
     results.push({ name, ok: true });
-    console.log(
-      `ok   ${name} (${((performance.now() - t) / 1000).toFixed(1)}s)${note ? `\n     ${note.trim().split('\n').join('\n     ')}` : ''}`,
-    );
+    console.log(`ok   ${name} (${took()})${note ? `\n     ${indent(note)}` : ''}`);
     return true;
   } catch (e) {
     results.push({ name, ok: false });
-    console.log(
-      `FAIL ${name} (${((performance.now() - t) / 1000).toFixed(1)}s)\n     ${String(e.message ?? e)
-        .split('\n')
-        .join('\n     ')}`,
-    );
+    console.log(`FAIL ${name} (${took()})\n     ${indent(String(e?.message ?? e))}`);
     return false;
   }
 }
@@ -73,18 +80,19 @@ function finish() {
 }
 
 const setup =
-  (args.has('--no-build') || check('build', () => void run('pnpm', ['run', 'build'], { cwd: root }))) &&
-  check('pack: README, LICENSE, no workspace: or example.invalid in any tarball', () => {
+  (args.has('--no-build') ||
+    (await check('build', () => run('pnpm', ['run', 'build'], { cwd: root }).then(() => '')))) &&
+  (await check('pack: README, LICENSE, no workspace: or example.invalid in any tarball', async () => {
     mkdirSync(tarballs);
     const lines = [];
     for (const p of packages) {
-      run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, 'packages', p) });
+      await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(root, 'packages', p) });
     }
     for (const file of readdirSync(tarballs)) {
-      const listing = run('tar', ['-tzf', join(tarballs, file)]).split('\n');
+      const listing = (await run('tar', ['-tzf', join(tarballs, file)])).split('\n');
       for (const needed of ['package/README.md', 'package/LICENSE', 'package/package.json'])
         if (!listing.includes(needed)) throw new Error(`${file} has no ${needed.slice(8)}`);
-      const manifest = run('tar', ['-xzOf', join(tarballs, file), 'package/package.json']);
+      const manifest = await run('tar', ['-xzOf', join(tarballs, file), 'package/package.json']);
       if (manifest.includes('workspace:')) throw new Error(`${file}: a workspace: version was not rewritten`);
       if (manifest.includes('example.invalid')) throw new Error(`${file}: a placeholder example.invalid URL`);
       lines.push(`${file}: ${listing.filter(Boolean).length} files`);
@@ -92,8 +100,8 @@ const setup =
     if (lines.length !== packages.length)
       throw new Error(`expected ${packages.length} tarballs, got ${lines}`);
     return lines.join('\n');
-  }) &&
-  check('npm install of the tarballs into a new project in the temp dir', () => {
+  })) &&
+  (await check('npm install of the tarballs into a new project in the temp dir', async () => {
     cpSync(template, app, { recursive: true });
     mkdirSync(join(app, 'fixtures'));
     for (const f of [
@@ -128,7 +136,7 @@ const setup =
     writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     // onnxruntime-node's install script fetches CUDA libraries from outside the registry on
     // Linux x64; a CPU install skips it, as README.md tells users to.
-    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
       cwd: app,
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
     });
@@ -136,40 +144,52 @@ const setup =
     return packages
       .map((p) => `@modelship/${p}@${installed(`@modelship/${p}/package.json`).version}`)
       .join(', ');
-  });
+  }));
 if (!setup) finish();
 
 const node = (file, argv = []) => run(process.execPath, [file, ...argv], { cwd: app });
 const bin = (name, argv, env = {}) =>
   run(join(app, 'node_modules', '.bin', name), argv, { cwd: app, env: { ...process.env, ...env } });
 
-check('ESM import and CJS require of every entry, the same names, one copy of core', () => {
-  const esm = JSON.parse(node('imports.mjs'));
-  const cjs = JSON.parse(node('imports.cjs'));
-  for (const [entry, names] of Object.entries(cjs)) {
-    const missing = esm[entry].filter((n) => !names.includes(n));
-    const extra = names.filter((n) => !esm[entry].includes(n));
-    if (missing.length || extra.length)
-      throw new Error(
-        `${entry}: CJS lacks ${missing.join(', ') || '-'}; CJS adds ${extra.join(', ') || '-'}`,
-      );
-  }
-  return Object.entries(esm)
-    .map(([entry, names]) => `${entry}: ${names.length} exports`)
-    .join('\n');
-});
-for (const resolution of ['node16', 'bundler', 'node10'])
-  check(
+// The checks below are independent: they run side by side, as many at once as there are cores.
+const checks = [
+  [
+    'ESM import and CJS require of every entry, the same names, one copy of core',
+    async () => {
+      const esm = JSON.parse(await node('imports.mjs'));
+      const cjs = JSON.parse(await node('imports.cjs'));
+      for (const [entry, names] of Object.entries(cjs)) {
+        const missing = esm[entry].filter((n) => !names.includes(n));
+        const extra = names.filter((n) => !esm[entry].includes(n));
+        if (missing.length || extra.length)
+          throw new Error(
+            `${entry}: CJS lacks ${missing.join(', ') || '-'}; CJS adds ${extra.join(', ') || '-'}`,
+          );
+      }
+      return Object.entries(esm)
+        .map(([entry, names]) => `${entry}: ${names.length} exports`)
+        .join('\n');
+    },
+  ],
+  ...['node16', 'bundler', 'node10'].map((resolution) => [
     `tsc --strict, moduleResolution ${resolution === 'node10' ? 'node (legacy)' : resolution}`,
-    () => void bin('tsc', ['-p', `tsconfig.${resolution}.json`]),
-  );
-check('a Node script: load fraud.onnx, predict, evaluate, serve one request', () => node('node-app.mjs'));
-check('vitest with every @modelship/core/testing matcher', () => {
-  const out = stripVTControlCharacters(bin('vitest', ['run', '--reporter=dot'], { CI: 'true' }));
-  return out
-    .split('\n')
-    .find((l) => /Tests\s/.test(l))
-    ?.trim();
-});
-check('a Vite app in Chromium: dev server and build, page and worker', () => node('browser.mjs'));
+    () => bin('tsc', ['-p', `tsconfig.${resolution}.json`]),
+  ]),
+  ['a Node script: load fraud.onnx, predict, evaluate, serve one request', () => node('node-app.mjs')],
+  [
+    'vitest with every @modelship/core/testing matcher',
+    async () =>
+      stripVTControlCharacters(await bin('vitest', ['run', '--reporter=dot'], { CI: 'true' }))
+        .split('\n')
+        .find((l) => /Tests\s/.test(l))
+        ?.trim(),
+  ],
+  ['a Vite app in Chromium: dev server and build, page and worker', () => node('browser.mjs')],
+];
+const queue = [...checks];
+await Promise.all(
+  Array.from({ length: Math.max(1, availableParallelism()) }, async () => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await check(...next);
+  }),
+);
 finish();

@@ -175,7 +175,14 @@ const checks = [
     `tsc --strict, moduleResolution ${resolution === 'node10' ? 'node (legacy)' : resolution}`,
     () => bin('tsc', ['-p', `tsconfig.${resolution}.json`]),
   ]),
-  ['a Node script: load fraud.onnx, predict, evaluate, serve one request', () => node('node-app.mjs')],
+  [
+    'a Node script: load fraud.onnx, predict, evaluate, serve one request; the modelship bin',
+    async () => {
+      const hash = (await bin('modelship', ['hash', 'fixtures/fraud.onnx'])).trim();
+      if (!/^sha256-[A-Za-z0-9+/]{43}=$/.test(hash)) throw new Error(`modelship hash printed ${hash}`);
+      return `${await node('node-app.mjs')}modelship hash: ${hash}`;
+    },
+  ],
   [
     'vitest with every @modelship/core/testing matcher',
     async () =>

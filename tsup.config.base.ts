@@ -9,7 +9,7 @@ export function packageBuild(entry: Record<string, string>, overrides: Options =
     sourcemap: true,
     clean: true,
     target: 'es2022',
-    splitting: false,
+    splitting: true,
     treeshake: true,
     ...overrides,
   };

@@ -11,6 +11,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // onnxruntime-web/wasm (what @modelship/browser imports) has no Node build; under Node
+        // the package's default entry gives the same wasm backend.
+        resolve: { alias: [{ find: /^onnxruntime-web\/wasm$/, replacement: 'onnxruntime-web' }] },
         test: {
           name: 'modelship',
           include: [

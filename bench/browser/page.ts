@@ -3,7 +3,7 @@
  * `session.run` on the same model bytes, interleaved, as bench/lib/interleave.ts does in Node.
  */
 import { loadModel } from '@modelship/browser';
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/wasm';
 
 interface Row {
   batch: number;

@@ -40,8 +40,9 @@ const params = new URLSearchParams(location.search);
 const integrity = params.get('integrity') ?? undefined;
 const worker = params.get('worker') === '1';
 
+// @modelship/browser runs on wasm; `@modelship/browser/webgpu` has the same API with WebGPU
+// (`executionProviders: ['webgpu', 'wasm']`) for twice the download.
 const ready: Promise<BrowserModel> = loadModel('/models/digits.onnx', {
-  executionProviders: ['webgpu', 'wasm'],
   cache: true,
   integrity,
   worker,

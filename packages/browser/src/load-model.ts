@@ -11,13 +11,25 @@ import {
   type OrtSessionOptions,
   verifyIntegrity,
 } from '@modelship/core';
-import * as ort from 'onnxruntime-web';
 import { cacheKey, readCached, writeCached } from './cache';
 import { download, type Progress } from './download';
-import { startWorker, WorkerModel } from './worker-model';
+import { startWorker, type WorkerLike, WorkerModel } from './worker-model';
 
-/** onnxruntime-web, seen through the API core is written against (the assignment checks it fits). */
-const runtime: OnnxRuntime = ort;
+/**
+ * One onnxruntime-web build and its worker: `@modelship/browser` passes the wasm-only build,
+ * `@modelship/browser/webgpu` the one with WebGPU and WebNN. Which build a page imports decides
+ * which `.wasm` its bundler emits (14 MB against 28 MB), so each entry names its own.
+ */
+export interface WebBackend {
+  /** The onnxruntime-web module (the assignment in each entry checks it fits core's API). */
+  readonly runtime: OnnxRuntime & { readonly env: { readonly wasm: { numThreads?: number } } };
+  /** The execution providers this build has. */
+  readonly providers: readonly string[];
+  /** What to tell a caller asking for a provider this build lacks. */
+  readonly otherBuild: string;
+  /** Starts this build's worker script (`new Worker(new URL(…), …)`, written out for bundlers). */
+  readonly worker: () => WorkerLike;
+}
 
 export type WebExecutionProvider = 'wasm' | 'webgpu' | 'webnn' | 'webgl' | (string & {});
 
@@ -77,17 +89,9 @@ export interface LoadDiagnostics {
 /** A browser model, on the page or in a worker, that also says how it was loaded. */
 export type BrowserModel = (OnnxModel | WorkerModel) & { readonly diagnostics: LoadDiagnostics };
 
-/**
- * Loads an ONNX model in the browser (or a worker) with onnxruntime-web.
- *
- * @example
- * const model = await loadModel('/models/digits.onnx', {
- *   executionProviders: ['webgpu', 'wasm'], integrity: 'sha256-…', cache: true,
- *   onProgress: ({ loaded, total }) => bar.set(total ? loaded / total : 0),
- * });
- * model.diagnostics.executionProvider; // 'wasm' where WebGPU is missing
- */
-export async function loadModel(
+/** The loader behind each entry's `loadModel`, on that entry's onnxruntime-web build. */
+export async function loadModelWith(
+  backend: WebBackend,
   source: string | URL | Uint8Array | ArrayBuffer,
   options: LoadModelOptions = {},
 ): Promise<BrowserModel> {
@@ -99,7 +103,7 @@ export async function loadModel(
       ? {}
       : { logSeverityLevel: checkLogSeverityLevel(options.logSeverityLevel) };
   const notices: string[] = [];
-  const threads = configureThreads(options.numThreads, notices);
+  const threads = configureThreads(backend, options.numThreads, notices);
   const isUrl = typeof source === 'string' || source instanceof URL;
   let bytes: Uint8Array;
   let cache: LoadDiagnostics['cache'] = 'off';
@@ -121,7 +125,7 @@ export async function loadModel(
   const skipped: LoadDiagnostics['skipped'] = [];
   let lastError: unknown;
   for (const provider of providers) {
-    const unavailable = whyUnavailable(provider);
+    const unavailable = whyUnavailable(backend, provider);
     if (unavailable !== undefined) {
       skipped.push({ provider, reason: unavailable });
       continue;
@@ -134,14 +138,19 @@ export async function loadModel(
       };
       const model =
         options.worker === true
-          ? await WorkerModel.start(startWorker(), bytes, {
+          ? await WorkerModel.start(startWorker(backend.worker), bytes, {
               ...options,
               name,
               provider,
               numThreads: threads,
               sessionOptions,
             })
-          : await OnnxModel.create(runtime, bytes, { ...options, name, exclusiveRuns: true, sessionOptions });
+          : await OnnxModel.create(backend.runtime, bytes, {
+              ...options,
+              name,
+              exclusiveRuns: true,
+              sessionOptions,
+            });
       const diagnostics: LoadDiagnostics = {
         executionProvider: provider,
         skipped,
@@ -210,7 +219,7 @@ function isolated(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 }
 
-function configureThreads(requested: number | undefined, notices: string[]): number {
+function configureThreads(backend: WebBackend, requested: number | undefined, notices: string[]): number {
   if (requested !== undefined && !(Number.isSafeInteger(requested) && requested >= 1 && requested <= 64)) {
     throw invalidArgument('loadModel', 'numThreads must be an integer from 1 to 64', requested);
   }
@@ -223,11 +232,12 @@ function configureThreads(requested: number | undefined, notices: string[]): num
     );
     threads = 1;
   }
-  ort.env.wasm.numThreads = threads;
+  backend.runtime.env.wasm.numThreads = threads;
   return threads;
 }
 
-function whyUnavailable(provider: string): string | undefined {
+function whyUnavailable(backend: WebBackend, provider: string): string | undefined {
+  if (!backend.providers.includes(provider)) return backend.otherBuild;
   const nav = (globalThis as { navigator?: { gpu?: unknown; ml?: unknown } }).navigator;
   if (provider === 'webgpu' && nav?.gpu === undefined)
     return 'is not available: this browser has no navigator.gpu';

@@ -9,11 +9,28 @@ import {
 } from '@modelship/core';
 import type { FromWorker, SerializedError, ToWorker } from './worker-protocol';
 
-interface WorkerLike {
+/** What {@link WorkerModel} needs of a `Worker` (a fake one in tests). */
+export interface WorkerLike {
   postMessage(message: ToWorker, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<FromWorker>) => void): void;
-  addEventListener(type: 'error', listener: (event: ErrorEvent) => void): void;
+  addEventListener(type: 'error', listener: (event: Partial<ErrorEvent>) => void): void;
   terminate(): void;
+}
+
+/**
+ * Why a worker failed, from its `error` event. An exception in the worker is an `ErrorEvent`
+ * with a message and a place; a script that never loaded (not found, an import the server
+ * could not resolve, a CommonJS module served as ESM) is a bare `Event` with neither, so that
+ * case is named rather than printed as "undefined".
+ */
+export function workerFailure(event: Partial<ErrorEvent>): string {
+  const message = typeof event.message === 'string' && event.message !== '' ? event.message : undefined;
+  const where =
+    typeof event.filename === 'string' && event.filename !== ''
+      ? ` at ${event.filename}${event.lineno ? `:${event.lineno}${event.colno ? `:${event.colno}` : ''}` : ''}`
+      : '';
+  if (message !== undefined) return `${message}${where}`;
+  return `its script did not load${where} (the browser gives no reason: look for a failed request or a module import error in the console; a bundler must emit @modelship/browser's worker.js next to its module)`;
 }
 
 function revive(error: SerializedError, fallback: string): ModelshipError {
@@ -58,7 +75,7 @@ export class WorkerModel extends BaseModel {
       // A worker that dies takes its calls with it: fail them rather than leave them hanging.
       this.crashed = new ModelshipError(
         'INFERENCE_FAILED',
-        `the worker of model '${this.name}' crashed: ${event.message}`,
+        `the worker of model '${this.name}' crashed: ${workerFailure(event)}`,
       );
       for (const p of this.pending.values()) p.reject(this.crashed);
       this.pending.clear();
@@ -84,7 +101,10 @@ export class WorkerModel extends BaseModel {
       });
       worker.addEventListener('error', (event) =>
         reject(
-          new ModelLoadError('MODEL_REJECTED', `the worker for '${name}' failed to start: ${event.message}`),
+          new ModelLoadError(
+            'MODEL_REJECTED',
+            `the worker for '${name}' failed to start: ${workerFailure(event)}`,
+          ),
         ),
       );
       // The bytes are copied, not transferred, so the caller's buffer stays usable.
@@ -130,8 +150,12 @@ export class WorkerModel extends BaseModel {
   }
 }
 
-/** Starts the package's own worker script, as a module worker. */
-export function startWorker(): WorkerLike {
+/**
+ * Starts the package's own worker script, as a module worker. `create` is each entry's
+ * `new Worker(new URL('./worker….js', import.meta.url), { type: 'module' })`, written out
+ * there so that bundlers (Vite, webpack 5) see the pattern and emit that entry's worker.
+ */
+export function startWorker(create: () => WorkerLike): WorkerLike {
   if (typeof Worker === 'undefined') {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',
@@ -139,11 +163,7 @@ export function startWorker(): WorkerLike {
     );
   }
   try {
-    // Written out in full so that bundlers (Vite, webpack 5) see the pattern and emit the worker.
-    return new Worker(new URL('./worker.js', import.meta.url), {
-      type: 'module',
-      name: 'modelship-model',
-    }) as WorkerLike;
+    return create();
   } catch (e) {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',

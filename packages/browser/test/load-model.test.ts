@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelContract } from '../../core/src/model/model.case';
 import { casesOf, expected, modelPath } from '../../node/test/fixtures';
 import { loadModel } from '../src/index';
+import { loadModel as loadModelWebGpu } from '../src/webgpu';
+import { workerFailure } from '../src/worker-model';
 
 let server: Server;
 let base: string;
@@ -85,7 +87,9 @@ describe('loadModel (browser package, wasm backend)', () => {
   });
 
   it('falls back through execution providers and says why', async () => {
-    const model = await loadModel(`${base}/models/iris.onnx`, { executionProviders: ['webgpu', 'wasm'] });
+    const model = await loadModelWebGpu(`${base}/models/iris.onnx`, {
+      executionProviders: ['webgpu', 'wasm'],
+    });
     expect(model.diagnostics.executionProvider).toBe('wasm');
     expect(model.diagnostics.skipped).toEqual([
       { provider: 'webgpu', reason: 'is not available: this browser has no navigator.gpu' },
@@ -95,12 +99,43 @@ describe('loadModel (browser package, wasm backend)', () => {
     );
     await model.dispose();
     await expect(
-      loadModel(`${base}/models/iris.onnx`, { executionProviders: ['webgpu'] }),
+      loadModelWebGpu(`${base}/models/iris.onnx`, { executionProviders: ['webgpu'] }),
     ).rejects.toMatchObject({
       code: 'MODEL_REJECTED',
       message:
         "no execution provider could run 'iris': webgpu: is not available: this browser has no navigator.gpu",
     });
+  });
+
+  it('names the other entry when the wasm-only build is asked for WebGPU or WebNN', async () => {
+    const model = await loadModel(`${base}/models/iris.onnx`, {
+      executionProviders: ['webgpu', 'webnn', 'wasm'],
+    });
+    expect(model.diagnostics.executionProvider).toBe('wasm');
+    const reason =
+      "is not in @modelship/browser's wasm-only build: import loadModel from '@modelship/browser/webgpu' for WebGPU and WebNN";
+    expect(model.diagnostics.skipped).toEqual([
+      { provider: 'webgpu', reason },
+      { provider: 'webnn', reason },
+    ]);
+    await model.dispose();
+  });
+
+  it('says why a worker failed: the error and its place, or that its script did not load (never "undefined")', () => {
+    expect(
+      workerFailure({
+        message: 'Uncaught SyntaxError: bad',
+        filename: 'http://x/worker.js',
+        lineno: 3,
+        colno: 7,
+      }),
+    ).toBe('Uncaught SyntaxError: bad at http://x/worker.js:3:7');
+    // A module worker whose script or one of its imports fails to load gets a bare Event.
+    const bare = workerFailure({});
+    expect(bare).toMatch(
+      /^its script did not load \(the browser gives no reason: look for a failed request or a module import error in the console/,
+    );
+    expect(bare).not.toContain('undefined');
   });
 
   it('checks integrity of downloaded bytes and of bytes passed in', async () => {

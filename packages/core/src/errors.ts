@@ -2,6 +2,8 @@
  * Every error Modelship throws on purpose is a {@link ModelshipError} with a stable string
  * `code`. Codes never change meaning between releases; messages may be reworded.
  */
+import { hasMarker } from './marker';
+
 export type ErrorCode =
   // Arguments given to a public function.
   | 'INVALID_ARGUMENT'
@@ -73,7 +75,7 @@ export class ModelshipError extends Error {
 
   /** True for any Modelship error, even one made by another copy of this package. */
   static isInstance(value: unknown): value is ModelshipError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+    return hasMarker(value, MARKER);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   invalidArgument,
   loadOnnxBytes,
   ModelLoadError,
+  ModelshipError,
   OnnxModel,
   type OnnxRuntime,
   type OrtSessionOptions,
@@ -116,7 +117,7 @@ export async function loadModel(
     const graphSource = file === undefined ? undefined : await fileSource(file);
     return await OnnxModel.create(runtime, path!, { ...options, name, sessionOptions, graphSource });
   } catch (e) {
-    if (e instanceof ModelLoadError && e.code === 'MODEL_REJECTED') {
+    if (ModelshipError.isInstance(e) && e.code === 'MODEL_REJECTED') {
       // Tell a file that is not a model from a model onnxruntime refuses.
       assertModelBytes(await readModelFile(path!), what, e);
     }

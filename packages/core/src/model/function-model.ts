@@ -55,7 +55,7 @@ export class FunctionModel extends BaseModel {
     try {
       result = await this.fn(inputs);
     } catch (e) {
-      if (e instanceof ModelshipError) throw e;
+      if (ModelshipError.isInstance(e)) throw e;
       throw new ModelshipError(
         'INFERENCE_FAILED',
         `model '${this.name}' failed: ${e instanceof Error ? e.message : String(e)}`,

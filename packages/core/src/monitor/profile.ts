@@ -6,7 +6,10 @@ import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import { datasetError, datasetRows } from '../evaluate/dataset';
 import type { Columns, Row } from '../evaluate/types';
+import { hasMarker } from '../marker';
 import { flatRow } from './flat-row';
+
+const MARKER = Symbol.for('modelship.profile');
 
 export type FeatureType = 'numeric' | 'categorical';
 
@@ -79,10 +82,24 @@ export class Reservoir {
  * const again = Profile.fromJSON(JSON.parse(await readFile('profile.json', 'utf8')));
  */
 export class Profile {
+  // Declared and set in the constructor: a computed class field would make bundlers keep the
+  // class (and all it uses) in every bundle, used or not.
+  declare readonly [MARKER]: true;
+
   constructor(
     readonly rows: number,
     readonly features: readonly FeatureProfile[],
-  ) {}
+  ) {
+    this[MARKER] = true;
+  }
+
+  /**
+   * True for a Profile made by any copy of `@modelship/core` (another bundle, a dependency's
+   * own copy), where `instanceof` would say false.
+   */
+  static isInstance(value: unknown): value is Profile {
+    return hasMarker(value, MARKER);
+  }
 
   feature(name: string): FeatureProfile | undefined {
     return this.features.find((f) => f.name === name);

@@ -3,6 +3,7 @@
  * training rows, serialised to versioned JSON, read back bit for bit.
  */
 import { InputError, invalidArgument } from '../errors';
+import { hasMarker } from '../marker';
 import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
 import { checkFittedColumn } from './check';
@@ -20,6 +21,8 @@ import {
   widthOf,
 } from './transforms';
 import { PipelineModel, type WrapOptions } from './wrap';
+
+const MARKER = Symbol.for('modelship.pipeline');
 
 /** A record, as a client sends it: field name to value. */
 export type PipelineRecord = Readonly<Record<string, unknown>>;
@@ -147,6 +150,17 @@ function check(row: unknown, i: number): PipelineRecord {
  * pipeline.transform([{ amount: 120.5, age: 41, country: 'FR' }]); // { features: Tensor float32 [1, k] }
  */
 export class Pipeline {
+  // Set in the constructor, not as a computed class field, so bundlers can drop an unused class.
+  declare readonly [MARKER]: true;
+
+  /**
+   * True for a Pipeline made by any copy of `@modelship/core` (another bundle, a dependency's
+   * own copy), where `instanceof` would say false.
+   */
+  static isInstance(value: unknown): value is Pipeline {
+    return hasMarker(value, MARKER);
+  }
+
   private constructor(
     readonly input: string,
     private readonly columns: readonly Column[],
@@ -159,6 +173,7 @@ export class Pipeline {
     /** Whether served records may carry fields the pipeline does not read (see {@link PipelineSpec.allowExtraFields}). */
     readonly allowExtraFields = false,
   ) {
+    this[MARKER] = true;
     this.width = columns.reduce((n, c) => n + c.width, 0);
     this.plan = compilePlan(columns, this.width);
   }

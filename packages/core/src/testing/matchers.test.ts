@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
@@ -288,5 +288,15 @@ describe('toDriftFrom', () => {
     expect(lines[3]).toMatch(/^ {2}tenure +ks +0\.\d{4} +0\.05 +ok$/);
     // A profile read back from JSON works the same.
     expect(rows(300, 3, 4)).toDriftFrom(Profile.fromJSON(JSON.parse(JSON.stringify(profile))));
+  });
+
+  it('takes a Profile made by another copy of core (a second bundle), where instanceof says false', async () => {
+    vi.resetModules();
+    const other = await import('../monitor/profile');
+    expect(other.Profile).not.toBe(Profile);
+    const foreign = other.Profile.fromDataset(rows(600, 1));
+    expect(foreign instanceof Profile).toBe(false);
+    expect(rows(300, 2)).not.toDriftFrom(foreign);
+    expect(rows(300, 3, 4)).toDriftFrom(foreign, { driftShare: 0.5 });
   });
 });

@@ -465,13 +465,14 @@ export const modelMatchers = {
    */
   toDriftFrom(this: MatcherState, rows: unknown, profile: Profile, options: DriftOptions = {}): Result {
     if (
-      !(profile instanceof Profile) &&
+      !Profile.isInstance(profile) &&
       (typeof profile !== 'object' || profile === null || !Array.isArray((profile as Profile).features))
     )
       throw new TypeError(
         'toDriftFrom: the reference must be a Profile (Profile.fromDataset or Profile.fromJSON)',
       );
-    const reference = profile instanceof Profile ? profile : Profile.fromJSON(profile);
+    // A Profile from any copy of core is used as it is; anything else is read as profile JSON.
+    const reference = Profile.isInstance(profile) ? profile : Profile.fromJSON(profile);
     const report = detectDrift(reference, rows as Row[], options);
     const lines = table([
       ['feature', 'test', 'score', 'threshold', ''],

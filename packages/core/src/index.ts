@@ -48,6 +48,15 @@ export type {
   OrtTensor,
   OrtValueMetadata,
 } from './model/onnx-runtime';
+export { serveModelInWorker, type WorkerPort } from './model/worker-host';
+export {
+  type InstanceEvent,
+  type InstanceStatus,
+  type WorkerHandle,
+  WorkerPoolModel,
+  type WorkerPoolOptions,
+} from './model/worker-pool';
+export type { FromWorker, SerializedError, ToWorker } from './model/worker-protocol';
 export * from './monitor';
 export * from './pipeline';
 export {

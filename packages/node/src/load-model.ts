@@ -1,5 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertModelBytes,
@@ -7,6 +8,7 @@ import {
   type ByteSource,
   checkExecutionProviders,
   checkLogSeverityLevel,
+  type InstanceEvent,
   invalidArgument,
   loadOnnxBytes,
   ModelLoadError,
@@ -14,8 +16,11 @@ import {
   OnnxModel,
   type OnnxRuntime,
   type OrtSessionOptions,
+  type WorkerPoolModel,
+  warmupInputs,
 } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
+import { startPool } from './worker-threads';
 
 /** onnxruntime-node, seen through the API core is written against (the assignment checks it fits). */
 const runtime: OnnxRuntime = ort;
@@ -56,7 +61,39 @@ export interface LoadModelOptions extends BaseModelOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Any further onnxruntime `SessionOptions`; the options above take precedence. */
   sessionOptions?: OrtSessionOptions;
+  /**
+   * Where inference runs (default `0`).
+   * - `0`: on the calling thread. Fastest for models that take microseconds, but onnxruntime's
+   *   `run` holds the thread for the whole call: a server answers nothing meanwhile.
+   * - `n` ≥ 1: on `n` worker threads, each with a session of its own (Triton's `instance_group`
+   *   `count`); the calling thread stays free and up to `n` calls run at once.
+   * - `'auto'`: loads on the calling thread and times one call on warmup inputs (zeros of the
+   *   declared shapes); a model that takes `workerThresholdMs` or more warm moves to one worker
+   *   thread. What `modelship serve` does.
+   */
+  instances?: number | 'auto';
+  /** With `instances: 'auto'`: the warm latency from which a model runs on a worker thread (default 5 ms). */
+  workerThresholdMs?: number;
+  /**
+   * Cores this model's sessions share (default: all, `os.availableParallelism()`). Without
+   * `intraOpNumThreads`, each of `n` worker instances gets `cores / n` threads (at least 1) so the
+   * instances do not fight over the machine; an in-thread session gets `cores` when this is set.
+   */
+  cores?: number;
+  /** Told when a worker instance stops unasked (its calls fail with `INFERENCE_FAILED`) and when it is replaced. */
+  onInstanceEvent?: (event: InstanceEvent) => void;
 }
+
+/** What `loadModel` does on one thread: the options without the pool's. */
+export type InThreadOptions = Omit<
+  LoadModelOptions,
+  'instances' | 'workerThresholdMs' | 'cores' | 'onInstanceEvent'
+>;
+
+/** Default of `workerThresholdMs`: models slower than this run on worker threads under `modelship serve`. */
+export const WORKER_THRESHOLD_MS = 5;
+
+type Source = string | URL | Uint8Array | ArrayBuffer;
 
 /**
  * Loads an ONNX model with onnxruntime-node.
@@ -66,30 +103,115 @@ export interface LoadModelOptions extends BaseModelOptions {
  * `MODEL_INVALID` (the bytes are not an ONNX model), `INTEGRITY_MISMATCH`, `MODEL_REJECTED`
  * (onnxruntime refused the model; its error is the `cause`).
  *
+ * With `instances` the sessions run on worker threads and the result is a
+ * {@link WorkerPoolModel}: the same `Model`, whose calls leave the calling thread free.
+ *
  * @example
  * const model = await loadModel('fraud.onnx', { name: 'fraud', version: '3' });
  * const out = await model.predict({ features: { dtype: 'float32', shape: [1, 12], data: new Float32Array(12) } });
+ * // A model that takes 200 ms a call, on two threads of its own:
+ * const big = await loadModel('detector.onnx', { instances: 2 });
  */
+export function loadModel(source: Source, options?: LoadModelOptions & { instances?: 0 }): Promise<OnnxModel>;
+export function loadModel(source: Source, options: LoadModelOptions): Promise<OnnxModel | WorkerPoolModel>;
 export async function loadModel(
-  source: string | URL | Uint8Array | ArrayBuffer,
+  source: Source,
   options: LoadModelOptions = {},
-): Promise<OnnxModel> {
+): Promise<OnnxModel | WorkerPoolModel> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('loadModel', 'options must be an object', options);
+  const { instances = 0, workerThresholdMs = WORKER_THRESHOLD_MS, cores, onInstanceEvent, ...load } = options;
+  if (instances !== 'auto' && !(Number.isSafeInteger(instances) && instances >= 0 && instances <= 256))
+    throw invalidArgument('loadModel', "instances must be 'auto' or an integer from 0 to 256", instances);
+  if (!(Number.isFinite(workerThresholdMs) && workerThresholdMs >= 0))
+    throw invalidArgument('loadModel', 'workerThresholdMs must be a non-negative number', workerThresholdMs);
+  if (cores !== undefined && !(Number.isSafeInteger(cores) && cores >= 1 && cores <= 1024))
+    throw invalidArgument('loadModel', 'cores must be an integer from 1 to 1024', cores);
+  if (onInstanceEvent !== undefined && typeof onInstanceEvent !== 'function')
+    throw invalidArgument('loadModel', 'onInstanceEvent must be a function', onInstanceEvent);
+  buildSessionOptions(load);
+  const inThread = withThreads(load, cores, 0);
+  if (instances === 0) return loadInThread(source, inThread);
+  const src = await threadSource(source);
+  const named: InThreadOptions = { ...load, name: load.name ?? nameOf(src) };
+  if (instances !== 'auto')
+    return startPool(src, withThreads(named, cores, instances), instances, onInstanceEvent);
+  // 'auto': a model that answers within the threshold stays here, where it is fastest; only a
+  // slow one pays for a thread (its one cold call here is the price of finding out).
+  const model = await loadInThread(src, { ...inThread, name: named.name });
+  const cold = await timeOneCall(model);
+  if (cold === undefined || cold < workerThresholdMs) return model;
+  let pool: WorkerPoolModel;
+  try {
+    pool = await startPool(src, withThreads(named, cores, 1), 1, onInstanceEvent);
+  } catch {
+    return model; // no thread to move to: the model still works here
+  }
+  const warm = await pool.probe(2).catch(() => undefined);
+  if (warm !== undefined && warm >= workerThresholdMs) {
+    await model.dispose();
+    return pool;
+  }
+  await pool.dispose();
+  return model;
+}
+
+/** Milliseconds one call on warmup inputs takes here, or undefined when the model refuses them. */
+async function timeOneCall(model: OnnxModel): Promise<number | undefined> {
+  const inputs = warmupInputs(model.signature, 1);
+  const t0 = performance.now();
+  try {
+    await model.predict(inputs);
+  } catch {
+    return undefined;
+  }
+  return performance.now() - t0;
+}
+
+/** Threads per session: as given, else the cores shared out among `instances` (0: in-thread). */
+function withThreads<T extends InThreadOptions>(options: T, cores: number | undefined, instances: number): T {
+  if (options.intraOpNumThreads !== undefined) return options;
+  if (instances === 0) return cores === undefined ? options : { ...options, intraOpNumThreads: cores };
+  return {
+    ...options,
+    intraOpNumThreads: Math.max(1, Math.floor((cores ?? availableParallelism()) / instances)),
+  };
+}
+
+/** A source a thread can load: an absolute path (checked here first) or bytes. */
+async function threadSource(source: Source): Promise<string | Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  const path = pathOf(source);
+  await checkFile(path);
+  return resolve(path);
+}
+
+function nameOf(source: string | Uint8Array): string {
+  return typeof source === 'string' ? basename(source, extname(source)) || 'model' : 'model';
+}
+
+function pathOf(source: string | URL): string {
+  const path =
+    typeof source === 'string' ? source : source.protocol === 'file:' ? fileURLToPath(source) : undefined;
+  if (path === undefined) {
+    throw invalidArgument(
+      'loadModel',
+      'a URL source must be a file: URL (fetch other URLs yourself and pass the bytes)',
+      String(source),
+    );
+  }
+  if (path === '') throw invalidArgument('loadModel', 'the model path is empty', source);
+  return path;
+}
+
+/** Loads the model on this thread (what `loadModel` does without `instances`, and each worker does). */
+export async function loadInThread(source: Source, options: InThreadOptions): Promise<OnnxModel> {
   const sessionOptions = buildSessionOptions(options);
   let bytes: Uint8Array | undefined;
   let path: string | undefined;
   if (typeof source === 'string' || source instanceof URL) {
-    path =
-      typeof source === 'string' ? source : source.protocol === 'file:' ? fileURLToPath(source) : undefined;
-    if (path === undefined) {
-      throw invalidArgument(
-        'loadModel',
-        'a URL source must be a file: URL (fetch other URLs yourself and pass the bytes)',
-        String(source),
-      );
-    }
-    if (path === '') throw invalidArgument('loadModel', 'the model path is empty', source);
+    path = pathOf(source);
     await checkFile(path);
   } else if (source instanceof Uint8Array) {
     bytes = source;
@@ -176,7 +298,7 @@ async function readModelFile(path: string): Promise<Uint8Array> {
 
 const LEVELS = ['disabled', 'basic', 'extended', 'layout', 'all'];
 
-function buildSessionOptions(options: LoadModelOptions): OrtSessionOptions {
+function buildSessionOptions(options: InThreadOptions): OrtSessionOptions {
   const out: OrtSessionOptions = { ...(options.sessionOptions ?? {}) };
   if (options.executionProviders !== undefined)
     out.executionProviders = checkExecutionProviders(options.executionProviders);

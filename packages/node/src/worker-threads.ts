@@ -1,0 +1,79 @@
+/**
+ * Sessions on worker threads for `loadModel(…, { instances })`: each instance is a
+ * `node:worker_threads` Worker running model-worker.ts, driven by core's WorkerPoolModel.
+ */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type InstanceEvent, type WorkerHandle, WorkerPoolModel } from '@modelship/core';
+import type { InThreadOptions } from './load-model';
+
+/** The `load` message's options: what loadModel does on the thread. */
+export interface ThreadLoad {
+  source: string | Uint8Array;
+  load: InThreadOptions;
+}
+
+/** Starts `instances` threads, each loading `source` with `load`, as one model. */
+export function startPool(
+  source: string | Uint8Array,
+  load: InThreadOptions,
+  instances: number,
+  onInstanceEvent: ((event: InstanceEvent) => void) | undefined,
+): Promise<WorkerPoolModel> {
+  return WorkerPoolModel.create({
+    name: load.name,
+    version: load.version,
+    validation: load.validation,
+    instances,
+    spawn: () => spawnThread(),
+    load: { source, load } satisfies ThreadLoad,
+    onInstanceEvent,
+  });
+}
+
+/** One worker thread, as the pool drives it; `started` sees the Worker (tests stop one with it). */
+export function spawnThread(started?: (worker: Worker) => void): WorkerHandle {
+  const worker = startWorker();
+  started?.(worker);
+  // Idle threads must not keep the process alive; the pool asks for it while calls are pending.
+  let asked = false;
+  let firstError: Error | undefined;
+  const exits: ((error: Error) => void)[] = [];
+  worker.on('error', (e) => {
+    firstError ??= e;
+  });
+  worker.on('exit', (code) => {
+    if (asked) return;
+    const error = firstError ?? new Error(`the thread exited with code ${code}`);
+    for (const l of exits) l(error);
+  });
+  return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    onMessage: (listener) => worker.on('message', listener),
+    onExit: (listener) => exits.push(listener),
+    keepAlive: (on) => (on ? worker.ref() : worker.unref()),
+    terminate: () => {
+      asked = true;
+      return worker.terminate();
+    },
+  };
+}
+
+/**
+ * The built package starts dist/model-worker.js beside itself. From the TypeScript sources (this
+ * repository's tests, examples and benchmarks) the thread first registers tsx, which a thread
+ * does not inherit from its parent, and resolves `@modelship/*` to their sources as well.
+ */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts'))
+    return new Worker(new URL('./model-worker.js', here), { name: 'modelship-model' });
+  const tsxPackage = createRequire(here).resolve('tsx/package.json');
+  const tsx = pathToFileURL(tsxPackage.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./model-worker.ts', here).href;
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`,
+    { eval: true, name: 'modelship-model', execArgv: ['--conditions=@modelship/source'] },
+  );
+}

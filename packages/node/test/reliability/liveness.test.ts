@@ -1,0 +1,113 @@
+/**
+ * Inference must not stop the server (issue 17 §1): with the model's session on a worker thread,
+ * `/v2/health/live` and overload 503s answer while a long inference runs. Ordering is asserted
+ * (every answer arrives before the inference it overlaps finishes), not timing; the health
+ * latency p99 is logged as a figure. In-thread, the same requests wait for the inference.
+ */
+import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
+import { describe, expect, it } from 'vitest';
+import { modelPath } from '../fixtures';
+
+const infer = { inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [0, 0, 0, 0, 0, 0, 0, 0] }] };
+
+async function serve(model: Model) {
+  const deployer = new Deployer();
+  // One call at a time, none queued: a second request while one runs is refused at once (503).
+  await deployer.deploy('slow', model, { version: '1', maxConcurrency: 1, maxQueue: 0 });
+  const server = createServer(deployer, { closeDeployer: true });
+  const { url } = await server.listen(0, '127.0.0.1');
+  const running = () => deployer.status('slow').versions[0]!.inFlight;
+  return { url, running, close: () => server.close() };
+}
+
+function post(url: string): Promise<Response> {
+  return fetch(`${url}/v2/models/slow/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(infer),
+  });
+}
+
+/**
+ * Sends back-to-back inferences and, meanwhile, health probes one after another. Returns, per
+ * inference, the probes answered while it ran (the model held a call) and before it finished.
+ */
+async function probeDuring(url: string, running: () => number, inferences: number) {
+  const latencies: number[] = [];
+  const perInference: { during: number; after: number }[] = [];
+  for (let i = 0; i < inferences; i++) {
+    let finished = false;
+    const answered: { at: 'during' | 'after' }[] = [];
+    const call = post(url).then(async (r) => {
+      finished = true;
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    });
+    while (!finished) {
+      const t0 = performance.now();
+      const r = await fetch(`${url}/v2/health/live`);
+      const busy = running() === 1;
+      const done = finished;
+      latencies.push(performance.now() - t0);
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual({ live: true });
+      if (!done) answered.push({ at: busy ? 'during' : 'after' });
+    }
+    await call;
+    perInference.push({
+      during: answered.filter((a) => a.at === 'during').length,
+      after: answered.length,
+    });
+  }
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+  return { perInference, p99, probes: latencies.length };
+}
+
+describe('liveness under inference (sessions on worker threads)', () => {
+  it('answers /v2/health/live while back-to-back long inferences run', async () => {
+    const model = await loadModel(modelPath('slow_loop'), { instances: 1 });
+    const s = await serve(model);
+    try {
+      const { perInference, p99, probes } = await probeDuring(s.url, s.running, 3);
+      console.log(
+        `liveness: ${probes} health probes during 3 back-to-back slow_loop inferences; p99 ${p99.toFixed(1)} ms`,
+      );
+      // Each inference overlapped health answers that arrived while the model held the call.
+      for (const x of perInference) expect(x.during).toBeGreaterThanOrEqual(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers overload 503s before the running inference finishes', async () => {
+    const model = await loadModel(modelPath('slow_loop'), { instances: 1 });
+    const s = await serve(model);
+    try {
+      const order: string[] = [];
+      const first = post(s.url).then((r) => order.push(`infer ${r.status}`));
+      while (s.running() === 0) await new Promise((r) => setTimeout(r, 1));
+      for (let i = 0; i < 3; i++) {
+        const r = await post(s.url);
+        const body = (await r.json()) as { error: string };
+        order.push(`overload ${r.status}`);
+        expect(body.error).toMatch(/overloaded/);
+      }
+      await first;
+      expect(order).toEqual(['overload 503', 'overload 503', 'overload 503', 'infer 200']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('in-thread, by contrast, the same probes wait for the inference to finish', async () => {
+    const model = await loadModel(modelPath('slow_loop'));
+    const s = await serve(model);
+    try {
+      const { perInference } = await probeDuring(s.url, s.running, 1);
+      expect(perInference[0]!.during).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@
  * the same answers bit for bit, the same typed errors, cancellation, a dispose that waits, a
  * crashed instance replaced, and the calling thread free while a model runs.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -21,7 +21,7 @@ import {
 } from '@modelship/core';
 import { describe, expect, it } from 'vitest';
 import { modelContract } from '../../core/src/model/model.case';
-import { loadModel } from '../src/index';
+import { FileSystemRepository, loadModel } from '../src/index';
 import { spawnThread } from '../src/worker-threads';
 import { casesOf, modelPath } from './fixtures';
 
@@ -210,8 +210,8 @@ describe('loadModel with instances (sessions on worker threads)', () => {
     expect(out.y!.shape).toEqual([1, 8]);
     expect(workers.length).toBe(2);
     expect(model.restarts).toBe(1);
-    expect(events.map((x) => x.type)).toEqual(['exited', 'replaced']);
-    expect(events[0]).toMatchObject({ instance: 0, failedCalls: 1 });
+    expect(events.map((x) => x.type)).toEqual(['started', 'exited', 'replaced']);
+    expect(events[1]).toMatchObject({ model: 'slow', version: '1', instance: 0, failedCalls: 1 });
     expect(model.status()).toEqual([{ instance: 0, state: 'ready', inFlight: 0 }]);
     await model.dispose();
   });
@@ -226,5 +226,39 @@ describe('loadModel with instances (sessions on worker threads)', () => {
     const kept = await loadModel(modelPath('slow_loop'), { instances: 'auto', workerThresholdMs: 1e9 });
     expect(kept).toBeInstanceOf(OnnxModel);
     await Promise.all([fast.dispose(), slow.dispose(), kept.dispose()]);
+  });
+
+  it("takes instances from a model's config.json, over the repository's default", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-pool-repo-'));
+    for (const [name, config] of [
+      ['fraud', { instances: 2 }],
+      ['digits', undefined],
+      ['iris', { instances: 0 }],
+    ] as const) {
+      mkdirSync(join(root, name, '1'), { recursive: true });
+      copyFileSync(modelPath(name), join(root, name, '1', 'model.onnx'));
+      if (config !== undefined) writeFileSync(join(root, name, 'config.json'), JSON.stringify(config));
+    }
+    const repo = new FileSystemRepository(root, { instances: 1, settleMs: 0 });
+    const events: string[] = [];
+    repo.on('problem', (p) => events.push(p.reason));
+    repo.attach({ deploy: async () => undefined, undeploy: async () => undefined });
+    await repo.sync();
+    expect(events).toEqual([]);
+    const fraud = await repo.loadVersion('fraud', '1');
+    const digits = await repo.loadVersion('digits', '1');
+    const iris = await repo.loadVersion('iris', '1');
+    expect(fraud).toBeInstanceOf(WorkerPoolModel);
+    expect((fraud as WorkerPoolModel).instances).toBe(2);
+    expect(digits).toBeInstanceOf(WorkerPoolModel);
+    expect((digits as WorkerPoolModel).instances).toBe(1);
+    expect(iris).toBeInstanceOf(OnnxModel);
+    await Promise.all([fraud.dispose(), digits.dispose(), iris.dispose()]);
+
+    writeFileSync(join(root, 'iris', 'config.json'), '{"instances": "many"}');
+    await repo.sync();
+    expect(events.join('\n')).toContain(
+      'instances must be "auto" or an integer from 0 to 256, received "many"',
+    );
   });
 });

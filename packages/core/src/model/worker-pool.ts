@@ -22,10 +22,16 @@ export interface WorkerHandle {
 }
 
 /** What happened to one of a pool's instances, for logs. */
-export type InstanceEvent =
+export type InstanceEvent = { model: string; version: string } & PoolEvent;
+
+type PoolEvent =
+  /** The pool serves with `instances` workers (`loadModel` may still drop it: see `stopped`). */
+  | { type: 'started'; instances: number }
   | { type: 'exited'; instance: number; error: Error; failedCalls: number }
   | { type: 'replaced'; instance: number }
-  | { type: 'replaceFailed'; instance: number; error: unknown };
+  | { type: 'replaceFailed'; instance: number; error: unknown }
+  /** Disposed: every worker was asked to stop. */
+  | { type: 'stopped' };
 
 export interface WorkerPoolOptions extends BaseModelOptions {
   /** Sessions, each on a worker of its own (Triton's `instance_group` `count`; default 1). */
@@ -34,7 +40,7 @@ export interface WorkerPoolOptions extends BaseModelOptions {
   spawn: () => WorkerHandle;
   /** The `options` of the `load` message every worker receives (the runtime's own). */
   load: unknown;
-  /** Told when an instance stops unasked, and when its replacement serves or fails to load. */
+  /** Told when the pool starts and stops, when an instance stops unasked, and when its replacement serves or fails to load. */
   onInstanceEvent?: (event: InstanceEvent) => void;
 }
 
@@ -99,20 +105,26 @@ class Instance {
       const job = this.pending.get(m.id!);
       if (job === undefined) return;
       this.pending.delete(m.id!);
-      if (this.pending.size === 0) this.handle.keepAlive?.(false);
+      this.refresh();
       if (m.type === 'result') job.resolve(m.outputs);
       else job.reject(reviveError(m.error, `${label} failed in its worker`));
       this.onSettled();
     } else if (m.type === 'loaded') {
       this.state = 'ready';
-      this.handle.keepAlive?.(false);
+      this.refresh();
       this.settleStart.resolve(m.signature);
     } else if (m.type === 'failed') {
       this.settleStart.reject(asLoadError(m.error, label));
     } else {
       const i = this.waiting.findIndex((w) => w.type === m.type);
       if (i >= 0) this.waiting.splice(i, 1)[0]!.resolve(m);
+      this.refresh();
     }
+  }
+
+  /** Keeps the process alive while the worker owes an answer, and only then. */
+  refresh(): void {
+    this.handle.keepAlive?.(this.state === 'starting' || this.pending.size > 0 || this.waiting.length > 0);
   }
 
   /** Posts a message and resolves with the answer of type `type` (undefined if the worker stops). */
@@ -120,6 +132,7 @@ class Instance {
     if (this.state === 'stopped') return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.waiting.push({ type, resolve });
+      this.refresh();
       this.handle.post(message);
     });
   }
@@ -165,6 +178,7 @@ export class WorkerPoolModel extends BaseModel {
     this.label = `model '${this.name}' version '${this.version}'`;
     this.slots = slots;
     for (const s of slots) this.wire(s);
+    this.tell({ type: 'started', instances: slots.length });
   }
 
   /** Starts the workers and resolves once every one has loaded its session. */
@@ -269,8 +283,8 @@ export class WorkerPoolModel extends BaseModel {
       );
       return true;
     }
-    if (best.pending.size === 0) best.handle.keepAlive?.(true);
     best.pending.set(id, job);
+    if (best.pending.size === 1) best.refresh();
     return true;
   }
 
@@ -301,12 +315,15 @@ export class WorkerPoolModel extends BaseModel {
     );
     const jobs = [...s.pending.values()];
     s.pending.clear();
-    s.handle.keepAlive?.(false);
     for (const job of jobs) job.reject(failure);
-    this.options.onInstanceEvent?.({ type: 'exited', instance: s.index, error, failedCalls: jobs.length });
+    this.tell({ type: 'exited', instance: s.index, error, failedCalls: jobs.length });
     if (this.closing) return;
     this.restartCount++;
     this.replace(s.index);
+  }
+
+  private tell(event: PoolEvent): void {
+    this.options.onInstanceEvent?.({ model: this.name, version: this.version, ...event });
   }
 
   private replace(index: number): void {
@@ -336,7 +353,7 @@ export class WorkerPoolModel extends BaseModel {
         }
         this.wire(next);
         if (this.closing) return;
-        this.options.onInstanceEvent?.({ type: 'replaced', instance: index });
+        this.tell({ type: 'replaced', instance: index });
         this.pump();
       },
       (e: unknown) => {
@@ -347,7 +364,7 @@ export class WorkerPoolModel extends BaseModel {
   }
 
   private replaceFailed(index: number, error: unknown): void {
-    this.options.onInstanceEvent?.({ type: 'replaceFailed', instance: index, error });
+    this.tell({ type: 'replaceFailed', instance: index, error });
     if (this.replacing > 0 || this.slots.some((s) => s.state === 'ready')) return;
     // Nothing left to answer the calls waiting here: fail them rather than leave them hanging.
     if (error instanceof Error) this.lastExit = error;
@@ -360,12 +377,12 @@ export class WorkerPoolModel extends BaseModel {
     await Promise.all(
       this.slots.map(async (s) => {
         await s.ready.catch(() => undefined);
-        s.handle.keepAlive?.(true);
         await s.ask({ type: 'dispose' }, 'disposed');
         s.state = 'stopped';
         await s.handle.terminate();
       }),
     );
+    this.tell({ type: 'stopped' });
   }
 }
 

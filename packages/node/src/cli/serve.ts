@@ -9,8 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Deployer, formatShape, Monitor, type Pipeline, type Profile } from '@modelship/core';
-import { loadModel } from '../load-model';
+import {
+  Deployer,
+  formatShape,
+  type InstanceEvent,
+  Monitor,
+  type Pipeline,
+  type Profile,
+} from '@modelship/core';
+import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
@@ -39,12 +46,16 @@ Options:
   --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice;
                         with --workers, the cores divided among the workers)
   --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
+  --instances <n|auto>  Where inference runs, unless a model's config.json says (default: auto):
+                        auto puts a model whose warm call takes ${WORKER_THRESHOLD_MS} ms or more on a worker thread, so
+                        health checks and 503s answer while it runs; n: n worker threads per
+                        version (Triton's instance_group count); 0: every model in-thread
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
   --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
   --config <file.json>  Server settings in a file: port, grpcPort, host, tokens, authExempt, cors,
                         maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs,
-                        drainTimeoutMs, pollMs, threads, workers, logDir (flags given on the
-                        command line win)
+                        drainTimeoutMs, pollMs, threads, workers, instances, logDir (flags given on
+                        the command line win)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -79,6 +90,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       'poll-ms': { type: 'string' },
       threads: { type: 'string' },
       workers: { type: 'string' },
+      instances: { type: 'string' },
       'model-name': { type: 'string' },
       'log-dir': { type: 'string' },
       config: { type: 'string' },
@@ -100,6 +112,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ['poll-ms', 'pollMs'],
     ['threads', 'threads'],
     ['workers', 'workers'],
+    ['instances', 'instances'],
     ['log-dir', 'logDir'],
   ] as const) {
     const v = config[key];
@@ -128,13 +141,21 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const workers = positive('workers', values.workers) ?? 1;
   if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
   if (workers > 1 && cluster.isPrimary) return supervise(workers, hooks.out);
-  // Workers share the cores: unless told otherwise, each session gets its share of them, so n
-  // onnxruntime thread pools do not fight over the machine (measured in docs/performance.md).
+  const instances: number | 'auto' =
+    values.instances === undefined || values.instances === 'auto'
+      ? 'auto'
+      : positive('instances', values.instances)!;
+  if (instances !== 'auto' && instances > 256)
+    throw new UsageError(`--instances must be auto or from 0 to 256, not ${instances}`);
+  // Workers share the cores: unless told otherwise, each process's sessions get its share of
+  // them (and a model on n threads, a nth of that each), so the onnxruntime thread pools do not
+  // fight over the machine (measured in docs/performance.md).
   const given = positive('threads', values.threads);
   const shared = cluster.isWorker && given === undefined;
-  const threads = shared
+  const cores = shared
     ? Math.max(1, Math.floor(availableParallelism() / Number(process.env.MODELSHIP_WORKERS ?? '1')))
-    : given;
+    : undefined;
+  const threads = shared ? cores : given;
   // In a cluster, the first worker prints the listing; every worker logs what happens to it.
   const index = Number(process.env.MODELSHIP_WORKER ?? '0');
   const quiet = cluster.isWorker && index !== 0;
@@ -152,10 +173,31 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const single = existsSync(join(root, 'model.onnx'));
   if (values['model-name'] !== undefined && !single)
     throw new UsageError(`--model-name applies to a directory holding model.onnx; ${root} has none`);
-  const repository = new FileSystemRepository(root, {
-    pollIntervalMs,
-    ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
-  });
+  /** Versions whose sessions run on worker threads, with how many, for the listing. */
+  const onThreads = new Map<string, number>();
+  const onInstanceEvent = (e: InstanceEvent): void => {
+    const key = `${e.model}\u0000${e.version}`;
+    if (e.type === 'started') onThreads.set(key, e.instances);
+    else if (e.type === 'stopped') onThreads.delete(key);
+    else {
+      const which = `${e.model} version ${e.version}: worker thread ${e.instance}`;
+      log(
+        e.type === 'exited'
+          ? `${which} stopped (${e.error.message}); ${e.failedCalls} call(s) failed; replacing it`
+          : e.type === 'replaced'
+            ? `${which} replaced`
+            : `${which} could not be replaced: ${(e.error as Error).message}`,
+      );
+    }
+  };
+  // Explicit --threads is per session; otherwise the process's share of cores is divided.
+  const load = {
+    instances,
+    onInstanceEvent,
+    ...(given === undefined ? {} : { intraOpNumThreads: given }),
+    ...(cores === undefined ? {} : { cores }),
+  };
+  const repository = new FileSystemRepository(root, { pollIntervalMs, ...load });
   const singlePipelines: Record<string, Pipeline> = {};
   let singleProfile: Profile | undefined;
   if (single) {
@@ -174,11 +216,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     await deployer.deploy(
       name,
       async () => {
-        const model = await loadModel(join(root, 'model.onnx'), {
-          name,
-          version: '1',
-          ...(threads === undefined ? {} : { intraOpNumThreads: threads }),
-        });
+        const model = await loadModel(join(root, 'model.onnx'), { name, version: '1', ...load });
         try {
           singlePipelines[name]?.wrap(model);
         } catch (e) {
@@ -281,8 +319,13 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     const sig = deployer.model(name).signature;
     const io = `${sig.inputs.map((i) => `${i.name} ${i.dtype} ${formatShape(i.shape)}`).join(', ')} → ${sig.outputs.map((o) => o.name).join(', ')}`;
     const batching = s.versions.find((v) => v.version === s.primary)?.batching;
-    const note =
-      batching === undefined ? '' : batching.enabled ? 'dynamic batching' : `no batching: ${batching.reason}`;
+    const pool = onThreads.get(`${name}\u0000${s.primary}`);
+    const note = [
+      batching === undefined ? '' : batching.enabled ? 'dynamic batching' : `no batching: ${batching.reason}`,
+      pool === undefined ? '' : `${pool} worker thread${pool === 1 ? '' : 's'}`,
+    ]
+      .filter((n) => n !== '')
+      .join('; ');
     const pipeline = single ? singlePipelines[name] : repository.pipeline(name);
     const takes =
       pipeline === undefined
@@ -363,7 +406,7 @@ function supervise(count: number, out: (s: string) => void): Promise<number> {
   });
 }
 
-const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors'> = {
+const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'instances'> = {
   port: 'number',
   grpcPort: 'number',
   host: 'string',
@@ -379,6 +422,7 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors'> = {
   pollMs: 'number',
   threads: 'number',
   workers: 'number',
+  instances: 'instances',
   logDir: 'string',
 };
 
@@ -405,10 +449,12 @@ async function readConfig(file: string): Promise<Record<string, unknown>> {
           ? typeof value === 'string'
           : kind === 'strings'
             ? Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
-            : typeof value === 'boolean' ||
-              (typeof value === 'object' &&
-                value !== null &&
-                typeof (value as { origin?: unknown }).origin === 'string');
+            : kind === 'instances'
+              ? value === 'auto' || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+              : typeof value === 'boolean' ||
+                (typeof value === 'object' &&
+                  value !== null &&
+                  typeof (value as { origin?: unknown }).origin === 'string');
     if (!ok) throw new UsageError(`--config ${file}: '${key}' has the wrong type (${JSON.stringify(value)})`);
   }
   return raw as Record<string, unknown>;

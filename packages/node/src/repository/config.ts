@@ -12,12 +12,15 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  *   "integrity": { "3": "sha256-…" },
  *   "labels": "labels.txt",
  *   "warmup": { "samples": "warmup-requests" },
+ *   "instances": 2,
  *   "deploy": { "batching": { "maxBatchSize": 32, "maxQueueDelayMs": 2 }, "policy": { "type": "canary", "weight": 0.1 } } }
  * ```
  *
  * `deploy` is passed to the Deployer as the deployment options of every version. `warmup.samples`
  * names, relative to the model's folder and inside it, a folder of `*.json` warmup requests (or
  * one such file) used for every version instead of each version's own `warmup/` folder.
+ * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
+ * `'auto'`).
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -28,6 +31,8 @@ export interface ModelConfig {
   deploy: Readonly<Record<string, unknown>>;
   /** Warmup requests for every version, relative to the model's folder. */
   warmup: { samples: string } | undefined;
+  /** Sessions on worker threads (Triton's `instance_group` `count`); unset: the server's default. */
+  instances: number | 'auto' | undefined;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -36,9 +41,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
   labels: undefined,
   deploy: {},
   warmup: undefined,
+  instances: undefined,
 };
 
-const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup']);
+const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup', 'instances']);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
 export function parseModelConfig(text: string, file: string): ModelConfig {
@@ -74,6 +80,14 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
   ) {
     throw invalidArgument(file, 'deploy must be an object of deployment options', c.deploy);
   }
+  const instances = c.instances;
+  if (
+    instances !== undefined &&
+    instances !== 'auto' &&
+    !(Number.isSafeInteger(instances) && (instances as number) >= 0 && (instances as number) <= 256)
+  ) {
+    throw invalidArgument(file, `instances must be "auto" or an integer from 0 to 256`, instances);
+  }
   return {
     versionPolicy:
       c.versionPolicy === undefined ? DEFAULT_CONFIG.versionPolicy : checkPolicy(c.versionPolicy, file),
@@ -81,6 +95,7 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     labels: c.labels as string | undefined,
     deploy: (c.deploy as Record<string, unknown> | undefined) ?? {},
     warmup: c.warmup === undefined ? undefined : checkWarmup(c.warmup, file),
+    instances: instances as ModelConfig['instances'],
   };
 }
 

@@ -274,7 +274,10 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     }
     const config = this.configs.get(model) ?? DEFAULT_CONFIG;
     const integrity = config.integrity[version];
-    if (!file.endsWith('.json')) return loadModel(file, { ...this.options, name: model, version, integrity });
+    if (!file.endsWith('.json')) {
+      const instances = config.instances ?? this.options.instances;
+      return loadModel(file, { ...this.options, name: model, version, integrity, instances });
+    }
     // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
     const bytes = new Uint8Array(await readFile(file));
     if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: file });

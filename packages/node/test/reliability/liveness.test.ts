@@ -4,6 +4,12 @@
  * (every answer arrives before the inference it overlaps finishes), not timing; the health
  * latency p99 is logged as a figure. In-thread, the same requests wait for the inference.
  */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { modelPath } from '../fixtures';
@@ -26,6 +32,37 @@ function post(url: string): Promise<Response> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(infer),
   });
+}
+
+/** `modelship serve` in a child process, as a user runs it; resolves with its URL. */
+function startServe(root: string) {
+  const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
+  const bin = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+  const child = spawn(
+    process.execPath,
+    [tsx, '--conditions=@modelship/source', bin, 'serve', root, '--port', '0', '--host', '127.0.0.1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m !== null) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const stop = (): Promise<void> => {
+    child.kill('SIGKILL');
+    return exited;
+  };
+  return { url, output: () => output, stop };
 }
 
 /**
@@ -108,6 +145,42 @@ describe('liveness under inference (sessions on worker threads)', () => {
       expect(perInference[0]!.during).toBe(0);
     } finally {
       await s.close();
+    }
+  });
+
+  it('modelship serve puts a slow model on a worker thread by default, and a fast one in-thread', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-liveness-'));
+    for (const name of ['slow_loop', 'fraud']) {
+      mkdirSync(join(root, name, '1'), { recursive: true });
+      copyFileSync(modelPath(name), join(root, name, '1', 'model.onnx'));
+    }
+    const serve = startServe(root);
+    try {
+      const url = await serve.url;
+      expect(serve.output()).toMatch(/slow_loop +version 1 +x float32 \[batch, 8\] → y +1 worker thread/);
+      expect(serve.output()).not.toMatch(/fraud .*worker thread/);
+      // The server's own counter is not reachable from here: "during" is every probe answered
+      // before the inference's answer arrived, which in-thread would be none once it started.
+      let finished = false;
+      let answered = 0;
+      const call = fetch(`${url}/v2/models/slow_loop/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(infer),
+      }).then((r) => {
+        finished = true;
+        expect(r.status).toBe(200);
+      });
+      while (!finished) {
+        const r = await fetch(`${url}/v2/health/live`);
+        expect(r.status).toBe(200);
+        if (!finished) answered++;
+      }
+      await call;
+      expect(answered).toBeGreaterThanOrEqual(5);
+    } finally {
+      await serve.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -5,7 +5,11 @@
  * connections for throughput and tail latency, 1 connection for per-request latency, in rounds
  * that alternate between the servers (all up at once, idle but for the one under load). Two models: fraud.onnx, where HTTP and
  * JSON cost far more than the model (8 µs), and a 1.3 M-parameter MLP made by make_mlp.py,
- * where the model costs most of a request.
+ * where the model costs most of a request. The "worker thread" rows put the session on worker
+ * threads (`loadModel(…, { instances })`, what `modelship serve` does for slow models): their
+ * ratio to the in-thread row above them is what the pool costs (fraud.onnx) or gains (the MLP).
+ *
+ * BENCH_ROUNDS and BENCH_SECONDS shorten a run to check that it works (defaults 5 and 4).
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,8 +63,8 @@ async function start(
 
 const WRK = process.env.WRK ?? '/usr/bin/wrk';
 /** Rounds of load per server and connection count, and seconds per run: medians are reported. */
-const ROUNDS = 5;
-const SECONDS = 4;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '5');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? '4');
 
 /**
  * Loads a server with wrk when it is installed (`apt-get install -y wrk`: a C client that leaves
@@ -131,7 +135,12 @@ export async function serverThroughput(): Promise<string> {
     { name: 'mlp 256-1024-1024-16', path: mlp, request: body('input', 256) },
   ];
   const servers = [
-    { name: 'plain node:http + onnxruntime', script: './servers/plain.ts', extra: [] as string[] },
+    {
+      name: 'plain node:http + onnxruntime',
+      script: './servers/plain.ts',
+      extra: [] as string[],
+      versus: undefined as string | undefined,
+    },
     { name: 'modelship, no batching', script: './servers/modelship.ts', extra: ['off'] },
     { name: 'modelship, dynamic batching', script: './servers/modelship.ts', extra: ['on'] },
     { name: 'modelship, batching, 2 workers', script: './servers/modelship.ts', extra: ['on', '2'] },
@@ -139,6 +148,24 @@ export async function serverThroughput(): Promise<string> {
       name: 'modelship, batching, 2 workers, 1 thread each',
       script: './servers/modelship.ts',
       extra: ['on', '2', '1'],
+    },
+    {
+      name: 'modelship, no batching, 1 worker thread',
+      script: './servers/modelship.ts',
+      extra: ['off', '1', '-', '1'],
+      versus: 'modelship, no batching',
+    },
+    {
+      name: 'modelship, dynamic batching, 1 worker thread',
+      script: './servers/modelship.ts',
+      extra: ['on', '1', '-', '1'],
+      versus: 'modelship, dynamic batching',
+    },
+    {
+      name: 'modelship, no batching, 2 worker threads',
+      script: './servers/modelship.ts',
+      extra: ['off', '1', '-', '2'],
+      versus: 'modelship, no batching',
     },
   ];
   const rows: string[][] = [];
@@ -162,19 +189,21 @@ export async function serverThroughput(): Promise<string> {
           results[i]![1]!.push(await load(r.port, m.request, 1, SECONDS));
         }
       }
+      const ratio = (runs: { rps: number }[], base: { rps: number }[]) => {
+        const ratios = runs.map((r, k) => r.rps / base[k]!.rps);
+        return `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+      };
       servers.forEach((s, i) => {
         [64, 1].forEach((c, j) => {
           const runs = results[i]![j]!;
-          const base = results[0]![j]!;
-          const ratios = runs.map((r, k) => r.rps / base[k]!.rps);
+          const inThread = servers.findIndex((x) => x.name === s.versus);
           rows.push([
             m.name,
             s.name,
             String(c),
             median(runs.map((r) => r.rps)).toFixed(0),
-            i === 0
-              ? '1.00'
-              : `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+            i === 0 ? '1.00' : ratio(runs, results[0]![j]!),
+            inThread < 0 ? '' : ratio(runs, results[inThread]![j]!),
             `${median(runs.map((r) => r.p50))} ms`,
             `${median(runs.map((r) => r.p99))} ms`,
           ]);
@@ -188,5 +217,5 @@ export async function serverThroughput(): Promise<string> {
   const client = existsSync(WRK)
     ? 'wrk, 1 thread'
     : 'autocannon (install wrk to leave the CPU to the servers)';
-  return `load generator: ${client}; medians of ${ROUNDS} alternating rounds of ${SECONDS} s (ratio: median, min–max of the per-round ratios)\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'p50', 'p99'], rows)}`;
+  return `load generator: ${client}; medians of ${ROUNDS} alternating rounds of ${SECONDS} s (ratio: median, min–max of the per-round ratios)\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'vs in-thread', 'p50', 'p99'], rows)}`;
 }

@@ -1,12 +1,13 @@
 /**
  * `modelship serve`'s server on one model, as the bench runs it: batching on or off, and
- * optionally two processes sharing the port through node:cluster (what `--workers 2` does), and
- * optionally onnxruntime's intra-op threads per process (what `--threads` does).
+ * optionally two processes sharing the port through node:cluster (what `--workers 2` does),
+ * optionally onnxruntime's intra-op threads per process (what `--threads` does; `-` for the
+ * default), and optionally the session on n worker threads (what `--instances n` does).
  */
 import cluster from 'node:cluster';
 import { createServer, Deployer, loadModel } from '@modelship/node';
 
-const [, , modelPath, portArg, batching, workersArg, threadsArg] = process.argv;
+const [, , modelPath, portArg, batching, workersArg, threadsArg, instancesArg] = process.argv;
 const workers = Number(workersArg ?? '1');
 
 if (workers > 1 && cluster.isPrimary) {
@@ -24,7 +25,11 @@ if (workers > 1 && cluster.isPrimary) {
   const deployer = new Deployer();
   await deployer.deploy(
     'fraud',
-    () => loadModel(modelPath!, threadsArg === undefined ? {} : { intraOpNumThreads: Number(threadsArg) }),
+    () =>
+      loadModel(modelPath!, {
+        ...(threadsArg === undefined || threadsArg === '-' ? {} : { intraOpNumThreads: Number(threadsArg) }),
+        instances: Number(instancesArg ?? '0'),
+      }),
     {
       version: '1',
       ...(batching === 'on' ? { batching: { maxBatchSize: 64, maxQueueDelayMs: 0 } } : {}),

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,38 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { Profile, type Row, readCsv } from '@modelship/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixturesDir } from './fixtures';
+import { startServe } from './serve-process';
 
 const repoExample = fileURLToPath(new URL('../../../examples/model-repository/', import.meta.url));
-const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
-const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
-
-function startServe(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', bin, 'serve', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, url, exited, output: () => output };
-}
-
 const running: ChildProcess[] = [];
 afterAll(() => {
   for (const c of running) c.kill('SIGKILL');

@@ -13,7 +13,6 @@ import {
   type InstanceEvent,
   type Model,
   ModelLoadError,
-  ModelshipError,
   type NamedTensors,
   OnnxModel,
   tensor,
@@ -23,17 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { modelContract } from '../../core/src/model/model.case';
 import { FileSystemRepository, loadModel } from '../src/index';
 import { spawnThread } from '../src/worker-threads';
-import { casesOf, modelPath } from './fixtures';
-
-async function failure(work: Promise<unknown>): Promise<ModelshipError> {
-  try {
-    await work;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
+import { casesOf, failure, modelPath } from './fixtures';
 
 function bits(out: NamedTensors): Record<string, { dtype: string; shape: number[]; data: unknown[] }> {
   return Object.fromEntries(

@@ -4,15 +4,13 @@
  * (every answer arrives before the inference it overlaps finishes), not timing; the health
  * latency p99 is logged as a figure. In-thread, the same requests wait for the inference.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { modelPath } from '../fixtures';
+import { startServe } from '../serve-process';
 
 const infer = { inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [0, 0, 0, 0, 0, 0, 0, 0] }] };
 
@@ -32,37 +30,6 @@ function post(url: string): Promise<Response> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(infer),
   });
-}
-
-/** `modelship serve` in a child process, as a user runs it; resolves with its URL. */
-function startServe(root: string) {
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
-  const bin = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [tsx, '--conditions=@modelship/source', bin, 'serve', root, '--port', '0', '--host', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output += d;
-  });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m !== null) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const stop = (): Promise<void> => {
-    child.kill('SIGKILL');
-    return exited;
-  };
-  return { url, output: () => output, stop };
 }
 
 /**
@@ -154,7 +121,7 @@ describe('liveness under inference (sessions on worker threads)', () => {
       mkdirSync(join(root, name, '1'), { recursive: true });
       copyFileSync(modelPath(name), join(root, name, '1', 'model.onnx'));
     }
-    const serve = startServe(root);
+    const serve = startServe([root, '--port', '0', '--host', '127.0.0.1']);
     try {
       const url = await serve.url;
       expect(serve.output()).toMatch(/slow_loop +version 1 +x float32 \[batch, 8\] → y +1 worker thread/);
@@ -179,7 +146,8 @@ describe('liveness under inference (sessions on worker threads)', () => {
       await call;
       expect(answered).toBeGreaterThanOrEqual(5);
     } finally {
-      await serve.stop();
+      serve.child.kill('SIGKILL');
+      await serve.exited;
       rmSync(root, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,35 @@
+/** `modelship serve` in a child process, as a user runs it, from the TypeScript sources. */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
+
+/** Starts `modelship serve …args`; `url` resolves once it listens (rejects if it exits first). */
+export function startServe(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', bin, 'serve', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output += d;
+  });
+  child.stderr!.on('data', (d) => {
+    output += d;
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, exited, output: () => output };
+}

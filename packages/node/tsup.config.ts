@@ -14,4 +14,14 @@ export default defineConfig([
     shims: true,
     external: ['onnxruntime-node', '@modelship/core'],
   },
+  // dist/model-worker.js is what `loadModel(…, { instances })` starts on each worker thread,
+  // found next to dist/index.js, dist/index.cjs and dist/cli.js.
+  {
+    entry: { 'model-worker': 'src/model-worker.ts' },
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'node20',
+    external: ['onnxruntime-node', '@modelship/core'],
+  },
 ]);

@@ -6,8 +6,11 @@ import { fileURLToPath } from 'node:url';
 const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
 
-/** Starts `modelship serve …args`; `url` resolves once it listens (rejects if it exits first). */
-export function startServe(args: string[], env: Record<string, string> = {}) {
+/**
+ * Starts `modelship serve …args`; `url` resolves once it listens, and rejects if it exits first
+ * or has not started within `startMs`.
+ */
+export function startServe(args: string[], env: Record<string, string> = {}, startMs = 20_000) {
   const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', bin, 'serve', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -20,7 +23,7 @@ export function startServe(args: string[], env: Record<string, string> = {}) {
     output += d;
   });
   const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), startMs);
     child.stdout!.on('data', () => {
       const m = /listening on (http:\/\/\S+)/.exec(output);
       if (m !== null) {

@@ -18,11 +18,15 @@ import {
   tensor,
   WorkerPoolModel,
 } from '@modelship/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { modelContract } from '../../core/src/model/model.case';
 import { FileSystemRepository, loadModel } from '../src/index';
 import { spawnThread } from '../src/worker-threads';
 import { casesOf, failure, modelPath } from './fixtures';
+
+// Worker threads start from the TypeScript sources here (tsx in each thread): seconds apiece
+// on a loaded machine. No assertion depends on time.
+vi.setConfig({ testTimeout: 180_000 });
 
 function bits(out: NamedTensors): Record<string, { dtype: string; shape: number[]; data: unknown[] }> {
   return Object.fromEntries(

@@ -114,6 +114,10 @@ class Instance {
       this.refresh();
       this.settleStart.resolve(m.signature);
     } else if (m.type === 'failed') {
+      // A worker whose session did not load serves nothing: it stops here.
+      this.state = 'stopped';
+      this.handle.terminate();
+      this.refresh();
       this.settleStart.reject(asLoadError(m.error, label));
     } else {
       const i = this.waiting.findIndex((w) => w.type === m.type);

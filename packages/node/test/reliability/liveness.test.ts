@@ -8,9 +8,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { modelPath } from '../fixtures';
 import { startServe } from '../serve-process';
+
+// Worker threads start from the TypeScript sources here (tsx in each thread): seconds apiece
+// on a loaded machine. No assertion depends on time.
+vi.setConfig({ testTimeout: 180_000 });
 
 const infer = { inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [0, 0, 0, 0, 0, 0, 0, 0] }] };
 
@@ -121,7 +125,7 @@ describe('liveness under inference (sessions on worker threads)', () => {
       mkdirSync(join(root, name, '1'), { recursive: true });
       copyFileSync(modelPath(name), join(root, name, '1', 'model.onnx'));
     }
-    const serve = startServe([root, '--port', '0', '--host', '127.0.0.1']);
+    const serve = startServe([root, '--port', '0', '--host', '127.0.0.1'], {}, 150_000);
     try {
       const url = await serve.url;
       expect(serve.output()).toMatch(/slow_loop +version 1 +x float32 \[batch, 8\] → y +1 worker thread/);

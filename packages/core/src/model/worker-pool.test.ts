@@ -1,0 +1,254 @@
+/**
+ * The worker pool's own rules, with in-process "workers": core's worker host behind a message
+ * boundary (structured clone, a macrotask per message, as between threads). The node and browser
+ * packages run the same pool on real threads (packages/node/test/worker-pool.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { AbortError, InputError, type ModelshipError } from '../errors';
+import { tensor } from '../tensor/tensor';
+import { functionModel } from './function-model';
+import { modelContract } from './model.case';
+import { serveModelInWorker } from './worker-host';
+import { type InstanceEvent, type WorkerHandle, WorkerPoolModel } from './worker-pool';
+import type { FromWorker, ToWorker } from './worker-protocol';
+
+const signature = {
+  inputs: [{ name: 'x', dtype: 'float32' as const, shape: ['batch', 2] }],
+  outputs: [{ name: 'y', dtype: 'float32' as const, shape: ['batch', 2] }],
+};
+
+interface Fake extends WorkerHandle {
+  /** Makes the worker stop as a crashed thread does. */
+  crash(message: string): void;
+  /** Releases the calls the worker holds (its "model" waits for this). */
+  release(): void;
+  readonly received: ToWorker[];
+}
+
+/** A worker whose model doubles x; with `gate`, each call waits for `release()`. */
+function fakeWorker(options: { gate?: boolean; failLoad?: boolean } = {}): Fake {
+  const toHost: ((m: ToWorker) => void)[] = [];
+  const toPool: ((m: FromWorker) => void)[] = [];
+  const exits: ((e: Error) => void)[] = [];
+  const received: ToWorker[] = [];
+  let dead = false;
+  let waiters: (() => void)[] = [];
+  const deliver = <T>(listeners: ((m: T) => void)[], message: T) =>
+    setTimeout(() => {
+      if (dead) return;
+      const copy = structuredClone(message);
+      for (const l of listeners) l(copy);
+    });
+  serveModelInWorker(
+    { post: (m) => deliver(toPool, m), listen: (l) => toHost.push(l) },
+    async () => {
+      if (options.failLoad) throw new Error('no such op: Frobnicate');
+      return functionModel(
+        async ({ x }) => {
+          if (options.gate) await new Promise<void>((r) => waiters.push(r));
+          if ((x!.data as Float32Array)[0] === -1)
+            throw new InputError('INPUT_INVALID', "input 'x': -1 is refused", { details: { input: 'x' } });
+          return {
+            y: tensor(
+              'float32',
+              (x!.data as Float32Array).map((v) => v * 2),
+              x!.shape,
+            ),
+          };
+        },
+        { signature, name: 'double' },
+      );
+    },
+    () => Date.now(),
+  );
+  return {
+    received,
+    post: (m) => {
+      received.push(m);
+      deliver(toHost, m);
+    },
+    onMessage: (l) => toPool.push(l),
+    onExit: (l) => exits.push(l),
+    terminate: () => {
+      dead = true;
+    },
+    crash: (message) => {
+      dead = true;
+      for (const l of exits) l(new Error(message));
+    },
+    release: () => {
+      const w = waiters;
+      waiters = [];
+      for (const r of w) r();
+    },
+  };
+}
+
+const x = (...v: number[]) => ({ x: tensor('float32', Float32Array.from(v), [1, v.length]) });
+const until = async (ok: () => boolean) => {
+  while (!ok()) await new Promise((r) => setTimeout(r, 1));
+};
+/** Releases the workers' calls until `work` settles (a call reaches its worker a few ticks later). */
+async function released<T>(work: Promise<T>, workers: Fake[]): Promise<T> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  while (!done) {
+    for (const w of workers) w.release();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return settled;
+}
+
+modelContract('WorkerPoolModel (in-process workers)', async () => ({
+  model: await WorkerPoolModel.create({ instances: 2, spawn: () => fakeWorker(), load: {} }),
+  inputs: x(1, 2),
+  otherInputs: x(3, 4),
+}));
+
+describe('WorkerPoolModel', () => {
+  it('sends each call to the least busy instance, at most two ahead, and queues the rest here', async () => {
+    const workers: Fake[] = [];
+    const pool = await WorkerPoolModel.create({
+      instances: 2,
+      spawn: () => {
+        const w = fakeWorker({ gate: true });
+        workers.push(w);
+        return w;
+      },
+      load: {},
+    });
+    const calls = [1, 2, 3, 4, 5].map((v) => pool.predict(x(v, v)));
+    await until(() => pool.status().every((s) => s.inFlight === 2));
+    const sent = (w: Fake) => w.received.filter((m) => m.type === 'predict').length;
+    expect([sent(workers[0]!), sent(workers[1]!)]).toEqual([2, 2]); // the fifth waits here
+    while (pool.status().some((s) => s.inFlight > 0)) {
+      for (const w of workers) w.release();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const out = await Promise.all(calls);
+    expect(out.map((o) => Array.from(o.y!.data as Float32Array))).toEqual([
+      [2, 2],
+      [4, 4],
+      [6, 6],
+      [8, 8],
+      [10, 10],
+    ]);
+    expect(sent(workers[0]!) + sent(workers[1]!)).toBe(5);
+    await pool.dispose();
+  });
+
+  it('brings a worker error back as the same class, code, message and details', async () => {
+    const pool = await WorkerPoolModel.create({ spawn: () => fakeWorker(), load: {} });
+    const e = await pool.predict(x(-1, 0)).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e).toMatchObject({
+      name: 'InputError',
+      code: 'INPUT_INVALID',
+      message: "input 'x': -1 is refused",
+      details: { input: 'x' },
+    });
+    const refused = await WorkerPoolModel.create({
+      spawn: () => fakeWorker({ failLoad: true }),
+      load: {},
+    }).catch((err: unknown) => err as ModelshipError);
+    expect(refused).toMatchObject({
+      name: 'ModelLoadError',
+      code: 'MODEL_REJECTED',
+      message: "could not load model 'model' version '1' in a worker: no such op: Frobnicate",
+    });
+    expect(((refused as ModelshipError).cause as Error).message).toBe('no such op: Frobnicate');
+    await pool.dispose();
+  });
+
+  it('fails a crashed instance’s calls at once, serves from the others, and replaces it', async () => {
+    const workers: Fake[] = [];
+    const events: InstanceEvent[] = [];
+    const pool = await WorkerPoolModel.create({
+      name: 'double',
+      instances: 2,
+      spawn: () => {
+        const w = fakeWorker({ gate: true });
+        workers.push(w);
+        return w;
+      },
+      load: {},
+      onInstanceEvent: (e) => events.push(e),
+    });
+    const a = pool.predict(x(1, 1));
+    const b = pool.predict(x(2, 2));
+    await until(() => pool.status().every((s) => s.inFlight === 1));
+    workers[0]!.crash('out of memory');
+    const e = (await a.catch((err: unknown) => err)) as ModelshipError;
+    expect([e.code, e.message, e.details]).toEqual([
+      'INFERENCE_FAILED',
+      "model 'double' version '1': worker instance 0 stopped (out of memory); the calls it was running failed and it is being replaced",
+      { model: 'double', version: '1', instance: 0 },
+    ]);
+    expect((e.cause as Error).message).toBe('out of memory');
+    expect(Array.from((await released(b, [workers[1]!])).y!.data as Float32Array)).toEqual([4, 4]);
+    await until(() => events.some((ev) => ev.type === 'replaced'));
+    expect(events.map((ev) => ev.type)).toEqual(['started', 'exited', 'replaced']);
+    expect(pool.restarts).toBe(1);
+    expect(workers.length).toBe(3);
+    const c = await released(pool.predict(x(3, 3)), workers);
+    expect(Array.from(c.y!.data as Float32Array)).toEqual([6, 6]);
+    await pool.dispose();
+    expect(events.at(-1)!.type).toBe('stopped');
+  });
+
+  it('fails the calls waiting here when no instance is left and none can be started', async () => {
+    let n = 0;
+    const first = fakeWorker({ gate: true });
+    const pool = await WorkerPoolModel.create({
+      spawn: () => (n++ === 0 ? first : fakeWorker({ failLoad: true })),
+      load: {},
+    });
+    const running = pool.predict(x(1, 1));
+    const queued = [pool.predict(x(2, 2)), pool.predict(x(3, 3))];
+    await until(() => pool.status()[0]!.inFlight === 2);
+    const third = pool.predict(x(4, 4)); // waits here: the instance holds two
+    first.crash('segfault');
+    expect(((await running.catch((e: unknown) => e)) as ModelshipError).code).toBe('INFERENCE_FAILED');
+    for (const q of queued)
+      expect(((await q.catch((e: unknown) => e)) as ModelshipError).code).toBe('INFERENCE_FAILED');
+    const left = (await third.catch((e: unknown) => e)) as ModelshipError;
+    expect(left.code).toBe('INFERENCE_FAILED');
+    // The replacement's failure is the reason given: it is why nothing serves now.
+    const why =
+      "model 'model' version '1' has no worker left: could not load model 'model' version '1' in a worker: no such op: Frobnicate";
+    expect(left.message).toBe(why);
+    const next = (await pool.predict(x(5, 5)).catch((e: unknown) => e)) as ModelshipError;
+    expect(next.message).toBe(why);
+    await pool.dispose();
+  });
+
+  it('a call aborted while a worker runs it returns at once; dispose waits for the worker', async () => {
+    const worker = fakeWorker({ gate: true });
+    const pool = await WorkerPoolModel.create({ spawn: () => worker, load: {} });
+    const controller = new AbortController();
+    const call = pool.predict(x(1, 1), { signal: controller.signal });
+    await until(() => pool.status()[0]!.inFlight === 1);
+    controller.abort();
+    expect(await call.catch((e: unknown) => e)).toBeInstanceOf(AbortError);
+    let disposed = false;
+    const disposing = pool.dispose().then(() => {
+      disposed = true;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(disposed).toBe(false);
+    await released(disposing, [worker]);
+    expect(worker.received.map((m) => m.type)).toEqual(['load', 'predict', 'dispose']);
+  });
+
+  it('leaves the caller its input buffers and measures a warm call in the worker', async () => {
+    const pool = await WorkerPoolModel.create({ spawn: () => fakeWorker(), load: {} });
+    const whole = new Float32Array([9, 1, 2, 9]);
+    const out = await pool.predict({ x: tensor('float32', whole.subarray(1, 3), [1, 2]) });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([2, 4]);
+    expect(Array.from(whole)).toEqual([9, 1, 2, 9]);
+    expect(await pool.probe(2)).toBeGreaterThanOrEqual(0);
+    await pool.dispose();
+  });
+});

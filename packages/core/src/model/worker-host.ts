@@ -64,7 +64,7 @@ export function serveModelInWorker(
   });
 }
 
-/** One cold call, then the median of `runs` warm ones, in milliseconds. */
+/** One cold call, then the median of `runs` warm ones (the lower of two), in milliseconds. */
 async function probe(model: Model, runs: number, now: () => number): Promise<number> {
   const inputs = warmupInputs(model.signature, 1);
   await model.predict(inputs);
@@ -75,5 +75,5 @@ async function probe(model: Model, runs: number, now: () => number): Promise<num
     times.push(now() - t0);
   }
   times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  return times[(times.length - 1) >> 1]!;
 }

@@ -3,9 +3,12 @@
  * the same answers bit for bit, the same typed errors, cancellation, a dispose that waits, a
  * crashed instance replaced, and the calling thread free while a model runs.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import {
   Deployer,
@@ -253,5 +256,33 @@ describe('loadModel with instances (sessions on worker threads)', () => {
     expect(events.join('\n')).toContain(
       'instances must be "auto" or an integer from 0 to 256, received "many"',
     );
+  });
+
+  it('keeps the process alive while a call is pending, and not once the pool is idle', async () => {
+    // A script that never disposes its pool: it must print the answer, then exit by itself.
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-pool-exit-'));
+    const script = join(dir, 'script.mts');
+    const index = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+    writeFileSync(
+      script,
+      `import { loadModel } from ${JSON.stringify(index)};
+const model = await loadModel(${JSON.stringify(modelPath('slow_loop'))}, { instances: 1 });
+const out = await model.predict({ x: { dtype: 'float32', shape: [1, 8], data: new Float32Array(8) } });
+console.log('answered', out.y.shape.join('x'));
+`,
+    );
+    const tsx = createRequire(import.meta.url).resolve('tsx/cli') as string;
+    const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d) => {
+      output += d;
+    });
+    child.stderr!.on('data', (d) => {
+      output += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect([code, output.trim()]).toEqual([0, 'answered 1x8']);
   });
 });

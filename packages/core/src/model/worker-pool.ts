@@ -74,6 +74,8 @@ class Instance {
   private waiting: { type: 'probed' | 'disposed'; resolve: (m: FromWorker | undefined) => void }[] = [];
   onExit: (error: Error) => void = () => {};
   onSettled: () => void = () => {};
+  /** What keepAlive was last told (a worker starts out keeping the process alive). */
+  private kept = true;
 
   constructor(
     readonly handle: WorkerHandle,
@@ -128,7 +130,10 @@ class Instance {
 
   /** Keeps the process alive while the worker owes an answer, and only then. */
   refresh(): void {
-    this.handle.keepAlive?.(this.state === 'starting' || this.pending.size > 0 || this.waiting.length > 0);
+    const on = this.state === 'starting' || this.pending.size > 0 || this.waiting.length > 0;
+    if (on === this.kept) return;
+    this.kept = on;
+    this.handle.keepAlive?.(on);
   }
 
   /** Posts a message and resolves with the answer of type `type` (undefined if the worker stops). */

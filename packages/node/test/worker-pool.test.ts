@@ -119,6 +119,25 @@ describe('loadModel with instances (sessions on worker threads)', () => {
     ]);
     expect(theirs.code).toBe('INPUT_INVALID');
     expect(theirs.details).toEqual({ input: 'in_string', index: 1 });
+
+    // A Buffer's slice() is a view of its memory: the bytes are copied, never transferred (that
+    // would empty the caller's Buffer, or Node's shared pool for small ones).
+    const owned = Buffer.alloc(2);
+    owned.set([7, 9]);
+    const pooledBytes = Buffer.from([5, 6]);
+    for (const bytes of [owned, pooledBytes]) {
+      const fine = {
+        ...inputs,
+        in_string: tensor('string', ['a', 'b'], [1, 2]),
+        in_uint8: tensor('uint8', bytes, [1, 2]),
+      };
+      const out = await pooled.predict(fine);
+      expect(Array.from(out.out_uint8!.data as Uint8Array)).toEqual([...bytes]);
+    }
+    expect([[...owned], [...pooledBytes]]).toEqual([
+      [7, 9],
+      [5, 6],
+    ]);
     await Promise.all([here.dispose(), pooled.dispose()]);
 
     // onnxruntime's own refusal at load time: the same code and message, its error as the cause.

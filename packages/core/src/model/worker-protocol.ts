@@ -13,6 +13,7 @@ import {
   ModelshipError,
   OverloadedError,
 } from '../errors';
+import { allocate } from '../tensor/dtype';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 
@@ -134,14 +135,17 @@ export function ownedCopies(tensors: Record<string, Tensor>): {
   const transfer: ArrayBuffer[] = [];
   for (const name in tensors) {
     const t = tensors[name]!;
-    const data = t.data as { slice?: () => { buffer: unknown } };
-    if (Array.isArray(t.data) || typeof data.slice !== 'function') {
-      out[name] = t; // strings: cloned with the message
+    if (t.dtype === 'string') {
+      out[name] = t; // cloned with the message
       continue;
     }
-    const copy = data.slice();
-    out[name] = { dtype: t.dtype, shape: t.shape, data: copy } as Tensor;
-    if (copy.buffer instanceof ArrayBuffer && copy.buffer.byteLength > 0) transfer.push(copy.buffer);
+    // A fresh array of the dtype's storage type, not `data.slice()`: a Node Buffer's slice is a
+    // view of the same memory (often Node's shared pool), which must never be transferred.
+    const data = allocate(t.dtype, t.data.length);
+    const copy = data as unknown as { set(from: unknown): void; byteLength: number; buffer: ArrayBuffer };
+    copy.set(t.data);
+    out[name] = { dtype: t.dtype, shape: t.shape, data } as Tensor;
+    if (copy.byteLength > 0) transfer.push(copy.buffer);
   }
   return { tensors: out, transfer };
 }

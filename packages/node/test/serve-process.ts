@@ -1,5 +1,5 @@
 /** `modelship serve` in a child process, as a user runs it, from the TypeScript sources. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,24 @@ export function startServe(args: string[], env: Record<string, string> = {}, sta
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output = captured(child);
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output()}`)), startMs);
+    child.stdout!.on('data', () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output());
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output()}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, exited, output };
+}
+
+/** Everything `child` writes to stdout and stderr so far, in order. */
+export function captured(child: ChildProcess): () => string {
   let output = '';
   child.stdout!.on('data', (d) => {
     output += d;
@@ -22,17 +40,5 @@ export function startServe(args: string[], env: Record<string, string> = {}, sta
   child.stderr!.on('data', (d) => {
     output += d;
   });
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), startMs);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, url, exited, output: () => output };
+  return () => output;
 }

@@ -26,6 +26,7 @@ import { modelContract } from '../../core/src/model/model.case';
 import { FileSystemRepository, loadModel } from '../src/index';
 import { spawnThread } from '../src/worker-threads';
 import { casesOf, failure, modelPath } from './fixtures';
+import { captured } from './serve-process';
 
 // Worker threads start from the TypeScript sources here (tsx in each thread): seconds apiece
 // on a loaded machine. No assertion depends on time.
@@ -294,14 +295,8 @@ console.log('answered', out.y.shape.join('x'));
     const child = spawn(process.execPath, [tsx, '--conditions=@modelship/source', script], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout!.on('data', (d) => {
-      output += d;
-    });
-    child.stderr!.on('data', (d) => {
-      output += d;
-    });
+    const output = captured(child);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect([code, output.trim()]).toEqual([0, 'answered 1x8']);
+    expect([code, output().trim()]).toEqual([0, 'answered 1x8']);
   });
 });

@@ -84,6 +84,12 @@ function fakeWorker(options: { gate?: boolean; failLoad?: boolean } = {}): Fake 
   };
 }
 
+/** Starts gated workers, keeping each in `workers`. */
+const gated = (workers: Fake[]) => (): Fake => {
+  const w = fakeWorker({ gate: true });
+  workers.push(w);
+  return w;
+};
 const x = (...v: number[]) => ({ x: tensor('float32', Float32Array.from(v), [1, v.length]) });
 const until = async (ok: () => boolean) => {
   while (!ok()) await new Promise((r) => setTimeout(r, 1));
@@ -110,15 +116,7 @@ modelContract('WorkerPoolModel (in-process workers)', async () => ({
 describe('WorkerPoolModel', () => {
   it('sends each call to the least busy instance, at most two ahead, and queues the rest here', async () => {
     const workers: Fake[] = [];
-    const pool = await WorkerPoolModel.create({
-      instances: 2,
-      spawn: () => {
-        const w = fakeWorker({ gate: true });
-        workers.push(w);
-        return w;
-      },
-      load: {},
-    });
+    const pool = await WorkerPoolModel.create({ instances: 2, spawn: gated(workers), load: {} });
     const calls = [1, 2, 3, 4, 5].map((v) => pool.predict(x(v, v)));
     await until(() => pool.status().every((s) => s.inFlight === 2));
     const sent = (w: Fake) => w.received.filter((m) => m.type === 'predict').length;
@@ -168,11 +166,7 @@ describe('WorkerPoolModel', () => {
     const pool = await WorkerPoolModel.create({
       name: 'double',
       instances: 2,
-      spawn: () => {
-        const w = fakeWorker({ gate: true });
-        workers.push(w);
-        return w;
-      },
+      spawn: gated(workers),
       load: {},
       onInstanceEvent: (e) => events.push(e),
     });

@@ -168,7 +168,7 @@ function asLoadError(error: SerializedError, label: string): Error {
  * replaced; calls queued meanwhile go to the other instances or wait for the replacement.
  *
  * Runtimes build one with their own workers: `loadModel(path, { instances: 2 })` in
- * `@modelship/node`, `loadModel(url, { worker: true })` in `@modelship/browser`.
+ * `@modelship/node` (each instance a `node:worker_threads` Worker).
  */
 export class WorkerPoolModel extends BaseModel {
   private readonly slots: Instance[];

@@ -1,5 +1,5 @@
 import { readFile, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   invalidArgument,
   type Model,
@@ -13,6 +13,7 @@ import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
+import { readTextInside, resolveInside, withoutRoot } from './contain';
 import {
   isModelName,
   type ModelOnDisk,
@@ -188,16 +189,18 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   /** Every model and version the repository knows, with its state. */
   status(): Record<string, VersionStatus[]> {
     const out: Record<string, VersionStatus[]> = {};
-    for (const [model, versions] of this.tracked) {
-      out[model] = [...versions.entries()]
-        .sort((a, b) => Number(a[0]) - Number(b[0]))
-        .map(([version, t]) => ({
-          version,
-          state: t.state,
-          ...(t.error === undefined ? {} : { error: t.error }),
-        }));
-    }
+    for (const model of this.tracked.keys()) out[model] = this.versionsOf(model);
     return out;
+  }
+
+  private versionsOf(model: string): VersionStatus[] {
+    return [...(this.tracked.get(model) ?? [])]
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([version, t]) => ({
+        version,
+        state: t.state,
+        ...(t.error === undefined ? {} : { error: t.error }),
+      }));
   }
 
   /**
@@ -234,7 +237,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       if (t.state === 'failed') this.tracked.get(model)!.delete(version);
     }
     await this.sync();
-    const versions = this.status()[model];
+    // A Map lookup: a model named like an Object.prototype property ('constructor') is just a name.
+    const versions = this.tracked.has(model) ? this.versionsOf(model) : undefined;
     if (versions === undefined || versions.length === 0)
       throw new ModelshipError('MODEL_NOT_FOUND', `the repository has no model '${model}'`);
     if (!versions.some((v) => v.state === 'serving')) {
@@ -263,32 +267,34 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       throw invalidArgument('loadVersion', 'not a valid model name', model);
     if (typeof version !== 'string' || !isVersion(version))
       throw invalidArgument('loadVersion', 'not a valid version', version);
-    const root = await realpath(this.root);
-    const vdir = join(root, model, version);
+    const vdir = join(this.root, model, version);
     const found = await modelFileOf(vdir);
     if (typeof found !== 'string')
       throw new ModelLoadError('MODEL_NOT_FOUND', `${model} version ${version}: ${found.reason}`);
-    const file = await realpath(found).catch(() => found);
-    if (!file.startsWith(root + sep)) {
-      throw invalidArgument('loadVersion', `'${model}/${version}' resolves outside the repository`, file);
-    }
-    const config = this.configs.get(model) ?? DEFAULT_CONFIG;
-    const integrity = config.integrity[version];
+    const file = await resolveInside(this.root, found);
+    const shown = `${model}/${version}/${basename(found)}`;
+    const integrity = this.integrityOf(model, version);
     if (!file.endsWith('.json')) return loadModel(file, { ...this.options, name: model, version, integrity });
     // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
     const bytes = new Uint8Array(await readFile(file));
-    if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: file });
+    if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: shown });
     let json: unknown;
     try {
       json = JSON.parse(Buffer.from(bytes).toString('utf8'));
     } catch (e) {
-      throw new ModelLoadError('MODEL_INVALID', `${file} is not JSON: ${(e as Error).message}`);
+      throw new ModelLoadError('MODEL_INVALID', `${shown} is not JSON: ${(e as Error).message}`);
     }
     try {
       return baselineFromJSON(json, { name: model, version });
     } catch (e) {
-      throw new ModelLoadError('MODEL_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
+      throw new ModelLoadError('MODEL_INVALID', `${shown}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** The integrity pinned for a version in the model's config.json, if any. */
+  private integrityOf(model: string, version: string): string | undefined {
+    const pins = (this.configs.get(model) ?? DEFAULT_CONFIG).integrity;
+    return Object.hasOwn(pins, version) ? pins[version] : undefined;
   }
 
   /**
@@ -311,7 +317,9 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   async labels(model: string): Promise<string[] | undefined> {
     const file = this.configs.get(model)?.labels;
     if (file === undefined) return undefined;
-    const text = await readFile(join(await realpath(this.root), model, file), 'utf8');
+    const text = await readTextInside(this.root, join(this.root, model, file));
+    if (text === undefined)
+      throw new ModelshipError('MODEL_INVALID', `the labels file ${model}/${file} does not exist`);
     return text.split(/\r?\n/).filter((l) => l !== '');
   }
 
@@ -447,7 +455,12 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       return true;
     } catch (error) {
       t.state = 'failed';
-      t.error = error instanceof Error ? error.message : String(error);
+      // The index and error answers leave the server: no absolute paths (the log keeps them).
+      t.error = withoutRoot(
+        error instanceof Error ? error.message : String(error),
+        this.root,
+        await realpath(this.root).catch(() => this.root),
+      );
       this.emit('loadFailed', { model: m.name, version: disk.version, error });
       return false;
     }

@@ -20,6 +20,7 @@ import {
 } from './codec';
 import { type InferenceHandler, REFUSALS, reportRefusal } from './handler';
 import { HttpError, httpFailure } from './http-error';
+import { checkModelControl } from './model-control';
 import { ClientGone } from './node-io';
 import {
   Answered,
@@ -322,6 +323,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const repository = ctx.options.repository;
       if (repository === undefined)
         throw new HttpError(501, 'this server has no model repository to control');
+      checkModelControl(ctx, 'load', undefined);
       refuseLoadParameters(String(r.model_name), Object.keys((r.parameters as object | undefined) ?? {}));
       await repository.load(String(r.model_name));
       return {};
@@ -330,6 +332,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const repository = ctx.options.repository;
       if (repository === undefined)
         throw new HttpError(501, 'this server has no model repository to control');
+      checkModelControl(ctx, 'unload', undefined);
       await repository.unload(String(r.model_name));
       return {};
     }),

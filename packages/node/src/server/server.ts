@@ -8,7 +8,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
 import { listenGrpc } from './grpc';
@@ -16,6 +16,11 @@ import { InferenceHandler } from './handler';
 import { sendResponse } from './node-io';
 import { json } from './oip';
 import type { HandlerOptions } from './types';
+
+/** How long requests must have stopped, while draining, before idle connections are closed. */
+const DRAIN_QUIET_MS = 250;
+
+const netClose = NetServer.prototype.close;
 
 export interface ServerOptions extends HandlerOptions {
   /** How long `close` waits for requests in flight before cutting connections (default 10 s). */
@@ -91,8 +96,12 @@ export class ModelshipServer {
     return this.open;
   }
 
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(port = 8000, host = '0.0.0.0'): Promise<{ port: number; host: string; url: string }> {
+  /**
+   * Starts listening; resolves with the bound address (port 0 picks a free port). The default
+   * host is the loopback address: pass `'0.0.0.0'` (or `'::'`) to take connections from other
+   * machines, as a container must.
+   */
+  listen(port = 8000, host = '127.0.0.1'): Promise<{ port: number; host: string; url: string }> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.http.once('error', onError);
@@ -109,7 +118,7 @@ export class ModelshipServer {
    * Also serves the protocol over gRPC (`inference.GRPCInferenceService`) on `port` (0 picks a
    * free one), with the same deployer, credentials and limits; `close` stops it too.
    */
-  async listenGrpc(port = 8001, host = '0.0.0.0'): Promise<{ port: number }> {
+  async listenGrpc(port = 8001, host = '127.0.0.1'): Promise<{ port: number }> {
     if (this.grpc !== undefined) throw new Error('listenGrpc: the gRPC server is already listening');
     const { server, port: bound } = await listenGrpc(this.handler, port, host);
     this.grpc = server;
@@ -124,21 +133,25 @@ export class ModelshipServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.handler.drain();
-      const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      // Stop accepting connections, but not as http.Server.close does, which also closes idle
+      // keep-alive connections at once: a client sending its next request on one just then gets
+      // a reset. Open connections stay until their next answer (a 503 for inference, with
+      // Connection: close) or until requests stop coming (see settled).
+      const stopped = new Promise<void>((resolve) => netClose.call(this.http, () => resolve()));
       const grpc = this.grpc;
       // gRPC calls in flight finish; new calls are refused at once.
       const grpcStopped =
         grpc === undefined
           ? Promise.resolve()
           : new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
-      this.http.closeIdleConnections();
-      const drained = this.handler.whenIdle();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000);
         timer.unref();
       });
-      await Promise.race([Promise.all([drained, grpcStopped]), timeout]);
+      await Promise.race([Promise.all([this.settled(), grpcStopped]), timeout]);
+      this.http.closeIdleConnections();
+      await Promise.race([this.handler.whenIdle(), timeout]);
       clearTimeout(timer);
       this.http.closeAllConnections();
       grpc?.forceShutdown();
@@ -147,6 +160,24 @@ export class ModelshipServer {
       if (this.options.closeDeployer === true) await this.deployer.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * Resolves once no request is in flight and none has started or finished for
+   * {@link DRAIN_QUIET_MS} (or no connection is open): a keep-alive client whose last answer
+   * came before the drain has had time to send its next request and be told to leave.
+   */
+  private async settled(): Promise<void> {
+    for (;;) {
+      await this.handler.whenIdle();
+      const open = await new Promise<number>((resolve) =>
+        this.http.getConnections((_e, n) => resolve(n ?? 0)),
+      );
+      if (open === 0) return;
+      const wait = this.handler.lastActivity + DRAIN_QUIET_MS - performance.now();
+      if (wait <= 0 && this.handler.inFlight === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 5)));
+    }
   }
 
   /** Closes on SIGTERM or SIGINT (a second signal exits at once), then calls `onClosed`. */

@@ -1,4 +1,5 @@
 import type { AbortSignalLike, Deployer, Monitor, Pipeline, Pixels } from '@modelship/core';
+import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -91,6 +92,13 @@ export interface HandlerOptions {
    * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.
    */
   repository?: RepositoryControl;
+  /**
+   * Whether the repository extension may load and unload models (Triton's model control mode):
+   * `'none'` (default) refuses both with 403 and leaves the index readable; `'explicit'` allows
+   * them, with credentials when `auth` is set, and never to a browser page whose origin `cors`
+   * does not allow.
+   */
+  modelControl?: ModelControlMode;
   /**
    * Pipelines by model name (or a source such as the repository): a model with one takes
    * records at `POST /v1/models/{name}[/versions/{v}]:predict` (`{"instances": [{...}]}`, KServe

@@ -254,7 +254,8 @@ describe('modelship serve', () => {
     const exited = new Promise((resolve) => child.on('exit', resolve));
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
-    expect(output).toMatch(/stopped/);
+    // pnpm may exit before the server has drained (it waits for its connections to go quiet).
+    await expect.poll(() => output, { timeout: 15_000 }).toMatch(/stopped/);
   });
 
   it('serves a directory holding model.onnx as one model (KServe layout), over HTTP and gRPC', async () => {

@@ -237,6 +237,13 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     if (started) log(`${model} version ${version} is serving`);
     watchDrift(model);
   });
+  repository.on('versionChanged', ({ model, version, outcome, reason }) => {
+    log(
+      outcome === 'reloaded'
+        ? `${model} version ${version} changed on disk and was reloaded from the new bytes`
+        : `${model} version ${version} changed on disk and was NOT reloaded (${reason}); the bytes loaded before keep serving`,
+    );
+  });
   repository.on('versionRemoved', ({ model, version }) => {
     if (started) log(`${model} version ${version} was removed`);
   });

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
@@ -52,6 +54,20 @@ const INDEX_REASON: Record<VersionState, string> = {
 export interface DeployTarget {
   deploy(name: string, source: () => Promise<Model>, options: Record<string, unknown>): Promise<unknown>;
   undeploy(name: string, version?: string): Promise<unknown>;
+  /** Used to keep the primary when a version is reloaded from a file changed in place. */
+  status?(name: string): { primary?: string | undefined };
+  promote?(name: string, version: string): void;
+}
+
+/** SHA-256 of a file, read as a stream. */
+function sha256Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => hash.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }
 
 export interface RepositoryOptions extends Omit<LoadModelOptions, 'name' | 'version' | 'integrity'> {
@@ -74,12 +90,20 @@ export interface VersionStatus {
   version: string;
   state: VersionState;
   error?: string;
+  /** A serving version whose file changed in place and was not reloaded: why. */
+  note?: string;
 }
 
 export interface RepositoryEvents {
   versionServing: [{ model: string; version: string }];
   versionRemoved: [{ model: string; version: string }];
   loadFailed: [{ model: string; version: string; error: unknown }];
+  /**
+   * A serving version's file was overwritten in place (other bytes, same path): `reloaded` from
+   * the new bytes, or `refused` (they did not verify against the pinned integrity, or did not
+   * load) while the bytes loaded before keep serving.
+   */
+  versionChanged: [{ model: string; version: string; outcome: 'reloaded' | 'refused'; reason?: string }];
   problem: [RepositoryProblem];
 }
 
@@ -88,6 +112,12 @@ interface Tracked {
   size: number;
   mtimeMs: number;
   error?: string;
+  /** SHA-256 of the bytes the serving instance was loaded from. */
+  sha256?: string;
+  /** A changed file seen once, waiting to be seen unchanged before it is read. */
+  pending?: { size: number; mtimeMs: number };
+  /** Why the bytes on disk are not the ones serving (a refused in-place change). */
+  note?: string;
 }
 
 /**
@@ -200,6 +230,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
         version,
         state: t.state,
         ...(t.error === undefined ? {} : { error: t.error }),
+        ...(t.note === undefined ? {} : { note: t.note }),
       }));
   }
 
@@ -213,7 +244,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       for (const v of versions) {
         const unloaded = this.unloaded.has(model);
         const state = unloaded ? 'UNAVAILABLE' : INDEX_STATE[v.state];
-        const reason = unloaded ? 'unloaded' : (v.error ?? INDEX_REASON[v.state]);
+        const reason = unloaded ? 'unloaded' : (v.error ?? v.note ?? INDEX_REASON[v.state]);
         out.push({ name: model, version: v.version, state, reason });
       }
     }
@@ -380,6 +411,11 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
         const t = versions.get(v.version);
         return !(t?.state === 'failed' && t.size === v.size && t.mtimeMs === v.mtimeMs);
       });
+    for (const v of m.versions) {
+      const t = versions.get(v.version);
+      if (t?.state === 'serving' && (t.size !== v.size || t.mtimeMs !== v.mtimeMs))
+        await this.reloadChanged(m, v, t, now);
+    }
     let wanted = new Set(
       selectVersions(
         m.config.versionPolicy,
@@ -433,6 +469,39 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     return previous === undefined || previous.state !== 'waiting' || previous.size === disk.size;
   }
 
+  /**
+   * A serving version whose file changed in place: once the new file has settled and its bytes
+   * differ (not a mere touch), the version is loaded again from them, integrity pin checked,
+   * and replaces the running instance; if they do not verify or load, the old instance keeps
+   * serving and the status, the index and the `versionChanged` event say why.
+   */
+  private async reloadChanged(m: ModelOnDisk, disk: VersionOnDisk, t: Tracked, now: number): Promise<void> {
+    const seen = t.pending;
+    if (now - disk.mtimeMs < this.settleMs || seen?.size !== disk.size || seen.mtimeMs !== disk.mtimeMs) {
+      t.pending = { size: disk.size, mtimeMs: disk.mtimeMs };
+      return;
+    }
+    t.pending = undefined;
+    t.size = disk.size;
+    t.mtimeMs = disk.mtimeMs;
+    const sha256 = await sha256Of(disk.file).catch(() => undefined);
+    if (sha256 !== undefined && sha256 === t.sha256) return;
+    const file = `${m.name}/${disk.version}/${basename(disk.file)}`;
+    try {
+      const primary = this.target!.status?.(m.name).primary;
+      await this.deployVersion(m, disk);
+      // A reload is not a new version: the primary stays what it was.
+      if (primary !== undefined && primary !== disk.version) this.target!.promote?.(m.name, primary);
+      t.sha256 = sha256;
+      t.note = undefined;
+      this.emit('versionChanged', { model: m.name, version: disk.version, outcome: 'reloaded' });
+    } catch (error) {
+      const reason = await this.publicMessage(error);
+      t.note = `${file} changed on disk and was not loaded (${reason}); the bytes loaded before keep serving`;
+      this.emit('versionChanged', { model: m.name, version: disk.version, outcome: 'refused', reason });
+    }
+  }
+
   private async deploy(
     m: ModelOnDisk,
     disk: VersionOnDisk,
@@ -441,29 +510,31 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     const t: Tracked = { state: 'loading', size: disk.size, mtimeMs: disk.mtimeMs };
     versions.set(disk.version, t);
     try {
-      // Read (not yet decoded) before the model loads: a broken sample file costs no load.
-      const samples = await readWarmupSamples(await realpath(this.root), m.dir, disk.version, m.config);
-      await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
-        ...m.config.deploy,
-        ...(samples === undefined ? {} : { warmup: warmupFrom(samples, m.name, m.config.deploy.warmup) }),
-        version: disk.version,
-        // The version policy decides what stays loaded; the repository undeploys the rest.
-        replace: false,
-      });
+      // Hashed before loading: bytes changed during the load differ from this at the next poll.
+      t.sha256 = await sha256Of(disk.file).catch(() => undefined);
+      await this.deployVersion(m, disk);
       t.state = 'serving';
       this.emit('versionServing', { model: m.name, version: disk.version });
       return true;
     } catch (error) {
       t.state = 'failed';
-      // The index and error answers leave the server: no absolute paths (the log keeps them).
-      t.error = withoutRoot(
-        error instanceof Error ? error.message : String(error),
-        this.root,
-        await realpath(this.root).catch(() => this.root),
-      );
+      t.error = await this.publicMessage(error);
       this.emit('loadFailed', { model: m.name, version: disk.version, error });
       return false;
     }
+  }
+
+  /** Deploys (or reloads) a version from disk with its config's options and warmup samples. */
+  private async deployVersion(m: ModelOnDisk, disk: VersionOnDisk): Promise<void> {
+    // Read (not yet decoded) before the model loads: a broken sample file costs no load.
+    const samples = await readWarmupSamples(await realpath(this.root), m.dir, disk.version, m.config);
+    await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
+      ...m.config.deploy,
+      ...(samples === undefined ? {} : { warmup: warmupFrom(samples, m.name, m.config.deploy.warmup) }),
+      version: disk.version,
+      // The version policy decides what stays loaded; the repository undeploys the rest.
+      replace: false,
+    });
   }
 
   /** Loads a version and, when the model has a pipeline, checks the version takes what it makes. */
@@ -483,6 +554,12 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       );
     }
     return model;
+  }
+
+  /** An error's message for the index and error answers, which leave the server: no absolute paths (the log keeps them). */
+  private async publicMessage(error: unknown): Promise<string> {
+    const message = error instanceof Error ? error.message : String(error);
+    return withoutRoot(message, this.root, await realpath(this.root).catch(() => this.root));
   }
 
   private report(p: RepositoryProblem): void {

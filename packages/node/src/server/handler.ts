@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Deployer, ModelshipError } from '@modelship/core';
 import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
-import { ServerMetrics } from './metrics';
+import { registerRepositoryMetrics, ServerMetrics } from './metrics';
 import { allowedOrigin, MODEL_CONTROL_MODES } from './model-control';
 import { dashboard, ingest, monitorHistory, monitorState } from './monitor-routes';
 import { bodyCoding, ClientGone, lingerAfterAnswer, readBody, sendResponse } from './node-io';
@@ -241,6 +241,8 @@ export class InferenceHandler {
       draining: false,
     };
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer, options.monitor);
+    if (this.metrics !== undefined && options.repository !== undefined)
+      registerRepositoryMetrics(options.repository, this.metrics.registry);
   }
 
   /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */

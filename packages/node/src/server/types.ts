@@ -54,6 +54,11 @@ export interface RepositoryControl {
   index(): readonly { name: string; version: string; state: string; reason: string }[];
   load(model: string): Promise<void>;
   unload(model: string): Promise<void>;
+  /** Files changed in place, counted on `/metrics` (`modelship_repository_file_changes_total`). */
+  on?(
+    event: 'versionChanged',
+    listener: (e: { model: string; version: string; outcome: 'reloaded' | 'refused' }) => void,
+  ): unknown;
 }
 
 /** Where the server finds a model's pipeline: `FileSystemRepository` fits (its pipeline.json files). */

@@ -69,12 +69,12 @@ describe('413 for a body over the limit', () => {
         answers.push(await post(port, 8 * MiB, false));
         answers.push(await post(port, 8 * MiB, true));
       }
-      expect(answers.filter((a, i) => i % 2 === 0)).toEqual(
+      expect(answers.filter((_a, i) => i % 2 === 0)).toEqual(
         Array(10).fill(
           `413 close {"error":"the body is ${8 * MiB} bytes; this server takes at most ${MiB}"}`,
         ),
       );
-      expect(answers.filter((a, i) => i % 2 === 1)).toEqual(
+      expect(answers.filter((_a, i) => i % 2 === 1)).toEqual(
         Array(10).fill(`413 close {"error":"the body is over ${MiB} bytes, the most this server takes"}`),
       );
       // fetch (undici) too.

@@ -147,6 +147,8 @@ describe('drain with keep-alive clients', () => {
   it('answers every late request with 503 and Connection: close, resets none, then refuses', async () => {
     for (let run = 0; run < 3; run++) {
       const r = await drainRun(48);
+      if (process.env.RELIABILITY_FIGURES !== undefined)
+        console.log(`drain run ${run + 1}: ${JSON.stringify(r)}`);
       expect(r.resets).toBe(0);
       expect(r.other).toEqual([]);
       expect(r.badAnswers).toEqual([]);

@@ -6,15 +6,11 @@
  * changes, and the server keeps serving. (The body fuzz, mutated inference requests, is in
  * ../server-ops.test.ts.) The figures are in docs/reliability.md.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, Deployer, FileSystemRepository, Monitor } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../core/src/evaluate/bootstrap';
-
-const example = fileURLToPath(new URL('../../../../examples/model-repository/', import.meta.url));
+import { scratchRepository, serveRepository } from './harness';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
 const NAMES = [
@@ -108,26 +104,16 @@ const HEADERS: Record<string, string>[] = [
 
 describe('fuzz: routes, methods, headers', () => {
   it('answers 2,000 generated requests below 500, changes nothing it may not, and keeps serving', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'modelship-fuzz-'));
-    cpSync(example, root, { recursive: true });
+    const repo = scratchRepository('modelship-fuzz-');
+    const root = repo.root;
+    for (const model of ['digits', 'fraud', 'iris']) repo.copyExample(model);
     writeFileSync(join(root, 'secret.txt'), 'TOP-SECRET');
     const listing = readdirSync(root, { recursive: true }).sort();
-    const deployer = new Deployer();
-    const monitor = new Monitor();
-    monitor.attach(deployer);
-    const repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-    repository.attach(deployer);
-    await repository.start();
-    const server = createServer(deployer, {
-      repository,
-      pipelines: repository,
-      monitor,
+    const { url, deployer, close } = await serveRepository(root, {
       cors: { origin: 'https://app.example' },
       auth: { tokens: ['admin'], exempt: ['health', 'metadata', 'inference', 'metrics'] },
       maxBodyBytes: 1 << 16,
-      closeDeployer: true,
     });
-    const { url } = await server.listen(0, '127.0.0.1');
     const random = seededRandom(17);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
     const path = (): string => {
@@ -195,9 +181,8 @@ describe('fuzz: routes, methods, headers', () => {
       expect(ok.status).toBe(200);
       expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
     } finally {
-      await repository.stop();
-      await server.close();
-      rmSync(root, { recursive: true, force: true });
+      await close();
+      repo.remove();
     }
   }, 120_000);
 });

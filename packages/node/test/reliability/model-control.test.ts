@@ -3,44 +3,18 @@
  * cannot load or unload models with a CORS "simple" request, and the server listens on the
  * loopback address unless told otherwise.
  */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, Deployer, FileSystemRepository, type HandlerOptions } from '@modelship/node';
+import { createServer, Deployer, type HandlerOptions } from '@modelship/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scratchRepository, serveRepository } from './harness';
 
-const example = fileURLToPath(new URL('../../../../examples/model-repository/', import.meta.url));
-
-let root: string;
+let repo: ReturnType<typeof scratchRepository>;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'modelship-control-'));
-  cpSync(join(example, 'iris'), join(root, 'iris'), { recursive: true });
+  repo = scratchRepository('modelship-control-');
+  repo.copyExample('iris');
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => repo.remove());
 
-async function serve(options: HandlerOptions) {
-  const deployer = new Deployer();
-  const repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-  repository.attach(deployer);
-  await repository.start();
-  const server = createServer(deployer, { repository, closeDeployer: true, ...options });
-  const { url } = await server.listen(0, '127.0.0.1');
-  const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
-    fetch(url + path, { method: 'POST', headers, body }).then(async (r) => ({
-      status: r.status,
-      json: (await r.json()) as unknown,
-    }));
-  return {
-    url,
-    post,
-    deployer,
-    close: async () => {
-      await repository.stop();
-      await server.close();
-    },
-  };
-}
+const serve = (options: HandlerOptions) => serveRepository(repo.root, options);
 
 describe('model control', () => {
   it("is 'none' by default: load and unload get 403, the index stays readable", async () => {

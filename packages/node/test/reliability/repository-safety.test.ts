@@ -6,7 +6,6 @@
  */
 import {
   copyFileSync,
-  cpSync,
   mkdirSync,
   mkdtempSync,
   rmSync,
@@ -16,70 +15,37 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, Deployer, FileSystemRepository, Monitor } from '@modelship/node';
+import { FileSystemRepository, type HandlerOptions } from '@modelship/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelPath } from '../fixtures';
+import { settled as old, scratchRepository, serveRepository } from './harness';
 
-const example = fileURLToPath(new URL('../../../../examples/model-repository/', import.meta.url));
-const old = new Date(Date.now() - 60_000);
-
+let repo: ReturnType<typeof scratchRepository>;
 let root: string;
 let outside: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'modelship-safety-'));
+  repo = scratchRepository('modelship-safety-');
+  root = repo.root;
   outside = mkdtempSync(join(tmpdir(), 'modelship-outside-'));
 });
 afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
+  repo.remove();
   rmSync(outside, { recursive: true, force: true });
 });
 
-function putVersion(model: string, version: string, fixture = 'iris'): void {
-  const dir = join(root, model, version);
-  mkdirSync(dir, { recursive: true });
-  copyFileSync(modelPath(fixture), join(dir, 'model.onnx'));
-  utimesSync(join(dir, 'model.onnx'), old, old);
-}
-
-async function serve(options: { modelControl?: 'explicit' } = {}) {
-  const deployer = new Deployer();
-  const monitor = new Monitor();
-  monitor.attach(deployer);
-  const repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-  repository.attach(deployer);
-  const problems: string[] = [];
-  repository.on('problem', (p) => problems.push(`${p.path}: ${p.reason}`));
-  await repository.start();
-  const server = createServer(deployer, {
-    repository,
-    pipelines: repository,
-    monitor,
-    closeDeployer: true,
-    ...options,
-  });
-  const { url } = await server.listen(0, '127.0.0.1');
-  return {
-    url,
-    repository,
-    deployer,
-    problems,
-    close: async () => {
-      await repository.stop();
-      await server.close();
-    },
-  };
-}
+const putVersion = (model: string, version: string, fixture = 'iris') =>
+  repo.putVersion(model, version, fixture);
+const serve = (options: HandlerOptions = {}) => serveRepository(root, options);
 
 describe('containment: files out of the repository are never read', () => {
   it('refuses a symlinked labels file, pipeline.json and config.json pointing outside', async () => {
-    cpSync(join(example, 'iris'), join(root, 'iris'), { recursive: true });
+    repo.copyExample('iris');
     // The secret is shaped like a labels file, so serving it would show it in answers.
     writeFileSync(join(outside, 'secret.txt'), 'TOP-SECRET-1\nTOP-SECRET-2\nTOP-SECRET-3\n');
     rmSync(join(root, 'iris', 'labels.txt'));
     symlinkSync(join(outside, 'secret.txt'), join(root, 'iris', 'labels.txt'));
     // Another model whose pipeline.json is a link out; a third whose config.json is.
-    cpSync(join(example, 'iris'), join(root, 'flowers'), { recursive: true });
+    repo.copyExample('iris', 'flowers');
     writeFileSync(join(outside, 'pipeline.json'), '{}');
     rmSync(join(root, 'flowers', 'pipeline.json'));
     symlinkSync(join(outside, 'pipeline.json'), join(root, 'flowers', 'pipeline.json'));

@@ -3,70 +3,29 @@
  * does not serve (never loaded, or unloaded), TF Serving's status reports such versions, and a
  * serving version's file overwritten in place is noticed, checked and reloaded, or refused.
  */
-import {
-  copyFileSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { computeIntegrity } from '@modelship/core';
-import { createServer, Deployer, FileSystemRepository, type HandlerOptions } from '@modelship/node';
+import type { HandlerOptions } from '@modelship/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelPath } from '../fixtures';
+import { settled as old, scratchRepository, serveRepository } from './harness';
 
-const example = fileURLToPath(new URL('../../../../examples/model-repository/', import.meta.url));
-const old = new Date(Date.now() - 60_000);
-
+let repo: ReturnType<typeof scratchRepository>;
 let root: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'modelship-state-'));
+  repo = scratchRepository('modelship-state-');
+  root = repo.root;
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => repo.remove());
 
-function putVersion(model: string, version: string, fixture: string, bytes?: string): string {
-  const dir = join(root, model, version);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'model.onnx');
-  if (bytes === undefined) copyFileSync(modelPath(fixture), file);
-  else writeFileSync(file, bytes);
-  utimesSync(file, old, old);
-  return file;
-}
-
-async function serve(options: HandlerOptions = {}) {
-  const deployer = new Deployer();
-  const repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-  repository.attach(deployer);
-  const changes: string[] = [];
-  repository.on('versionChanged', (e) => changes.push(`${e.model}/${e.version} ${e.outcome}`));
-  await repository.start();
-  const server = createServer(deployer, { repository, closeDeployer: true, ...options });
-  const { url } = await server.listen(0, '127.0.0.1');
-  const get = (path: string) =>
-    fetch(url + path).then(async (r) => ({ status: r.status, json: (await r.json()) as unknown }));
-  return {
-    url,
-    get,
-    deployer,
-    repository,
-    changes,
-    close: async () => {
-      await repository.stop();
-      await server.close();
-    },
-  };
-}
+const putVersion = (model: string, version: string, fixture: string, bytes?: string) =>
+  repo.putVersion(model, version, fixture, bytes);
+const serve = (options: HandlerOptions = {}) => serveRepository(root, options);
 
 describe('readiness follows the repository', () => {
   it('is false while a model on disk never loaded, and TF status says why', async () => {
-    cpSync(join(example, 'iris'), join(root, 'iris'), { recursive: true });
+    repo.copyExample('iris');
     putVersion('broken', '1', '', 'not an onnx file');
     const s = await serve();
     try {
@@ -106,7 +65,7 @@ describe('readiness follows the repository', () => {
   });
 
   it('is false after a model is unloaded, and true again once it is loaded', async () => {
-    cpSync(join(example, 'iris'), join(root, 'iris'), { recursive: true });
+    repo.copyExample('iris');
     putVersion('fraud', '1', 'fraud');
     const s = await serve({ modelControl: 'explicit' });
     const post = (path: string) => fetch(s.url + path, { method: 'POST' }).then((r) => r.status);

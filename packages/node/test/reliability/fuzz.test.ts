@@ -64,6 +64,22 @@ const FIXED = [
   '/v2/models/iris/../../metrics',
   '/../../etc/passwd',
 ];
+/** Real routes, `{n}` a name and `{v}` an optional `/versions/<v>`: most requests take one. */
+const ROUTES: [string, string][] = [
+  ['GET', '/v2/models/{n}{v}'],
+  ['GET', '/v2/models/{n}{v}/ready'],
+  ['POST', '/v2/models/{n}{v}/infer'],
+  ['POST', '/v1/models/{n}{v}:predict'],
+  ['GET', '/v1/models/{n}{v}'],
+  ['GET', '/v1/models/{n}{v}/metadata'],
+  ['POST', '/v2/repository/index'],
+  ['POST', '/v2/repository/models/{n}/load'],
+  ['POST', '/v2/repository/models/{n}/unload'],
+  ['POST', '/v2/monitor/ingest'],
+  ['GET', '/v2/monitor'],
+  ['GET', '/metrics'],
+  ['GET', '/v2/health/ready'],
+];
 const CONTENT_TYPES = [
   undefined,
   'application/json',
@@ -116,19 +132,25 @@ describe('fuzz: routes, methods, headers', () => {
     });
     const random = seededRandom(17);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(random() * a.length)]!;
-    const path = (): string => {
-      if (random() < 0.15) return pick(FIXED);
+    const versionPart = (): string => {
       const version = pick(VERSIONS);
-      const prefix = pick(PREFIXES);
-      return `${prefix}${pick(NAMES)}${version === undefined || random() < 0.5 ? '' : `/versions/${version}`}${pick(TAILS)}`;
+      return version === undefined || random() < 0.5 ? '' : `/versions/${version}`;
+    };
+    const request = (): [string, string] => {
+      if (random() < 0.6) {
+        const [method, template] = pick(ROUTES);
+        const target = template.replace('{n}', pick(NAMES)).replace('{v}', versionPart());
+        return [random() < 0.9 ? method : pick(METHODS), target];
+      }
+      if (random() < 0.25) return [pick(METHODS), pick(FIXED)];
+      return [pick(METHODS), `${pick(PREFIXES)}${pick(NAMES)}${versionPart()}${pick(TAILS)}`];
     };
     const statuses = new Map<number, number>();
     const failures: string[] = [];
     const total = 2000;
     let next = 0;
     const send = async (): Promise<void> => {
-      const method = pick(METHODS);
-      const target = path();
+      const [method, target] = request();
       const contentType = pick(CONTENT_TYPES);
       const headers: Record<string, string> = { ...pick(HEADERS) };
       if (contentType !== undefined) headers['content-type'] = contentType;

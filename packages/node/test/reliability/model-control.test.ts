@@ -3,6 +3,7 @@
  * cannot load or unload models with a CORS "simple" request, and the server listens on the
  * loopback address unless told otherwise.
  */
+import * as grpc from '@grpc/grpc-js';
 import { createServer, Deployer, type HandlerOptions } from '@modelship/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scratchRepository, serveRepository } from './harness';
@@ -93,6 +94,36 @@ describe('model control', () => {
       expect(t.deployer.names()).toEqual(['iris']);
     } finally {
       await t.close();
+    }
+  });
+
+  it('applies to gRPC too: RepositoryModelUnload is PERMISSION_DENIED unless explicit', async () => {
+    for (const modelControl of ['none', 'explicit'] as const) {
+      const s = await serve({ modelControl });
+      const { port } = await s.server.listenGrpc(0, '127.0.0.1');
+      const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      try {
+        // RepositoryModelUnloadRequest { model_name = 2 }, written by hand.
+        const request = Buffer.concat([Buffer.from([0x12, 4]), Buffer.from('iris')]);
+        const outcome = await new Promise<string>((resolve) =>
+          client.makeUnaryRequest(
+            '/inference.GRPCInferenceService/RepositoryModelUnload',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            request,
+            (e) => resolve(e === null ? 'OK' : `${grpc.status[e.code!]} ${e.details}`),
+          ),
+        );
+        expect(outcome).toBe(
+          modelControl === 'none'
+            ? "PERMISSION_DENIED explicit model unload is not allowed: model control is 'none' (start the server with --model-control explicit, or modelControl: 'explicit')"
+            : 'OK',
+        );
+        expect(s.deployer.names()).toEqual(modelControl === 'none' ? ['iris'] : []);
+      } finally {
+        client.close();
+        await s.close();
+      }
     }
   });
 

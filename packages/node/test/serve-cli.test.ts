@@ -371,6 +371,32 @@ describe('modelship serve', () => {
     expect(bad.output()).toMatch(/--max-connections must be at least 1, not 0/);
   });
 
+  it('takes --model-control and --host, and refuses a model control mode it does not know', async () => {
+    const serve = startServe([
+      repoExample,
+      '--port',
+      '0',
+      '--model-control',
+      'explicit',
+      '--host',
+      '127.0.0.1',
+    ]);
+    running.push(serve.child);
+    const url = await serve.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await expect
+      .poll(() => serve.output())
+      .toMatch(/Repository control +POST .*\/v2\/repository\/models\/\{name\}\/load\|unload/);
+    expect(serve.output()).not.toMatch(/--model-control explicit\)/);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    const bad = startServe([repoExample, '--model-control', 'poll']);
+    bad.url.catch(() => {});
+    running.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--model-control must be none or explicit, not 'poll'/);
+  });
+
   it('prints its usage and refuses a bad port', async () => {
     const bad = startServe([repoExample, '--port', 'eighty']);
     bad.url.catch(() => {});

@@ -339,11 +339,14 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
   });
 }
 
-/** Starts a gRPC server with the inference service on `port` (0 picks one); resolves with the bound port. */
+/**
+ * Starts a gRPC server with the inference service on `port` (0 picks one) and `host` (default
+ * the loopback address); resolves with the bound port.
+ */
 export async function listenGrpc(
   handler: InferenceHandler,
   port: number,
-  host = '0.0.0.0',
+  host = '127.0.0.1',
 ): Promise<{ server: grpc.Server; port: number }> {
   const max = handler.context.options.maxBodyBytes;
   const server = new grpc.Server({

@@ -372,15 +372,7 @@ describe('modelship serve', () => {
   });
 
   it('takes --model-control and --host, and refuses a model control mode it does not know', async () => {
-    const serve = startServe([
-      repoExample,
-      '--port',
-      '0',
-      '--model-control',
-      'explicit',
-      '--host',
-      '127.0.0.1',
-    ]);
+    const serve = startServe([repoExample, '--port=0', '--model-control=explicit', '--host=127.0.0.1']);
     running.push(serve.child);
     const url = await serve.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

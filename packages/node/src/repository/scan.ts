@@ -117,17 +117,17 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       continue;
     }
     if (!(await stat(dir)).isDirectory()) continue;
+    /** A file of this model that could not be read or was refused. */
+    const refused = (path: string, e: unknown): void => {
+      problems.push({ model: name, path, reason: ModelshipError.isInstance(e) ? e.message : String(e) });
+    };
     let config = DEFAULT_CONFIG;
     const configFile = join(dir, 'config.json');
     try {
       const text = await readTextInside(realRoot, configFile);
       if (text !== undefined) config = parseModelConfig(text, `${name}/config.json`);
     } catch (e) {
-      problems.push({
-        model: name,
-        path: configFile,
-        reason: ModelshipError.isInstance(e) ? e.message : String(e),
-      });
+      refused(configFile, e);
       continue;
     }
     if (config.labels !== undefined) {
@@ -152,21 +152,13 @@ export async function scanRepository(root: string): Promise<ScanResult> {
         realRoot,
       );
     } catch (e) {
-      problems.push({
-        model: name,
-        path: pipelineFile,
-        reason: ModelshipError.isInstance(e) ? e.message : String(e),
-      });
+      refused(pipelineFile, e);
       continue;
     }
     // Drift is watched against profile.json; a broken one is reported and the model still serves.
     const profileFile = join(dir, 'profile.json');
     const profile = await readProfile(profileFile, realRoot).catch((e: unknown) => {
-      problems.push({
-        model: name,
-        path: profileFile,
-        reason: ModelshipError.isInstance(e) ? e.message : String(e),
-      });
+      refused(profileFile, e);
       return undefined;
     });
     const versions: VersionOnDisk[] = [];

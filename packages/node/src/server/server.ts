@@ -8,7 +8,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
 import { listenGrpc } from './grpc';
@@ -19,8 +19,6 @@ import type { HandlerOptions } from './types';
 
 /** How long requests must have stopped, while draining, before idle connections are closed. */
 const DRAIN_QUIET_MS = 250;
-
-const netClose = NetServer.prototype.close;
 
 export interface ServerOptions extends HandlerOptions {
   /** How long `close` waits for requests in flight before cutting connections (default 10 s). */
@@ -137,7 +135,15 @@ export class ModelshipServer {
       // keep-alive connections at once: a client sending its next request on one just then gets
       // a reset. Open connections stay until their next answer (a 503 for inference, with
       // Connection: close) or until requests stop coming (see settled).
-      const stopped = new Promise<void>((resolve) => netClose.call(this.http, () => resolve()));
+      const stopped = new Promise<void>((resolve) => {
+        const closeIdle = this.http.closeIdleConnections;
+        this.http.closeIdleConnections = () => {};
+        try {
+          this.http.close(() => resolve());
+        } finally {
+          this.http.closeIdleConnections = closeIdle;
+        }
+      });
       const grpc = this.grpc;
       // gRPC calls in flight finish; new calls are refused at once.
       const grpcStopped =

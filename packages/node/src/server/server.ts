@@ -131,10 +131,10 @@ export class ModelshipServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.handler.drain();
-      // Stop accepting connections, but not as http.Server.close does, which also closes idle
-      // keep-alive connections at once: a client sending its next request on one just then gets
-      // a reset. Open connections stay until their next answer (a 503 for inference, with
-      // Connection: close) or until requests stop coming (see settled).
+      // Stop accepting connections, holding back what http.Server.close also does since Node 19,
+      // closing idle keep-alive connections at once: a client sending its next request on one
+      // just then gets a reset. Open connections stay until their next answer (a 503 for
+      // inference, with Connection: close) or until requests stop coming (see settled).
       const stopped = new Promise<void>((resolve) => {
         const closeIdle = this.http.closeIdleConnections;
         this.http.closeIdleConnections = () => {};

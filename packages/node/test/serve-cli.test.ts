@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -248,20 +249,31 @@ describe('modelship serve', () => {
       .poll(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], { timeout: 30_000, interval: 100 })
       .toBeDefined();
     const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
-    const res = await fetch(`${url}/v2/models/iris/infer`, {
-      method: 'POST',
-      body: JSON.stringify({
-        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
-        outputs: [{ name: 'probabilities' }],
-      }),
+    // Without keep-alive (agent: false): a connection left open would hold the drain for its
+    // quiet period, and under pnpm and tsx's CLI the server gets the signal twice (the group's
+    // and tsx's relay), the second one ending it at once, before it says "stopped".
+    const json = await new Promise<{ outputs: { data: number[] }[] }>((resolve, reject) => {
+      const req = request(`${url}/v2/models/iris/infer`, { method: 'POST', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.end(
+        JSON.stringify({
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+          outputs: [{ name: 'probabilities' }],
+        }),
+      );
     });
-    const json = (await res.json()) as { outputs: { data: number[] }[] };
     const p = json.outputs[0]!.data;
     expect(p.indexOf(Math.max(...p))).toBe(0); // setosa
     const exited = new Promise((resolve) => child.on('exit', resolve));
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
-    // pnpm may exit before the server has drained (it waits for its connections to go quiet).
+    // pnpm may exit before the server has printed its last line.
     await expect.poll(() => output, { timeout: 15_000 }).toMatch(/stopped/);
   });
 

@@ -45,6 +45,7 @@ beforeAll(async () => {
   await deployer.deploy('bytes', bytesEcho, { warmup: false });
   await deployer.deploy('echo', echo, { warmup: false });
   server = createServer(deployer, {
+    modelControl: 'explicit',
     repository: {
       index: () => [],
       load: async (m) => {

@@ -68,6 +68,7 @@ beforeAll(async () => {
   server = createServer(deployer, {
     maxBodyBytes: 1 << 20,
     pipelines: { fraud: strict, fraud_lenient: lenient },
+    modelControl: 'explicit',
     repository: {
       index: () => [],
       load: async (m) => {

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,20 +212,32 @@ describe('modelship serve', () => {
       .poll(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], { timeout: 30_000, interval: 100 })
       .toBeDefined();
     const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
-    const res = await fetch(`${url}/v2/models/iris/infer`, {
-      method: 'POST',
-      body: JSON.stringify({
-        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
-        outputs: [{ name: 'probabilities' }],
-      }),
+    // Without keep-alive (agent: false): a connection left open would hold the drain for its
+    // quiet period, and under pnpm and tsx's CLI the server gets the signal twice (the group's
+    // and tsx's relay), the second one ending it at once, before it says "stopped".
+    const json = await new Promise<{ outputs: { data: number[] }[] }>((resolve, reject) => {
+      const req = request(`${url}/v2/models/iris/infer`, { method: 'POST', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.end(
+        JSON.stringify({
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+          outputs: [{ name: 'probabilities' }],
+        }),
+      );
     });
-    const json = (await res.json()) as { outputs: { data: number[] }[] };
     const p = json.outputs[0]!.data;
     expect(p.indexOf(Math.max(...p))).toBe(0); // setosa
     const exited = new Promise((resolve) => child.on('exit', resolve));
     process.kill(-child.pid!, 'SIGTERM');
     await exited;
-    expect(output).toMatch(/stopped/);
+    // pnpm may exit before the server has printed its last line.
+    await expect.poll(() => output, { timeout: 15_000 }).toMatch(/stopped/);
   });
 
   it('serves a directory holding model.onnx as one model (KServe layout), over HTTP and gRPC', async () => {
@@ -295,7 +308,8 @@ describe('modelship serve', () => {
     bad.url.catch(() => {});
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/--config .*server\.json: unknown setting 'prot' \(known: port, grpcPort, /);
-  });
+    // Two servers start here: on a loaded machine that takes longer than the default 30 s.
+  }, 90_000);
 
   it('takes --max-connections and --body-timeout', async () => {
     const serve = startServe([
@@ -338,6 +352,24 @@ describe('modelship serve', () => {
     running.push(bad.child);
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/--max-connections must be at least 1, not 0/);
+  });
+
+  it('takes --model-control and --host, and refuses a model control mode it does not know', async () => {
+    const serve = startServe([repoExample, '--port=0', '--model-control=explicit', '--host=127.0.0.1']);
+    running.push(serve.child);
+    const url = await serve.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await expect
+      .poll(() => serve.output())
+      .toMatch(/Repository control +POST .*\/v2\/repository\/models\/\{name\}\/load\|unload/);
+    expect(serve.output()).not.toMatch(/--model-control explicit\)/);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    const bad = startServe([repoExample, '--model-control', 'poll']);
+    bad.url.catch(() => {});
+    running.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--model-control must be none or explicit, not 'poll'/);
   });
 
   it('prints its usage and refuses a bad port', async () => {

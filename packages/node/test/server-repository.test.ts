@@ -21,6 +21,7 @@ describe('model repository extension', () => {
     await repository.start();
     const server = createServer(deployer, {
       repository,
+      modelControl: 'explicit',
       closeDeployer: true,
       auth: { tokens: ['admin'], exempt: ['health', 'metadata', 'inference', 'metrics'] },
     });

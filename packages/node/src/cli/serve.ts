@@ -19,6 +19,7 @@ import {
 } from '@modelship/core';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
+import { resolveInside } from '../repository/contain';
 import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
@@ -35,7 +36,9 @@ itself (as KServe's storage initializer lays one out) is served as one model.
 Options:
   --port <n>            HTTP port (default: 8000; 0 picks a free one)
   --grpc-port <n>       Also serve the protocol over gRPC on this port (0 picks a free one)
-  --host <address>      Address to listen on (default: 0.0.0.0)
+  --host <address>      Address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for all)
+  --model-control <m>   none (default): the repository API lists models but refuses load/unload;
+                        explicit: allows them (with --token, only to holders of a token)
   --token <t>           Require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)
   --cors [origin]       Allow browser clients (any origin, or the one given)
   --max-body-mb <n>     Largest request body in MiB (default: 64)
@@ -52,10 +55,10 @@ Options:
                         version (Triton's instance_group count); 0: every model in-thread
   --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
   --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
-  --config <file.json>  Server settings in a file: port, grpcPort, host, tokens, authExempt, cors,
-                        maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs,
-                        drainTimeoutMs, pollMs, threads, workers, instances, logDir (flags given on
-                        the command line win)
+  --config <file.json>  Server settings in a file: port, grpcPort, host, modelControl, tokens,
+                        authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections,
+                        bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir
+                        (flags given on the command line win)
 `;
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
@@ -81,6 +84,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       port: { type: 'string' },
       'grpc-port': { type: 'string' },
       host: { type: 'string' },
+      'model-control': { type: 'string' },
       token: { type: 'string', multiple: true },
       cors: { type: 'string' },
       'max-body-mb': { type: 'string' },
@@ -105,6 +109,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ['port', 'port'],
     ['grpc-port', 'grpcPort'],
     ['host', 'host'],
+    ['model-control', 'modelControl'],
     ['max-body-mb', 'maxBodyMb'],
     ['timeout-ms', 'timeoutMs'],
     ['max-connections', 'maxConnections'],
@@ -131,6 +136,10 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ...((config.tokens as string[] | undefined) ?? []),
     ...(process.env.MODELSHIP_TOKENS?.split(',').filter((t) => t !== '') ?? []),
   ];
+  const modelControl = values['model-control'] ?? 'none';
+  if (modelControl !== 'none' && modelControl !== 'explicit')
+    throw new UsageError(`--model-control must be none or explicit, not '${modelControl}'`);
+  const host = values.host ?? '127.0.0.1';
   const maxBodyMb = positive('max-body-mb', values['max-body-mb'], false) ?? 64;
   const timeoutMs = positive('timeout-ms', values['timeout-ms']);
   const maxConnections = positive('max-connections', values['max-connections']);
@@ -205,18 +214,22 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     const name = values['model-name'] ?? basename(root);
     const pipelineFile = join(root, 'pipeline.json');
     try {
-      const pipeline = await readPipeline(pipelineFile, undefined);
+      const pipeline = await readPipeline(pipelineFile, undefined, root);
       if (pipeline !== undefined) singlePipelines[name] = pipeline;
     } catch (e) {
       throw new UsageError(`${pipelineFile}: ${(e as Error).message}`);
     }
-    singleProfile = await readProfile(join(root, 'profile.json')).catch((e: unknown) => {
+    singleProfile = await readProfile(join(root, 'profile.json'), root).catch((e: unknown) => {
       throw new UsageError(`${join(root, 'profile.json')}: ${(e as Error).message}`);
     });
     await deployer.deploy(
       name,
       async () => {
-        const model = await loadModel(join(root, 'model.onnx'), { name, version: '1', ...load });
+        const model = await loadModel(await resolveInside(root, join(root, 'model.onnx')), {
+          name,
+          version: '1',
+          ...load,
+        });
         try {
           singlePipelines[name]?.wrap(model);
         } catch (e) {
@@ -266,6 +279,13 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     if (started) log(`${model} version ${version} is serving`);
     watchDrift(model);
   });
+  repository.on('versionChanged', ({ model, version, outcome, reason }) => {
+    log(
+      outcome === 'reloaded'
+        ? `${model} version ${version} changed on disk and was reloaded from the new bytes`
+        : `${model} version ${version} changed on disk and was NOT reloaded (${reason}); the bytes loaded before keep serving`,
+    );
+  });
   repository.on('versionRemoved', ({ model, version }) => {
     if (started) log(`${model} version ${version} was removed`);
   });
@@ -301,13 +321,13 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       ? {}
       : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
     ...(single ? {} : { repository }),
+    modelControl,
     pipelines: single ? singlePipelines : repository,
     monitor,
     closeDeployer: true,
   });
-  const { url } = await server.listen(port, values.host ?? '0.0.0.0');
-  const grpc =
-    grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, values.host ?? '0.0.0.0');
+  const { url } = await server.listen(port, host);
+  const grpc = grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, host);
   started = true;
 
   out(
@@ -349,7 +369,9 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   out(`  Dashboard                GET  ${url}/dashboard`);
   if (!single)
     out(
-      `  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`,
+      modelControl === 'explicit'
+        ? `  Repository control       POST ${url}/v2/repository/index, /v2/repository/models/{name}/load|unload`
+        : `  Repository index         POST ${url}/v2/repository/index  (load/unload: --model-control explicit)`,
     );
   if (grpc !== undefined)
     out(`  gRPC                     inference.GRPCInferenceService on port ${grpc.port}`);
@@ -410,6 +432,7 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   port: 'number',
   grpcPort: 'number',
   host: 'string',
+  modelControl: 'string',
   tokens: 'strings',
   authExempt: 'strings',
   cors: 'cors',

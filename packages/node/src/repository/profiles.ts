@@ -2,7 +2,6 @@
  * `profile.json` beside a model: the reference profile of its training data, shipped with it
  * (docs/monitoring.md), which `modelship serve` watches drift against.
  */
-import { readFile } from 'node:fs/promises';
 import {
   formatShape,
   type ModelSignature,
@@ -13,16 +12,15 @@ import {
   valuesPerRow,
   type WatchDriftOptions,
 } from '@modelship/core';
+import { readTextInside } from './contain';
 
-/** `<model>/profile.json`, if there is one; a file that is not a profile is MODEL_INVALID. */
-export async function readProfile(file: string): Promise<Profile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+/**
+ * `<model>/profile.json`, if there is one; a file that is not a profile is MODEL_INVALID, one
+ * resolving outside `root` (the repository) MODEL_REJECTED.
+ */
+export async function readProfile(file: string, root: string): Promise<Profile | undefined> {
+  const text = await readTextInside(root, file);
+  if (text === undefined) return undefined;
   try {
     return Profile.fromJSON(JSON.parse(text));
   } catch (e) {

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   invalidArgument,
   type Model,
@@ -13,6 +15,7 @@ import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
+import { readTextInside, resolveInside, withoutRoot } from './contain';
 import {
   isModelName,
   type ModelOnDisk,
@@ -51,6 +54,20 @@ const INDEX_REASON: Record<VersionState, string> = {
 export interface DeployTarget {
   deploy(name: string, source: () => Promise<Model>, options: Record<string, unknown>): Promise<unknown>;
   undeploy(name: string, version?: string): Promise<unknown>;
+  /** Used to keep the primary when a version is reloaded from a file changed in place. */
+  status?(name: string): { primary?: string | undefined };
+  promote?(name: string, version: string): void;
+}
+
+/** SHA-256 of a file, read as a stream. */
+function sha256Of(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => hash.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 }
 
 export interface RepositoryOptions extends Omit<LoadModelOptions, 'name' | 'version' | 'integrity'> {
@@ -73,12 +90,20 @@ export interface VersionStatus {
   version: string;
   state: VersionState;
   error?: string;
+  /** A serving version whose file changed in place and was not reloaded: why. */
+  note?: string;
 }
 
 export interface RepositoryEvents {
   versionServing: [{ model: string; version: string }];
   versionRemoved: [{ model: string; version: string }];
   loadFailed: [{ model: string; version: string; error: unknown }];
+  /**
+   * A serving version's file was overwritten in place (other bytes, same path): `reloaded` from
+   * the new bytes, or `refused` (they did not verify against the pinned integrity, or did not
+   * load) while the bytes loaded before keep serving.
+   */
+  versionChanged: [{ model: string; version: string; outcome: 'reloaded' | 'refused'; reason?: string }];
   problem: [RepositoryProblem];
 }
 
@@ -87,6 +112,12 @@ interface Tracked {
   size: number;
   mtimeMs: number;
   error?: string;
+  /** SHA-256 of the bytes the serving instance was loaded from. */
+  sha256?: string;
+  /** A changed file seen once, waiting to be seen unchanged before it is read. */
+  pending?: { size: number; mtimeMs: number };
+  /** Why the bytes on disk are not the ones serving (a refused in-place change). */
+  note?: string;
 }
 
 /**
@@ -188,16 +219,19 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   /** Every model and version the repository knows, with its state. */
   status(): Record<string, VersionStatus[]> {
     const out: Record<string, VersionStatus[]> = {};
-    for (const [model, versions] of this.tracked) {
-      out[model] = [...versions.entries()]
-        .sort((a, b) => Number(a[0]) - Number(b[0]))
-        .map(([version, t]) => ({
-          version,
-          state: t.state,
-          ...(t.error === undefined ? {} : { error: t.error }),
-        }));
-    }
+    for (const model of this.tracked.keys()) out[model] = this.versionsOf(model);
     return out;
+  }
+
+  private versionsOf(model: string): VersionStatus[] {
+    return [...(this.tracked.get(model) ?? [])]
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([version, t]) => ({
+        version,
+        state: t.state,
+        ...(t.error === undefined ? {} : { error: t.error }),
+        ...(t.note === undefined ? {} : { note: t.note }),
+      }));
   }
 
   /**
@@ -210,7 +244,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       for (const v of versions) {
         const unloaded = this.unloaded.has(model);
         const state = unloaded ? 'UNAVAILABLE' : INDEX_STATE[v.state];
-        const reason = unloaded ? 'unloaded' : (v.error ?? INDEX_REASON[v.state]);
+        const reason = unloaded ? 'unloaded' : (v.error ?? v.note ?? INDEX_REASON[v.state]);
         out.push({ name: model, version: v.version, state, reason });
       }
     }
@@ -234,7 +268,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       if (t.state === 'failed') this.tracked.get(model)!.delete(version);
     }
     await this.sync();
-    const versions = this.status()[model];
+    // A Map lookup: a model named like an Object.prototype property ('constructor') is just a name.
+    const versions = this.tracked.has(model) ? this.versionsOf(model) : undefined;
     if (versions === undefined || versions.length === 0)
       throw new ModelshipError('MODEL_NOT_FOUND', `the repository has no model '${model}'`);
     if (!versions.some((v) => v.state === 'serving')) {
@@ -263,35 +298,37 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       throw invalidArgument('loadVersion', 'not a valid model name', model);
     if (typeof version !== 'string' || !isVersion(version))
       throw invalidArgument('loadVersion', 'not a valid version', version);
-    const root = await realpath(this.root);
-    const vdir = join(root, model, version);
+    const vdir = join(this.root, model, version);
     const found = await modelFileOf(vdir);
     if (typeof found !== 'string')
       throw new ModelLoadError('MODEL_NOT_FOUND', `${model} version ${version}: ${found.reason}`);
-    const file = await realpath(found).catch(() => found);
-    if (!file.startsWith(root + sep)) {
-      throw invalidArgument('loadVersion', `'${model}/${version}' resolves outside the repository`, file);
-    }
-    const config = this.configs.get(model) ?? DEFAULT_CONFIG;
-    const integrity = config.integrity[version];
+    const file = await resolveInside(this.root, found);
+    const shown = `${model}/${version}/${basename(found)}`;
+    const integrity = this.integrityOf(model, version);
     if (!file.endsWith('.json')) {
-      const instances = config.instances ?? this.options.instances;
+      const instances = (this.configs.get(model) ?? DEFAULT_CONFIG).instances ?? this.options.instances;
       return loadModel(file, { ...this.options, name: model, version, integrity, instances });
     }
     // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
     const bytes = new Uint8Array(await readFile(file));
-    if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: file });
+    if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: shown });
     let json: unknown;
     try {
       json = JSON.parse(Buffer.from(bytes).toString('utf8'));
     } catch (e) {
-      throw new ModelLoadError('MODEL_INVALID', `${file} is not JSON: ${(e as Error).message}`);
+      throw new ModelLoadError('MODEL_INVALID', `${shown} is not JSON: ${(e as Error).message}`);
     }
     try {
       return baselineFromJSON(json, { name: model, version });
     } catch (e) {
-      throw new ModelLoadError('MODEL_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
+      throw new ModelLoadError('MODEL_INVALID', `${shown}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** The integrity pinned for a version in the model's config.json, if any. */
+  private integrityOf(model: string, version: string): string | undefined {
+    const pins = (this.configs.get(model) ?? DEFAULT_CONFIG).integrity;
+    return Object.hasOwn(pins, version) ? pins[version] : undefined;
   }
 
   /**
@@ -314,7 +351,9 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   async labels(model: string): Promise<string[] | undefined> {
     const file = this.configs.get(model)?.labels;
     if (file === undefined) return undefined;
-    const text = await readFile(join(await realpath(this.root), model, file), 'utf8');
+    const text = await readTextInside(this.root, join(this.root, model, file));
+    if (text === undefined)
+      throw new ModelshipError('MODEL_INVALID', `the labels file ${model}/${file} does not exist`);
     return text.split(/\r?\n/).filter((l) => l !== '');
   }
 
@@ -375,6 +414,11 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
         const t = versions.get(v.version);
         return !(t?.state === 'failed' && t.size === v.size && t.mtimeMs === v.mtimeMs);
       });
+    for (const v of m.versions) {
+      const t = versions.get(v.version);
+      if (t?.state === 'serving' && (t.size !== v.size || t.mtimeMs !== v.mtimeMs))
+        await this.reloadChanged(m, v, t, now);
+    }
     let wanted = new Set(
       selectVersions(
         m.config.versionPolicy,
@@ -428,6 +472,39 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     return previous === undefined || previous.state !== 'waiting' || previous.size === disk.size;
   }
 
+  /**
+   * A serving version whose file changed in place: once the new file has settled and its bytes
+   * differ (not a mere touch), the version is loaded again from them, integrity pin checked,
+   * and replaces the running instance; if they do not verify or load, the old instance keeps
+   * serving and the status, the index and the `versionChanged` event say why.
+   */
+  private async reloadChanged(m: ModelOnDisk, disk: VersionOnDisk, t: Tracked, now: number): Promise<void> {
+    const seen = t.pending;
+    if (now - disk.mtimeMs < this.settleMs || seen?.size !== disk.size || seen.mtimeMs !== disk.mtimeMs) {
+      t.pending = { size: disk.size, mtimeMs: disk.mtimeMs };
+      return;
+    }
+    t.pending = undefined;
+    t.size = disk.size;
+    t.mtimeMs = disk.mtimeMs;
+    const sha256 = await sha256Of(disk.file).catch(() => undefined);
+    if (sha256 !== undefined && sha256 === t.sha256) return;
+    const file = `${m.name}/${disk.version}/${basename(disk.file)}`;
+    try {
+      const primary = this.target!.status?.(m.name).primary;
+      await this.deployVersion(m, disk);
+      // A reload is not a new version: the primary stays what it was.
+      if (primary !== undefined && primary !== disk.version) this.target!.promote?.(m.name, primary);
+      t.sha256 = sha256;
+      t.note = undefined;
+      this.emit('versionChanged', { model: m.name, version: disk.version, outcome: 'reloaded' });
+    } catch (error) {
+      const reason = await this.publicMessage(error);
+      t.note = `${file} changed on disk and was not loaded (${reason}); the bytes loaded before keep serving`;
+      this.emit('versionChanged', { model: m.name, version: disk.version, outcome: 'refused', reason });
+    }
+  }
+
   private async deploy(
     m: ModelOnDisk,
     disk: VersionOnDisk,
@@ -436,24 +513,31 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     const t: Tracked = { state: 'loading', size: disk.size, mtimeMs: disk.mtimeMs };
     versions.set(disk.version, t);
     try {
-      // Read (not yet decoded) before the model loads: a broken sample file costs no load.
-      const samples = await readWarmupSamples(await realpath(this.root), m.dir, disk.version, m.config);
-      await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
-        ...m.config.deploy,
-        ...(samples === undefined ? {} : { warmup: warmupFrom(samples, m.name, m.config.deploy.warmup) }),
-        version: disk.version,
-        // The version policy decides what stays loaded; the repository undeploys the rest.
-        replace: false,
-      });
+      // Hashed before loading: bytes changed during the load differ from this at the next poll.
+      t.sha256 = await sha256Of(disk.file).catch(() => undefined);
+      await this.deployVersion(m, disk);
       t.state = 'serving';
       this.emit('versionServing', { model: m.name, version: disk.version });
       return true;
     } catch (error) {
       t.state = 'failed';
-      t.error = error instanceof Error ? error.message : String(error);
+      t.error = await this.publicMessage(error);
       this.emit('loadFailed', { model: m.name, version: disk.version, error });
       return false;
     }
+  }
+
+  /** Deploys (or reloads) a version from disk with its config's options and warmup samples. */
+  private async deployVersion(m: ModelOnDisk, disk: VersionOnDisk): Promise<void> {
+    // Read (not yet decoded) before the model loads: a broken sample file costs no load.
+    const samples = await readWarmupSamples(await realpath(this.root), m.dir, disk.version, m.config);
+    await this.target!.deploy(m.name, () => this.loadFitting(m, disk.version), {
+      ...m.config.deploy,
+      ...(samples === undefined ? {} : { warmup: warmupFrom(samples, m.name, m.config.deploy.warmup) }),
+      version: disk.version,
+      // The version policy decides what stays loaded; the repository undeploys the rest.
+      replace: false,
+    });
   }
 
   /** Loads a version and, when the model has a pipeline, checks the version takes what it makes. */
@@ -473,6 +557,12 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       );
     }
     return model;
+  }
+
+  /** An error's message for the index and error answers, which leave the server: no absolute paths (the log keeps them). */
+  private async publicMessage(error: unknown): Promise<string> {
+    const message = error instanceof Error ? error.message : String(error);
+    return withoutRoot(message, this.root, await realpath(this.root).catch(() => this.root));
   }
 
   private report(p: RepositoryProblem): void {

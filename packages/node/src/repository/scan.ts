@@ -1,7 +1,8 @@
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, join, sep } from 'node:path';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { ModelshipError, Pipeline, type Profile, parseLabels } from '@modelship/core';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
+import { readTextInside, resolveInside } from './contain';
 import { readProfile } from './profiles';
 
 /** One version folder as found on disk. */
@@ -36,18 +37,16 @@ export interface ScanResult {
   problems: RepositoryProblem[];
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) =>
-    e.code === 'ENOENT' ? undefined : Promise.reject(e),
-  );
-}
-
-/** A model's pipeline.json, if it has one, labelled by its labels file. */
+/**
+ * A model's pipeline.json, if it has one, labelled by its labels file; both must lie inside
+ * `root` (the repository, or the directory served as one model).
+ */
 export async function readPipeline(
   file: string,
   labelsFile: string | undefined,
+  root: string,
 ): Promise<Pipeline | undefined> {
-  const text = await readOptional(file);
+  const text = await readTextInside(root, file);
   if (text === undefined) return undefined;
   let json: unknown;
   try {
@@ -57,9 +56,9 @@ export async function readPipeline(
   }
   const pipeline = Pipeline.fromJSON(json);
   if (labelsFile === undefined || pipeline.labels !== undefined) return pipeline;
-  const labels = await readOptional(labelsFile);
+  const labels = await readTextInside(root, labelsFile);
   if (labels === undefined)
-    throw new ModelshipError('MODEL_INVALID', `the labels file ${labelsFile} does not exist`);
+    throw new ModelshipError('MODEL_INVALID', `the labels file ${basename(labelsFile)} does not exist`);
   return pipeline.withLabels(parseLabels(labels));
 }
 
@@ -96,12 +95,12 @@ export async function scanRepository(root: string): Promise<ScanResult> {
   const realRoot = await realpath(root);
   const models: ModelOnDisk[] = [];
   const problems: RepositoryProblem[] = [];
-  const inside = async (path: string): Promise<boolean> => {
-    const info = await lstat(path);
-    if (!info.isSymbolicLink()) return true;
-    const target = await realpath(path).catch(() => undefined);
-    return target !== undefined && (target === realRoot || target.startsWith(realRoot + sep));
-  };
+  // False only for a path resolving outside the root; a missing file is for the caller to report.
+  const inside = (path: string): Promise<boolean> =>
+    resolveInside(realRoot, path).then(
+      () => true,
+      (e: unknown) => !ModelshipError.isInstance(e),
+    );
   for (const entry of await readdir(realRoot, { withFileTypes: true })) {
     const name = entry.name;
     const dir = join(realRoot, name);
@@ -118,20 +117,18 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       continue;
     }
     if (!(await stat(dir)).isDirectory()) continue;
+    /** A file of this model that could not be read or was refused. */
+    const refused = (path: string, e: unknown): void => {
+      problems.push({ model: name, path, reason: ModelshipError.isInstance(e) ? e.message : String(e) });
+    };
     let config = DEFAULT_CONFIG;
     const configFile = join(dir, 'config.json');
-    const text = await readOptional(configFile);
-    if (text !== undefined) {
-      try {
-        config = parseModelConfig(text, configFile);
-      } catch (e) {
-        problems.push({
-          model: name,
-          path: configFile,
-          reason: ModelshipError.isInstance(e) ? e.message : String(e),
-        });
-        continue;
-      }
+    try {
+      const text = await readTextInside(realRoot, configFile);
+      if (text !== undefined) config = parseModelConfig(text, `${name}/config.json`);
+    } catch (e) {
+      refused(configFile, e);
+      continue;
     }
     if (config.labels !== undefined) {
       // A labels file the config names must be there, pipeline or not: a typo is a load error.
@@ -152,23 +149,16 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       pipeline = await readPipeline(
         pipelineFile,
         config.labels === undefined ? undefined : join(dir, config.labels),
+        realRoot,
       );
     } catch (e) {
-      problems.push({
-        model: name,
-        path: pipelineFile,
-        reason: ModelshipError.isInstance(e) ? e.message : String(e),
-      });
+      refused(pipelineFile, e);
       continue;
     }
     // Drift is watched against profile.json; a broken one is reported and the model still serves.
     const profileFile = join(dir, 'profile.json');
-    const profile = await readProfile(profileFile).catch((e: unknown) => {
-      problems.push({
-        model: name,
-        path: profileFile,
-        reason: ModelshipError.isInstance(e) ? e.message : String(e),
-      });
+    const profile = await readProfile(profileFile, realRoot).catch((e: unknown) => {
+      refused(profileFile, e);
       return undefined;
     });
     const versions: VersionOnDisk[] = [];

@@ -20,6 +20,7 @@ import {
 } from './codec';
 import { type InferenceHandler, REFUSALS, reportRefusal } from './handler';
 import { HttpError, httpFailure } from './http-error';
+import { checkModelControl } from './model-control';
 import { ClientGone } from './node-io';
 import {
   Answered,
@@ -322,6 +323,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const repository = ctx.options.repository;
       if (repository === undefined)
         throw new HttpError(501, 'this server has no model repository to control');
+      checkModelControl(ctx, 'load', undefined);
       refuseLoadParameters(String(r.model_name), Object.keys((r.parameters as object | undefined) ?? {}));
       await repository.load(String(r.model_name));
       return {};
@@ -330,17 +332,21 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       const repository = ctx.options.repository;
       if (repository === undefined)
         throw new HttpError(501, 'this server has no model repository to control');
+      checkModelControl(ctx, 'unload', undefined);
       await repository.unload(String(r.model_name));
       return {};
     }),
   });
 }
 
-/** Starts a gRPC server with the inference service on `port` (0 picks one); resolves with the bound port. */
+/**
+ * Starts a gRPC server with the inference service on `port` (0 picks one) and `host` (default
+ * the loopback address); resolves with the bound port.
+ */
 export async function listenGrpc(
   handler: InferenceHandler,
   port: number,
-  host = '0.0.0.0',
+  host = '127.0.0.1',
 ): Promise<{ server: grpc.Server; port: number }> {
   const max = handler.context.options.maxBodyBytes;
   const server = new grpc.Server({

@@ -8,9 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Deployer, ModelshipError } from '@modelship/core';
 import { NO_BYTES } from './codec';
 import { HttpError, httpFailure } from './http-error';
-import { ServerMetrics } from './metrics';
+import { registerRepositoryMetrics, ServerMetrics } from './metrics';
+import { allowedOrigin, MODEL_CONTROL_MODES } from './model-control';
 import { dashboard, ingest, monitorHistory, monitorState } from './monitor-routes';
-import { bodyCoding, ClientGone, readBody, sendResponse } from './node-io';
+import { bodyCoding, ClientGone, lingerAfterAnswer, readBody, sendResponse } from './node-io';
 import {
   infer,
   json,
@@ -224,6 +225,10 @@ export class InferenceHandler {
     const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
     if (!(bodyTimeoutMs > 0))
       throw new TypeError('createInferenceHandler: bodyTimeoutMs must be a positive number');
+    if (options.modelControl !== undefined && !MODEL_CONTROL_MODES.includes(options.modelControl))
+      throw new TypeError(
+        `createInferenceHandler: modelControl must be 'none' or 'explicit', not ${JSON.stringify(options.modelControl)}`,
+      );
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
       throw new TypeError('createInferenceHandler: timeoutMs must be a positive number');
     const tokens = options.auth?.tokens ?? [];
@@ -236,6 +241,8 @@ export class InferenceHandler {
       draining: false,
     };
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer, options.monitor);
+    if (this.metrics !== undefined && options.repository !== undefined)
+      registerRepositoryMetrics(options.repository, this.metrics.registry);
   }
 
   /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */
@@ -315,12 +322,7 @@ export class InferenceHandler {
     const c = this.context.options.cors;
     if (c === undefined || c === false) return undefined;
     const options = c === true ? {} : c;
-    const allowed = options.origin ?? '*';
-    const origin = req.headers.origin;
-    let allow: string | undefined;
-    if (allowed === '*') allow = '*';
-    else if (origin !== undefined && (typeof allowed === 'string' ? [allowed] : allowed).includes(origin))
-      allow = origin;
+    const allow = allowedOrigin(c, req.headers.origin);
     if (allow === undefined) return { headers: {}, preflight: {} };
     const headers: Record<string, string> = {
       'access-control-allow-origin': allow,
@@ -339,9 +341,13 @@ export class InferenceHandler {
     };
   }
 
-  /** Starts draining: readiness turns false and new inference requests get 503. */
+  /**
+   * Starts draining: readiness turns false, new inference requests get 503, and every answer
+   * from now on carries `Connection: close`.
+   */
   drain(): void {
     this.context.draining = true;
+    this.lastActivity = performance.now();
   }
 
   /**
@@ -374,6 +380,7 @@ export class InferenceHandler {
     });
     readBody(req, this.context.options.maxBodyBytes, this.context.options.bodyTimeoutMs, (error, body) => {
       if (error !== undefined) {
+        if (error.status === 413) lingerAfterAnswer(req, this.context.options.maxBodyBytes);
         sendResponse(
           res,
           json(error.status, { error: error.message }, { ...error.headers, connection: 'close' }),
@@ -381,6 +388,8 @@ export class InferenceHandler {
         return;
       }
       this.handle({ method, path, headers, body, signal: gone }).then((answer) => {
+        // Draining began while this request ran: the answer asks the client to leave too.
+        if (this.context.draining) answer.headers.connection = 'close';
         try {
           sendResponse(res, answer);
         } catch (e) {
@@ -405,11 +414,16 @@ export class InferenceHandler {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /** When a request last started or finished while draining (`performance.now()`). */
+  lastActivity = 0;
+
   private started(): void {
     this.active++;
+    if (this.context.draining) this.lastActivity = performance.now();
   }
 
   private finished(): void {
+    if (this.context.draining) this.lastActivity = performance.now();
     if (--this.active > 0 || this.idle.length === 0) return;
     const waiting = this.idle;
     this.idle = [];

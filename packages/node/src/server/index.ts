@@ -2,6 +2,7 @@ export { addInferenceService, listenGrpc } from './grpc';
 export { createInferenceHandler, InferenceHandler } from './handler';
 export { HttpError, httpFailure } from './http-error';
 export { registerMonitorMetrics } from './metrics';
+export type { ModelControlMode } from './model-control';
 export { createServer, ModelshipServer, type ServerOptions } from './server';
 export type {
   AuthOptions,

@@ -6,7 +6,7 @@
 import type { Deployer, Monitor, PredictionEvent } from '@modelship/core';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families';
-import type { HandlerResponse } from './types';
+import type { HandlerResponse, RepositoryControl } from './types';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -282,4 +282,21 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): vo
       for (const a of monitor.alerts()) alerts.set({ rule: a.rule, model: a.model, version: a.version }, 1);
     },
   });
+}
+
+/**
+ * Counts a repository's files changed in place: `modelship_repository_file_changes_total` by
+ * model, version and outcome (`reloaded` from the new bytes, or `refused` while the bytes
+ * loaded before keep serving).
+ */
+export function registerRepositoryMetrics(repository: RepositoryControl, registry: Registry): void {
+  const changes = new Counter({
+    name: 'modelship_repository_file_changes_total',
+    help: 'Serving model files overwritten in place, by outcome: reloaded, or refused (the old bytes keep serving)',
+    labelNames: ['model', 'version', 'outcome'],
+    registers: [registry],
+  });
+  repository.on?.('versionChanged', ({ model, version, outcome }) =>
+    changes.inc({ model, version, outcome }),
+  );
 }

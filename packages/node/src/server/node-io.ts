@@ -126,6 +126,39 @@ export function readBody(
   });
 }
 
+/** How much of a refused body a lingering close reads and drops, beyond the limit, before it cuts. */
+const LINGER_BYTES = 64 * 1024 * 1024;
+/** How long a lingering close waits for more of the body before it cuts. */
+const LINGER_IDLE_MS = 2000;
+
+/**
+ * Closes the connection of a request whose body is refused unread (413) the way RFC 9112 §9.6
+ * asks: the answer goes out with `Connection: close`, then only the sending side is closed and
+ * the rest of the body is read and dropped (up to the limit plus 64 MiB, and while it keeps
+ * coming), so the client, still writing, gets to read the answer instead of `EPIPE` or a reset.
+ * node:http would destroy the socket as soon as the answer is written (`destroySoon`).
+ */
+export function lingerAfterAnswer(req: IncomingMessage, max: number): void {
+  const socket = req.socket;
+  let read = 0;
+  const cut = (): void => {
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, LINGER_IDLE_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    read += chunk.byteLength;
+    if (read > max + LINGER_BYTES) cut();
+    else timer.refresh();
+  });
+  socket.once('end', cut); // the client is done and has closed its side
+  socket.once('close', () => clearTimeout(timer));
+  // node:http ends a `Connection: close` answer with socket.destroySoon(): half-close instead.
+  socket.destroySoon = () => {
+    socket.end();
+  };
+}
+
 /** Writes an answer with its length. */
 export function sendResponse(res: ServerResponse, r: HandlerResponse): void {
   if (res.headersSent || res.destroyed) return;

@@ -24,6 +24,7 @@ import {
 import { describeValue as describe, HttpError } from './http-error';
 import { JsonSpan, jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
 import { JSON_SLICE_BYTES } from './json-tensor';
+import { checkModelControl } from './model-control';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 
 /**
@@ -137,6 +138,7 @@ export async function repositoryAction(
   req?: HandlerRequest,
 ): Promise<HandlerResponse> {
   const repository = repositoryOf(ctx);
+  checkModelControl(ctx, action, req?.headers.origin);
   if (action === 'load' && req !== undefined && req.body.byteLength > 0) {
     const body = parseJsonBody(text(req.body, 'request body'), 'load request');
     refuseLoadParameters(name, Object.keys(readParameters(own(body, 'parameters'), 'load request')));
@@ -145,10 +147,19 @@ export async function repositoryAction(
   return json(200, {});
 }
 
-/** Live as long as the process answers; ready while not draining and every model has a version serving. */
+/**
+ * Live as long as the process answers; ready while not draining and every model has a version
+ * serving: every deployed model, and every model the repository holds (one that never loaded,
+ * or was unloaded, keeps the server unready, as Triton's strict readiness does).
+ */
 export function serverReady(ctx: ServeContext): boolean {
   if (ctx.draining) return false;
-  return ctx.deployer.status().every((d) => d.primary !== undefined);
+  const serving = new Set<string>();
+  for (const d of ctx.deployer.status()) {
+    if (d.primary === undefined) return false;
+    serving.add(d.name);
+  }
+  return ctx.options.repository?.index().every((e) => serving.has(e.name)) ?? true;
 }
 
 export function modelReady(ctx: ServeContext, name: string, version: string | undefined): boolean {

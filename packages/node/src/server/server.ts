@@ -17,6 +17,9 @@ import { sendResponse } from './node-io';
 import { json } from './oip';
 import type { HandlerOptions } from './types';
 
+/** How long requests must have stopped, while draining, before idle connections are closed. */
+const DRAIN_QUIET_MS = 250;
+
 export interface ServerOptions extends HandlerOptions {
   /** How long `close` waits for requests in flight before cutting connections (default 10 s). */
   drainTimeoutMs?: number;
@@ -91,8 +94,12 @@ export class ModelshipServer {
     return this.open;
   }
 
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(port = 8000, host = '0.0.0.0'): Promise<{ port: number; host: string; url: string }> {
+  /**
+   * Starts listening; resolves with the bound address (port 0 picks a free port). The default
+   * host is the loopback address: pass `'0.0.0.0'` (or `'::'`) to take connections from other
+   * machines, as a container must.
+   */
+  listen(port = 8000, host = '127.0.0.1'): Promise<{ port: number; host: string; url: string }> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.http.once('error', onError);
@@ -109,7 +116,7 @@ export class ModelshipServer {
    * Also serves the protocol over gRPC (`inference.GRPCInferenceService`) on `port` (0 picks a
    * free one), with the same deployer, credentials and limits; `close` stops it too.
    */
-  async listenGrpc(port = 8001, host = '0.0.0.0'): Promise<{ port: number }> {
+  async listenGrpc(port = 8001, host = '127.0.0.1'): Promise<{ port: number }> {
     if (this.grpc !== undefined) throw new Error('listenGrpc: the gRPC server is already listening');
     const { server, port: bound } = await listenGrpc(this.handler, port, host);
     this.grpc = server;
@@ -124,21 +131,33 @@ export class ModelshipServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.handler.drain();
-      const stopped = new Promise<void>((resolve) => this.http.close(() => resolve()));
+      // Stop accepting connections, holding back what http.Server.close also does since Node 19,
+      // closing idle keep-alive connections at once: a client sending its next request on one
+      // just then gets a reset. Open connections stay until their next answer (a 503 for
+      // inference, with Connection: close) or until requests stop coming (see settled).
+      const stopped = new Promise<void>((resolve) => {
+        const closeIdle = this.http.closeIdleConnections;
+        this.http.closeIdleConnections = () => {};
+        try {
+          this.http.close(() => resolve());
+        } finally {
+          this.http.closeIdleConnections = closeIdle;
+        }
+      });
       const grpc = this.grpc;
       // gRPC calls in flight finish; new calls are refused at once.
       const grpcStopped =
         grpc === undefined
           ? Promise.resolve()
           : new Promise<void>((resolve) => grpc.tryShutdown(() => resolve()));
-      this.http.closeIdleConnections();
-      const drained = this.handler.whenIdle();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, this.options.drainTimeoutMs ?? 10_000);
         timer.unref();
       });
-      await Promise.race([Promise.all([drained, grpcStopped]), timeout]);
+      await Promise.race([Promise.all([this.settled(), grpcStopped]), timeout]);
+      this.http.closeIdleConnections();
+      await Promise.race([this.handler.whenIdle(), timeout]);
       clearTimeout(timer);
       this.http.closeAllConnections();
       grpc?.forceShutdown();
@@ -147,6 +166,24 @@ export class ModelshipServer {
       if (this.options.closeDeployer === true) await this.deployer.close();
     })();
     return this.closing;
+  }
+
+  /**
+   * Resolves once no request is in flight and none has started or finished for
+   * {@link DRAIN_QUIET_MS} (or no connection is open): a keep-alive client whose last answer
+   * came before the drain has had time to send its next request and be told to leave.
+   */
+  private async settled(): Promise<void> {
+    for (;;) {
+      await this.handler.whenIdle();
+      const open = await new Promise<number>((resolve) =>
+        this.http.getConnections((_e, n) => resolve(n ?? 0)),
+      );
+      if (open === 0) return;
+      const wait = this.handler.lastActivity + DRAIN_QUIET_MS - performance.now();
+      if (wait <= 0 && this.handler.inFlight === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 5)));
+    }
   }
 
   /** Closes on SIGTERM or SIGINT (a second signal exits at once), then calls `onClosed`. */

@@ -232,22 +232,44 @@ const TF_STATE: Record<string, string> = {
   unloaded: 'END',
 };
 
-/** `GET /v1/models/{name}[/versions/{v}]`: the versions and their states. */
+const OK = { error_code: 'OK', error_message: '' };
+
+/**
+ * `GET /v1/models/{name}[/versions/{v}]`: the versions and their states, with the versions the
+ * repository holds but does not serve (failed: `END` with the reason; unloaded; still being
+ * written: `START`), so a model that never loaded is reported rather than unknown.
+ */
 export function tfStatus(ctx: ServeContext, name: string, version: string | undefined): HandlerResponse {
-  const status = ctx.deployer.status(name);
-  const loading = status.loading.map((v) => ({ version: v, state: 'LOADING' }));
+  const onDisk = ctx.options.repository?.index().filter((e) => e.name === name) ?? [];
+  const deployed = ctx.deployer.names().includes(name);
+  if (!deployed && onDisk.length === 0) ctx.deployer.status(name); // throws the usual 404
+  const status = deployed ? ctx.deployer.status(name) : undefined;
   let versions = [
-    ...status.versions.map((v) => ({ version: v.version, state: TF_STATE[v.state] ?? 'UNKNOWN' })),
-    ...loading,
+    ...(status?.versions ?? []).map((v) => ({
+      version: v.version,
+      state: TF_STATE[v.state] ?? 'UNKNOWN',
+      status: OK,
+    })),
+    ...(status?.loading ?? []).map((v) => ({ version: v, state: 'LOADING', status: OK })),
   ];
+  for (const e of onDisk) {
+    if (e.state === 'READY' || versions.some((v) => v.version === e.version)) continue;
+    if (e.reason === 'not selected by the version policy') continue;
+    const failed = e.state === 'UNAVAILABLE' && e.reason !== 'unloaded' && e.reason !== WRITING;
+    versions.push({
+      version: e.version,
+      state: e.state === 'LOADING' ? 'LOADING' : e.reason === WRITING ? 'START' : 'END',
+      status: failed ? { error_code: 'UNKNOWN', error_message: e.reason } : OK,
+    });
+  }
   if (version !== undefined) {
     versions = versions.filter((v) => v.version === version);
     if (versions.length === 0) throw new HttpError(404, `model '${name}' has no version '${version}'`);
   }
-  return tfJson(200, {
-    model_version_status: versions.map((v) => ({ ...v, status: { error_code: 'OK', error_message: '' } })),
-  });
+  return tfJson(200, { model_version_status: versions });
 }
+
+const WRITING = 'the file is still being written';
 
 function tfTensor(s: TensorSpec) {
   return {

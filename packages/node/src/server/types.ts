@@ -1,4 +1,5 @@
 import type { AbortSignalLike, Deployer, Monitor, Pipeline, Pixels } from '@modelship/core';
+import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -53,6 +54,11 @@ export interface RepositoryControl {
   index(): readonly { name: string; version: string; state: string; reason: string }[];
   load(model: string): Promise<void>;
   unload(model: string): Promise<void>;
+  /** Files changed in place, counted on `/metrics` (`modelship_repository_file_changes_total`). */
+  on?(
+    event: 'versionChanged',
+    listener: (e: { model: string; version: string; outcome: 'reloaded' | 'refused' }) => void,
+  ): unknown;
 }
 
 /** Where the server finds a model's pipeline: `FileSystemRepository` fits (its pipeline.json files). */
@@ -91,6 +97,13 @@ export interface HandlerOptions {
    * `…/models/{name}/load`, `…/unload`); these routes always need credentials when auth is set.
    */
   repository?: RepositoryControl;
+  /**
+   * Whether the repository extension may load and unload models (Triton's model control mode):
+   * `'none'` (default) refuses both with 403 and leaves the index readable; `'explicit'` allows
+   * them, with credentials when `auth` is set, and never to a browser page whose origin `cors`
+   * does not allow.
+   */
+  modelControl?: ModelControlMode;
   /**
    * Pipelines by model name (or a source such as the repository): a model with one takes
    * records at `POST /v1/models/{name}[/versions/{v}]:predict` (`{"instances": [{...}]}`, KServe

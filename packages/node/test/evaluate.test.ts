@@ -194,8 +194,10 @@ describe('modelship eval', () => {
     const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--resamples', '100');
     vi.unstubAllEnvs();
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/scoring +\[#*\.*\] +\d+%/);
-    expect(r.err).toContain('bootstrapping [############################] 100%  500 rows');
+    // Each phase in its own unit, with an estimate of the time left (ETA) until it is done.
+    expect(r.err).toMatch(/\rscoring +\[#*\.*\] +\d+% {2}[\d,]+ rows {2}(ETA (--|\d+s)|done in \d+s)/);
+    expect(r.err).toMatch(/\rbootstrapping \[#{28}\] 100% {2}100\/100 resamples {2}done in \d+s/);
+    expect(r.err).not.toMatch(/bootstrapping.* rows/);
   });
 
   it('--compare runs the paired tests', async () => {
@@ -246,7 +248,7 @@ describe('modelship eval', () => {
     const ints = join(dir, 'ints.csv');
     writeFileSync(ints, 'a,b,label\n1.5,2,0\n');
     const cases: [string[], RegExp][] = [
-      [['--label', 'is_fraud'], /\[DATASET_INVALID\] .*no label column 'is_fraud'/],
+      [['--label', 'is_fraud'], /\[DATASET_INVALID\] .*no label column 'is_fraud'.*; name it with --label\n/],
       [['--features', 'f0,f1,nope'], /\[DATASET_INVALID\] .*unknown feature column 'nope'/],
       [['--features', 'f0,f1'], /takes 12 values per row but the data set has 2 feature columns/],
       [['--metrics', 'r2Score'], /\[INVALID_ARGUMENT\] .*r2Score is a regression metric/],
@@ -259,17 +261,22 @@ describe('modelship eval', () => {
     }
     const t = await run('eval', modelPath('fraud'), withText);
     expect(t.code).toBe(2);
-    expect(t.err).toMatch(
-      /row 1, column 'f0' is "abc"; model input 'features' \(float32\) needs a finite number/,
+    // Positions are the data file's line numbers (the header is line 1), named with the file.
+    expect(t.err).toBe(
+      "modelship: [DATASET_INVALID] evaluate: text.csv line 3, column 'f0' is \"abc\"; model input 'features' (float32) needs a finite number\n",
     );
     const e = await run('eval', modelPath('embedding'), ints);
     expect(e.code).toBe(2);
-    expect(e.err).toMatch(/row 0, column 'a' is 1.5; model input 'ids' is int64 and takes integers only/);
+    expect(e.err).toMatch(
+      /ints\.csv line 2, column 'a' is 1.5; model input 'ids' is int64 and takes integers only/,
+    );
     const u = await run('eval', modelPath('fraud'), join(dir, 'rows.parquet'));
     expect(u.code).toBe(2);
     const usage = await run('eval', modelPath('fraud'));
     expect(usage.code).toBe(2);
-    expect(usage.err).toMatch(/eval takes a model and a data file/);
+    expect(usage.err).toMatch(
+      /^modelship: \[MISSING_ARGUMENT\] missing required argument 'data' for modelship eval\n/,
+    );
     const bad = await run('eval', modelPath('fraud'), data('fraud.csv'), '--threshold', 'high');
     expect(bad.code).toBe(2);
   });
@@ -301,6 +308,29 @@ describe('modelship eval', () => {
     );
   });
 
+  it('names a missing label column with every column, the likely ones first, and the --label flag', async () => {
+    const text = readFileSync(data('fraud.csv'), 'utf8').replace(/,label\n/, ',target\n');
+    const file = join(dir, 'target.csv');
+    writeFileSync(file, text);
+    const r = await run('eval', modelPath('fraud'), file);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      "modelship: [DATASET_INVALID] evaluate: the data set has no label column 'label' (columns: 'target', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10', 'f11'); name it with --label\n",
+    );
+  });
+
+  it('counts file lines past blank lines and quoted line breaks, in CSV and JSONL', async () => {
+    const ints = join(dir, 'lines-ints.csv');
+    // Data row 2 (from 0) starts on line 6, after blank lines; its quoted cell holds a line break.
+    writeFileSync(ints, 'a,b,label\n1,2,0\n\n"3",4,1\n\n5,"6\n",0\n7,8.5,1\n'.replace('"3"', '3'));
+    const e = await run('eval', modelPath('embedding'), ints);
+    expect(e.err).toMatch(/lines-ints\.csv line 6, column 'b' is "6 "; model input 'ids' \(int64\)/);
+    const jsonl = join(dir, 'lines.jsonl');
+    writeFileSync(jsonl, '{"a":1,"b":2,"label":0}\n\n{"a":1.5,"b":2,"label":0}\n');
+    const j = await run('eval', modelPath('embedding'), jsonl);
+    expect(j.err).toMatch(/lines\.jsonl line 3, column 'a' is 1\.5; model input 'ids' is int64/);
+  });
+
   it('evaluates records through a pipeline.json', async () => {
     const pipeline = fileURLToPath(
       new URL('../../../examples/model-repository/iris/pipeline.json', import.meta.url),
@@ -330,7 +360,9 @@ describe('modelship eval', () => {
     );
     const wrong = await run('eval', modelPath('iris'), text, '--pipeline', pipeline);
     expect(wrong.code).toBe(2);
-    expect(wrong.err).toMatch(/record 1, field 'sepal_width' is "wide"; a finite number is required/);
+    expect(wrong.err).toMatch(
+      /iris-text\.csv line 3, field 'sepal_width' is "wide"; a finite number is required/,
+    );
     const missing = await run(
       'eval',
       modelPath('iris'),
@@ -339,6 +371,6 @@ describe('modelship eval', () => {
       join(dir, 'nope.json'),
     );
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/cannot read --pipeline/);
+    expect(missing.err).toMatch(/^modelship: \[FILE_NOT_FOUND\] --pipeline '.*nope\.json' does not exist\n$/);
   });
 });

@@ -372,11 +372,41 @@ describe('modelship serve', () => {
     expect(bad.output()).toMatch(/--model-control must be none or explicit, not 'poll'/);
   });
 
+  it('--cors with no value allows any origin', async () => {
+    // The flag last, with nothing after it, as docs/serving.md shows it.
+    const serve = startServe([repoExample, '--port', '0', '--cors']);
+    running.push(serve.child);
+    const url = await serve.url;
+    const res = await fetch(`${url}/v2/models/iris`, { headers: { origin: 'https://anywhere.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    // A value that is no origin is refused, naming the flag.
+    const swallowed = startServe([repoExample, '--cors', 'localhost:3000']);
+    swallowed.url.catch(() => {});
+    running.push(swallowed.child);
+    expect(await swallowed.exited).toBe(2);
+    expect(swallowed.output()).toMatch(
+      /^modelship: \[INVALID_OPTION\] --cors takes an origin such as https:\/\/app\.example/,
+    );
+  });
+
+  it('a missing repository is one line with its code, not a stack trace', async () => {
+    const bad = startServe(['nope']);
+    bad.url.catch(() => {});
+    running.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toBe("modelship: [FILE_NOT_FOUND] the repository 'nope' does not exist\n");
+  });
+
   it('prints its usage and refuses a bad port', async () => {
     const bad = startServe([repoExample, '--port', 'eighty']);
     bad.url.catch(() => {});
     running.push(bad.child);
     expect(await bad.exited).toBe(2);
-    expect(bad.output()).toMatch(/--port must be a non-negative integer, not 'eighty'/);
+    expect(bad.output()).toBe(
+      "modelship: [INVALID_OPTION] --port must be a non-negative integer, not 'eighty'\n",
+    );
   });
 });

@@ -141,12 +141,27 @@ describe('evaluate: data sets', () => {
     );
   });
 
+  it('a missing label column lists the columns that look like labels first, however wide the table', async () => {
+    // 60 feature columns, then the label under another name: a list cut at the front hid it.
+    const wide = Array.from({ length: 3 }, (_, i) => ({
+      ...Object.fromEntries(Array.from({ length: 60 }, (_, j) => [`f${j}`, i + j])),
+      target: i % 2,
+    }));
+    const e = (await evaluate(logistic, wide, {}).catch((err: unknown) => err)) as Error;
+    expect(e.message).toMatch(
+      /no label column 'label' \(columns: 'target', 'f0', 'f1', .*'f38', … \(61 in all\)\); name it with label$/,
+    );
+    const fraud = [{ a: 1, b: 2, isFraud: 0 }];
+    const f = (await evaluate(logistic, fraud, { label: 'is_fraud' }).catch((err: unknown) => err)) as Error;
+    expect(f.message).toMatch(/no label column 'is_fraud' \(columns: 'isFraud', 'a', 'b'\)/);
+  });
+
   it('refuses data that does not fit, naming the row and column', async () => {
     await rejects(evaluate(logistic, [], {}), 'DATASET_INVALID', /no rows/);
     await rejects(
       evaluate(logistic, rows, { label: 'target' }),
       'DATASET_INVALID',
-      /no label column 'target'.*'a', 'b', 'label'/,
+      /no label column 'target' \(columns: 'label', 'a', 'b'\)/,
     );
     await rejects(
       evaluate(logistic, rows, { features: ['a', 'c'] }),

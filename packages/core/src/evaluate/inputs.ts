@@ -11,9 +11,45 @@ import type { DataOptions, Row } from './types';
 /** Turns a batch of rows into model inputs; `offset` is the index of the batch's first row. */
 export type InputBuilder = (rows: readonly Row[], offset: number) => ModelInputs;
 
-function columnList(names: readonly string[]): string {
-  const shown = names.slice(0, 12).map((n) => `'${n}'`);
-  return names.length > 12 ? `${shown.join(', ')}, … (${names.length} in all)` : shown.join(', ');
+/** Most names a message lists; a wider table is cut, saying how many it has. */
+const LISTED = 40;
+/** Column names a label is often given, listed first when the named label is missing. */
+const LABEL_NAMES = ['label', 'target', 'class', 'y', 'outcome'];
+
+/**
+ * Names for a message: those resembling one of `near` (the name the user gave, and the
+ * usual ones) first, then the rest in their order, so a cut never hides the likely one.
+ */
+function columnList(names: readonly string[], near: readonly string[] = []): string {
+  const close = names.filter((n) => near.some((w) => resembles(n, w)));
+  const ordered = close.length === 0 ? names : [...close, ...names.filter((n) => !close.includes(n))];
+  const shown = ordered.slice(0, LISTED).map((n) => `'${n}'`);
+  return names.length > LISTED ? `${shown.join(', ')}, … (${names.length} in all)` : shown.join(', ');
+}
+
+/** Same name ignoring case and separators, one inside the other, or a typo or two apart. */
+function resembles(name: string, wanted: string): boolean {
+  const a = name.toLowerCase().replace(/[-_\s]/g, '');
+  const b = wanted.toLowerCase().replace(/[-_\s]/g, '');
+  if (a === '' || b === '') return false;
+  if (a === b || (b.length >= 3 && a.includes(b)) || (a.length >= 3 && b.includes(a))) return true;
+  const shorter = Math.min(a.length, b.length);
+  return shorter >= 3 && editDistance(a, b) <= Math.ceil(shorter / 3);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 /**
@@ -108,7 +144,7 @@ export function inputBuilder(model: Model, first: Row, options: DataOptions, whe
   const missing = features.filter((f) => !(f in first));
   if (missing.length > 0) {
     throw datasetError(
-      `${where}: unknown feature column${missing.length > 1 ? 's' : ''} ${columnList(missing)}; the data set has ${columnList(columns)}`,
+      `${where}: unknown feature column${missing.length > 1 ? 's' : ''} ${columnList(missing)}; the data set has ${columnList(columns, missing)}`,
     );
   }
   if (features.length === 0)
@@ -206,7 +242,7 @@ export function readRowLabels(
     else if (typeof v === 'bigint') into.push(Number(v));
     else if (!(label in row) && offset + r === 0) {
       throw datasetError(
-        `${where}: the data set has no label column '${label}' (columns: ${columnList(Object.keys(row))}); name it with label`,
+        `${where}: the data set has no label column '${label}' (columns: ${columnList(Object.keys(row), [label, ...LABEL_NAMES])}); name it with label`,
       );
     } else {
       throw datasetError(

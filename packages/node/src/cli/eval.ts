@@ -5,12 +5,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   type ComparisonReport,
   compareModels,
   type EvaluateOptions,
-  type EvaluateProgress,
   type EvaluationReport,
   evaluate,
   type Label,
@@ -21,30 +19,83 @@ import {
   renderReportHtml,
   type Task,
 } from '@modelship/core';
+import type { Command } from 'commander';
 import { readDataset } from '../datasets';
 import { loadModel } from '../load-model';
-import { UsageError } from './usage';
+import { UsageError } from './errors';
+import { inCliTerms } from './eval-errors';
+import { mustExist } from './files';
+import { progressLine } from './progress';
 
-export const EVAL_USAGE = `Usage: modelship eval <model.onnx> <data.csv|.tsv|.jsonl> [options]
+/** The options of `modelship eval`, as commander parses them. */
+interface EvalFlags {
+  label?: string;
+  features?: string;
+  pipeline?: string;
+  output?: string;
+  labelOutput?: string;
+  task?: string;
+  classes?: string;
+  positiveLabel?: string;
+  threshold?: string;
+  metrics?: string;
+  batchSize?: string;
+  resamples?: string;
+  seed?: string;
+  compare?: string;
+  html?: string;
+  json?: boolean;
+}
 
-Options:
-  --label <column>          Label column (default: label)
-  --features <a,b,...>      Feature columns, in the model's order (default: all but the label)
-  --pipeline <file.json>    A fitted pipeline.json: rows are records it turns into the model's input
-  --output <name>           Output holding scores or probabilities (default: a float output, "prob*" first)
-  --label-output <name>     Output holding predicted labels
-  --task <t>                binary, multiclass or regression (default: inferred)
-  --classes <a,b,...>       Class of each score column
-  --positive-label <l>      Positive class of a binary task (default: the greater class)
-  --threshold <t>           Binary decision threshold (default: 0.5 on probabilities)
-  --metrics <a,b,...>       Metrics to report (default: all that fit the task)
-  --batch-size <n>          Rows per predict call (default: 256)
-  --resamples <n>           Bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)
-  --seed <n>                Bootstrap seed (default: 0)
-  --compare <other.onnx>    Also run this model and test whether it differs (DeLong, McNemar, paired bootstrap)
-  --html <file>             Write a self-contained HTML report
-  --json                    Print the report as JSON instead of tables
-`;
+export function registerEval(program: Command, out: (s: string) => void, done: (code: number) => void): void {
+  program
+    .command('eval')
+    .summary('evaluate a model on a CSV/TSV/JSONL file')
+    .description(
+      'Evaluates a model on a CSV, TSV or JSONL file: metrics with bootstrap intervals, the per-class table, ' +
+        'the confusion matrix; --compare tests whether a second model differs on the same rows.',
+    )
+    .argument('<model>', 'an .onnx or .ort file')
+    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
+    .option('--label <column>', 'label column (default: label)')
+    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
+    .option(
+      '--pipeline <file.json>',
+      "a fitted pipeline.json: rows are records it turns into the model's input",
+    )
+    .option(
+      '--output <name>',
+      'output holding scores or probabilities (default: a float output, "prob*" first)',
+    )
+    .option('--label-output <name>', 'output holding predicted labels')
+    .option('--task <t>', 'binary, multiclass or regression (default: inferred)')
+    .option('--classes <a,b,...>', 'class of each score column')
+    .option('--positive-label <l>', 'positive class of a binary task (default: the greater class)')
+    .option('--threshold <t>', 'binary decision threshold (default: 0.5 on probabilities)')
+    .option('--metrics <a,b,...>', 'metrics to report (default: all that fit the task)')
+    .option('--batch-size <n>', 'rows per predict call (default: 256)')
+    .option('--resamples <n>', 'bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)')
+    .option('--seed <n>', 'bootstrap seed (default: 0)')
+    .option(
+      '--compare <other.onnx>',
+      'also run this model and test whether it differs (DeLong, McNemar, paired bootstrap)',
+    )
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--json', 'print the report as JSON instead of tables')
+    .addHelpText(
+      'after',
+      '\nProgress (rows while scoring, resamples while bootstrapping) goes to stderr on a terminal or with MODELSHIP_PROGRESS=1.',
+    )
+    .action(async (model: string, data: string, values: EvalFlags) =>
+      done(await evalCommand(model, data, values, { out, progress: progressStream() })),
+    );
+}
+
+/** Progress goes to stderr when a person is watching it (a TTY), or when MODELSHIP_PROGRESS=1. */
+function progressStream(): ((s: string) => void) | undefined {
+  if (!process.stderr.isTTY && process.env.MODELSHIP_PROGRESS !== '1') return undefined;
+  return (s) => process.stderr.write(s);
+}
 
 interface Io {
   out: (s: string) => void;
@@ -63,7 +114,7 @@ function list(v: string | undefined): string[] | undefined {
 function integer(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
+  if (!Number.isInteger(n) || n < 0 || v.trim() === '')
     throw new UsageError(`--${name} must be a non-negative integer, not '${v}'`);
   return n;
 }
@@ -73,33 +124,12 @@ function labelOf(v: string): Label {
   return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : v;
 }
 
-export async function evalCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      label: { type: 'string' },
-      features: { type: 'string' },
-      pipeline: { type: 'string' },
-      output: { type: 'string' },
-      'label-output': { type: 'string' },
-      task: { type: 'string' },
-      classes: { type: 'string' },
-      'positive-label': { type: 'string' },
-      threshold: { type: 'string' },
-      metrics: { type: 'string' },
-      'batch-size': { type: 'string' },
-      resamples: { type: 'string' },
-      seed: { type: 'string' },
-      compare: { type: 'string' },
-      html: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-  if (positionals.length !== 2)
-    throw new UsageError(`eval takes a model and a data file, received ${positionals.length} argument(s)`);
-  const [modelPath, dataPath] = positionals as [string, string];
+export async function evalCommand(
+  modelPath: string,
+  dataPath: string,
+  values: EvalFlags,
+  io: Io,
+): Promise<number> {
   const task = values.task;
   if (task !== undefined && !['binary', 'multiclass', 'regression'].includes(task))
     throw new UsageError(`--task must be binary, multiclass or regression, not '${task}'`);
@@ -115,19 +145,22 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     label: values.label,
     features: list(values.features),
     output: values.output,
-    labelOutput: values['label-output'],
+    labelOutput: values.labelOutput,
     task: task as Task | undefined,
     classes: list(values.classes)?.map(labelOf),
-    positiveLabel: values['positive-label'] === undefined ? undefined : labelOf(values['positive-label']),
+    positiveLabel: values.positiveLabel === undefined ? undefined : labelOf(values.positiveLabel),
     threshold,
     metrics: list(values.metrics) as MetricName[] | undefined,
-    batchSize: integer('batch-size', values['batch-size']),
+    batchSize: integer('batch-size', values.batchSize),
     bootstrap: resamples === 0 ? false : { resamples, seed },
   };
   for (const key of Object.keys(options) as (keyof EvaluateOptions)[])
     if (options[key] === undefined) delete options[key];
+  await mustExist(modelPath, 'the model');
+  await mustExist(dataPath, 'the data file');
+  if (values.compare !== undefined) await mustExist(values.compare, '--compare');
 
-  const bar = io.progress === undefined ? undefined : progressBar(io.progress);
+  const bar = io.progress === undefined ? undefined : progressLine(io.progress);
   const models: Model[] = [];
   try {
     models.push(await loadModel(modelPath, { name: modelName(modelPath) }));
@@ -138,16 +171,20 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     for (const m of models) pipeline?.wrap(m);
     const rows = readDataset(dataPath, { onBytes: bar?.bytes });
     const run = { ...options, ...(pipeline === undefined ? {} : { pipeline }), onProgress: bar?.step };
-    if (models.length === 2) {
-      const comparison = await compareModels(models[0]!, models[1]!, rows, run);
-      bar?.done();
-      if (values.html !== undefined) await writeFile(values.html, renderComparisonHtml(comparison));
-      io.out(values.json === true ? toJson(comparison) : comparisonText(comparison, basename(dataPath)));
-    } else {
-      const report = await evaluate(models[0]!, rows, run);
-      bar?.done();
-      if (values.html !== undefined) await writeFile(values.html, renderReportHtml(report));
-      io.out(values.json === true ? toJson(report) : reportText(report, basename(dataPath)));
+    try {
+      if (models.length === 2) {
+        const comparison = await compareModels(models[0]!, models[1]!, rows, run);
+        bar?.done();
+        if (values.html !== undefined) await writeFile(values.html, renderComparisonHtml(comparison));
+        io.out(values.json === true ? toJson(comparison) : comparisonText(comparison, basename(dataPath)));
+      } else {
+        const report = await evaluate(models[0]!, rows, run);
+        bar?.done();
+        if (values.html !== undefined) await writeFile(values.html, renderReportHtml(report));
+        io.out(values.json === true ? toJson(report) : reportText(report, basename(dataPath)));
+      }
+    } catch (e) {
+      throw await inCliTerms(e, dataPath);
     }
     if (values.html !== undefined && values.json !== true) io.out(`HTML report written to ${values.html}`);
     return 0;
@@ -158,6 +195,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
 }
 
 async function readPipeline(file: string): Promise<Pipeline> {
+  await mustExist(file, '--pipeline');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -178,52 +216,6 @@ function modelName(path: string): string {
 /** JSON with NaN written as null, as JSON has no NaN. */
 function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
-}
-
-/**
- * A one-line progress bar, redrawn at most ten times a second: bytes of the file while
- * predicting, resamples while bootstrapping.
- */
-function progressBar(write: (s: string) => void) {
-  let fraction = 0;
-  let rows = 0;
-  let label = 'scoring';
-  let last = 0;
-  let shown = false;
-  const draw = (force = false): void => {
-    const now = Date.now();
-    if (!force && now - last < 100) return;
-    last = now;
-    const width = 28;
-    const filled = Math.round(Math.min(1, fraction) * width);
-    write(
-      `\r${label.padEnd(13)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${rows.toLocaleString('en-US')} rows`,
-    );
-    shown = true;
-  };
-  return {
-    bytes: (read: number, total: number): void => {
-      fraction = total > 0 ? read / total : 0;
-      draw();
-    },
-    step: (p: EvaluateProgress): void => {
-      if (p.phase === 'predict') {
-        rows = p.done;
-        if (p.total !== undefined) fraction = p.done / p.total;
-      } else {
-        if (label !== 'bootstrapping') {
-          label = 'bootstrapping';
-          draw(true);
-        }
-        fraction = p.total === undefined ? 0 : p.done / p.total;
-      }
-      draw(p.total !== undefined && p.done === p.total);
-    },
-    done: (): void => {
-      if (shown) write('\r\x1b[2K');
-      shown = false;
-    },
-  };
 }
 
 function fmt(v: number | undefined): string {

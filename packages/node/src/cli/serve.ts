@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   Deployer,
   formatShape,
@@ -17,6 +16,7 @@ import {
   type Pipeline,
   type Profile,
 } from '@modelship/core';
+import type { Command } from 'commander';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { resolveInside } from '../repository/contain';
@@ -24,42 +24,98 @@ import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
 import { createServer, type ModelshipServer } from '../server/server';
-import { UsageError } from './usage';
+import { UsageError } from './errors';
+import { mustExist } from './files';
 
-export const SERVE_USAGE = `Usage: modelship serve <repository> [options]
+/** The options of `modelship serve`, as commander parses them (keys as in --config files). */
+export interface ServeFlags {
+  port?: string;
+  grpcPort?: string;
+  host?: string;
+  /** `none` (default) or `explicit`. */
+  modelControl?: string;
+  token?: string[];
+  /** `true` when given with no value: any origin. */
+  cors?: string | true;
+  maxBodyMb?: string;
+  timeoutMs?: string;
+  maxConnections?: string;
+  /** Milliseconds; `bodyTimeoutMs` in a --config file. */
+  bodyTimeout?: string;
+  pollMs?: string;
+  threads?: string;
+  workers?: string;
+  instances?: string;
+  modelName?: string;
+  logDir?: string;
+  config?: string;
+}
 
-Serves every model in <repository> (<model>/<version>/model.onnx, optional config.json and
-pipeline.json) and loads, swaps and removes versions as the directory changes. A model with a
-pipeline.json also takes records: POST /v1/models/<model>:predict {"instances": [{...}]}. A directory that holds model.onnx
-itself (as KServe's storage initializer lays one out) is served as one model.
-
-Options:
-  --port <n>            HTTP port (default: 8000; 0 picks a free one)
-  --grpc-port <n>       Also serve the protocol over gRPC on this port (0 picks a free one)
-  --host <address>      Address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for all)
-  --model-control <m>   none (default): the repository API lists models but refuses load/unload;
-                        explicit: allows them (with --token, only to holders of a token)
-  --token <t>           Require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)
-  --cors [origin]       Allow browser clients (any origin, or the one given)
-  --max-body-mb <n>     Largest request body in MiB (default: 64)
-  --timeout-ms <n>      Per-request deadline, queue included (default: none)
-  --max-connections <n> Connections open at once; a request on one past it gets 503 (default: 1024)
-  --body-timeout <ms>   A request body that sends nothing this long gets 408 (default: 10000)
-  --poll-ms <n>         How often to look for new versions (default: 1000)
-  --threads <n>         onnxruntime intra-op threads per session (default: onnxruntime's choice;
-                        with --workers, the cores divided among the workers)
-  --workers <n>         Serve from n processes sharing the port (node:cluster), each with every model
-  --instances <n|auto>  Where inference runs, unless a model's config.json says (default: auto):
-                        auto puts a model whose warm call takes ${WORKER_THRESHOLD_MS} ms or more on a worker thread, so
-                        health checks and 503s answer while it runs; n: n worker threads per
-                        version (Triton's instance_group count); 0: every model in-thread
-  --model-name <name>   Name of the model when the directory holds model.onnx (default: its name)
-  --log-dir <dir>       Append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)
-  --config <file.json>  Server settings in a file: port, grpcPort, host, modelControl, tokens,
-                        authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections,
-                        bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir
-                        (flags given on the command line win)
-`;
+export function registerServe(
+  program: Command,
+  out: (s: string) => void,
+  done: (code: number) => void,
+): void {
+  program
+    .command('serve')
+    .summary('serve a model repository over HTTP (and gRPC)')
+    .description(
+      'Serves every model in <repository> (<model>/<version>/model.onnx, optional config.json and ' +
+        'pipeline.json) and loads, swaps and removes versions as the directory changes. A model with a ' +
+        'pipeline.json also takes records: POST /v1/models/<model>:predict {"instances": [{...}]}. A ' +
+        "directory that holds model.onnx itself (as KServe's storage initializer lays one out) is served " +
+        'as one model.',
+    )
+    .argument('<repository>', 'the model repository directory')
+    .option('--port <n>', 'HTTP port (default: 8000; 0 picks a free one)')
+    .option('--grpc-port <n>', 'also serve the protocol over gRPC on this port (0 picks a free one)')
+    .option(
+      '--host <address>',
+      'address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for all)',
+    )
+    .option(
+      '--model-control <m>',
+      'none (default): the repository API lists models but refuses load/unload; explicit: allows them (with --token, only to holders of a token)',
+    )
+    .option(
+      '--token <t>',
+      'require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('--cors [origin]', 'allow browser clients: from any origin, or only from the one given')
+    .option('--max-body-mb <n>', 'largest request body in MiB (default: 64)')
+    .option('--timeout-ms <n>', 'per-request deadline, queue included (default: none)')
+    .option(
+      '--max-connections <n>',
+      'connections open at once; a request on one past it gets 503 (default: 1024)',
+    )
+    .option('--body-timeout <ms>', 'a request body that sends nothing this long gets 408 (default: 10000)')
+    .option('--poll-ms <n>', 'how often to look for new versions (default: 1000)')
+    .option(
+      '--threads <n>',
+      "onnxruntime intra-op threads per session (default: onnxruntime's choice; with --workers, the cores divided among the workers)",
+    )
+    .option('--workers <n>', 'serve from n processes sharing the port (node:cluster), each with every model')
+    .option(
+      '--instances <n|auto>',
+      `where inference runs, unless a model's config.json says (default: auto): auto puts a model whose warm call takes ${WORKER_THRESHOLD_MS} ms or more on a worker thread, so health checks and 503s answer while it runs; n: n worker threads per version (Triton's instance_group count); 0: every model in-thread`,
+    )
+    .option(
+      '--model-name <name>',
+      'name of the model when the directory holds model.onnx (default: its name)',
+    )
+    .option(
+      '--log-dir <dir>',
+      'append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)',
+    )
+    .option(
+      '--config <file.json>',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir (flags given on the command line win)',
+    )
+    .action(async (repository: string, values: ServeFlags) =>
+      done(await serveCommand(repository, values, { out })),
+    );
+}
 
 function positive(name: string, v: string | undefined, integer = true): number | undefined {
   if (v === undefined) return undefined;
@@ -69,66 +125,58 @@ function positive(name: string, v: string | undefined, integer = true): number |
   return n;
 }
 
+/**
+ * `--cors` as the server option: no value (or `*`) is any origin; a value must be an origin
+ * such as `https://app.example`, so a repository path swallowed as the value is caught.
+ */
+function corsOption(v: string | true | undefined): true | { origin: string } | undefined {
+  if (v === undefined) return undefined;
+  if (v === true || v === '' || v === '*') return true;
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(v))
+    throw new UsageError(
+      `--cors takes an origin such as https://app.example (or no value, for any origin), not '${v}'`,
+    );
+  return { origin: v };
+}
+
 export interface ServeHooks {
   out: (s: string) => void;
   /** Called once listening (tests use it); the command then runs until a signal. */
   started?: (server: ModelshipServer, url: string) => void;
 }
 
-export async function serveCommand(args: string[], hooks: ServeHooks): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      port: { type: 'string' },
-      'grpc-port': { type: 'string' },
-      host: { type: 'string' },
-      'model-control': { type: 'string' },
-      token: { type: 'string', multiple: true },
-      cors: { type: 'string' },
-      'max-body-mb': { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      'max-connections': { type: 'string' },
-      'body-timeout': { type: 'string' },
-      'poll-ms': { type: 'string' },
-      threads: { type: 'string' },
-      workers: { type: 'string' },
-      instances: { type: 'string' },
-      'model-name': { type: 'string' },
-      'log-dir': { type: 'string' },
-      config: { type: 'string' },
-    },
-  });
-  if (positionals.length !== 1)
-    throw new UsageError(`serve takes one repository directory, received ${positionals.length}`);
-  const root = resolve(positionals[0]!);
-  const config = values.config === undefined ? {} : await readConfig(values.config);
-  // A setting from the file, as the flag's string form, unless the flag was given.
-  for (const [flag, key] of [
+export async function serveCommand(directory: string, flags: ServeFlags, hooks: ServeHooks): Promise<number> {
+  await mustExist(directory, 'the repository', true);
+  const root = resolve(directory);
+  if (flags.config !== undefined) await mustExist(flags.config, '--config');
+  const config = flags.config === undefined ? {} : await readConfig(flags.config);
+  const values: ServeFlags = { ...flags };
+  // A setting from the file, as the flag's string form, unless the flag was given (the flags'
+  // keys are the file's, but for --body-timeout's bodyTimeoutMs).
+  for (const [key, setting] of [
     ['port', 'port'],
-    ['grpc-port', 'grpcPort'],
+    ['grpcPort', 'grpcPort'],
     ['host', 'host'],
-    ['model-control', 'modelControl'],
-    ['max-body-mb', 'maxBodyMb'],
-    ['timeout-ms', 'timeoutMs'],
-    ['max-connections', 'maxConnections'],
-    ['body-timeout', 'bodyTimeoutMs'],
-    ['poll-ms', 'pollMs'],
+    ['modelControl', 'modelControl'],
+    ['maxBodyMb', 'maxBodyMb'],
+    ['timeoutMs', 'timeoutMs'],
+    ['maxConnections', 'maxConnections'],
+    ['bodyTimeout', 'bodyTimeoutMs'],
+    ['pollMs', 'pollMs'],
     ['threads', 'threads'],
     ['workers', 'workers'],
     ['instances', 'instances'],
-    ['log-dir', 'logDir'],
+    ['logDir', 'logDir'],
   ] as const) {
-    const v = config[key];
-    if ((values as Record<string, unknown>)[flag] === undefined && v !== undefined)
-      (values as Record<string, unknown>)[flag] = String(v);
+    const v = config[setting];
+    if (values[key] === undefined && v !== undefined) values[key] = String(v);
   }
   if (values.cors === undefined && config.cors !== undefined && config.cors !== false)
     values.cors = config.cors === true ? '*' : String((config.cors as { origin?: unknown }).origin ?? '*');
+  const cors = corsOption(values.cors);
   const port = positive('port', values.port) ?? 8000;
   if (port > 65535) throw new UsageError(`--port must be at most 65535, not ${port}`);
-  const grpcPort = positive('grpc-port', values['grpc-port']);
+  const grpcPort = positive('grpc-port', values.grpcPort);
   if (grpcPort !== undefined && grpcPort > 65535)
     throw new UsageError(`--grpc-port must be at most 65535, not ${grpcPort}`);
   const tokens = [
@@ -136,17 +184,17 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
     ...((config.tokens as string[] | undefined) ?? []),
     ...(process.env.MODELSHIP_TOKENS?.split(',').filter((t) => t !== '') ?? []),
   ];
-  const modelControl = values['model-control'] ?? 'none';
+  const modelControl = values.modelControl ?? 'none';
   if (modelControl !== 'none' && modelControl !== 'explicit')
     throw new UsageError(`--model-control must be none or explicit, not '${modelControl}'`);
   const host = values.host ?? '127.0.0.1';
-  const maxBodyMb = positive('max-body-mb', values['max-body-mb'], false) ?? 64;
-  const timeoutMs = positive('timeout-ms', values['timeout-ms']);
-  const maxConnections = positive('max-connections', values['max-connections']);
+  const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
+  const timeoutMs = positive('timeout-ms', values.timeoutMs);
+  const maxConnections = positive('max-connections', values.maxConnections);
   if (maxConnections === 0) throw new UsageError('--max-connections must be at least 1, not 0');
-  const bodyTimeoutMs = positive('body-timeout', values['body-timeout']);
+  const bodyTimeoutMs = positive('body-timeout', values.bodyTimeout);
   if (bodyTimeoutMs === 0) throw new UsageError('--body-timeout must be at least 1 ms, not 0');
-  const pollIntervalMs = positive('poll-ms', values['poll-ms']) ?? 1000;
+  const pollIntervalMs = positive('poll-ms', values.pollMs) ?? 1000;
   const workers = positive('workers', values.workers) ?? 1;
   if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
   if (workers > 1 && cluster.isPrimary) return supervise(workers, hooks.out);
@@ -176,11 +224,10 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   const monitor = new Monitor();
   monitor.attach(deployer);
   monitor.start();
-  const predictionLog =
-    values['log-dir'] === undefined ? undefined : new PredictionLog(resolve(values['log-dir']));
+  const predictionLog = values.logDir === undefined ? undefined : new PredictionLog(resolve(values.logDir));
   predictionLog?.attach(deployer);
   const single = existsSync(join(root, 'model.onnx'));
-  if (values['model-name'] !== undefined && !single)
+  if (values.modelName !== undefined && !single)
     throw new UsageError(`--model-name applies to a directory holding model.onnx; ${root} has none`);
   /** Versions whose sessions run on worker threads, with how many, for the listing. */
   const onThreads = new Map<string, number>();
@@ -211,7 +258,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
   let singleProfile: Profile | undefined;
   if (single) {
     // One model, as KServe lays it out: no versions on disk, nothing to watch.
-    const name = values['model-name'] ?? basename(root);
+    const name = values.modelName ?? basename(root);
     const pipelineFile = join(root, 'pipeline.json');
     try {
       const pipeline = await readPipeline(pipelineFile, undefined, root);
@@ -317,9 +364,7 @@ export async function serveCommand(args: string[], hooks: ServeHooks): Promise<n
       ? {}
       : { maxTensorElements: config.maxTensorElements as number }),
     ...(config.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: config.drainTimeoutMs as number }),
-    ...(values.cors === undefined
-      ? {}
-      : { cors: values.cors === '' || values.cors === '*' ? true : { origin: values.cors } }),
+    ...(cors === undefined ? {} : { cors }),
     ...(single ? {} : { repository }),
     modelControl,
     pipelines: single ? singlePipelines : repository,

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { progressLine } from './progress';
+
+describe('the eval progress line', () => {
+  it('shows rows while scoring and resamples while bootstrapping, each with its ETA', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = progressLine(
+      (s) => lines.push(s),
+      () => t,
+    );
+    t = 1000;
+    bar.bytes(250, 1000); // a quarter of the file in 1 s: 3 s to go
+    bar.step({ phase: 'predict', done: 256, total: undefined }); // within 100 ms: not redrawn
+    t = 2000;
+    bar.bytes(500, 1000);
+    bar.step({ phase: 'bootstrap', done: 0, total: 1000 }); // the bootstrap's clock starts now
+    t = 4000;
+    bar.step({ phase: 'bootstrap', done: 100, total: 1000 }); // 100 in 2 s: 18 s to go
+    t = 64_000;
+    bar.step({ phase: 'bootstrap', done: 1000, total: 1000 });
+    bar.done();
+    const shown = lines.map((l) => l.replaceAll('\r', '').replaceAll('\x1b[2K', '').replaceAll('\x1b[K', ''));
+    expect(shown).toEqual([
+      'scoring       [#######.....................]  25%  0 rows  ETA 3s',
+      'scoring       [##############..............]  50%  256 rows  ETA 2s',
+      'bootstrapping [............................]   0%  0/1,000 resamples  ETA --',
+      'bootstrapping [###.........................]  10%  100/1,000 resamples  ETA 18s',
+      'bootstrapping [############################] 100%  1,000/1,000 resamples  done in 1m02s',
+      '',
+    ]);
+  });
+});

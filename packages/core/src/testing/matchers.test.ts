@@ -104,7 +104,13 @@ describe('tensor snapshots', () => {
     const result = matchSummary(moved, stored, { rtol: 1e-9, atol: 0 });
     expect(result.pass).toBe(false);
     expect(result.message).toMatch(
-      /^tensor differs from its snapshot \(rtol 1e-9, atol 0\): 15 head value\(s\) moved beyond tolerance; first head\[1\]/,
+      /^tensor differs from its snapshot \(rtol 1e-9, atol 0\): 15 of the first 16 values moved beyond tolerance; first head\[1\]/,
+    );
+    // A tensor small enough to be stored whole: no 'values value(s)'.
+    const small = summarize({ dtype: 'float64', shape: [3], data: Float64Array.from([1, 2, 3]) });
+    const nudged = summarize({ dtype: 'float64', shape: [3], data: Float64Array.from([1, 2.5, 3]) });
+    expect(matchSummary(nudged, small, {}).message).toBe(
+      'tensor differs from its snapshot (rtol 0.00001, atol 1e-8): 1 of 3 values moved beyond tolerance; first values[1]: 2.5 vs 2 in the snapshot',
     );
     const reshaped = summarize({
       dtype: 'float64',

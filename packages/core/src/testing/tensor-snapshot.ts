@@ -151,9 +151,19 @@ export function matchSummary(
         const f = c.first;
         const label =
           name === 'stats' ? ['mean', 'std', 'min', 'max', 'l2'][f?.index ?? 0] : `${name}[${f?.index}]`;
+        const which =
+          name === 'values'
+            ? `${c.mismatches} of ${a.length} values`
+            : name === 'head'
+              ? `${c.mismatches} of the first ${a.length} values`
+              : name === 'tail'
+                ? `${c.mismatches} of the last ${a.length} values`
+                : name === 'sample'
+                  ? `${c.mismatches} of ${a.length} strided sample values`
+                  : `${c.mismatches} of the ${a.length} summary statistics`;
         problems.push(
           c.shapeMismatch ??
-            `${c.mismatches} ${name} value(s) moved beyond tolerance; first ${label}: ${String(f!.received)} vs ${String(f!.expected)} in the snapshot`,
+            `${which} moved beyond tolerance; first ${label}: ${String(f!.received)} vs ${String(f!.expected)} in the snapshot`,
         );
       }
     }

@@ -16,8 +16,15 @@ export interface Pixels {
   data: Uint8Array | Uint8ClampedArray | Float32Array;
 }
 
-/** Turns what a record holds for an image (bytes, a Blob…) into pixels. */
-export type ImageDecoder = (value: unknown) => Pixels | Promise<Pixels>;
+/**
+ * Turns what a record holds for an image (bytes, a base64 string, a Blob…) into pixels.
+ *
+ * The pipeline cannot know what clients put in a record, so a decoder is handed the field's
+ * value as it is and checks it itself (an `INPUT_INVALID` error for what it cannot read).
+ * Declared with a `never` parameter so that a decoder of any parameter type fits, e.g.
+ * `decodePng(png: Uint8Array | string)` from `@modelship/node`, under `strict` too.
+ */
+export type ImageDecoder = (value: never) => Pixels | Promise<Pixels>;
 
 /** How an image becomes the model's input (the options of {@link image}). */
 export interface ImageSpec {

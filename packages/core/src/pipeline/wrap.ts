@@ -171,7 +171,8 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
         for (const f of fields) {
           if (!pending(r, f)) continue;
           try {
-            copy[f] = await decode(r[f]);
+            // What the record holds goes to the decoder as it is: the decoder checks it (see ImageDecoder).
+            copy[f] = await decode(r[f] as never);
           } catch (e) {
             throw new InputError(
               'INPUT_INVALID',

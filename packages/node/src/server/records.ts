@@ -62,7 +62,7 @@ export async function predictRecords(
   const answers = await pipeline
     .wrap(viaDeployer, {
       // JSON carries image bytes as {"b64": "..."} (TF Serving's convention) or a base64 string.
-      decodeImage: (v) => {
+      decodeImage: (v: unknown) => {
         const b64 = typeof v === 'string' ? v : (v as { b64?: unknown } | null)?.b64;
         if (typeof b64 !== 'string')
           throw new Error('send the image as {"b64": "<base64 bytes>"} or a base64 string');

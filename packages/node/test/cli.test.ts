@@ -98,6 +98,9 @@ describe('modelship CLI', () => {
       '--config',
     ])
       expect(serve.out).toContain(`  ${flag}`);
+    expect((await run('help', 'evl')).err).toMatch(
+      /^modelship: \[UNKNOWN_COMMAND\] unknown command 'evl'; did you mean eval\?\n\nUsage: modelship /,
+    );
     expect((await run('hash', '-h')).out).toMatch(/^Usage: modelship hash \[options\] <file>/);
   });
 

@@ -52,6 +52,10 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
   const program = createProgram(out, (c) => {
     code = c;
   });
+  // `help <typo>`: commander would print the general help; say what is wrong, as `<typo>` alone does.
+  const [first, second] = argv;
+  if (first === 'help' && second !== undefined && !program.commands.some((c) => c.name() === second))
+    argv = [second];
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -92,6 +92,8 @@ describe('modelship CLI', () => {
       '--port',
       '--grpc-port',
       '--cors [origin]',
+      '--max-connections <n>',
+      '--body-timeout <ms>',
       '--workers',
       '--model-name',
       '--log-dir',

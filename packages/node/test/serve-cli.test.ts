@@ -398,6 +398,22 @@ describe('modelship serve', () => {
     );
   });
 
+  it('reads bodyTimeoutMs and maxConnections from --config as --body-timeout and --max-connections', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-config-keys-'));
+    const file = join(dir, 'server.json');
+    for (const [setting, message] of [
+      ['bodyTimeoutMs', '--body-timeout must be at least 1 ms, not 0'],
+      ['maxConnections', '--max-connections must be at least 1, not 0'],
+    ] as const) {
+      writeFileSync(file, JSON.stringify({ [setting]: 0 }));
+      const bad = startServe([repoExample, '--config', file]);
+      bad.url.catch(() => {});
+      running.push(bad.child);
+      expect(await bad.exited).toBe(2);
+      expect(bad.output()).toBe(`modelship: [INVALID_OPTION] ${message}\n`);
+    }
+  });
+
   it('a missing repository is one line with its code, not a stack trace', async () => {
     const bad = startServe(['nope']);
     bad.url.catch(() => {});

@@ -20,7 +20,7 @@ export default defineConfig({
             'packages/*/src/**/*.test.ts',
             'packages/*/test/**/*.test.ts',
             'examples/*/test/**/*.test.ts',
-            'scripts/**/*.test.ts',
+            'scripts/*.test.ts',
           ],
           // examples/model-tests is an app's own suite with its own projects (one in Chromium).
           exclude: ['examples/model-tests/**', '**/node_modules/**'],

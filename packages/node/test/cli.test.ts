@@ -95,6 +95,7 @@ describe('modelship CLI', () => {
       '--max-connections <n>',
       '--body-timeout <ms>',
       '--workers',
+      '--instances <n|auto>',
       '--model-name',
       '--log-dir',
       '--config',

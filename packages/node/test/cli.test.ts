@@ -92,6 +92,7 @@ describe('modelship CLI', () => {
       '--port',
       '--grpc-port',
       '--cors [origin]',
+      '--model-control <m>',
       '--max-connections <n>',
       '--body-timeout <ms>',
       '--workers',

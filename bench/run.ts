@@ -12,8 +12,9 @@ import { monitorOverhead } from './monitor-overhead';
 import { pipelineOverhead } from './pipeline-overhead';
 import { predictOverhead } from './predict-overhead';
 import { serverThroughput } from './server-throughput';
+import { soak } from './soak';
 
-const scenarios: Record<string, { title: string; run: () => Promise<string> }> = {
+const scenarios: Record<string, { title: string; run: () => Promise<string>; onlyWhenNamed?: boolean }> = {
   'predict-overhead': {
     title: 'predict() overhead vs raw InferenceSession.run (fraud.onnx, 1 intra-op thread)',
     run: predictOverhead,
@@ -52,6 +53,12 @@ const scenarios: Record<string, { title: string; run: () => Promise<string> }> =
       'One large JSON inference body (FP32 rows) through the server vs JSON.parse of it, each in a fresh process: time, peak RSS growth, longest event-loop stall, live probes answered meanwhile',
     run: jsonDecode,
   },
+  soak: {
+    title:
+      'Soak: modelship serve on the example repository under mixed traffic with a hot swap every 30 s (SOAK_SECONDS, default 480): answers by status and resident memory over time',
+    run: soak,
+    onlyWhenNamed: true,
+  },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',
     run: browserOverhead,
@@ -66,7 +73,7 @@ if (unknown.length > 0) {
 }
 console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}\n`);
 for (const [id, s] of Object.entries(scenarios)) {
-  if (wanted.length > 0 && !wanted.includes(id)) continue;
+  if (wanted.length > 0 ? !wanted.includes(id) : s.onlyWhenNamed === true) continue;
   console.log(`## ${s.title}\n`);
   console.log(await s.run());
   console.log();

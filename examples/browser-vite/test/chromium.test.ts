@@ -314,6 +314,8 @@ describe('examples/browser-vite in Chromium', () => {
       monitor,
       cors: true,
       auth: { tokens: ['page-token'] },
+      // The page's model is not deployed on this server: telemetry for it is allowed by name.
+      ingestModels: ['digits'],
       closeDeployer: true,
     });
     const { url } = await server.listen(0, '127.0.0.1');

@@ -50,16 +50,27 @@ function own(obj: Record<string, unknown>, key: string): unknown {
 /**
  * Parses a JSON request body, answering 400 with the parser's reason when it is not JSON, and
  * when it nests deeper than {@link MAX_JSON_DEPTH} (checked before parsing, so no recursive walk
- * over the value can run out of stack).
+ * over the value can run out of stack). `retry` reads a body `JSON.parse` refused another way
+ * (TF Serving's NaN tokens), or returns undefined to refuse it with `JSON.parse`'s reason.
  */
-export function parseJsonBody(text: string, what: string): Record<string, unknown> {
+export function parseJsonBody(
+  text: string,
+  what: string,
+  retry?: (text: string) => unknown,
+): Record<string, unknown> {
   if (jsonDepth(text) > MAX_JSON_DEPTH)
     throw new HttpError(400, `the ${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
+    try {
+      value = retry?.(text);
+    } catch (e2) {
+      throw new HttpError(400, `malformed JSON in the ${what}: ${(e2 as Error).message}`);
+    }
+    if (value === undefined)
+      throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
   }
   if (!isObject(value))
     throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);

@@ -3,8 +3,8 @@
  * and `-Infinity` outside strings, which its documentation allows for float values. Kept apart
  * from the Open Inference Protocol's decoder, whose JSON is the standard one.
  */
-import { describeValue as describe, HttpError } from './http-error';
-import { jsonDepth, MAX_JSON_DEPTH } from './json-scan';
+import { MAX_JSON_DEPTH } from './json-scan';
+import { parseJsonBody } from './oip';
 
 /** Deeper than this, a document is refused rather than risk the stack (every JSON body's limit). */
 const MAX_DEPTH = MAX_JSON_DEPTH;
@@ -110,22 +110,7 @@ class TolerantParser {
  * nothing for it.
  */
 export function parseTfJson(text: string, what: string): Record<string, unknown> {
-  // JSON.parse takes any depth, but the walks over instances and inputs after it recurse.
-  if (jsonDepth(text) > MAX_JSON_DEPTH)
-    throw new HttpError(400, `the ${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    if (!/NaN|Infinity/.test(text))
-      throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
-    try {
-      value = new TolerantParser(text).parse();
-    } catch (e2) {
-      throw new HttpError(400, `malformed JSON in the ${what}: ${(e2 as Error).message}`);
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
-  return value as Record<string, unknown>;
+  return parseJsonBody(text, what, (t) =>
+    /NaN|Infinity/.test(t) ? new TolerantParser(t).parse() : undefined,
+  );
 }

@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createServer, Deployer, loadModel, Monitor, PredictionLog } from '@modelship/node';
 import { describe, expect, it } from 'vitest';
 import { modelPath } from './fixtures';
+import { bytesField, varint } from './protobuf';
 
 const ROW = [0.1, -0.2, 0.3, 1.4, -0.5, 0.6, 0.7, -1.8, 0.9, 1.0, -1.1, 0.2];
 
@@ -22,19 +23,6 @@ function failures(metrics: string): Record<string, number> {
     out[`${m[1]}/${m[2]}/${m[3]}`] = Number(m[4]);
   return out;
 }
-
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-};
-const field = (no: number, payload: Buffer) =>
-  Buffer.from([...varint((no << 3) | 2), ...varint(payload.length), ...payload]);
 
 describe('refused requests count as failures of their model', () => {
   it('in the Monitor, the failure counter (by reason) and the prediction log, once each', async () => {
@@ -72,12 +60,12 @@ describe('refused requests count as failures of their model', () => {
       // Over gRPC: an INT32 tensor for the FP32 input, written from the protocol's field numbers.
       const client = new grpc.Client(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure());
       const tensorMsg = Buffer.concat([
-        field(1, Buffer.from('features')),
-        field(2, Buffer.from('INT32')),
-        field(3, Buffer.from([...varint(1), ...varint(12)])),
-        field(5, field(2, Buffer.from(ROW.flatMap(() => varint(1))))),
+        bytesField(1, Buffer.from('features')),
+        bytesField(2, Buffer.from('INT32')),
+        bytesField(3, Buffer.from([...varint(1), ...varint(12)])),
+        bytesField(5, bytesField(2, Buffer.from(ROW.flatMap(() => varint(1))))),
       ]);
-      const request = Buffer.concat([field(1, Buffer.from('fraud')), field(5, tensorMsg)]);
+      const request = Buffer.concat([bytesField(1, Buffer.from('fraud')), bytesField(5, tensorMsg)]);
       const code = await new Promise<number>((resolve) => {
         client.makeUnaryRequest(
           '/inference.GRPCInferenceService/ModelInfer',

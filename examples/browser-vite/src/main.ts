@@ -20,6 +20,7 @@ import {
   parseCsv,
   renderReportHtml,
 } from '@modelship/browser';
+import type { ExplainReply, ExplainRequest } from './explain-worker';
 
 const pad = document.querySelector<HTMLCanvasElement>('#pad')!;
 const status = document.querySelector<HTMLElement>('#status')!;
@@ -108,6 +109,32 @@ async function explainDigit(pixels: number[][], digit?: number): Promise<ImageEx
   return explainImage(model, pixels, { layout: 'flat', height: 8, width: 8, patchSize: 1, class: digit });
 }
 
+let explainer: Worker | undefined;
+let nextId = 0;
+
+/**
+ * The same explanation computed entirely in a Web Worker of the app's own (explain-worker.ts),
+ * which loads its own copy of the model: for explanations too heavy for the page's thread.
+ */
+function explainDigitInWorker(
+  pixels: number[],
+  digit?: number,
+): Promise<{ class: number; score: number; evaluations: number; heatmap: Float64Array }> {
+  explainer ??= new Worker(new URL('./explain-worker.ts', import.meta.url), { type: 'module' });
+  const worker = explainer;
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = ({ data }: MessageEvent<ExplainReply>): void => {
+      if (data.id !== id) return;
+      worker.removeEventListener('message', onMessage);
+      if ('error' in data) reject(new Error(data.error));
+      else resolve(data);
+    };
+    worker.addEventListener('message', onMessage);
+    worker.postMessage({ id, pixels, digit } satisfies ExplainRequest);
+  });
+}
+
 /** Tints each cell of the pad: red where the ink raised the answer's probability, blue where it lowered it. */
 function drawHeat(ex: ImageExplanation): void {
   heatCtx.clearRect(0, 0, heat.width, heat.height);
@@ -187,6 +214,7 @@ Object.assign(window, {
     predict,
     toPixels,
     explainDigit,
+    explainDigitInWorker,
     /** The explanation the heat map on the pad shows. */
     get explained() {
       return explained;

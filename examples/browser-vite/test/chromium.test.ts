@@ -123,6 +123,7 @@ interface ExplainDemo {
     evaluations: number;
     heatmap: { shape: number[]; data: Float64Array };
   }>;
+  explainDigitInWorker(pixels: number[]): Promise<{ class: number; heatmap: Float64Array }>;
   explained:
     | { class: number; score: number; evaluations: number; heatmap: { data: Float64Array } }
     | undefined;
@@ -678,7 +679,7 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 
-  it("explains in the page and with the session in a worker: explainImage and explain give Node's values", async () => {
+  it("explains in the page, with the session in a worker, and wholly in a worker: explainImage and explain give Node's values", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page, '?worker=1');
@@ -700,7 +701,14 @@ describe('examples/browser-vite in Chromium', () => {
         const images = [];
         for (const d of digits) {
           const ex = await demo.explainDigit([d]);
-          images.push({ class: ex.class, shape: ex.heatmap.shape, heatmap: [...ex.heatmap.data] });
+          // and the whole explainer in the app's own worker, with its own copy of the model
+          const off = await demo.explainDigitInWorker(d);
+          images.push({
+            class: ex.class,
+            shape: ex.heatmap.shape,
+            heatmap: [...ex.heatmap.data],
+            offPage: { class: off.class, heatmap: [...off.heatmap] },
+          });
         }
         const tabular: Record<string, { baseValue: number; values: Record<string, number>[] }> = {};
         for (const worker of [false, true]) {
@@ -713,11 +721,17 @@ describe('examples/browser-vite in Chromium', () => {
       },
       { digits, rows, background },
     );
+    // the app's explain worker ran beside the model's (?worker=1)
+    expect(page.workers().map((w) => new URL(w.url()).pathname)).toContainEqual(
+      expect.stringMatching(/\/explain-worker[^/]*\.js$/),
+    );
     for (const [i, d] of digits.entries()) {
       const image = result.images[i]!;
       expect(image.shape).toEqual([8, 8]);
       const want = await nodeHeatmap(d, image.class);
       for (let p = 0; p < 64; p++) expect(Math.abs(image.heatmap[p]! - want[p]!)).toBeLessThan(1e-5);
+      expect(image.offPage.class).toBe(image.class);
+      for (let p = 0; p < 64; p++) expect(Math.abs(image.offPage.heatmap[p]! - want[p]!)).toBeLessThan(1e-5);
       expect(image.heatmap.flatMap((v, p) => (v !== 0 ? [p] : []))).toEqual(
         d.flatMap((v, p) => (v !== 0 ? [p] : [])),
       );

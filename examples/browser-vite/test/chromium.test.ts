@@ -81,6 +81,15 @@ async function expectSameAsNode(rows: number[][], probabilities: number[][]): Pr
   }
 }
 
+/** The first `n` rows of the digits test split: 64 pixels each, 0..16. */
+function digitRows(n: number): number[][] {
+  return readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, n + 1)
+    .map((line) => line.split(',').slice(0, 64).map(Number));
+}
+
 /** Draws a "1" on the pad (one vertical stroke down the middle) and waits for the prediction. */
 async function drawOne(page: Page): Promise<void> {
   const box = (await page.locator('#pad').boundingBox())!;
@@ -146,11 +155,7 @@ describe('examples/browser-vite in Chromium', () => {
     const page = await context.newPage();
     await openDemo(page);
     expect(await page.textContent('#status')).toBe('Ready: draw a digit');
-    const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 21);
-    const rows = csv.map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(20);
     for (const c of casesOf('digits')) {
       const flat = toArray(c.inputs.pixels!) as number[];
       for (let r = 0; r < flat.length; r += 64) rows.push(flat.slice(r, r + 64));
@@ -174,11 +179,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 41)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(40);
     const result = await page.evaluate(async (pixels) => {
       type Api = {
         loadModel(url: string, o?: object): Promise<unknown>;
@@ -391,11 +392,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 26)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(25);
     const sent = await page.evaluate(
       async ({ rows, endpoint }) => {
         type Api = {
@@ -438,11 +435,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 21)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(20);
     // The gray level each 0..16 pixel becomes in an 8-bit PNG.
     const grays = rows.map((r) => r.map((v) => Math.round((v * 255) / 16)));
     const result = await page.evaluate(async (images) => {
@@ -684,11 +677,7 @@ describe('examples/browser-vite in Chromium', () => {
     const page = await context.newPage();
     await openDemo(page, '?worker=1');
     expect(await page.textContent('#diagnostics')).toMatch(/^wasm in a worker · /);
-    const digits = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 4)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const digits = digitRows(3);
     const iris: Record<string, number>[] = [];
     for await (const r of readCsv(fileURLToPath(new URL('../../../fixtures/data/iris.csv', import.meta.url))))
       iris.push(r as Record<string, number>);

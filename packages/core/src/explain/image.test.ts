@@ -158,6 +158,18 @@ describe('explainImage: occlusion', () => {
     expect(whole.heatmap.data[2 * 4 + 3]).toBeCloseTo(3 * (data[at]! - 0.25), 14);
   });
 
+  it('takes layout over the guess from the shape', async () => {
+    // [batch, 4, 4, 3] reads as NHWC; told NCHW it is 4 channels of 4×3
+    const model = weightedModel([4, 4, 3], new Map([[0, 1]]));
+    const image = tensor('float64', new Float64Array(48).fill(1), [4, 4, 3]);
+    expect((await explainImage(model, image, { patchSize: 1 })).heatmap.shape).toEqual([4, 4]);
+    const told = await explainImage(model, image, { patchSize: 1, layout: 'NCHW' });
+    expect(told).toMatchObject({ layout: 'NCHW', channels: 4, height: 4, width: 3 });
+    expect(told.heatmap.shape).toEqual([4, 3]);
+    // value 0 is channel 0 of pixel (0, 0) in NCHW: only that pixel matters
+    expect([...told.heatmap.data]).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
   it('reads a flat [batch, C·H·W] input with layout flat, height and width', async () => {
     const model = weightedModel([16], new Map([[5, 2]]));
     const pixels = Array.from({ length: 16 }, (_, i) => i);

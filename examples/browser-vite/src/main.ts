@@ -8,6 +8,9 @@ import {
   decodeImage,
   evaluate,
   evictModel,
+  explain,
+  explainImage,
+  type ImageExplanation,
   listCachedModels,
   loadModel,
   ModelshipError,
@@ -17,6 +20,7 @@ import {
   parseCsv,
   renderReportHtml,
 } from '@modelship/browser';
+import type { ExplainReply, ExplainRequest } from './explain-worker';
 
 const pad = document.querySelector<HTMLCanvasElement>('#pad')!;
 const status = document.querySelector<HTMLElement>('#status')!;
@@ -25,7 +29,10 @@ const digit = document.querySelector<HTMLElement>('#digit')!;
 const confidence = document.querySelector<HTMLElement>('#confidence')!;
 const bars = document.querySelector<HTMLOListElement>('#bars')!;
 const footer = document.querySelector<HTMLElement>('#diagnostics')!;
+const heat = document.querySelector<HTMLCanvasElement>('#heat')!;
+const why = document.querySelector<HTMLElement>('#why')!;
 const ctx = pad.getContext('2d', { willReadFrequently: true })!;
+const heatCtx = heat.getContext('2d')!;
 
 for (let d = 0; d < 10; d++) {
   bars.insertAdjacentHTML(
@@ -92,8 +99,64 @@ function toPixels(): number[][] {
   return [rows.flat()];
 }
 
+/**
+ * Which of the 8×8 pixels drove the model towards `digit` (default: its answer): each pixel is
+ * hidden (set to 0) in turn and the probability lost is its share. 64 occluded images and the
+ * drawing itself go to the model in one predict call, on the page or in its worker.
+ */
+async function explainDigit(pixels: number[][], digit?: number): Promise<ImageExplanation> {
+  const model = await ready;
+  return explainImage(model, pixels, { layout: 'flat', height: 8, width: 8, patchSize: 1, class: digit });
+}
+
+let explainer: Worker | undefined;
+let nextId = 0;
+
+/**
+ * The same explanation computed entirely in a Web Worker of the app's own (explain-worker.ts),
+ * which loads its own copy of the model: for explanations too heavy for the page's thread.
+ */
+function explainDigitInWorker(
+  pixels: number[],
+  digit?: number,
+): Promise<{ class: number; score: number; evaluations: number; heatmap: Float64Array }> {
+  explainer ??= new Worker(new URL('./explain-worker.ts', import.meta.url), { type: 'module' });
+  const worker = explainer;
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = ({ data }: MessageEvent<ExplainReply>): void => {
+      if (data.id !== id) return;
+      worker.removeEventListener('message', onMessage);
+      if ('error' in data) reject(new Error(data.error));
+      else resolve(data);
+    };
+    worker.addEventListener('message', onMessage);
+    worker.postMessage({ id, pixels, digit } satisfies ExplainRequest);
+  });
+}
+
+/** Tints each cell of the pad: red where the ink raised the answer's probability, blue where it lowered it. */
+function drawHeat(ex: ImageExplanation): void {
+  heatCtx.clearRect(0, 0, heat.width, heat.height);
+  const values = ex.heatmap.data;
+  const top = Math.max(...Array.from(values, Math.abs));
+  const cell = heat.width / ex.width;
+  for (let p = 0; p < values.length; p++) {
+    const v = values[p]!;
+    if (v === 0) continue;
+    const strength = 0.15 + 0.5 * (Math.abs(v) / top);
+    heatCtx.fillStyle = v > 0 ? `rgba(220, 38, 38, ${strength})` : `rgba(37, 99, 235, ${strength})`;
+    heatCtx.fillRect((p % ex.width) * cell, Math.floor(p / ex.width) * cell, cell, cell);
+  }
+  heat.dataset.digit = String(ex.class);
+  why.textContent = `Tinted cells drove the ${ex.class}: red raised its probability, blue lowered it.`;
+}
+
+let explained: ImageExplanation | undefined;
+
 async function refresh(): Promise<void> {
-  const p = await predict(toPixels());
+  const pixels = toPixels();
+  const p = await predict(pixels);
   const best = p.indexOf(Math.max(...p));
   digit.textContent = String(best);
   confidence.textContent = `${(p[best]! * 100).toFixed(1)}% sure`;
@@ -102,6 +165,8 @@ async function refresh(): Promise<void> {
     li.querySelector<HTMLElement>('.fill')!.style.width = `${(p[d]! * 100).toFixed(1)}%`;
     li.querySelector<HTMLElement>('.pct')!.textContent = `${(p[d]! * 100).toFixed(0)}%`;
   });
+  explained = await explainDigit(pixels, best);
+  drawHeat(explained);
 }
 
 let drawing = false;
@@ -131,6 +196,10 @@ pad.addEventListener('pointerup', () => {
 });
 document.querySelector('#clear')!.addEventListener('click', () => {
   ctx.clearRect(0, 0, pad.width, pad.height);
+  heatCtx.clearRect(0, 0, heat.width, heat.height);
+  delete heat.dataset.digit;
+  why.textContent = '';
+  explained = undefined;
   digit.textContent = '–';
   confidence.textContent = '';
   bars.querySelectorAll<HTMLElement>('.fill').forEach((f) => {
@@ -144,7 +213,15 @@ Object.assign(window, {
     ready,
     predict,
     toPixels,
+    explainDigit,
+    explainDigitInWorker,
+    /** The explanation the heat map on the pad shows. */
+    get explained() {
+      return explained;
+    },
     api: {
+      explain,
+      explainImage,
       loadModel,
       evictModel,
       listCachedModels,

@@ -5,7 +5,17 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { computeIntegrity, createServer, Deployer, loadModel, Monitor, toArray } from '@modelship/node';
+import {
+  computeIntegrity,
+  createServer,
+  Deployer,
+  explain,
+  explainImage,
+  loadModel,
+  Monitor,
+  readCsv,
+  toArray,
+} from '@modelship/node';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,17 +81,81 @@ async function expectSameAsNode(rows: number[][], probabilities: number[][]): Pr
   }
 }
 
+/** The first `n` rows of the digits test split: 64 pixels each, 0..16. */
+function digitRows(n: number): number[][] {
+  return readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, n + 1)
+    .map((line) => line.split(',').slice(0, 64).map(Number));
+}
+
+/** Draws a "1" on the pad (one vertical stroke down the middle) and waits for the prediction. */
+async function drawOne(page: Page): Promise<void> {
+  const box = (await page.locator('#pad').boundingBox())!;
+  await page.mouse.move(box.x + 128, box.y + 30);
+  await page.mouse.down();
+  for (let y = 30; y <= 226; y += 14) await page.mouse.move(box.x + 128, box.y + y);
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('#digit')?.textContent !== '–');
+}
+
+/** The occlusion heat map @modelship/node computes for the same 8×8 pixels and class. */
+async function nodeHeatmap(pixels: number[], digit: number): Promise<number[]> {
+  const node = await loadModel(
+    fileURLToPath(new URL('../../../fixtures/models/digits.onnx', import.meta.url)),
+  );
+  try {
+    const ex = await explainImage(node, [pixels], {
+      layout: 'flat',
+      height: 8,
+      width: 8,
+      patchSize: 1,
+      class: digit,
+    });
+    return [...ex.heatmap.data];
+  } finally {
+    await node.dispose();
+  }
+}
+
+/** The page's own types are not visible here: the members of `window.modelshipDemo` the explain tests use. */
+interface ExplainDemo {
+  ready: Promise<unknown>;
+  toPixels(): number[][];
+  explainDigit(
+    pixels: number[][],
+    digit?: number,
+  ): Promise<{
+    class: number;
+    score: number;
+    evaluations: number;
+    heatmap: { shape: number[]; data: Float64Array };
+  }>;
+  explainDigitInWorker(pixels: number[]): Promise<{ class: number; heatmap: Float64Array }>;
+  explained:
+    | { class: number; score: number; evaluations: number; heatmap: { data: Float64Array } }
+    | undefined;
+  api: {
+    loadModel(
+      url: string,
+      o?: object,
+    ): Promise<{ dispose(): Promise<void>; diagnostics: { worker: boolean } }>;
+    explain(
+      model: unknown,
+      rows: object[],
+      o: object,
+    ): Promise<{ baseValue: number; values: Record<string, number>[] }>;
+  };
+}
+
 describe('examples/browser-vite in Chromium', () => {
   it('predicts in the page exactly what @modelship/node predicts', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
     expect(await page.textContent('#status')).toBe('Ready: draw a digit');
-    const csv = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 21);
-    const rows = csv.map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(20);
     for (const c of casesOf('digits')) {
       const flat = toArray(c.inputs.pixels!) as number[];
       for (let r = 0; r < flat.length; r += 64) rows.push(flat.slice(r, r + 64));
@@ -105,11 +179,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 41)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(40);
     const result = await page.evaluate(async (pixels) => {
       type Api = {
         loadModel(url: string, o?: object): Promise<unknown>;
@@ -322,11 +392,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 26)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(25);
     const sent = await page.evaluate(
       async ({ rows, endpoint }) => {
         type Api = {
@@ -369,11 +435,7 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await openDemo(page);
-    const rows = readFileSync(new URL('../../../fixtures/data/digits-test.csv', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1, 21)
-      .map((line) => line.split(',').slice(0, 64).map(Number));
+    const rows = digitRows(20);
     // The gray level each 0..16 pixel becomes in an 8-bit PNG.
     const grays = rows.map((r) => r.map((v) => Math.round((v * 255) / 16)));
     const result = await page.evaluate(async (images) => {
@@ -554,17 +616,132 @@ describe('examples/browser-vite in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 820, height: 560 } });
     const page = await context.newPage();
     await openDemo(page);
-    const box = (await page.locator('#pad').boundingBox())!;
-    // A "1": one vertical stroke down the middle.
-    await page.mouse.move(box.x + 128, box.y + 30);
-    await page.mouse.down();
-    for (let y = 30; y <= 226; y += 14) await page.mouse.move(box.x + 128, box.y + y);
-    await page.mouse.up();
-    await page.waitForFunction(() => document.querySelector('#digit')?.textContent !== '–');
+    await drawOne(page);
     expect(await page.textContent('#digit')).toBe('1');
     expect(await page.textContent('#confidence')).toMatch(/^\d+\.\d% sure$/);
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: `${shots}/digit-1.png` });
+    await context.close();
+  });
+
+  it('shows which pixels drove the digit: a heat map computed in the page, as Node computes it, over the ink', async () => {
+    const context = await browser.newContext({ viewport: { width: 820, height: 560 } });
+    const page = await context.newPage();
+    await openDemo(page);
+    await drawOne(page);
+    await page.waitForFunction(
+      () => (document.querySelector('#heat') as HTMLElement).dataset.digit !== undefined,
+    );
+    const shown = await page.evaluate(() => {
+      const demo = (window as unknown as { modelshipDemo: ExplainDemo }).modelshipDemo;
+      const ex = demo.explained!;
+      // the overlay's alpha at the centre of each of the 8×8 cells
+      const heat = document.querySelector<HTMLCanvasElement>('#heat')!;
+      const { data } = heat.getContext('2d')!.getImageData(0, 0, heat.width, heat.height);
+      const alpha = Array.from(
+        { length: 64 },
+        (_, p) => data[((Math.floor(p / 8) * 32 + 16) * heat.width + (p % 8) * 32 + 16) * 4 + 3]!,
+      );
+      return {
+        digit: document.querySelector('#digit')!.textContent,
+        caption: document.querySelector('#why')!.textContent,
+        pixels: demo.toPixels()[0]!,
+        class: ex.class,
+        score: ex.score,
+        evaluations: ex.evaluations,
+        heatmap: [...ex.heatmap.data],
+        alpha,
+      };
+    });
+    expect(shown.digit).toBe('1');
+    expect(shown.class).toBe(1);
+    expect(shown.caption).toBe('Tinted cells drove the 1: red raised its probability, blue lowered it.');
+    // 64 occluded images and the drawing itself
+    expect(shown.evaluations).toBe(65);
+    const ink = shown.pixels.flatMap((v, p) => (v > 0 ? [p] : []));
+    expect(ink.length).toBeGreaterThan(4);
+    // hiding a blank pixel changes nothing: the map is nonzero exactly where the ink is, and so is the tint
+    expect(shown.heatmap.flatMap((v, p) => (v !== 0 ? [p] : []))).toEqual(ink);
+    expect(shown.alpha.flatMap((a, p) => (a > 0 ? [p] : []))).toEqual(ink);
+    const want = await nodeHeatmap(shown.pixels, 1);
+    for (let p = 0; p < 64; p++) expect(Math.abs(shown.heatmap[p]! - want[p]!)).toBeLessThan(1e-5);
+    // the stroke as a whole is what made it a 1
+    expect(shown.heatmap.reduce((a, b) => a + b, 0)).toBeGreaterThan(0.1);
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: `${shots}/digit-1-why.png` });
+    await context.close();
+  });
+
+  it("explains in the page, with the session in a worker, and wholly in a worker: explainImage and explain give Node's values", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page, '?worker=1');
+    expect(await page.textContent('#diagnostics')).toMatch(/^wasm in a worker · /);
+    const digits = digitRows(3);
+    const iris: Record<string, number>[] = [];
+    for await (const r of readCsv(fileURLToPath(new URL('../../../fixtures/data/iris.csv', import.meta.url))))
+      iris.push(r as Record<string, number>);
+    const rows = [iris[0]!, iris[60]!, iris[120]!];
+    const background = iris.filter((_, i) => i % 10 === 5);
+    const result = await page.evaluate(
+      async ({ digits, rows, background }) => {
+        const demo = (window as unknown as { modelshipDemo: ExplainDemo }).modelshipDemo;
+        // the demo's model runs in a worker (?worker=1): explainImage reaches it through predict
+        const images = [];
+        for (const d of digits) {
+          const ex = await demo.explainDigit([d]);
+          // and the whole explainer in the app's own worker, with its own copy of the model
+          const off = await demo.explainDigitInWorker(d);
+          images.push({
+            class: ex.class,
+            shape: ex.heatmap.shape,
+            heatmap: [...ex.heatmap.data],
+            offPage: { class: off.class, heatmap: [...off.heatmap] },
+          });
+        }
+        const tabular: Record<string, { baseValue: number; values: Record<string, number>[] }> = {};
+        for (const worker of [false, true]) {
+          const model = await demo.api.loadModel('/models/iris.onnx', { worker });
+          const ex = await demo.api.explain(model, rows, { background, class: 2 });
+          tabular[worker ? 'worker' : 'page'] = { baseValue: ex.baseValue, values: ex.values };
+          await model.dispose();
+        }
+        return { images, tabular };
+      },
+      { digits, rows, background },
+    );
+    // the app's explain worker ran beside the model's (?worker=1)
+    expect(page.workers().map((w) => new URL(w.url()).pathname)).toContainEqual(
+      expect.stringMatching(/\/explain-worker[^/]*\.js$/),
+    );
+    for (const [i, d] of digits.entries()) {
+      const image = result.images[i]!;
+      expect(image.shape).toEqual([8, 8]);
+      const want = await nodeHeatmap(d, image.class);
+      for (let p = 0; p < 64; p++) expect(Math.abs(image.heatmap[p]! - want[p]!)).toBeLessThan(1e-5);
+      expect(image.offPage.class).toBe(image.class);
+      for (let p = 0; p < 64; p++) expect(Math.abs(image.offPage.heatmap[p]! - want[p]!)).toBeLessThan(1e-5);
+      expect(image.heatmap.flatMap((v, p) => (v !== 0 ? [p] : []))).toEqual(
+        d.flatMap((v, p) => (v !== 0 ? [p] : [])),
+      );
+    }
+    const node = await loadModel(
+      fileURLToPath(new URL('../../../fixtures/models/iris.onnx', import.meta.url)),
+    );
+    try {
+      const want = await explain(node, rows, { background, class: 2 });
+      for (const where of ['page', 'worker']) {
+        const got = result.tabular[where]!;
+        expect(Math.abs(got.baseValue - want.baseValue)).toBeLessThan(1e-6);
+        for (let r = 0; r < rows.length; r++)
+          for (const f of ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+            expect(Math.abs(got.values[r]![f]! - want.values[r]![f]!)).toBeLessThan(1e-6);
+      }
+      // the virginica row's petals carry its class
+      expect(want.values[2]!.petal_length! + want.values[2]!.petal_width!).toBeGreaterThan(0.2);
+    } finally {
+      await node.dispose();
+    }
     await context.close();
   });
 });

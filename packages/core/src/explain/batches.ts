@@ -6,7 +6,7 @@ import type { Row } from '../evaluate/types';
 import { throwIfAborted } from '../model/abort';
 import type { Model } from '../model/model';
 import type { TensorSpec } from '../tensor/spec';
-import { tensor } from '../tensor/tensor';
+import { type NamedTensors, tensor } from '../tensor/tensor';
 import type { ExplainRunOptions } from './types';
 
 /** Rows per `predict` call unless `batchSize` says otherwise. */
@@ -34,6 +34,34 @@ export function checkRunOptions(model: unknown, options: ExplainRunOptions, wher
     throw invalidArgument(where, 'class must be a column index (an integer ≥ 0)', options.class);
   throwIfAborted(options.signal);
   return batchSize;
+}
+
+/** The output an explainer reads: `output`, else the one the Evaluator would read; it must be a float output. */
+export function explainedOutput(model: Model, output: string | undefined, where: string): string {
+  const choice = chooseOutputs(model, { output }, where);
+  if (choice.scores === undefined)
+    throw new ModelshipError(
+      'OUTPUT_UNKNOWN',
+      `${where}: model '${model.name}' has no float output to explain (outputs: ${model.signature.outputs.map((o) => `'${o.name}'`).join(', ')}); name one with output`,
+    );
+  return choice.scores;
+}
+
+/** One output of a `predict` answer for `n` input rows, as rows of `width` values. */
+export function outputRows(
+  out: NamedTensors,
+  output: string,
+  n: number,
+  where: string,
+): { data: ArrayLike<number | bigint | boolean>; width: number } {
+  const t = out[output];
+  const width = t === undefined ? 0 : t.data.length / n;
+  if (t === undefined || t.shape[0] !== n || !Number.isInteger(width) || width < 1)
+    throw new ModelshipError(
+      'INFERENCE_FAILED',
+      `${where}: output '${output}' has shape [${t?.shape.join(', ') ?? ''}] for ${n} rows; one row of values per input row is required`,
+    );
+  return { data: t.data as ArrayLike<number | bigint | boolean>, width };
 }
 
 /**
@@ -149,13 +177,7 @@ export class BatchPredictor {
     private readonly batchSize: number,
     private readonly where: string,
   ) {
-    const choice = chooseOutputs(model, { output: options.output }, where);
-    if (choice.scores === undefined)
-      throw new ModelshipError(
-        'OUTPUT_UNKNOWN',
-        `${where}: model '${model.name}' has no float output to explain (outputs: ${model.signature.outputs.map((o) => `'${o.name}'`).join(', ')}); name one with output`,
-      );
-    this.output = choice.scores;
+    this.output = explainedOutput(model, options.output, where);
     this.column = options.class;
     this.build = inputBuilder(model, template, options, where);
     this.spec = matrixInput(model, template, options, columns.length);
@@ -206,15 +228,8 @@ export class BatchPredictor {
         inputs = this.build(rows, 0);
       }
       const out = await this.model.predict(inputs, { signal: this.options.signal, outputs: [this.output] });
-      const t = out[this.output];
-      const width = t === undefined ? 0 : t.data.length / n;
-      if (t === undefined || t.shape[0] !== n || !Number.isInteger(width) || width < 1)
-        throw new ModelshipError(
-          'INFERENCE_FAILED',
-          `${this.where}: output '${this.output}' has shape [${t?.shape.join(', ') ?? ''}] for ${n} rows; one row of values per input row is required`,
-        );
+      const { data, width } = outputRows(out, this.output, n, this.where);
       const column = this.columnOf(width);
-      const data = t.data as ArrayLike<number | bigint | boolean>;
       for (let r = 0; r < n; r++) take(start + r, Number(data[r * width + column]));
       this.evaluations += n;
     }

@@ -1,6 +1,13 @@
 export { LARGE_BACKGROUND, sampleRows } from './background';
 export { explain } from './explain';
 export {
+  type ExplainImageOptions,
+  explainImage,
+  type ImageExplanation,
+  type ImageLayout,
+  type ImageRegion,
+} from './image';
+export {
   type PermutationImportance,
   type PermutationImportanceOptions,
   permutationImportance,

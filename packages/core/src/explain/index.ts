@@ -1,10 +1,12 @@
 export { LARGE_BACKGROUND, sampleRows } from './background';
 export { explain } from './explain';
+export { type ExplanationReport, type RowExplanations, renderExplanationHtml } from './html';
 export {
   type PermutationImportance,
   type PermutationImportanceOptions,
   permutationImportance,
 } from './importance';
+export { type ExplanationJSON, explanationToJSON } from './json';
 export {
   mquantiles,
   type PartialDependence,

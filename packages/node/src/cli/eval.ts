@@ -91,7 +91,7 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
 }
 
 /** Progress goes to stderr when a person is watching it (a TTY), or when MODELSHIP_PROGRESS=1. */
-function progressStream(): ((s: string) => void) | undefined {
+export function progressStream(): ((s: string) => void) | undefined {
   if (!process.stderr.isTTY && process.env.MODELSHIP_PROGRESS !== '1') return undefined;
   return (s) => process.stderr.write(s);
 }
@@ -101,7 +101,7 @@ interface Io {
   progress: ((s: string) => void) | undefined;
 }
 
-function list(v: string | undefined): string[] | undefined {
+export function list(v: string | undefined): string[] | undefined {
   return v === undefined
     ? undefined
     : v
@@ -110,7 +110,7 @@ function list(v: string | undefined): string[] | undefined {
         .filter((s) => s !== '');
 }
 
-function integer(name: string, v: string | undefined): number | undefined {
+export function integer(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || v.trim() === '')
@@ -193,7 +193,7 @@ export async function evalCommand(
   }
 }
 
-async function readPipeline(file: string): Promise<Pipeline> {
+export async function readPipeline(file: string): Promise<Pipeline> {
   await mustExist(file, '--pipeline');
   let text: string;
   try {
@@ -208,11 +208,11 @@ async function readPipeline(file: string): Promise<Pipeline> {
   }
 }
 
-function modelName(path: string): string {
+export function modelName(path: string): string {
   return basename(path).replace(/\.(onnx|ort)$/, '');
 }
 
 /** JSON with NaN written as null, as JSON has no NaN. */
-function toJson(value: unknown): string {
+export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
 }

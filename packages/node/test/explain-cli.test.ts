@@ -11,6 +11,7 @@ import {
   explain,
   explanationToJSON,
   loadModel,
+  Pipeline,
   partialDependence,
   permutationImportance,
   type Row,
@@ -234,27 +235,60 @@ describe('modelship explain', () => {
     expect(text.out).toMatch(/^ {2}1 +-?\d\.\d{4} +[abcd] [+-]\d/m);
   });
 
-  it('explains one class of a multiclass output with --class, and asks for it without', async () => {
+  it('explains one class of a multiclass output (--class), records through a --pipeline', async () => {
     const iris = `${fixturesDir}data/iris.csv`;
-    const without = await run([
-      'explain',
-      modelPath('iris'),
-      iris,
-      '--output',
-      'probabilities',
-      '--repeats',
-      '1',
-    ]);
+    const pipelineFile = fileURLToPath(
+      new URL('../../../examples/model-repository/iris/pipeline.json', import.meta.url),
+    );
+    const flags = ['--output', 'probabilities', '--repeats', '1', '--grid-resolution', '10'];
+    const without = await run(['explain', modelPath('iris'), iris, ...flags]);
     expect(without.code).toBe(2);
     expect(without.err).toMatch(
       /^modelship: \[INVALID_ARGUMENT\] partialDependence: output 'probabilities' has 3 values per row; choose the class explained with --class \(0–2\)/,
     );
-    const r = await run(
-      ['explain', modelPath('iris'), iris, '--output', 'probabilities', '--class', '2', '--repeats', '1'],
-      () => {},
-    );
+    const r = await run([
+      'explain',
+      modelPath('iris'),
+      iris,
+      ...flags,
+      '--class',
+      '2',
+      '--pipeline',
+      pipelineFile,
+      '--rows',
+      '0,120',
+      '--json',
+    ]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/Shapley values \(exact, 100 background rows/);
+    const report = JSON.parse(r.out);
+    const rows = await rowsOf(iris);
+    const pipeline = Pipeline.fromJSON(JSON.parse(readFileSync(pipelineFile, 'utf8')));
+    const model = await loadModel(modelPath('iris'));
+    try {
+      const ex = await explain(model, [rows[0]!, rows[120]!], {
+        background: sampleRows(rows, 100),
+        pipeline,
+        output: 'probabilities',
+        class: 2,
+      });
+      expect(report.shapley).toMatchObject(explanationToJSON(ex));
+      expect(report.partialDependence[0]).toEqual(
+        await partialDependence(model, rows, {
+          feature: report.partialDependence[0].feature,
+          pipeline,
+          output: 'probabilities',
+          class: 2,
+          gridResolution: 10,
+        }),
+      );
+    } finally {
+      await model.dispose();
+    }
+    expect(report.class).toBe(2);
+    expect(report.shapley.features).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    // Row 120 is a virginica (class 2): its probability of class 2 is high, row 0's (a setosa) near 0.
+    expect(report.shapley.predictions[1]).toBeGreaterThan(0.9);
+    expect(report.shapley.predictions[0]).toBeLessThan(0.01);
   });
 
   it('shows progress per phase on stderr', async () => {

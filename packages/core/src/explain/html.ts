@@ -60,9 +60,8 @@ function header(r: ExplanationReport): string {
   const s = r.shapley;
   const facts = [
     `${r.samples.toLocaleString('en-US')} rows`,
-    r.output === undefined
-      ? ''
-      : `output <b>${esc(r.output)}</b>${r.class === undefined ? '' : `, column ${r.class}`}`,
+    r.output === undefined ? '' : `output <b>${esc(r.output)}</b>`,
+    r.class === undefined ? '' : `class column ${r.class}`,
     s === undefined ? '' : `Shapley values by ${esc(s.method)}, ${s.background} background rows`,
     r.seed === undefined ? '' : `seed ${r.seed}`,
   ].filter((f) => f !== '');
@@ -70,29 +69,43 @@ function header(r: ExplanationReport): string {
 <div class="facts">${facts.map((f) => `<span class="fact">${f}</span>`).join('')}</div></header>`;
 }
 
-/** About `count` round tick values covering [lo, hi]. */
-function ticks(lo: number, hi: number, count = 6): number[] {
-  if (!(hi > lo)) return [lo];
+/** The round step (1, 2 or 5 times a power of ten) that cuts [lo, hi] into about `count` parts. */
+function tickStep(lo: number, hi: number, count = 6): number {
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  return ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+}
+
+/** Round tick values covering [lo, hi]. */
+function ticks(lo: number, hi: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const step = tickStep(lo, hi);
   const out: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
     out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
   return out;
 }
 
-/** A linear scale from [lo, hi] (padded when empty) to [a, b] pixels. */
+/**
+ * A linear scale from [lo, hi] (padded when empty) to [a, b] pixels; `nice` widens the domain
+ * to whole ticks, so the axis starts and ends on a labelled value.
+ */
 function scale(
   lo: number,
   hi: number,
   a: number,
   b: number,
+  nice = false,
 ): { at: (v: number) => number; lo: number; hi: number } {
   if (!(hi > lo)) {
     const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 0.1 : 1;
     lo -= pad;
     hi += pad;
+  }
+  if (nice) {
+    const step = tickStep(lo, hi);
+    lo = Math.floor(lo / step + 1e-9) * step;
+    hi = Math.ceil(hi / step - 1e-9) * step;
   }
   return { at: (v) => a + ((v - lo) / (hi - lo)) * (b - a), lo, hi };
 }
@@ -180,7 +193,7 @@ function dependenceChart(pd: PartialDependence, yLo: number, yHi: number, color:
   const H = 240;
   const m = { left: 52, right: 12, top: 10, bottom: 38 };
   const sx = scale(pd.grid[0]!, pd.grid[pd.grid.length - 1]!, m.left, W - m.right);
-  const sy = scale(yLo, yHi, H - m.bottom, m.top);
+  const sy = scale(yLo, yHi, H - m.bottom, m.top, true);
   const grid =
     ticks(sx.lo, sx.hi)
       .map((t) => {

@@ -20,7 +20,7 @@ import {
 } from '@modelship/node';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
+import { runCli } from './cli-run';
 import { fixturesDir, modelPath } from './fixtures';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,24 +28,7 @@ const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'modelship-explain-'));
 const fraudCsv = `${fixturesDir}data/fraud.csv`;
 
-async function run(
-  argv: string[],
-  onErr: (s: string) => void = () => {},
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err.push(String(s));
-    onErr(String(s));
-    return true;
-  });
-  try {
-    const code = await main(argv, (s) => out.push(s));
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = runCli;
 
 async function rowsOf(file: string): Promise<Row[]> {
   const rows: Row[] = [];

@@ -29,7 +29,9 @@ const report: ExplanationReport = {
     evaluations: 10,
     notes: [],
     rows: [7],
-    data: [Object.fromEntries(features.map((f, j) => [f, j === 0 ? 'a very long category name' : j * 1.23456]))],
+    data: [
+      Object.fromEntries(features.map((f, j) => [f, j === 0 ? 'a very long category name' : j * 1.23456])),
+    ],
     background: 30,
   },
 };

@@ -1,15 +1,7 @@
 import type { Explanation } from './types';
 
 /** An `Explanation` as plain data: what `JSON.stringify` writes, without the `topFeatures` method. */
-export interface ExplanationJSON {
-  method: Explanation['method'];
-  features: string[];
-  baseValue: number;
-  predictions: number[];
-  values: Record<string, number>[];
-  evaluations: number;
-  notes: string[];
-}
+export type ExplanationJSON = Omit<Explanation, 'topFeatures'>;
 
 /**
  * An explanation as a plain object, the form the server's `:explain` answers and

@@ -47,21 +47,15 @@ interface EvalFlags {
 }
 
 export function registerEval(program: Command, out: (s: string) => void, done: (code: number) => void): void {
-  program
-    .command('eval')
-    .summary('evaluate a model on a CSV/TSV/JSONL file')
-    .description(
-      'Evaluates a model on a CSV, TSV or JSONL file: metrics with bootstrap intervals, the per-class table, ' +
-        'the confusion matrix; --compare tests whether a second model differs on the same rows.',
-    )
-    .argument('<model>', 'an .onnx or .ort file')
-    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
-    .option('--label <column>', 'label column (default: label)')
-    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
-    .option(
-      '--pipeline <file.json>',
-      "a fitted pipeline.json: rows are records it turns into the model's input",
-    )
+  dataCommand(
+    program
+      .command('eval')
+      .summary('evaluate a model on a CSV/TSV/JSONL file')
+      .description(
+        'Evaluates a model on a CSV, TSV or JSONL file: metrics with bootstrap intervals, the per-class table, ' +
+          'the confusion matrix; --compare tests whether a second model differs on the same rows.',
+      ),
+  )
     .option(
       '--output <name>',
       'output holding scores or probabilities (default: a float output, "prob*" first)',
@@ -87,6 +81,22 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     )
     .action(async (model: string, data: string, values: EvalFlags) =>
       done(await evalCommand(model, data, values, { out, progress: progressStream() })),
+    );
+}
+
+/**
+ * The arguments and options `eval` and `explain` share: the model, the data file, and how its
+ * rows become the model's inputs (label, feature columns, a pipeline).
+ */
+export function dataCommand(command: Command): Command {
+  return command
+    .argument('<model>', 'an .onnx or .ort file')
+    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
+    .option('--label <column>', 'label column (default: label)')
+    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
+    .option(
+      '--pipeline <file.json>',
+      "a fitted pipeline.json: rows are records it turns into the model's input",
     );
 }
 

@@ -26,7 +26,7 @@ import type { Command } from 'commander';
 import { readDataset } from '../datasets';
 import { loadModel } from '../load-model';
 import { EXIT_INTERRUPTED, UsageError } from './errors';
-import { integer, list, modelName, progressStream, readPipeline, toJson } from './eval';
+import { dataCommand, integer, list, modelName, progressStream, readPipeline, toJson } from './eval';
 import { inCliTerms } from './eval-errors';
 import { explanationText } from './explain-text';
 import { mustExist } from './files';
@@ -64,21 +64,15 @@ export function registerExplain(
   out: (s: string) => void,
   done: (code: number) => void,
 ): void {
-  program
-    .command('explain')
-    .summary('explain a model on a CSV/TSV/JSONL file')
-    .description(
-      'Explains a model on a CSV, TSV or JSONL file: permutation importance of every feature, partial dependence ' +
-        'of the most important ones, and Shapley values of the rows named by --rows.',
-    )
-    .argument('<model>', 'an .onnx or .ort file')
-    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
-    .option('--label <column>', 'label column (default: label)')
-    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
-    .option(
-      '--pipeline <file.json>',
-      "a fitted pipeline.json: rows are records it turns into the model's input",
-    )
+  dataCommand(
+    program
+      .command('explain')
+      .summary('explain a model on a CSV/TSV/JSONL file')
+      .description(
+        'Explains a model on a CSV, TSV or JSONL file: permutation importance of every feature, partial dependence ' +
+          'of the most important ones, and Shapley values of the rows named by --rows.',
+      ),
+  )
     .option('--output <name>', 'output explained (default: a float output, "prob*" first)')
     .option('--class <k>', 'column of that output explained (default: its only column, or 1 of two)')
     .option('--task <t>', 'binary, multiclass or regression, for the importance metric (default: inferred)')

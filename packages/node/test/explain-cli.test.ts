@@ -3,10 +3,12 @@
  * the same seed, its HTML draws the charts (and is screenshot in Chromium for a person to look
  * at, in test/screenshots/explain-*.png), progress, Ctrl-C and the refusals of bad input.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   explain,
   explanationToJSON,
@@ -22,6 +24,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli-run';
 import { fixturesDir, modelPath } from './fixtures';
+import { captured } from './serve-process';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -309,6 +312,57 @@ describe('modelship explain', () => {
     expect(r.err).not.toMatch(/dependence|shapley/);
     expect(existsSync(html)).toBe(false);
     expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+
+  it('a real SIGINT to the process stops it mid-run with exit code 130', async () => {
+    const html = join(dir, 'killed.html');
+    const bin = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    // A budget of minutes: the signal surely comes while the Shapley values are computed.
+    const args = [
+      '--method',
+      'permutation',
+      '--max-evals',
+      '100000',
+      '--repeats',
+      '1',
+      '--grid-resolution',
+      '5',
+    ];
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsx,
+        '--conditions=@modelship/source',
+        bin,
+        'explain',
+        modelPath('fraud'),
+        fraudCsv,
+        '--html',
+        html,
+        ...args,
+      ],
+      { env: { ...process.env, MODELSHIP_PROGRESS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const output = captured(child);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr!.on('data', () => {
+          if (/shapley +\[/.test(output())) resolve();
+        });
+        child.on('exit', () => reject(new Error(`exited before the Shapley phase:\n${output()}`)));
+      });
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(output()).toMatch(
+        /modelship: \[ABORTED\] explain stopped by Ctrl-C \(SIGINT\); nothing was written\n$/,
+      );
+      expect(existsSync(html)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('refuses bad input with a typed error and exit code 2', async () => {

@@ -219,6 +219,12 @@ describe('modelship explain', () => {
       /Shapley values \(exact, 40 background rows, [\d,]+ model rows\): base value -?\d/,
     );
     expect(text.out).toMatch(/^ {2}1 +-?\d\.\d{4} +[abcd] [+-]\d/m);
+
+    const logit = await run(['explain', modelPath('linear'), file, '--label', 'target', '--link', 'logit']);
+    expect([logit.code, logit.out]).toEqual([2, '']);
+    expect(logit.err).toMatch(
+      /^modelship: \[INVALID_ARGUMENT\] explain: link 'logit' needs predictions strictly between 0 and 1 \(probabilities\), received -?\d/,
+    );
   });
 
   it('explains one class of a multiclass output (--class), records through a --pipeline', async () => {

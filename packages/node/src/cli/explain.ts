@@ -281,13 +281,18 @@ export async function explainCommand(
     } catch (e) {
       throw await inCliTerms(inExplainTerms(e), dataPath);
     }
-    // Errors of the Shapley phase count rows among the explained rows and background, not lines of the file.
     const background = sampleRows(rows, backgroundSize, { seed });
     const explained = rowList.map((r) => rows[r]!);
     start('shapley', estimateShapley(columns.length, explained.length, background.length, shapley));
-    const ex = await explain(model, explained, { ...common, ...defined(shapley), background }).catch((e) => {
-      throw inExplainTerms(e);
-    });
+    const ex = await explain(model, explained, { ...common, ...defined(shapley), background }).catch(
+      async (e) => {
+        // explain counts the --rows it was given; the background's rows are no lines of the file.
+        const named = inExplainTerms(e, (i) => rowList[i] ?? i);
+        throw ModelshipError.isInstance(named) && named.message.includes('background')
+          ? named
+          : await inCliTerms(named, dataPath);
+      },
+    );
     report.shapley = {
       rows: rowList,
       data: explained,
@@ -312,14 +317,14 @@ export async function explainCommand(
 }
 
 /**
- * The explainers' messages in the command's terms: a data row as the row (which eval's
- * rewriting then turns into the file's line), a missing cell as the file shows it, the
- * `class` option as its flag.
+ * The explainers' messages in the command's terms: a row as the data row (which eval's
+ * rewriting then turns into the file's line; `dataRow` maps an explained row to it), a missing
+ * cell as the file shows it, the `class` option as its flag.
  */
-function inExplainTerms(e: unknown): unknown {
+function inExplainTerms(e: unknown, dataRow: (i: number) => number = (i) => i): unknown {
   if (!ModelshipError.isInstance(e)) return e;
   const message = e.message
-    .replace(/\bthe rows (row \d+)/g, '$1')
+    .replace(/\bthe rows row (\d+)/g, (_m, i: string) => `row ${dataRow(Number(i))}`)
     .replace(/ is null; /, ' is missing (an empty, NaN or NA cell); ')
     .replace(/\bwith class\b/g, 'with --class');
   return message === e.message ? e : new ModelshipError(e.code, message, { cause: e });

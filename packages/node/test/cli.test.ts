@@ -1,23 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { computeIntegrity } from '@modelship/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
+import { runCli } from './cli-run';
 import { modelPath } from './fixtures';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err.push(String(s));
-    return true;
-  });
-  try {
-    const code = await main(argv, (s) => out.push(s));
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCli(argv);
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareModels, evaluate, loadModel, readCsv, readDataset, readJsonl } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
+import { runCli } from './cli-run';
 import { expected, fixturesDir, modelPath } from './fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelship-eval-'));
@@ -20,20 +20,7 @@ async function all<T>(gen: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err.push(String(s));
-    return true;
-  });
-  try {
-    const code = await main(argv, (s) => out.push(s));
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCli(argv);
 
 describe('data files', () => {
   it('reads the fixture CSV with numbers, and JSONL to the same rows', async () => {

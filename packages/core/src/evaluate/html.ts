@@ -74,7 +74,7 @@ const BOUNDED: ReadonlySet<MetricName> = new Set<MetricName>([
   'brierScore',
 ]);
 
-const PALETTE = [
+export const PALETTE = [
   '#2563eb',
   '#dc2626',
   '#16a34a',
@@ -87,11 +87,11 @@ const PALETTE = [
   '#65a30d',
 ];
 
-function esc(s: unknown): string {
+export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function num(v: number, digits = 4): string {
+export function num(v: number, digits = 4): string {
   if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
@@ -106,7 +106,11 @@ function label(l: Label): string {
   return esc(String(l));
 }
 
-function page(title: string, sections: string[]): string {
+const FOOTER =
+  "Made by Modelship. Point values are scikit-learn's definitions; intervals are percentile bootstrap intervals over resampled rows.";
+
+/** One self-contained page: the shared stylesheet, the sections, a footer line. */
+export function page(title: string, sections: string[], footer = FOOTER): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
@@ -126,7 +130,7 @@ svg{display:block;width:100%;height:auto}svg text{font:11px system-ui,sans-serif
 ul{margin:0;padding-left:18px}
 </style></head><body><main>
 ${sections.filter((s) => s !== '').join('\n')}
-<p class="muted">Made by Modelship. Point values are scikit-learn's definitions; intervals are percentile bootstrap intervals over resampled rows.</p>
+<p class="muted">${esc(footer)}</p>
 </main></body></html>
 `;
 }
@@ -245,7 +249,7 @@ function charts(r: EvaluationReport): string {
   return cards.length === 0 ? '' : `<div class="grid">${cards.join('')}</div>`;
 }
 
-function card(title: string, body: string, caption?: string): string {
+export function card(title: string, body: string, caption?: string): string {
   return `<section><h2>${esc(title)}</h2>${body}${caption === undefined ? '' : `<p class="muted" style="margin:6px 0 0;font-size:12px">${esc(caption)}</p>`}</section>`;
 }
 

@@ -1,5 +1,6 @@
 export { LARGE_BACKGROUND, sampleRows } from './background';
 export { explain } from './explain';
+export { type ExplanationReport, type RowExplanations, renderExplanationHtml } from './html';
 export {
   type ExplainImageOptions,
   explainImage,
@@ -12,6 +13,7 @@ export {
   type PermutationImportanceOptions,
   permutationImportance,
 } from './importance';
+export { type ExplanationJSON, explanationToJSON } from './json';
 export {
   mquantiles,
   type PartialDependence,

@@ -1,7 +1,7 @@
 /** `modelship eval`'s reports as text: aligned tables of metrics, classes and paired tests. */
 import type { ComparisonReport, EvaluationReport } from '@modelship/core';
 
-function fmt(v: number | undefined): string {
+export function fmt(v: number | undefined): string {
   if (v === undefined) return '';
   if (Number.isNaN(v)) return 'NaN';
   const a = Math.abs(v);

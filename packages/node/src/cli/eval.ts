@@ -47,21 +47,15 @@ interface EvalFlags {
 }
 
 export function registerEval(program: Command, out: (s: string) => void, done: (code: number) => void): void {
-  program
-    .command('eval')
-    .summary('evaluate a model on a CSV/TSV/JSONL file')
-    .description(
-      'Evaluates a model on a CSV, TSV or JSONL file: metrics with bootstrap intervals, the per-class table, ' +
-        'the confusion matrix; --compare tests whether a second model differs on the same rows.',
-    )
-    .argument('<model>', 'an .onnx or .ort file')
-    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
-    .option('--label <column>', 'label column (default: label)')
-    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
-    .option(
-      '--pipeline <file.json>',
-      "a fitted pipeline.json: rows are records it turns into the model's input",
-    )
+  dataCommand(
+    program
+      .command('eval')
+      .summary('evaluate a model on a CSV/TSV/JSONL file')
+      .description(
+        'Evaluates a model on a CSV, TSV or JSONL file: metrics with bootstrap intervals, the per-class table, ' +
+          'the confusion matrix; --compare tests whether a second model differs on the same rows.',
+      ),
+  )
     .option(
       '--output <name>',
       'output holding scores or probabilities (default: a float output, "prob*" first)',
@@ -90,8 +84,24 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     );
 }
 
+/**
+ * The arguments and options `eval` and `explain` share: the model, the data file, and how its
+ * rows become the model's inputs (label, feature columns, a pipeline).
+ */
+export function dataCommand(command: Command): Command {
+  return command
+    .argument('<model>', 'an .onnx or .ort file')
+    .argument('<data>', 'a .csv, .tsv, .jsonl or .ndjson file')
+    .option('--label <column>', 'label column (default: label)')
+    .option('--features <a,b,...>', "feature columns, in the model's order (default: all but the label)")
+    .option(
+      '--pipeline <file.json>',
+      "a fitted pipeline.json: rows are records it turns into the model's input",
+    );
+}
+
 /** Progress goes to stderr when a person is watching it (a TTY), or when MODELSHIP_PROGRESS=1. */
-function progressStream(): ((s: string) => void) | undefined {
+export function progressStream(): ((s: string) => void) | undefined {
   if (!process.stderr.isTTY && process.env.MODELSHIP_PROGRESS !== '1') return undefined;
   return (s) => process.stderr.write(s);
 }
@@ -101,7 +111,7 @@ interface Io {
   progress: ((s: string) => void) | undefined;
 }
 
-function list(v: string | undefined): string[] | undefined {
+export function list(v: string | undefined): string[] | undefined {
   return v === undefined
     ? undefined
     : v
@@ -110,7 +120,7 @@ function list(v: string | undefined): string[] | undefined {
         .filter((s) => s !== '');
 }
 
-function integer(name: string, v: string | undefined): number | undefined {
+export function integer(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || v.trim() === '')
@@ -193,7 +203,7 @@ export async function evalCommand(
   }
 }
 
-async function readPipeline(file: string): Promise<Pipeline> {
+export async function readPipeline(file: string): Promise<Pipeline> {
   await mustExist(file, '--pipeline');
   let text: string;
   try {
@@ -208,11 +218,11 @@ async function readPipeline(file: string): Promise<Pipeline> {
   }
 }
 
-function modelName(path: string): string {
+export function modelName(path: string): string {
   return basename(path).replace(/\.(onnx|ort)$/, '');
 }
 
 /** JSON with NaN written as null, as JSON has no NaN. */
-function toJson(value: unknown): string {
+export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
 }

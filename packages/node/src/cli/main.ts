@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { type CliError, describeFailure, EXIT_USAGE } from './errors';
 import { registerEval } from './eval';
+import { registerExplain } from './explain';
 import { registerInspect } from './inspect';
 import { registerServe } from './serve';
 import { packageVersion } from './version';
@@ -23,7 +24,7 @@ const PARSE_CODES: Record<string, CliError['code']> = {
 /** The program, writing help and results through `out` (one call per line block). */
 export function createProgram(out: (s: string) => void, done: (code: number) => void): Command {
   const program = new Command('modelship')
-    .description('Inspect, evaluate and serve ONNX models.')
+    .description('Inspect, evaluate, explain and serve ONNX models.')
     .version(packageVersion(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help (also: modelship help <command>)')
     .helpCommand('help [command]', 'show the help of a command')
@@ -37,6 +38,7 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
     .exitOverride();
   registerInspect(program, out, done);
   registerEval(program, out, done);
+  registerExplain(program, out, done);
   registerServe(program, out, done);
   // Subcommands inherit the settings above when created; they remember which command failed.
   for (const command of program.commands)

@@ -30,4 +30,33 @@ describe('the eval progress line', () => {
       '',
     ]);
   });
+
+  it("shows explain's phases, each in rows of its own total with its own clock", () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = progressLine(
+      (s) => lines.push(s),
+      () => t,
+      'reading',
+    );
+    t = 500;
+    bar.bytes(1000, 1000);
+    bar.count('importance', 'rows', 0, 4000); // a new phase: drawn at once, clock restarted
+    t = 1500;
+    bar.count('importance', 'rows', 1000, 4000); // 1000 in 1 s: 3 s to go
+    bar.count('importance', 'rows', 2000, 4000); // within 100 ms: not drawn
+    t = 5000;
+    bar.count('importance', 'rows', 4000, 4000);
+    bar.count('shapley', 'rows', 0, 10);
+    bar.done();
+    const shown = lines.map((l) => l.replaceAll('\r', '').replaceAll('\x1b[2K', '').replaceAll('\x1b[K', ''));
+    expect(shown).toEqual([
+      'reading       [############################] 100%  0 rows  done in 1s',
+      'importance    [............................]   0%  0/4,000 rows  ETA --',
+      'importance    [#######.....................]  25%  1,000/4,000 rows  ETA 3s',
+      'importance    [############################] 100%  4,000/4,000 rows  done in 5s',
+      'shapley       [............................]   0%  0/10 rows  ETA --',
+      '',
+    ]);
+  });
 });

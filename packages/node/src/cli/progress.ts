@@ -1,5 +1,5 @@
 /**
- * The progress line of `modelship eval` on stderr: each phase with its own unit (rows while
+ * The progress line of `modelship eval` and `modelship explain` on stderr: each phase with its own unit (rows while
  * scoring, resamples while bootstrapping), the share done and an estimate of the time left,
  * redrawn at most ten times a second. (cli-progress and friends draw the same bar with more
  * dependencies; this is the one line we need.)
@@ -11,6 +11,11 @@ export interface ProgressLine {
   bytes(read: number, total: number): void;
   /** The Evaluator's progress. */
   step(p: EvaluateProgress): void;
+  /**
+   * Any other phase (`modelship explain`'s importance, dependence, Shapley values): its name, its
+   * unit, the amount done and the total expected, when known. A new phase restarts the clock.
+   */
+  count(phase: string, unit: string, done: number, total: number | undefined): void;
   /** Clears the line. */
   done(): void;
 }
@@ -18,9 +23,15 @@ export interface ProgressLine {
 /**
  * @param write where the line goes (stderr).
  * @param now the clock (tests pass their own).
+ * @param first the phase while the data file is read (`bytes` moves the bar only then).
  */
-export function progressLine(write: (s: string) => void, now: () => number = Date.now): ProgressLine {
-  let phase: 'scoring' | 'bootstrapping' = 'scoring';
+export function progressLine(
+  write: (s: string) => void,
+  now: () => number = Date.now,
+  first = 'scoring',
+): ProgressLine {
+  let phase = first;
+  let unit = 'rows';
   let fraction = 0;
   let count = 0;
   let total: number | undefined;
@@ -34,7 +45,6 @@ export function progressLine(write: (s: string) => void, now: () => number = Dat
     const width = 28;
     const f = Math.min(1, fraction);
     const filled = Math.round(f * width);
-    const unit = phase === 'scoring' ? 'rows' : 'resamples';
     const amount =
       total === undefined
         ? `${count.toLocaleString('en-US')} ${unit}`
@@ -44,24 +54,34 @@ export function progressLine(write: (s: string) => void, now: () => number = Dat
     );
     shown = true;
   };
+  function update(name: string, unitName: string, done: number, expected: number | undefined): void {
+    const switched = name !== phase;
+    if (switched) {
+      phase = name;
+      unit = unitName;
+      started = now();
+      fraction = 0;
+    }
+    count = done;
+    total = expected;
+    if (expected !== undefined) fraction = expected > 0 ? done / expected : 1;
+    draw(switched || (expected !== undefined && done >= expected));
+  }
   return {
     bytes: (read, size) => {
-      if (phase !== 'scoring') return;
+      if (phase !== first) return;
       fraction = size > 0 ? read / size : 0;
       draw();
     },
     step: (p) => {
-      const switched = p.phase === 'bootstrap' && phase !== 'bootstrapping';
-      if (switched) {
-        phase = 'bootstrapping';
-        started = now();
-        fraction = 0;
+      if (p.phase === 'bootstrap') update('bootstrapping', 'resamples', p.done, p.total);
+      else {
+        count = p.done;
+        if (p.total !== undefined) fraction = p.total > 0 ? p.done / p.total : 1;
+        draw(p.total !== undefined && p.done === p.total);
       }
-      count = p.done;
-      total = p.phase === 'bootstrap' ? p.total : undefined;
-      if (p.total !== undefined) fraction = p.total > 0 ? p.done / p.total : 1;
-      draw(switched || (p.total !== undefined && p.done === p.total));
     },
+    count: update,
     done: () => {
       if (shown) write('\r\x1b[2K');
       shown = false;

@@ -1,0 +1,23 @@
+export {
+  type DetectorJsonBase,
+  higherQuantile,
+  MAX_REFERENCE_SCORES,
+  type OutlierDetector,
+} from './detector';
+export {
+  averagePathLength,
+  IsolationForest,
+  type IsolationForestJson,
+  type IsolationForestOptions,
+} from './isolation-forest';
+export { MahalanobisDetector, type MahalanobisJson, type MahalanobisOptions } from './mahalanobis';
+export type { NumericRows } from './matrix';
+export {
+  DataQualityChecker,
+  type DataQualityOptions,
+  type FeatureQualityOptions,
+  QUALITY_RULES,
+  type QualityFinding,
+  type QualityMode,
+  type QualityRule,
+} from './quality';

@@ -1,3 +1,22 @@
+export type { DetectorJsonBase, OutlierDetector } from './anomaly/detector';
+export {
+  DataQualityChecker,
+  type DataQualityOptions,
+  type FeatureQualityOptions,
+  QUALITY_RULES,
+  type QualityFinding,
+  type QualityMode,
+  type QualityRule,
+} from './anomaly/quality';
+export {
+  InputRejectedError,
+  InputScreen,
+  type InputScreenOptions,
+  type OutlierScore,
+  type OutlierScreenOptions,
+  type ScreenMode,
+  type ScreenReport,
+} from './anomaly/screen';
 export * from './deploy';
 export {
   AbortError,

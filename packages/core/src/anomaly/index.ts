@@ -4,6 +4,7 @@ export {
   MAX_REFERENCE_SCORES,
   type OutlierDetector,
 } from './detector';
+export { detectorFromJSON } from './from-json';
 export {
   averagePathLength,
   IsolationForest,
@@ -21,3 +22,12 @@ export {
   type QualityMode,
   type QualityRule,
 } from './quality';
+export {
+  InputRejectedError,
+  InputScreen,
+  type InputScreenOptions,
+  type OutlierScore,
+  type OutlierScreenOptions,
+  type ScreenMode,
+  type ScreenReport,
+} from './screen';

@@ -9,6 +9,7 @@ export {
   type QualityRule,
 } from './anomaly/quality';
 export {
+  flaggedSummary,
   InputRejectedError,
   InputScreen,
   type InputScreenOptions,

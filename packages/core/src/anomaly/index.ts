@@ -23,6 +23,7 @@ export {
   type QualityRule,
 } from './quality';
 export {
+  flaggedSummary,
   InputRejectedError,
   InputScreen,
   type InputScreenOptions,

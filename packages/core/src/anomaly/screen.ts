@@ -59,6 +59,28 @@ export interface ScreenReport {
   outliers: number;
   /** True when a finding or an outlier asks to be flagged in the answer. */
   flag: boolean;
+  /** What an outlier does in this screen (undefined without a detector). */
+  outlierMode: ScreenMode | undefined;
+}
+
+/**
+ * What an answer carries when a screen flags it: the findings in `flag` mode and, when outliers
+ * are flagged, the records at or above the threshold with their scores. A server puts it in
+ * the response's `parameters.screen` (Open Inference Protocol) or `screen` (records).
+ */
+export function flaggedSummary(report: ScreenReport): {
+  findings: Omit<QualityFinding, 'mode'>[];
+  outliers: { record: number; score: number }[];
+} {
+  return {
+    findings: report.findings
+      .filter((f) => f.mode === 'flag')
+      .map(({ record, feature, rule, value, expected }) => ({ record, feature, rule, value, expected })),
+    outliers:
+      report.outlierMode === 'flag'
+        ? report.scores.filter((s) => s.outlier).map(({ record, score }) => ({ record, score }))
+        : [],
+  };
 }
 
 const MODES: readonly ScreenMode[] = ['count', 'flag', 'reject'];
@@ -113,7 +135,8 @@ export class InputScreen {
     this.detector = outliers?.detector;
     this.outlierMode = outliers?.mode ?? 'count';
     this.sampleRate = outliers?.sampleRate ?? 1;
-    this.features = options.features ?? this.detector?.features ?? quality!.features;
+    this.features =
+      options.features ?? this.detector?.features ?? quality!.profile.features.map((f) => f.name);
     if (!Array.isArray(this.features) || this.features.some((f) => typeof f !== 'string'))
       throw invalidArgument(where, 'features must be an array of names', this.features);
     if (this.detector !== undefined) {
@@ -181,6 +204,7 @@ export class InputScreen {
       scores,
       outliers,
       flag,
+      outlierMode: det === undefined ? undefined : this.outlierMode,
     };
     if (reject !== undefined)
       throw new InputRejectedError(

@@ -117,7 +117,10 @@ export class IsolationForest extends BaseDetector {
         value.push(depth + averagePathLength(count));
         right.push(0);
       };
-      if (depth >= maxDepth || count < 2) return leaf();
+      if (depth >= maxDepth || count < 2) {
+        leaf();
+        return;
+      }
       // the features not constant in this node, one drawn uniformly
       let k = 0;
       const mins = new Float64Array(d);
@@ -134,7 +137,10 @@ export class IsolationForest extends BaseDetector {
         maxs[j] = mx;
         if (mx > mn) candidates[k++] = j;
       }
-      if (k === 0) return leaf();
+      if (k === 0) {
+        leaf();
+        return;
+      }
       const j = candidates[Math.floor(random() * k)]!;
       let t = mins[j]! + random() * (maxs[j]! - mins[j]!);
       if (t >= maxs[j]!) t = mins[j]!;

@@ -164,7 +164,7 @@ export class DataQualityChecker {
       if (typeof record !== 'object' || record === null || Array.isArray(record))
         throw invalidArgument('DataQualityChecker.check', `record ${r} is not an object`, record);
       for (const c of this.checks) {
-        const v = valueOf(record, c.name);
+        const v = fieldValue(record, c.name);
         const rule = ruleBroken(c, v);
         if (rule === undefined) continue;
         findings ??= [];
@@ -219,7 +219,7 @@ function round(v: number): string {
 }
 
 /** A record's value for a feature, reading `name[i]` from an array field. */
-function valueOf(record: Row, name: string): unknown {
+function fieldValue(record: Row, name: string): unknown {
   if (Object.hasOwn(record, name)) return record[name];
   const open = name.lastIndexOf('[');
   if (open > 0 && name.endsWith(']')) {

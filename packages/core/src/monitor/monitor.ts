@@ -385,7 +385,9 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   }
 
   private recordScreen(s: Series, b: Bucket, report: ScreenReport): void {
-    const t = (s.screen ??= { records: 0, violations: 0, scored: 0, outliers: 0, findings: new Map() });
+    if (s.screen === undefined)
+      s.screen = { records: 0, violations: 0, scored: 0, outliers: 0, findings: new Map() };
+    const t = s.screen;
     b.screened += report.records;
     b.violations += report.violatingRecords;
     b.scored += report.scores.length;

@@ -1,4 +1,15 @@
+export {
+  ESTIMATED_METRICS,
+  type EstimatedMetric,
+  type MetricEstimate,
+  type PerformanceEstimate,
+  PerformanceEstimator,
+  type PerformanceEstimatorJson,
+  type PerformanceEstimatorOptions,
+  positiveScores,
+} from './anomaly/cbpe';
 export type { DetectorJsonBase, OutlierDetector } from './anomaly/detector';
+export { type IsotonicJson, type IsotonicOptions, IsotonicRegression } from './anomaly/isotonic';
 export {
   DataQualityChecker,
   type DataQualityOptions,

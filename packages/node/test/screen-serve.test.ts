@@ -43,7 +43,7 @@ describe('modelship serve with an input screen', () => {
     );
     const outliersFile = join(root, 'iris', 'monitor', 'outliers.json');
     writeFileSync(outliersFile, JSON.stringify({ mode: 'flag', detector: forest }));
-    const serve = startServe([root, '--port', '0', '--poll-ms', '100']);
+    const serve = startServe([root, '--port', '0', '--poll-ms', '100'], {}, 90_000);
     running.push(serve.child);
     const url = await serve.url;
     const predict = async (instances: Row[]) => {
@@ -126,7 +126,7 @@ describe('modelship serve with an input screen', () => {
     writeFileSync(outliersFile, JSON.stringify({ mode: 'reject', detector: forest }));
     await expect
       .poll(async () => (await predict([{ ...far, petal_length: 1.4, sepal_length: 5 }, far])).status, {
-        timeout: 15_000,
+        timeout: 60_000,
         interval: 100,
       })
       .toBe(400);
@@ -139,9 +139,9 @@ describe('modelship serve with an input screen', () => {
     // A broken file is reported; the model keeps serving without the screen it described.
     writeFileSync(outliersFile, '{"mode": "reject", "detector": {"kind": "isolation-forest"}}');
     await expect
-      .poll(() => serve.output(), { timeout: 15_000, interval: 100 })
+      .poll(() => serve.output(), { timeout: 60_000, interval: 100 })
       .toMatch(/monitor\/outliers\.json: /);
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-  });
+  }, 180_000);
 });

@@ -1,4 +1,15 @@
 export {
+  ESTIMATED_METRICS,
+  type EstimatedMetric,
+  expectedRocAuc,
+  type MetricEstimate,
+  type PerformanceEstimate,
+  PerformanceEstimator,
+  type PerformanceEstimatorJson,
+  type PerformanceEstimatorOptions,
+  positiveScores,
+} from './cbpe';
+export {
   type DetectorJsonBase,
   higherQuantile,
   MAX_REFERENCE_SCORES,
@@ -11,6 +22,7 @@ export {
   type IsolationForestJson,
   type IsolationForestOptions,
 } from './isolation-forest';
+export { type IsotonicJson, type IsotonicOptions, IsotonicRegression } from './isotonic';
 export { MahalanobisDetector, type MahalanobisJson, type MahalanobisOptions } from './mahalanobis';
 export type { NumericRows } from './matrix';
 export {

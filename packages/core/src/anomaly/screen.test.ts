@@ -82,7 +82,7 @@ describe('InputScreen', () => {
       expect(() => new InputScreen(o as never)).toThrow(
         expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(m) }),
       );
-    bad({}, /give quality, outliers or both/);
+    bad({}, /give quality, outliers, performance or several/);
     bad({ outliers: { detector: {} } }, /fitted detector/);
     bad(
       {

@@ -9,6 +9,7 @@ import { InputError, invalidArgument } from '../errors';
 import type { Row } from '../evaluate/types';
 import { flatValues, isArrayLike } from '../monitor/flat-row';
 import type { ModelInputs } from '../tensor/coerce';
+import { type PerformanceEstimator, positiveScores } from './cbpe';
 import type { OutlierDetector } from './detector';
 import type { DataQualityChecker, QualityFinding } from './quality';
 
@@ -35,6 +36,12 @@ export interface InputScreenOptions {
   input?: string;
   /** Source of randomness for `sampleRate` (default Math.random). */
   random?: () => number;
+  /**
+   * Estimates each version's accuracy from its answers, before labels arrive (CBPE): the
+   * deployment counts the expected share of correct answers per version, which the guard
+   * `minEstimatedAccuracy` judges. `output` names the probability output (see `positiveScores`).
+   */
+  performance?: { estimator: PerformanceEstimator; output?: string };
 }
 
 /** One record the outlier detector scored. */
@@ -105,15 +112,23 @@ export class InputScreen {
   readonly sampleRate: number;
   readonly features: readonly string[];
   readonly input: string | undefined;
+  readonly performance: { estimator: PerformanceEstimator; output?: string } | undefined;
   private readonly random: () => number;
 
   constructor(options: InputScreenOptions) {
     const where = 'InputScreen';
     if (typeof options !== 'object' || options === null)
       throw invalidArgument(where, 'options must be an object', options);
-    const { quality, outliers } = options;
-    if (quality === undefined && outliers === undefined)
-      throw invalidArgument(where, 'give quality, outliers or both', options);
+    const { quality, outliers, performance } = options;
+    if (quality === undefined && outliers === undefined && performance === undefined)
+      throw invalidArgument(where, 'give quality, outliers, performance or several', options);
+    if (performance !== undefined && typeof performance?.estimator?.calibrated !== 'function')
+      throw invalidArgument(
+        where,
+        'performance.estimator must be a fitted PerformanceEstimator',
+        performance,
+      );
+    this.performance = performance;
     if (quality !== undefined && typeof (quality as Partial<DataQualityChecker>).check !== 'function')
       throw invalidArgument(where, 'quality must be a DataQualityChecker', quality);
     if (outliers !== undefined) {
@@ -136,7 +151,7 @@ export class InputScreen {
     this.outlierMode = outliers?.mode ?? 'count';
     this.sampleRate = outliers?.sampleRate ?? 1;
     this.features =
-      options.features ?? this.detector?.features ?? quality!.profile.features.map((f) => f.name);
+      options.features ?? this.detector?.features ?? quality?.profile.features.map((f) => f.name) ?? [];
     if (!Array.isArray(this.features) || this.features.some((f) => typeof f !== 'string'))
       throw invalidArgument(where, 'features must be an array of names', this.features);
     if (this.detector !== undefined) {
@@ -219,6 +234,23 @@ export class InputScreen {
       );
     }
     return report;
+  }
+
+  /**
+   * The expected number of correct answers among a response's rows and the rows counted (CBPE's
+   * expected accuracy, summed), or undefined without an estimator or a readable probability output.
+   */
+  expectedCorrect(outputs: unknown): { correct: number; rows: number } | undefined {
+    const perf = this.performance;
+    if (perf === undefined) return undefined;
+    const scores = positiveScores(outputs, perf.output);
+    if (scores.length === 0) return undefined;
+    let correct = 0;
+    for (const s of scores) {
+      const p = perf.estimator.calibrated(s);
+      correct += s >= perf.estimator.threshold ? p : 1 - p;
+    }
+    return { correct, rows: scores.length };
   }
 
   private rowsOf(inputs: ModelInputs | undefined): Row[] {

@@ -468,9 +468,16 @@ export class Deployment implements JobOwner {
     runner.stats.record(latency, failed);
     const candidate = this.candidate();
     const isCandidate = candidate === version && this.window !== undefined;
+    const estimate = output === undefined ? undefined : this.screen?.expectedCorrect(output);
+    if (estimate !== undefined && role === 'serve') runner.stats.recordEstimate(estimate);
     if (this.window !== undefined) {
-      if (isCandidate) this.window.candidate.record(latency, failed);
-      else if (version === this.primary && role === 'serve') this.window.primary.record(latency, failed);
+      if (isCandidate) {
+        this.window.candidate.record(latency, failed);
+        if (estimate !== undefined) this.window.candidate.recordEstimate(estimate);
+      } else if (version === this.primary && role === 'serve') {
+        this.window.primary.record(latency, failed);
+        if (estimate !== undefined) this.window.primary.recordEstimate(estimate);
+      }
     }
     if (job.pair !== undefined) this.arrive(job.pair, version, output, error, latency);
     if (failed && typeof error === 'object' && error !== null) this.host.reported.add(error);

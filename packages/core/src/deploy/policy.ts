@@ -33,6 +33,11 @@ export interface Guards {
    */
   maxOutlierRate?: number;
   /**
+   * The lowest tolerated accuracy of the candidate estimated from its answers before labels
+   * arrive (CBPE, the screen's `performance` estimator), judged once `minRequests` rows were read.
+   */
+  minEstimatedAccuracy?: number;
+  /**
    * Your own check, for example a Monitor's live metric: return a reason to roll back, or
    * `undefined` to carry on. Called after each candidate response once `minRequests` is reached.
    */
@@ -193,13 +198,20 @@ function checkGuards(where: string, value: unknown): Guards {
     'maxDisagreement',
     'maxQualityViolationRate',
     'maxOutlierRate',
+    'minEstimatedAccuracy',
     'check',
   ];
   for (const key of Object.keys(g)) {
     if (!known.includes(key))
       throw invalidArgument(where, `guards has no option '${key}' (known: ${known.join(', ')})`, g[key]);
   }
-  for (const key of ['maxErrorRate', 'maxDisagreement', 'maxQualityViolationRate', 'maxOutlierRate']) {
+  for (const key of [
+    'maxErrorRate',
+    'maxDisagreement',
+    'maxQualityViolationRate',
+    'maxOutlierRate',
+    'minEstimatedAccuracy',
+  ]) {
     if (g[key] !== undefined && !share(g[key], 'closed'))
       throw invalidArgument(where, `guards.${key} must be in [0, 1]`, g[key]);
   }
@@ -262,6 +274,14 @@ export function guardBreach(guards: Guards, window: GuardWindow): string | undef
   }
   if (guards.maxOutlierRate !== undefined && c.scored >= min && c.outlierRate > guards.maxOutlierRate) {
     return `${fmt(c.outlierRate * 100)}% of records are outliers, above maxOutlierRate ${guards.maxOutlierRate} (${c.outliers} of ${c.scored})`;
+  }
+  if (
+    guards.minEstimatedAccuracy !== undefined &&
+    c.estimatedAccuracy !== undefined &&
+    c.estimatedRows >= min &&
+    c.estimatedAccuracy < guards.minEstimatedAccuracy
+  ) {
+    return `estimated accuracy ${fmt(c.estimatedAccuracy)} (CBPE, ${c.estimatedRows} rows without labels) is below minEstimatedAccuracy ${guards.minEstimatedAccuracy}`;
   }
   if (answered && guards.check !== undefined) {
     const reason = guards.check(window);

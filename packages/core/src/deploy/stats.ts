@@ -22,6 +22,9 @@ export interface WindowSnapshot {
   outliers: number;
   /** `outliers / scored`, 0 before any. */
   outlierRate: number;
+  /** Rows whose answers the screen's performance estimator read, and their expected accuracy (CBPE; undefined before any). */
+  estimatedRows: number;
+  estimatedAccuracy: number | undefined;
 }
 
 /** The counts of one screened request, as {@link WindowStats.recordScreen} takes them. */
@@ -46,6 +49,8 @@ export class WindowStats {
   qualityViolations = 0;
   scored = 0;
   outliers = 0;
+  estimatedRows = 0;
+  private estimatedCorrect = 0;
   private disagreementSum = 0;
   private readonly ring = new Float64Array(RING);
   private filled = 0;
@@ -64,6 +69,11 @@ export class WindowStats {
     this.qualityViolations += report.violatingRecords;
     this.scored += report.scores.length;
     this.outliers += report.outliers;
+  }
+
+  recordEstimate(e: { correct: number; rows: number }): void {
+    this.estimatedCorrect += e.correct;
+    this.estimatedRows += e.rows;
   }
 
   recordComparison(disagreement: number): void {
@@ -88,6 +98,8 @@ export class WindowStats {
       scored: this.scored,
       outliers: this.outliers,
       outlierRate: this.scored === 0 ? 0 : this.outliers / this.scored,
+      estimatedRows: this.estimatedRows,
+      estimatedAccuracy: this.estimatedRows === 0 ? undefined : this.estimatedCorrect / this.estimatedRows,
     };
   }
 }

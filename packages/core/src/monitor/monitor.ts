@@ -4,6 +4,7 @@
  * rows per interval), answers snapshots as plain JSON, and raises and clears alerts.
  */
 import { EventEmitter } from 'eventemitter3';
+import { type PerformanceEstimate, type PerformanceEstimator, positiveScores } from '../anomaly/cbpe';
 import type { ScreenReport } from '../anomaly/screen';
 import type { Clock } from '../deploy/clock';
 import { systemClock } from '../deploy/clock';
@@ -180,6 +181,7 @@ export interface AlertRule {
     | 'liveAccuracy'
     | 'qualityViolationRate'
     | 'outlierRate'
+    | 'estimatedAccuracy'
     | ((s: SeriesSnapshot) => number | undefined);
   /** Fires when the metric rises above this… */
   above?: number;
@@ -278,6 +280,7 @@ const METRICS = new Set([
   'liveAccuracy',
   'qualityViolationRate',
   'outlierRate',
+  'estimatedAccuracy',
 ]);
 
 /**
@@ -304,6 +307,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly active = new Map<string, AlertEvent>();
   private timer: unknown;
   private readonly watches = new Map<string, DriftWatch>();
+  private readonly estimators = new Map<
+    string,
+    {
+      estimator: PerformanceEstimator;
+      output: string | undefined;
+      scores: Float64Array;
+      next: number;
+      filled: number;
+    }
+  >();
   private readonly pending = new Map<string, PendingPrediction & { at: number }>();
   private readonly outcomes = new Map<string, Outcomes>();
   private readonly maxPending: number;
@@ -515,10 +528,70 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   /** Records a prediction's outputs for prediction drift (see `watchDrift`'s `output`). */
   observeOutputs(model: string, outputs: unknown): void {
+    const e = this.estimators.get(model);
+    if (e !== undefined) {
+      for (const s of positiveScores(outputs, e.output)) {
+        e.scores[e.next] = s;
+        e.next = (e.next + 1) % e.scores.length;
+        if (e.filled < e.scores.length) e.filled++;
+      }
+    }
     const w = this.watches.get(outputsKey(model));
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     const t = (outputs as Record<string, unknown>)[w.output!];
     this.keepRows(w, rowsOf(t, w.features.length));
+  }
+
+  /**
+   * Estimates `model`'s performance from its recent answers before their labels arrive (CBPE):
+   * the positive class's scores of the last `windowRows` rows (default 1,000) of output `output`
+   * (default: the first whose name contains "prob"). Read with {@link estimatedPerformance};
+   * alert on `estimatedAccuracy`. Realized accuracy, from {@link recordOutcome}, replaces it
+   * where labels came back.
+   */
+  watchPerformance(
+    model: string,
+    estimator: PerformanceEstimator,
+    options: { output?: string; windowRows?: number } = {},
+  ): void {
+    const where = 'Monitor.watchPerformance';
+    if (typeof model !== 'string') throw invalidArgument(where, 'model must be a name', model);
+    if (typeof estimator?.estimate !== 'function')
+      throw invalidArgument(where, 'expected a fitted PerformanceEstimator', estimator);
+    const windowRows = options.windowRows ?? 1000;
+    if (!Number.isInteger(windowRows) || windowRows < 20)
+      throw invalidArgument(where, 'windowRows must be an integer ≥ 20', windowRows);
+    if (options.output !== undefined && typeof options.output !== 'string')
+      throw invalidArgument(where, 'output must be an output name', options.output);
+    this.estimators.set(model, {
+      estimator,
+      output: options.output,
+      scores: new Float64Array(windowRows),
+      next: 0,
+      filled: 0,
+    });
+  }
+
+  /**
+   * The estimated performance of `model` over its recent answers (see {@link watchPerformance}),
+   * next to the realized performance of its versions where labels arrived; `estimate` is
+   * undefined before 20 rows.
+   */
+  estimatedPerformance(model: string): {
+    estimate: PerformanceEstimate | undefined;
+    realized: LivePerformance[];
+  } {
+    const e = this.estimators.get(model);
+    if (e === undefined)
+      throw invalidArgument(
+        'Monitor.estimatedPerformance',
+        `no performance watch for model '${model}'; call watchPerformance first`,
+        model,
+      );
+    return {
+      estimate: e.filled < 20 ? undefined : e.estimator.estimate(e.scores.subarray(0, e.filled)),
+      realized: this.performance().filter((p) => p.model === model),
+    };
   }
 
   /** Drift of the watched model's recent predictions against a profile of reference predictions. */
@@ -849,6 +922,15 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         } else if (rule.metric === 'qualityViolationRate') {
           value = s.screen?.qualityViolationRate;
           support = s.screen?.records ?? 0;
+        } else if (rule.metric === 'estimatedAccuracy') {
+          // Like drift, the estimate belongs to the model's answers, whatever version gave them.
+          const e = this.estimators.get(s.model);
+          const est =
+            e === undefined || e.filled < 20
+              ? undefined
+              : e.estimator.estimate(e.scores.subarray(0, e.filled));
+          value = est?.accuracy.value;
+          support = est?.rows ?? 0;
         } else if (rule.metric === 'outlierRate') {
           value = s.screen?.outlierRate;
           support = s.screen?.scored ?? 0;
@@ -949,6 +1031,7 @@ function context(rule: AlertRule, support: number, windowMs: number): string {
   if (rule.metric === 'liveAccuracy') return `${support} labeled predictions`;
   if (rule.metric === 'qualityViolationRate')
     return `${support} records screened in the last ${windowMs / 1000} s`;
+  if (rule.metric === 'estimatedAccuracy') return `${support} recent answers, labels not yet known`;
   if (rule.metric === 'outlierRate') return `${support} records scored in the last ${windowMs / 1000} s`;
   return `${support} requests in the last ${windowMs / 1000} s`;
 }

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'INPUT_NOT_FINITE'
   | 'INPUT_TOO_LARGE'
   | 'INPUT_INVALID'
+  // Refused by a deployment's input screen (data quality, outliers).
+  | 'INPUT_REJECTED'
   | 'OUTPUT_UNKNOWN'
   // Loading a model.
   | 'MODEL_NOT_FOUND'

@@ -1,3 +1,34 @@
+export {
+  ESTIMATED_METRICS,
+  type EstimatedMetric,
+  type MetricEstimate,
+  type PerformanceEstimate,
+  PerformanceEstimator,
+  type PerformanceEstimatorJson,
+  type PerformanceEstimatorOptions,
+  positiveScores,
+} from './anomaly/cbpe';
+export type { DetectorJsonBase, OutlierDetector } from './anomaly/detector';
+export { type IsotonicJson, type IsotonicOptions, IsotonicRegression } from './anomaly/isotonic';
+export {
+  DataQualityChecker,
+  type DataQualityOptions,
+  type FeatureQualityOptions,
+  QUALITY_RULES,
+  type QualityFinding,
+  type QualityMode,
+  type QualityRule,
+} from './anomaly/quality';
+export {
+  flaggedSummary,
+  InputRejectedError,
+  InputScreen,
+  type InputScreenOptions,
+  type OutlierScore,
+  type OutlierScreenOptions,
+  type ScreenMode,
+  type ScreenReport,
+} from './anomaly/screen';
 export * from './deploy';
 export {
   AbortError,

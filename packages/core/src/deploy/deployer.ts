@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import type { InputScreen } from '../anomaly/screen';
 import { describe, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
@@ -184,6 +185,22 @@ export class Deployer extends EventEmitter<DeployerEvents> {
   }
 
   /** Gives `version` (default: the current candidate) all traffic and makes it the primary. */
+  /**
+   * Screens every request of deployment `name` before it queues (data-quality checks and
+   * outlier scores, see {@link InputScreen}), whichever version answers; `undefined` stops.
+   * What it finds is counted per version (`status()`, guards `maxQualityViolationRate` and
+   * `maxOutlierRate`, the `prediction` event's `screen`), handed to `onScreen`, and in `reject`
+   * mode refuses the request with `INPUT_REJECTED`.
+   */
+  screen(name: string, screen: InputScreen | undefined): void {
+    if (
+      screen !== undefined &&
+      (typeof screen !== 'object' || screen === null || typeof screen.screen !== 'function')
+    )
+      throw invalidArgument('screen', 'expected an InputScreen or undefined', screen);
+    this.get(name).screen = screen;
+  }
+
   promote(name: string, version?: string): void {
     const d = this.get(name);
     const p = d.policy;
@@ -406,7 +423,16 @@ function checkDeployOptions(o: unknown): asserts o is DeployOptions {
     throw invalidArgument('deploy', 'replace must be a boolean', replace);
 }
 
-const PREDICT_KEYS = new Set(['version', 'routingKey', 'signal', 'timeoutMs', 'outputs', 'onRoute']);
+const PREDICT_KEYS = new Set([
+  'version',
+  'routingKey',
+  'signal',
+  'timeoutMs',
+  'outputs',
+  'onRoute',
+  'records',
+  'onScreen',
+]);
 
 function checkPredictOptions(o: DeployPredictOptions): void {
   // for…in rather than Object.keys: no array per request on the serving path.
@@ -429,6 +455,10 @@ function checkPredictOptions(o: DeployPredictOptions): void {
   }
   if (o.onRoute !== undefined && typeof o.onRoute !== 'function')
     throw invalidArgument('predict', 'onRoute must be a function', o.onRoute);
+  if (o.onScreen !== undefined && typeof o.onScreen !== 'function')
+    throw invalidArgument('predict', 'onScreen must be a function', o.onScreen);
+  if (o.records !== undefined && !Array.isArray(o.records))
+    throw invalidArgument('predict', 'records must be an array of records', o.records);
   if (o.timeoutMs !== undefined && !(Number.isFinite(o.timeoutMs) && o.timeoutMs > 0)) {
     throw invalidArgument('predict', 'timeoutMs must be a positive number', o.timeoutMs);
   }

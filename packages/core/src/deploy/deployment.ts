@@ -1,3 +1,4 @@
+import { InputRejectedError, type InputScreen, type ScreenReport } from '../anomaly/screen';
 import { AbortError, DeadlineExceededError, invalidArgument, ModelshipError } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { ModelInputs } from '../tensor/coerce';
@@ -44,6 +45,7 @@ class Pair {
 
 interface DeployJob extends Job {
   role?: Role;
+  screen?: ScreenReport;
   pair?: Pair;
   routingKey?: string;
 }
@@ -68,6 +70,8 @@ export class Deployment implements JobOwner {
   private serial: Promise<unknown> = Promise.resolve();
   private seq = 0;
   removed = false;
+  /** Checks every request before it queues (see `Deployer.screen`). */
+  screen: InputScreen | undefined;
   private readonly retiring = new Set<Promise<void>>();
 
   constructor(
@@ -308,6 +312,7 @@ export class Deployment implements JobOwner {
 
   predict(inputs: ModelInputs, o: DeployPredictOptions | undefined): Promise<NamedTensors> {
     let target: Loaded;
+    let report: ScreenReport | undefined;
     let copy: Loaded | undefined;
     let copyRole: Role = 'shadow';
     try {
@@ -346,6 +351,7 @@ export class Deployment implements JobOwner {
       }
       throwIfAborted(o?.signal);
       o?.onRoute?.(target.runner.version);
+      if (this.screen !== undefined) report = this.screenRequest(target, inputs, o);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -353,6 +359,7 @@ export class Deployment implements JobOwner {
     return new Promise<NamedTensors>((resolve, reject) => {
       const job: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), resolve, reject);
       if (o?.routingKey !== undefined) job.routingKey = o.routingKey;
+      if (report !== undefined) job.screen = report;
       if (o?.signal !== undefined || timeoutMs !== undefined)
         this.watch(job, o?.signal, timeoutMs, target.runner.version);
       if (copy !== undefined) {
@@ -370,6 +377,52 @@ export class Deployment implements JobOwner {
       }
       target.runner.submit(job);
     });
+  }
+
+  /**
+   * Runs the deployment's screen on a request routed to `target` and counts what it found for
+   * that version; a request the screen refuses is reported as a failed prediction and thrown.
+   */
+  private screenRequest(
+    target: Loaded,
+    inputs: ModelInputs,
+    o: DeployPredictOptions | undefined,
+  ): ScreenReport {
+    const version = target.runner.version;
+    const isCandidate = this.window !== undefined && this.candidate() === version;
+    const count = (r: ScreenReport) => {
+      target.runner.stats.recordScreen(r);
+      if (isCandidate) this.window!.candidate.recordScreen(r);
+      else if (this.window !== undefined && version === this.primary) this.window.primary.recordScreen(r);
+    };
+    let report: ScreenReport;
+    try {
+      report = this.screen!.screen(inputs, o?.records);
+    } catch (e) {
+      if (!(e instanceof InputRejectedError)) throw e;
+      count(e.report);
+      this.host.reported.add(e);
+      const events = this.host.events;
+      if (events.listenerCount('prediction') > 0)
+        events.emit('prediction', {
+          name: this.name,
+          version,
+          kind: 'serve',
+          latencyMs: 0,
+          queueMs: 0,
+          batchSize: 0,
+          routingKey: o?.routingKey,
+          inputs,
+          outputs: undefined,
+          error: e,
+          screen: e.report,
+        });
+      if (isCandidate) this.checkGuards();
+      throw e;
+    }
+    count(report);
+    o?.onScreen?.(report);
+    return report;
   }
 
   private watch(
@@ -415,9 +468,16 @@ export class Deployment implements JobOwner {
     runner.stats.record(latency, failed);
     const candidate = this.candidate();
     const isCandidate = candidate === version && this.window !== undefined;
+    const estimate = output === undefined ? undefined : this.screen?.expectedCorrect(output);
+    if (estimate !== undefined && role === 'serve') runner.stats.recordEstimate(estimate);
     if (this.window !== undefined) {
-      if (isCandidate) this.window.candidate.record(latency, failed);
-      else if (version === this.primary && role === 'serve') this.window.primary.record(latency, failed);
+      if (isCandidate) {
+        this.window.candidate.record(latency, failed);
+        if (estimate !== undefined) this.window.candidate.recordEstimate(estimate);
+      } else if (version === this.primary && role === 'serve') {
+        this.window.primary.record(latency, failed);
+        if (estimate !== undefined) this.window.primary.recordEstimate(estimate);
+      }
     }
     if (job.pair !== undefined) this.arrive(job.pair, version, output, error, latency);
     if (failed && typeof error === 'object' && error !== null) this.host.reported.add(error);
@@ -435,6 +495,7 @@ export class Deployment implements JobOwner {
         inputs: job.inputs,
         outputs: output,
         error,
+        ...(job.screen === undefined || role !== 'serve' ? {} : { screen: job.screen }),
       });
     }
     if (isCandidate && (failed || this.window!.candidate.requests % GUARD_EVERY === 0)) {
@@ -643,6 +704,16 @@ export class Deployment implements JobOwner {
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
       ...(batching === undefined ? {} : { batching }),
+      ...(this.screen === undefined
+        ? {}
+        : {
+            screen: {
+              records: s.screened,
+              qualityViolations: s.qualityViolations,
+              scored: s.scored,
+              outliers: s.outliers,
+            },
+          }),
       warmup: { ...v.runner.warmup },
     };
   }

@@ -23,6 +23,21 @@ export interface Guards {
    */
   maxDisagreement?: number;
   /**
+   * The largest tolerated share of the candidate's records with a data-quality finding (see
+   * `Deployer.screen`), judged once `minRequests` records were screened.
+   */
+  maxQualityViolationRate?: number;
+  /**
+   * The largest tolerated share of the candidate's scored records at or above the outlier
+   * detector's threshold (see `Deployer.screen`), judged once `minRequests` records were scored.
+   */
+  maxOutlierRate?: number;
+  /**
+   * The lowest tolerated accuracy of the candidate estimated from its answers before labels
+   * arrive (CBPE, the screen's `performance` estimator), judged once `minRequests` rows were read.
+   */
+  minEstimatedAccuracy?: number;
+  /**
    * Your own check, for example a Monitor's live metric: return a reason to roll back, or
    * `undefined` to carry on. Called after each candidate response once `minRequests` is reached.
    */
@@ -181,13 +196,22 @@ function checkGuards(where: string, value: unknown): Guards {
     'maxP99LatencyMs',
     'maxP99LatencyRatio',
     'maxDisagreement',
+    'maxQualityViolationRate',
+    'maxOutlierRate',
+    'minEstimatedAccuracy',
     'check',
   ];
   for (const key of Object.keys(g)) {
     if (!known.includes(key))
       throw invalidArgument(where, `guards has no option '${key}' (known: ${known.join(', ')})`, g[key]);
   }
-  for (const key of ['maxErrorRate', 'maxDisagreement']) {
+  for (const key of [
+    'maxErrorRate',
+    'maxDisagreement',
+    'maxQualityViolationRate',
+    'maxOutlierRate',
+    'minEstimatedAccuracy',
+  ]) {
     if (g[key] !== undefined && !share(g[key], 'closed'))
       throw invalidArgument(where, `guards.${key} must be in [0, 1]`, g[key]);
   }
@@ -209,15 +233,22 @@ function checkGuards(where: string, value: unknown): Guards {
 export function guardBreach(guards: Guards, window: GuardWindow): string | undefined {
   const c = window.candidate;
   const min = guards.minRequests ?? 50;
-  if (c.requests < min) return undefined;
-  if (guards.maxErrorRate !== undefined && c.errorRate > guards.maxErrorRate) {
+  // Screen counts (records) can reach minRequests while refused requests never count as answered.
+  const answered = c.requests >= min;
+  if (answered && guards.maxErrorRate !== undefined && c.errorRate > guards.maxErrorRate) {
     return `error rate ${fmt(c.errorRate)} is above maxErrorRate ${guards.maxErrorRate} (${c.errors} of ${c.requests})`;
   }
-  if (guards.maxP99LatencyMs !== undefined && c.p99Ms !== undefined && c.p99Ms > guards.maxP99LatencyMs) {
+  if (
+    answered &&
+    guards.maxP99LatencyMs !== undefined &&
+    c.p99Ms !== undefined &&
+    c.p99Ms > guards.maxP99LatencyMs
+  ) {
     return `p99 latency ${fmt(c.p99Ms)} ms is above maxP99LatencyMs ${guards.maxP99LatencyMs}`;
   }
   const p = window.primary;
   if (
+    answered &&
     guards.maxP99LatencyRatio !== undefined &&
     c.p99Ms !== undefined &&
     p.p99Ms !== undefined &&
@@ -226,10 +257,33 @@ export function guardBreach(guards: Guards, window: GuardWindow): string | undef
   ) {
     return `p99 latency ${fmt(c.p99Ms)} ms is more than ${guards.maxP99LatencyRatio}× the primary's ${fmt(p.p99Ms)} ms`;
   }
-  if (guards.maxDisagreement !== undefined && c.compared >= min && c.disagreement > guards.maxDisagreement) {
+  if (
+    answered &&
+    guards.maxDisagreement !== undefined &&
+    c.compared >= min &&
+    c.disagreement > guards.maxDisagreement
+  ) {
     return `outputs disagree with the primary's on ${fmt(c.disagreement * 100)}% of rows, above maxDisagreement ${guards.maxDisagreement} (${c.compared} compared)`;
   }
-  if (guards.check !== undefined) {
+  if (
+    guards.maxQualityViolationRate !== undefined &&
+    c.screened >= min &&
+    c.qualityViolationRate > guards.maxQualityViolationRate
+  ) {
+    return `${fmt(c.qualityViolationRate * 100)}% of records have data-quality findings, above maxQualityViolationRate ${guards.maxQualityViolationRate} (${c.qualityViolations} of ${c.screened})`;
+  }
+  if (guards.maxOutlierRate !== undefined && c.scored >= min && c.outlierRate > guards.maxOutlierRate) {
+    return `${fmt(c.outlierRate * 100)}% of records are outliers, above maxOutlierRate ${guards.maxOutlierRate} (${c.outliers} of ${c.scored})`;
+  }
+  if (
+    guards.minEstimatedAccuracy !== undefined &&
+    c.estimatedAccuracy !== undefined &&
+    c.estimatedRows >= min &&
+    c.estimatedAccuracy < guards.minEstimatedAccuracy
+  ) {
+    return `estimated accuracy ${fmt(c.estimatedAccuracy)} (CBPE, ${c.estimatedRows} rows without labels) is below minEstimatedAccuracy ${guards.minEstimatedAccuracy}`;
+  }
+  if (answered && guards.check !== undefined) {
     const reason = guards.check(window);
     if (reason !== undefined && reason !== '') {
       return typeof reason === 'string' ? reason : `guards.check returned ${describe(reason)}`;

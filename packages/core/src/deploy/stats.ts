@@ -12,6 +12,27 @@ export interface WindowSnapshot {
   compared: number;
   /** The mean disagreement of those comparisons, in [0, 1]. */
   disagreement: number;
+  /** Records the deployment's input screen checked, and those with a data-quality finding. */
+  screened: number;
+  qualityViolations: number;
+  /** `qualityViolations / screened`, 0 before any. */
+  qualityViolationRate: number;
+  /** Records the outlier detector scored, and those at or above its threshold. */
+  scored: number;
+  outliers: number;
+  /** `outliers / scored`, 0 before any. */
+  outlierRate: number;
+  /** Rows whose answers the screen's performance estimator read, and their expected accuracy (CBPE; undefined before any). */
+  estimatedRows: number;
+  estimatedAccuracy: number | undefined;
+}
+
+/** The counts of one screened request, as {@link WindowStats.recordScreen} takes them. */
+export interface ScreenCounts {
+  records: number;
+  violatingRecords: number;
+  scores: { length: number };
+  outliers: number;
 }
 
 const RING = 2048;
@@ -24,6 +45,12 @@ export class WindowStats {
   requests = 0;
   errors = 0;
   compared = 0;
+  screened = 0;
+  qualityViolations = 0;
+  scored = 0;
+  outliers = 0;
+  estimatedRows = 0;
+  private estimatedCorrect = 0;
   private disagreementSum = 0;
   private readonly ring = new Float64Array(RING);
   private filled = 0;
@@ -35,6 +62,18 @@ export class WindowStats {
     this.ring[this.next] = latencyMs;
     this.next = (this.next + 1) % RING;
     if (this.filled < RING) this.filled++;
+  }
+
+  recordScreen(report: ScreenCounts): void {
+    this.screened += report.records;
+    this.qualityViolations += report.violatingRecords;
+    this.scored += report.scores.length;
+    this.outliers += report.outliers;
+  }
+
+  recordEstimate(e: { correct: number; rows: number }): void {
+    this.estimatedCorrect += e.correct;
+    this.estimatedRows += e.rows;
   }
 
   recordComparison(disagreement: number): void {
@@ -53,6 +92,14 @@ export class WindowStats {
       p99Ms: sorted === undefined ? undefined : nearestRank(sorted, 0.99),
       compared: this.compared,
       disagreement: this.compared === 0 ? 0 : this.disagreementSum / this.compared,
+      screened: this.screened,
+      qualityViolations: this.qualityViolations,
+      qualityViolationRate: this.screened === 0 ? 0 : this.qualityViolations / this.screened,
+      scored: this.scored,
+      outliers: this.outliers,
+      outlierRate: this.scored === 0 ? 0 : this.outliers / this.scored,
+      estimatedRows: this.estimatedRows,
+      estimatedAccuracy: this.estimatedRows === 0 ? undefined : this.estimatedCorrect / this.estimatedRows,
     };
   }
 }

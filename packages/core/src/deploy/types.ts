@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
+import type { InputScreen, ScreenReport } from '../anomaly/screen';
+import type { Row } from '../evaluate/types';
 import type { AbortSignalLike, Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
@@ -109,6 +111,17 @@ export interface DeployPredictOptions {
    * before the request queues: a server reports it as `model_version`.
    */
   onRoute?: (version: string) => void;
+  /**
+   * The records the inputs were made from (field → value, as a pipeline received them): a
+   * deployment's input screen checks these rather than the tensor's rows.
+   */
+  records?: readonly Row[];
+  /**
+   * Called synchronously with what the deployment's input screen found (data-quality findings,
+   * outlier scores) before the request queues; `report.flag` says the answer should carry them.
+   * Not called when the deployment has no screen.
+   */
+  onScreen?: (report: ScreenReport) => void;
 }
 
 /** One loaded version, as `status()` reports it. */
@@ -126,6 +139,8 @@ export interface VersionStatus {
   p99Ms: number | undefined;
   batching?: BatchingStatus;
   warmup: WarmupStatus;
+  /** What the deployment's input screen counted for this version, when it has one. */
+  screen?: { records: number; qualityViolations: number; scored: number; outliers: number };
 }
 
 /** A deployment, as `status()` reports it. */
@@ -194,6 +209,8 @@ export interface PredictionEvent {
   inputs: ModelInputs;
   outputs: NamedTensors | undefined;
   error: unknown;
+  /** What the deployment's input screen found in this request, when it has one. */
+  screen?: ScreenReport;
 }
 
-export type { WindowSnapshot };
+export type { InputScreen, WindowSnapshot };

@@ -28,6 +28,7 @@ export {
   type MonitorOptions,
   type PendingPrediction,
   type PredictionRecord,
+  type ScreenSnapshot,
   type SeriesSnapshot,
   type WatchDriftOptions,
 } from './monitor';

@@ -4,6 +4,8 @@
  * rows per interval), answers snapshots as plain JSON, and raises and clears alerts.
  */
 import { EventEmitter } from 'eventemitter3';
+import { type PerformanceEstimate, type PerformanceEstimator, positiveScores } from '../anomaly/cbpe';
+import type { ScreenReport } from '../anomaly/screen';
 import type { Clock } from '../deploy/clock';
 import { systemClock } from '../deploy/clock';
 import type { Deployer } from '../deploy/deployer';
@@ -89,6 +91,8 @@ export interface PredictionRecord {
   batchSize?: number;
   /** The failure, when the prediction failed. */
   error?: unknown;
+  /** What the deployment's input screen found in the request (data quality, outliers). */
+  screen?: ScreenReport;
 }
 
 /** What the model answered for a request, kept until its true label arrives. */
@@ -133,6 +137,30 @@ export interface SeriesSnapshot {
   throughput: number;
   latencyMs: { p50?: number; p90?: number; p99?: number; mean?: number; max?: number; relativeError: number };
   meanBatchSize?: number;
+  /** What the deployment's input screen found, once it screened a request of this version. */
+  screen?: ScreenSnapshot;
+}
+
+/** A version's screened records: over the window, and findings since the series began. */
+export interface ScreenSnapshot {
+  /** Records screened in the window, and those with a data-quality finding. */
+  records: number;
+  qualityViolations: number;
+  qualityViolationRate: number;
+  /** Records scored for outliers in the window, and those at or above the threshold. */
+  scored: number;
+  outliers: number;
+  outlierRate: number;
+  /** Quantiles of the window's outlier scores (undefined before any). */
+  outlierScore: { p50?: number; p90?: number; p99?: number };
+  /** Since the series began: findings by feature and rule, records screened, outliers. */
+  totals: {
+    records: number;
+    qualityViolations: number;
+    scored: number;
+    outliers: number;
+    findings: { feature: string; rule: string; count: number }[];
+  };
 }
 
 /** An alert rule: a metric of a version's window against a threshold, with hysteresis. */
@@ -151,6 +179,9 @@ export interface AlertRule {
     | 'requests'
     | 'driftShare'
     | 'liveAccuracy'
+    | 'qualityViolationRate'
+    | 'outlierRate'
+    | 'estimatedAccuracy'
     | ((s: SeriesSnapshot) => number | undefined);
   /** Fires when the metric rises above this… */
   above?: number;
@@ -160,7 +191,8 @@ export interface AlertRule {
   resolveAt?: number;
   /**
    * No verdict on fewer requests in the window (default 20); for `driftShare`, fewer rows in the
-   * drift window, and for `liveAccuracy`, fewer labeled predictions.
+   * drift window, for `liveAccuracy`, fewer labeled predictions, and for `qualityViolationRate`
+   * and `outlierRate`, fewer records screened or scored.
    */
   minRequests?: number;
 }
@@ -189,6 +221,22 @@ interface Bucket {
   errors: number;
   rows: number;
   batched: number;
+  screened: number;
+  violations: number;
+  scored: number;
+  outliers: number;
+  /** Outlier scores of the interval, made on the first one. */
+  scores: QuantileSketch | undefined;
+}
+
+/** Screen counts since a series began. */
+interface ScreenTotals {
+  records: number;
+  violations: number;
+  scored: number;
+  outliers: number;
+  /** Findings by `feature \u0000 rule`. */
+  findings: Map<string, number>;
 }
 
 class Series {
@@ -196,6 +244,7 @@ class Series {
   readonly history: HistoryRing;
   /** The interval of the newest record. */
   last = -1;
+  screen: ScreenTotals | undefined;
   constructor(
     readonly model: string,
     readonly version: string,
@@ -211,6 +260,11 @@ class Series {
       errors: 0,
       rows: 0,
       batched: 0,
+      screened: 0,
+      violations: 0,
+      scored: 0,
+      outliers: 0,
+      scores: undefined,
     }));
   }
 }
@@ -224,6 +278,9 @@ const METRICS = new Set([
   'requests',
   'driftShare',
   'liveAccuracy',
+  'qualityViolationRate',
+  'outlierRate',
+  'estimatedAccuracy',
 ]);
 
 /**
@@ -250,6 +307,16 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly active = new Map<string, AlertEvent>();
   private timer: unknown;
   private readonly watches = new Map<string, DriftWatch>();
+  private readonly estimators = new Map<
+    string,
+    {
+      estimator: PerformanceEstimator;
+      output: string | undefined;
+      scores: Float64Array;
+      next: number;
+      filled: number;
+    }
+  >();
   private readonly pending = new Map<string, PendingPrediction & { at: number }>();
   private readonly outcomes = new Map<string, Outcomes>();
   private readonly maxPending: number;
@@ -314,6 +381,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       b.errors = 0;
       b.rows = 0;
       b.batched = 0;
+      b.screened = 0;
+      b.violations = 0;
+      b.scored = 0;
+      b.outliers = 0;
+      b.scores?.reset();
     }
     b.requests++;
     if (r.error !== undefined) b.errors++;
@@ -321,6 +393,29 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (r.batchSize !== undefined && r.batchSize > 0) {
       b.rows += r.batchSize;
       b.batched++;
+    }
+    if (r.screen !== undefined) this.recordScreen(s, b, r.screen);
+  }
+
+  private recordScreen(s: Series, b: Bucket, report: ScreenReport): void {
+    if (s.screen === undefined)
+      s.screen = { records: 0, violations: 0, scored: 0, outliers: 0, findings: new Map() };
+    const t = s.screen;
+    b.screened += report.records;
+    b.violations += report.violatingRecords;
+    b.scored += report.scores.length;
+    b.outliers += report.outliers;
+    t.records += report.records;
+    t.violations += report.violatingRecords;
+    t.scored += report.scores.length;
+    t.outliers += report.outliers;
+    if (report.scores.length > 0) {
+      b.scores ??= new QuantileSketch(this.relativeAccuracy);
+      for (const x of report.scores) if (x.score > 0) b.scores.add(x.score);
+    }
+    for (const f of report.findings) {
+      const key = `${f.feature}\u0000${f.rule}`;
+      t.findings.set(key, (t.findings.get(key) ?? 0) + 1);
     }
   }
 
@@ -336,6 +431,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         latencyMs: e.latencyMs,
         batchSize: e.batchSize,
         error: e.error,
+        ...(e.screen === undefined ? {} : { screen: e.screen }),
       });
       if (e.error === undefined) {
         this.observeInputs(e.name, e.inputs);
@@ -432,10 +528,70 @@ export class Monitor extends EventEmitter<MonitorEvents> {
 
   /** Records a prediction's outputs for prediction drift (see `watchDrift`'s `output`). */
   observeOutputs(model: string, outputs: unknown): void {
+    const e = this.estimators.get(model);
+    if (e !== undefined) {
+      for (const s of positiveScores(outputs, e.output)) {
+        e.scores[e.next] = s;
+        e.next = (e.next + 1) % e.scores.length;
+        if (e.filled < e.scores.length) e.filled++;
+      }
+    }
     const w = this.watches.get(outputsKey(model));
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
     const t = (outputs as Record<string, unknown>)[w.output!];
     this.keepRows(w, rowsOf(t, w.features.length));
+  }
+
+  /**
+   * Estimates `model`'s performance from its recent answers before their labels arrive (CBPE):
+   * the positive class's scores of the last `windowRows` rows (default 1,000) of output `output`
+   * (default: the first whose name contains "prob"). Read with {@link estimatedPerformance};
+   * alert on `estimatedAccuracy`. Realized accuracy, from {@link recordOutcome}, replaces it
+   * where labels came back.
+   */
+  watchPerformance(
+    model: string,
+    estimator: PerformanceEstimator,
+    options: { output?: string; windowRows?: number } = {},
+  ): void {
+    const where = 'Monitor.watchPerformance';
+    if (typeof model !== 'string') throw invalidArgument(where, 'model must be a name', model);
+    if (typeof estimator?.estimate !== 'function')
+      throw invalidArgument(where, 'expected a fitted PerformanceEstimator', estimator);
+    const windowRows = options.windowRows ?? 1000;
+    if (!Number.isInteger(windowRows) || windowRows < 20)
+      throw invalidArgument(where, 'windowRows must be an integer ≥ 20', windowRows);
+    if (options.output !== undefined && typeof options.output !== 'string')
+      throw invalidArgument(where, 'output must be an output name', options.output);
+    this.estimators.set(model, {
+      estimator,
+      output: options.output,
+      scores: new Float64Array(windowRows),
+      next: 0,
+      filled: 0,
+    });
+  }
+
+  /**
+   * The estimated performance of `model` over its recent answers (see {@link watchPerformance}),
+   * next to the realized performance of its versions where labels arrived; `estimate` is
+   * undefined before 20 rows.
+   */
+  estimatedPerformance(model: string): {
+    estimate: PerformanceEstimate | undefined;
+    realized: LivePerformance[];
+  } {
+    const e = this.estimators.get(model);
+    if (e === undefined)
+      throw invalidArgument(
+        'Monitor.estimatedPerformance',
+        `no performance watch for model '${model}'; call watchPerformance first`,
+        model,
+      );
+    return {
+      estimate: e.filled < 20 ? undefined : e.estimator.estimate(e.scores.subarray(0, e.filled)),
+      realized: this.performance().filter((p) => p.model === model),
+    };
   }
 
   /** Drift of the watched model's recent predictions against a profile of reference predictions. */
@@ -635,6 +791,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     let errors = 0;
     let rows = 0;
     let batched = 0;
+    let screened = 0;
+    let violations = 0;
+    let scored = 0;
+    let outliers = 0;
+    const scores = s.screen === undefined ? undefined : new QuantileSketch(this.relativeAccuracy);
     for (const b of s.buckets) {
       // The window: the current interval and the ones before it, windowMs in all.
       if (b.slot < 0 || b.slot > now || b.slot <= now - this.slots) continue;
@@ -643,7 +804,39 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       errors += b.errors;
       rows += b.rows;
       batched += b.batched;
+      screened += b.screened;
+      violations += b.violations;
+      scored += b.scored;
+      outliers += b.outliers;
+      if (b.scores !== undefined) scores?.merge(b.scores);
     }
+    const t = s.screen;
+    const screen: ScreenSnapshot | undefined =
+      t === undefined
+        ? undefined
+        : {
+            records: screened,
+            qualityViolations: violations,
+            qualityViolationRate: screened === 0 ? 0 : violations / screened,
+            scored,
+            outliers,
+            outlierRate: scored === 0 ? 0 : outliers / scored,
+            outlierScore: {
+              p50: scores!.quantile(0.5),
+              p90: scores!.quantile(0.9),
+              p99: scores!.quantile(0.99),
+            },
+            totals: {
+              records: t.records,
+              qualityViolations: t.violations,
+              scored: t.scored,
+              outliers: t.outliers,
+              findings: [...t.findings].map(([key, count]) => {
+                const [feature, rule] = key.split('\u0000') as [string, string];
+                return { feature, rule, count };
+              }),
+            },
+          };
     return {
       model: s.model,
       version: s.version,
@@ -661,6 +854,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
         relativeError: this.relativeAccuracy,
       },
       ...(batched === 0 ? {} : { meanBatchSize: rows / batched }),
+      ...(screen === undefined ? {} : { screen }),
     };
   }
 
@@ -725,6 +919,21 @@ export class Monitor extends EventEmitter<MonitorEvents> {
           const p = performance.find((x) => x.model === s.model && x.version === s.version);
           value = p?.accuracy;
           support = p?.labeled ?? 0;
+        } else if (rule.metric === 'qualityViolationRate') {
+          value = s.screen?.qualityViolationRate;
+          support = s.screen?.records ?? 0;
+        } else if (rule.metric === 'estimatedAccuracy') {
+          // Like drift, the estimate belongs to the model's answers, whatever version gave them.
+          const e = this.estimators.get(s.model);
+          const est =
+            e === undefined || e.filled < 20
+              ? undefined
+              : e.estimator.estimate(e.scores.subarray(0, e.filled));
+          value = est?.accuracy.value;
+          support = est?.rows ?? 0;
+        } else if (rule.metric === 'outlierRate') {
+          value = s.screen?.outlierRate;
+          support = s.screen?.scored ?? 0;
         } else value = metricValue(rule, s);
         const firing = this.active.get(key);
         if (value === undefined || support < (rule.minRequests ?? 20)) continue;
@@ -807,6 +1016,10 @@ function metricValue(rule: AlertRule, s: SeriesSnapshot): number | undefined {
       return s.latencyMs.p90;
     case 'p99LatencyMs':
       return s.latencyMs.p99;
+    case 'qualityViolationRate':
+      return s.screen?.qualityViolationRate;
+    case 'outlierRate':
+      return s.screen?.outlierRate;
     default:
       return (rule.metric as (s: SeriesSnapshot) => number | undefined)(s);
   }
@@ -816,6 +1029,10 @@ function metricValue(rule: AlertRule, s: SeriesSnapshot): number | undefined {
 function context(rule: AlertRule, support: number, windowMs: number): string {
   if (rule.metric === 'driftShare') return `${support} rows in the drift window`;
   if (rule.metric === 'liveAccuracy') return `${support} labeled predictions`;
+  if (rule.metric === 'qualityViolationRate')
+    return `${support} records screened in the last ${windowMs / 1000} s`;
+  if (rule.metric === 'estimatedAccuracy') return `${support} recent answers, labels not yet known`;
+  if (rule.metric === 'outlierRate') return `${support} records scored in the last ${windowMs / 1000} s`;
   return `${support} requests in the last ${windowMs / 1000} s`;
 }
 

@@ -11,6 +11,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import {
   Deployer,
   formatShape,
+  type InputScreen,
   type InstanceEvent,
   Monitor,
   type Pipeline,
@@ -23,6 +24,7 @@ import { resolveInside } from '../repository/contain';
 import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
+import { readScreen } from '../repository/screens';
 import { createServer, type ModelshipServer } from '../server/server';
 import { UsageError } from './errors';
 import { mustExist } from './files';
@@ -322,9 +324,31 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
       else failures.push(line);
     }
   };
+  // The input screen of monitor/quality.json and monitor/outliers.json, on every request.
+  let singleScreen: InputScreen | undefined;
+  const applyScreen = (name: string): void => {
+    if (!deployer.names().includes(name)) return;
+    const screen = single ? singleScreen : repository.screen(name);
+    deployer.screen(name, screen);
+  };
+  if (single) {
+    const name = values.modelName ?? basename(root);
+    singleScreen = (
+      await readScreen(root, root, singleProfile).catch((e: unknown) => {
+        throw new UsageError(`${join(root, 'monitor')}: ${(e as Error).message}`);
+      })
+    )?.screen;
+    applyScreen(name);
+  }
+  repository.on('screenChanged', ({ model }) => {
+    applyScreen(model);
+    if (started)
+      log(`${model}: input screen ${repository.screen(model) === undefined ? 'removed' : 'loaded'}`);
+  });
   repository.on('versionServing', ({ model, version }) => {
     if (started) log(`${model} version ${version} is serving`);
     watchDrift(model);
+    applyScreen(model);
   });
   repository.on('versionChanged', ({ model, version, outcome, reason }) => {
     log(

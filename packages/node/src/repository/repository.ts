@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
+  type InputScreen,
   invalidArgument,
   type Model,
   ModelLoadError,
@@ -24,6 +25,7 @@ import {
   scanRepository,
   type VersionOnDisk,
 } from './scan';
+import type { ScreenFiles } from './screens';
 import { readWarmupSamples, warmupFrom } from './warmup';
 
 /** One row of the repository index (Triton's model repository extension). */
@@ -104,6 +106,8 @@ export interface RepositoryEvents {
    * load) while the bytes loaded before keep serving.
    */
   versionChanged: [{ model: string; version: string; outcome: 'reloaded' | 'refused'; reason?: string }];
+  /** The model's monitor/quality.json or monitor/outliers.json appeared, changed or went away. */
+  screenChanged: [{ model: string }];
   problem: [RepositoryProblem];
 }
 
@@ -150,6 +154,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private readonly configs = new Map<string, ModelConfig>();
   private readonly pipelines = new Map<string, Pipeline>();
   private readonly profiles = new Map<string, Profile>();
+  private readonly screens = new Map<string, ScreenFiles>();
   private readonly reported = new Set<string>();
   private target: DeployTarget | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -347,6 +352,14 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     return this.profiles.get(model);
   }
 
+  /**
+   * The input screen of the model's `monitor/quality.json` and `monitor/outliers.json`, as of
+   * the last scan: `modelship serve` screens every request with it. The same object until a file changes.
+   */
+  screen(model: string): InputScreen | undefined {
+    return this.screens.get(model)?.screen;
+  }
+
   /** The labels file of a model (config `labels`), one label per line. */
   async labels(model: string): Promise<string[] | undefined> {
     const file = this.configs.get(model)?.labels;
@@ -386,11 +399,17 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       if (m.profile === undefined) this.profiles.delete(m.name);
       else if (JSON.stringify(this.profiles.get(m.name)) !== JSON.stringify(m.profile))
         this.profiles.set(m.name, m.profile);
+      if (this.screens.get(m.name)?.text !== m.screen?.text) {
+        if (m.screen === undefined) this.screens.delete(m.name);
+        else this.screens.set(m.name, m.screen);
+        this.emit('screenChanged', { model: m.name });
+      }
       await this.reconcileModel(m, now);
     }
     for (const model of [...this.tracked.keys()]) {
       if (!seen.has(model)) this.pipelines.delete(model);
       if (!seen.has(model)) this.profiles.delete(model);
+      if (!seen.has(model)) this.screens.delete(model);
       if (!seen.has(model))
         await this.reconcileModel(
           { name: model, dir: '', config: DEFAULT_CONFIG, pipeline: undefined, versions: [] },

@@ -4,6 +4,7 @@ import { ModelshipError, Pipeline, type Profile, parseLabels } from '@modelship/
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
 import { readTextInside, resolveInside } from './contain';
 import { readProfile } from './profiles';
+import { readScreen, type ScreenFiles } from './screens';
 
 /** One version folder as found on disk. */
 export interface VersionOnDisk {
@@ -21,6 +22,8 @@ export interface ModelOnDisk {
   pipeline: Pipeline | undefined;
   /** `<model>/profile.json`: the training data's profile, for drift (a bad one is a problem, not a refusal). */
   profile?: Profile | undefined;
+  /** `<model>/monitor/quality.json` and `outliers.json`: the input screen (a bad one is a problem, not a refusal). */
+  screen?: ScreenFiles | undefined;
   versions: VersionOnDisk[];
 }
 
@@ -161,6 +164,10 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       refused(profileFile, e);
       return undefined;
     });
+    const screen = await readScreen(dir, realRoot, profile).catch((e: unknown) => {
+      refused(join(dir, 'monitor'), e);
+      return undefined;
+    });
     const versions: VersionOnDisk[] = [];
     for (const v of await readdir(dir, { withFileTypes: true })) {
       if (!v.isDirectory() && !v.isSymbolicLink()) continue;
@@ -193,7 +200,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       }
       versions.push({ version: v.name, file, size: info.size, mtimeMs: info.mtimeMs });
     }
-    models.push({ name, dir, config, pipeline, profile, versions });
+    models.push({ name, dir, config, pipeline, profile, screen, versions });
   }
   return { models, problems };
 }

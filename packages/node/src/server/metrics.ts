@@ -155,6 +155,32 @@ export class ServerMetrics {
               warmupSkipped.set({ model: d.name, version: v.version, reason: v.warmup.code ?? 'ERROR' }, 1);
       },
     });
+    // What each deployment's input screen counted (Deployer.screen), per version since it loaded.
+    const screenCounts: [string, string, 'records' | 'qualityViolations' | 'scored' | 'outliers'][] = [
+      ['modelship_screened_records_total', 'Records the input screen checked', 'records'],
+      [
+        'modelship_quality_violation_records_total',
+        'Records with at least one data-quality finding',
+        'qualityViolations',
+      ],
+      ['modelship_outlier_scored_records_total', 'Records the outlier detector scored', 'scored'],
+      ['modelship_outlier_records_total', "Records at or above the outlier detector's threshold", 'outliers'],
+    ];
+    for (const [name, help, field] of screenCounts) {
+      const counter: Counter<'model' | 'version'> = new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect: () => {
+          counter.reset();
+          for (const d of deployer.status())
+            for (const v of d.versions)
+              if (v.screen !== undefined && v.screen[field] > 0)
+                counter.inc({ model: d.name, version: v.version }, v.screen[field]);
+        },
+      });
+    }
     if (monitor !== undefined) registerMonitorMetrics(monitor, registry);
     collectDefaultMetrics({ register: registry, prefix: 'modelship_' });
     this.onPrediction = (e) => {
@@ -270,6 +296,54 @@ export function registerMonitorMetrics(monitor: Monitor, registry: Registry): vo
     collect: () => {
       live.reset();
       for (const p of monitor.performance()) live.set({ model: p.model, version: p.version }, p.accuracy);
+    },
+  });
+  const findings: Counter<'model' | 'version' | 'feature' | 'rule'> = new Counter({
+    name: 'modelship_quality_findings_total',
+    help: 'Data-quality findings of the input screen by feature and rule (missing, out_of_range, unseen_category, wrong_type, non_finite)',
+    labelNames: ['model', 'version', 'feature', 'rule'],
+    registers,
+    collect: () => {
+      findings.reset();
+      for (const s of monitor.snapshot())
+        for (const f of s.screen?.totals.findings ?? [])
+          findings.inc({ model: s.model, version: s.version, feature: f.feature, rule: f.rule }, f.count);
+    },
+  });
+  const screenRates = new Gauge({
+    name: 'modelship_monitor_screen_ratio',
+    help: "Share of screened records over the Monitor's window with a data-quality finding (kind=quality) or at or above the outlier threshold (kind=outlier)",
+    labelNames: ['model', 'version', 'kind'],
+    registers,
+    collect: () => {
+      screenRates.reset();
+      for (const s of monitor.snapshot()) {
+        if (s.screen === undefined) continue;
+        screenRates.set(
+          { model: s.model, version: s.version, kind: 'quality' },
+          s.screen.qualityViolationRate,
+        );
+        screenRates.set({ model: s.model, version: s.version, kind: 'outlier' }, s.screen.outlierRate);
+      }
+    },
+  });
+  const outlierScore = new Gauge({
+    name: 'modelship_monitor_outlier_score',
+    help: "Quantiles of the outlier detector's scores over the Monitor's window",
+    labelNames: ['model', 'version', 'quantile'],
+    registers,
+    collect: () => {
+      outlierScore.reset();
+      for (const s of monitor.snapshot()) {
+        const q = s.screen?.outlierScore;
+        if (q === undefined) continue;
+        for (const [k, v] of [
+          ['0.5', q.p50],
+          ['0.9', q.p90],
+          ['0.99', q.p99],
+        ] as const)
+          if (v !== undefined) outlierScore.set({ model: s.model, version: s.version, quantile: k }, v);
+      }
     },
   });
   const alerts = new Gauge({

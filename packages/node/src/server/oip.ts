@@ -4,9 +4,11 @@
  */
 import {
   type Dim,
+  flaggedSummary,
   formatShape,
   type ModelSignature,
   type NamedTensors,
+  type ScreenReport,
   type Tensor,
   type TensorSpec,
 } from '@modelship/core';
@@ -438,9 +440,24 @@ export function refuseClassification(params: Record<string, unknown>, output: st
 /** The version that answered a request, which the Deployer reports through `onRoute`. */
 export class Answered {
   version: string | undefined = undefined;
+  /** What the deployment's input screen found, when it has one. */
+  screen: ScreenReport | undefined = undefined;
   readonly onRoute = (v: string): void => {
     this.version = v;
   };
+  readonly onScreen = (r: ScreenReport): void => {
+    this.screen = r;
+  };
+}
+
+/**
+ * The response header naming what a deployment's input screen flagged in a request
+ * (`Modelship-Screen: findings=2, outliers=1`); the details are in the answer's parameters.
+ */
+export function screenHeader(report: ScreenReport | undefined): Record<string, string> {
+  if (report === undefined || !report.flag) return {};
+  const s = flaggedSummary(report);
+  return { 'modelship-screen': `findings=${s.findings.length}, outliers=${s.outliers.length}` };
 }
 
 /**
@@ -486,6 +503,7 @@ export function predictFor(
     timeoutMs,
     routingKey,
     onRoute: answered.onRoute,
+    onScreen: answered.onScreen,
   });
 }
 
@@ -526,7 +544,9 @@ export function infer(
       params,
       req,
       answered,
-    ).then((out) => inferResponse(name, answered.version, id as string | undefined, requested, out));
+    ).then((out) =>
+      inferResponse(name, answered.version, id as string | undefined, requested, out, answered.screen),
+    );
   return later.length === 0 ? run() : Promise.all(later).then(run);
 }
 
@@ -584,7 +604,14 @@ async function rawInfer(
   );
   const answered = new Answered();
   const outputs = await predictFor(ctx, name, version, inputs, undefined, {}, req, answered);
-  return inferResponse(name, answered.version, undefined, everyOutput(signature, true), outputs);
+  return inferResponse(
+    name,
+    answered.version,
+    undefined,
+    everyOutput(signature, true),
+    outputs,
+    answered.screen,
+  );
 }
 
 function inferResponse(
@@ -593,11 +620,17 @@ function inferResponse(
   id: string | undefined,
   requested: Requested[],
   out: NamedTensors,
+  screen?: ScreenReport,
 ): HandlerResponse {
+  const flagged = screen?.flag === true ? { screen: flaggedSummary(screen) } : undefined;
   if (requested.every((r) => !r.binary)) {
-    const json = jsonAnswer(model, version, id, requested, out);
+    const json = jsonAnswer(model, version, id, requested, out, flagged);
     if (json !== undefined)
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: json };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json', ...screenHeader(screen) },
+        body: json,
+      };
   }
   const parts: Uint8Array[] = [];
   const outputs = requested.map(({ name, binary }) => {
@@ -610,9 +643,13 @@ function inferResponse(
   });
   const headerText = `{"model_name":${JSON.stringify(model)}${version === undefined ? '' : `,"model_version":${JSON.stringify(version)}`}${
     id === undefined ? '' : `,"id":${JSON.stringify(id)}`
-  },"outputs":[${outputs.join(',')}]}`;
+  }${flagged === undefined ? '' : `,"parameters":${JSON.stringify(flagged)}`},"outputs":[${outputs.join(',')}]}`;
   if (parts.length === 0)
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: headerText };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...screenHeader(screen) },
+      body: headerText,
+    };
   const head = new TextEncoder().encode(headerText);
   const total = head.byteLength + parts.reduce((n, p) => n + p.byteLength, 0);
   const body = new Uint8Array(total);
@@ -627,6 +664,7 @@ function inferResponse(
     headers: {
       'content-type': 'application/octet-stream',
       'inference-header-content-length': String(head.byteLength),
+      ...screenHeader(screen),
     },
     body,
   };
@@ -643,6 +681,7 @@ function jsonAnswer(
   id: string | undefined,
   requested: Requested[],
   out: NamedTensors,
+  parameters?: Record<string, unknown>,
 ): string | undefined {
   const outputs: { name: string; datatype: string; shape: readonly number[]; data: unknown }[] = [];
   for (const { name } of requested) {
@@ -652,7 +691,7 @@ function jsonAnswer(
     outputs.push({ name, datatype: datatypeOf(t.dtype), shape: t.shape, data });
   }
   // Undefined fields are left out by JSON.stringify, so the key order stays the protocol's.
-  return JSON.stringify({ model_name: model, model_version: version, id, outputs });
+  return JSON.stringify({ model_name: model, model_version: version, id, parameters, outputs });
 }
 
 /**

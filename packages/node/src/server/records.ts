@@ -4,7 +4,7 @@
  * model's outputs come back as one answer object per record (KServe V1 `instances` /
  * `predictions`).
  */
-import type { Model, Pipeline, PipelineRecord } from '@modelship/core';
+import type { Model, Pipeline, PipelineRecord, ScreenReport } from '@modelship/core';
 import { decodePng } from '../png';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, PipelineSource, ServeContext } from './types';
@@ -26,6 +26,7 @@ export async function predictRecords(
   version: string | undefined,
   req: HandlerRequest,
   records: unknown,
+  screened?: { screen?: ScreenReport },
 ): Promise<Record<string, unknown>[]> {
   if (!Array.isArray(records) || records.length === 0)
     throw new HttpError(400, `instances must be a non-empty list of records, received ${describe(records)}`);
@@ -55,6 +56,11 @@ export async function predictRecords(
         ...(req.signal === undefined ? {} : { signal: req.signal }),
         ...(ctx.options.timeoutMs === undefined ? {} : { timeoutMs: ctx.options.timeoutMs }),
         ...(req.headers['x-routing-key'] === undefined ? {} : { routingKey: req.headers['x-routing-key'] }),
+        // the deployment's input screen checks the records the client sent, not the encoded tensor
+        records: records as PipelineRecord[],
+        onScreen: (report: ScreenReport) => {
+          if (screened !== undefined) screened.screen = report;
+        },
       }),
     dispose: async () => {},
   };

@@ -6,8 +6,10 @@
 import {
   type Dim,
   type DType,
+  flaggedSummary,
   type NamedTensors,
   type RecordSignature,
+  type ScreenReport,
   type Tensor,
   type TensorSpec,
   tensor,
@@ -15,6 +17,7 @@ import {
 } from '@modelship/core';
 import { fromJsonElement, jsonElement } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
+import { screenHeader } from './oip';
 import { pipelineFor, predictRecords } from './records';
 import { parseTfJson } from './tf-json';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
@@ -146,10 +149,16 @@ export async function tfPredict(
   const body = parseTfJson(Buffer.from(req.body).toString('utf8'), 'predict request');
   checkSignatureName(body);
   const pipeline = pipelineFor(ctx, name);
-  if (pipeline !== undefined)
-    return tfJson(200, {
-      predictions: await predictRecords(ctx, pipeline, name, version, req, recordsOf(body)),
+  if (pipeline !== undefined) {
+    const screened: { screen?: ScreenReport } = {};
+    const predictions = await predictRecords(ctx, pipeline, name, version, req, recordsOf(body), screened);
+    const answer = tfJson(200, {
+      predictions,
+      ...(screened.screen?.flag === true ? { screen: flaggedSummary(screened.screen) } : {}),
     });
+    Object.assign(answer.headers, screenHeader(screened.screen));
+    return answer;
+  }
   const signature = ctx.deployer.signature(name, version);
   const hasInstances = Object.hasOwn(body, 'instances');
   const hasInputs = Object.hasOwn(body, 'inputs');

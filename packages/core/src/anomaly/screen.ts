@@ -1,0 +1,295 @@
+/**
+ * Screening requests before they reach a model: data-quality findings from a reference profile
+ * and outlier scores from a fitted detector, each counted, flagged in the answer, or refused.
+ * A Deployer runs a deployment's screen on every request (`deployer.screen(name, screen)`),
+ * counts what it found per version for guards and the Monitor, and hands the report to the
+ * caller (`onScreen`), which a server turns into a response parameter and header.
+ */
+import { InputError, invalidArgument } from '../errors';
+import type { Row } from '../evaluate/types';
+import { flatValues, isArrayLike } from '../monitor/flat-row';
+import type { ModelInputs } from '../tensor/coerce';
+import { type PerformanceEstimator, positiveScores } from './cbpe';
+import type { OutlierDetector } from './detector';
+import type { DataQualityChecker, QualityFinding } from './quality';
+
+export type ScreenMode = 'count' | 'flag' | 'reject';
+
+export interface OutlierScreenOptions {
+  detector: OutlierDetector;
+  /** What an outlier does (default `count`). A detector without a threshold only scores. */
+  mode?: ScreenMode;
+  /** Share of requests scored, in (0, 1] (default 1). */
+  sampleRate?: number;
+}
+
+export interface InputScreenOptions {
+  /** Data-quality checks (their modes are per feature, set on the checker). */
+  quality?: DataQualityChecker;
+  outliers?: OutlierScreenOptions;
+  /**
+   * The feature each value of a tensor row stands for, in order, for requests that come as
+   * tensors rather than records (default: the detector's features, else the profile's).
+   */
+  features?: readonly string[];
+  /** The input whose rows are screened (default: the model's only input, else the first). */
+  input?: string;
+  /** Source of randomness for `sampleRate` (default Math.random). */
+  random?: () => number;
+  /**
+   * Estimates each version's accuracy from its answers, before labels arrive (CBPE): the
+   * deployment counts the expected share of correct answers per version, which the guard
+   * `minEstimatedAccuracy` judges. `output` names the probability output (see `positiveScores`).
+   */
+  performance?: { estimator: PerformanceEstimator; output?: string };
+}
+
+/** One record the outlier detector scored. */
+export interface OutlierScore {
+  record: number;
+  score: number;
+  /** True when the score reached the detector's threshold. */
+  outlier: boolean;
+}
+
+/** What screening one request found. */
+export interface ScreenReport {
+  /** Records (rows) in the request. */
+  records: number;
+  /** Data-quality findings, in record and feature order. */
+  findings: QualityFinding[];
+  /** Records with at least one finding. */
+  violatingRecords: number;
+  /** Outlier scores, when the request was scored. */
+  scores: OutlierScore[];
+  /** Records whose score reached the threshold. */
+  outliers: number;
+  /** True when a finding or an outlier asks to be flagged in the answer. */
+  flag: boolean;
+  /** What an outlier does in this screen (undefined without a detector). */
+  outlierMode: ScreenMode | undefined;
+}
+
+/**
+ * What an answer carries when a screen flags it: the findings in `flag` mode and, when outliers
+ * are flagged, the records at or above the threshold with their scores. A server puts it in
+ * the response's `parameters.screen` (Open Inference Protocol) or `screen` (records).
+ */
+export function flaggedSummary(report: ScreenReport): {
+  findings: Omit<QualityFinding, 'mode'>[];
+  outliers: { record: number; score: number }[];
+} {
+  return {
+    findings: report.findings
+      .filter((f) => f.mode === 'flag')
+      .map(({ record, feature, rule, value, expected }) => ({ record, feature, rule, value, expected })),
+    outliers:
+      report.outlierMode === 'flag'
+        ? report.scores.filter((s) => s.outlier).map(({ record, score }) => ({ record, score }))
+        : [],
+  };
+}
+
+const MODES: readonly ScreenMode[] = ['count', 'flag', 'reject'];
+
+/** Raised by a screen in `reject` mode; servers answer it with 400. */
+export class InputRejectedError extends InputError {
+  constructor(
+    message: string,
+    readonly report: ScreenReport,
+  ) {
+    super('INPUT_REJECTED', message, {
+      details: { findings: report.findings.filter((f) => f.mode === 'reject'), outliers: report.outliers },
+    });
+    this.name = 'InputRejectedError';
+  }
+}
+
+export class InputScreen {
+  readonly quality: DataQualityChecker | undefined;
+  readonly detector: OutlierDetector | undefined;
+  readonly outlierMode: ScreenMode;
+  readonly sampleRate: number;
+  readonly features: readonly string[];
+  readonly input: string | undefined;
+  readonly performance: { estimator: PerformanceEstimator; output?: string } | undefined;
+  private readonly random: () => number;
+
+  constructor(options: InputScreenOptions) {
+    const where = 'InputScreen';
+    if (typeof options !== 'object' || options === null)
+      throw invalidArgument(where, 'options must be an object', options);
+    const { quality, outliers, performance } = options;
+    if (quality === undefined && outliers === undefined && performance === undefined)
+      throw invalidArgument(where, 'give quality, outliers, performance or several', options);
+    if (performance !== undefined && typeof performance?.estimator?.calibrated !== 'function')
+      throw invalidArgument(
+        where,
+        'performance.estimator must be a fitted PerformanceEstimator',
+        performance,
+      );
+    this.performance = performance;
+    if (quality !== undefined && typeof (quality as Partial<DataQualityChecker>).check !== 'function')
+      throw invalidArgument(where, 'quality must be a DataQualityChecker', quality);
+    if (outliers !== undefined) {
+      if (typeof outliers !== 'object' || outliers === null || typeof outliers.detector?.score !== 'function')
+        throw invalidArgument(where, 'outliers.detector must be a fitted detector', outliers);
+      if (outliers.mode !== undefined && !MODES.includes(outliers.mode))
+        throw invalidArgument(where, `outliers.mode must be one of ${MODES.join(', ')}`, outliers.mode);
+      if ((outliers.mode ?? 'count') !== 'count' && outliers.detector.threshold === undefined)
+        throw invalidArgument(
+          where,
+          `outliers.mode '${outliers.mode}' needs a detector with a threshold (inferThreshold)`,
+          outliers.mode,
+        );
+      const rate = outliers.sampleRate ?? 1;
+      if (!(typeof rate === 'number' && rate > 0 && rate <= 1))
+        throw invalidArgument(where, 'outliers.sampleRate must lie in (0, 1]', rate);
+    }
+    this.quality = quality;
+    this.detector = outliers?.detector;
+    this.outlierMode = outliers?.mode ?? 'count';
+    this.sampleRate = outliers?.sampleRate ?? 1;
+    this.features =
+      options.features ?? this.detector?.features ?? quality?.profile.features.map((f) => f.name) ?? [];
+    if (!Array.isArray(this.features) || this.features.some((f) => typeof f !== 'string'))
+      throw invalidArgument(where, 'features must be an array of names', this.features);
+    if (this.detector !== undefined) {
+      const missing = this.detector.features.filter((f) => !this.features.includes(f));
+      if (options.features !== undefined && missing.length > 0)
+        throw invalidArgument(
+          where,
+          `the detector's features ${missing.join(', ')} are not among features`,
+          options.features,
+        );
+    }
+    if (options.input !== undefined && typeof options.input !== 'string')
+      throw invalidArgument(where, 'input must be an input name', options.input);
+    this.input = options.input;
+    this.random = options.random ?? Math.random;
+  }
+
+  /**
+   * Screens a request: its `records` (field → value, as a pipeline receives them) when given,
+   * else the rows of its tensor input read in `features` order. Throws `INPUT_REJECTED` when a
+   * finding or an outlier is in `reject` mode; returns the report otherwise.
+   */
+  screen(inputs: ModelInputs | undefined, records?: readonly Row[]): ScreenReport {
+    let rows: readonly Row[];
+    if (records !== undefined) {
+      if (!Array.isArray(records))
+        throw invalidArgument('InputScreen.screen', 'records must be an array', records);
+      rows = records;
+    } else rows = this.rowsOf(inputs);
+    const findings = this.quality?.check(rows) ?? [];
+    let violating = 0;
+    let flag = false;
+    let reject: QualityFinding | undefined;
+    let last = -1;
+    for (const f of findings) {
+      if (f.record !== last) {
+        violating++;
+        last = f.record;
+      }
+      if (f.mode === 'flag') flag = true;
+      else if (f.mode === 'reject') reject ??= f;
+    }
+    const scores: OutlierScore[] = [];
+    let outliers = 0;
+    const det = this.detector;
+    if (det !== undefined && (this.sampleRate >= 1 || this.random() < this.sampleRate)) {
+      const threshold = det.threshold;
+      for (let r = 0; r < rows.length; r++) {
+        let score: number;
+        try {
+          score = det.score(rows[r]!);
+        } catch {
+          continue; // a record the detector cannot read: its quality findings say why
+        }
+        const outlier = threshold !== undefined && score >= threshold;
+        if (outlier) outliers++;
+        scores.push({ record: r, score, outlier });
+      }
+      if (outliers > 0 && this.outlierMode === 'flag') flag = true;
+    }
+    const report: ScreenReport = {
+      records: rows.length,
+      findings,
+      violatingRecords: violating,
+      scores,
+      outliers,
+      flag,
+      outlierMode: det === undefined ? undefined : this.outlierMode,
+    };
+    if (reject !== undefined)
+      throw new InputRejectedError(
+        `record ${reject.record}, field '${reject.feature}': ${reject.rule.replaceAll('_', ' ')} (received ${show(reject.value)}, expected ${reject.expected})`,
+        report,
+      );
+    if (outliers > 0 && this.outlierMode === 'reject') {
+      const first = scores.find((s) => s.outlier)!;
+      throw new InputRejectedError(
+        `record ${first.record} is an outlier: ${det!.kind} score ${Number(first.score.toPrecision(4))} reaches the threshold ${Number(det!.threshold!.toPrecision(4))}`,
+        report,
+      );
+    }
+    return report;
+  }
+
+  /**
+   * The expected number of correct answers among a response's rows and the rows counted (CBPE's
+   * expected accuracy, summed), or undefined without an estimator or a readable probability output.
+   */
+  expectedCorrect(outputs: unknown): { correct: number; rows: number } | undefined {
+    const perf = this.performance;
+    if (perf === undefined) return undefined;
+    const scores = positiveScores(outputs, perf.output);
+    if (scores.length === 0) return undefined;
+    let correct = 0;
+    for (const s of scores) {
+      const p = perf.estimator.calibrated(s);
+      correct += s >= perf.estimator.threshold ? p : 1 - p;
+    }
+    return { correct, rows: scores.length };
+  }
+
+  private rowsOf(inputs: ModelInputs | undefined): Row[] {
+    if (typeof inputs !== 'object' || inputs === null) return [];
+    const record = inputs as Record<string, unknown>;
+    const name = this.input ?? Object.keys(record)[0];
+    const t = name === undefined ? undefined : record[name];
+    const values = tensorRows(t);
+    return values.map((v) => {
+      const row: Row = {};
+      const n = Math.min(v.length, this.features.length);
+      for (let j = 0; j < n; j++) row[this.features[j]!] = v[j];
+      return row;
+    });
+  }
+}
+
+/** The rows of a tensor input (a Tensor, onnxruntime's tensor or nested arrays), values flattened per row. */
+function tensorRows(input: unknown): ArrayLike<unknown>[] {
+  if (input === undefined || input === null) return [];
+  if (Array.isArray(input)) return input.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
+  const t = input as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
+  const shape = Array.isArray(t.shape) ? t.shape : t.dims;
+  if (!Array.isArray(shape) || t.data === undefined) return [];
+  const rows = shape.length === 0 ? 1 : Number(shape[0]);
+  if (!(rows > 0)) return [];
+  const k = t.data.length / rows;
+  return Array.from({ length: rows }, (_, r) => {
+    const out = new Array<unknown>(k);
+    for (let j = 0; j < k; j++) {
+      const v = t.data![r * k + j];
+      out[j] = typeof v === 'bigint' ? Number(v) : v;
+    }
+    return out;
+  });
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return typeof v;
+}

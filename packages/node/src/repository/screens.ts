@@ -1,0 +1,84 @@
+/**
+ * `<model>/monitor/quality.json` and `<model>/monitor/outliers.json`: the input screen a served
+ * model's requests pass before they queue (docs/monitoring.md, "Bad records and outliers").
+ * quality.json holds the data-quality options and needs the model's profile.json; outliers.json
+ * holds a fitted detector (`detector.toJSON()`), bare or as `{ "detector", "mode", "sampleRate" }`.
+ */
+import {
+  DataQualityChecker,
+  type DataQualityOptions,
+  InputScreen,
+  ModelshipError,
+  type OutlierScreenOptions,
+  type Profile,
+} from '@modelship/core';
+import { detectorFromJSON } from '@modelship/core/anomaly';
+import { readTextInside } from './contain';
+
+/** Both files' text, to tell a changed screen from the same one. */
+export interface ScreenFiles {
+  screen: InputScreen;
+  text: string;
+}
+
+function invalid(file: string, e: unknown): ModelshipError {
+  return new ModelshipError('MODEL_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
+}
+
+/**
+ * The input screen described by a model folder's monitor files, or undefined without them.
+ * Throws MODEL_INVALID (naming the file) when a file is not valid JSON, does not fit the
+ * profile, or quality.json has no profile.json to hold records to.
+ */
+export async function readScreen(
+  dir: string,
+  root: string,
+  profile: Profile | undefined,
+): Promise<ScreenFiles | undefined> {
+  const qualityText = await readTextInside(root, `${dir}/monitor/quality.json`);
+  const outliersText = await readTextInside(root, `${dir}/monitor/outliers.json`);
+  if (qualityText === undefined && outliersText === undefined) return undefined;
+  let quality: DataQualityChecker | undefined;
+  if (qualityText !== undefined) {
+    if (profile === undefined)
+      throw new ModelshipError(
+        'MODEL_INVALID',
+        'monitor/quality.json checks records against profile.json, which this model does not have',
+      );
+    try {
+      quality = new DataQualityChecker(profile, JSON.parse(qualityText) as DataQualityOptions);
+    } catch (e) {
+      throw invalid('monitor/quality.json', e);
+    }
+  }
+  let outliers: OutlierScreenOptions | undefined;
+  if (outliersText !== undefined) {
+    try {
+      const json = JSON.parse(outliersText) as Record<string, unknown> | null;
+      const wrapped = typeof json === 'object' && json !== null && Object.hasOwn(json, 'detector');
+      if (wrapped) {
+        for (const key of Object.keys(json!))
+          if (!['detector', 'mode', 'sampleRate'].includes(key))
+            throw new Error(`unknown field '${key}' (known: detector, mode, sampleRate)`);
+      }
+      outliers = {
+        detector: detectorFromJSON(wrapped ? json!.detector : json),
+        ...(wrapped && json!.mode !== undefined ? { mode: json!.mode as OutlierScreenOptions['mode'] } : {}),
+        ...(wrapped && json!.sampleRate !== undefined ? { sampleRate: json!.sampleRate as number } : {}),
+      };
+    } catch (e) {
+      throw invalid('monitor/outliers.json', e);
+    }
+  }
+  try {
+    const screen = new InputScreen({
+      ...(quality === undefined ? {} : { quality }),
+      ...(outliers === undefined ? {} : { outliers }),
+      // Tensor rows are read in the profile's feature order; records by name.
+      ...(profile === undefined ? {} : { features: profile.features.map((f) => f.name) }),
+    });
+    return { screen, text: `${qualityText ?? ''}\u0000${outliersText ?? ''}` };
+  } catch (e) {
+    throw invalid(outliersText === undefined ? 'monitor/quality.json' : 'monitor/outliers.json', e);
+  }
+}

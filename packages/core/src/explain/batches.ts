@@ -5,7 +5,6 @@ import { type InputBuilder, inputBuilder } from '../evaluate/inputs';
 import type { Row } from '../evaluate/types';
 import { throwIfAborted } from '../model/abort';
 import type { Model } from '../model/model';
-import { WorkerPoolModel } from '../model/worker-pool';
 import type { ModelInputs } from '../tensor/coerce';
 import type { TensorSpec } from '../tensor/spec';
 import { type NamedTensors, tensor } from '../tensor/tensor';
@@ -211,7 +210,7 @@ export class BatchPredictor {
     this.column = options.class;
     this.build = inputBuilder(model, template, options, where);
     this.spec = matrixInput(model, template, options, columns.length);
-    this.concurrency = model instanceof WorkerPoolModel ? Math.max(1, model.instances) : 1;
+    this.concurrency = instancesOf(model);
   }
 
   /** Whether generated rows are written straight into a float matrix (see {@link runMatrix}). */
@@ -376,4 +375,14 @@ export class BatchPredictor {
 function numbers(data: ArrayLike<unknown>): ArrayLike<number> {
   if (data instanceof Float32Array || data instanceof Float64Array) return data;
   return Array.from(data as ArrayLike<number | bigint | boolean>, Number);
+}
+
+/**
+ * Calls worth keeping in flight on a model: a worker pool's instance count (`WorkerPoolModel`
+ * has `instances`; read by name so the pool's code stays out of bundles that only explain),
+ * else 1.
+ */
+function instancesOf(model: Model): number {
+  const n = (model as { instances?: unknown }).instances;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 1 ? Math.min(n, 64) : 1;
 }

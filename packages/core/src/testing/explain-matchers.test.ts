@@ -5,18 +5,9 @@ import type { Row } from '../evaluate/types';
 import { explain } from '../explain/explain';
 import { functionModel } from '../model/function-model';
 import { tensor } from '../tensor/tensor';
+import { failure } from './failure.case';
 import { meanAbsAttributions } from './index';
 import './setup';
-
-/** The message of the assertion error `fn` throws. */
-async function failure(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the assertion to fail');
-}
 
 const FEATURES = ['amount', 'age', 'gender', 'tenure'];
 const WEIGHTS = [2, 0.5, 0, 0.05];

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
@@ -238,6 +239,53 @@ describe('explain: batching', () => {
     // background and rows fit in a first small buffer; then 2 rows × 4000 coalition rows in calls of 1000
     expect(buffers).toHaveLength(2 + 8);
     expect(new Set(buffers.slice(2)).size).toBe(1);
+  });
+});
+
+describe('explain: calls in flight', () => {
+  /** The interaction model answering after a timer, as a pool of `instances` would; `failOn` rejects that call. */
+  function pooled(instances: number, failOn?: number) {
+    const inner = goldenModel('interaction');
+    const state = { inFlight: 0, most: 0, calls: 0 };
+    const model = Object.assign(Object.create(inner) as typeof inner, {
+      instances,
+      predict: async (
+        inputs: Parameters<typeof inner.predict>[0],
+        options?: Parameters<typeof inner.predict>[1],
+      ) => {
+        const call = ++state.calls;
+        state.most = Math.max(state.most, ++state.inFlight);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          if (call === failOn) throw new ModelshipError('INFERENCE_FAILED', `call ${call} failed`);
+          return await inner.predict(inputs, options);
+        } finally {
+          state.inFlight--;
+        }
+      },
+    });
+    return { model, state };
+  }
+  const rows = randomRows(2, 8, 51);
+  const background = randomRows(10, 8, 52);
+
+  it("keeps as many calls in flight as the model has instances, each with its own buffer; the values don't change", async () => {
+    const sequential = await explain(goldenModel('interaction'), rows, { background, batchSize: 200 });
+    const { model, state } = pooled(3);
+    const ex = await explain(model, rows, { background, batchSize: 200 });
+    expect(state.most).toBe(3);
+    expect(state.calls).toBeGreaterThan(10);
+    expect(ex.values).toEqual(sequential.values);
+  });
+
+  it('a failed call rejects explain with its error once the calls in flight have ended', async () => {
+    const { model, state } = pooled(3, 4);
+    const error = await failure(explain(model, rows, { background, batchSize: 200 }));
+    expect(error.code).toBe('INFERENCE_FAILED');
+    expect(error.message).toBe('call 4 failed');
+    expect(state.inFlight).toBe(0);
+    // no call starts after the failure is seen: at most the two already in flight beside it
+    expect(state.calls).toBeLessThanOrEqual(6);
   });
 });
 

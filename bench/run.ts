@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
+import { explainBench } from './explain';
 import { jsonDecode } from './json-decode';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { monitorOverhead } from './monitor-overhead';
@@ -58,6 +59,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
       'Soak: modelship serve on the example repository under mixed traffic with a hot swap every 30 s (SOAK_SECONDS, default 480): answers by status and resident memory over time',
     run: soak,
     onlyWhenNamed: true,
+  },
+  explain: {
+    title:
+      'explain (KernelSHAP, M = 12 players, 100 background rows) vs the same model rows through raw InferenceSession.run in batches of the same size (1 intra-op thread)',
+    run: explainBench,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

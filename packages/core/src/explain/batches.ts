@@ -5,6 +5,7 @@ import { type InputBuilder, inputBuilder } from '../evaluate/inputs';
 import type { Row } from '../evaluate/types';
 import { throwIfAborted } from '../model/abort';
 import type { Model } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
 import type { TensorSpec } from '../tensor/spec';
 import { type NamedTensors, tensor } from '../tensor/tensor';
 import type { ExplainRunOptions } from './types';
@@ -152,20 +153,48 @@ function matrixInput(
   return spec;
 }
 
+/** The float buffer a matrix input is written into. */
+export type MatrixBuffer = Float32Array | Float64Array;
+
+/** Writes one call's rows into its buffer (see {@link BatchPredictor.runMatrix}). */
+export type WriteMatrix = (buffer: MatrixBuffer, call: number, first: number, n: number) => void;
+
+/** Receives one call's output: row r's number is `data[r * width + column]`. */
+export type ReadOutput = (
+  data: ArrayLike<number>,
+  width: number,
+  column: number,
+  call: number,
+  first: number,
+  n: number,
+) => void;
+
+/** `total` rows cut into calls of `size` (the last one shorter). */
+export function callSizes(total: number, size: number): number[] {
+  const out: number[] = [];
+  for (let first = 0; first < total; first += size) out.push(Math.min(size, total - first));
+  return out;
+}
+
 /**
  * Runs a model over rows made on the fly, in calls of at most `batchSize` rows, reading one
- * number per row. Rows are written into one buffer reused for every call: a float matrix when
+ * number per row. Rows are written into buffers reused for every call: a float matrix when
  * the model takes feature columns as one `[batch, k]` input, else a pool of records turned into
  * inputs by the Evaluator's own row → tensor path (`inputBuilder`). Source rows are converted
  * by that same path once, in {@link table}, so its checks apply to every value used.
+ *
+ * On a worker pool (`loadModel(path, { instances })`) as many calls as the pool has instances
+ * are kept in flight, each with a buffer of its own; otherwise one call at a time.
  */
 export class BatchPredictor {
   private readonly build: InputBuilder;
   private readonly output: string;
   private readonly spec: TensorSpec | undefined;
   private readonly records: RecordWriter[] = [];
-  private matrix: MatrixWriter | undefined;
+  private readonly buffers: MatrixBuffer[] = [];
   private column: number | undefined;
+  /** Calls kept in flight at once. */
+  readonly concurrency: number;
   /** Model rows evaluated so far. */
   evaluations = 0;
 
@@ -174,13 +203,19 @@ export class BatchPredictor {
     private readonly template: Row,
     private readonly columns: readonly string[],
     private readonly options: ExplainRunOptions,
-    private readonly batchSize: number,
+    readonly batchSize: number,
     private readonly where: string,
   ) {
     this.output = explainedOutput(model, options.output, where);
     this.column = options.class;
     this.build = inputBuilder(model, template, options, where);
     this.spec = matrixInput(model, template, options, columns.length);
+    this.concurrency = instancesOf(model);
+  }
+
+  /** Whether generated rows are written straight into a float matrix (see {@link runMatrix}). */
+  get writesMatrix(): boolean {
+    return this.spec !== undefined;
   }
 
   /** Source rows, checked and (for a matrix input) converted once by the Evaluator's input builder. */
@@ -199,41 +234,121 @@ export class BatchPredictor {
     fill: (writer: RowWriter, i: number) => void,
     take: (i: number, value: number) => void,
   ): Promise<void> {
-    const size = Math.min(this.batchSize, total);
     const k = this.columns.length;
-    for (let start = 0; start < total; start += size) {
-      throwIfAborted(this.options.signal);
-      const n = Math.min(size, total - start);
-      let inputs: ReturnType<InputBuilder>;
-      if (this.spec !== undefined) {
-        // a worker pool may transfer (detach) the buffer it was given: make a new one then
-        if (this.matrix === undefined || this.matrix.buffer.length < size * k) {
-          const Buffer = this.spec.dtype === 'float32' ? Float32Array : Float64Array;
-          this.matrix = new MatrixWriter(new Buffer(size * k), k);
-        }
-        const w = this.matrix;
-        for (let r = 0; r < n; r++) {
-          w.at = r * k;
-          fill(w, start + r);
-        }
-        inputs = { [this.spec.name]: tensor(this.spec.dtype, w.buffer.subarray(0, n * k), [n, k]) };
-      } else {
+    const calls = callSizes(total, this.batchSize);
+    const read: ReadOutput = (data, width, column, _call, first, n) => {
+      for (let r = 0; r < n; r++) take(first + r, data[r * width + column]!);
+    };
+    if (this.spec !== undefined) {
+      const writer = new MatrixWriter(new Float32Array(0), k);
+      await this.runMatrix(
+        calls,
+        (buffer, _call, first, n) => {
+          writer.buffer = buffer;
+          for (let r = 0; r < n; r++) {
+            writer.at = r * k;
+            fill(writer, first + r);
+          }
+        },
+        read,
+      );
+      return;
+    }
+    await this.stream(
+      calls,
+      (_slot, _call, first, n) => {
         while (this.records.length < n) {
           const writer = new RecordWriter(this.columns);
           writer.row = { ...this.template };
           this.records.push(writer);
         }
-        for (let r = 0; r < n; r++) fill(this.records[r]!, start + r);
-        const rows = this.records.slice(0, n).map((w) => w.row);
-        inputs = this.build(rows, 0);
+        for (let r = 0; r < n; r++) fill(this.records[r]!, first + r);
+        // the builder copies the records' values into tensors of its own: the pool is free again
+        return this.build(
+          this.records.slice(0, n).map((w) => w.row),
+          0,
+        );
+      },
+      read,
+    );
+  }
+
+  /**
+   * Predicts rows written straight into the model's float matrix input (only when
+   * {@link writesMatrix}), one call per entry of `calls` (its row count, at most the batch
+   * size): `write(buffer, call, first, n)` fills the call's `n` rows (row-major, `k` values a
+   * row, from index 0; the buffer is the one this call slot had last time, with its content),
+   * `read(data, width, column, call, first, n)` gets their output (row r's number at
+   * `data[r * width + column]`). `first` is the call's first row in the whole stream.
+   */
+  async runMatrix(calls: readonly number[], write: WriteMatrix, read: ReadOutput): Promise<void> {
+    const spec = this.spec!;
+    const k = this.columns.length;
+    const size = calls.reduce((a, b) => Math.max(a, b), 0);
+    await this.stream(
+      calls,
+      (slot, call, first, n) => {
+        let buffer = this.buffers[slot];
+        if (buffer === undefined || buffer.length < size * k) {
+          buffer = spec.dtype === 'float32' ? new Float32Array(size * k) : new Float64Array(size * k);
+          this.buffers[slot] = buffer;
+        }
+        write(buffer, call, first, n);
+        return { [spec.name]: tensor(spec.dtype, buffer.subarray(0, n * k), [n, k]) };
+      },
+      read,
+    );
+  }
+
+  /**
+   * Calls the model once per entry of `calls` (its row count), up to {@link concurrency} calls
+   * at once: `make` writes a call's inputs (into buffer `slot`, free until that call has
+   * answered), `read` gets its output. A failed call stops new ones; the first error is thrown
+   * once the others have ended.
+   */
+  private async stream(
+    calls: readonly number[],
+    make: (slot: number, call: number, first: number, n: number) => ModelInputs,
+    read: ReadOutput,
+  ): Promise<void> {
+    const signal = this.options.signal;
+    const free = Array.from({ length: this.concurrency }, (_, i) => this.concurrency - 1 - i);
+    const inFlight = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let first = 0;
+    for (let call = 0; call < calls.length && failure === undefined; first += calls[call]!, call++) {
+      while (free.length === 0) await Promise.race(inFlight);
+      if (failure !== undefined) break;
+      throwIfAborted(signal);
+      const n = calls[call]!;
+      const at = first;
+      const slot = free.pop()!;
+      let answer: Promise<NamedTensors>;
+      try {
+        answer = this.model.predict(make(slot, call, at, n), { signal, outputs: [this.output] });
+      } catch (e) {
+        failure = { error: e };
+        free.push(slot);
+        break;
       }
-      const out = await this.model.predict(inputs, { signal: this.options.signal, outputs: [this.output] });
-      const { data, width } = outputRows(out, this.output, n, this.where);
-      const column = this.columnOf(width);
-      for (let r = 0; r < n; r++) take(start + r, Number(data[r * width + column]));
-      this.evaluations += n;
+      const done: Promise<void> = answer
+        .then((out) => {
+          const { data, width } = outputRows(out, this.output, n, this.where);
+          read(numbers(data), width, this.columnOf(width), call, at, n);
+          this.evaluations += n;
+        })
+        .catch((e: unknown) => {
+          failure ??= { error: e };
+        })
+        .finally(() => {
+          inFlight.delete(done);
+          free.push(slot);
+        });
+      inFlight.add(done);
     }
-    throwIfAborted(this.options.signal);
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure.error;
+    throwIfAborted(signal);
   }
 
   private columnOf(width: number): number {
@@ -254,4 +369,20 @@ export class BatchPredictor {
       );
     return this.column;
   }
+}
+
+/** An output's values as numbers (int64 outputs come as bigint, bool as 0/1). */
+function numbers(data: ArrayLike<unknown>): ArrayLike<number> {
+  if (data instanceof Float32Array || data instanceof Float64Array) return data;
+  return Array.from(data as ArrayLike<number | bigint | boolean>, Number);
+}
+
+/**
+ * Calls worth keeping in flight on a model: a worker pool's instance count (`WorkerPoolModel`
+ * has `instances`; read by name so the pool's code stays out of bundles that only explain),
+ * else 1.
+ */
+function instancesOf(model: Model): number {
+  const n = (model as { instances?: unknown }).instances;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 1 ? Math.min(n, 64) : 1;
 }

@@ -1,11 +1,14 @@
 /**
- * explain, permutationImportance and partialDependence against test/golden/make_explain_golden.py:
- * brute-force interventional Shapley values (numpy) and scikit-learn 1.2's permutation_importance
+ * explain, kmeansBackground, permutationImportance and partialDependence against
+ * test/golden/make_explain_golden.py: brute-force interventional Shapley values (numpy; with
+ * equal and with weighted backgrounds), shap.kmeans rebuilt on scikit-learn's KMeans, and
+ * scikit-learn 1.2's permutation_importance
  * (on the row orders it drew, replayed) and partial_dependence.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MetricName } from '../evaluate/types';
+import { kmeansBackground } from './background';
 import { explain } from './explain';
 import { permutationImportance } from './importance';
 import { goldenModel, records } from './models.case';
@@ -20,6 +23,16 @@ interface ShapCase {
   background: number[][];
   baseValue: number;
   values: number[][];
+  /** A weighted background (shap.kmeans' cluster sizes), when given. */
+  weights?: number[];
+}
+interface KmeansCase {
+  name: string;
+  k: number;
+  rows: number[][];
+  means: number[][];
+  centroids: number[][];
+  weights: number[];
 }
 interface ImportanceCase {
   name: string;
@@ -45,6 +58,7 @@ interface PdCase {
 
 const golden: {
   shapley: ShapCase[];
+  kmeans: KmeansCase[];
   permutationImportance: ImportanceCase[];
   partialDependence: PdCase[];
 } = JSON.parse(readFileSync(new URL('../../test/golden/explain.golden.json', import.meta.url), 'utf8'));
@@ -67,6 +81,7 @@ describe('explain: Shapley values against brute force', () => {
         const model = goldenModel(c.model);
         const ex = await explain(model, records(c.rows), {
           background: records(c.background),
+          ...(c.weights === undefined ? {} : { backgroundWeights: c.weights }),
           method,
           link: c.link,
         });
@@ -94,6 +109,34 @@ describe('explain: Shapley values against brute force', () => {
     // 4 varying features: 2^4 − 2 coalitions × 10 background rows, + the background + the row
     expect(ex.evaluations).toBe((2 ** 4 - 2) * 10 + 10 + 1);
   });
+});
+
+describe('kmeansBackground against shap.kmeans (scikit-learn KMeans, snapped centroids, cluster sizes)', () => {
+  // clusters come in any order: compare them sorted by their first coordinate
+  const sorted = (centroids: number[][], weights: number[]) =>
+    centroids.map((c, i) => ({ c, w: weights[i]! })).sort((a, b) => a.c[0]! - b.c[0]!);
+  for (const c of golden.kmeans) {
+    it(c.name, () => {
+      const rows = records(c.rows);
+      const snapped = kmeansBackground(rows, c.k, { seed: 3 });
+      const ours = sorted(
+        snapped.rows.map((r) => Object.values(r) as number[]),
+        snapped.weights,
+      );
+      const theirs = sorted(c.centroids, c.weights);
+      // snapped coordinates are values of the data: equal exactly
+      expect(ours).toEqual(theirs);
+      const means = kmeansBackground(rows, c.k, { seed: 3, roundValues: false });
+      const ourMeans = sorted(
+        means.rows.map((r) => Object.values(r) as number[]),
+        means.weights,
+      );
+      sorted(c.means, c.weights).forEach((expected, i) => {
+        closeAll(ourMeans[i]!.c, expected.c, `${c.name} centroid ${i}`);
+        expect(ourMeans[i]!.w).toBe(expected.w);
+      });
+    });
+  }
 });
 
 describe('permutationImportance against scikit-learn on the same row orders', () => {

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
 import { Pipeline } from '../pipeline/pipeline';
 import { impute, oneHot } from '../pipeline/transforms';
 import { tensor } from '../tensor/tensor';
-import { sampleRows } from './background';
+import { kmeansBackground, sampleRows } from './background';
 import { explain } from './explain';
 import { failure, goldenModel, records } from './models.case';
 import type { ExplainOptions, Explanation } from './types';
@@ -216,8 +217,9 @@ describe('explain: batching', () => {
     const sizes: number[] = [];
     const model = model12((n) => sizes.push(n));
     await explain(model, rows12, { background: background12, method: 'kernel', nsamples: 500 });
-    // 2 rows × 500 coalitions × 8 background rows = 8000 rows, in calls of 4096
-    expect(sizes).toEqual([8, 2, 4096, 3904]);
+    // 2 rows × 500 coalitions × 8 background rows = 8000 rows: calls carry whole coalitions
+    // (at most ⌊4096 / 8⌋ = 512 of them), shared out evenly over the ⌈1000 / 512⌉ = 2 calls
+    expect(sizes).toEqual([8, 2, 4000, 4000]);
     const linear = goldenModel('linear');
     const rows = randomRows(10, 5, 9);
     await explain(linear, rows, { background: randomRows(10, 5, 10), method: 'exact' });
@@ -237,6 +239,53 @@ describe('explain: batching', () => {
     // background and rows fit in a first small buffer; then 2 rows × 4000 coalition rows in calls of 1000
     expect(buffers).toHaveLength(2 + 8);
     expect(new Set(buffers.slice(2)).size).toBe(1);
+  });
+});
+
+describe('explain: calls in flight', () => {
+  /** The interaction model answering after a timer, as a pool of `instances` would; `failOn` rejects that call. */
+  function pooled(instances: number, failOn?: number) {
+    const inner = goldenModel('interaction');
+    const state = { inFlight: 0, most: 0, calls: 0 };
+    const model = Object.assign(Object.create(inner) as typeof inner, {
+      instances,
+      predict: async (
+        inputs: Parameters<typeof inner.predict>[0],
+        options?: Parameters<typeof inner.predict>[1],
+      ) => {
+        const call = ++state.calls;
+        state.most = Math.max(state.most, ++state.inFlight);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          if (call === failOn) throw new ModelshipError('INFERENCE_FAILED', `call ${call} failed`);
+          return await inner.predict(inputs, options);
+        } finally {
+          state.inFlight--;
+        }
+      },
+    });
+    return { model, state };
+  }
+  const rows = randomRows(2, 8, 51);
+  const background = randomRows(10, 8, 52);
+
+  it("keeps as many calls in flight as the model has instances, each with its own buffer; the values don't change", async () => {
+    const sequential = await explain(goldenModel('interaction'), rows, { background, batchSize: 200 });
+    const { model, state } = pooled(3);
+    const ex = await explain(model, rows, { background, batchSize: 200 });
+    expect(state.most).toBe(3);
+    expect(state.calls).toBeGreaterThan(10);
+    expect(ex.values).toEqual(sequential.values);
+  });
+
+  it('a failed call rejects explain with its error once the calls in flight have ended', async () => {
+    const { model, state } = pooled(3, 4);
+    const error = await failure(explain(model, rows, { background, batchSize: 200 }));
+    expect(error.code).toBe('INFERENCE_FAILED');
+    expect(error.message).toBe('call 4 failed');
+    expect(state.inFlight).toBe(0);
+    // no call starts after the failure is seen: at most the two already in flight beside it
+    expect(state.calls).toBeLessThanOrEqual(6);
   });
 });
 
@@ -383,6 +432,122 @@ describe('explain: background', () => {
       'the background has 150 rows: every coalition costs 150 model rows; 100 rows usually suffice (sampleRows(background, 100))',
     ]);
     expect(() => sampleRows(rows, 0)).toThrow(/k must be a positive integer/);
+  });
+});
+
+describe('explain: weighted backgrounds and kmeansBackground', () => {
+  it('a weight of 2 is the row counted twice: every method, both the matrix and the record path', async () => {
+    const model = goldenModel('interaction');
+    const rows = randomRows(2, 8, 31);
+    const bg = randomRows(5, 8, 32);
+    const doubled = [bg[0]!, ...bg, bg[3]!, bg[3]!];
+    const weights = [2, 1, 1, 3, 1];
+    for (const method of ['exact', 'kernel', 'permutation'] as const) {
+      // batchSize 4 < 5 background rows: coalitions go through the row-by-row path
+      for (const batchSize of [4096, 4]) {
+        const common = { method, seed: 5, batchSize };
+        const weighted = await explain(model, rows, {
+          background: bg,
+          backgroundWeights: weights,
+          ...common,
+        });
+        const counted = await explain(model, rows, { background: doubled, ...common });
+        expect(Math.abs(weighted.baseValue - counted.baseValue)).toBeLessThanOrEqual(1e-12);
+        weighted.values.forEach((v, r) => {
+          for (const f of weighted.features)
+            expect(
+              Math.abs(v[f]! - counted.values[r]![f]!),
+              `${method} ${batchSize} row ${r} ${f}`,
+            ).toBeLessThanOrEqual(1e-12);
+        });
+      }
+    }
+    // weights are normalised: scaling them changes nothing
+    const a = await explain(model, rows, { background: bg, backgroundWeights: weights });
+    const b = await explain(model, rows, { background: bg, backgroundWeights: weights.map((w) => w * 0.25) });
+    expect(b.values[1]!.x3).toBeCloseTo(a.values[1]!.x3!, 12);
+  });
+
+  it('backgroundWeights must be one finite weight ≥ 0 per background row, not all 0', async () => {
+    const model = goldenModel('linear');
+    const rows = records([[1, 2, 3, 4, 5]]);
+    const background = records([
+      [0, 0, 0, 0, 0],
+      [1, 1, 1, 1, 1],
+    ]);
+    const cases: [unknown, RegExp][] = [
+      [[1], /backgroundWeights has 1 weights for 2 background rows; give one per row/],
+      [[1, -1], /backgroundWeights\[1\] must be a finite number ≥ 0/],
+      [[1, Number.NaN], /backgroundWeights\[1\] must be a finite number ≥ 0/],
+      [[0, 0], /backgroundWeights must not all be 0/],
+      ['1,1', /backgroundWeights must be an array of numbers/],
+    ];
+    for (const [backgroundWeights, message] of cases)
+      await rejects(
+        explain(model, rows, { background, backgroundWeights: backgroundWeights as number[] }),
+        'INVALID_ARGUMENT',
+        message,
+      );
+  });
+
+  it('kmeansBackground: k weighted centroids made of data values, seeded; weights are cluster sizes', () => {
+    const rows: Row[] = [
+      ...randomRows(40, 3, 41).map((r) => ({ ...r, label: 0 })),
+      ...randomRows(25, 3, 42).map((r) => ({ x0: (r.x0 as number) + 50, x1: r.x1, x2: r.x2, label: 1 })),
+    ];
+    const summary = kmeansBackground(rows, 2, { seed: 7 });
+    expect(summary.rows).toHaveLength(2);
+    expect([...summary.weights].sort((a, b) => a - b)).toEqual([25, 40]);
+    // the label is not a feature; every coordinate is a value its column takes in the data
+    for (const c of summary.rows) {
+      expect(Object.keys(c)).toEqual(['x0', 'x1', 'x2']);
+      for (const f of ['x0', 'x1', 'x2']) expect(rows.some((r) => r[f] === c[f])).toBe(true);
+    }
+    expect(kmeansBackground(rows, 2, { seed: 7 })).toEqual(summary);
+    // unsnapped, a centroid is its cluster's mean
+    const means = kmeansBackground(rows, 2, { seed: 7, roundValues: false });
+    const far = means.rows.find((r) => (r.x0 as number) > 25)!;
+    const mean = rows.slice(40).reduce((s, r) => s + (r.x0 as number), 0) / 25;
+    expect(far.x0).toBeCloseTo(mean, 12);
+    // no more rows than k: every row is its own centroid of weight 1
+    expect(kmeansBackground(rows.slice(0, 3), 5)).toEqual({
+      rows: rows.slice(0, 3).map(({ label: _, ...r }) => r),
+      weights: [1, 1, 1],
+    });
+    // fewer distinct rows than k: the empty clusters are dropped
+    const twice = [...rows.slice(0, 2), ...rows.slice(0, 2)];
+    const distinct = kmeansBackground(twice, 3, { roundValues: false });
+    expect(distinct.weights).toEqual([2, 2]);
+  });
+
+  it('kmeansBackground imputes missing values with the column mean (as shap) and refuses what it cannot average', () => {
+    const rows = [{ a: 1, b: 10 }, { a: 3, b: null }, { a: Number.NaN, b: 30 }, { b: 20 }, { a: 2, b: 20 }];
+    // a's missing values become 2 (the mean of 1, 3, 2), b's 20; with k = n each row is a centroid
+    const summary = kmeansBackground(rows, 5);
+    expect(summary.rows).toEqual([
+      { a: 1, b: 10 },
+      { a: 3, b: 20 },
+      { a: 2, b: 30 },
+      { a: 2, b: 20 },
+      { a: 2, b: 20 },
+    ]);
+    expect(() =>
+      kmeansBackground(
+        [
+          { a: 1, city: 'Paris' },
+          { a: 2, city: 'Lyon' },
+        ],
+        1,
+      ),
+    ).toThrow(
+      /kmeansBackground: row 0, column 'city' is .*Paris.*; k-means needs finite numbers \(summarise other columns with sampleRows\)/,
+    );
+    expect(() => kmeansBackground([{ a: null }, { a: null }], 1)).toThrow(/column 'a' has no values/);
+    expect(() => kmeansBackground(rows, 0)).toThrow(/k must be a positive integer/);
+    expect(() => kmeansBackground(rows, 2, { roundValues: 'yes' as unknown as boolean })).toThrow(
+      /roundValues must be true or false/,
+    );
+    expect(() => kmeansBackground(rows, 2, { seeds: 1 } as never)).toThrow(/seeds/);
   });
 });
 

@@ -11,7 +11,17 @@ import { permutationPlan } from './permutation';
 import { checkFeatureValues, checkSameColumns, playersOf, rowsOf } from './rows';
 import type { Attribution, ExplainMethod, ExplainOptions, ExplainRows, Explanation } from './types';
 
-const OPTIONS = [...RUN_OPTIONS, 'background', 'method', 'nsamples', 'maxEvals', 'seed', 'link', 'groups'];
+const OPTIONS = [
+  ...RUN_OPTIONS,
+  'background',
+  'backgroundWeights',
+  'method',
+  'nsamples',
+  'maxEvals',
+  'seed',
+  'link',
+  'groups',
+];
 const METHODS: readonly ExplainMethod[] = ['exact', 'kernel', 'permutation'];
 
 /** The `k` largest attributions of one row by absolute value. */
@@ -20,6 +30,35 @@ function top(values: Record<string, number>, k: number): Attribution[] {
     .map(([feature, value]) => ({ feature, value }))
     .sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
     .slice(0, k);
+}
+
+/** The background's weights normalised to sum 1, or undefined for equal weights. */
+function backgroundWeights(
+  weights: readonly number[] | undefined,
+  rows: number,
+  where: string,
+): Float64Array | undefined {
+  if (weights === undefined) return undefined;
+  if (!Array.isArray(weights) && !ArrayBuffer.isView(weights))
+    throw invalidArgument(
+      where,
+      'backgroundWeights must be an array of numbers, one per background row',
+      weights,
+    );
+  if (weights.length !== rows)
+    throw invalidArgument(
+      where,
+      `backgroundWeights has ${weights.length} weights for ${rows} background rows; give one per row`,
+      weights.length,
+    );
+  let total = 0;
+  weights.forEach((w, i) => {
+    if (!(typeof w === 'number' && Number.isFinite(w) && w >= 0))
+      throw invalidArgument(where, `backgroundWeights[${i}] must be a finite number ≥ 0`, w);
+    total += w;
+  });
+  if (!(total > 0)) throw invalidArgument(where, 'backgroundWeights must not all be 0', weights);
+  return Float64Array.from(weights, (w) => w / total);
 }
 
 /**
@@ -60,6 +99,7 @@ export async function explain(
 
   const explained = rowsOf(rows, 'the rows', where);
   const background = rowsOf(options.background, 'the background', where);
+  const weights = backgroundWeights(options.backgroundWeights, background.length, where);
   const label = options.label ?? 'label';
   const players = playersOf(explained[0]!, label, options.features, options.groups, where);
   checkSameColumns(explained[0]!, background[0]!, label, players.columns, where);
@@ -77,7 +117,7 @@ export async function explain(
     );
 
   const predictor = new BatchPredictor(model, explained[0]!, players.columns, options, batchSize, where);
-  const cv = new CoalitionValues(predictor, players, background, link);
+  const cv = new CoalitionValues(predictor, players, background, link, weights);
   const baseValue = await cv.base();
   const { table, predictions } = await cv.predictions(explained);
   const random = seededRandom(seed);

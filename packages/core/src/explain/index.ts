@@ -1,4 +1,10 @@
-export { LARGE_BACKGROUND, sampleRows } from './background';
+export {
+  type KmeansBackgroundOptions,
+  kmeansBackground,
+  LARGE_BACKGROUND,
+  sampleRows,
+  type WeightedBackground,
+} from './background';
 export { explain } from './explain';
 export { type ExplanationReport, type RowExplanations, renderExplanationHtml } from './html';
 export {

@@ -103,10 +103,10 @@ function chooseCoalitions(m: number, nsamples: number, random: () => number): Sa
     const cumulative = new Float64Array(probs.length);
     let acc = 0;
     for (let i = 0; i < probs.length; i++) cumulative[i] = acc += probs[i]! / psum;
-    const used = new Map<string, number>();
+    const used = new Map<number | string, number>();
     const order = Int32Array.from({ length: m }, (_, i) => i);
     const addRandom = (): void => {
-      const key = mask.join('');
+      const key = maskKey(mask);
       const seen = used.get(key);
       if (seen === undefined) {
         used.set(key, samples.add(mask, 1));
@@ -118,8 +118,9 @@ function chooseCoalitions(m: number, nsamples: number, random: () => number): Sa
       let ind = 0;
       while (ind < cumulative.length - 1 && u >= cumulative[ind]!) ind++;
       const s = ind + full + 1;
-      for (let i = m - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
+      // the first s places of a random permutation: s steps of Fisher–Yates suffice
+      for (let i = 0; i < s; i++) {
+        const j = i + Math.floor(random() * (m - i));
         const t = order[i]!;
         order[i] = order[j]!;
         order[j] = t;
@@ -139,6 +140,14 @@ function chooseCoalitions(m: number, nsamples: number, random: () => number): Sa
       samples.weights[k] = (samples.weights[k]! * weightLeft) / sampled;
   }
   return samples;
+}
+
+/** A map key naming a mask: its bits as a number while they fit in one exactly, else a string. */
+function maskKey(mask: Uint8Array): number | string {
+  if (mask.length > 52) return mask.join('');
+  let key = 0;
+  for (let q = 0; q < mask.length; q++) key = key * 2 + mask[q]!;
+  return key;
 }
 
 /** Solves the symmetric system A x = b in place (Gaussian elimination with partial pivoting); null when singular. */
@@ -220,18 +229,33 @@ function kernelFinish(
   const n = m - 1;
   const a = new Float64Array(n * n);
   const b = new Float64Array(n);
-  const row = new Float64Array(n);
+  // a coalition's regression row is mask_j − mask_last: −1, 0 or 1; only its non-zero entries add
+  const nonzero = new Int32Array(n);
+  const sign = new Float64Array(n);
   const masks = samples.masks;
+  const weights = samples.weights;
   for (let k = 0; k < count; k++) {
-    const last = masks[k * m + n]!;
+    const at = k * m;
+    const last = masks[at + n]!;
     const y = v[k]! - base - last * total;
-    const w = samples.weights[k]!;
-    for (let j = 0; j < n; j++) row[j] = masks[k * m + j]! - last;
-    for (let i = 0; i < n; i++) {
-      const wi = w * row[i]!;
-      if (wi === 0) continue;
+    const w = weights[k]!;
+    let nz = 0;
+    for (let j = 0; j < n; j++) {
+      const r = masks[at + j]! - last;
+      if (r !== 0) {
+        nonzero[nz] = j;
+        sign[nz++] = r;
+      }
+    }
+    for (let p = 0; p < nz; p++) {
+      const i = nonzero[p]!;
+      const wi = w * sign[p]!;
       b[i] = b[i]! + wi * y;
-      for (let j = 0; j < n; j++) a[i * n + j] = a[i * n + j]! + wi * row[j]!;
+      const row = i * n;
+      for (let q = 0; q < nz; q++) {
+        const j = nonzero[q]!;
+        a[row + j] = a[row + j]! + wi * sign[q]!;
+      }
     }
   }
   const solution = solve(a, b, n);

@@ -36,9 +36,16 @@ export interface ExplainOptions extends ExplainRunOptions {
   /**
    * The rows standing for "feature unknown": each coalition's value is the mean prediction
    * over these rows with the coalition's features taken from the explained row (the
-   * interventional value function). Required; 50–100 rows is the usual size.
+   * interventional value function). Required; 50–100 rows is the usual size (`sampleRows`, or
+   * `kmeansBackground` with `backgroundWeights`).
    */
   background: ExplainRows;
+  /**
+   * One weight per background row (any non-negative numbers, normalised to sum 1): the value
+   * function becomes the weighted mean, as for shap's `kmeans` summaries. `kmeansBackground`
+   * returns rows and these weights. Default: equal weights.
+   */
+  backgroundWeights?: readonly number[];
   /**
    * `'exact'` evaluates all 2^M coalitions (default for M ≤ 10), `'kernel'` is KernelSHAP
    * (default above 10), `'permutation'` averages forward and reverse passes of random feature orders.

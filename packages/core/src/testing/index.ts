@@ -4,9 +4,11 @@
  * test file or `setupFiles`) or `expect.extend(modelMatchers)`.
  */
 import type { Dataset, MetricName } from '../evaluate/types';
+import type { ExplainRows } from '../explain/types';
 import type { Model } from '../model/model';
 import type { DriftOptions } from '../monitor/drift';
 import type { Profile } from '../monitor/profile';
+import type { DependenceOptions, TopFeaturesOptions } from './explain-matchers';
 import type {
   CalibrationOptions,
   DirectionOptions,
@@ -19,6 +21,12 @@ import type {
 import type { CloseOptions } from './tensor-compare';
 import type { RowTransform } from './transforms';
 
+export {
+  type DependenceOptions,
+  type FeatureImportance,
+  meanAbsAttributions,
+  type TopFeaturesOptions,
+} from './explain-matchers';
 export {
   type CalibrationOptions,
   type DirectionOptions,
@@ -53,6 +61,13 @@ export interface ModelMatchers<R = unknown> {
   toHaveSignature(expected: SignatureExpectation): R;
   /** The rows drift from the reference profile (share of drifted features ≥ `driftShare`). */
   toDriftFrom(profile: Profile, options?: DriftOptions): R;
+  /**
+   * The feature's share of the mean |attribution| over the rows (Shapley values from `explain`)
+   * exceeds `maxShare` (default 0.01). Negated: `await expect(model).not.toDependOn('gender', rows, { background })`.
+   */
+  toDependOn(feature: string, rows: ExplainRows, options: DependenceOptions): Promise<R>;
+  /** The named features are among the `k` largest by mean |attribution| (k defaults to how many are named). */
+  toHaveTopFeatures(features: readonly string[], rows: ExplainRows, options: TopFeaturesOptions): Promise<R>;
 }
 
 declare module 'vitest' {

@@ -5,19 +5,10 @@ import type { Row } from '../evaluate/types';
 import { functionModel } from '../model/function-model';
 import { Profile } from '../monitor/profile';
 import { tensor } from '../tensor/tensor';
+import { failure } from './failure.case';
 import { addNoise, scale, shift } from './index';
 import './setup';
 import { matchSummary, parseSummary, renderSummary, summarize } from './tensor-snapshot';
-
-/** The message of the assertion error `fn` throws (sync or async). */
-async function failure(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected the assertion to fail');
-}
 
 describe('toBeCloseToTensor', () => {
   it('passes within numpy allclose tolerance and explains a failure', async () => {

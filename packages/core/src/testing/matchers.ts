@@ -1,7 +1,7 @@
 /**
  * The Vitest matchers: tensors (closeness, shape, dtype, snapshots) and models (metric
  * thresholds, invariance, directional expectations, regression against a baseline,
- * calibration, signature). Each failure message says what was expected, what came out, and
+ * calibration, signature, what the predictions depend on). Each failure message says what was expected, what came out, and
  * where to look.
  */
 import type { MatcherState } from 'vitest';
@@ -15,7 +15,9 @@ import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
 import { type DriftOptions, detectDrift } from '../monitor/drift';
 import { Profile } from '../monitor/profile';
+
 import { formatShape, type TensorSpec } from '../tensor/spec';
+import { explainMatchers } from './explain-matchers';
 import { type CloseOptions, compareFlat, explain, type Flat, toFlat } from './tensor-compare';
 import { matchSummary, parseSummary, renderSummary, summarize, type TensorSummary } from './tensor-snapshot';
 import type { RowTransform } from './transforms';
@@ -524,4 +526,5 @@ export const modelMatchers = {
           : `${modelName(model)} does not have the expected signature:\n${problems.map((p) => `  ${p}`).join('\n')}`,
     };
   },
+  ...explainMatchers,
 };

@@ -4,6 +4,11 @@
 Shapley values are computed by brute force: every coalition S of the M features, the
 interventional value function v(S) = link(mean over the background of f(x_S, b_rest)), and
 phi_j = sum over S not containing j of |S|! (M-|S|-1)! / M! (v(S+j) - v(S)). No shap needed.
+With a weighted background (the "weights" of a case) the mean is the weighted mean.
+
+shap.kmeans is rebuilt as shap writes it (scikit-learn KMeans(n_clusters=k, random_state=0),
+centroid coordinates snapped to the nearest data value of their column, cluster sizes as
+weights) on well-separated blobs, so the clusters do not depend on the k-means starts.
 
 Permutation importance and partial dependence come from scikit-learn 1.2 itself, on estimators
 with fixed weights (the TypeScript test rebuilds the same functions). The row orders scikit-learn
@@ -57,19 +62,20 @@ def logit(p):
     return math.log(p / (1.0 - p))
 
 
-def value(f, x, background, mask, link):
+def value(f, x, background, mask, link, weights=None):
     Z = background.copy()
     Z[:, mask] = x[mask]
-    m = float(np.mean(f(Z)))
+    # a weighted background (shap.kmeans' cluster sizes): the value is the weighted mean
+    m = float(np.average(f(Z), weights=weights))
     return logit(m) if link == "logit" else m
 
 
-def brute_shapley(f, x, background, link):
+def brute_shapley(f, x, background, link, weights=None):
     M = x.shape[0]
     v = {}
     for bits in range(1 << M):
         mask = np.array([(bits >> j) & 1 == 1 for j in range(M)])
-        v[bits] = value(f, x, background, mask, link)
+        v[bits] = value(f, x, background, mask, link, weights)
     phi = np.zeros(M)
     for j in range(M):
         for bits in range(1 << M):
@@ -81,10 +87,12 @@ def brute_shapley(f, x, background, link):
     return v[0], v[(1 << M) - 1], phi
 
 
-def shap_case(name, model, M, link, n_rows=4, n_background=10, constant=None):
+def shap_case(name, model, M, link, n_rows=4, n_background=10, constant=None, weighted=False):
     f = MODELS[model]
     X = np.round(rng.normal(size=(n_rows, M)), 6)
     B = np.round(rng.normal(size=(n_background, M)), 6)
+    # weights as shap.kmeans gives them: cluster sizes (any positive numbers; they are normalised)
+    W = rng.integers(1, 20, size=n_background).astype(float) if weighted else None
     if constant is not None:
         # A feature constant over the background and equal to the row's value: it must get 0.
         B[:, constant] = 0.5
@@ -92,10 +100,10 @@ def shap_case(name, model, M, link, n_rows=4, n_background=10, constant=None):
     values = []
     base = None
     for x in X:
-        base, full, phi = brute_shapley(f, x, B, link)
+        base, full, phi = brute_shapley(f, x, B, link, W)
         assert abs(phi.sum() - (full - base)) < 1e-12
         values.append(phi.tolist())
-    return {
+    out = {
         "name": name,
         "model": model,
         "link": link,
@@ -105,6 +113,9 @@ def shap_case(name, model, M, link, n_rows=4, n_background=10, constant=None):
         "baseValue": base,
         "values": values,
     }
+    if W is not None:
+        out["weights"] = W.tolist()
+    return out
 
 
 class FixedClassifier(ClassifierMixin, BaseEstimator):
@@ -227,12 +238,53 @@ pd_cases = [
     pd_case("logistic x4, 20 points", FixedClassifier(), Xc, 4, 20, (0.05, 0.95)),
 ]
 
+# Drawn after every case above, so their random draws (and values) stay as they were.
+shap_cases += [
+    shap_case("weighted background: linear M=5", "linear", 5, "identity", weighted=True),
+    shap_case("weighted background: logistic M=6, logit link", "logistic", 6, "logit", weighted=True),
+    shap_case("weighted background: interaction M=8", "interaction", 8, "identity", n_rows=2, n_background=7, weighted=True),
+]
+
+
+def kmeans_case(name, centers, per_cluster, k, spread):
+    """shap.kmeans(X, k) as shap writes it: scikit-learn KMeans(n_clusters=k, random_state=0), each
+    centroid coordinate snapped to the nearest value of that column in X (round_values=True), and
+    the cluster sizes as weights. The blobs are far apart, so any k-means finds the same clusters."""
+    from sklearn.cluster import KMeans
+
+    X = np.concatenate([np.round(c + rng.normal(scale=spread, size=(n, len(c))), 6) for c, n in zip(centers, per_cluster)])
+    X = X[rng.permutation(len(X))]
+    km = KMeans(n_clusters=k, random_state=0, n_init=10).fit(X)
+    C = km.cluster_centers_.copy()
+    means = C.copy()
+    for i in range(k):
+        for j in range(X.shape[1]):
+            ind = np.argmin(np.abs(X[:, j] - C[i, j]))
+            C[i, j] = X[ind, j]
+    weights = np.bincount(km.labels_, minlength=k).astype(float)
+    return {
+        "name": name,
+        "k": k,
+        "features": [f"x{j}" for j in range(X.shape[1])],
+        "rows": X.tolist(),
+        "means": means.tolist(),
+        "centroids": C.tolist(),
+        "weights": weights.tolist(),
+    }
+
+
+kmeans_cases = [
+    kmeans_case("3 blobs in 4 dimensions", [[0, 0, 0, 0], [10, 10, -10, 0], [-10, 5, 10, 20]], [30, 12, 21], 3, 1.0),
+    kmeans_case("5 blobs in 2 dimensions", [[0, 0], [20, 0], [0, 20], [20, 20], [-20, -20]], [9, 14, 3, 25, 7], 5, 0.8),
+]
+
 with open(OUT, "w") as fh:
     json.dump(
         {
             "sklearn": sklearn.__version__,
             "numpy": np.__version__,
             "shapley": shap_cases,
+            "kmeans": kmeans_cases,
             "permutationImportance": importance_cases,
             "partialDependence": pd_cases,
         },

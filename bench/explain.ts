@@ -1,0 +1,167 @@
+/**
+ * `explain` (KernelSHAP, M = 12 players, 100 background rows) against the same number of model
+ * rows through raw `InferenceSession.run`, in calls of the same batch size, on a second session
+ * of the same model with the same threads. Both run in this process, alternating, one explained
+ * row per round (EXPLAIN_ROUNDS rounds, default 41, after 2 warm-up runs each); the ratio is the
+ * median of per-round ratios (explain's time over onnxruntime's), with their quartiles.
+ *
+ * Models: fraud.onnx (12 features, logistic regression: the explainer's worst case, the model
+ * costs almost nothing per row) and the bench MLP of make_mlp.py (256 inputs → 1024 → 1024 → 16,
+ * 1.3 M weights), explained with `groups` that make its 256 columns 12 players of 21–22 columns.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ExplainOptions, explain, loadModel } from '@modelship/node';
+import * as ort from 'onnxruntime-node';
+import { formatNs, interleave, pairedRatio, table, type VariantResult } from './lib/interleave';
+
+const FRAUD = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
+const FRAUD_CSV = fileURLToPath(new URL('../fixtures/data/fraud.csv', import.meta.url));
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const ROUNDS = Number(process.env.EXPLAIN_ROUNDS ?? 41);
+const BATCH = 4096;
+
+type Row = Record<string, number>;
+
+function fraudRows(): Row[] {
+  const [header, ...lines] = readFileSync(FRAUD_CSV, 'utf8').trim().split('\n');
+  const names = header!.split(',');
+  return lines.map((line) => {
+    const cells = line.split(',').map(Number);
+    return Object.fromEntries(names.map((n, i) => [n, cells[i]!]));
+  });
+}
+
+function randomRows(n: number, k: number, seed: number): Row[] {
+  let s = seed;
+  const random = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  return Array.from({ length: n }, () =>
+    Object.fromEntries(Array.from({ length: k }, (_, j) => [`x${j}`, (random() - 0.5) * 4])),
+  );
+}
+
+interface Case {
+  name: string;
+  path: string;
+  input: string;
+  width: number;
+  rows: Row[];
+  background: Row[];
+  options: Partial<ExplainOptions>;
+  /** Rounds when not ROUNDS (the MLP's runs take seconds each). */
+  rounds?: number;
+}
+
+async function measure(c: Case): Promise<string[]> {
+  const threads = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const model = await loadModel(c.path, threads);
+  const session = await ort.InferenceSession.create(c.path, threads);
+  const options: ExplainOptions = {
+    background: c.background,
+    method: 'kernel',
+    batchSize: BATCH,
+    ...c.options,
+  };
+  const first = await explain(model, c.rows, options);
+  const total = first.evaluations;
+  // the same rows, as onnxruntime tensors built before timing: only run() is timed
+  const data = Float32Array.from({ length: BATCH * c.width }, (_, i) => Math.sin(i));
+  const feeds: Record<string, ort.Tensor>[] = [];
+  for (let left = total; left > 0; left -= BATCH) {
+    const n = Math.min(BATCH, left);
+    feeds.push({ [c.input]: new ort.Tensor('float32', data.subarray(0, n * c.width), [n, c.width]) });
+  }
+  const raw = async () => {
+    for (const f of feeds) await session.run(f);
+  };
+  const results = await interleave(
+    [
+      { name: 'onnxruntime', run: raw },
+      { name: 'explain', run: () => explain(model, c.rows, options) },
+    ],
+    { rounds: c.rounds ?? ROUNDS, opsPerRound: 1, warmup: 2 },
+  );
+  const [theirs, ours] = results as [VariantResult, VariantResult];
+  const ratios = ours.rounds.map((t, i) => t / theirs.rounds[i]!).sort((a, b) => a - b);
+  await session.release();
+  await model.dispose();
+  return [
+    c.name,
+    String(c.rows.length),
+    String(first.features.length),
+    String(total),
+    String(feeds.length),
+    formatNs(theirs.medianNs),
+    formatNs(ours.medianNs),
+    pairedRatio(ours, theirs).toFixed(3),
+    `${ratios[Math.floor(ratios.length / 4)]!.toFixed(2)}–${ratios[Math.floor((3 * ratios.length) / 4)]!.toFixed(2)}`,
+  ];
+}
+
+export async function explainBench(): Promise<string> {
+  const fraud = fraudRows();
+  const cases: Case[] = [
+    {
+      name: 'fraud.onnx (LR, 12 features)',
+      path: FRAUD,
+      input: 'features',
+      width: 12,
+      rows: fraud.slice(0, 1),
+      background: fraud.slice(100, 200),
+      options: { label: 'label' },
+    },
+  ];
+  const dir = mkdtempSync(join(tmpdir(), 'modelship-bench-'));
+  const mlp = join(dir, 'mlp.onnx');
+  const made = spawnSync(PYTHON, [fileURLToPath(new URL('./make_mlp.py', import.meta.url)), mlp], {
+    encoding: 'utf8',
+  });
+  if (made.status === 0) {
+    const groups = Object.fromEntries(
+      Array.from({ length: 12 }, (_, g) => [
+        `g${g}`,
+        Array.from({ length: 256 }, (_, j) => j)
+          .filter((j) => j % 12 === g)
+          .map((j) => `x${j}`),
+      ]),
+    );
+    cases.push({
+      name: 'mlp 256-1024-1024-16, 12 groups',
+      path: mlp,
+      input: 'input',
+      width: 256,
+      rows: randomRows(1, 256, 1),
+      background: randomRows(100, 256, 2),
+      options: { groups, class: 3, nsamples: 200 },
+      rounds: Math.min(ROUNDS, 9),
+    });
+  }
+  const out: string[][] = [];
+  for (const c of cases) out.push(await measure(c));
+  rmSync(dir, { recursive: true, force: true });
+  return (
+    table(
+      [
+        'model',
+        'rows explained',
+        'players',
+        'model rows',
+        'ort calls',
+        'onnxruntime run',
+        'explain',
+        'ratio',
+        'quartiles of per-round ratios',
+      ],
+      out,
+    ) +
+    (made.status === 0
+      ? ''
+      : `\n(no MLP: ${PYTHON} could not run make_mlp.py; apt-get install -y python3-onnx)`)
+  );
+}

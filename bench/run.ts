@@ -12,6 +12,7 @@ import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { monitorOverhead } from './monitor-overhead';
 import { pipelineOverhead } from './pipeline-overhead';
 import { predictOverhead } from './predict-overhead';
+import { screenOverhead } from './screen-overhead';
 import { serverThroughput } from './server-throughput';
 import { soak } from './soak';
 
@@ -43,6 +44,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     title:
       'Monitor: Deployer requests with a Monitor attached vs without (fraud.onnx, interleaved), and drift on 10^6 rows × 20 features',
     run: monitorOverhead,
+  },
+  'screen-overhead': {
+    title:
+      'Input screen: OIP requests through the handler with data-quality checks and a Mahalanobis score on every request vs without (fraud.onnx, a 20-input MLP; interleaved), and each check per record on 20 features',
+    run: screenOverhead,
   },
   'pipeline-overhead': {
     title:

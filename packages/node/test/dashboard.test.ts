@@ -5,7 +5,19 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createServer, Deployer, loadModel, Monitor, Profile, type Row, readCsv } from '@modelship/node';
+import { IsolationForest } from '@modelship/core/anomaly';
+import {
+  createServer,
+  DataQualityChecker,
+  Deployer,
+  InputScreen,
+  loadModel,
+  Monitor,
+  PerformanceEstimator,
+  Profile,
+  type Row,
+  readCsv,
+} from '@modelship/node';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir, modelPath } from './fixtures';
@@ -67,6 +79,78 @@ describe('dashboard', () => {
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: `${shots}dashboard.png`, fullPage: true });
       expect(readFileSync(`${shots}dashboard.png`).byteLength).toBeGreaterThan(20_000);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+
+  it('shows bad records, outliers and accuracy estimated before labels, per version', async () => {
+    const rows: Row[] = [];
+    for await (const r of readCsv(`${fixturesDir}data/fraud.csv`)) rows.push(r);
+    const features = Array.from({ length: 12 }, (_, i) => `f${i}`);
+    const reference = rows.slice(0, 250);
+    const model = await loadModel(modelPath('fraud'));
+    const scores = (
+      await model.predict({ features: reference.map((r) => features.map((f) => r[f] as number)) })
+    ).probability!.data as Float32Array;
+    const estimator = PerformanceEstimator.fit(
+      { scores: Array.from(scores), labels: reference.map((r) => r.label as number) },
+      { calibrate: false },
+    );
+    const forest = IsolationForest.fit(reference, { features, seed: 1 });
+    forest.inferThreshold(rows.slice(250, 350), { fpr: 0.01 });
+    const deployer = new Deployer();
+    await deployer.deploy('fraud', model, { version: '1' });
+    const quality = new DataQualityChecker(Profile.fromDataset(reference, { exclude: ['label'] }), {
+      rangeTolerance: 0,
+    });
+    deployer.screen(
+      'fraud',
+      new InputScreen({
+        quality,
+        outliers: { detector: forest },
+        performance: { estimator },
+        features,
+      }),
+    );
+    const monitor = new Monitor({ windowMs: 60_000, intervalMs: 1_000 });
+    monitor.attach(deployer);
+    monitor.watchPerformance('fraud', estimator);
+    // Live traffic: held-out rows, every fifth with f3 far outside the reference.
+    const live = rows
+      .slice(350, 500)
+      .map((r, i) =>
+        Object.fromEntries(features.map((f) => [f, (r[f] as number) + (f === 'f3' && i % 5 === 0 ? 40 : 0)])),
+      );
+    for (const r of live)
+      await deployer.predict('fraud', { features: [features.map((f) => r[f] as number)] });
+    const findings = quality.check(live);
+    const badShare = new Set(findings.map((f) => f.record)).size / live.length;
+    const f3 = findings.filter((f) => f.feature === 'f3' && f.rule === 'out_of_range').length;
+    expect(f3).toBeGreaterThanOrEqual(30);
+    const server = createServer(deployer, { monitor, closeDeployer: true });
+    const { url } = await server.listen(0, '127.0.0.1');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const state = (await (await fetch(`${url}/v2/monitor`)).json()) as {
+        series: { screen: { qualityViolationRate: number; outlierRate: number } }[];
+        estimated: { fraud: { accuracy: { value: number } } };
+      };
+      expect(state.series[0]!.screen.qualityViolationRate).toBeCloseTo(badShare, 12);
+      expect(state.series[0]!.screen.outlierRate).toBe(live.filter((r) => forest.isOutlier(r)).length / live.length);
+      expect(state.estimated.fraud.accuracy.value).toBeGreaterThan(0.5);
+      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+      await page.goto(`${url}/dashboard`);
+      await page.waitForSelector('.tile');
+      expect(await page.textContent('#status')).toBe('unusual inputs: fraud');
+      const text = (await page.textContent('main'))!;
+      expect(text).toContain(`${(badShare * 100).toFixed(1)}%bad records`);
+      expect(text).toMatch(/\d+\.\d%outliers/);
+      expect(text).toMatch(/\d+\.\d%est\. accuracy ±\d+\.\d/);
+      expect(text).toContain(`f3 out of range ×${f3}`);
+      mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}dashboard-screen.png`, fullPage: true });
     } finally {
       await browser.close();
       await server.close();

@@ -27,6 +27,11 @@ export interface OutlierDetector {
   readonly threshold: number | undefined;
   /** The score of one record or numeric row; throws `INVALID_ARGUMENT` naming a missing or non-finite feature. */
   score(row: Row | ArrayLike<number>): number;
+  /**
+   * The score of a vector already in feature order; NaN when a value is not a finite number
+   * (the hot path of a screen: no checks beyond that, no allocation).
+   */
+  scoreValues(x: Float64Array): number;
   /** (1 + #{reference scores ≥ score}) / (n + 1): small for scores few reference rows reach. */
   pValue(score: number): number;
   toJSON(): DetectorJsonBase;
@@ -65,6 +70,11 @@ export abstract class BaseDetector implements OutlierDetector {
         Array.isArray(row) || ArrayBuffer.isView(row) ? row : (row as Row)[bad],
       );
     return this.scoreVector(this.scratch);
+  }
+
+  scoreValues(x: Float64Array): number {
+    for (let j = 0; j < x.length; j++) if (!Number.isFinite(x[j]!)) return Number.NaN;
+    return this.scoreVector(x);
   }
 
   /** Scores of many rows, in order. */

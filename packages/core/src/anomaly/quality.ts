@@ -181,6 +181,43 @@ export class DataQualityChecker {
     return findings ?? NONE;
   }
 
+  /** Where each checked feature sits among `features` (−1 where absent), for {@link checkFlat}. */
+  columnsOf(features: readonly string[]): Int32Array {
+    const index = new Map(features.map((f, i) => [f, i]));
+    return Int32Array.from(this.checks, (c) => index.get(c.name) ?? -1);
+  }
+
+  /**
+   * Checks `rows` rows of `width` values each, row-major in `data` (a tensor's data), the
+   * checked features at `columns` (from {@link columnsOf}). Allocates nothing for clean rows.
+   */
+  checkFlat(data: ArrayLike<unknown>, rows: number, width: number, columns: Int32Array): QualityFinding[] {
+    let findings: QualityFinding[] | undefined;
+    const checks = this.checks;
+    for (let r = 0; r < rows; r++) {
+      const base = r * width;
+      for (let k = 0; k < checks.length; k++) {
+        const i = columns[k]!;
+        if (i < 0) continue;
+        const c = checks[k]!;
+        const raw = data[base + i];
+        const v = typeof raw === 'bigint' ? Number(raw) : raw;
+        const rule = ruleBroken(c, v);
+        if (rule === undefined) continue;
+        findings ??= [];
+        findings.push({
+          record: r,
+          feature: c.name,
+          rule,
+          value: v ?? null,
+          expected: c.expected,
+          mode: c.mode,
+        });
+      }
+    }
+    return findings ?? NONE;
+  }
+
   /**
    * Checks numeric rows whose values follow the profile's feature order (a tensor's rows, as a
    * server without a pipeline receives them).

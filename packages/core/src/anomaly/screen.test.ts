@@ -194,3 +194,26 @@ describe('a Deployer with an input screen', () => {
     await d.close();
   });
 });
+
+describe('an alert hands the window of recent rows to a retraining hook', () => {
+  it('copies the drift watch’s rows, oldest first, into the alert event', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock });
+    const monitor = new Monitor({ clock });
+    monitor.attach(d);
+    await d.deploy('m', sumModel('1', 0).model);
+    monitor.watchDrift('m', profile, { windowRows: 30 });
+    monitor.addAlert({ name: 'drift', metric: 'driftShare', above: 0.4, minRequests: 30 });
+    const alerts: { rows?: Record<string, unknown>[] }[] = [];
+    monitor.on('alert', (a) => alerts.push(a));
+    for (let i = 0; i < 40; i++) await d.predict('m', row(5 + i, 9));
+    expect(monitor.recentRows('m')!.map((r) => r.x0)).toEqual(Array.from({ length: 30 }, (_, i) => 15 + i));
+    monitor.check();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.rows).toHaveLength(30);
+    expect(alerts[0]!.rows![0]).toEqual({ x0: 15, x1: 9 });
+    expect(alerts[0]!.rows![29]).toEqual({ x0: 44, x1: 9 });
+    expect(monitor.recentRows('other')).toBeUndefined();
+    await d.close();
+  });
+});

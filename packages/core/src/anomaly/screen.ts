@@ -114,6 +114,10 @@ export class InputScreen {
   readonly input: string | undefined;
   readonly performance: { estimator: PerformanceEstimator; output?: string } | undefined;
   private readonly random: () => number;
+  /** For tensor rows: where the checked features and the detector's features sit in a row. */
+  private qualityColumns: Int32Array | undefined;
+  private detectorColumns: Int32Array | undefined;
+  private scratch: Float64Array | undefined;
 
   constructor(options: InputScreenOptions) {
     const where = 'InputScreen';
@@ -163,6 +167,12 @@ export class InputScreen {
           options.features,
         );
     }
+    this.qualityColumns = quality?.columnsOf(this.features);
+    if (this.detector !== undefined) {
+      const at = new Map(this.features.map((f, i) => [f, i]));
+      this.detectorColumns = Int32Array.from(this.detector.features, (f) => at.get(f) ?? -1);
+      this.scratch = new Float64Array(this.detector.features.length);
+    }
     if (options.input !== undefined && typeof options.input !== 'string')
       throw invalidArgument(where, 'input must be an input name', options.input);
     this.input = options.input;
@@ -175,13 +185,37 @@ export class InputScreen {
    * finding or an outlier is in `reject` mode; returns the report otherwise.
    */
   screen(inputs: ModelInputs | undefined, records?: readonly Row[]): ScreenReport {
-    let rows: readonly Row[];
+    let n: number;
+    let findings: QualityFinding[];
+    let score: (r: number) => number;
+    const det = this.detector;
     if (records !== undefined) {
       if (!Array.isArray(records))
         throw invalidArgument('InputScreen.screen', 'records must be an array', records);
-      rows = records;
-    } else rows = this.rowsOf(inputs);
-    const findings = this.quality?.check(rows) ?? [];
+      n = records.length;
+      findings = this.quality?.check(records) ?? [];
+      score = (r) => {
+        try {
+          return det!.score(records[r]!);
+        } catch {
+          return Number.NaN; // a record the detector cannot read: its quality findings say why
+        }
+      };
+    } else {
+      const { data, rows, width } = tensorMatrix(inputs, this.input);
+      n = rows;
+      findings = this.quality?.checkFlat(data, rows, width, this.qualityColumns!) ?? [];
+      score = (r) => {
+        const x = this.scratch!;
+        const columns = this.detectorColumns!;
+        for (let j = 0; j < columns.length; j++) {
+          const c = columns[j]!;
+          const v = c < 0 || c >= width ? Number.NaN : data[r * width + c];
+          x[j] = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN;
+        }
+        return det!.scoreValues(x);
+      };
+    }
     let violating = 0;
     let flag = false;
     let reject: QualityFinding | undefined;
@@ -196,24 +230,19 @@ export class InputScreen {
     }
     const scores: OutlierScore[] = [];
     let outliers = 0;
-    const det = this.detector;
     if (det !== undefined && (this.sampleRate >= 1 || this.random() < this.sampleRate)) {
       const threshold = det.threshold;
-      for (let r = 0; r < rows.length; r++) {
-        let score: number;
-        try {
-          score = det.score(rows[r]!);
-        } catch {
-          continue; // a record the detector cannot read: its quality findings say why
-        }
-        const outlier = threshold !== undefined && score >= threshold;
+      for (let r = 0; r < n; r++) {
+        const s = score(r);
+        if (Number.isNaN(s)) continue;
+        const outlier = threshold !== undefined && s >= threshold;
         if (outlier) outliers++;
-        scores.push({ record: r, score, outlier });
+        scores.push({ record: r, score: s, outlier });
       }
       if (outliers > 0 && this.outlierMode === 'flag') flag = true;
     }
     const report: ScreenReport = {
-      records: rows.length,
+      records: n,
       findings,
       violatingRecords: violating,
       scores,
@@ -252,40 +281,38 @@ export class InputScreen {
     }
     return { correct, rows: scores.length };
   }
-
-  private rowsOf(inputs: ModelInputs | undefined): Row[] {
-    if (typeof inputs !== 'object' || inputs === null) return [];
-    const record = inputs as Record<string, unknown>;
-    const name = this.input ?? Object.keys(record)[0];
-    const t = name === undefined ? undefined : record[name];
-    const values = tensorRows(t);
-    return values.map((v) => {
-      const row: Row = {};
-      const n = Math.min(v.length, this.features.length);
-      for (let j = 0; j < n; j++) row[this.features[j]!] = v[j];
-      return row;
-    });
-  }
 }
 
-/** The rows of a tensor input (a Tensor, onnxruntime's tensor or nested arrays), values flattened per row. */
-function tensorRows(input: unknown): ArrayLike<unknown>[] {
-  if (input === undefined || input === null) return [];
-  if (Array.isArray(input)) return input.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
-  const t = input as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
-  const shape = Array.isArray(t.shape) ? t.shape : t.dims;
-  if (!Array.isArray(shape) || t.data === undefined) return [];
+const EMPTY = { data: [] as ArrayLike<unknown>, rows: 0, width: 0 };
+
+/**
+ * The screened input as rows × width values, row-major: a tensor's own data (no copy), or
+ * nested arrays flattened.
+ */
+function tensorMatrix(
+  inputs: ModelInputs | undefined,
+  input: string | undefined,
+): { data: ArrayLike<unknown>; rows: number; width: number } {
+  if (typeof inputs !== 'object' || inputs === null) return EMPTY;
+  const record = inputs as Record<string, unknown>;
+  const name = input ?? Object.keys(record)[0];
+  const t = name === undefined ? undefined : record[name];
+  if (t === undefined || t === null) return EMPTY;
+  if (Array.isArray(t)) {
+    const rows = t.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
+    const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
+    const data = new Array<unknown>(rows.length * width);
+    rows.forEach((r, i) => {
+      for (let j = 0; j < width; j++) data[i * width + j] = r[j];
+    });
+    return { data, rows: rows.length, width };
+  }
+  const tensor = t as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
+  const shape = Array.isArray(tensor.shape) ? tensor.shape : tensor.dims;
+  if (!Array.isArray(shape) || tensor.data === undefined) return EMPTY;
   const rows = shape.length === 0 ? 1 : Number(shape[0]);
-  if (!(rows > 0)) return [];
-  const k = t.data.length / rows;
-  return Array.from({ length: rows }, (_, r) => {
-    const out = new Array<unknown>(k);
-    for (let j = 0; j < k; j++) {
-      const v = t.data![r * k + j];
-      out[j] = typeof v === 'bigint' ? Number(v) : v;
-    }
-    return out;
-  });
+  if (!(rows > 0)) return EMPTY;
+  return { data: tensor.data, rows, width: tensor.data.length / rows };
 }
 
 function show(v: unknown): string {

@@ -206,6 +206,12 @@ export interface AlertEvent {
   threshold: number;
   message: string;
   at: number;
+  /**
+   * On `alert` only: the recent input rows of the model's drift watch (`watchDrift`), copied
+   * when the alert fired, oldest first: the window's data, for a retraining hook to label and
+   * learn from. Absent when the model has no drift watch.
+   */
+  rows?: Record<string, unknown>[];
 }
 
 export interface MonitorEvents {
@@ -652,6 +658,17 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     w.next = (w.next + 1) % w.windowRows;
   }
 
+  /**
+   * A copy of the input rows `model`'s drift watch keeps now (the most recent `windowRows`,
+   * oldest first), or undefined without a watch.
+   */
+  recentRows(model: string): Record<string, unknown>[] | undefined {
+    const w = this.watches.get(model);
+    if (w === undefined) return undefined;
+    const full = w.rows.length === w.windowRows;
+    return full ? [...w.rows.slice(w.next), ...w.rows.slice(0, w.next)] : w.rows.slice();
+  }
+
   /** Drift of the watched model's recent rows against its profile. */
   drift(model: string, options: DriftOptions = {}): DriftReport {
     const w = this.watches.get(model);
@@ -953,7 +970,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
               message: `${s.model} version ${s.version}: ${metric} is ${fmt(value)}, ${rule.above !== undefined ? 'above' : 'below'} ${threshold} (${context(rule, support, this.windowMs)})`,
             };
             this.active.set(key, event);
-            this.emit('alert', event);
+            const rows = this.recentRows(s.model);
+            this.emit('alert', rows === undefined ? event : { ...event, rows });
           }
         } else {
           const healthy = rule.above !== undefined ? value <= resolveAt : value >= resolveAt;

@@ -330,6 +330,10 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     if (!deployer.names().includes(name)) return;
     const screen = single ? singleScreen : repository.screen(name);
     deployer.screen(name, screen);
+    if (screen?.performance !== undefined)
+      monitor.watchPerformance(name, screen.performance.estimator, {
+        ...(screen.performance.output === undefined ? {} : { output: screen.performance.output }),
+      });
   };
   if (single) {
     const name = values.modelName ?? basename(root);

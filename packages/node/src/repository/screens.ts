@@ -2,7 +2,9 @@
  * `<model>/monitor/quality.json` and `<model>/monitor/outliers.json`: the input screen a served
  * model's requests pass before they queue (docs/monitoring.md, "Bad records and outliers").
  * quality.json holds the data-quality options and needs the model's profile.json; outliers.json
- * holds a fitted detector (`detector.toJSON()`), bare or as `{ "detector", "mode", "sampleRate" }`.
+ * holds a fitted detector (`detector.toJSON()`), bare or as `{ "detector", "mode", "sampleRate" }`;
+ * monitor/performance.json a fitted CBPE estimator (`PerformanceEstimator.toJSON()`), bare or as
+ * `{ "estimator", "output" }`, for estimated accuracy before labels arrive.
  */
 import {
   DataQualityChecker,
@@ -10,6 +12,7 @@ import {
   InputScreen,
   ModelshipError,
   type OutlierScreenOptions,
+  PerformanceEstimator,
   type Profile,
 } from '@modelship/core';
 import { detectorFromJSON } from '@modelship/core/anomaly';
@@ -37,7 +40,29 @@ export async function readScreen(
 ): Promise<ScreenFiles | undefined> {
   const qualityText = await readTextInside(root, `${dir}/monitor/quality.json`);
   const outliersText = await readTextInside(root, `${dir}/monitor/outliers.json`);
-  if (qualityText === undefined && outliersText === undefined) return undefined;
+  const performanceText = await readTextInside(root, `${dir}/monitor/performance.json`);
+  if (qualityText === undefined && outliersText === undefined && performanceText === undefined)
+    return undefined;
+  let performance: { estimator: PerformanceEstimator; output?: string } | undefined;
+  if (performanceText !== undefined) {
+    try {
+      const json = JSON.parse(performanceText) as Record<string, unknown> | null;
+      const wrapped = typeof json === 'object' && json !== null && Object.hasOwn(json, 'estimator');
+      if (wrapped) {
+        for (const key of Object.keys(json!))
+          if (!['estimator', 'output'].includes(key))
+            throw new Error(`unknown field '${key}' (known: estimator, output)`);
+        if (json!.output !== undefined && typeof json!.output !== 'string')
+          throw new Error('output must be an output name');
+      }
+      performance = {
+        estimator: PerformanceEstimator.fromJSON(wrapped ? json!.estimator : json),
+        ...(wrapped && json!.output !== undefined ? { output: json!.output as string } : {}),
+      };
+    } catch (e) {
+      throw invalid('monitor/performance.json', e);
+    }
+  }
   let quality: DataQualityChecker | undefined;
   if (qualityText !== undefined) {
     if (profile === undefined)
@@ -74,10 +99,11 @@ export async function readScreen(
     const screen = new InputScreen({
       ...(quality === undefined ? {} : { quality }),
       ...(outliers === undefined ? {} : { outliers }),
+      ...(performance === undefined ? {} : { performance }),
       // Tensor rows are read in the profile's feature order; records by name.
       ...(profile === undefined ? {} : { features: profile.features.map((f) => f.name) }),
     });
-    return { screen, text: `${qualityText ?? ''}\u0000${outliersText ?? ''}` };
+    return { screen, text: `${qualityText ?? ''}\u0000${outliersText ?? ''}\u0000${performanceText ?? ''}` };
   } catch (e) {
     throw invalid(outliersText === undefined ? 'monitor/quality.json' : 'monitor/outliers.json', e);
   }

@@ -84,6 +84,21 @@ function trends(h) {
   return chart(h.points, 'throughput', '#2563eb', 'req/s (errors red)', h.intervalMs, errorBars) +
     chart(h.points, 'p99LatencyMs', '#f97316', 'p99 latency, ms', h.intervalMs);
 }
+function screenKpis(q, est) {
+  if (!q && !est) return '';
+  const warn = (x, limit) => x > limit ? ' style="color:var(--bad)"' : '';
+  let out = '<div class="kpis" style="margin-top:6px">';
+  if (q && q.records > 0) out += '<div class="kpi"><b' + warn(q.qualityViolationRate, 0.05) + '>' + fmt(q.qualityViolationRate * 100) + '%</b><span>bad records</span></div>';
+  if (q && q.scored > 0) out += '<div class="kpi"><b' + warn(q.outlierRate, 0.05) + '>' + fmt(q.outlierRate * 100) + '%</b><span>outliers</span></div>' +
+    '<div class="kpi"><b>' + fmt(q.outlierScore.p99, 3) + '</b><span>p99 outlier score</span></div>';
+  if (est) out += '<div class="kpi"><b' + (est.accuracy.alert ? ' style="color:var(--bad)"' : '') + '>' + fmt(est.accuracy.value * 100) + '%</b><span>est. accuracy ±' + fmt(3 * est.accuracy.samplingError * 100) + '</span></div>';
+  out += '</div>';
+  if (q && q.totals.findings.length > 0) {
+    const top = q.totals.findings.slice().sort((a, b) => b.count - a.count).slice(0, 4);
+    out += '<div class="sub" style="margin-top:4px">' + top.map((f) => esc(f.feature) + ' ' + esc(f.rule.replace(/_/g, ' ')) + ' ×' + f.count).join(' · ') + '</div>';
+  }
+  return out;
+}
 function render(state) {
   const series = state.series || [];
   const alerts = state.alerts || [];
@@ -92,8 +107,9 @@ function render(state) {
   const errorRate = series.reduce((a, s) => a + s.errors, 0) / Math.max(1, series.reduce((a, s) => a + s.requests, 0));
   const status = document.getElementById('status');
   const bad = alerts.length > 0 || errorRate > 0.05;
-  status.className = bad ? 'bad' : drifted.length ? 'warn' : 'ok';
-  status.textContent = bad ? alerts.length + ' alert' + (alerts.length === 1 ? '' : 's') + ' firing' : drifted.length ? 'inputs drifting: ' + drifted.map(([m]) => m).join(', ') : 'healthy';
+  const unusual = [...new Set(series.filter((s) => s.screen && (s.screen.qualityViolationRate > 0.05 || s.screen.outlierRate > 0.05)).map((s) => s.model))];
+  status.className = bad ? 'bad' : drifted.length || unusual.length ? 'warn' : 'ok';
+  status.textContent = bad ? alerts.length + ' alert' + (alerts.length === 1 ? '' : 's') + ' firing' : drifted.length ? 'inputs drifting: ' + drifted.map(([m]) => m).join(', ') : unusual.length ? 'unusual inputs: ' + unusual.join(', ') : 'healthy';
   document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   document.getElementById('alerts').innerHTML = alerts.map((a) => '<div class="alert">⚠ ' + esc(a.message) + '</div>').join('');
   const tiles = series.map((s) => {
@@ -108,6 +124,7 @@ function render(state) {
       '<div class="kpi"><b' + err + '>' + fmt(s.errorRate * 100) + '%</b><span>errors</span></div>' +
       '<div class="kpi"><b>' + fmt(s.latencyMs.p50, 2) + '</b><span>p50 ms</span></div>' +
       '<div class="kpi"><b>' + fmt(s.latencyMs.p99, 2) + '</b><span>p99 ms</span></div></div>' +
+      screenKpis(s.screen, (state.estimated || {})[s.model]) +
       trends(h) + '</div>';
   });
   for (const d of deployments) {

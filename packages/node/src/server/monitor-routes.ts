@@ -22,11 +22,17 @@ function monitorOf(ctx: ServeContext): Monitor {
 export function monitorState(ctx: ServeContext, models: readonly string[]): HandlerResponse {
   const m = monitorOf(ctx);
   const drift: Record<string, unknown> = {};
+  const estimated: Record<string, unknown> = {};
   for (const model of models) {
     try {
       drift[model] = m.drift(model);
     } catch {
       // not watched for drift
+    }
+    try {
+      estimated[model] = m.estimatedPerformance(model).estimate;
+    } catch {
+      // no performance estimator
     }
   }
   return json(200, {
@@ -34,6 +40,7 @@ export function monitorState(ctx: ServeContext, models: readonly string[]): Hand
     performance: m.performance(),
     alerts: m.alerts(),
     drift,
+    estimated,
     deployments: ctx.deployer.status(),
   });
 }

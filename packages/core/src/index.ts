@@ -1,24 +1,8 @@
-export {
-  ESTIMATED_METRICS,
-  type EstimatedMetric,
-  type MetricEstimate,
-  type PerformanceEstimate,
-  PerformanceEstimator,
-  type PerformanceEstimatorJson,
-  type PerformanceEstimatorOptions,
-  positiveScores,
-} from './anomaly/cbpe';
+// The anomaly classes (detectors, quality checks, CBPE) are in `@modelship/core/anomaly`; the
+// screen a Deployer runs, and the types the Deployer and the Monitor speak, are here.
+export type { EstimatedMetric, MetricEstimate, PerformanceEstimate } from './anomaly/cbpe';
 export type { DetectorJsonBase, OutlierDetector } from './anomaly/detector';
-export { type IsotonicJson, type IsotonicOptions, IsotonicRegression } from './anomaly/isotonic';
-export {
-  DataQualityChecker,
-  type DataQualityOptions,
-  type FeatureQualityOptions,
-  QUALITY_RULES,
-  type QualityFinding,
-  type QualityMode,
-  type QualityRule,
-} from './anomaly/quality';
+export type { QualityFinding, QualityMode, QualityRule } from './anomaly/quality';
 export {
   flaggedSummary,
   InputRejectedError,

@@ -1,4 +1,5 @@
 export * from '@modelship/core';
+export * from '@modelship/core/anomaly';
 export * from '@modelship/core/baselines';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';

@@ -1,20 +1,18 @@
+/**
+ * `@modelship/core/anomaly`: data-quality checks, outlier detectors (Mahalanobis, isolation
+ * forest) and performance estimation without labels (CBPE, isotonic calibration). A subpath of its
+ * own, so ml-matrix and these classes reach only the bundles that use them; the `InputScreen` a
+ * Deployer runs is in the main entry.
+ */
 export {
   ESTIMATED_METRICS,
-  type EstimatedMetric,
   expectedRocAuc,
-  type MetricEstimate,
-  type PerformanceEstimate,
   PerformanceEstimator,
   type PerformanceEstimatorJson,
   type PerformanceEstimatorOptions,
   positiveScores,
 } from './cbpe';
-export {
-  type DetectorJsonBase,
-  higherQuantile,
-  MAX_REFERENCE_SCORES,
-  type OutlierDetector,
-} from './detector';
+export { higherQuantile, MAX_REFERENCE_SCORES } from './detector';
 export { detectorFromJSON } from './from-json';
 export {
   averagePathLength,
@@ -30,17 +28,4 @@ export {
   type DataQualityOptions,
   type FeatureQualityOptions,
   QUALITY_RULES,
-  type QualityFinding,
-  type QualityMode,
-  type QualityRule,
 } from './quality';
-export {
-  flaggedSummary,
-  InputRejectedError,
-  InputScreen,
-  type InputScreenOptions,
-  type OutlierScore,
-  type OutlierScreenOptions,
-  type ScreenMode,
-  type ScreenReport,
-} from './screen';

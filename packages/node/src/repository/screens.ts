@@ -6,16 +6,13 @@
  * monitor/performance.json a fitted CBPE estimator (`PerformanceEstimator.toJSON()`), bare or as
  * `{ "estimator", "output" }`, for estimated accuracy before labels arrive.
  */
+import { InputScreen, ModelshipError, type OutlierScreenOptions, type Profile } from '@modelship/core';
 import {
   DataQualityChecker,
   type DataQualityOptions,
-  InputScreen,
-  ModelshipError,
-  type OutlierScreenOptions,
+  detectorFromJSON,
   PerformanceEstimator,
-  type Profile,
-} from '@modelship/core';
-import { detectorFromJSON } from '@modelship/core/anomaly';
+} from '@modelship/core/anomaly';
 import { readTextInside } from './contain';
 
 /** Both files' text, to tell a changed screen from the same one. */

@@ -3,6 +3,7 @@
  * (`model.sig`), so a team without Python signs and checks what the Python tool does.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { type SignaturePolicy, signModelPath, verifyModelPath } from '../signing/verify-model';
 import { CliError, UsageError } from './errors';
@@ -34,7 +35,8 @@ export function registerSigning(program: Command, out: Out, done: (code: number)
         output: values.signature,
         ignorePaths: values.ignorePaths,
       });
-      out(`signed ${path}: ${written}`);
+      const shown = relative(process.cwd(), written);
+      out(`signed ${path}: ${shown.startsWith('..') || isAbsolute(shown) ? written : shown}`);
       done(0);
     });
   program

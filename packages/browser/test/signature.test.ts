@@ -17,8 +17,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelshipError } from '@modelship/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../../core/src/signing/test-files';
 import { signModelPath } from '../../node/src/signing/verify-model';
 import { fixturesDir, modelPath } from '../../node/test/fixtures';
 import { loadModel } from '../src/index';
@@ -65,17 +65,6 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
   rmSync(root, { recursive: true, force: true });
 });
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    const model = await p;
-    await (model as { dispose?: () => Promise<void> } | undefined)?.dispose?.();
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'loaded';
-}
 
 describe('loadModel(url, { signature }) in the browser package', () => {
   it('loads a signed model and predicts', async () => {

@@ -3,26 +3,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixturesDir, modelPath } from './fixtures';
+import { runCli } from './cli-run';
+
+const run = (...argv: string[]) => runCli(argv);
 
 const UPSTREAM = join(fixturesDir, 'model-signing');
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err.push(String(s));
-    return true;
-  });
-  try {
-    const code = await main(argv, (s) => out.push(s));
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 let tmp: string;
 beforeEach(() => {

@@ -16,8 +16,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelshipError } from '@modelship/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../../core/src/signing/test-files';
 import { loadModel, signModelPath, verifyModelPath } from '../src/index';
 import { fixturesDir, modelPath } from './fixtures';
 
@@ -26,16 +26,6 @@ const key = (name: string) => readFileSync(join(UPSTREAM, 'keys', name), 'utf8')
 const upstreamPub = key('signing-key-pub.pem');
 const ca = key('ca-cert.pem');
 const KEYLESS = { subject: 'stefanb@us.ibm.com', issuer: 'https://sigstore.verify.ibm.com/oauth2' };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'verified';
-}
 
 function keys(namedCurve: 'P-256' | 'P-384' | 'P-521' = 'P-256') {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve });

@@ -69,7 +69,9 @@ describe('a repository that requires signatures', () => {
       }[];
       expect(index.find((e) => e.version === '3')).toMatchObject({
         state: 'UNAVAILABLE',
-        reason: expect.stringMatching(/model.sig was signed by another key \(hint [0-9a-f]{64}\) than the 1 trusted/),
+        reason: expect.stringMatching(
+          /model.sig was signed by another key \(hint [0-9a-f]{64}\) than the 1 trusted/,
+        ),
       });
 
       repo.putVersion('fraud', '4', 'fraud');

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { seeded } from '../deploy/fakes.case';
 import { ModelshipError } from '../errors';
 import { parseSignatureBundle } from './bundle';
 import { fromBase64, utf8 } from './encoding';
@@ -20,17 +21,6 @@ const sources = [
   'v0.3.1-elliptic-key',
 ].map((d) => readFileSync(`${FIXTURES}${d}/model.sig`, 'utf8'));
 const key = readFileSync(`${FIXTURES}keys/signing-key-pub.pem`, 'utf8');
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD: unknown[] = [
   null,
@@ -92,7 +82,7 @@ async function outcome(run: () => Promise<unknown> | unknown): Promise<string> {
 
 describe('bundle parser fuzz', () => {
   it('mutated bundles give a typed error or a valid result (3000 cases)', async () => {
-    const r = rng(20);
+    const r = seeded(20);
     const seen = new Map<string, number>();
     const files = memoryFiles({
       'signme-1': readFileSync(`${FIXTURES}v1.1.0-elliptic-key/signme-1`),
@@ -125,7 +115,7 @@ describe('bundle parser fuzz', () => {
   });
 
   it('mutated statements give a typed error or a manifest (3000 cases)', async () => {
-    const r = rng(7);
+    const r = seeded(7);
     const statements = sources.map((s) =>
       JSON.parse(new TextDecoder().decode(fromBase64(JSON.parse(s).dsseEnvelope.payload))),
     );

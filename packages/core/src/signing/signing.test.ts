@@ -2,12 +2,11 @@ import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelshipError } from '../errors';
 import { fromBase64, toHex, utf8 } from './encoding';
 import { derToP1363, keyHint, p1363ToDer, readPublicKey } from './keys';
 import { Sha256 } from './sha256';
 import { createStatement, signModel } from './sign';
-import { memoryFiles } from './test-files';
+import { codeOf, memoryFiles } from './test-files';
 import { verifyModelSignature } from './verify';
 
 const FIXTURES = new URL('../../../../fixtures/model-signing/', import.meta.url).pathname;
@@ -18,16 +17,6 @@ function fixture(dir: string): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const name of readdirSync(join(FIXTURES, dir))) out[name] = readFileSync(join(FIXTURES, dir, name));
   return out;
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
 }
 
 describe('Sha256', () => {
@@ -154,7 +143,7 @@ describe('upstream signatures (sigstore/model-transparency scripts/tests)', () =
       type: 'spki',
       format: 'pem',
     }) as string;
-    expect(await run(base)).toBe('no error');
+    expect(await run(base)).toBe('verified');
     expect(await run({ ...base, 'signme-1': utf8('tampered') })).toBe('SIGNED_FILE_MISMATCH');
     const { 'signme-2': _, ...missing } = base;
     expect(await run(missing)).toBe('SIGNED_FILE_MISSING');

@@ -90,14 +90,7 @@ export async function verifyModelPath(
   checkPolicy(policy, 'verifyModelPath');
   if (typeof path !== 'string' || path === '')
     throw invalidArgument('verifyModelPath', 'path must be a file or directory path', path);
-  const info = await stat(path).catch((e) => {
-    throw new ModelLoadError('MODEL_NOT_FOUND', `no model at '${path}'`, {
-      cause: e,
-      details: { source: path },
-    });
-  });
-  const isDir = info.isDirectory();
-  const dir = resolve(isDir ? path : dirname(path));
+  const { isDir, dir } = await locate(path);
   const sigPath = resolve(policy.path ?? join(dir, 'model.sig'));
   const bundle = parseSignatureBundle(await readBounded(sigPath, policy.maxBytes ?? MAX_BUNDLE_BYTES), {
     maxBytes: policy.maxBytes,
@@ -113,17 +106,30 @@ export async function verifyModelPath(
   const name = isDir || singleFile ? '.' : basename(path);
   const held = new Map(options.modelBytes === undefined ? [] : [[name, options.modelBytes] as const]);
   const files = diskModelFiles(singleFile ? resolve(path) : dir, singleFile, held);
-  const insideSig = relative(dir, sigPath);
-  const ignorePaths = [
-    ...(policy.ignorePaths ?? []),
-    ...(insideSig.startsWith('..') || isAbsolute(insideSig) ? [] : [insideSig.split(sep).join('/')]),
-  ];
+  const ignorePaths = [...(policy.ignorePaths ?? []), ...inside(dir, sigPath)];
   if (!isDir && !singleFile && !resources.some((r) => r.path === name))
     throw new SignatureError('UNSIGNED_FILE', `'${name}' is not among the files ${sigPath} signs`, {
       details: { file: name },
     });
   await checkModelFiles(verified.manifest, files, { ignorePaths, source: sigPath });
   return verified;
+}
+
+/** Whether `path` is a directory, and the directory that holds the model's files and signature. */
+async function locate(path: string): Promise<{ isDir: boolean; dir: string }> {
+  const info = await stat(path).catch((e) => {
+    throw new ModelLoadError('MODEL_NOT_FOUND', `no model at '${path}'`, {
+      cause: e,
+      details: { source: path },
+    });
+  });
+  return { isDir: info.isDirectory(), dir: resolve(info.isDirectory() ? path : dirname(path)) };
+}
+
+/** `file` as a '/'-separated path inside `dir` (to leave it out of the files), or none when outside. */
+function inside(dir: string, file: string): string[] {
+  const rel = relative(dir, file);
+  return rel.startsWith('..') || isAbsolute(rel) ? [] : [rel.split(sep).join('/')];
 }
 
 /** Reads a signature file, refusing one larger than `max` without reading it whole. */
@@ -204,22 +210,9 @@ export async function signModelPath(path: string, options: SignModelPathOptions)
       'privateKey must be an ECDSA key on P-256, P-384 or P-521',
       key.asymmetricKeyType,
     );
-  const info = await stat(path).catch((e) => {
-    throw new ModelLoadError('MODEL_NOT_FOUND', `no model at '${path}'`, {
-      cause: e,
-      details: { source: path },
-    });
-  });
-  const isDir = info.isDirectory();
-  const dir = resolve(isDir ? path : dirname(path));
+  const { isDir, dir } = await locate(path);
   const output = resolve(options.output ?? join(dir, 'model.sig'));
-  const insideOut = relative(dir, output);
-  const ignorePaths = [
-    ...(options.ignorePaths ?? []),
-    ...(isDir && !insideOut.startsWith('..') && !isAbsolute(insideOut)
-      ? [insideOut.split(sep).join('/')]
-      : []),
-  ];
+  const ignorePaths = [...(options.ignorePaths ?? []), ...(isDir ? inside(dir, output) : [])];
   const text = await signModel(diskModelFiles(resolve(path), !isDir), {
     modelName: basename(resolve(path)),
     publicKey: new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' })),

@@ -103,11 +103,11 @@ describe('signature verification in Chromium', () => {
         type: 'module',
         content: `import * as core from '${base}/src/signing/index'; window.core = core;`,
       });
-      await page.waitForFunction(() => (window as { core?: unknown }).core !== undefined);
+      await page.waitForFunction(() => (globalThis as { core?: unknown }).core !== undefined);
       const results = await page.evaluate(
         async ({ cases }) => {
           // biome-ignore lint/suspicious/noExplicitAny: core's module as the page loaded it
-          const core = (window as unknown as { core: any }).core;
+          const core = (globalThis as unknown as { core: any }).core;
           const out: Record<string, string> = {};
           for (const [name, c] of Object.entries(cases as Record<string, Case>)) {
             const bytes = Object.fromEntries(
@@ -144,7 +144,7 @@ describe('signature verification in Chromium', () => {
             const theirs = [...new Uint8Array(await crypto.subtle.digest('SHA-256', data))].join();
             agree.push(mine === theirs);
           }
-          return { out, agree, secure: isSecureContext };
+          return { out, agree, secure: (globalThis as { isSecureContext?: boolean }).isSecureContext };
         },
         { cases },
       );

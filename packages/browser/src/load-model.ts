@@ -13,7 +13,7 @@ import {
 } from '@modelship/core';
 import { cacheKey, readCached, writeCached } from './cache';
 import { download, type Progress } from './download';
-import { type BrowserSignaturePolicy, verifyModelBytes } from './signature';
+import type { BrowserSignaturePolicy } from './signature';
 import { startWorker, type WorkerLike, WorkerModel } from './worker-model';
 
 /**
@@ -132,6 +132,8 @@ export async function loadModelWith(
         'a signed model is loaded from its URL (its signature lies beside it)',
         source,
       );
+    // Loaded only when asked for: pages that load unsigned models do not carry the verifier.
+    const { verifyModelBytes } = await import('./signature');
     await verifyModelBytes(
       new URL(where, (globalThis as { location?: { href: string } }).location?.href).href,
       bytes,

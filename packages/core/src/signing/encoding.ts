@@ -4,7 +4,6 @@ import { toBase64 } from '../load/integrity';
 export { toBase64 };
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
 
 /**
  * Standard base64 (with or without padding; `-` and `_` of the URL alphabet accepted, as
@@ -14,11 +13,13 @@ export function fromBase64(text: string): Uint8Array | undefined {
   const clean = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
   if (clean.length % 4 === 1) return undefined;
   const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  // Built per call rather than at module level, which would stay in every bundle of core.
+  const index = new Map([...B64].map((c, i) => [c, i]));
   let bits = 0;
   let acc = 0;
   let o = 0;
   for (const c of clean) {
-    const v = B64_INDEX.get(c);
+    const v = index.get(c);
     if (v === undefined) return undefined;
     acc = (acc << 6) | v;
     bits += 6;

@@ -4,8 +4,8 @@ import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fixturesDir, modelPath } from './fixtures';
 import { runCli } from './cli-run';
+import { fixturesDir, modelPath } from './fixtures';
 
 const run = (...argv: string[]) => runCli(argv);
 

@@ -5,4 +5,5 @@ export { CACHE_NAME, clearModelCache, evictModel, listCachedModels } from './cac
 export { decodeImage } from './decode-image';
 export type { Progress } from './download';
 export type { BrowserModel, LoadDiagnostics, LoadModelOptions, WebExecutionProvider } from './load-model';
+export type { BrowserSignaturePolicy } from './signature';
 export { createTelemetry, Telemetry, type TelemetryOptions } from './telemetry';

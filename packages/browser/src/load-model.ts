@@ -13,6 +13,7 @@ import {
 } from '@modelship/core';
 import { cacheKey, readCached, writeCached } from './cache';
 import { download, type Progress } from './download';
+import type { BrowserSignaturePolicy } from './signature';
 import { startWorker, type WorkerLike, WorkerModel } from './worker-model';
 
 /**
@@ -37,6 +38,11 @@ export type WebExecutionProvider = 'wasm' | 'webgpu' | 'webnn' | 'webgl' | (stri
 export interface LoadModelOptions extends BaseModelOptions {
   /** An SRI string (`sha256-<base64>`) checked with SubtleCrypto before the session is created. */
   integrity?: string;
+  /**
+   * Load only a model signed by one of these keys: `model.sig` (OpenSSF model-signing) beside the
+   * model URL is checked with WebCrypto, and so are the other files it lists. See docs/security.md.
+   */
+  signature?: BrowserSignaturePolicy;
   /**
    * Execution providers in order of preference (default `['wasm']`). Each is tried in turn;
    * `diagnostics` says which one was chosen and why the others were not.
@@ -119,6 +125,22 @@ export async function loadModelWith(
   }
   if (options.integrity !== undefined && cache !== 'hit' && !isUrl)
     await verifyIntegrity(bytes, options.integrity, { source: where });
+  if (options.signature !== undefined) {
+    if (!isUrl)
+      throw invalidArgument(
+        'loadModel',
+        'a signed model is loaded from its URL (its signature lies beside it)',
+        source,
+      );
+    // Loaded only when asked for: pages that load unsigned models do not carry the verifier.
+    const { verifyModelBytes } = await import('./signature');
+    await verifyModelBytes(
+      new URL(where, (globalThis as { location?: { href: string } }).location?.href).href,
+      bytes,
+      options.signature,
+      options.fetchInit,
+    );
+  }
   assertModelBytes(bytes, where);
   const name = options.name ?? (isUrl ? nameFromUrl(where) : 'model');
 

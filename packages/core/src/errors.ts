@@ -29,6 +29,15 @@ export type ErrorCode =
   | 'MODEL_UNSUPPORTED'
   | 'INTEGRITY_MISMATCH'
   | 'MODEL_CACHE_FAILED'
+  // Signed models (OpenSSF model_signing bundles).
+  | 'SIGNATURE_NOT_FOUND'
+  | 'SIGNATURE_MALFORMED'
+  | 'SIGNATURE_UNSUPPORTED'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNATURE_UNTRUSTED'
+  | 'SIGNED_FILE_MISMATCH'
+  | 'SIGNED_FILE_MISSING'
+  | 'UNSIGNED_FILE'
   // Metrics.
   | 'METRIC_UNDEFINED'
   // Data sets.
@@ -94,6 +103,17 @@ export class ModelLoadError extends ModelshipError {
   constructor(code: ErrorCode, message: string, options?: ModelshipErrorOptions) {
     super(code, message, options);
     this.name = 'ModelLoadError';
+  }
+}
+
+/**
+ * A model signature that is missing, malformed, made by a key or identity not trusted, or that
+ * does not match the model's files. `details.file` names the file where one is at fault.
+ */
+export class SignatureError extends ModelshipError {
+  constructor(code: ErrorCode, message: string, options?: ModelshipErrorOptions) {
+    super(code, message, options);
+    this.name = 'SignatureError';
   }
 }
 

@@ -24,6 +24,7 @@ export {
   ModelshipError,
   type ModelshipErrorOptions,
   OverloadedError,
+  SignatureError,
 } from './errors';
 export * from './evaluate';
 export * from './explain';
@@ -74,6 +75,7 @@ export {
 export type { FromWorker, SerializedError, ToWorker } from './model/worker-protocol';
 export * from './monitor';
 export * from './pipeline';
+export * from './signing';
 export {
   coerceInput,
   isOrtTensor,

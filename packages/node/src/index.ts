@@ -18,3 +18,10 @@ export {
 } from './repository/repository';
 export type { RepositoryProblem } from './repository/scan';
 export * from './server/index';
+export type { SignerIdentity } from './signing/certificates';
+export {
+  type SignaturePolicy,
+  type SignModelPathOptions,
+  signModelPath,
+  verifyModelPath,
+} from './signing/verify-model';

@@ -20,6 +20,7 @@ import {
   warmupInputs,
 } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
+import { readVerifiedModel, type SignaturePolicy } from './signing/verify-model';
 import { startPool } from './worker-threads';
 
 /** onnxruntime-node, seen through the API core is written against (the assignment checks it fits). */
@@ -43,6 +44,12 @@ export interface LoadModelOptions extends BaseModelOptions {
    * `openssl dgst -sha256 -binary model.onnx | openssl base64 -A`.
    */
   integrity?: string;
+  /**
+   * Load only a model signed by one of these keys or identities (OpenSSF model-signing
+   * `model.sig` in the model's directory, see docs/security.md). The verified bytes are what
+   * loads; a missing, untrusted or mismatching signature is a `SignatureError`.
+   */
+  signature?: SignaturePolicy;
   /** Execution providers in order of preference (default `['cpu']`). */
   executionProviders?: readonly ExecutionProvider[];
   /** Threads used inside one operator (onnxruntime's `intraOpNumThreads`; 0 lets onnxruntime choose). */
@@ -120,7 +127,14 @@ export async function loadModel(
 ): Promise<OnnxModel | WorkerPoolModel> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('loadModel', 'options must be an object', options);
-  const { instances = 0, workerThresholdMs = WORKER_THRESHOLD_MS, cores, onInstanceEvent, ...load } = options;
+  const {
+    instances = 0,
+    workerThresholdMs = WORKER_THRESHOLD_MS,
+    cores,
+    onInstanceEvent,
+    signature,
+    ...load
+  } = options;
   if (instances !== 'auto' && !(Number.isSafeInteger(instances) && instances >= 0 && instances <= 256))
     throw invalidArgument('loadModel', "instances must be 'auto' or an integer from 0 to 256", instances);
   if (!(Number.isFinite(workerThresholdMs) && workerThresholdMs >= 0))
@@ -130,6 +144,17 @@ export async function loadModel(
   if (onInstanceEvent !== undefined && typeof onInstanceEvent !== 'function')
     throw invalidArgument('loadModel', 'onInstanceEvent must be a function', onInstanceEvent);
   buildSessionOptions(load);
+  if (signature !== undefined) {
+    if (typeof source !== 'string' && !(source instanceof URL))
+      throw invalidArgument(
+        'loadModel',
+        'a signed model is loaded from its path (its signature lies beside it)',
+        source,
+      );
+    const path = pathOf(source);
+    load.name ??= nameOf(path);
+    source = await readVerifiedModel(path, signature);
+  }
   const inThread = withThreads(load, cores, 0);
   if (instances === 0) return loadInThread(source, inThread);
   const src = await threadSource(source);

@@ -9,6 +9,7 @@ import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { registerInspect } from './inspect';
 import { registerServe } from './serve';
+import { registerSigning } from './signing';
 import { packageVersion } from './version';
 
 /** Commander's error codes as ours (all exit code 2, the command line is wrong). */
@@ -40,6 +41,7 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
   registerEval(program, out, done);
   registerExplain(program, out, done);
   registerServe(program, out, done);
+  registerSigning(program, out, done);
   // Subcommands inherit the settings above when created; they remember which command failed.
   for (const command of program.commands)
     command.exitOverride((e) => {

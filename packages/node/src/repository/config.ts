@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
 import { invalidArgument, parseIntegrity } from '@modelship/core';
+import { type ConfigSignature, parseConfigSignature } from '../signing/repository-policy';
 
 /** Which versions of a model are served, as in TF Serving and Triton. */
 export type VersionPolicy = { latest: number } | { all: true } | { specific: readonly string[] };
@@ -20,7 +21,7 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * names, relative to the model's folder and inside it, a folder of `*.json` warmup requests (or
  * one such file) used for every version instead of each version's own `warmup/` folder.
  * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
- * `'auto'`).
+ * `'auto'`). `signature` requires every version to be signed (see signing/repository-policy.ts).
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -33,6 +34,8 @@ export interface ModelConfig {
   warmup: { samples: string } | undefined;
   /** Sessions on worker threads (Triton's `instance_group` `count`); unset: the server's default. */
   instances: number | 'auto' | undefined;
+  /** Keys or identities that must have signed each version (`model.sig` in its folder). */
+  signature?: ConfigSignature;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -44,7 +47,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   instances: undefined,
 };
 
-const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup', 'instances']);
+const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup', 'instances', 'signature']);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
 export function parseModelConfig(text: string, file: string): ModelConfig {
@@ -96,6 +99,7 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     deploy: (c.deploy as Record<string, unknown> | undefined) ?? {},
     warmup: c.warmup === undefined ? undefined : checkWarmup(c.warmup, file),
     instances: instances as ModelConfig['instances'],
+    signature: parseConfigSignature(c.signature, file),
   };
 }
 

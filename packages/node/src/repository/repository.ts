@@ -15,6 +15,8 @@ import {
 import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
+import { readConfigSignature } from '../signing/repository-policy';
+import { readVerifiedModel } from '../signing/verify-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
 import { readTextInside, resolveInside, withoutRoot } from './contain';
 import {
@@ -310,12 +312,20 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     const file = await resolveInside(this.root, found);
     const shown = `${model}/${version}/${basename(found)}`;
     const integrity = this.integrityOf(model, version);
+    const required = (this.configs.get(model) ?? DEFAULT_CONFIG).signature;
+    const signature =
+      required === undefined
+        ? this.options.signature
+        : await readConfigSignature(required, join(this.root, model));
     if (!file.endsWith('.json')) {
       const instances = (this.configs.get(model) ?? DEFAULT_CONFIG).instances ?? this.options.instances;
-      return loadModel(file, { ...this.options, name: model, version, integrity, instances });
+      return loadModel(file, { ...this.options, name: model, version, integrity, instances, signature });
     }
     // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
-    const bytes = new Uint8Array(await readFile(file));
+    const bytes =
+      signature === undefined
+        ? new Uint8Array(await readFile(file))
+        : await readVerifiedModel(file, signature);
     if (integrity !== undefined) await verifyIntegrity(bytes, integrity, { source: shown });
     let json: unknown;
     try {

@@ -7,6 +7,7 @@ export default defineConfig(
       index: 'src/index.ts',
       'baselines/index': 'src/baseline/index.ts',
       'anomaly/index': 'src/anomaly/index.ts',
+      'signing/index': 'src/signing/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/setup': 'src/testing/setup.ts',
     },

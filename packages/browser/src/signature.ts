@@ -4,16 +4,15 @@
  * file the signature lists (fetched and hashed as they stream), must match it. A web server
  * cannot list a directory, so files beside the signed ones go unnoticed here (Node notices).
  */
+import { invalidArgument, SignatureError } from '@modelship/core';
 import {
   checkModelFiles,
-  invalidArgument,
   MAX_BUNDLE_BYTES,
   type ModelFiles,
   parseSignatureBundle,
   readPublicKey,
-  SignatureError,
   verifySignedStatement,
-} from '@modelship/core';
+} from '@modelship/core/signing';
 
 /** Who must have signed a model loaded in the browser. */
 export interface BrowserSignaturePolicy {

@@ -75,7 +75,6 @@ export {
 export type { FromWorker, SerializedError, ToWorker } from './model/worker-protocol';
 export * from './monitor';
 export * from './pipeline';
-export * from './signing';
 export {
   coerceInput,
   isOrtTensor,

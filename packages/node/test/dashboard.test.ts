@@ -138,7 +138,9 @@ describe('dashboard', () => {
         estimated: { fraud: { accuracy: { value: number } } };
       };
       expect(state.series[0]!.screen.qualityViolationRate).toBeCloseTo(badShare, 12);
-      expect(state.series[0]!.screen.outlierRate).toBe(live.filter((r) => forest.isOutlier(r)).length / live.length);
+      expect(state.series[0]!.screen.outlierRate).toBe(
+        live.filter((r) => forest.isOutlier(r)).length / live.length,
+      );
       expect(state.estimated.fraud.accuracy.value).toBeGreaterThan(0.5);
       const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
       await page.goto(`${url}/dashboard`);

@@ -1,3 +1,7 @@
+/**
+ * `@modelship/core/signing`: OpenSSF model-signing bundles, verified and written with WebCrypto
+ * (Node and browsers). A subpath of its own, so only the bundles that verify carry it.
+ */
 export {
   MAX_BUNDLE_BYTES,
   parseSignatureBundle,

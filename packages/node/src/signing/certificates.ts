@@ -6,7 +6,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { readPublicKey, type SignatureBundle, SignatureError, type SignerCheck } from '@modelship/core';
+import { SignatureError } from '@modelship/core';
+import { readPublicKey, type SignatureBundle, type SignerCheck } from '@modelship/core/signing';
 
 /** Who may have signed a certificate or keyless signature. */
 export interface SignerIdentity {

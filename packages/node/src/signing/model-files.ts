@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type ModelFiles, SignatureError } from '@modelship/core';
+import { SignatureError } from '@modelship/core';
+import type { ModelFiles } from '@modelship/core/signing';
 
 const CHUNK = 1 << 20;
 

@@ -5,18 +5,16 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign } from 'node:crypto';
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { invalidArgument, ModelLoadError, SignatureError } from '@modelship/core';
 import {
   checkModelFiles,
-  invalidArgument,
   MAX_BUNDLE_BYTES,
-  ModelLoadError,
   parseSignatureBundle,
   readPublicKey,
-  SignatureError,
   signModel,
   type VerifiedModel,
   verifySignedStatement,
-} from '@modelship/core';
+} from '@modelship/core/signing';
 import { identityCheck, type SignerIdentity } from './certificates';
 import { diskModelFiles } from './model-files';
 

@@ -13,8 +13,10 @@ const declared = (
   name: string,
   shape: DeclaredValue['shape'],
   dtype: DeclaredValue['dtype'] = 'float32',
-) => ({
+): DeclaredValue => ({
   name,
+  kind: dtype === null ? 'unknown' : 'tensor',
+  type: dtype === null ? 'unknown' : 'tensor(float)',
   dtype,
   elemType: dtype === null ? 0 : 1,
   shape,

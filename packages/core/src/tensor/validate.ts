@@ -288,6 +288,13 @@ export function validateOutputNames(
   const known = new Set(signature.outputs.map((s) => s.name));
   for (const n of names as string[]) {
     if (!known.has(n)) {
+      const other = signature.unsupportedOutputs?.find((u) => u.name === n);
+      if (other !== undefined)
+        throw new InputError(
+          'OUTPUT_UNKNOWN',
+          `output '${n}' is a ${other.kind} (${other.type}), which onnxruntime-js cannot return: the model's tensor outputs are ${listNames(signature.outputs)}`,
+          { details: { output: n, kind: other.kind, expected: [...known] } },
+        );
       throw new InputError(
         'OUTPUT_UNKNOWN',
         `unknown output '${n}': the model's outputs are ${listNames(signature.outputs)}`,

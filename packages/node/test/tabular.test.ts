@@ -1,0 +1,141 @@
+/**
+ * Converter-shaped classifiers and regressors (TreeEnsemble*, LinearClassifier, SVMClassifier,
+ * Scaler, Normalizer; ZipMap outputs) load and predict with their class labels: the ZipMap
+ * output is served as its probability tensor, equal to scikit-learn's predict_proba and to raw
+ * onnxruntime on the ZipMap-free variant; the file on disk is never modified.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type OnnxModel, toArray } from '@modelship/core';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../src/index';
+import { tabular, tabularPath } from './fixtures';
+
+const CLASSIFIERS = [
+  'rf_iris',
+  'rf_iris_str',
+  'gb_iris_str',
+  'logreg_iris',
+  'gb_binary',
+  'scaler_logreg_str',
+  'svm_binary',
+];
+const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const features = (name: string) => {
+  const c = tabular[name]!;
+  return {
+    input: { dtype: 'float32' as const, shape: [c.rows, c.features], data: Float32Array.from(c.inputs) },
+  };
+};
+
+async function rawProbabilities(name: string): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(tabularPath(`${name}_nozipmap`));
+  const c = tabular[name]!;
+  const out = await session.run({
+    input: new ort.Tensor('float32', Float32Array.from(c.inputs), [c.rows, c.features]),
+  });
+  await session.release();
+  return out.output_probability!.data as Float32Array;
+}
+
+describe('converter classifiers with ZipMap', () => {
+  for (const name of CLASSIFIERS) {
+    it(`${name}: probabilities and labels as scikit-learn and raw onnxruntime give them`, async () => {
+      const c = tabular[name]!;
+      const labels = c.labels ?? [0, 1];
+      const path = tabularPath(name);
+      const before = sha(path);
+      const models: OnnxModel[] = [
+        await loadModel(path),
+        await loadModel(new Uint8Array(readFileSync(path))),
+      ];
+      try {
+        for (const model of models) {
+          expect(model.signature.outputs).toEqual([
+            {
+              name: 'output_label',
+              dtype: typeof labels[0] === 'string' ? 'string' : 'int64',
+              shape: [null],
+            },
+            { name: 'output_probability', dtype: 'float32', shape: [null, labels.length], labels },
+          ]);
+          expect(model.signature.unsupportedOutputs).toBeUndefined();
+          const out = await model.predict(features(name));
+          const probs = out.output_probability!;
+          expect(probs.shape).toEqual([c.rows, labels.length]);
+          // Raw onnxruntime on the model converted without ZipMap: the same numbers, exactly.
+          expect(Array.from(probs.data as Float32Array)).toEqual(Array.from(await rawProbabilities(name)));
+          if (c.probabilities !== undefined) {
+            const got = probs.data as Float32Array;
+            for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(c.probabilities[i]!, 6);
+          }
+          expect(toArray(out.output_label!).map((v) => (typeof v === 'bigint' ? Number(v) : v))).toEqual(
+            c.predicted,
+          );
+        }
+      } finally {
+        await Promise.all(models.map((m) => m.dispose()));
+      }
+      expect(sha(path)).toBe(before);
+    });
+  }
+
+  it('the argmax of the probabilities names the predicted class through the labels', async () => {
+    const model = await loadModel(tabularPath('gb_iris_str'));
+    const out = await model.predict(features('gb_iris_str'));
+    const labels = model.signature.outputs[1]!.labels as string[];
+    const p = out.output_probability!.data as Float32Array;
+    const argmax = Array.from({ length: p.length / 3 }, (_, r) => {
+      const row = Array.from(p.subarray(r * 3, r * 3 + 3));
+      return labels[row.indexOf(Math.max(...row))];
+    });
+    expect(argmax).toEqual(tabular.gb_iris_str!.predicted);
+    await model.dispose();
+  });
+
+  it('on worker threads too', async () => {
+    const model = await loadModel(tabularPath('rf_iris_str'), { instances: 1 });
+    try {
+      expect(model.signature.outputs[1]!.labels).toEqual(['setosa', 'versicolor', 'virginica']);
+      const out = await model.predict(features('rf_iris_str'));
+      expect(Array.from(out.output_probability!.data as Float32Array)).toEqual(
+        Array.from(await rawProbabilities('rf_iris_str')),
+      );
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+describe('regressors', () => {
+  for (const name of ['rf_regressor', 'gb_regressor']) {
+    it(`${name}: scikit-learn's predictions`, async () => {
+      const model = await loadModel(tabularPath(name));
+      const out = await model.predict(features(name));
+      expect(out.variable!.shape).toEqual([tabular[name]!.rows, 1]);
+      const got = out.variable!.data as Float32Array;
+      tabular[name]!.predicted.forEach((v, i) => expect(got[i]).toBeCloseTo(v as number, 5));
+      await model.dispose();
+    });
+  }
+});
+
+describe('outputs onnxruntime-js cannot return', () => {
+  it('are listed with their kind, left out of predict, and refused by name', async () => {
+    const model = await loadModel(tabularPath('sequence_output'));
+    expect(model.signature.outputs).toEqual([{ name: 'y', dtype: 'float32', shape: [null, 2] }]);
+    expect(model.signature.unsupportedOutputs).toEqual([
+      { name: 'pieces', kind: 'sequence', type: 'seq(tensor(float))' },
+    ]);
+    const x = { x: { dtype: 'float32' as const, shape: [1, 2], data: Float32Array.from([1, 2]) } };
+    const out = await model.predict(x);
+    expect(Object.keys(out)).toEqual(['y']);
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([1, 2]);
+    await expect(model.predict(x, { outputs: ['pieces'] })).rejects.toMatchObject({
+      code: 'OUTPUT_UNKNOWN',
+      message: expect.stringContaining("'pieces' is a sequence (seq(tensor(float)))"),
+    });
+    await model.dispose();
+  });
+});

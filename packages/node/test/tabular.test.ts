@@ -115,7 +115,7 @@ describe('regressors', () => {
       const out = await model.predict(features(name));
       expect(out.variable!.shape).toEqual([tabular[name]!.rows, 1]);
       const got = out.variable!.data as Float32Array;
-      tabular[name]!.predicted.forEach((v, i) => expect(got[i]).toBeCloseTo(v as number, 5));
+      for (const [i, v] of tabular[name]!.predicted.entries()) expect(got[i]).toBeCloseTo(v as number, 5);
       await model.dispose();
     });
   }

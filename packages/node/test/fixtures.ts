@@ -73,6 +73,8 @@ export interface TabularCase {
   labels?: (number | string)[];
   probabilities?: number[];
   predicted: (number | string)[];
+  accuracy?: number;
+  roc_auc?: number;
 }
 export const tabular: Record<string, TabularCase> = JSON.parse(
   readFileSync(`${fixturesDir}models/tabular/expected.json`, 'utf8'),

@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type OnnxModel, toArray } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main';
 import { loadModel } from '../src/index';
-import { tabular, tabularPath } from './fixtures';
+import { fixturesDir, tabular, tabularPath } from './fixtures';
 
 const CLASSIFIERS = [
   'rf_iris',
@@ -137,5 +138,44 @@ describe('outputs onnxruntime-js cannot return', () => {
       message: expect.stringContaining("'pieces' is a sequence (seq(tensor(float)))"),
     });
     await model.dispose();
+  });
+});
+
+describe('modelship eval on converter classifiers', () => {
+  async function evalJson(...argv: string[]): Promise<Record<string, any>> {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['eval', ...argv, '--json', '--resamples', '0'], (s) => out.push(s))).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    return JSON.parse(out.join('\n'));
+  }
+
+  it('scores ROC AUC from the ZipMap probabilities, with int64 labels', async () => {
+    const report = await evalJson(
+      tabularPath('gb_binary'),
+      `${fixturesDir}data/tabular-binary.csv`,
+      '--label',
+      'y',
+    );
+    expect(report.task).toBe('binary');
+    expect(report.output).toBe('output_probability');
+    expect(report.metrics.rocAuc.value).toBeCloseTo(tabular.gb_binary!.roc_auc!, 12);
+    expect(report.metrics.accuracy.value).toBeCloseTo(tabular.gb_binary!.accuracy!, 12);
+  });
+
+  it('with string labels: the classes are the model’s own', async () => {
+    const report = await evalJson(
+      tabularPath('gb_iris_str'),
+      `${fixturesDir}data/tabular-iris.csv`,
+      '--label',
+      'species',
+    );
+    expect(report.task).toBe('multiclass');
+    expect(report.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(report.metrics.accuracy.value).toBeCloseTo(tabular.gb_iris_str!.accuracy!, 12);
+    expect(report.metrics.rocAuc.value).toBeCloseTo(tabular.gb_iris_str!.roc_auc!, 12);
   });
 });

@@ -142,7 +142,13 @@ describe('outputs onnxruntime-js cannot return', () => {
 });
 
 describe('modelship eval on converter classifiers', () => {
-  async function evalJson(...argv: string[]): Promise<Record<string, any>> {
+  interface Report {
+    task: string;
+    output: string;
+    classes: (string | number)[];
+    metrics: Record<string, { value: number }>;
+  }
+  async function evalJson(...argv: string[]): Promise<Report> {
     const out: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -162,8 +168,8 @@ describe('modelship eval on converter classifiers', () => {
     );
     expect(report.task).toBe('binary');
     expect(report.output).toBe('output_probability');
-    expect(report.metrics.rocAuc.value).toBeCloseTo(tabular.gb_binary!.roc_auc!, 12);
-    expect(report.metrics.accuracy.value).toBeCloseTo(tabular.gb_binary!.accuracy!, 12);
+    expect(report.metrics.rocAuc!.value).toBeCloseTo(tabular.gb_binary!.roc_auc!, 12);
+    expect(report.metrics.accuracy!.value).toBeCloseTo(tabular.gb_binary!.accuracy!, 12);
   });
 
   it('with string labels: the classes are the model’s own', async () => {
@@ -175,7 +181,7 @@ describe('modelship eval on converter classifiers', () => {
     );
     expect(report.task).toBe('multiclass');
     expect(report.classes).toEqual(['setosa', 'versicolor', 'virginica']);
-    expect(report.metrics.accuracy.value).toBeCloseTo(tabular.gb_iris_str!.accuracy!, 12);
-    expect(report.metrics.rocAuc.value).toBeCloseTo(tabular.gb_iris_str!.roc_auc!, 12);
+    expect(report.metrics.accuracy!.value).toBeCloseTo(tabular.gb_iris_str!.accuracy!, 12);
+    expect(report.metrics.rocAuc!.value).toBeCloseTo(tabular.gb_iris_str!.roc_auc!, 12);
   });
 });

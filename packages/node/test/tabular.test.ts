@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type OnnxModel, toArray } from '@modelship/core';
+import { argmax, impute, type OnnxModel, Pipeline, toArray, topK } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
@@ -183,5 +183,33 @@ describe('modelship eval on converter classifiers', () => {
     expect(report.classes).toEqual(['setosa', 'versicolor', 'virginica']);
     expect(report.metrics.accuracy!.value).toBeCloseTo(tabular.gb_iris_str!.accuracy!, 12);
     expect(report.metrics.rocAuc!.value).toBeCloseTo(tabular.gb_iris_str!.roc_auc!, 12);
+  });
+});
+
+describe('pipelines around converter classifiers', () => {
+  it('argmax and topK name classes with the model’s labels', async () => {
+    const c = tabular.rf_iris_str!;
+    const fields = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+    const records = Array.from({ length: c.rows }, (_, r) =>
+      Object.fromEntries(fields.map((f, i) => [f, c.inputs[r * c.features + i]!])),
+    );
+    const pipeline = Pipeline.fit(records, {
+      features: Object.fromEntries(fields.map((f) => [f, impute('mean')])),
+      input: 'input',
+      output: { species: argmax(), top: topK(2) },
+    });
+    const model = await loadModel(tabularPath('rf_iris_str'));
+    try {
+      const served = pipeline.wrap(model);
+      expect(served.recordSignature().answers.find((a) => a.name === 'species')?.dtype).toBe('string');
+      const answers = await served.predict(records);
+      expect(answers.map((a) => a.species)).toEqual(c.predicted);
+      const p = c.probabilities!;
+      const top = answers[0]!.top as { label: string; score: number }[];
+      const order = [0, 1, 2].sort((a, b) => p[b]! - p[a]! || a - b);
+      expect(top.map((t) => t.label)).toEqual(order.slice(0, 2).map((i) => c.labels![i]));
+    } finally {
+      await model.dispose();
+    }
   });
 });

@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { argmax, impute, type OnnxModel, Pipeline, toArray, topK } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
+import '@modelship/core/testing/setup';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main';
-import { loadModel } from '../src/index';
+import { loadModel, readCsv } from '../src/index';
 import { fixturesDir, tabular, tabularPath } from './fixtures';
 
 const CLASSIFIERS = [
@@ -208,6 +209,30 @@ describe('pipelines around converter classifiers', () => {
       const top = answers[0]!.top as { label: string; score: number }[];
       const order = [0, 1, 2].sort((a, b) => p[b]! - p[a]! || a - b);
       expect(top.map((t) => t.label)).toEqual(order.slice(0, 2).map((i) => c.labels![i]));
+    } finally {
+      await model.dispose();
+    }
+  });
+});
+
+describe('matchers on converter classifiers', () => {
+  it('toMeetMetrics scores string labels through the model’s classes; toHaveSignature checks labels', async () => {
+    const model = await loadModel(tabularPath('gb_iris_str'));
+    try {
+      const want = tabular.gb_iris_str!;
+      await expect(model).toMeetMetrics(
+        readCsv(`${fixturesDir}data/tabular-iris.csv`),
+        { accuracy: { min: want.accuracy! - 1e-9 }, rocAuc: { min: want.roc_auc! - 1e-9 } },
+        { label: 'species' },
+      );
+      expect(model).toHaveSignature({
+        outputs: [{ name: 'output_probability', labels: want.labels as string[] }],
+      });
+      expect(() =>
+        expect(model).toHaveSignature({ outputs: [{ name: 'output_probability', labels: ['a', 'b', 'c'] }] }),
+      ).toThrow(
+        `output 'output_probability' has labels ["setosa","versicolor","virginica"], expected ["a","b","c"]`,
+      );
     } finally {
       await model.dispose();
     }

@@ -6,7 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { argmax, impute, type OnnxModel, Pipeline, toArray, topK } from '@modelship/core';
+import {
+  argmax,
+  classScoreRows,
+  Deployer,
+  impute,
+  Monitor,
+  type OnnxModel,
+  Pipeline,
+  Profile,
+  toArray,
+  topK,
+} from '@modelship/core';
 import * as ort from 'onnxruntime-node';
 import '@modelship/core/testing/setup';
 import { describe, expect, it, vi } from 'vitest';
@@ -235,6 +246,44 @@ describe('matchers on converter classifiers', () => {
       );
     } finally {
       await model.dispose();
+    }
+  });
+});
+
+describe('prediction drift on the probabilities', () => {
+  it('a profile of reference probabilities named by the classes; the report names the class that moved', async () => {
+    const deployer = new Deployer();
+    const monitor = new Monitor();
+    const detach = monitor.attach(deployer);
+    try {
+      await deployer.deploy('forest', () => loadModel(tabularPath('rf_iris_str')), { version: '1', warmup: false });
+      const model = deployer.model('forest');
+      const spec = model.signature.outputs.find((o) => o.name === 'output_probability')!;
+      const c = tabular.rf_iris_str!;
+      const reference = await model.predict(features('rf_iris_str'));
+      const rows = classScoreRows(reference.output_probability!, spec.labels);
+      expect(Object.keys(rows[0]!)).toEqual(['setosa', 'versicolor', 'virginica']);
+      monitor.watchDrift('forest', Profile.fromDataset(rows), {
+        output: 'output_probability',
+        windowRows: 45,
+      });
+      // The same rows again: no drift.
+      await deployer.predict('forest', features('rf_iris_str'));
+      expect(monitor.predictionDrift('forest').datasetDrift).toBe(false);
+      // Only setosa-like flowers (the rows scikit-learn called setosa), three times over.
+      const setosa = c.predicted.flatMap((p, r) =>
+        p === 'setosa' ? [c.inputs.slice(r * 4, r * 4 + 4)] : [],
+      );
+      const shifted = [...setosa, ...setosa, ...setosa].flat();
+      await deployer.predict('forest', {
+        input: { dtype: 'float32', shape: [shifted.length / 4, 4], data: Float32Array.from(shifted) },
+      });
+      const report = monitor.predictionDrift('forest');
+      expect(report.datasetDrift).toBe(true);
+      expect(report.features.find((f) => f.feature === 'setosa')?.drifted).toBe(true);
+    } finally {
+      detach();
+      await deployer.close();
     }
   });
 });

@@ -150,7 +150,15 @@ export function score(collected: Collected, options: OutputOptions, where: strin
     values = width === 1 ? raw.map((v) => 1 / (1 + Math.exp(-v))) : softmaxRows(raw, width);
   const probabilities = kind !== 'scores';
 
-  const classes = classesOf(task, width, yTrue, collected.predicted, options, where, collected.choice.classes);
+  const classes = classesOf(
+    task,
+    width,
+    yTrue,
+    collected.predicted,
+    options,
+    where,
+    collected.choice.classes,
+  );
   const known = new Set<Label>(classes);
   for (let i = 0; i < n; i++) {
     if (!known.has(yTrue[i]!)) {

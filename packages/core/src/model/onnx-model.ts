@@ -3,7 +3,13 @@ import { type DeclaredSignature, type DeclaredValue, readOnnxSignature } from '.
 import type { ByteSource } from '../load/protobuf';
 import { rewriteZipMaps, type ZipMapOutput } from '../load/zipmap';
 import { isDType } from '../tensor/dtype';
-import type { Dim, ModelSignature, TensorSpec, UnsupportedOutput } from '../tensor/spec';
+import {
+  type Dim,
+  describeUnsupported,
+  type ModelSignature,
+  type TensorSpec,
+  type UnsupportedOutput,
+} from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { BaseModel, type BaseModelOptions } from './base-model';
 import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMetadata } from './onnx-runtime';
@@ -261,6 +267,9 @@ function safeRewrite(bytes: Uint8Array): ReturnType<typeof rewriteZipMaps> {
   }
 }
 
+/** How onnxruntime-web's metadata writes an unknown dimension: -1 read as a uint32. */
+const UNKNOWN_DIM_WEB = 0xffffffff;
+
 /** onnxruntime's `logSeverityLevel` for fatal errors only, Modelship's default. */
 const QUIET = 4;
 
@@ -329,7 +338,7 @@ export function signatureFromSession(
   if (outputs.length === 0) {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',
-      `the model has no tensor outputs that onnxruntime-js can return (${unsupported.map((u) => `'${u.name}' is a ${u.kind}`).join(', ')})`,
+      `the model has no tensor outputs that onnxruntime-js can return (${unsupported.map((u) => `'${u.name}' is ${describeUnsupported(u)}`).join(', ')})`,
     );
   }
   return unsupported.length === 0
@@ -352,7 +361,10 @@ function toSpec(m: OrtValueMetadata, kind: string, declared: DeclaredValue | und
   // onnxruntime-js reports an undeclared shape as [], the same as a scalar's, so without the
   // graph's declaration [] is read as "rank unknown" (onnxruntime still checks the rank when it
   // runs); an unnamed dynamic dimension comes as '' (or -1 in older builds) and is unknown.
-  const reported: Dim[] = raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+  // onnxruntime-web reports a dimension with neither size nor name as 2^32 - 1 (-1 as a uint32).
+  const reported: Dim[] = raw.map((d) =>
+    typeof d === 'number' ? (d >= 0 && d < UNKNOWN_DIM_WEB ? d : null) : d === '' ? null : d,
+  );
   const shape = declared?.dtype === null ? null : declared?.shape;
   if (shape === undefined || shape === null || shape.length !== reported.length)
     return { name: m.name, dtype: m.type, shape: reported.length === 0 ? null : reported };

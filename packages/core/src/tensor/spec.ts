@@ -35,6 +35,11 @@ export interface UnsupportedOutput {
   readonly type: string;
 }
 
+/** What an unsupported output is, for messages: `a sequence (seq(tensor(float)))`, or `not a tensor`. */
+export function describeUnsupported(u: UnsupportedOutput): string {
+  return u.kind === 'unknown' ? 'not a tensor' : `a ${u.kind} (${u.type})`;
+}
+
 /** A model's inputs and outputs, in the order the model declares them. */
 export interface ModelSignature {
   readonly inputs: readonly TensorSpec[];

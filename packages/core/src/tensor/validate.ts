@@ -2,7 +2,7 @@ import { describe, InputError } from '../errors';
 import { coerceInput, type ModelInputs } from './coerce';
 import { compiledCheck } from './compiled-check';
 import { classTag, type DType, isDType, isFloat, isStorageOf, storageName } from './dtype';
-import { formatShape, type ModelSignature, type TensorSpec } from './spec';
+import { describeUnsupported, formatShape, type ModelSignature, type TensorSpec } from './spec';
 import { sizeOf, type Tensor } from './tensor';
 
 /** How strictly inputs are checked before a model runs. */
@@ -292,7 +292,7 @@ export function validateOutputNames(
       if (other !== undefined)
         throw new InputError(
           'OUTPUT_UNKNOWN',
-          `output '${n}' is a ${other.kind} (${other.type}), which onnxruntime-js cannot return: the model's tensor outputs are ${listNames(signature.outputs)}`,
+          `output '${n}' is ${describeUnsupported(other)}, which onnxruntime-js cannot return: the model's tensor outputs are ${listNames(signature.outputs)}`,
           { details: { output: n, kind: other.kind, expected: [...known] } },
         );
       throw new InputError(

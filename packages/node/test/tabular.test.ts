@@ -256,7 +256,10 @@ describe('prediction drift on the probabilities', () => {
     const monitor = new Monitor();
     const detach = monitor.attach(deployer);
     try {
-      await deployer.deploy('forest', () => loadModel(tabularPath('rf_iris_str')), { version: '1', warmup: false });
+      await deployer.deploy('forest', () => loadModel(tabularPath('rf_iris_str')), {
+        version: '1',
+        warmup: false,
+      });
       const model = deployer.model('forest');
       const spec = model.signature.outputs.find((o) => o.name === 'output_probability')!;
       const c = tabular.rf_iris_str!;
@@ -285,5 +288,22 @@ describe('prediction drift on the probabilities', () => {
       detach();
       await deployer.close();
     }
+  });
+});
+
+describe('modelship inspect', () => {
+  async function inspect(path: string): Promise<string> {
+    const out: string[] = [];
+    expect(await main(['inspect', path], (s) => out.push(s))).toBe(0);
+    return out.join('\n');
+  }
+
+  it('shows the class labels and the outputs that are not returned', async () => {
+    const forest = await inspect(tabularPath('rf_iris_str'));
+    expect(forest).toMatch(
+      / {2}output +output_probability +float32 +\[\?, 3\] {2}labels: setosa, versicolor, virginica$/m,
+    );
+    const seq = await inspect(tabularPath('sequence_output'));
+    expect(seq).toMatch(/ {2}output +pieces +seq\(tensor\(float\)\) +\(not returned\)$/m);
   });
 });

@@ -3,8 +3,16 @@
  * tensor (and, with Triton's classification extension, the top classes as BYTES
  * "score:index:label"); TF Serving's :classify and :regress answer [label, score] pairs and values.
  */
-import { createServer, Deployer, loadModel, type ModelshipServer } from '@modelship/node';
+import {
+  createServer,
+  Deployer,
+  loadModel,
+  type ModelshipServer,
+  numberToFloat16Bits,
+  tensor,
+} from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topClasses } from '../src/server/classification';
 import { tabular, tabularPath } from './fixtures';
 
 let deployer: Deployer;
@@ -177,5 +185,19 @@ describe('TF Serving :classify and :regress', () => {
       expect(r.status, path).toBe(400);
       expect(r.json.error as string).toContain(message);
     }
+  });
+});
+
+describe('topClasses', () => {
+  it('reads float16 bits and integers as the scores they are', () => {
+    const spec = { name: 'p', dtype: 'float16' as const, shape: [null, 3], labels: ['a', 'b', 'c'] };
+    const half = tensor('float16', Uint16Array.from([0.25, 0.5, 0.25].map(numberToFloat16Bits)), [1, 3]);
+    expect(topClasses(half, 2, spec).data).toEqual(['0.5:1:b', '0.25:0:a']);
+    const ints = tensor('int32', Int32Array.from([3, 9, 1]), [1, 3]);
+    expect(topClasses(ints, 5, { ...spec, dtype: 'int32', labels: undefined }).data).toEqual([
+      '9:1',
+      '3:0',
+      '1:2',
+    ]);
   });
 });

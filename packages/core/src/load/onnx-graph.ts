@@ -220,23 +220,13 @@ const TYPE_SEQUENCE = 4;
 const TYPE_MAP = 5;
 const TYPE_SPARSE = 8;
 const TYPE_OPTIONAL = 9;
-/** ONNX's names of element types, for `type` texts. */
-const ONNX_NAMES: Record<number, string> = {
-  1: 'float',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'double',
-  12: 'uint32',
-  13: 'uint64',
-  16: 'bfloat16',
-};
+/** ONNX's name of an element type, for `type` texts: Modelship's, but for three. */
+function onnxName(elemType: number): string {
+  if (elemType === 1) return 'float';
+  if (elemType === 11) return 'double';
+  if (elemType === 16) return 'bfloat16';
+  return ELEM_TYPES[elemType] ?? `type ${elemType}`;
+}
 
 /** TypeProto: tensor_type=1 (elem_type=1, shape=2), sequence_type=4, map_type=5, sparse=8, optional=9. */
 function typeProto(c: ProtoCursor, end: number, depth: number): TypeInfo | undefined {
@@ -256,7 +246,7 @@ function typeProto(c: ProtoCursor, end: number, depth: number): TypeInfo | undef
         else return false;
         return true;
       });
-      const elem = ONNX_NAMES[elemType] ?? `type ${elemType}`;
+      const elem = onnxName(elemType);
       out =
         field === TYPE_TENSOR
           ? { kind: 'tensor', text: `tensor(${elem})`, elemType, shape }
@@ -283,7 +273,7 @@ function typeProto(c: ProtoCursor, end: number, depth: number): TypeInfo | undef
       });
       out = {
         kind: 'map',
-        text: `map(${ONNX_NAMES[key] ?? `type ${key}`},${value?.text ?? 'unknown'})`,
+        text: `map(${onnxName(key)},${value?.text ?? 'unknown'})`,
         elemType: 0,
         shape: null,
       };

@@ -4,7 +4,7 @@
  * Serving's `:classify` (every class as `[label, score]`). The labels come from the output's spec
  * (a converter classifier's ZipMap, see `rewriteZipMaps`); without them a class is its column index.
  */
-import { type Tensor, type TensorSpec, tensor } from '@modelship/core';
+import { type Tensor, type TensorSpec, tensor, toArray } from '@modelship/core';
 import { describeValue as describe, HttpError } from './http-error';
 
 /** Rows of class scores: `rows` × `width` numbers, row-major. */
@@ -14,27 +14,20 @@ export interface ScoreRows {
   readonly data: ArrayLike<number>;
 }
 
-const NUMERIC = new Set([
-  'float32',
-  'float64',
-  'float16',
-  'int8',
-  'int16',
-  'int32',
-  'uint8',
-  'uint16',
-  'uint32',
-]);
-
 /** A `[batch]` or `[batch, classes]` tensor of scores as rows; anything else is a 400 naming the output. */
 export function scoreRows(t: Tensor, output: string): ScoreRows {
-  if (!NUMERIC.has(t.dtype) || t.shape.length < 1 || t.shape.length > 2)
+  if (t.dtype === 'string' || t.dtype === 'bool' || t.shape.length < 1 || t.shape.length > 2)
     throw new HttpError(
       400,
       `output '${output}' is ${t.dtype} [${t.shape.join(', ')}]; class scores are a float tensor [batch] or [batch, classes]`,
     );
   const rows = t.shape[0]!;
-  return { rows, width: t.shape.length === 1 ? 1 : t.shape[1]!, data: t.data as ArrayLike<number> };
+  // float16 holds IEEE half bits and 64-bit integers bigints: toArray reads them as numbers.
+  const data =
+    t.dtype === 'float32' || t.dtype === 'float64'
+      ? (t.data as ArrayLike<number>)
+      : (toArray(t) as unknown[]).flat().map(Number);
+  return { rows, width: t.shape.length === 1 ? 1 : t.shape[1]!, data };
 }
 
 /** The label of column `i`: the spec's label, or the index. */

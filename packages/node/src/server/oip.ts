@@ -106,10 +106,11 @@ export function serverMetadata(ctx: ServeContext): HandlerResponse {
   return json(200, {
     name: ctx.options.serverName ?? 'modelship',
     version: ctx.options.serverVersion ?? '0.1.0',
+    // Triton's names; `classification` is an output parameter REST answers (gRPC refuses it).
     extensions:
       ctx.options.repository === undefined
-        ? ['binary_tensor_data']
-        : ['binary_tensor_data', 'model_repository'],
+        ? ['binary_tensor_data', 'classification']
+        : ['binary_tensor_data', 'classification', 'model_repository'],
   });
 }
 

@@ -19,7 +19,7 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { casesOf } from '../../../packages/node/test/fixtures';
+import { casesOf, tabular } from '../../../packages/node/test/fixtures';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -741,6 +741,55 @@ describe('examples/browser-vite in Chromium', () => {
       expect(want.values[2]!.petal_length! + want.values[2]!.petal_width!).toBeGreaterThan(0.2);
     } finally {
       await node.dispose();
+    }
+    await context.close();
+  });
+
+  it('loads a converter classifier with ZipMap, on the page and in a worker: probabilities and class labels', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page);
+    const c = tabular.rf_iris_str!;
+    const result = await page.evaluate(
+      async ({ inputs, rows }) => {
+        type Loaded = {
+          signature: { outputs: { name: string; shape: unknown; labels?: unknown }[] };
+          predict(i: object): Promise<Record<string, { shape: number[]; data: ArrayLike<unknown> }>>;
+          dispose(): Promise<void>;
+        };
+        type Api = { loadModel(url: string, o?: object): Promise<Loaded> };
+        const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+        const answers = [];
+        for (const options of [{}, { worker: true }]) {
+          const model = await api.loadModel('/models/tabular/rf_iris_str.onnx', options);
+          const out = await model.predict({
+            input: { dtype: 'float32', shape: [rows, 4], data: Float32Array.from(inputs) },
+          });
+          answers.push({
+            outputs: model.signature.outputs,
+            probabilities: Array.from(out.output_probability!.data as ArrayLike<number>),
+            shape: out.output_probability!.shape,
+            labels: Array.from(out.output_label!.data as ArrayLike<string>),
+          });
+          await model.dispose();
+        }
+        return answers;
+      },
+      { inputs: c.inputs, rows: c.rows },
+    );
+    for (const r of result) {
+      expect(r.outputs).toEqual([
+        { name: 'output_label', dtype: 'string', shape: [null] },
+        {
+          name: 'output_probability',
+          dtype: 'float32',
+          shape: [null, 3],
+          labels: ['setosa', 'versicolor', 'virginica'],
+        },
+      ]);
+      expect(r.shape).toEqual([c.rows, 3]);
+      for (const [i, p] of r.probabilities.entries()) expect(p).toBeCloseTo(c.probabilities![i]!, 6);
+      expect(r.labels).toEqual(c.predicted);
     }
     await context.close();
   });

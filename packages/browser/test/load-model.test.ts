@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { computeIntegrity, type Tensor, toArray } from '@modelship/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelContract } from '../../core/src/model/model.case';
-import { casesOf, expected, modelPath } from '../../node/test/fixtures';
+import { casesOf, expected, modelPath, tabular, tabularPath } from '../../node/test/fixtures';
 import { loadModel } from '../src/index';
 import { loadModel as loadModelWebGpu } from '../src/webgpu';
 import { workerFailure } from '../src/worker-model';
@@ -54,6 +54,27 @@ function close(actual: Tensor, want: Tensor): void {
 }
 
 describe('loadModel (browser package, wasm backend)', () => {
+  it('serves a converter classifier’s ZipMap output as probabilities with the class labels', async () => {
+    const c = tabular.gb_iris_str!;
+    const model = await loadModel(readFileSync(tabularPath('gb_iris_str')));
+    expect(model.signature.outputs).toEqual([
+      { name: 'output_label', dtype: 'string', shape: [null] },
+      {
+        name: 'output_probability',
+        dtype: 'float32',
+        shape: [null, 3],
+        labels: ['setosa', 'versicolor', 'virginica'],
+      },
+    ]);
+    const out = await model.predict({
+      input: { dtype: 'float32', shape: [c.rows, 4], data: Float32Array.from(c.inputs) },
+    });
+    const p = out.output_probability!.data as Float32Array;
+    for (const [i, v] of c.probabilities!.entries()) expect(p[i]).toBeCloseTo(v, 6);
+    expect(toArray(out.output_label!)).toEqual(c.predicted);
+    await model.dispose();
+  });
+
   it('downloads with progress, names the model after the URL and computes what numpy computed', async () => {
     const progress: { loaded: number; total: number | undefined }[] = [];
     const model = await loadModel(`${base}/models/digits.onnx`, { onProgress: (p) => progress.push(p) });

@@ -43,8 +43,14 @@ export {
   loadOnnxBytes,
 } from './load/load-bytes';
 export { detectModelFormat, type ModelFormat } from './load/onnx-format';
-export { type DeclaredSignature, type DeclaredValue, readOnnxSignature } from './load/onnx-graph';
+export {
+  type DeclaredSignature,
+  type DeclaredValue,
+  readOnnxSignature,
+  type ValueKind,
+} from './load/onnx-graph';
 export type { ByteSource } from './load/protobuf';
+export { rewriteZipMaps, type ZipMapOutput, type ZipMapRewrite } from './load/zipmap';
 export * from './metrics';
 export { raceAbort, throwIfAborted } from './model/abort';
 export { BaseModel, type BaseModelOptions } from './model/base-model';
@@ -102,7 +108,15 @@ export {
   type TensorData,
   UINT64_MAX,
 } from './tensor/dtype';
-export { batchDimension, type Dim, formatShape, type ModelSignature, type TensorSpec } from './tensor/spec';
+export {
+  batchDimension,
+  type ClassLabels,
+  type Dim,
+  formatShape,
+  type ModelSignature,
+  type TensorSpec,
+  type UnsupportedOutput,
+} from './tensor/spec';
 export {
   asDType,
   checkShape,

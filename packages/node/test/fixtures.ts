@@ -63,3 +63,19 @@ export async function failure(work: Promise<unknown>): Promise<ModelshipError> {
   }
   throw new Error('expected a failure');
 }
+
+/** The converter-shaped tabular models (fixtures/make_tabular.py) and scikit-learn's answers. */
+export const tabularPath = (name: string): string => `${fixturesDir}models/tabular/${name}.onnx`;
+export interface TabularCase {
+  inputs: number[];
+  rows: number;
+  features: number;
+  labels?: (number | string)[];
+  probabilities?: number[];
+  predicted: (number | string)[];
+  accuracy?: number;
+  roc_auc?: number;
+}
+export const tabular: Record<string, TabularCase> = JSON.parse(
+  readFileSync(`${fixturesDir}models/tabular/expected.json`, 'utf8'),
+);

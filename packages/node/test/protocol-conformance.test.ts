@@ -155,10 +155,17 @@ describe('TF Serving: signature_name', () => {
     }
   });
 
-  it('has no :classify or :regress route (no classification or regression signature to serve)', async () => {
-    const r = await send('POST', '/v1/models/echo:classify', '{"examples":[{"x":1}]}');
-    expect(r.status).toBe(404);
-    expect(r.json().error).toBe('no route for POST /v1/models/echo:classify');
+  it(':classify and :regress refuse a model with no class scores or values to answer with', async () => {
+    const r = await send('POST', '/v1/models/echo:classify', '{"examples":[{"x":[1]}]}');
+    expect(r.status).toBe(400);
+    expect(r.json().error).toBe(
+      "model 'echo' has no class scores to classify with (a float output [batch, classes]); use :predict",
+    );
+    const regress = await send('POST', '/v1/models/echo:regress', '{"examples":[{"x":[1]}]}');
+    expect(regress.status).toBe(400);
+    expect(regress.json().error).toBe(
+      "model 'echo' has no output of one float per example to regress with; use :predict",
+    );
   });
 });
 

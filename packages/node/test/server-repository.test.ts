@@ -34,7 +34,7 @@ describe('model repository extension', () => {
       }));
     try {
       expect((await (await fetch(`${url}/v2`)).json()) as { extensions: string[] }).toMatchObject({
-        extensions: ['binary_tensor_data', 'model_repository'],
+        extensions: ['binary_tensor_data', 'classification', 'model_repository'],
       });
       // Management needs credentials even though inference and metadata are open here.
       expect((await post('/v2/repository/index', '', {})).status).toBe(401);

@@ -107,7 +107,7 @@ describe('Open Inference Protocol: health and metadata', () => {
     expect(JSON.parse(meta.body.toString())).toEqual({
       name: 'modelship',
       version: '0.1.0',
-      extensions: ['binary_tensor_data'],
+      extensions: ['binary_tensor_data', 'classification'],
     });
   });
 

@@ -30,6 +30,8 @@ export interface OutputChoice {
   scores: string | undefined;
   /** The output holding predicted labels, if any. */
   labels: string | undefined;
+  /** The class of each score column, when the scores output's spec names them (a ZipMap output). */
+  classes?: readonly Label[];
 }
 
 /**
@@ -48,7 +50,11 @@ export function chooseOutputs(model: Model, options: OutputOptions, where: strin
     return name;
   };
   const labels = options.labelOutput === undefined ? undefined : known(options.labelOutput, 'labelOutput');
-  if (options.output !== undefined) return { scores: known(options.output, 'output'), labels };
+  const withClasses = (scores: string | undefined): OutputChoice => {
+    const classes = outputs.find((o) => o.name === scores)?.labels;
+    return classes === undefined ? { scores, labels } : { scores, labels, classes };
+  };
+  if (options.output !== undefined) return withClasses(known(options.output, 'output'));
   const floats = outputs.filter((o) => isFloat(o.dtype));
   const scores = (floats.find((o) => /prob/i.test(o.name)) ?? floats[0])?.name;
   if (scores === undefined && labels === undefined) {
@@ -56,7 +62,7 @@ export function chooseOutputs(model: Model, options: OutputOptions, where: strin
       throw new ModelshipError('OUTPUT_UNKNOWN', `${where}: model '${model.name}' declares no outputs`);
     return { scores: undefined, labels: outputs[0]!.name };
   }
-  return { scores, labels };
+  return withClasses(scores);
 }
 
 /** Everything an evaluation keeps from the model's answers: scores row by row, predicted labels. */

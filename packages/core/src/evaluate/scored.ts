@@ -150,7 +150,15 @@ export function score(collected: Collected, options: OutputOptions, where: strin
     values = width === 1 ? raw.map((v) => 1 / (1 + Math.exp(-v))) : softmaxRows(raw, width);
   const probabilities = kind !== 'scores';
 
-  const classes = classesOf(task, width, yTrue, collected.predicted, options, where);
+  const classes = classesOf(
+    task,
+    width,
+    yTrue,
+    collected.predicted,
+    options,
+    where,
+    collected.choice.classes,
+  );
   const known = new Set<Label>(classes);
   for (let i = 0; i < n; i++) {
     if (!known.has(yTrue[i]!)) {
@@ -223,6 +231,7 @@ function classesOf(
   predicted: Label[],
   options: OutputOptions,
   where: string,
+  fromModel: readonly Label[] | undefined,
 ): Label[] {
   if (options.classes !== undefined) {
     if (!Array.isArray(options.classes) || options.classes.length < 2)
@@ -237,6 +246,8 @@ function classesOf(
     }
     return [...options.classes];
   }
+  // The model's own labels (a converter classifier's ZipMap), when they fit the scores.
+  if (fromModel !== undefined && fromModel.length === (width === 1 ? 2 : width)) return [...fromModel];
   if (width >= 2) return Array.from({ length: width }, (_, i) => i);
   const present = uniqueSorted(yTrue, predicted);
   if (task === 'binary') {

@@ -40,6 +40,9 @@ function tensorInfo(name: string, elemType: number, dims?: Uint8Array[]) {
   const tensorType = cat(int(1, elemType), dims === undefined ? [] : bytesField(2, ...dims));
   return cat(str(1, name), bytesField(2, bytesField(1, tensorType)));
 }
+/** TypeProto{map_type{key_type, value_type: tensor(value)}}. */
+const mapType = (keyType: number, value: number) =>
+  bytesField(5, int(1, keyType), bytesField(2, bytesField(1, int(1, value))));
 /** TensorProto{dims, data_type, raw_data, name} (name after the data, as some writers put it). */
 function initializer(name: string, rawBytes: number) {
   return cat(int(1, rawBytes / 4), int(2, 1), bytesField(9, new Uint8Array(rawBytes)), str(8, name));
@@ -79,13 +82,36 @@ describe('readOnnxSignature', () => {
   it('reads a scalar as [], an undeclared shape as null and each dimension as declared', async () => {
     const sig = await readOnnxSignature(model(graph));
     expect(sig.inputs).toEqual([
-      { name: 'x', dtype: 'float32', elemType: 1, shape: ['batch', 4] },
-      { name: 'sr', dtype: 'int64', elemType: 7, shape: [] },
-      { name: 'any', dtype: 'float32', elemType: 1, shape: null },
+      {
+        name: 'x',
+        kind: 'tensor',
+        type: 'tensor(float)',
+        dtype: 'float32',
+        elemType: 1,
+        shape: ['batch', 4],
+      },
+      { name: 'sr', kind: 'tensor', type: 'tensor(int64)', dtype: 'int64', elemType: 7, shape: [] },
+      { name: 'any', kind: 'tensor', type: 'tensor(float)', dtype: 'float32', elemType: 1, shape: null },
       // neither dim_value nor dim_param, a negative dim_value (a 10-byte varint), an empty name
-      { name: 'free', dtype: 'float64', elemType: 11, shape: [null, null, null] },
+      {
+        name: 'free',
+        kind: 'tensor',
+        type: 'tensor(double)',
+        dtype: 'float64',
+        elemType: 11,
+        shape: [null, null, null],
+      },
     ]);
-    expect(sig.outputs).toEqual([{ name: 'y', dtype: 'float32', elemType: 1, shape: ['batch', 1] }]);
+    expect(sig.outputs).toEqual([
+      {
+        name: 'y',
+        kind: 'tensor',
+        type: 'tensor(float)',
+        dtype: 'float32',
+        elemType: 1,
+        shape: ['batch', 1],
+      },
+    ]);
   });
 
   it('leaves out inputs that are initializers, dense or sparse (older IR versions list them)', async () => {
@@ -119,15 +145,41 @@ describe('readOnnxSignature', () => {
           bytesField(11, cat(tensorInfo('x', 16, [dimValue(3)]), str(3, 'doc'), fixed)),
           bytesField(12, sequence),
           bytesField(12, str(1, 'untyped')),
+          bytesField(12, str(1, 'probs'), bytesField(2, bytesField(4, bytesField(1, mapType(8, 1))))),
+          bytesField(12, str(1, 'dict'), bytesField(2, mapType(7, 11))),
+          bytesField(
+            12,
+            str(1, 'maybe'),
+            bytesField(2, bytesField(9, bytesField(1, bytesField(1, int(1, 1))))),
+          ),
           bytesField(13, tensorInfo('hidden', 1, [])), // value_info is not a graph output
         ],
         [group, fixed, str(1000, 'future field')],
       ),
     );
-    expect(sig.inputs).toEqual([{ name: 'x', dtype: undefined, elemType: 16, shape: [3] }]);
+    expect(sig.inputs).toEqual([
+      { name: 'x', kind: 'tensor', type: 'tensor(bfloat16)', dtype: undefined, elemType: 16, shape: [3] },
+    ]);
     expect(sig.outputs).toEqual([
-      { name: 'seq', dtype: null, elemType: 0, shape: null },
-      { name: 'untyped', dtype: null, elemType: 0, shape: null },
+      { name: 'seq', kind: 'sequence', type: 'seq(tensor(float))', dtype: null, elemType: 0, shape: null },
+      { name: 'untyped', kind: 'unknown', type: 'unknown', dtype: null, elemType: 0, shape: null },
+      {
+        name: 'probs',
+        kind: 'sequence of maps',
+        type: 'seq(map(string,tensor(float)))',
+        dtype: null,
+        elemType: 0,
+        shape: null,
+      },
+      { name: 'dict', kind: 'map', type: 'map(int64,tensor(double))', dtype: null, elemType: 0, shape: null },
+      {
+        name: 'maybe',
+        kind: 'optional',
+        type: 'optional(tensor(float))',
+        dtype: null,
+        elemType: 0,
+        shape: null,
+      },
     ]);
   });
 

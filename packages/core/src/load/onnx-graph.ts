@@ -2,9 +2,26 @@ import { type DType, isDType } from '../tensor/dtype';
 import type { Dim } from '../tensor/spec';
 import { type ByteSource, ProtoCursor } from './protobuf';
 
+/**
+ * What kind of value an ONNX graph input or output is. onnxruntime-js feeds and returns tensors
+ * only; converters' classifiers end in a `'sequence of maps'` (ZipMap).
+ */
+export type ValueKind =
+  | 'tensor'
+  | 'sequence'
+  | 'map'
+  | 'sequence of maps'
+  | 'optional'
+  | 'sparse tensor'
+  | 'unknown';
+
 /** One graph input or output as the ONNX file declares it. */
 export interface DeclaredValue {
   readonly name: string;
+  /** The kind of value (`'unknown'` when the file declares no type). */
+  readonly kind: ValueKind;
+  /** The type as ONNX writes it: `tensor(float)`, `seq(map(int64,tensor(float)))`. */
+  readonly type: string;
   /**
    * The tensor's element type as Modelship names it, `undefined` for a tensor of a type
    * Modelship does not support, or `null` for a value that is not a tensor (a sequence, map,
@@ -168,40 +185,99 @@ async function inMemory(c: ProtoCursor, stop: number): Promise<void> {
 /** A ValueInfoProto already in memory: name=1, type=2 (TypeProto). */
 function valueInfo(c: ProtoCursor, end: number): DeclaredValue {
   let name = '';
-  let type: { elemType: number; shape: Dim[] | null } | undefined;
+  let type: TypeInfo | undefined;
   eachField(c, end, (field, wire) => {
     if (field === 1 && wire === 2) name = c.string(c.length(end));
-    else if (field === 2 && wire === 2) type = typeProto(c, c.length(end));
+    else if (field === 2 && wire === 2) type = typeProto(c, c.length(end), 0);
     else return false;
     return true;
   });
-  if (type === undefined) return { name, dtype: null, elemType: 0, shape: null };
+  if (type === undefined)
+    return { name, kind: 'unknown', type: 'unknown', dtype: null, elemType: 0, shape: null };
+  if (type.kind !== 'tensor')
+    return { name, kind: type.kind, type: type.text, dtype: null, elemType: 0, shape: null };
   const dtype = ELEM_TYPES[type.elemType];
   return {
     name,
+    kind: 'tensor',
+    type: type.text,
     dtype: dtype !== undefined && isDType(dtype) ? dtype : type.elemType === 0 ? null : undefined,
     elemType: type.elemType,
     shape: type.shape,
   };
 }
 
-/** TypeProto: tensor_type=1 (elem_type=1, shape=2); other kinds are not tensors. */
-function typeProto(c: ProtoCursor, end: number): { elemType: number; shape: Dim[] | null } | undefined {
-  let out: { elemType: number; shape: Dim[] | null } | undefined;
+interface TypeInfo {
+  kind: ValueKind;
+  text: string;
+  elemType: number;
+  shape: Dim[] | null;
+}
+
+// TypeProto's kinds (onnx.proto): the one-of field number.
+const TYPE_TENSOR = 1;
+const TYPE_SEQUENCE = 4;
+const TYPE_MAP = 5;
+const TYPE_SPARSE = 8;
+const TYPE_OPTIONAL = 9;
+/** ONNX's name of an element type, for `type` texts: Modelship's, but for three. */
+function onnxName(elemType: number): string {
+  if (elemType === 1) return 'float';
+  if (elemType === 11) return 'double';
+  if (elemType === 16) return 'bfloat16';
+  return ELEM_TYPES[elemType] ?? `type ${elemType}`;
+}
+
+/** TypeProto: tensor_type=1 (elem_type=1, shape=2), sequence_type=4, map_type=5, sparse=8, optional=9. */
+function typeProto(c: ProtoCursor, end: number, depth: number): TypeInfo | undefined {
+  if (depth > 16) throw c.invalid(c.pos, 'types nested more than 16 deep');
+  let out: TypeInfo | undefined;
   eachField(c, end, (field, wire) => {
-    if (field !== 1 || wire !== 2) return false;
+    if (wire !== 2) return false;
     const stop = c.length(end);
-    let elemType = 0;
-    let shape: Dim[] | null = null;
-    eachField(c, stop, (f, w) => {
-      if (f === 1 && w === 0) {
-        const v = c.varint(stop);
-        elemType = Number.isSafeInteger(v) ? v : -1;
-      } else if (f === 2 && w === 2) shape = [...(shape ?? []), ...dims(c, c.length(stop))];
-      else return false;
-      return true;
-    });
-    out = { elemType, shape };
+    if (field === TYPE_TENSOR || field === TYPE_SPARSE) {
+      let elemType = 0;
+      let shape: Dim[] | null = null;
+      eachField(c, stop, (f, w) => {
+        if (f === 1 && w === 0) {
+          const v = c.varint(stop);
+          elemType = Number.isSafeInteger(v) ? v : -1;
+        } else if (f === 2 && w === 2) shape = [...(shape ?? []), ...dims(c, c.length(stop))];
+        else return false;
+        return true;
+      });
+      const elem = onnxName(elemType);
+      out =
+        field === TYPE_TENSOR
+          ? { kind: 'tensor', text: `tensor(${elem})`, elemType, shape }
+          : { kind: 'sparse tensor', text: `sparse_tensor(${elem})`, elemType: 0, shape: null };
+    } else if (field === TYPE_SEQUENCE || field === TYPE_OPTIONAL) {
+      let inner: TypeInfo | undefined;
+      eachField(c, stop, (f, w) => {
+        if (f !== 1 || w !== 2) return false;
+        inner = typeProto(c, c.length(stop), depth + 1);
+        return true;
+      });
+      const text = `${field === TYPE_SEQUENCE ? 'seq' : 'optional'}(${inner?.text ?? 'unknown'})`;
+      const kind =
+        field === TYPE_OPTIONAL ? 'optional' : inner?.kind === 'map' ? 'sequence of maps' : 'sequence';
+      out = { kind, text, elemType: 0, shape: null };
+    } else if (field === TYPE_MAP) {
+      let key = 0;
+      let value: TypeInfo | undefined;
+      eachField(c, stop, (f, w) => {
+        if (f === 1 && w === 0) key = c.varint(stop);
+        else if (f === 2 && w === 2) value = typeProto(c, c.length(stop), depth + 1);
+        else return false;
+        return true;
+      });
+      out = {
+        kind: 'map',
+        text: `map(${onnxName(key)},${value?.text ?? 'unknown'})`,
+        elemType: 0,
+        shape: null,
+      };
+    } else return false;
     return true;
   });
   return out;

@@ -143,6 +143,14 @@ export class ProtoCursor {
     return decodeUtf8(this.buf, from, to);
   }
 
+  /** The bytes from `from` to `to` (in memory), not copied. */
+  bytes(from: number, to: number): Uint8Array {
+    const a = from - this.base;
+    const b = to - this.base;
+    if (a < 0 || a > b || b > this.buf.length) throw this.truncated(from);
+    return this.buf.subarray(a, b);
+  }
+
   private byte(): number {
     const i = this.pos - this.base;
     if (i < 0 || i >= this.buf.length) throw this.truncated(this.pos);

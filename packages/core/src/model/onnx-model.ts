@@ -1,8 +1,15 @@
 import { describe, InputError, invalidArgument, ModelLoadError, ModelshipError } from '../errors';
 import { type DeclaredSignature, type DeclaredValue, readOnnxSignature } from '../load/onnx-graph';
 import type { ByteSource } from '../load/protobuf';
+import { rewriteZipMaps, type ZipMapOutput } from '../load/zipmap';
 import { isDType } from '../tensor/dtype';
-import type { Dim, ModelSignature, TensorSpec } from '../tensor/spec';
+import {
+  type Dim,
+  describeUnsupported,
+  type ModelSignature,
+  type TensorSpec,
+  type UnsupportedOutput,
+} from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { BaseModel, type BaseModelOptions } from './base-model';
 import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMetadata } from './onnx-runtime';
@@ -43,6 +50,8 @@ export class OnnxModel extends BaseModel {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private readonly allOutputs: readonly string[];
+  /** True when onnxruntime must be told which outputs: some it cannot return. */
+  private readonly fetchAll: boolean;
 
   private constructor(
     runtime: OnnxRuntime,
@@ -55,6 +64,7 @@ export class OnnxModel extends BaseModel {
     this.session = session;
     this.exclusive = options.exclusiveRuns === true;
     this.allOutputs = signature.outputs.map((o) => o.name);
+    this.fetchAll = signature.unsupportedOutputs !== undefined;
   }
 
   /**
@@ -75,7 +85,19 @@ export class OnnxModel extends BaseModel {
       );
     }
     // Read before the session is made: onnxruntime-web may take the bytes over.
-    const declared = await declaredSignature(typeof model === 'string' ? options.graphSource : model);
+    let declared = await declaredSignature(typeof model === 'string' ? options.graphSource : model);
+    // A converter's ZipMap output (a sequence of maps onnxruntime-js cannot return) is served as
+    // the probability tensor it was made from: the graph is rewritten in memory, never on disk.
+    let zipMaps: readonly ZipMapOutput[] = [];
+    if (declared?.outputs.some((o) => o.kind === 'sequence of maps')) {
+      const bytes = typeof model === 'string' ? await readAll(options.graphSource!) : model;
+      const rewrite = bytes === undefined ? undefined : safeRewrite(bytes);
+      if (rewrite !== undefined) {
+        model = rewrite.bytes;
+        zipMaps = rewrite.outputs;
+        declared = await declaredSignature(rewrite.bytes);
+      }
+    }
     const sessionOptions: OrtSessionOptions = { ...options.sessionOptions };
     sessionOptions.logSeverityLevel ??= QUIET;
     let session: OrtSession;
@@ -94,7 +116,7 @@ export class OnnxModel extends BaseModel {
       );
     }
     try {
-      return new OnnxModel(runtime, session, signatureFromSession(session, declared), options);
+      return new OnnxModel(runtime, session, signatureFromSession(session, declared, zipMaps), options);
     } catch (e) {
       await session.release().catch(() => {});
       throw e;
@@ -113,8 +135,10 @@ export class OnnxModel extends BaseModel {
       if (t.dtype === 'string') checkOrtStrings(spec.name, t.data as (string | Uint8Array)[]);
       feeds[spec.name] = new this.runtime.Tensor(t.dtype, t.data, t.shape);
     }
-    // Without fetches onnxruntime returns every output and skips resolving names. No closure
-    // on this path: capturing the feeds in one measurably slowed every call (bench/).
+    // Without fetches onnxruntime returns every output and skips resolving names; a model with
+    // outputs it cannot return always names the ones it can. No closure on this path:
+    // capturing the feeds in one measurably slowed every call (bench/).
+    if (this.fetchAll) all = false;
     const pending = this.exclusive
       ? this.enqueue(feeds, all ? undefined : outputs)
       : all
@@ -224,6 +248,28 @@ async function fromDevice(t: OrtTensor): Promise<Tensor> {
   return toCoreTensor(t, await t.getData!(true));
 }
 
+/** The whole model from a piece-by-piece source (ZipMap models are small: trees and linear models). */
+async function readAll(source: ByteSource): Promise<Uint8Array | undefined> {
+  try {
+    const bytes = await source.read(0, source.size);
+    return bytes.length === source.size ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rewrite, or none when the bytes cannot be read as protobuf (onnxruntime then says why). */
+function safeRewrite(bytes: Uint8Array): ReturnType<typeof rewriteZipMaps> {
+  try {
+    return rewriteZipMaps(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** How onnxruntime-web's metadata writes an unknown dimension: -1 read as a uint32. */
+const UNKNOWN_DIM_WEB = 0xffffffff;
+
 /** onnxruntime's `logSeverityLevel` for fatal errors only, Modelship's default. */
 const QUIET = 4;
 
@@ -245,14 +291,20 @@ async function declaredSignature(
 
 /**
  * Reads a model's signature from its session metadata. Outputs that are not tensors
- * (sequences and maps, as some converters emit) are left out, since onnxruntime-js cannot
- * return them; an input that is not a tensor makes the model unusable, so it is refused.
+ * (sequences and maps, as some converters emit) cannot be returned by onnxruntime-js: they are
+ * listed in `unsupportedOutputs` with their kind, not in `outputs`; an input that is not a
+ * tensor makes the model unusable, so it is refused. `zipMaps` (from {@link rewriteZipMaps})
+ * put class labels on the outputs they name.
  *
  * onnxruntime-js reports a scalar and an undeclared shape alike as `[]`; with `declared` (what
  * the ONNX graph itself says, see {@link readOnnxSignature}) a scalar is `[]` and an undeclared
  * shape `null`. Without it `[]` is read as `null` ("rank unknown").
  */
-export function signatureFromSession(session: OrtSession, declared?: DeclaredSignature): ModelSignature {
+export function signatureFromSession(
+  session: OrtSession,
+  declared?: DeclaredSignature,
+  zipMaps: readonly ZipMapOutput[] = [],
+): ModelSignature {
   const inputsMeta = session.inputMetadata;
   const outputsMeta = session.outputMetadata;
   if (inputsMeta === undefined || outputsMeta === undefined) {
@@ -272,15 +324,26 @@ export function signatureFromSession(session: OrtSession, declared?: DeclaredSig
     inputs.push(toSpec(m, 'input', find(declared?.inputs, m.name)));
   }
   const outputs: TensorSpec[] = [];
-  for (const m of outputsMeta)
-    if (m.isTensor) outputs.push(toSpec(m, 'output', find(declared?.outputs, m.name)));
+  const unsupported: UnsupportedOutput[] = [];
+  for (const m of outputsMeta) {
+    const d = find(declared?.outputs, m.name);
+    if (!m.isTensor) {
+      unsupported.push({ name: m.name, kind: d?.kind ?? 'unknown', type: d?.type ?? 'unknown' });
+      continue;
+    }
+    const spec = toSpec(m, 'output', d);
+    const labels = zipMaps.find((z) => z.name === m.name)?.labels;
+    outputs.push(labels === undefined ? spec : { ...spec, labels });
+  }
   if (outputs.length === 0) {
     throw new ModelLoadError(
       'MODEL_UNSUPPORTED',
-      'the model has no tensor outputs that onnxruntime-js can return',
+      `the model has no tensor outputs that onnxruntime-js can return (${unsupported.map((u) => `'${u.name}' is ${describeUnsupported(u)}`).join(', ')})`,
     );
   }
-  return { inputs, outputs };
+  return unsupported.length === 0
+    ? { inputs, outputs }
+    : { inputs, outputs, unsupportedOutputs: unsupported };
 }
 
 function find(values: readonly DeclaredValue[] | undefined, name: string): DeclaredValue | undefined {
@@ -298,7 +361,10 @@ function toSpec(m: OrtValueMetadata, kind: string, declared: DeclaredValue | und
   // onnxruntime-js reports an undeclared shape as [], the same as a scalar's, so without the
   // graph's declaration [] is read as "rank unknown" (onnxruntime still checks the rank when it
   // runs); an unnamed dynamic dimension comes as '' (or -1 in older builds) and is unknown.
-  const reported: Dim[] = raw.map((d) => (typeof d === 'number' ? (d >= 0 ? d : null) : d === '' ? null : d));
+  // onnxruntime-web reports a dimension with neither size nor name as 2^32 - 1 (-1 as a uint32).
+  const reported: Dim[] = raw.map((d) =>
+    typeof d === 'number' ? (d >= 0 && d < UNKNOWN_DIM_WEB ? d : null) : d === '' ? null : d,
+  );
   const shape = declared?.dtype === null ? null : declared?.shape;
   if (shape === undefined || shape === null || shape.length !== reported.length)
     return { name: m.name, dtype: m.type, shape: reported.length === 0 ? null : reported };

@@ -1,3 +1,4 @@
+export { classScoreRows } from './class-scores';
 export {
   type DriftMethod,
   type DriftOptions,

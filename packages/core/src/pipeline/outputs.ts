@@ -152,7 +152,8 @@ export function resolveOutputs(
         spec,
       );
     const own = 'labels' in spec ? spec.labels : undefined;
-    return { name, spec, from: out.name, labels: own ?? labels };
+    // The answer's own labels, else the pipeline's, else the model's (a ZipMap classifier's).
+    return { name, spec, from: out.name, labels: own ?? labels ?? out.labels };
   });
 }
 

@@ -2,7 +2,7 @@ import { describe, InputError } from '../errors';
 import { coerceInput, type ModelInputs } from './coerce';
 import { compiledCheck } from './compiled-check';
 import { classTag, type DType, isDType, isFloat, isStorageOf, storageName } from './dtype';
-import { formatShape, type ModelSignature, type TensorSpec } from './spec';
+import { describeUnsupported, formatShape, type ModelSignature, type TensorSpec } from './spec';
 import { sizeOf, type Tensor } from './tensor';
 
 /** How strictly inputs are checked before a model runs. */
@@ -288,6 +288,13 @@ export function validateOutputNames(
   const known = new Set(signature.outputs.map((s) => s.name));
   for (const n of names as string[]) {
     if (!known.has(n)) {
+      const other = signature.unsupportedOutputs?.find((u) => u.name === n);
+      if (other !== undefined)
+        throw new InputError(
+          'OUTPUT_UNKNOWN',
+          `output '${n}' is ${describeUnsupported(other)}, which onnxruntime-js cannot return: the model's tensor outputs are ${listNames(signature.outputs)}`,
+          { details: { output: n, kind: other.kind, expected: [...known] } },
+        );
       throw new InputError(
         'OUTPUT_UNKNOWN',
         `unknown output '${n}': the model's outputs are ${listNames(signature.outputs)}`,

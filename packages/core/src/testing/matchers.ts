@@ -516,6 +516,10 @@ export const modelMatchers = {
           problems.push(
             `${side.slice(0, -1)} '${want.name}' has shape ${formatShape(have.shape)}, expected ${formatShape(want.shape)}`,
           );
+        if (want.labels !== undefined && JSON.stringify(want.labels) !== JSON.stringify(have.labels ?? null))
+          problems.push(
+            `${side.slice(0, -1)} '${want.name}' has labels ${JSON.stringify(have.labels ?? null)}, expected ${JSON.stringify(want.labels)}`,
+          );
       }
     }
     return {

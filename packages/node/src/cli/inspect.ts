@@ -43,7 +43,14 @@ async function inspect(path: string, values: { json?: boolean }, out: Out): Prom
     }
     const rows = [
       ...model.signature.inputs.map((s) => ['input', s.name, s.dtype, formatShape(s.shape)]),
-      ...model.signature.outputs.map((s) => ['output', s.name, s.dtype, formatShape(s.shape)]),
+      ...model.signature.outputs.map((s) => [
+        'output',
+        s.name,
+        s.dtype,
+        formatShape(s.shape) + (s.labels === undefined ? '' : `  labels: ${s.labels.join(', ')}`),
+      ]),
+      // Outputs onnxruntime-js cannot return, listed so none goes unseen.
+      ...(model.signature.unsupportedOutputs ?? []).map((u) => ['output', u.name, u.type, '(not returned)']),
     ];
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
     out(`${model.name}  ${(bytes.byteLength / 1024).toFixed(1)} KiB  ${integrity}`);

@@ -22,7 +22,7 @@ import {
   serverMetadata,
   serverReady,
 } from './oip';
-import { tfMetadata, tfPredict, tfStatus } from './tfserving';
+import { tfClassifyRegress, tfMetadata, tfPredict, tfStatus } from './tfserving';
 import type { HandlerOptions, HandlerRequest, HandlerResponse, RouteScope, ServeContext } from './types';
 
 interface Route {
@@ -87,6 +87,18 @@ const ROUTES: RouteDef[] = [
     pattern: new RegExp(`^${TF_MODEL}:predict$`),
     scope: 'inference',
     run: (ctx, [n, v], req) => tfPredict(ctx, n, v, req),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${TF_MODEL}:classify$`),
+    scope: 'inference',
+    run: (ctx, [n, v], req) => tfClassifyRegress(ctx, n, v, req, 'classify'),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${TF_MODEL}:regress$`),
+    scope: 'inference',
+    run: (ctx, [n, v], req) => tfClassifyRegress(ctx, n, v, req, 'regress'),
   },
   {
     method: 'GET',

@@ -12,6 +12,7 @@ import {
   type Tensor,
   type TensorSpec,
 } from '@modelship/core';
+import { readClassification, topClasses } from './classification';
 import {
   BYTE_SIZE,
   binaryData,
@@ -105,10 +106,11 @@ export function serverMetadata(ctx: ServeContext): HandlerResponse {
   return json(200, {
     name: ctx.options.serverName ?? 'modelship',
     version: ctx.options.serverVersion ?? '0.1.0',
+    // Triton's names; `classification` is an output parameter REST answers (gRPC refuses it).
     extensions:
       ctx.options.repository === undefined
-        ? ['binary_tensor_data']
-        : ['binary_tensor_data', 'model_repository'],
+        ? ['binary_tensor_data', 'classification']
+        : ['binary_tensor_data', 'classification', 'model_repository'],
   });
 }
 
@@ -207,6 +209,8 @@ export function modelMetadata(ctx: ServeContext, name: string, version: string |
 interface Requested {
   name: string;
   binary: boolean;
+  /** Triton's classification extension: answer the top k classes of this output as BYTES. */
+  classification?: { k: number; spec: TensorSpec };
 }
 
 /**
@@ -426,9 +430,17 @@ function readOutputs(
     seen.add(spec.name);
     const p = readParameters(own(item, 'parameters'), `output '${spec.name}'`);
     const binary = p.binary_data === undefined ? allBinary : p.binary_data === true;
-    refuseClassification(p, spec.name);
-    return { name: spec.name, binary };
+    const k = readClassification(p.classification, spec);
+    return k === undefined
+      ? { name: spec.name, binary }
+      : { name: spec.name, binary, classification: { k, spec } };
   });
+}
+
+/** The tensor answered for a requested output: the model's, or its top classes when asked. */
+function answerOf(r: Requested, out: NamedTensors): Tensor {
+  const t = out[r.name]!;
+  return r.classification === undefined ? t : topClasses(t, r.classification.k, r.classification.spec);
 }
 
 /** Triton's classification extension (an output's `classification` parameter) is refused, not ignored. */
@@ -633,8 +645,9 @@ function inferResponse(
       };
   }
   const parts: Uint8Array[] = [];
-  const outputs = requested.map(({ name, binary }) => {
-    const t = out[name]!;
+  const outputs = requested.map((r) => {
+    const { name, binary } = r;
+    const t = answerOf(r, out);
     const head = `{"name":${JSON.stringify(name)},"datatype":"${datatypeOf(t.dtype)}","shape":${JSON.stringify(t.shape)}`;
     if (!binary) return `${head},"data":${jsonData(t)}}`;
     const bytes = binaryData(t);
@@ -684,8 +697,9 @@ function jsonAnswer(
   parameters?: Record<string, unknown>,
 ): string | undefined {
   const outputs: { name: string; datatype: string; shape: readonly number[]; data: unknown }[] = [];
-  for (const { name } of requested) {
-    const t = out[name]!;
+  for (const r of requested) {
+    const { name } = r;
+    const t = answerOf(r, out);
     const data = jsonValues(t);
     if (data === undefined) return undefined;
     outputs.push({ name, datatype: datatypeOf(t.dtype), shape: t.shape, data });

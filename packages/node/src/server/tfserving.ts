@@ -15,6 +15,7 @@ import {
   tensor,
   toNested,
 } from '@modelship/core';
+import { classLabel, scoreRows } from './classification';
 import { fromJsonElement, jsonElement } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
 import { screenHeader } from './oip';
@@ -177,20 +178,7 @@ export async function tfPredict(
       specs.length > 1 || rows.every((r) => isObject(r) && !(Object.keys(r).length === 1 && 'b64' in r));
     if (!named) {
       inputs[specs[0]!.name] = build(specs[0]!, rows, `input '${specs[0]!.name}'`);
-    } else {
-      for (const spec of specs) {
-        const column = rows.map((r, i) => {
-          if (!isObject(r) || !Object.hasOwn(r, spec.name))
-            throw new HttpError(400, `instance ${i} has no value for input '${spec.name}'`);
-          return r[spec.name];
-        });
-        inputs[spec.name] = build(spec, column, `input '${spec.name}'`);
-      }
-      for (const [i, r] of rows.entries()) {
-        for (const key of Object.keys(r as object)) specOf(specs, key, name);
-        if (!isObject(r)) throw new HttpError(400, `instance ${i} must be an object of inputs`);
-      }
-    }
+    } else Object.assign(inputs, namedRows(specs, rows, name, 'instance'));
   } else {
     const columns = body.inputs;
     if (isObject(columns) && !(Object.keys(columns).length === 1 && 'b64' in columns)) {
@@ -207,19 +195,7 @@ export async function tfPredict(
       inputs[specs[0]!.name] = build(specs[0]!, columns, `input '${specs[0]!.name}'`);
     }
   }
-  for (const t of Object.values(inputs)) {
-    if (t.data.length > ctx.options.maxTensorElements)
-      throw new HttpError(
-        413,
-        `an input has ${t.data.length} elements; this server takes at most ${ctx.options.maxTensorElements} per tensor`,
-      );
-  }
-  const out = await ctx.deployer.predict(name, inputs, {
-    ...(version === undefined ? {} : { version }),
-    ...(req.signal === undefined ? {} : { signal: req.signal }),
-    ...(ctx.options.timeoutMs === undefined ? {} : { timeoutMs: ctx.options.timeoutMs }),
-    ...(req.headers['x-routing-key'] === undefined ? {} : { routingKey: req.headers['x-routing-key'] }),
-  });
+  const out = await run(ctx, name, version, req, inputs);
   const names = signature.outputs.map((s) => s.name).filter((n) => out[n] !== undefined);
   const nested = Object.fromEntries(names.map((n) => [n, toNested(out[n]!) as unknown]));
   if (hasInputs) return tfJson(200, { outputs: names.length === 1 ? nested[names[0]!] : nested });
@@ -231,6 +207,142 @@ export async function tfPredict(
           Object.fromEntries(names.map((n) => [n, (nested[n] as unknown[])[i]])),
         );
   return tfJson(200, { predictions });
+}
+
+/** Rows of named inputs (`{"x": [...], ...}` each) as one tensor per input; `what` names a row in errors. */
+function namedRows(
+  specs: readonly TensorSpec[],
+  rows: readonly unknown[],
+  name: string,
+  what: string,
+): NamedTensors {
+  const inputs: NamedTensors = {};
+  for (const [i, r] of rows.entries()) {
+    if (!isObject(r)) throw new HttpError(400, `${what} ${i} must be an object of inputs`);
+    for (const key of Object.keys(r)) specOf(specs, key, name);
+  }
+  for (const spec of specs) {
+    const column = rows.map((r, i) => {
+      if (!Object.hasOwn(r as object, spec.name))
+        throw new HttpError(400, `${what} ${i} has no value for input '${spec.name}'`);
+      return (r as Record<string, unknown>)[spec.name];
+    });
+    inputs[spec.name] = build(spec, column, `input '${spec.name}'`);
+  }
+  return inputs;
+}
+
+/** Checks the inputs' sizes and runs them through the Deployer with the request's options. */
+function run(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  req: HandlerRequest,
+  inputs: NamedTensors,
+  outputs?: readonly string[],
+): Promise<NamedTensors> {
+  for (const t of Object.values(inputs)) {
+    if (t.data.length > ctx.options.maxTensorElements)
+      throw new HttpError(
+        413,
+        `an input has ${t.data.length} elements; this server takes at most ${ctx.options.maxTensorElements} per tensor`,
+      );
+  }
+  return ctx.deployer.predict(name, inputs, {
+    ...(version === undefined ? {} : { version }),
+    ...(outputs === undefined ? {} : { outputs }),
+    ...(req.signal === undefined ? {} : { signal: req.signal }),
+    ...(ctx.options.timeoutMs === undefined ? {} : { timeoutMs: ctx.options.timeoutMs }),
+    ...(req.headers['x-routing-key'] === undefined ? {} : { routingKey: req.headers['x-routing-key'] }),
+  });
+}
+
+/**
+ * `POST /v1/models/{name}[/versions/{v}]:classify` and `:regress`, TF Serving's Classify and
+ * Regress for the models they were made for: tabular classifiers and regressors. Each of
+ * `examples` is an object of the model's inputs by name (`{"input": [5.1, 3.5, 1.4, 0.2]}`),
+ * with `context`'s inputs shared by all (a name in both is a 400, as TF Serving says).
+ * `:classify` reads the class scores (the output with class labels, else the first float
+ * `[batch, classes]` output) and answers every class as `[label, score]` per example;
+ * `:regress` reads the first float output with one value per example and answers the values.
+ */
+export async function tfClassifyRegress(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  req: HandlerRequest,
+  verb: 'classify' | 'regress',
+): Promise<HandlerResponse> {
+  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  const body = parseTfJson(Buffer.from(req.body).toString('utf8'), `${verb} request`);
+  checkSignatureName(body);
+  if (pipelineFor(ctx, name) !== undefined)
+    throw new HttpError(400, `model '${name}' is served with a pipeline; send its records to :predict`);
+  const examples = body.examples;
+  if (!Array.isArray(examples) || examples.length === 0)
+    throw new HttpError(400, `examples must be a non-empty list of objects, received ${describe(examples)}`);
+  const context = Object.hasOwn(body, 'context') ? body.context : {};
+  if (!isObject(context))
+    throw new HttpError(400, `context must be an object, received ${describe(context)}`);
+  const rows = examples.map((e, i) => {
+    if (!isObject(e))
+      throw new HttpError(400, `example ${i} must be an object of inputs, received ${describe(e)}`);
+    const both = Object.keys(e).find((k) => Object.hasOwn(context, k));
+    if (both !== undefined)
+      throw new HttpError(
+        400,
+        `example ${i} has '${both}', which context also has; a feature goes in one of them`,
+      );
+    return { ...context, ...e };
+  });
+  const signature = ctx.deployer.signature(name, version);
+  const spec = verb === 'classify' ? scoresOutput(signature.outputs) : valueOutput(signature.outputs);
+  if (spec === undefined)
+    throw new HttpError(
+      400,
+      verb === 'classify'
+        ? `model '${name}' has no class scores to classify with (a float output [batch, classes]); use :predict`
+        : `model '${name}' has no output of one float per example to regress with; use :predict`,
+    );
+  const out = await run(ctx, name, version, req, namedRows(signature.inputs, rows, name, 'example'), [
+    spec.name,
+  ]);
+  const { rows: n, width, data } = scoreRows(out[spec.name]!, spec.name);
+  if (n !== rows.length || (verb === 'regress' && width !== 1))
+    throw new HttpError(
+      500,
+      `output '${spec.name}' has shape [${out[spec.name]!.shape.join(', ')}] for ${rows.length} examples`,
+    );
+  const result =
+    verb === 'regress'
+      ? Array.from(data, Number)
+      : Array.from({ length: n }, (_, r) =>
+          Array.from({ length: width }, (_, i) => [classLabel(spec, i), Number(data[r * width + i])]),
+        );
+  return tfJson(200, { result });
+}
+
+const isFloatSpec = (s: TensorSpec) =>
+  s.dtype === 'float32' || s.dtype === 'float64' || s.dtype === 'float16';
+
+/** The class scores: the output with labels, else the first float output declared `[batch, classes ≥ 2]`. */
+function scoresOutput(outputs: readonly TensorSpec[]): TensorSpec | undefined {
+  return (
+    outputs.find((s) => s.labels !== undefined && isFloatSpec(s)) ??
+    outputs.find(
+      (s) => isFloatSpec(s) && s.shape?.length === 2 && (s.shape[1] === null || Number(s.shape[1]) >= 2),
+    )
+  );
+}
+
+/** One value per example: the first float output declared `[batch]` or `[batch, 1]`. */
+function valueOutput(outputs: readonly TensorSpec[]): TensorSpec | undefined {
+  return outputs.find(
+    (s) =>
+      isFloatSpec(s) &&
+      s.labels === undefined &&
+      (s.shape?.length === 1 || (s.shape?.length === 2 && s.shape[1] === 1)),
+  );
 }
 
 const TF_STATE: Record<string, string> = {

@@ -169,13 +169,18 @@ async function timeOneCall(model: OnnxModel): Promise<number | undefined> {
 }
 
 /**
- * Threads per session: as given, else the cores shared out among `instances` (0: in-thread).
+ * Threads per session: as given, else the cores shared out among `instances` (0: in-thread;
+ * exported for its test, not from the package).
  * A worker's session also keeps its idle intra-op threads from spinning, unless
  * `sessionOptions.extra` says otherwise: onnxruntime's default busy-waits them between
  * operators, taking the core the main thread needs to answer requests, which is what the worker
  * is for (measured in docs/performance.md).
  */
-function withThreads<T extends InThreadOptions>(options: T, cores: number | undefined, instances: number): T {
+export function withThreads<T extends InThreadOptions>(
+  options: T,
+  cores: number | undefined,
+  instances: number,
+): T {
   if (instances === 0) {
     return options.intraOpNumThreads !== undefined || cores === undefined
       ? options

@@ -111,14 +111,20 @@ describe('liveness under inference (sessions on worker threads)', () => {
       const order: string[] = [];
       const first = post(s.url).then((r) => order.push(`infer ${r.status}`));
       while (s.running() === 0) await new Promise((r) => setTimeout(r, 1));
+      const times: number[] = [];
       for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
         const r = await post(s.url);
         const body = (await r.json()) as { error: string };
+        times.push(performance.now() - t0);
         order.push(`overload ${r.status}`);
         expect(body.error).toMatch(/overloaded/);
       }
       await first;
       expect(order).toEqual(['overload 503', 'overload 503', 'overload 503', 'infer 200']);
+      console.log(
+        `liveness: 3 overload 503s during a slow_loop inference, slowest ${Math.max(...times).toFixed(1)} ms`,
+      );
     } finally {
       await s.close();
     }

@@ -11,6 +11,7 @@ import { jsonDecode } from './json-decode';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
 import { monitorOverhead } from './monitor-overhead';
 import { pipelineOverhead } from './pipeline-overhead';
+import { poolOverhead } from './pool-overhead';
 import { predictOverhead } from './predict-overhead';
 import { screenOverhead } from './screen-overhead';
 import { serverThroughput } from './server-throughput';
@@ -39,6 +40,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     title:
       'HTTP serving (Open Inference Protocol, one row per request): createServer vs a plain node:http + onnxruntime-node server, wrk (autocannon without it), alternating rounds',
     run: serverThroughput,
+  },
+  'pool-overhead': {
+    title:
+      'Worker-thread pool: CPU time per call on the main thread and on the others, in-thread vs 1 worker thread (Deployer, 64 callers; Linux)',
+    run: poolOverhead,
   },
   'monitor-overhead': {
     title:

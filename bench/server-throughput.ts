@@ -89,6 +89,10 @@ function loadWrk(port: number, request: string, connections: number, seconds: nu
       `-c${connections}`,
       `-d${seconds}s`,
       '--latency',
+      // wrk counts an answer slower than 2 s (its default) as a socket error, which ends the
+      // bench; on a shared machine a 64-connection queue can take that long.
+      '--timeout',
+      '10s',
       '-s',
       script,
       `http://127.0.0.1:${port}/v2/models/fraud/infer`,

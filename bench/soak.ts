@@ -6,7 +6,8 @@
  * memory after the first minute (warm), at the end and at its peak, and the growth per minute
  * over the second half, where a leak would show. No request may get a 5xx or go unanswered.
  *
- * SOAK_SECONDS sets the length (default 480, the review's 8 minutes).
+ * SOAK_SECONDS sets the length (default 480, the review's 8 minutes); SOAK_SWAP_SECONDS the time
+ * between hot swaps (default 30; 0: none, to tell a swap's memory from the traffic's).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -54,11 +55,22 @@ const REQUESTS = [
   { method: 'GET' as const, path: '/metrics' },
 ];
 
-async function rss(url: string): Promise<number> {
+/** The server's resident memory and, within it, V8's heap (in use, reserved) and external memory, in MB. */
+async function memory(
+  url: string,
+): Promise<{ mb: number; heap: number; heapTotal: number; external: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^modelship_process_resident_memory_bytes (\d+)/m.exec(text);
-  if (m === null) throw new Error('no modelship_process_resident_memory_bytes in /metrics');
-  return Number(m[1]) / 2 ** 20;
+  const read = (name: string) => {
+    const m = new RegExp(`^modelship_${name} (\\d+)`, 'm').exec(text);
+    if (m === null) throw new Error(`no modelship_${name} in /metrics`);
+    return Number(m[1]) / 2 ** 20;
+  };
+  return {
+    mb: read('process_resident_memory_bytes'),
+    heap: read('nodejs_heap_size_used_bytes'),
+    heapTotal: read('nodejs_heap_size_total_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
 }
 
 export async function soak(): Promise<string> {
@@ -93,22 +105,27 @@ export async function soak(): Promise<string> {
       });
       child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}`)));
     });
-    const samples: { t: number; mb: number }[] = [];
+    const samples: ({ t: number } & Awaited<ReturnType<typeof memory>>)[] = [];
+    const swapSeconds = Number(process.env.SOAK_SWAP_SECONDS ?? 30);
     const started = Date.now();
     let version = 3;
     const sampler = setInterval(() => {
-      void rss(url).then((mb) => samples.push({ t: (Date.now() - started) / 1000, mb }));
+      void memory(url).then((m) => samples.push({ t: (Date.now() - started) / 1000, ...m }));
     }, 10_000);
-    const swapper = setInterval(() => {
-      mkdirSync(join(root, 'fraud', String(version)), { recursive: true });
-      cpSync(fraudModel, join(root, 'fraud', String(version), 'model.onnx'));
-      version++;
-    }, 30_000);
-    samples.push({ t: 0, mb: await rss(url) });
+    const swapper = setInterval(
+      () => {
+        if (swapSeconds === 0) return;
+        mkdirSync(join(root, 'fraud', String(version)), { recursive: true });
+        cpSync(fraudModel, join(root, 'fraud', String(version), 'model.onnx'));
+        version++;
+      },
+      (swapSeconds || 30) * 1000,
+    );
+    samples.push({ t: 0, ...(await memory(url)) });
     const result = await autocannon({ url, connections: 16, duration: seconds, requests: REQUESTS });
     clearInterval(sampler);
     clearInterval(swapper);
-    samples.push({ t: (Date.now() - started) / 1000, mb: await rss(url) });
+    samples.push({ t: (Date.now() - started) / 1000, ...(await memory(url)) });
     const warm = samples.find((s) => s.t >= 60) ?? samples[0]!;
     const end = samples.at(-1)!;
     const peak = Math.max(...samples.map((s) => s.mb));
@@ -119,7 +136,7 @@ export async function soak(): Promise<string> {
     return [
       `${seconds} s at 16 connections: ${result.requests.total} requests, ${result['2xx']} 2xx, ${result['4xx']} 4xx (the bad requests), ${result['5xx']} 5xx, ${result.errors} errors, ${result.timeouts} timeouts; ${swaps} hot swaps of fraud`,
       `resident memory: ${samples[0]!.mb.toFixed(0)} MB at start, ${warm.mb.toFixed(0)} MB after the first minute, ${end.mb.toFixed(0)} MB at the end (${(end.mb / warm.mb).toFixed(2)}x warm), peak ${peak.toFixed(0)} MB; second half ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MB/min`,
-      `samples (s: MB): ${samples.map((s) => `${s.t.toFixed(0)}: ${s.mb.toFixed(0)}`).join(', ')}`,
+      `samples (s: resident / V8 heap used / V8 heap reserved / external, MB): ${samples.map((s) => `${s.t.toFixed(0)}: ${s.mb.toFixed(0)}/${s.heap.toFixed(0)}/${s.heapTotal.toFixed(0)}/${s.external.toFixed(0)}`).join(', ')}`,
     ].join('\n');
   } finally {
     child.kill('SIGTERM');

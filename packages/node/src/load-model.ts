@@ -193,13 +193,42 @@ async function timeOneCall(model: OnnxModel): Promise<number | undefined> {
   return performance.now() - t0;
 }
 
-/** Threads per session: as given, else the cores shared out among `instances` (0: in-thread). */
-function withThreads<T extends InThreadOptions>(options: T, cores: number | undefined, instances: number): T {
-  if (options.intraOpNumThreads !== undefined) return options;
-  if (instances === 0) return cores === undefined ? options : { ...options, intraOpNumThreads: cores };
+/**
+ * Threads per session: as given, else the cores shared out among `instances` (0: in-thread;
+ * exported for its test, not from the package).
+ * A worker's session also keeps its idle intra-op threads from spinning, unless
+ * `sessionOptions.extra` says otherwise: onnxruntime's default busy-waits them between
+ * operators, taking the core the main thread needs to answer requests, which is what the worker
+ * is for (measured in docs/performance.md).
+ */
+export function withThreads<T extends InThreadOptions>(
+  options: T,
+  cores: number | undefined,
+  instances: number,
+): T {
+  if (instances === 0) {
+    return options.intraOpNumThreads !== undefined || cores === undefined
+      ? options
+      : { ...options, intraOpNumThreads: cores };
+  }
   return {
     ...options,
-    intraOpNumThreads: Math.max(1, Math.floor((cores ?? availableParallelism()) / instances)),
+    intraOpNumThreads:
+      options.intraOpNumThreads ?? Math.max(1, Math.floor((cores ?? availableParallelism()) / instances)),
+    sessionOptions: withoutSpinning(options.sessionOptions),
+  };
+}
+
+/** `options` with onnxruntime's `session.intra_op.allow_spinning` set to "0" unless already set. */
+function withoutSpinning(options: OrtSessionOptions | undefined): OrtSessionOptions {
+  const extra = (options?.extra ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+  const session = extra.session ?? {};
+  const intraOp = session.intra_op ?? {};
+  if (intraOp.allow_spinning !== undefined || 'session.intra_op.allow_spinning' in extra)
+    return options ?? {};
+  return {
+    ...options,
+    extra: { ...extra, session: { ...session, intra_op: { ...intraOp, allow_spinning: '0' } } },
   };
 }
 

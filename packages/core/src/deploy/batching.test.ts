@@ -47,6 +47,28 @@ describe('dynamic batching', () => {
     expect(d.status('m').versions[0]!.batching).toEqual({ enabled: true, batches: 3, meanBatchSize: 12 / 3 });
   });
 
+  it('runs as many batches at once as a worker pool has instances, unless maxConcurrency says', async () => {
+    const calls = async (options: { maxConcurrency?: number }) => {
+      const d = new Deployer();
+      const g = gatedModel('1');
+      // What a WorkerPoolModel of two instances shows the Deployer.
+      Object.defineProperty(g.model, 'instances', { value: 2 });
+      await d.deploy('m', g.model, { warmup: false, batching: { maxBatchSize: 8 }, ...options });
+      const all = [0, 1, 2, 3, 4].map((i) => d.predict('m', row(i, 0)));
+      await flush();
+      const started = [...g.calls];
+      while (g.waiting.length > 0) {
+        g.releaseAll();
+        await flush();
+      }
+      await Promise.all(all);
+      return started;
+    };
+    // Two instances: the first two requests run at once, each alone; three queue for a batch.
+    expect(await calls({})).toEqual([1, 1]);
+    expect(await calls({ maxConcurrency: 1 })).toEqual([1]);
+  });
+
   it('waits up to maxQueueDelayMs for a batch, and no longer', async () => {
     const clock = new FakeClock();
     const d = new Deployer({ clock });

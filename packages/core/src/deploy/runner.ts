@@ -121,7 +121,7 @@ export class VersionRunner {
   model: Model | undefined;
   active = 0;
   private readonly queue = new Queue<Job>();
-  private readonly maxConcurrency: number;
+  private maxConcurrency: number;
   private readonly maxQueue: number;
   private batching: BatchingOptions | undefined;
   private batchingOff: string | undefined;
@@ -145,6 +145,16 @@ export class VersionRunner {
   /** Attaches the loaded model; batching is turned off, with a reason, when it cannot apply. */
   attach(model: Model): void {
     this.model = model;
+    // Batching runs one batch at a time by default; a model with sessions on n workers runs n,
+    // so batches form while every instance is busy instead of one instance doing all the work.
+    const instances = (model as { instances?: unknown }).instances;
+    if (
+      this.batching !== undefined &&
+      this.options.admission?.maxConcurrency === undefined &&
+      typeof instances === 'number' &&
+      instances > 1
+    )
+      this.maxConcurrency = instances;
     this.inputNames = model.signature.inputs.map((s) => s.name);
     if (this.batching !== undefined) {
       const reason = unbatchableReason(model.signature);

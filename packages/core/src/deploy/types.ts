@@ -75,7 +75,7 @@ export interface DeployOptions {
   loadTimeoutMs?: number;
   /** Dynamic batching for this version (default off). */
   batching?: BatchingOptions;
-  /** Model calls running at once (default unlimited; 1 when batching). */
+  /** Model calls running at once (default unlimited; when batching, 1, or a worker pool's `instances`). */
   maxConcurrency?: number;
   /** Requests allowed to wait for a free slot or a batch; past it, `OverloadedError` (default 1024). */
   maxQueue?: number;

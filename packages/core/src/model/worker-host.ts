@@ -5,7 +5,17 @@
  */
 import { warmupInputs } from '../deploy/warmup';
 import type { Model } from './model';
-import { type FromWorker, serializeError, type ToWorker, transferables } from './worker-protocol';
+import {
+  type FromWorker,
+  serializeError,
+  type ToWorker,
+  transferables,
+  type WorkerAnswer,
+  type WorkerCall,
+} from './worker-protocol';
+
+/** How long a finished call's answer may wait for the next call's, to share a message (ms). */
+const FLUSH_MS = 1;
 
 /** The worker's end of the channel: `self` in a Web Worker, `parentPort` in a worker thread. */
 export interface WorkerPort {
@@ -15,7 +25,8 @@ export interface WorkerPort {
 
 /**
  * Serves one model on this worker. `load` receives the `options` of the `load` message and
- * resolves with the model (an in-thread ONNX model); `now` is a millisecond clock for probes.
+ * resolves with the model (an in-thread ONNX model); `now` is a millisecond clock (probes, and
+ * how long answers may wait to share a message).
  */
 export function serveModelInWorker(
   port: WorkerPort,
@@ -31,6 +42,36 @@ export function serveModelInWorker(
       port.post(message);
     }
   };
+  /**
+   * Runs `calls` one after another and answers them in as few messages as keep each answer
+   * prompt: finished answers wait for the next call only when the last call took less than
+   * FLUSH_MS and the first waiting answer is younger than that, so a fast model's answers share
+   * a message and a slow model's go one by one.
+   */
+  const answer = async (calls: readonly WorkerCall[]): Promise<void> => {
+    let answers: WorkerAnswer[] = [];
+    let transfer: ArrayBuffer[] = [];
+    let since = 0;
+    for (let i = 0; i < calls.length; i++) {
+      const { id, inputs, outputs } = calls[i]!;
+      const t0 = now();
+      try {
+        if (model === undefined) throw new Error('the worker has no model loaded');
+        const out = await model.predict(inputs, outputs === undefined ? undefined : { outputs });
+        answers.push({ id, outputs: out });
+        transferables(out, transfer);
+      } catch (e) {
+        answers.push({ id, error: serializeError(e) });
+      }
+      const t1 = now();
+      if (answers.length === 1) since = t1;
+      if (i === calls.length - 1 || t1 - t0 >= FLUSH_MS || t1 - since >= FLUSH_MS) {
+        send({ type: 'answers', answers }, transfer);
+        answers = [];
+        transfer = [];
+      }
+    }
+  };
   port.listen((message) => {
     if (message.type === 'load') {
       load(message.options).then(
@@ -38,20 +79,10 @@ export function serveModelInWorker(
           model = m;
           port.post({ type: 'loaded', signature: m.signature });
         },
-        (e: unknown) => port.post({ type: 'failed', id: undefined, error: serializeError(e) }),
+        (e: unknown) => port.post({ type: 'failed', error: serializeError(e) }),
       );
     } else if (message.type === 'predict') {
-      const { id } = message;
-      if (model === undefined) {
-        port.post({ type: 'failed', id, error: serializeError(new Error('the worker has no model loaded')) });
-        return;
-      }
-      model
-        .predict(message.inputs, message.outputs === undefined ? undefined : { outputs: message.outputs })
-        .then(
-          (outputs) => send({ type: 'result', id, outputs }, transferables(outputs)),
-          (e: unknown) => port.post({ type: 'failed', id, error: serializeError(e) }),
-        );
+      void answer(message.calls);
     } else if (message.type === 'probe') {
       if (model === undefined) return;
       probe(model, message.runs, now).then(

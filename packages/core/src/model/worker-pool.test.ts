@@ -137,6 +137,19 @@ describe('WorkerPoolModel', () => {
     await pool.dispose();
   });
 
+  it('sends the calls that queued while its instance was busy together, in one message', async () => {
+    const workers: Fake[] = [];
+    const pool = await WorkerPoolModel.create({ spawn: gated(workers), load: {} });
+    const calls = [1, 2, 3, 4, 5, 6].map((v) => pool.predict(x(v, v)));
+    await until(() => pool.status()[0]!.inFlight === 2);
+    const out = await released(Promise.all(calls), workers);
+    expect(out.map((o) => (o.y!.data as Float32Array)[0])).toEqual([2, 4, 6, 8, 10, 12]);
+    const messages = workers[0]!.received.flatMap((m) => (m.type === 'predict' ? [m.calls.length] : []));
+    // Two messages ahead, each sent as its call came; the four that waited here go as one.
+    expect(messages).toEqual([1, 1, 4]);
+    await pool.dispose();
+  });
+
   it('brings a worker error back as the same class, code, message and details', async () => {
     const pool = await WorkerPoolModel.create({ spawn: () => fakeWorker(), load: {} });
     const e = await pool.predict(x(-1, 0)).catch((err: unknown) => err);
@@ -244,5 +257,47 @@ describe('WorkerPoolModel', () => {
     expect(Array.from(whole)).toEqual([9, 1, 2, 9]);
     expect(await pool.probe(2)).toBeGreaterThanOrEqual(0);
     await pool.dispose();
+  });
+});
+
+describe('serveModelInWorker', () => {
+  /** A worker whose model takes x[0] ms of a fake clock; returns what it posts. */
+  async function host() {
+    let clock = 0;
+    const posted: FromWorker[] = [];
+    let deliver: (m: ToWorker) => void = () => {};
+    serveModelInWorker(
+      { post: (m) => posted.push(m), listen: (l) => (deliver = l) },
+      async () =>
+        functionModel(
+          async ({ x }) => {
+            clock += (x!.data as Float32Array)[0]!;
+            return { y: x! };
+          },
+          { signature, name: 'timed' },
+        ),
+      () => clock,
+    );
+    deliver({ type: 'load', options: {} });
+    await until(() => posted.length === 1);
+    posted.length = 0;
+    let id = 0;
+    return async (...ms: number[]) => {
+      const calls = ms.map((v) => ({ id: ++id, inputs: x(v, 0), outputs: undefined }));
+      deliver({ type: 'predict', calls });
+      const answered = () => posted.flatMap((m) => (m.type === 'answers' ? m.answers : [])).length;
+      await until(() => answered() === ms.length);
+      const batches = posted.map((m) => (m.type === 'answers' ? m.answers.map((a) => a.id) : []));
+      posted.length = 0;
+      return batches;
+    };
+  }
+
+  it('answers fast calls in one message and a call of a millisecond or more at once', async () => {
+    const run = await host();
+    expect(await run(0.1, 0.1, 0.1)).toEqual([[1, 2, 3]]);
+    expect(await run(5, 5, 0.1)).toEqual([[4], [5], [6]]);
+    // Fast answers wait for the next call at most until the first of them is 1 ms old.
+    expect(await run(0.4, 0.4, 0.4, 0.4, 0.4)).toEqual([[7, 8, 9, 10], [11]]);
   });
 });

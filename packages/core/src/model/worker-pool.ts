@@ -8,6 +8,7 @@ import {
   reviveError,
   type SerializedError,
   type ToWorker,
+  type WorkerCall,
 } from './worker-protocol';
 
 /** One worker as the pool drives it; each runtime wraps its own worker in one. */
@@ -57,18 +58,29 @@ interface Job {
   outputs: readonly string[] | undefined;
   resolve: (outputs: NamedTensors) => void;
   reject: (error: unknown) => void;
+  /** The message that carried the call, once posted: its calls not yet answered. */
+  message?: { left: number };
 }
 
 /**
- * Calls posted to one worker ahead of its answers. Two keep a worker busy across the message
- * round trip without queueing much behind a long call on one worker while another frees up.
+ * `predict` messages posted to one worker ahead of its answers. Two keep a worker busy across
+ * the message round trip without queueing much behind a long call on one worker while another
+ * frees up.
  */
 const DEPTH = 2;
+
+/**
+ * The most calls one message carries. Calls that queued here while every worker was busy go
+ * together (each message wakes both threads, which costs more than a small model's call).
+ */
+const MAX_CALLS_PER_MESSAGE = 64;
 
 /** One worker and the calls it has been given. */
 class Instance {
   state: InstanceStatus['state'] = 'starting';
   readonly pending = new Map<number, Job>();
+  /** `predict` messages posted whose calls are not all answered. */
+  messages = 0;
   readonly ready: Promise<ModelSignature>;
   private settleStart!: { resolve: (s: ModelSignature) => void; reject: (e: unknown) => void };
   private waiting: { type: 'probed' | 'disposed'; resolve: (m: FromWorker | undefined) => void }[] = [];
@@ -103,13 +115,16 @@ class Instance {
   }
 
   private receive(m: FromWorker, label: string): void {
-    if (m.type === 'result' || (m.type === 'failed' && m.id !== undefined)) {
-      const job = this.pending.get(m.id!);
-      if (job === undefined) return;
-      this.pending.delete(m.id!);
+    if (m.type === 'answers') {
+      for (const a of m.answers) {
+        const job = this.pending.get(a.id);
+        if (job === undefined) continue;
+        this.pending.delete(a.id);
+        if (--job.message!.left === 0) this.messages--;
+        if (a.error === undefined) job.resolve(a.outputs);
+        else job.reject(reviveError(a.error, `${label} failed in its worker`));
+      }
       this.refresh();
-      if (m.type === 'result') job.resolve(m.outputs);
-      else job.reject(reviveError(m.error, `${label} failed in its worker`));
       this.onSettled();
     } else if (m.type === 'loaded') {
       this.state = 'ready';
@@ -259,46 +274,63 @@ export class WorkerPoolModel extends BaseModel {
     const { tensors, transfer } = ownedCopies(inputs);
     return new Promise<NamedTensors>((resolve, reject) => {
       const job: Job = { inputs: tensors, transfer, outputs: all ? undefined : outputs, resolve, reject };
-      if (this.dispatch(job)) return;
+      if (this.queue.length === 0) {
+        const free = this.free();
+        if (free.best !== undefined) return this.send(free.best, [job]);
+      }
       if (this.replacing === 0 && !this.slots.some((s) => s.state !== 'stopped')) reject(this.down());
       else this.queue.push(job);
     });
   }
 
-  /** Gives `job` to the least busy ready instance with room; false when none has. */
-  private dispatch(job: Job): boolean {
+  /** The least busy ready instance with room for a message, and how many have room. */
+  private free(): { best: Instance | undefined; room: number } {
     let best: Instance | undefined;
+    let room = 0;
     for (const s of this.slots) {
-      if (
-        s.state === 'ready' &&
-        s.pending.size < DEPTH &&
-        (best === undefined || s.pending.size < best.pending.size)
-      )
-        best = s;
+      if (s.state !== 'ready' || s.messages >= DEPTH) continue;
+      room++;
+      if (best === undefined || s.pending.size < best.pending.size) best = s;
     }
-    if (best === undefined) return false;
-    const id = this.nextId++;
-    try {
-      best.handle.post({ type: 'predict', id, inputs: job.inputs, outputs: job.outputs }, job.transfer);
-    } catch (e) {
-      job.reject(
-        new ModelshipError(
-          'INFERENCE_FAILED',
-          `${this.label}: the inputs could not be sent to its worker: ${message(e)}`,
-          {
-            cause: e,
-          },
-        ),
-      );
-      return true;
-    }
-    best.pending.set(id, job);
-    if (best.pending.size === 1) best.refresh();
-    return true;
+    return { best, room };
   }
 
+  /** Posts `jobs` to `to` in one message. */
+  private send(to: Instance, jobs: Job[]): void {
+    const calls: WorkerCall[] = [];
+    let transfer = jobs[0]!.transfer;
+    for (const job of jobs) {
+      calls.push({ id: this.nextId++, inputs: job.inputs, outputs: job.outputs });
+      if (job !== jobs[0]) transfer = transfer.concat(job.transfer);
+    }
+    try {
+      to.handle.post({ type: 'predict', calls }, transfer);
+    } catch (e) {
+      const failure = new ModelshipError(
+        'INFERENCE_FAILED',
+        `${this.label}: the inputs could not be sent to its worker: ${message(e)}`,
+        { cause: e },
+      );
+      for (const job of jobs) job.reject(failure);
+      return;
+    }
+    const sent = { left: jobs.length };
+    to.messages++;
+    for (let i = 0; i < jobs.length; i++) {
+      jobs[i]!.message = sent;
+      to.pending.set(calls[i]!.id, jobs[i]!);
+    }
+    to.refresh();
+  }
+
+  /** Sends the queued calls to the instances with room, shared out evenly among them. */
   private pump(): void {
-    while (this.queue.length > 0 && this.dispatch(this.queue[0]!)) this.queue.shift();
+    while (this.queue.length > 0) {
+      const { best, room } = this.free();
+      if (best === undefined) return;
+      const n = Math.min(MAX_CALLS_PER_MESSAGE, Math.ceil(this.queue.length / room));
+      this.send(best, this.queue.splice(0, n));
+    }
   }
 
   private wire(s: Instance): void {
@@ -324,6 +356,7 @@ export class WorkerPoolModel extends BaseModel {
     );
     const jobs = [...s.pending.values()];
     s.pending.clear();
+    s.messages = 0;
     for (const job of jobs) job.reject(failure);
     this.tell({ type: 'exited', instance: s.index, error, failedCalls: jobs.length });
     if (this.closing) return;

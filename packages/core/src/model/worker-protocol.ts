@@ -17,19 +17,36 @@ import { allocate } from '../tensor/dtype';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 
+/** One call to run on the worker; `outputs` undefined: every output. */
+export interface WorkerCall {
+  id: number;
+  inputs: NamedTensors;
+  outputs: readonly string[] | undefined;
+}
+
+/** One call's answer: its outputs, or why it failed. */
+export type WorkerAnswer =
+  | { id: number; outputs: NamedTensors; error?: undefined }
+  | { id: number; outputs?: undefined; error: SerializedError };
+
 export type ToWorker =
   /** Create the session. `options` is the runtime's own (a path and session options, bytes, …). */
   | { type: 'load'; options: unknown }
-  | { type: 'predict'; id: number; inputs: NamedTensors; outputs: readonly string[] | undefined }
+  /**
+   * Calls to run one after another. Several travel in one message when they queued while the
+   * worker was busy: each message wakes two threads, which costs more than a small model's call.
+   */
+  | { type: 'predict'; calls: WorkerCall[] }
   /** Time `runs` warm calls on warmup inputs (zeros of the declared shapes, batch 1). */
   | { type: 'probe'; runs: number }
   | { type: 'dispose' };
 
 export type FromWorker =
   | { type: 'loaded'; signature: ModelSignature }
-  | { type: 'result'; id: number; outputs: NamedTensors }
-  /** `id` undefined: the load failed. */
-  | { type: 'failed'; id: number | undefined; error: SerializedError }
+  /** Answers to calls of `predict` messages, in the order they ran; one message may hold several. */
+  | { type: 'answers'; answers: WorkerAnswer[] }
+  /** The load failed. */
+  | { type: 'failed'; error: SerializedError }
   /** The median warm latency in milliseconds, or why it could not be measured. */
   | { type: 'probed'; ms: number | undefined; error?: SerializedError }
   | { type: 'disposed' };
@@ -112,8 +129,7 @@ function plain(details: Readonly<Record<string, unknown>>): Record<string, unkno
 }
 
 /** The distinct ArrayBuffers behind `tensors`' data, to hand to `postMessage` as transferables. */
-export function transferables(tensors: NamedTensors): ArrayBuffer[] {
-  const list: ArrayBuffer[] = [];
+export function transferables(tensors: NamedTensors, list: ArrayBuffer[] = []): ArrayBuffer[] {
   for (const name in tensors) {
     const buffer = (tensors[name]!.data as { buffer?: unknown }).buffer;
     if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && !list.includes(buffer)) list.push(buffer);

@@ -45,6 +45,11 @@ abstract class Family<C extends { readonly labels: Record<string, string> }> {
     return c;
   }
 
+  /** Drops a child, so a label set that is gone (a retired version) stops being exported. */
+  remove(child: C): void {
+    this.children.delete(this.labelNames.map((n) => child.labels[n]).join('\u0000'));
+  }
+
   get() {
     const values: Sample[] = [];
     for (const c of this.children.values()) this.samples(c, values);

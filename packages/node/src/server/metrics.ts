@@ -11,6 +11,8 @@ import type { HandlerResponse, RepositoryControl } from './types';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 interface VersionChildren {
+  /** The failure counter's `reason` labels used for this version, to remove them with it. */
+  reasons: Set<string>;
   success: CounterChild;
   request: HistogramChild;
   queue: HistogramChild;
@@ -29,6 +31,12 @@ class TwoKeyMap<A, B, V> {
 
   get(a: A, b: B): V | undefined {
     return this.maps.get(a)?.get(b);
+  }
+
+  delete(a: A, b: B): void {
+    const inner = this.maps.get(a);
+    inner?.delete(b);
+    if (inner?.size === 0) this.maps.delete(a);
   }
 
   /** Stores `v` and returns it. */
@@ -54,6 +62,7 @@ export class ServerMetrics {
   private readonly http: CounterFamily;
   private readonly httpSeconds: HistogramFamily;
   private readonly onPrediction: (e: PredictionEvent) => void;
+  private readonly onUnloaded = (e: { name: string; version: string }) => this.forget(e.name, e.version);
   /** Labelled children by model, then version: looked up per request without building a key. */
   private readonly byModel = new TwoKeyMap<string, string, VersionChildren>();
   /** By route kind, then status code. */
@@ -189,11 +198,9 @@ export class ServerMetrics {
       if (e.error === undefined) c.success.inc();
       else {
         const code = (e.error as { code?: unknown }).code;
-        this.failure.inc({
-          model: e.name,
-          version: e.version,
-          reason: typeof code === 'string' ? code : 'UNKNOWN',
-        });
+        const reason = typeof code === 'string' ? code : 'UNKNOWN';
+        c.reasons.add(reason);
+        this.failure.inc({ model: e.name, version: e.version, reason });
       }
       c.request.observe(e.latencyMs / 1000);
       if (e.batchSize > 0) {
@@ -203,6 +210,23 @@ export class ServerMetrics {
       }
     };
     deployer.on('prediction', this.onPrediction);
+    deployer.on('unloaded', this.onUnloaded);
+  }
+
+  /**
+   * Drops an unloaded version's series: with a new version every few minutes (hot swaps), they
+   * would otherwise pile up in memory and in every scrape for as long as the server runs.
+   */
+  private forget(model: string, version: string): void {
+    const c = this.byModel.get(model, version);
+    if (c === undefined) return;
+    this.byModel.delete(model, version);
+    this.success.remove(c.success);
+    this.requestSeconds.remove(c.request);
+    this.queueSeconds.remove(c.queue);
+    this.computeSeconds.remove(c.compute);
+    this.batchSize.remove(c.batch);
+    for (const reason of c.reasons) this.failure.remove({ model, version, reason });
   }
 
   private versionChildren(model: string, version: string): VersionChildren {
@@ -210,6 +234,7 @@ export class ServerMetrics {
     if (found !== undefined) return found;
     const labels = { model, version };
     return this.byModel.set(model, version, {
+      reasons: new Set(),
       success: this.success.child(labels),
       request: this.requestSeconds.child(labels),
       queue: this.queueSeconds.child(labels),
@@ -240,6 +265,7 @@ export class ServerMetrics {
   /** Stops listening to the deployer. */
   dispose(): void {
     this.deployer.off('prediction', this.onPrediction);
+    this.deployer.off('unloaded', this.onUnloaded);
   }
 }
 

@@ -67,9 +67,24 @@ async function probeDuring(url: string, running: () => number, inferences: numbe
       after: answered.length,
     });
   }
-  latencies.sort((a, b) => a - b);
-  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
-  return { perInference, p99, probes: latencies.length };
+  return { perInference, p99: p99(latencies), probes: latencies.length };
+}
+
+function p99(latencies: number[]): number {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+}
+
+/** The same probes with no inference running: the machine's own p99, to read the other against. */
+async function probeIdle(url: string, probes: number): Promise<number> {
+  const latencies: number[] = [];
+  for (let i = 0; i < probes; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${url}/v2/health/live`);
+    await r.arrayBuffer();
+    latencies.push(performance.now() - t0);
+  }
+  return p99(latencies);
 }
 
 describe('liveness under inference (sessions on worker threads)', () => {
@@ -78,8 +93,9 @@ describe('liveness under inference (sessions on worker threads)', () => {
     const s = await serve(model);
     try {
       const { perInference, p99, probes } = await probeDuring(s.url, s.running, 3);
+      const idle = await probeIdle(s.url, probes);
       console.log(
-        `liveness: ${probes} health probes during 3 back-to-back slow_loop inferences; p99 ${p99.toFixed(1)} ms`,
+        `liveness: ${probes} health probes during 3 back-to-back slow_loop inferences, p99 ${p99.toFixed(1)} ms; as many with the model idle, p99 ${idle.toFixed(1)} ms`,
       );
       // Each inference overlapped health answers that arrived while the model held the call.
       for (const x of perInference) expect(x.during).toBeGreaterThanOrEqual(2);
@@ -95,14 +111,20 @@ describe('liveness under inference (sessions on worker threads)', () => {
       const order: string[] = [];
       const first = post(s.url).then((r) => order.push(`infer ${r.status}`));
       while (s.running() === 0) await new Promise((r) => setTimeout(r, 1));
+      const times: number[] = [];
       for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
         const r = await post(s.url);
         const body = (await r.json()) as { error: string };
+        times.push(performance.now() - t0);
         order.push(`overload ${r.status}`);
         expect(body.error).toMatch(/overloaded/);
       }
       await first;
       expect(order).toEqual(['overload 503', 'overload 503', 'overload 503', 'infer 200']);
+      console.log(
+        `liveness: 3 overload 503s during a slow_loop inference, slowest ${Math.max(...times).toFixed(1)} ms`,
+      );
     } finally {
       await s.close();
     }

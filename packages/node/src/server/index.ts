@@ -8,6 +8,8 @@ export type {
   AuthOptions,
   AuthRequest,
   CorsOptions,
+  ExplainSettings,
+  ExplainSource,
   HandlerOptions,
   HandlerRequest,
   HandlerResponse,

@@ -1,17 +1,8 @@
 import { invalidArgument } from '../errors';
-import type { ExplainMethod, Explanation } from './types';
+import type { Explanation } from './types';
 
-/** An {@link Explanation} as plain data: what a server answers and `--json` prints. */
-export interface ExplanationJSON {
-  method: ExplainMethod;
-  features: string[];
-  baseValue: number;
-  predictions: number[];
-  /** Per row, feature → contribution; each row sums to `predictions[i] − baseValue`. */
-  values: Record<string, number>[];
-  evaluations: number;
-  notes: string[];
-}
+/** An {@link Explanation} as plain data (all but `topFeatures`): what a server answers and `--json` prints. */
+export type ExplanationJSON = Omit<Explanation, 'topFeatures'>;
 
 /**
  * The plain-object form of an explanation, ready for `JSON.stringify` (no methods, fresh

@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
-import { type ExplainMethod, invalidArgument, parseIntegrity } from '@modelship/core';
+import { invalidArgument, parseIntegrity } from '@modelship/core';
+import type { ExplainDefaults } from '../server/types';
 import { type ConfigSignature, parseConfigSignature } from '../signing/repository-policy';
 
 /** Which versions of a model are served, as in TF Serving and Triton. */
@@ -45,21 +46,11 @@ export interface ModelConfig {
  * config.json's `explain`, all fields optional:
  * `{ "background": "explain/background.jsonl", "maxRows": 100, "method": "kernel", "nsamples": 500, "seed": 0 }`.
  */
-export interface ExplainConfig {
+export interface ExplainConfig extends ExplainDefaults {
   /** The background file, relative to the model's folder and inside it (default `explain/background.jsonl`). */
   background?: string;
   /** Background rows used: a longer file is sampled down to this many, seeded (default 100). */
   maxRows?: number;
-  /** Defaults of every request, which a request's `parameters` override. */
-  method?: ExplainMethod;
-  nsamples?: number;
-  maxEvals?: number;
-  seed?: number;
-  link?: 'identity' | 'logit';
-  output?: string;
-  class?: number | string;
-  /** Names of the columns of a model without a pipeline, in order (default `<input>[i]`). */
-  features?: string[];
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {

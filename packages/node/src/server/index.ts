@@ -8,6 +8,7 @@ export type {
   AuthOptions,
   AuthRequest,
   CorsOptions,
+  ExplainDefaults,
   ExplainSettings,
   ExplainSource,
   HandlerOptions,

@@ -66,19 +66,8 @@ export interface PipelineSource {
   pipeline(model: string): Pipeline | undefined;
 }
 
-/**
- * What `POST /v1/models/{name}:explain` explains against, and its defaults: the repository reads
- * it from `<model>/explain/background.jsonl` and config.json's `explain`.
- */
-export interface ExplainSettings {
-  /**
-   * The rows standing for "feature unknown": records (objects of fields) for a model served
-   * with a pipeline, else rows of numbers, one per value of the model's `[batch, k]` input.
-   */
-  background: readonly (Readonly<Record<string, unknown>> | readonly number[])[];
-  /** Where the background came from, for messages (`fraud/explain/background.jsonl`). */
-  source?: string;
-  /** Defaults of every request, which a request's `parameters` override. */
+/** The defaults of a model's `:explain` requests, which a request's `parameters` override. */
+export interface ExplainDefaults {
   method?: ExplainMethod;
   nsamples?: number;
   maxEvals?: number;
@@ -89,6 +78,20 @@ export interface ExplainSettings {
   class?: number | string;
   /** Names of the columns of a model without a pipeline (default `<input>[i]`, as the Monitor names them). */
   features?: readonly string[];
+}
+
+/**
+ * What `POST /v1/models/{name}:explain` explains against, and its defaults: the repository reads
+ * it from `<model>/explain/background.jsonl` and config.json's `explain`.
+ */
+export interface ExplainSettings extends ExplainDefaults {
+  /**
+   * The rows standing for "feature unknown": records (objects of fields) for a model served
+   * with a pipeline, else rows of numbers, one per value of the model's `[batch, k]` input.
+   */
+  background: readonly (Readonly<Record<string, unknown>> | readonly number[])[];
+  /** Where the background came from, for messages (`fraud/explain/background.jsonl`). */
+  source?: string;
   /** Said in every answer's `notes` (the repository says when it sampled the background down). */
   notes?: readonly string[];
 }

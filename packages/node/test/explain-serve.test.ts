@@ -32,6 +32,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { irisBackground } from '../../../examples/model-repository/fit-iris-pipeline';
 import { fixturesDir, modelPath } from './fixtures';
+import { startServe } from './serve-process';
 
 const example = fileURLToPath(new URL('../../../examples/model-repository/', import.meta.url));
 const names = Array.from({ length: 12 }, (_, i) => `features[${i}]`);
@@ -509,4 +510,56 @@ describe('POST :explain: cancellation, deadline, concurrency', () => {
       await server.close();
     }
   });
+});
+
+describe('modelship serve: :explain of a directory served as one model', () => {
+  it('reads its explain/background.jsonl and maxExplainRows from --config; a bad limit is a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-explain-one-'));
+    const config = join(mkdtempSync(join(tmpdir(), 'modelship-explain-cfg-')), 'server.json');
+    cpSync(modelPath('iris'), join(dir, 'model.onnx'));
+    mkdirSync(join(dir, 'explain'));
+    const background = [
+      [5.1, 3.5, 1.4, 0.2],
+      [6.2, 2.9, 4.3, 1.3],
+      [6.5, 3.0, 5.5, 1.8],
+    ];
+    writeFileSync(
+      join(dir, 'explain/background.jsonl'),
+      background.map((r) => `${JSON.stringify(r)}\n`).join(''),
+    );
+    writeFileSync(config, JSON.stringify({ maxExplainRows: 60 }));
+    const serve = startServe([dir, '--model-name', 'flowers', '--port', '0', '--config', config]);
+    try {
+      const url = await serve.url;
+      await expect.poll(() => serve.output()).toContain('  Explanations             POST ');
+      // 4 features, exact: the background, then 1 + 14 coalitions × 3 rows per instance: 46 for one, 89 for two
+      const one = await post(url, '/v1/models/flowers:explain', {
+        instances: [[6.3, 2.9, 5.6, 1.8]],
+        parameters: { class: 2 },
+      });
+      expect(one.status).toBe(200);
+      expect(one.body.features).toEqual(['input[0]', 'input[1]', 'input[2]', 'input[3]']);
+      expect(one.body.evaluations).toBe(3 + 1 + 14 * 3);
+      expectSums(one.body);
+      const two = await post(url, '/v1/models/flowers:explain', {
+        instances: [
+          [6.3, 2.9, 5.6, 1.8],
+          [5.0, 3.4, 1.5, 0.2],
+        ],
+        parameters: { class: 2 },
+      });
+      expect(two.status).toBe(400);
+      expect(two.body.error).toMatch(
+        /costs up to 89 model rows .* at most 60 \(maxExplainRows\): send at most 1 instance per request/,
+      );
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+    writeFileSync(config, JSON.stringify({ maxExplainRows: 0.5 }));
+    const bad = startServe([dir, '--config', config, '--port', '0']);
+    bad.url.catch(() => {});
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--config: 'maxExplainRows' must be a positive integer, not 0.5/);
+  }, 60_000);
 });

@@ -494,6 +494,30 @@ describe('POST :explain: cancellation, deadline, concurrency', () => {
     }
   });
 
+  it('refuses a background that does not fit the model, and limits that are not positive integers', async () => {
+    const deployer = new Deployer();
+    await deployer.deploy('gated', gatedModel().model, { warmup: false });
+    const server = createServer(deployer, {
+      explain: { gated: { background: [{ x: 1 }], source: 'gated/explain/background.jsonl' } },
+      closeDeployer: true,
+    });
+    try {
+      const { url } = await server.listen(0, '127.0.0.1');
+      const a = await post(url, '/v1/models/gated:explain', { instances: [[1, 2, 3]] });
+      expect(a.status).toBe(400);
+      expect(a.body.error).toBe(
+        "gated/explain/background.jsonl row 0 is an object; model 'gated' input 'x' [batch, 3] needs rows of 3 numbers, one per line",
+      );
+    } finally {
+      await server.close();
+    }
+    for (const options of [{ maxExplainRows: 0 }, { maxConcurrentExplains: 1.5 }])
+      expect(() => createServer(deployer, options)).toThrow(/must be a positive integer/);
+    expect(() => createServer(deployer, { explain: 'models' as never })).toThrow(
+      /explain must be a source with explainSettings\(model\)/,
+    );
+  });
+
   it("answers 504 when the server's timeoutMs passes, and frees the slot", async () => {
     const { server, url, state } = await start({ timeoutMs: 100 });
     try {
@@ -528,7 +552,8 @@ describe('modelship serve: :explain of a directory served as one model', () => {
       background.map((r) => `${JSON.stringify(r)}\n`).join(''),
     );
     writeFileSync(config, JSON.stringify({ maxExplainRows: 60 }));
-    const serve = startServe([dir, '--model-name', 'flowers', '--port', '0', '--config', config]);
+    // A generous start: the first start of a run compiles the sources, slow on a busy machine.
+    const serve = startServe([dir, '--model-name', 'flowers', '--port', '0', '--config', config], {}, 90_000);
     try {
       const url = await serve.url;
       await expect.poll(() => serve.output()).toContain('  Explanations             POST ');
@@ -557,9 +582,9 @@ describe('modelship serve: :explain of a directory served as one model', () => {
       await serve.exited;
     }
     writeFileSync(config, JSON.stringify({ maxExplainRows: 0.5 }));
-    const bad = startServe([dir, '--config', config, '--port', '0']);
+    const bad = startServe([dir, '--config', config, '--port', '0'], {}, 90_000);
     bad.url.catch(() => {});
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/--config: 'maxExplainRows' must be a positive integer, not 0.5/);
-  }, 60_000);
+  }, 240_000);
 });

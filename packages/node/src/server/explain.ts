@@ -226,10 +226,15 @@ function numberRowsOf(instances: unknown[], settings: ExplainSettings, model: Mo
   const first = settings.background[0];
   const k = typeof shape[1] === 'number' ? shape[1] : Array.isArray(first) ? first.length : undefined;
   const source = settings.source ?? 'the background';
+  if (k === undefined)
+    throw new ModelshipError(
+      'MODEL_INVALID',
+      `${source} row 0 is ${describe(first)}; model '${name}' has no pipeline, so its background is one row of numbers per line`,
+    );
   const at = `model '${name}' input '${input!.name}' [batch, ${k}]`;
   const features =
     settings.features === undefined
-      ? Array.from({ length: k ?? 0 }, (_, j) => `${input!.name}[${j}]`)
+      ? Array.from({ length: k }, (_, j) => `${input!.name}[${j}]`)
       : [...settings.features];
   const named = (row: readonly number[]): Row => Object.fromEntries(features.map((f, j) => [f, row[j]]));
   const background = settings.background.map((r, i) => {
@@ -255,7 +260,7 @@ function numberRowsOf(instances: unknown[], settings: ExplainSettings, model: Mo
       );
     return named(r as number[]);
   });
-  return { rows, background, features, width: k! };
+  return { rows, background, features, width: k };
 }
 
 /** `:explain` requests running now, per handler. */

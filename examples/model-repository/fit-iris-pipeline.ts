@@ -2,13 +2,14 @@
  * Fits iris/pipeline.json on the iris data: the server then takes records
  * (`{"sepal_length": 5.1, …}`) for iris and answers species names from iris/labels.txt. Also
  * writes iris/profile.json, the profile of those records, which `modelship serve` watches the
- * drift of the records it receives against.
+ * drift of the records it receives against, and iris/explain/background.jsonl, the background
+ * `POST /v1/models/iris:explain` explains against.
  * Run from the repository root: `pnpm --filter @modelship/node exec tsx --conditions=@modelship/source ../../examples/model-repository/fit-iris-pipeline.ts`
  * (a test checks the committed file equals what this makes).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { argmax, impute, Pipeline, Profile, type Row, readCsv, topK } from '@modelship/node';
+import { argmax, impute, Pipeline, Profile, type Row, readCsv, sampleRows, topK } from '@modelship/node';
 
 async function irisRows(): Promise<Row[]> {
   const rows: Row[] = [];
@@ -20,6 +21,15 @@ async function irisRows(): Promise<Row[]> {
 /** The training records' profile (every row is kept: 150 is below the 1,000-value sample). */
 export async function profileIris(): Promise<Profile> {
   return Profile.fromDataset(await irisRows(), { exclude: ['label'] });
+}
+
+/**
+ * iris/explain/background.jsonl: 30 training records drawn without replacement (seed 0), the
+ * fields only: what `POST /v1/models/iris:explain` measures contributions against.
+ */
+export async function irisBackground(): Promise<string> {
+  const rows = sampleRows(await irisRows(), 30, { seed: 0 });
+  return rows.map(({ label: _label, ...fields }) => `${JSON.stringify(fields)}\n`).join('');
 }
 
 export async function fitIrisPipeline(): Promise<Pipeline> {
@@ -48,4 +58,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const profileFile = fileURLToPath(new URL('./iris/profile.json', import.meta.url));
   await writeFile(profileFile, `${JSON.stringify(await profileIris(), null, 2)}\n`);
   console.log(`wrote ${profileFile}`);
+  const backgroundFile = fileURLToPath(new URL('./iris/explain/background.jsonl', import.meta.url));
+  await mkdir(fileURLToPath(new URL('./iris/explain/', import.meta.url)), { recursive: true });
+  await writeFile(backgroundFile, await irisBackground());
+  console.log(`wrote ${backgroundFile}`);
 }

@@ -53,7 +53,9 @@ export type ErrorCode =
   | 'WARMUP_FAILED'
   | 'MODEL_OVERLOADED'
   | 'DEADLINE_EXCEEDED'
-  | 'DEPLOYER_CLOSED';
+  | 'DEPLOYER_CLOSED'
+  // Serving.
+  | 'EXPLAIN_UNAVAILABLE';
 
 const MARKER = Symbol.for('modelship.error');
 

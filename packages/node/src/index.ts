@@ -7,7 +7,12 @@ export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load
 export { registerMonitorOtel } from './otel';
 export { decodePng } from './png';
 export { PredictionLog, type PredictionLogOptions } from './prediction-log';
-export { type ModelConfig, selectVersions, type VersionPolicy } from './repository/config';
+export {
+  type ExplainConfig,
+  type ModelConfig,
+  selectVersions,
+  type VersionPolicy,
+} from './repository/config';
 export {
   type DeployTarget,
   FileSystemRepository,

@@ -45,6 +45,23 @@ describe('Deployer: deploy, predict, status', () => {
     expect(v1.calls).toEqual([1, 1, 1]);
   });
 
+  it("runs kind 'explain' calls like any request, but marks their events and leaves them out of the version's statistics", async () => {
+    const d = new Deployer();
+    await d.deploy('sum', sumModel('1', 100).model, { warmup: false });
+    const events: PredictionEvent[] = [];
+    d.on('prediction', (e) => events.push(e));
+    expect(y0(await d.predict('sum', row(1, 2), { kind: 'explain' }))).toBe(103);
+    expect(y0(await d.model('sum', { kind: 'explain' }).predict(row(2, 2)))).toBe(104);
+    expect(y0(await d.predict('sum', row(1, 1), { kind: 'serve' }))).toBe(102);
+    expect(events.map((e) => e.kind)).toEqual(['explain', 'explain', 'serve']);
+    expect(d.status('sum').versions[0]).toMatchObject({ requests: 1, errors: 0 });
+    await rejectsWith(
+      d.predict('sum', row(1, 2), { kind: 'shadow' as never }),
+      'INVALID_ARGUMENT',
+      /kind must be 'serve' or 'explain'/,
+    );
+  });
+
   it('takes the version from the loader options and warms up with given inputs', async () => {
     const d = new Deployer();
     const v = sumModel('ignored', 0);

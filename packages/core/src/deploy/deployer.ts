@@ -432,6 +432,7 @@ const PREDICT_KEYS = new Set([
   'onRoute',
   'records',
   'onScreen',
+  'kind',
 ]);
 
 function checkPredictOptions(o: DeployPredictOptions): void {
@@ -453,6 +454,8 @@ function checkPredictOptions(o: DeployPredictOptions): void {
       o.routingKey,
     );
   }
+  if (o.kind !== undefined && o.kind !== 'serve' && o.kind !== 'explain')
+    throw invalidArgument('predict', "kind must be 'serve' or 'explain'", o.kind);
   if (o.onRoute !== undefined && typeof o.onRoute !== 'function')
     throw invalidArgument('predict', 'onRoute must be a function', o.onRoute);
   if (o.onScreen !== undefined && typeof o.onScreen !== 'function')

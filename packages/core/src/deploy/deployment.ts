@@ -26,7 +26,7 @@ interface Loaded {
   seq: number;
 }
 
-type Role = 'serve' | 'shadow' | 'compare';
+type Role = 'serve' | 'shadow' | 'compare' | 'explain';
 
 /** A request served by one version and copied to another, for comparison. */
 class Pair {
@@ -351,7 +351,8 @@ export class Deployment implements JobOwner {
       }
       throwIfAborted(o?.signal);
       o?.onRoute?.(target.runner.version);
-      if (this.screen !== undefined) report = this.screenRequest(target, inputs, o);
+      // An explainer's rows mix a request's with background rows: not inputs to screen or count.
+      if (this.screen !== undefined && o?.kind !== 'explain') report = this.screenRequest(target, inputs, o);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -360,6 +361,7 @@ export class Deployment implements JobOwner {
       const job: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), resolve, reject);
       if (o?.routingKey !== undefined) job.routingKey = o.routingKey;
       if (report !== undefined) job.screen = report;
+      if (o?.kind === 'explain') job.role = 'explain';
       if (o?.signal !== undefined || timeoutMs !== undefined)
         this.watch(job, o?.signal, timeoutMs, target.runner.version);
       if (copy !== undefined) {
@@ -465,12 +467,14 @@ export class Deployment implements JobOwner {
     const now = this.host.clock.now();
     const latency = now - job.createdAt;
     const failed = error !== undefined;
-    runner.stats.record(latency, failed);
+    // An explainer's calls are thousands of synthetic rows: not requests to count or guard on.
+    const counted = role !== 'explain';
+    if (counted) runner.stats.record(latency, failed);
     const candidate = this.candidate();
-    const isCandidate = candidate === version && this.window !== undefined;
+    const isCandidate = candidate === version && this.window !== undefined && counted;
     const estimate = output === undefined ? undefined : this.screen?.expectedCorrect(output);
     if (estimate !== undefined && role === 'serve') runner.stats.recordEstimate(estimate);
-    if (this.window !== undefined) {
+    if (this.window !== undefined && counted) {
       if (isCandidate) {
         this.window.candidate.record(latency, failed);
         if (estimate !== undefined) this.window.candidate.recordEstimate(estimate);

@@ -122,6 +122,14 @@ export interface DeployPredictOptions {
    * Not called when the deployment has no screen.
    */
   onScreen?: (report: ScreenReport) => void;
+  /**
+   * `'explain'` marks the calls an explainer makes (coalitions of a request's rows with
+   * background rows): they run as any request (routing, batching, admission, deadline), but
+   * their `prediction` events carry `kind: 'explain'`, so monitors, metrics and prediction logs,
+   * which count served traffic, skip them, the deployment's input screen does not check them,
+   * and the version's request statistics and canary guards leave them out (default `'serve'`).
+   */
+  kind?: 'serve' | 'explain';
 }
 
 /** One loaded version, as `status()` reports it. */
@@ -197,8 +205,11 @@ export interface DeployerEvents {
 export interface PredictionEvent {
   name: string;
   version: string;
-  /** `serve` answered a caller; `shadow` and `compare` are copies run for comparison. */
-  kind: 'serve' | 'shadow' | 'compare';
+  /**
+   * `serve` answered a caller; `shadow` and `compare` are copies run for comparison; `explain`
+   * is a call made to explain a prediction (see {@link DeployPredictOptions.kind}).
+   */
+  kind: 'serve' | 'shadow' | 'compare' | 'explain';
   /** From the call to the answer, queue time included. */
   latencyMs: number;
   /** Time spent waiting for a slot or a batch (0 when the request never ran). */

@@ -21,11 +21,13 @@ import type { Command } from 'commander';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { resolveInside } from '../repository/contain';
+import { readExplainSettings } from '../repository/explain';
 import { readProfile, watchProfile } from '../repository/profiles';
 import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
 import { readScreen } from '../repository/screens';
 import { createServer, type ModelshipServer } from '../server/server';
+import type { ExplainSource } from '../server/types';
 import { UsageError } from './errors';
 import { mustExist } from './files';
 
@@ -112,7 +114,7 @@ export function registerServe(
     )
     .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, maxExplainRows, maxConcurrentExplains (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -392,6 +394,8 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
       ? {}
       : { maxTensorElements: config.maxTensorElements as number }),
     ...(config.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: config.drainTimeoutMs as number }),
+    ...explainLimits(config),
+    explain: single ? singleExplain(root, values.modelName ?? basename(root)) : repository,
     ...(cors === undefined ? {} : { cors }),
     ...(single ? {} : { repository }),
     modelControl,
@@ -438,6 +442,9 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   out(`  TF Serving REST          POST ${url}/v1/models/{name}:predict`);
   if (names.some((n) => (single ? singlePipelines[n] : repository.pipeline(n)) !== undefined))
     out(`  Records (pipeline.json)  POST ${url}/v1/models/{name}:predict  {"instances": [{...}]}`);
+  out(
+    `  Explanations             POST ${url}/v1/models/{name}:explain  (with <model>/explain/background.jsonl)`,
+  );
   out(`  Prometheus metrics       GET  ${url}/metrics`);
   out(`  Dashboard                GET  ${url}/dashboard`);
   if (!single)
@@ -520,7 +527,33 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   workers: 'number',
   instances: 'instances',
   logDir: 'string',
+  maxExplainRows: 'number',
+  maxConcurrentExplains: 'number',
 };
+
+/** `maxExplainRows` and `maxConcurrentExplains` of a `--config` file, which must be positive integers. */
+function explainLimits(config: Record<string, unknown>): {
+  maxExplainRows?: number;
+  maxConcurrentExplains?: number;
+} {
+  const out: { maxExplainRows?: number; maxConcurrentExplains?: number } = {};
+  for (const key of ['maxExplainRows', 'maxConcurrentExplains'] as const) {
+    const v = config[key];
+    if (v === undefined) continue;
+    if (!(Number.isSafeInteger(v) && (v as number) >= 1))
+      throw new UsageError(`--config: '${key}' must be a positive integer, not ${JSON.stringify(v)}`);
+    out[key] = v as number;
+  }
+  return out;
+}
+
+/** The explanation background of a directory served as one model: its explain/background.jsonl. */
+function singleExplain(root: string, name: string): ExplainSource {
+  return {
+    explainSettings: async (model) =>
+      model === name ? (await readExplainSettings(root, root, undefined))?.settings : undefined,
+  };
+}
 
 /** Reads and checks a `--config` file: a JSON object of known settings. */
 async function readConfig(file: string): Promise<Record<string, unknown>> {

@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
 import { invalidArgument, parseIntegrity } from '@modelship/core';
+import type { ExplainDefaults } from '../server/types';
 import { type ConfigSignature, parseConfigSignature } from '../signing/repository-policy';
 
 /** Which versions of a model are served, as in TF Serving and Triton. */
@@ -22,6 +23,7 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * one such file) used for every version instead of each version's own `warmup/` folder.
  * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
  * `'auto'`). `signature` requires every version to be signed (see signing/repository-policy.ts).
+ * `explain` configures `POST /v1/models/{name}:explain` (see {@link ExplainConfig}).
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -36,6 +38,19 @@ export interface ModelConfig {
   instances: number | 'auto' | undefined;
   /** Keys or identities that must have signed each version (`model.sig` in its folder). */
   signature?: ConfigSignature;
+  /** Where `:explain` finds the background, and its requests' defaults. */
+  explain: ExplainConfig | undefined;
+}
+
+/**
+ * config.json's `explain`, all fields optional:
+ * `{ "background": "explain/background.jsonl", "maxRows": 100, "method": "kernel", "nsamples": 500, "seed": 0 }`.
+ */
+export interface ExplainConfig extends ExplainDefaults {
+  /** The background file, relative to the model's folder and inside it (default `explain/background.jsonl`). */
+  background?: string;
+  /** Background rows used: a longer file is sampled down to this many, seeded (default 100). */
+  maxRows?: number;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -45,9 +60,19 @@ export const DEFAULT_CONFIG: ModelConfig = {
   deploy: {},
   warmup: undefined,
   instances: undefined,
+  explain: undefined,
 };
 
-const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup', 'instances', 'signature']);
+const KEYS = new Set([
+  'versionPolicy',
+  'integrity',
+  'labels',
+  'deploy',
+  'warmup',
+  'instances',
+  'signature',
+  'explain',
+]);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
 export function parseModelConfig(text: string, file: string): ModelConfig {
@@ -100,7 +125,95 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     warmup: c.warmup === undefined ? undefined : checkWarmup(c.warmup, file),
     instances: instances as ModelConfig['instances'],
     signature: parseConfigSignature(c.signature, file),
+    explain: c.explain === undefined ? undefined : checkExplain(c.explain, file),
   };
+}
+
+/** A path relative to the model's folder that cannot climb out of it; checked again on disk. */
+function insidePath(value: unknown, file: string, what: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\u0000'))
+    throw invalidArgument(file, `${what} must be a relative path inside the model folder`, value);
+  const normal = posix.normalize(value.replaceAll('\\', '/'));
+  if (posix.isAbsolute(normal) || win32.isAbsolute(value) || normal === '..' || normal.startsWith('../'))
+    throw invalidArgument(file, `${what} must be a relative path inside the model folder`, value);
+  return normal;
+}
+
+const EXPLAIN_KEYS = [
+  'background',
+  'maxRows',
+  'method',
+  'nsamples',
+  'maxEvals',
+  'seed',
+  'link',
+  'output',
+  'class',
+  'features',
+];
+
+/** `explain`: each field's type checked here, so a request never pays for a typo in the file. */
+function checkExplain(value: unknown, file: string): ExplainConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalidArgument(file, `explain must be an object of ${EXPLAIN_KEYS.join(', ')}`, value);
+  const e = value as Record<string, unknown>;
+  for (const key of Object.keys(e)) {
+    if (!EXPLAIN_KEYS.includes(key))
+      throw invalidArgument(
+        file,
+        `explain has an unknown field '${key}' (known: ${EXPLAIN_KEYS.join(', ')})`,
+        key,
+      );
+  }
+  const out: ExplainConfig = {};
+  if (e.background !== undefined) out.background = insidePath(e.background, file, 'explain.background');
+  for (const key of ['maxRows', 'nsamples', 'maxEvals'] as const) {
+    const v = e[key];
+    if (v === undefined) continue;
+    if (!(Number.isSafeInteger(v) && (v as number) > 0))
+      throw invalidArgument(file, `explain.${key} must be a positive integer`, v);
+    out[key] = v as number;
+  }
+  if (e.seed !== undefined) {
+    if (!Number.isSafeInteger(e.seed)) throw invalidArgument(file, 'explain.seed must be an integer', e.seed);
+    out.seed = e.seed as number;
+  }
+  if (e.method !== undefined) {
+    if (e.method !== 'exact' && e.method !== 'kernel' && e.method !== 'permutation')
+      throw invalidArgument(file, "explain.method must be 'exact', 'kernel' or 'permutation'", e.method);
+    out.method = e.method;
+  }
+  if (e.link !== undefined) {
+    if (e.link !== 'identity' && e.link !== 'logit')
+      throw invalidArgument(file, "explain.link must be 'identity' or 'logit'", e.link);
+    out.link = e.link;
+  }
+  if (e.output !== undefined) {
+    if (typeof e.output !== 'string' || e.output === '')
+      throw invalidArgument(file, 'explain.output must be an output name', e.output);
+    out.output = e.output;
+  }
+  if (e.class !== undefined) {
+    if (!((Number.isSafeInteger(e.class) && (e.class as number) >= 0) || typeof e.class === 'string'))
+      throw invalidArgument(
+        file,
+        'explain.class must be a column index (an integer ≥ 0) or a label',
+        e.class,
+      );
+    out.class = e.class as number | string;
+  }
+  if (e.features !== undefined) {
+    const f = e.features;
+    if (
+      !Array.isArray(f) ||
+      f.length === 0 ||
+      !f.every((x) => typeof x === 'string' && x !== '') ||
+      new Set(f).size !== f.length
+    )
+      throw invalidArgument(file, 'explain.features must be a list of distinct column names', f);
+    out.features = [...(f as string[])];
+  }
+  return out;
 }
 
 /** `{ "samples": "<path inside the model's folder>" }`; the path is checked again on disk. */
@@ -108,13 +221,7 @@ function checkWarmup(value: unknown, file: string): { samples: string } {
   const w = value as Record<string, unknown> | null;
   if (typeof w !== 'object' || w === null || Array.isArray(w) || Object.keys(w).join() !== 'samples')
     throw invalidArgument(file, 'warmup must be { "samples": "<path inside the model folder>" }', value);
-  const samples = w.samples;
-  if (typeof samples !== 'string' || samples === '' || samples.includes('\u0000'))
-    throw invalidArgument(file, 'warmup.samples must be a relative path inside the model folder', samples);
-  const normal = posix.normalize(samples.replaceAll('\\', '/'));
-  if (posix.isAbsolute(normal) || win32.isAbsolute(samples) || normal === '..' || normal.startsWith('../'))
-    throw invalidArgument(file, 'warmup.samples must be a relative path inside the model folder', samples);
-  return { samples: normal };
+  return { samples: insidePath(w.samples, file, 'warmup.samples') };
 }
 
 function checkPolicy(value: unknown, file: string): VersionPolicy {

@@ -15,10 +15,12 @@ import {
 import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { type LoadModelOptions, loadModel } from '../load-model';
+import type { ExplainSettings } from '../server/types';
 import { readConfigSignature } from '../signing/repository-policy';
 import { readVerifiedModel } from '../signing/verify-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';
 import { readTextInside, resolveInside, withoutRoot } from './contain';
+import { type ReadSettings, readExplainSettings } from './explain';
 import {
   isModelName,
   type ModelOnDisk,
@@ -157,6 +159,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private readonly pipelines = new Map<string, Pipeline>();
   private readonly profiles = new Map<string, Profile>();
   private readonly screens = new Map<string, ScreenFiles>();
+  private readonly explainRead = new Map<string, ReadSettings>();
   private readonly reported = new Set<string>();
   private target: DeployTarget | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -368,6 +371,27 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
    */
   screen(model: string): InputScreen | undefined {
     return this.screens.get(model)?.screen;
+  }
+
+  /**
+   * What `:explain` explains the model against: `<model>/explain/background.jsonl` (or the file
+   * config.json's `explain.background` names; one record or row of numbers per line) with
+   * config.json's `explain` defaults. Read on first use and again when the file or config
+   * changes; undefined when the model has no background. A broken file is MODEL_INVALID naming it.
+   */
+  async explainSettings(model: string): Promise<ExplainSettings | undefined> {
+    const config = this.configs.get(model);
+    if (config === undefined) return undefined;
+    const realRoot = await realpath(this.root);
+    const read = await readExplainSettings(
+      realRoot,
+      join(realRoot, model),
+      config.explain,
+      this.explainRead.get(model),
+    );
+    if (read === undefined) this.explainRead.delete(model);
+    else this.explainRead.set(model, read);
+    return read?.settings;
   }
 
   /** The labels file of a model (config `labels`), one label per line. */

@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Deployer, ModelshipError } from '@modelship/core';
 import { NO_BYTES } from './codec';
+import { tfExplain } from './explain';
 import { HttpError, httpFailure } from './http-error';
 import { registerRepositoryMetrics, ServerMetrics } from './metrics';
 import { allowedOrigin, MODEL_CONTROL_MODES } from './model-control';
@@ -37,6 +38,8 @@ interface RouteDef {
   method: string;
   pattern: RegExp;
   scope: RouteScope;
+  /** False for an inference route whose refusals are not the model's failed requests (`:explain`). */
+  monitored?: false;
   run: (
     ctx: ServeContext,
     p: Params,
@@ -99,6 +102,13 @@ const ROUTES: RouteDef[] = [
     pattern: new RegExp(`^${TF_MODEL}:regress$`),
     scope: 'inference',
     run: (ctx, [n, v], req) => tfClassifyRegress(ctx, n, v, req, 'regress'),
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^${TF_MODEL}:explain$`),
+    scope: 'inference',
+    monitored: false,
+    run: (ctx, [n, v], req, metrics) => tfExplain(ctx, n, v, req, metrics),
   },
   {
     method: 'GET',
@@ -241,6 +251,16 @@ export class InferenceHandler {
       throw new TypeError(
         `createInferenceHandler: modelControl must be 'none' or 'explicit', not ${JSON.stringify(options.modelControl)}`,
       );
+    for (const k of ['maxExplainRows', 'maxConcurrentExplains'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+        throw new TypeError(`createInferenceHandler: ${k} must be a positive integer`);
+    }
+    const explain = options.explain;
+    if (explain !== undefined && (typeof explain !== 'object' || explain === null))
+      throw new TypeError(
+        'createInferenceHandler: explain must be a source with explainSettings(model) (a FileSystemRepository) or settings by model name',
+      );
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
       throw new TypeError('createInferenceHandler: timeoutMs must be a positive number');
     const tokens = options.auth?.tokens ?? [];
@@ -286,7 +306,12 @@ export class InferenceHandler {
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     } catch (e) {
       const f = httpFailure(e);
-      if (r?.def.scope === 'inference' && r.params !== undefined && REFUSALS.has(f.status))
+      if (
+        r?.def.scope === 'inference' &&
+        r.def.monitored !== false &&
+        r.params !== undefined &&
+        REFUSALS.has(f.status)
+      )
         reportRefusal(this.context.deployer, r.params, e, f, performance.now() - started);
       res = json(f.status, { error: f.message }, f.headers);
       const cors = this.cors(req);

@@ -48,6 +48,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   INTEGRITY_MISMATCH: 400,
   WARMUP_FAILED: 500,
   INFERENCE_FAILED: 500,
+  // The model is served but has nothing to explain against (no background file).
+  EXPLAIN_UNAVAILABLE: 404,
 };
 
 /** The status and message an error is answered with. Unknown errors are 500 with a generic message. */

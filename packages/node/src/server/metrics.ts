@@ -61,6 +61,8 @@ export class ServerMetrics {
   private readonly batchSize: HistogramFamily;
   private readonly http: CounterFamily;
   private readonly httpSeconds: HistogramFamily;
+  private readonly explains: Counter<'model' | 'outcome'>;
+  private readonly explainRows: Counter<'model'>;
   private readonly onPrediction: (e: PredictionEvent) => void;
   private readonly onUnloaded = (e: { name: string; version: string }) => this.forget(e.name, e.version);
   /** Labelled children by model, then version: looked up per request without building a key. */
@@ -128,6 +130,18 @@ export class ServerMetrics {
       registry,
     );
     const registers = [registry];
+    this.explains = new Counter({
+      name: 'modelship_explain_requests_total',
+      help: 'POST :explain requests of deployed models, by outcome: success, or the error code',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+    this.explainRows = new Counter({
+      name: 'modelship_explain_model_rows_total',
+      help: 'Model rows evaluated to answer :explain requests (coalitions × background rows)',
+      labelNames: ['model'],
+      registers,
+    });
     const inFlight = new Gauge({
       name: 'modelship_inference_pending_requests',
       help: 'Requests queued or running now (Triton: nv_inference_pending_request_count)',
@@ -241,6 +255,12 @@ export class ServerMetrics {
       compute: this.computeSeconds.child(labels),
       batch: this.batchSize.child(labels),
     });
+  }
+
+  /** Counts one `:explain` request of a deployed model and the model rows it evaluated. */
+  observeExplain(model: string, outcome: string, rows: number): void {
+    this.explains.inc({ model, outcome });
+    if (rows > 0) this.explainRows.inc({ model }, rows);
   }
 
   observeHttp(route: string, code: number, seconds: number): void {

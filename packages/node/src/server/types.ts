@@ -1,4 +1,4 @@
-import type { AbortSignalLike, Deployer, Monitor, Pipeline, Pixels } from '@modelship/core';
+import type { AbortSignalLike, Deployer, ExplainMethod, Monitor, Pipeline, Pixels } from '@modelship/core';
 import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
@@ -66,6 +66,41 @@ export interface PipelineSource {
   pipeline(model: string): Pipeline | undefined;
 }
 
+/** The defaults of a model's `:explain` requests, which a request's `parameters` override. */
+export interface ExplainDefaults {
+  method?: ExplainMethod;
+  nsamples?: number;
+  maxEvals?: number;
+  seed?: number;
+  link?: 'identity' | 'logit';
+  output?: string;
+  /** A column index, or a class label of the model's pipeline. */
+  class?: number | string;
+  /** Names of the columns of a model without a pipeline (default `<input>[i]`, as the Monitor names them). */
+  features?: readonly string[];
+}
+
+/**
+ * What `POST /v1/models/{name}:explain` explains against, and its defaults: the repository reads
+ * it from `<model>/explain/background.jsonl` and config.json's `explain`.
+ */
+export interface ExplainSettings extends ExplainDefaults {
+  /**
+   * The rows standing for "feature unknown": records (objects of fields) for a model served
+   * with a pipeline, else rows of numbers, one per value of the model's `[batch, k]` input.
+   */
+  background: readonly (Readonly<Record<string, unknown>> | readonly number[])[];
+  /** Where the background came from, for messages (`fraud/explain/background.jsonl`). */
+  source?: string;
+  /** Said in every answer's `notes` (the repository says when it sampled the background down). */
+  notes?: readonly string[];
+}
+
+/** Where the server finds each model's {@link ExplainSettings}: `FileSystemRepository` fits. */
+export interface ExplainSource {
+  explainSettings(model: string): Promise<ExplainSettings | undefined>;
+}
+
 /** Options of {@link createInferenceHandler} and `createServer`. */
 export interface HandlerOptions {
   /** Credentials; without them every route is open. */
@@ -115,6 +150,23 @@ export interface HandlerOptions {
    * (default: `decodePng`; pass sharp or another decoder for JPEG and the rest).
    */
   decodeImage?: (bytes: Uint8Array) => Pixels | Promise<Pixels>;
+  /**
+   * Backgrounds by model name (or a source such as the repository) for
+   * `POST /v1/models/{name}[/versions/{v}]:explain`; a model without one answers 404 naming the
+   * file to add.
+   */
+  explain?: ExplainSource | Readonly<Record<string, ExplainSettings>>;
+  /**
+   * The most model rows one `:explain` request may cost: instances × coalitions per instance ×
+   * background rows, plus the background and the instances themselves (default 2,000,000).
+   * Dearer requests get 400 saying what to lower.
+   */
+  maxExplainRows?: number;
+  /**
+   * `:explain` requests computed at once (default 1); more are refused at once with 503 and
+   * `Retry-After`. Their model calls also queue with inference, under the version's admission.
+   */
+  maxConcurrentExplains?: number;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;

@@ -21,7 +21,7 @@ afterAll(() => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-describe('modelship serve', () => {
+describe('modelship serve', { timeout: 150_000 }, () => {
   it('the example repository is byte-identical to the fixtures it copies', () => {
     for (const [copy, fixture] of <[string, string][]>[
       ['fraud/1/model.onnx', 'fraud_baseline.onnx'],
@@ -309,7 +309,7 @@ describe('modelship serve', () => {
     expect(await bad.exited).toBe(2);
     expect(bad.output()).toMatch(/--config .*server\.json: unknown setting 'prot' \(known: port, grpcPort, /);
     // Two servers start here: on a loaded machine that takes longer than the default 30 s.
-  }, 90_000);
+  }, 150_000);
 
   it('takes --max-connections and --body-timeout', async () => {
     const serve = startServe([
@@ -386,7 +386,7 @@ describe('modelship serve', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-  }, 60_000);
+  }, 150_000);
 
   it('--cors with a value that is no origin is refused, naming the flag', async () => {
     const bad = startServe([repoExample, '--cors', 'localhost:3000']);

@@ -13,7 +13,7 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
  * Starts `modelship serve …args`; `url` resolves once it listens, and rejects if it exits first
  * or has not started within `startMs`.
  */
-export function startServe(args: string[], env: Record<string, string> = {}, startMs = 20_000) {
+export function startServe(args: string[], env: Record<string, string> = {}, startMs = 90_000) {
   const child = spawn(
     process.execPath,
     ['--import', tsx, '--conditions=@modelship/source', bin, 'serve', ...args],

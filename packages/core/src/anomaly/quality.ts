@@ -223,28 +223,13 @@ export class DataQualityChecker {
    * server without a pipeline receives them).
    */
   checkRows(rows: readonly ArrayLike<unknown>[], features: readonly string[]): QualityFinding[] {
-    const index = new Map(features.map((f, i) => [f, i]));
-    let findings: QualityFinding[] | undefined;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      for (const c of this.checks) {
-        const i = index.get(c.name);
-        if (i === undefined) continue;
-        const v = i < row.length ? row[i] : undefined;
-        const rule = ruleBroken(c, typeof v === 'bigint' ? Number(v) : v);
-        if (rule === undefined) continue;
-        findings ??= [];
-        findings.push({
-          record: r,
-          feature: c.name,
-          rule,
-          value: v ?? null,
-          expected: c.expected,
-          mode: c.mode,
-        });
-      }
-    }
-    return findings ?? NONE;
+    // Laid out as one matrix (a short row's missing values undefined), then checked as a tensor is.
+    const width = features.length;
+    const data = new Array<unknown>(rows.length * width);
+    rows.forEach((row, r) => {
+      for (let j = 0; j < width && j < row.length; j++) data[r * width + j] = row[j];
+    });
+    return this.checkFlat(data, rows.length, width, this.columnsOf(features));
   }
 }
 

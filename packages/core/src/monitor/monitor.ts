@@ -587,17 +587,24 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     estimate: PerformanceEstimate | undefined;
     realized: LivePerformance[];
   } {
-    const e = this.estimators.get(model);
-    if (e === undefined)
+    if (!this.estimators.has(model))
       throw invalidArgument(
         'Monitor.estimatedPerformance',
         `no performance watch for model '${model}'; call watchPerformance first`,
         model,
       );
     return {
-      estimate: e.filled < 20 ? undefined : e.estimator.estimate(e.scores.subarray(0, e.filled)),
+      estimate: this.estimateOf(model),
       realized: this.performance().filter((p) => p.model === model),
     };
+  }
+
+  /** The estimate over a performance watch's recent scores; undefined without a watch or before 20 rows. */
+  private estimateOf(model: string): PerformanceEstimate | undefined {
+    const e = this.estimators.get(model);
+    return e === undefined || e.filled < 20
+      ? undefined
+      : e.estimator.estimate(e.scores.subarray(0, e.filled));
   }
 
   /** Drift of the watched model's recent predictions against a profile of reference predictions. */
@@ -941,11 +948,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
           support = s.screen?.records ?? 0;
         } else if (rule.metric === 'estimatedAccuracy') {
           // Like drift, the estimate belongs to the model's answers, whatever version gave them.
-          const e = this.estimators.get(s.model);
-          const est =
-            e === undefined || e.filled < 20
-              ? undefined
-              : e.estimator.estimate(e.scores.subarray(0, e.filled));
+          const est = this.estimateOf(s.model);
           value = est?.accuracy.value;
           support = est?.rows ?? 0;
         } else if (rule.metric === 'outlierRate') {

@@ -168,14 +168,7 @@ export class DataQualityChecker {
         const rule = ruleBroken(c, v);
         if (rule === undefined) continue;
         findings ??= [];
-        findings.push({
-          record: r,
-          feature: c.name,
-          rule,
-          value: v === undefined ? null : v,
-          expected: rule === 'missing' ? 'a value (the reference never missed it)' : c.expected,
-          mode: c.mode,
-        });
+        findings.push(finding(r, c, rule, v));
       }
     }
     return findings ?? NONE;
@@ -205,14 +198,7 @@ export class DataQualityChecker {
         const rule = ruleBroken(c, v);
         if (rule === undefined) continue;
         findings ??= [];
-        findings.push({
-          record: r,
-          feature: c.name,
-          rule,
-          value: v ?? null,
-          expected: c.expected,
-          mode: c.mode,
-        });
+        findings.push(finding(r, c, rule, v));
       }
     }
     return findings ?? NONE;
@@ -257,6 +243,17 @@ function fieldValue(record: Row, name: string): unknown {
 function flatten(value: ArrayLike<unknown>): ArrayLike<unknown> {
   if (!Array.isArray(value) || !value.some(isArrayLike)) return value;
   return (value as unknown[]).flat(Number.POSITIVE_INFINITY);
+}
+
+function finding(record: number, c: Check, rule: QualityRule, v: unknown): QualityFinding {
+  return {
+    record,
+    feature: c.name,
+    rule,
+    value: v ?? null,
+    expected: rule === 'missing' ? 'a value (the reference never missed it)' : c.expected,
+    mode: c.mode,
+  };
 }
 
 function ruleBroken(c: Check, v: unknown): QualityRule | undefined {

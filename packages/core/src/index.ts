@@ -41,6 +41,7 @@ export * from './evaluate';
 export * from './explain';
 export {
   computeIntegrity,
+  expectIntegrity,
   type IntegrityHash,
   parseIntegrity,
   type SubtleDigest,

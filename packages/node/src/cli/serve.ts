@@ -18,6 +18,7 @@ import {
   type Profile,
 } from '@modelship/core';
 import type { Command } from 'commander';
+import { DEFAULT_KEY_ENV } from '../decryption';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { resolveInside } from '../repository/contain';
@@ -255,7 +256,12 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ...(given === undefined ? {} : { intraOpNumThreads: given }),
     ...(cores === undefined ? {} : { cores }),
   };
-  const repository = new FileSystemRepository(root, { pollIntervalMs, ...load });
+  // Encrypted versions without a key source in their config.json take $MODELSHIP_MODEL_KEY.
+  const repository = new FileSystemRepository(root, {
+    pollIntervalMs,
+    ...load,
+    decryption: { key: { env: DEFAULT_KEY_ENV } },
+  });
   const singlePipelines: Record<string, Pipeline> = {};
   let singleProfile: Profile | undefined;
   if (single) {

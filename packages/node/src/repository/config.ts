@@ -14,6 +14,7 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  *   "labels": "labels.txt",
  *   "warmup": { "samples": "warmup-requests" },
  *   "instances": 2,
+ *   "decryption": { "keyEnv": "FRAUD_MODEL_KEY" },
  *   "deploy": { "batching": { "maxBatchSize": 32, "maxQueueDelayMs": 2 }, "policy": { "type": "canary", "weight": 0.1 } } }
  * ```
  *
@@ -22,6 +23,10 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * one such file) used for every version instead of each version's own `warmup/` folder.
  * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
  * `'auto'`). `signature` requires every version to be signed (see signing/repository-policy.ts).
+ * `decryption` names where the key of encrypted versions (`model.onnx.jwe`,
+ * `model.onnx.enc`) is: `{ "keyEnv": "NAME" }` or `{ "keyFile": "/absolute/path" }`; with it,
+ * a version that is not encrypted is refused. Without it, encrypted versions use the
+ * repository's `decryption` option (`modelship serve`: `$MODELSHIP_MODEL_KEY`).
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -36,6 +41,8 @@ export interface ModelConfig {
   instances: number | 'auto' | undefined;
   /** Keys or identities that must have signed each version (`model.sig` in its folder). */
   signature?: ConfigSignature;
+  /** Where this model's key is; every version must then be encrypted. */
+  decryption: { keyEnv: string } | { keyFile: string } | undefined;
 }
 
 export const DEFAULT_CONFIG: ModelConfig = {
@@ -45,9 +52,19 @@ export const DEFAULT_CONFIG: ModelConfig = {
   deploy: {},
   warmup: undefined,
   instances: undefined,
+  decryption: undefined,
 };
 
-const KEYS = new Set(['versionPolicy', 'integrity', 'labels', 'deploy', 'warmup', 'instances', 'signature']);
+const KEYS = new Set([
+  'versionPolicy',
+  'integrity',
+  'labels',
+  'deploy',
+  'warmup',
+  'instances',
+  'signature',
+  'decryption',
+]);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
 export function parseModelConfig(text: string, file: string): ModelConfig {
@@ -100,7 +117,33 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     warmup: c.warmup === undefined ? undefined : checkWarmup(c.warmup, file),
     instances: instances as ModelConfig['instances'],
     signature: parseConfigSignature(c.signature, file),
+    decryption: c.decryption === undefined ? undefined : checkDecryption(c.decryption, file),
   };
+}
+
+/** `{ "keyEnv": "NAME" }` or `{ "keyFile": "/absolute/path" }`: never the key itself, which would sit beside the model. */
+function checkDecryption(value: unknown, file: string): ModelConfig['decryption'] {
+  const d = value as Record<string, unknown> | null;
+  const keys = typeof d === 'object' && d !== null && !Array.isArray(d) ? Object.keys(d) : [];
+  if (
+    keys.length === 1 &&
+    keys[0] === 'keyEnv' &&
+    typeof d!.keyEnv === 'string' &&
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(d!.keyEnv)
+  )
+    return { keyEnv: d!.keyEnv };
+  if (
+    keys.length === 1 &&
+    keys[0] === 'keyFile' &&
+    typeof d!.keyFile === 'string' &&
+    (posix.isAbsolute(d!.keyFile) || win32.isAbsolute(d!.keyFile))
+  )
+    return { keyFile: d!.keyFile };
+  throw invalidArgument(
+    file,
+    'decryption must be { "keyEnv": "<environment variable>" } or { "keyFile": "<absolute path>" }',
+    value,
+  );
 }
 
 /** `{ "samples": "<path inside the model's folder>" }`; the path is checked again on disk. */

@@ -52,6 +52,9 @@ export interface ServeFlags {
   modelName?: string;
   logDir?: string;
   config?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 export function registerServe(
@@ -85,6 +88,9 @@ export function registerServe(
       'require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)',
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option('--tls-cert <file>', 'serve HTTPS (and gRPC over TLS) with this PEM certificate chain')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option('--tls-ca <file>', 'require client certificates that chain to these CA certificates (mutual TLS)')
     .option('--cors [origin]', 'allow browser clients: from any origin, or only from the one given')
     .option('--max-body-mb <n>', 'largest request body in MiB (default: 64)')
     .option('--timeout-ms <n>', 'per-request deadline, queue included (default: none)')
@@ -113,7 +119,7 @@ export function registerServe(
     )
     .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, tlsCert, tlsKey, tlsCa (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -170,6 +176,9 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ['workers', 'workers'],
     ['instances', 'instances'],
     ['logDir', 'logDir'],
+    ['tlsCert', 'tlsCert'],
+    ['tlsKey', 'tlsKey'],
+    ['tlsCa', 'tlsCa'],
   ] as const) {
     const v = config[setting];
     if (values[key] === undefined && v !== undefined) values[key] = String(v);
@@ -191,6 +200,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   if (modelControl !== 'none' && modelControl !== 'explicit')
     throw new UsageError(`--model-control must be none or explicit, not '${modelControl}'`);
   const host = values.host ?? '127.0.0.1';
+  const tls = await tlsFiles(values);
   const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
   const timeoutMs = positive('timeout-ms', values.timeoutMs);
   const maxConnections = positive('max-connections', values.maxConnections);
@@ -399,6 +409,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
       : { maxTensorElements: config.maxTensorElements as number }),
     ...(config.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: config.drainTimeoutMs as number }),
     ...(cors === undefined ? {} : { cors }),
+    ...(tls === undefined ? {} : { tls }),
     ...(single ? {} : { repository }),
     modelControl,
     pipelines: single ? singlePipelines : repository,
@@ -453,7 +464,10 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
         : `  Repository index         POST ${url}/v2/repository/index  (load/unload: --model-control explicit)`,
     );
   if (grpc !== undefined)
-    out(`  gRPC                     inference.GRPCInferenceService on port ${grpc.port}`);
+    out(
+      `  gRPC                     inference.GRPCInferenceService on port ${grpc.port}${tls === undefined ? '' : ' (TLS)'}`,
+    );
+  if (tls?.ca !== undefined) out('  client certificates      required (mutual TLS, --tls-ca)');
   out('Ctrl-C (SIGINT) or SIGTERM lets requests in flight finish, then stops.');
   hooks.started?.(server, url);
 
@@ -526,7 +540,29 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   workers: 'number',
   instances: 'instances',
   logDir: 'string',
+  tlsCert: 'string',
+  tlsKey: 'string',
+  tlsCa: 'string',
 };
+
+/** `--tls-cert`, `--tls-key`, `--tls-ca` read: a certificate needs its key, a CA needs both. */
+async function tlsFiles(values: ServeFlags): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer } | undefined> {
+  const { tlsCert, tlsKey, tlsCa } = values;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined)
+    throw new UsageError(
+      `--tls-cert and --tls-key go together${tlsCa === undefined ? '' : ', and --tls-ca needs both'}; received only ${[tlsCert && '--tls-cert', tlsKey && '--tls-key', tlsCa && '--tls-ca'].filter(Boolean).join(' and ')}`,
+    );
+  const read = async (path: string, flag: string): Promise<Buffer> => {
+    await mustExist(path, flag);
+    return readFile(path);
+  };
+  return {
+    cert: await read(tlsCert, '--tls-cert'),
+    key: await read(tlsKey, '--tls-key'),
+    ...(tlsCa === undefined ? {} : { ca: await read(tlsCa, '--tls-ca') }),
+  };
+}
 
 /** Reads and checks a `--config` file: a JSON object of known settings. */
 async function readConfig(file: string): Promise<Record<string, unknown>> {

@@ -3,27 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeIntegrity, encryptionFormat } from '@modelship/core';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main';
 import { loadModel } from '../src/index';
+import { runCli } from './cli-run';
 import { modelPath } from './fixtures';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modelship-encrypt-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err.push(String(s));
-    return true;
-  });
-  try {
-    const code = await main(argv, (s) => out.push(s));
-    return { code, out: out.join('\n'), err: err.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCli(argv);
 
 describe('modelship encrypt / decrypt', () => {
   it('encrypts with a new key (a JWK, mode 600), the file loads with it, and decrypts back byte for byte', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createServer, Deployer, loadModel, type ModelshipServer } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main';
+import { runCli } from './cli-run';
 import { modelPath } from './fixtures';
 import { unary } from './protobuf';
 import { startServe } from './serve-process';
@@ -260,20 +260,22 @@ describe('modelship serve --tls-cert --tls-key --tls-ca', () => {
   }, 60_000);
 
   it('refuses a certificate without its key, and a missing file, before it starts', async () => {
-    const err: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((s: string) => err.push(String(s)) > 0) as typeof process.stderr.write;
-    try {
-      expect(await main(['serve', dir, '--tls-cert', file('server.pem')], () => {})).toBe(2);
-      expect(
-        await main(['serve', dir, '--tls-cert', file('server.pem'), '--tls-key', file('nope.key')], () => {}),
-      ).toBe(2);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(err[0]).toBe(
-      'modelship: [INVALID_OPTION] --tls-cert and --tls-key go together; received only --tls-cert\n',
-    );
-    expect(err[1]).toBe(`modelship: [FILE_NOT_FOUND] --tls-key '${file('nope.key')}' does not exist\n`);
+    const alone = await runCli(['serve', dir, '--tls-cert', file('server.pem')]);
+    expect([alone.code, alone.err.split('\n')[0]]).toEqual([
+      2,
+      'modelship: [INVALID_OPTION] --tls-cert and --tls-key go together; received only --tls-cert',
+    ]);
+    const missing = await runCli([
+      'serve',
+      dir,
+      '--tls-cert',
+      file('server.pem'),
+      '--tls-key',
+      file('nope.key'),
+    ]);
+    expect([missing.code, missing.err]).toEqual([
+      2,
+      `modelship: [FILE_NOT_FOUND] --tls-key '${file('nope.key')}' does not exist\n`,
+    ]);
   });
 });

@@ -5,13 +5,12 @@
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const VALUE = new Int16Array(256).fill(-1);
-for (let i = 0; i < 64; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
-// Standard base64 too, for keys pasted from `openssl rand -base64 32`.
-VALUE['+'.charCodeAt(0)] = 62;
-VALUE['/'.charCodeAt(0)] = 63;
+/** Each character's value, -1 outside the alphabet; standard base64's `+` and `/` too, for keys pasted from `openssl rand -base64 32`. */
+const VALUE = /* @__PURE__ */ Int16Array.from({ length: 256 }, (_, c) =>
+  c === 43 ? 62 : c === 47 ? 63 : ALPHABET.indexOf(String.fromCharCode(c)),
+);
 
-const CODE = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const CODE = /* @__PURE__ */ Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
 
 /** Characters of the unpadded base64url of `n` bytes. */
 export function base64UrlLength(n: number): number {

@@ -31,12 +31,12 @@ import type { ByteSource } from '../load/protobuf';
 import { decodeUtf8 } from '../load/protobuf';
 import { utf8 } from '../pipeline/hash-bucket';
 import { decodeBase64Url, encodeBase64Url } from './base64url';
+import { isChunked, MAGIC } from './detect';
 import { malformed, tampered, truncated } from './errors';
 import { newContentKey, unwrapContentKey } from './jwe';
 import type { KeySource } from './keys';
 import type { CryptoKeyLike, WebCrypto } from './webcrypto';
 
-export const MAGIC = Uint8Array.from([0x89, 0x4d, 0x53, 0x45, 0x4e, 0x43, 0x0d, 0x0a]);
 const TAG = 16;
 const PREFIX = 12;
 const MAX_HEADER = 64 * 1024;
@@ -44,12 +44,7 @@ const MAX_HEADER = 64 * 1024;
 export const DEFAULT_CHUNK = 1 << 20;
 const MIN_CHUNK = 1 << 10;
 const MAX_CHUNK = 1 << 30;
-const KEYS = new Set(['alg', 'enc', 'kid', 'size', 'chunk', 'ek', 'nonce']);
-
-/** True when `bytes` open with the chunked format's magic. */
-export function isChunked(bytes: Uint8Array): boolean {
-  return MAGIC.every((b, i) => bytes[i] === b);
-}
+const KEYS = /* @__PURE__ */ new Set(['alg', 'enc', 'kid', 'size', 'chunk', 'ek', 'nonce']);
 
 interface Parsed {
   prefix: Uint8Array;

@@ -13,14 +13,14 @@
 import { invalidArgument, ModelLoadError } from '../errors';
 import { checkBytes } from '../load/integrity';
 import type { ByteSource } from '../load/protobuf';
-import { DEFAULT_CHUNK, decryptChunked, encryptChunked, isChunked, MAGIC } from './chunked';
+import { DEFAULT_CHUNK, decryptChunked, encryptChunked } from './chunked';
+import { type EncryptionFormat, formatOf, MAGIC } from './detect';
 import { malformed, truncated } from './errors';
-import { decryptCompact, decryptJson, encryptCompact, isCompactJwe, isJsonJwe } from './jwe';
+import { decryptCompact, decryptJson, encryptCompact } from './jwe';
 import { checkKeySource, type KeySource } from './keys';
 import { type WebCrypto, webCrypto } from './webcrypto';
 
-/** The formats of encrypted models. `jwe-json` is read, not written. */
-export type EncryptionFormat = 'jwe' | 'jwe-json' | 'chunked';
+export type { EncryptionFormat };
 
 /** How an encrypted model is opened. */
 export interface DecryptionOptions {
@@ -51,10 +51,7 @@ export interface EncryptionOptions {
  */
 export function encryptionFormat(head: Uint8Array): EncryptionFormat | undefined {
   checkBytes(head, 'encryptionFormat');
-  if (isChunked(head)) return 'chunked';
-  if (isCompactJwe(head)) return 'jwe';
-  if (isJsonJwe(head)) return 'jwe-json';
-  return undefined;
+  return formatOf(head);
 }
 
 /**

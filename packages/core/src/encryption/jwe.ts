@@ -26,18 +26,6 @@ interface Header {
   crit?: unknown;
 }
 
-/** True when `bytes` look like a compact JWE: base64url of `{"` then a dot-separated token. */
-export function isCompactJwe(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x65 && bytes[1] === 0x79 && bytes[2] === 0x4a; // "eyJ"
-}
-
-/** True when `bytes` open with a JSON object (a JWE in JSON serialization, if anything). */
-export function isJsonJwe(bytes: Uint8Array): boolean {
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 32 || bytes[i] === 9 || bytes[i] === 10 || bytes[i] === 13)) i++;
-  return bytes[i] === 0x7b;
-}
-
 /** Decrypts a compact JWE held in `bytes` (trailing whitespace, such as a final newline, is allowed). */
 export async function decryptCompact(
   bytes: Uint8Array,

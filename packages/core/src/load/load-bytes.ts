@@ -1,4 +1,4 @@
-import { encryptionFormat } from '../encryption/encryption';
+import { formatOf } from '../encryption/detect';
 import { invalidArgument, ModelLoadError } from '../errors';
 import { OnnxModel, type OnnxModelOptions } from '../model/onnx-model';
 import type { OnnxRuntime } from '../model/onnx-runtime';
@@ -34,7 +34,7 @@ export async function loadOnnxBytes(
 /** Throws `MODEL_INVALID` when `bytes` are neither an ONNX nor an ORT-format model. */
 export function assertModelBytes(bytes: Uint8Array, what: string, cause?: unknown): void {
   const format = detectModelFormat(bytes);
-  const encrypted = format.kind === 'unknown' ? encryptionFormat(bytes.subarray(0, 12)) : undefined;
+  const encrypted = format.kind === 'unknown' ? formatOf(bytes.subarray(0, 12)) : undefined;
   if (encrypted === 'jwe' || encrypted === 'chunked') {
     throw new ModelLoadError(
       'DECRYPTION_KEY_MISSING',

@@ -203,6 +203,10 @@ describe('bad input', () => {
       }),
     ).rejects.toThrow('the key provider failed for the key: KMS unreachable');
     expect(await codeOf(decryptModel(sealed, {} as never))).toBe('DECRYPTION_KEY_MISSING');
+    expect(await codeOf(decryptFrom({ size: -1 } as never, { key: KEY }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(decryptModel([1, 2] as never, { key: KEY }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(encryptModel(PLAIN, { key: KEY, format: 'zip' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(encryptModel(PLAIN, { key: KEY, kid: '' }))).toBe('INVALID_ARGUMENT');
     expect(() => parseKeyText('abc', 'MODELSHIP_MODEL_KEY')).toThrow(
       /MODELSHIP_MODEL_KEY does not hold a 256-bit key/,
     );

@@ -81,6 +81,15 @@ export async function decryptFrom(
   options: DecryptionOptions & { source?: string },
 ): Promise<Uint8Array> {
   const { key, source } = checkDecryption(options, 'decryptModel');
+  const f = file as Partial<ByteSource> | null;
+  if (
+    typeof f !== 'object' ||
+    f === null ||
+    !Number.isSafeInteger(f.size) ||
+    (f.size as number) < 0 ||
+    typeof f.read !== 'function'
+  )
+    throw invalidArgument('decryptFrom', 'file must be a ByteSource { size, read(offset, length) }', file);
   const crypto = webCrypto();
   const head = await file.read(0, Math.min(file.size, 12));
   const format = head.length === 0 ? undefined : encryptionFormat(head);

@@ -22,8 +22,8 @@ import {
   warmupInputs,
 } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
-import { readVerifiedModel, type SignaturePolicy } from './signing/verify-model';
 import { isEncryptedName, keySource, type NodeDecryptionOptions, readEncrypted } from './decryption';
+import { readVerifiedModel, type SignaturePolicy } from './signing/verify-model';
 import { startPool } from './worker-threads';
 
 /** onnxruntime-node, seen through the API core is written against (the assignment checks it fits). */

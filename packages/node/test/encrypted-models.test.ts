@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { computeIntegrity, encryptModel, ModelshipError, toArray } from '@modelship/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../src/index';
+import { loadModel, signModelPath } from '../src/index';
 import { casesOf, modelPath } from './fixtures';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modelship-enc-'));
@@ -117,6 +118,26 @@ describe('loadModel with decryption', () => {
     ).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+
+  it('verifies a signature over the encrypted file, then decrypts; other bytes under the signed name are refused', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = {
+      privateKey: privateKey.export({ type: 'sec1', format: 'pem' }) as string,
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    };
+    const dir = mkdtempSync(join(tmp, 'signed-'));
+    const file = join(dir, 'fraud.onnx.jwe');
+    writeFileSync(file, await encryptModel(plain, { key: KEY }));
+    await signModelPath(dir, { privateKey: pem.privateKey });
+    const options = { signature: { publicKeys: [pem.publicKey] }, decryption: { key: KEY } };
+    const model = await loadModel(file, options);
+    expect(model.name).toBe('fraud');
+    expect(await predicts(model)).toEqual(await predicts(await loadModel(modelPath('fraud'))));
+    await model.dispose();
+    // Other bytes under the same name no longer match the signature, before any key is asked for.
+    writeFileSync(file, await encryptModel(plain, { key: KEY }));
+    expect(await codeOf(loadModel(file, options))).toBe('SIGNED_FILE_MISMATCH');
   });
 
   it('checks an integrity pin against the ciphertext, in both formats', async () => {

@@ -794,3 +794,84 @@ describe('examples/browser-vite in Chromium', () => {
     await context.close();
   });
 });
+
+describe('encrypted models in Chromium (loadModel with decryption)', () => {
+  it('decrypts a JWE and a chunked file with WebCrypto in the page, on the page and in a worker; a wrong key is refused', async () => {
+    const { encryptModel } = await import('@modelship/node');
+    const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 11 + 5) & 255); // test-only
+    const plain = readFileSync(new URL('../../../fixtures/models/digits.onnx', import.meta.url));
+    const jwe = await encryptModel(plain, { key, kid: 'browser' });
+    const chunked = await encryptModel(plain, { key, format: 'chunked', chunkSize: 4096 });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const served: string[] = [];
+    await page.route('**/models/digits.onnx.*', (route) => {
+      const name = new URL(route.request().url()).pathname;
+      served.push(name);
+      const body = name.endsWith('.jwe') ? jwe : name.endsWith('.enc') ? chunked : undefined;
+      return body === undefined
+        ? route.fulfill({ status: 404 })
+        : route.fulfill({ status: 200, body: Buffer.from(body), contentType: 'application/octet-stream' });
+    });
+    await openDemo(page);
+    const rows = casesOf('digits').map((c) => (toArray(c.inputs.pixels!) as number[]).slice(0, 64));
+    const result = await page.evaluate(
+      async ({ key, rows }) => {
+        type Loaded = {
+          name: string;
+          predict(x: object): Promise<{ probabilities: { data: Float32Array } }>;
+          dispose(): Promise<void>;
+        };
+        const { api } = (
+          window as unknown as {
+            modelshipDemo: { api: { loadModel(url: string, o?: object): Promise<Loaded> } };
+          }
+        ).modelshipDemo;
+        const kek = await crypto.subtle.importKey('raw', new Uint8Array(key), 'AES-KW', false, ['unwrapKey']);
+        const asked: (string | null)[] = [];
+        const fromJwe = await api.loadModel('/models/digits.onnx.jwe', {
+          decryption: {
+            key: async (kid: string | undefined) => {
+              asked.push(kid ?? null);
+              return kek;
+            },
+          },
+        });
+        const fromChunks = await api.loadModel('/models/digits.onnx.enc', {
+          decryption: { key: new Uint8Array(key) },
+          worker: true,
+        });
+        const probabilities = async (m: Loaded) =>
+          Promise.all(rows.map(async (r) => [...(await m.predict({ pixels: [r] })).probabilities.data]));
+        const out = {
+          names: [fromJwe.name, fromChunks.name],
+          jwe: await probabilities(fromJwe),
+          chunked: await probabilities(fromChunks),
+          asked,
+          wrong: '',
+          missing: '',
+        };
+        await fromJwe.dispose();
+        await fromChunks.dispose();
+        const codeOf = (p: Promise<unknown>) =>
+          p.then(
+            () => 'loaded',
+            (e: { code?: string }) => e.code ?? String(e),
+          );
+        out.wrong = await codeOf(
+          api.loadModel('/models/digits.onnx.jwe', { decryption: { key: new Uint8Array(32) } }),
+        );
+        out.missing = await codeOf(api.loadModel('/models/digits.onnx.enc'));
+        return out;
+      },
+      { key: [...key], rows },
+    );
+    expect(result.names).toEqual(['digits', 'digits']);
+    expect(result.asked).toEqual(['browser']);
+    expect([result.wrong, result.missing]).toEqual(['DECRYPTION_KEY_MISMATCH', 'DECRYPTION_KEY_MISSING']);
+    await expectSameAsNode(rows, result.jwe);
+    await expectSameAsNode(rows, result.chunked);
+    expect(served).toContain('/models/digits.onnx.jwe');
+    await context.close();
+  });
+});

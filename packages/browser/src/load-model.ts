@@ -3,6 +3,8 @@ import {
   type BaseModelOptions,
   checkExecutionProviders,
   checkLogSeverityLevel,
+  type DecryptionOptions,
+  decryptModel,
   invalidArgument,
   ModelLoadError,
   ModelshipError,
@@ -36,13 +38,24 @@ export type WebExecutionProvider = 'wasm' | 'webgpu' | 'webnn' | 'webgl' | (stri
 
 /** Options of {@link loadModel} in the browser. */
 export interface LoadModelOptions extends BaseModelOptions {
-  /** An SRI string (`sha256-<base64>`) checked with SubtleCrypto before the session is created. */
+  /**
+   * An SRI string (`sha256-<base64>`) checked with SubtleCrypto before the session is created.
+   * For an encrypted model it pins the encrypted bytes, as downloaded.
+   */
   integrity?: string;
   /**
    * Load only a model signed by one of these keys: `model.sig` (OpenSSF model-signing) beside the
    * model URL is checked with WebCrypto, and so are the other files it lists. See docs/security.md.
    */
   signature?: BrowserSignaturePolicy;
+  /**
+   * Opens an encrypted model (a JWE with A256KW + A256GCM, or Modelship's chunked format):
+   * downloaded and cached encrypted, decrypted in memory with WebCrypto. `key` is the 256-bit
+   * key-wrapping key the app holds: a `CryptoKey` (AES-KW; non-extractable is fine), its 32
+   * bytes, or `(kid) => key`, say a call to your key service. With it, a file that is not
+   * encrypted is refused.
+   */
+  decryption?: DecryptionOptions;
   /**
    * Execution providers in order of preference (default `['wasm']`). Each is tried in turn;
    * `diagnostics` says which one was chosen and why the others were not.
@@ -141,6 +154,10 @@ export async function loadModelWith(
       options.fetchInit,
     );
   }
+  // The signature covers the file as downloaded: for an encrypted model, the ciphertext.
+  // Cache Storage holds what was downloaded: the ciphertext. The plaintext lives only here.
+  if (options.decryption !== undefined)
+    bytes = await decryptModel(bytes, { ...options.decryption, source: where });
   assertModelBytes(bytes, where);
   const name = options.name ?? (isUrl ? nameFromUrl(where) : 'model');
 
@@ -270,5 +287,5 @@ function whyUnavailable(backend: WebBackend, provider: string): string | undefin
 
 function nameFromUrl(url: string): string {
   const last = url.split(/[?#]/)[0]!.split('/').pop() ?? '';
-  return last.replace(/\.(onnx|ort)$/i, '') || 'model';
+  return last.replace(/\.(jwe|enc)$/i, '').replace(/\.(onnx|ort)$/i, '') || 'model';
 }

@@ -15,6 +15,17 @@ export {
 } from './anomaly/screen';
 export * from './deploy';
 export {
+  type DecryptionOptions,
+  decryptFrom,
+  decryptModel,
+  type EncryptionFormat,
+  type EncryptionOptions,
+  encryptionFormat,
+  encryptModel,
+} from './encryption/encryption';
+export { type DecryptionKey, type KeyProvider, type KeySource, parseKeyText } from './encryption/keys';
+export type { CryptoKeyLike } from './encryption/webcrypto';
+export {
   AbortError,
   DeadlineExceededError,
   type ErrorCode,
@@ -30,6 +41,7 @@ export * from './evaluate';
 export * from './explain';
 export {
   computeIntegrity,
+  expectIntegrity,
   type IntegrityHash,
   parseIntegrity,
   type SubtleDigest,

@@ -8,6 +8,7 @@ import {
   type ByteSource,
   checkExecutionProviders,
   checkLogSeverityLevel,
+  decryptModel,
   type InstanceEvent,
   invalidArgument,
   loadOnnxBytes,
@@ -16,10 +17,12 @@ import {
   OnnxModel,
   type OnnxRuntime,
   type OrtSessionOptions,
+  verifyIntegrity,
   type WorkerPoolModel,
   warmupInputs,
 } from '@modelship/core';
 import * as ort from 'onnxruntime-node';
+import { isEncryptedName, keySource, type NodeDecryptionOptions, readEncrypted } from './decryption';
 import { readVerifiedModel, type SignaturePolicy } from './signing/verify-model';
 import { startPool } from './worker-threads';
 
@@ -50,6 +53,14 @@ export interface LoadModelOptions extends BaseModelOptions {
    * loads; a missing, untrusted or mismatching signature is a `SignatureError`.
    */
   signature?: SignaturePolicy;
+  /**
+   * Opens an encrypted model (`model.onnx.jwe`, a JWE with A256KW + A256GCM, or the chunked
+   * `model.onnx.enc`): decrypted in memory, never written to disk. `key` is the 256-bit
+   * key-wrapping key, `(kid) => key` (any KMS), `{ env: 'NAME' }` or `{ file: 'path' }`. With
+   * it, a file that is not encrypted is refused; without it, a `.jwe`/`.enc` file is. An
+   * `integrity` pin applies to the encrypted bytes, as they lie on disk.
+   */
+  decryption?: NodeDecryptionOptions;
   /** Execution providers in order of preference (default `['cpu']`). */
   executionProviders?: readonly ExecutionProvider[];
   /** Threads used inside one operator (onnxruntime's `intraOpNumThreads`; 0 lets onnxruntime choose). */
@@ -94,7 +105,7 @@ export interface LoadModelOptions extends BaseModelOptions {
 /** What `loadModel` does on one thread: the options without the pool's. */
 export type InThreadOptions = Omit<
   LoadModelOptions,
-  'instances' | 'workerThresholdMs' | 'cores' | 'onInstanceEvent'
+  'instances' | 'workerThresholdMs' | 'cores' | 'onInstanceEvent' | 'decryption'
 >;
 
 /** Default of `workerThresholdMs`: models slower than this run on worker threads under `modelship serve`. */
@@ -122,7 +133,7 @@ type Source = string | URL | Uint8Array | ArrayBuffer;
 export function loadModel(source: Source, options?: LoadModelOptions & { instances?: 0 }): Promise<OnnxModel>;
 export function loadModel(source: Source, options: LoadModelOptions): Promise<OnnxModel | WorkerPoolModel>;
 export async function loadModel(
-  source: Source,
+  given: Source,
   options: LoadModelOptions = {},
 ): Promise<OnnxModel | WorkerPoolModel> {
   if (typeof options !== 'object' || options === null)
@@ -133,7 +144,8 @@ export async function loadModel(
     cores,
     onInstanceEvent,
     signature,
-    ...load
+    decryption,
+    ...rest
   } = options;
   if (instances !== 'auto' && !(Number.isSafeInteger(instances) && instances >= 0 && instances <= 256))
     throw invalidArgument('loadModel', "instances must be 'auto' or an integer from 0 to 256", instances);
@@ -143,18 +155,22 @@ export async function loadModel(
     throw invalidArgument('loadModel', 'cores must be an integer from 1 to 1024', cores);
   if (onInstanceEvent !== undefined && typeof onInstanceEvent !== 'function')
     throw invalidArgument('loadModel', 'onInstanceEvent must be a function', onInstanceEvent);
-  buildSessionOptions(load);
+  buildSessionOptions(rest);
+  let verified: Source = given;
   if (signature !== undefined) {
-    if (typeof source !== 'string' && !(source instanceof URL))
+    // The signature covers the files as they lie on disk: for an encrypted model, the ciphertext.
+    if (typeof given !== 'string' && !(given instanceof URL))
       throw invalidArgument(
         'loadModel',
         'a signed model is loaded from its path (its signature lies beside it)',
-        source,
+        given,
       );
-    const path = pathOf(source);
-    load.name ??= nameOf(path);
-    source = await readVerifiedModel(path, signature);
+    const path = pathOf(given);
+    rest.name ??= encryptedName(path);
+    verified = await readVerifiedModel(path, signature);
   }
+  // An encrypted model is decrypted here, once, and every thread gets the plaintext bytes.
+  const { source, load } = await decrypted(verified, decryption, rest);
   const inThread = withThreads(load, cores, 0);
   if (instances === 0) return loadInThread(source, inThread);
   const src = await threadSource(source);
@@ -179,6 +195,56 @@ export async function loadModel(
   }
   await pool.dispose();
   return model;
+}
+
+/**
+ * The source as onnxruntime can take it: an encrypted model (a `decryption` option, or a
+ * `.jwe`/`.enc` file) becomes its plaintext bytes, named after the file, its integrity pin
+ * checked on the ciphertext.
+ */
+async function decrypted(
+  source: Source,
+  decryption: NodeDecryptionOptions | undefined,
+  options: InThreadOptions,
+): Promise<{ source: Source; load: InThreadOptions }> {
+  const path = typeof source === 'string' || source instanceof URL ? pathOf(source) : undefined;
+  if (decryption === undefined) {
+    if (path !== undefined && isEncryptedName(path))
+      throw new ModelLoadError(
+        'DECRYPTION_KEY_MISSING',
+        `'${path}' is an encrypted model; pass decryption: { key } (a key, (kid) => key, { env } or { file }) to load it`,
+        { details: { source: path } },
+      );
+    return { source, load: options };
+  }
+  const key = keySource(decryption, 'loadModel');
+  const { integrity, ...load } = options;
+  // onnxruntime-node records each session's graph name, producer, metadata and file name in a
+  // telemetry database under ~/.cache/Microsoft/DeveloperTools; an encrypted model's must not
+  // reach the disk. Read when onnxruntime creates its environment: effective when no session
+  // was created before in this process (set the variable yourself to be sure).
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  if (path !== undefined) {
+    await checkFile(path);
+    const bytes = await readEncrypted(path, key, integrity);
+    return { source: bytes, load: { ...load, name: load.name ?? encryptedName(path) } };
+  }
+  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+  if (!(bytes instanceof Uint8Array))
+    throw invalidArgument(
+      'loadModel',
+      'source must be a file path, a file: URL, a Uint8Array or an ArrayBuffer',
+      bytes,
+    );
+  if (integrity !== undefined)
+    await verifyIntegrity(bytes, integrity, { source: 'the encrypted model data' });
+  return { source: await decryptModel(bytes, { key, source: 'the encrypted model data' }), load };
+}
+
+/** `fraud.onnx.jwe` → `fraud`. */
+function encryptedName(path: string): string {
+  const inner = basename(path).replace(/\.(jwe|enc)$/i, '');
+  return basename(inner, extname(inner)) || 'model';
 }
 
 /** Milliseconds one call on warmup inputs takes here, or undefined when the model refuses them. */

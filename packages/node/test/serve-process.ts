@@ -23,7 +23,7 @@ export function startServe(args: string[], env: Record<string, string> = {}, sta
   const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output()}`)), startMs);
     child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output());
+      const m = /listening on (https?:\/\/\S+)/.exec(output());
       if (m !== null) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -83,18 +83,26 @@ export async function verifyIntegrity(
 ): Promise<void> {
   checkBytes(bytes, 'verifyIntegrity');
   const hashes = parseIntegrity(integrity);
-  const algorithm = hashes[0]!.algorithm;
-  const actual = await computeIntegrity(bytes, algorithm, options.subtle ?? defaultSubtle());
+  const actual = await computeIntegrity(bytes, hashes[0]!.algorithm, options.subtle ?? defaultSubtle());
+  expectIntegrity(integrity, actual, options.source);
+}
+
+/**
+ * Throws `INTEGRITY_MISMATCH` unless `actual` (an SRI string of one hash, computed by the
+ * caller, say incrementally) is one of the strongest hashes `integrity` lists.
+ */
+export function expectIntegrity(integrity: string, actual: string, source?: string): void {
+  const hashes = parseIntegrity(integrity);
   if (!hashes.some((h) => `${h.algorithm}-${h.digest}` === actual)) {
-    const source = options.source === undefined ? 'the model' : `'${options.source}'`;
+    const shown = source === undefined ? 'the model' : `'${source}'`;
     throw new ModelLoadError(
       'INTEGRITY_MISMATCH',
-      `integrity check failed for ${source}: expected ${hashes.map((h) => `${h.algorithm}-${h.digest}`).join(' or ')}, but the bytes hash to ${actual}`,
+      `integrity check failed for ${shown}: expected ${hashes.map((h) => `${h.algorithm}-${h.digest}`).join(' or ')}, but the bytes hash to ${actual}`,
       {
         details: {
           expected: hashes.map((h) => `${h.algorithm}-${h.digest}`),
           received: actual,
-          source: options.source,
+          source,
         },
       },
     );

@@ -1,3 +1,4 @@
+import { formatOf } from '../encryption/detect';
 import { invalidArgument, ModelLoadError } from '../errors';
 import { OnnxModel, type OnnxModelOptions } from '../model/onnx-model';
 import type { OnnxRuntime } from '../model/onnx-runtime';
@@ -33,6 +34,14 @@ export async function loadOnnxBytes(
 /** Throws `MODEL_INVALID` when `bytes` are neither an ONNX nor an ORT-format model. */
 export function assertModelBytes(bytes: Uint8Array, what: string, cause?: unknown): void {
   const format = detectModelFormat(bytes);
+  const encrypted = format.kind === 'unknown' ? formatOf(bytes.subarray(0, 12)) : undefined;
+  if (encrypted === 'jwe' || encrypted === 'chunked') {
+    throw new ModelLoadError(
+      'DECRYPTION_KEY_MISSING',
+      `${what} is an encrypted model (${encrypted === 'jwe' ? 'a JWE' : "Modelship's chunked format"}); pass decryption: { key } to load it`,
+      { cause, details: { source: what } },
+    );
+  }
   if (format.kind === 'unknown') {
     throw new ModelLoadError('MODEL_INVALID', `${what} is not an ONNX model: ${format.reason}`, {
       cause,

@@ -4,6 +4,7 @@
  * (0 success, 1 what was named failed, 2 the command line or its data was wrong).
  */
 import { Command, CommanderError } from 'commander';
+import { registerDecrypt, registerEncrypt } from './encrypt';
 import { type CliError, describeFailure, EXIT_USAGE } from './errors';
 import { registerEval } from './eval';
 import { registerExplain } from './explain';
@@ -42,6 +43,8 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
   registerExplain(program, out, done);
   registerServe(program, out, done);
   registerSigning(program, out, done);
+  registerEncrypt(program, out, done);
+  registerDecrypt(program, out, done);
   // Subcommands inherit the settings above when created; they remember which command failed.
   for (const command of program.commands)
     command.exitOverride((e) => {

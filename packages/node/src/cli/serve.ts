@@ -18,6 +18,7 @@ import {
   type Profile,
 } from '@modelship/core';
 import type { Command } from 'commander';
+import { DEFAULT_KEY_ENV } from '../decryption';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
 import { PredictionLog } from '../prediction-log';
 import { resolveInside } from '../repository/contain';
@@ -53,6 +54,9 @@ export interface ServeFlags {
   modelName?: string;
   logDir?: string;
   config?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 export function registerServe(
@@ -86,6 +90,9 @@ export function registerServe(
       'require Authorization: Bearer <t> (repeatable; also MODELSHIP_TOKENS=a,b)',
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option('--tls-cert <file>', 'serve HTTPS (and gRPC over TLS) with this PEM certificate chain')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .option('--tls-ca <file>', 'require client certificates that chain to these CA certificates (mutual TLS)')
     .option('--cors [origin]', 'allow browser clients: from any origin, or only from the one given')
     .option('--max-body-mb <n>', 'largest request body in MiB (default: 64)')
     .option('--timeout-ms <n>', 'per-request deadline, queue included (default: none)')
@@ -114,7 +121,7 @@ export function registerServe(
     )
     .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, maxExplainRows, maxConcurrentExplains (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -171,6 +178,9 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ['workers', 'workers'],
     ['instances', 'instances'],
     ['logDir', 'logDir'],
+    ['tlsCert', 'tlsCert'],
+    ['tlsKey', 'tlsKey'],
+    ['tlsCa', 'tlsCa'],
   ] as const) {
     const v = config[setting];
     if (values[key] === undefined && v !== undefined) values[key] = String(v);
@@ -192,6 +202,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   if (modelControl !== 'none' && modelControl !== 'explicit')
     throw new UsageError(`--model-control must be none or explicit, not '${modelControl}'`);
   const host = values.host ?? '127.0.0.1';
+  const tls = await tlsFiles(values);
   const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
   const timeoutMs = positive('timeout-ms', values.timeoutMs);
   const maxConnections = positive('max-connections', values.maxConnections);
@@ -257,7 +268,12 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ...(given === undefined ? {} : { intraOpNumThreads: given }),
     ...(cores === undefined ? {} : { cores }),
   };
-  const repository = new FileSystemRepository(root, { pollIntervalMs, ...load });
+  // Encrypted versions without a key source in their config.json take $MODELSHIP_MODEL_KEY.
+  const repository = new FileSystemRepository(root, {
+    pollIntervalMs,
+    ...load,
+    decryption: { key: { env: DEFAULT_KEY_ENV } },
+  });
   const singlePipelines: Record<string, Pipeline> = {};
   let singleProfile: Profile | undefined;
   if (single) {
@@ -397,6 +413,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ...explainLimits(config),
     explain: single ? singleExplain(root, values.modelName ?? basename(root)) : repository,
     ...(cors === undefined ? {} : { cors }),
+    ...(tls === undefined ? {} : { tls }),
     ...(single ? {} : { repository }),
     modelControl,
     pipelines: single ? singlePipelines : repository,
@@ -454,7 +471,10 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
         : `  Repository index         POST ${url}/v2/repository/index  (load/unload: --model-control explicit)`,
     );
   if (grpc !== undefined)
-    out(`  gRPC                     inference.GRPCInferenceService on port ${grpc.port}`);
+    out(
+      `  gRPC                     inference.GRPCInferenceService on port ${grpc.port}${tls === undefined ? '' : ' (TLS)'}`,
+    );
+  if (tls?.ca !== undefined) out('  client certificates      required (mutual TLS, --tls-ca)');
   out('Ctrl-C (SIGINT) or SIGTERM lets requests in flight finish, then stops.');
   hooks.started?.(server, url);
 
@@ -529,6 +549,9 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   logDir: 'string',
   maxExplainRows: 'number',
   maxConcurrentExplains: 'number',
+  tlsCert: 'string',
+  tlsKey: 'string',
+  tlsCa: 'string',
 };
 
 /** `maxExplainRows` and `maxConcurrentExplains` of a `--config` file, which must be positive integers. */
@@ -552,6 +575,25 @@ function singleExplain(root: string, name: string): ExplainSource {
   return {
     explainSettings: async (model) =>
       model === name ? (await readExplainSettings(root, root, undefined))?.settings : undefined,
+  };
+}
+
+/** `--tls-cert`, `--tls-key`, `--tls-ca` read: a certificate needs its key, a CA needs both. */
+async function tlsFiles(values: ServeFlags): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer } | undefined> {
+  const { tlsCert, tlsKey, tlsCa } = values;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined)
+    throw new UsageError(
+      `--tls-cert and --tls-key go together${tlsCa === undefined ? '' : ', and --tls-ca needs both'}; received only ${[tlsCert && '--tls-cert', tlsKey && '--tls-key', tlsCa && '--tls-ca'].filter(Boolean).join(' and ')}`,
+    );
+  const read = async (path: string, flag: string): Promise<Buffer> => {
+    await mustExist(path, flag);
+    return readFile(path);
+  };
+  return {
+    cert: await read(tlsCert, '--tls-cert'),
+    key: await read(tlsKey, '--tls-key'),
+    ...(tlsCa === undefined ? {} : { ca: await read(tlsCa, '--tls-ca') }),
   };
 }
 

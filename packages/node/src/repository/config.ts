@@ -15,6 +15,7 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  *   "labels": "labels.txt",
  *   "warmup": { "samples": "warmup-requests" },
  *   "instances": 2,
+ *   "decryption": { "keyEnv": "FRAUD_MODEL_KEY" },
  *   "deploy": { "batching": { "maxBatchSize": 32, "maxQueueDelayMs": 2 }, "policy": { "type": "canary", "weight": 0.1 } } }
  * ```
  *
@@ -24,6 +25,10 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
  * `'auto'`). `signature` requires every version to be signed (see signing/repository-policy.ts).
  * `explain` configures `POST /v1/models/{name}:explain` (see {@link ExplainConfig}).
+ * `decryption` names where the key of encrypted versions (`model.onnx.jwe`,
+ * `model.onnx.enc`) is: `{ "keyEnv": "NAME" }` or `{ "keyFile": "/absolute/path" }`; with it,
+ * a version that is not encrypted is refused. Without it, encrypted versions use the
+ * repository's `decryption` option (`modelship serve`: `$MODELSHIP_MODEL_KEY`).
  */
 export interface ModelConfig {
   versionPolicy: VersionPolicy;
@@ -40,6 +45,8 @@ export interface ModelConfig {
   signature?: ConfigSignature;
   /** Where `:explain` finds the background, and its requests' defaults. */
   explain: ExplainConfig | undefined;
+  /** Where this model's key is; every version must then be encrypted. */
+  decryption: { keyEnv: string } | { keyFile: string } | undefined;
 }
 
 /**
@@ -61,6 +68,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   warmup: undefined,
   instances: undefined,
   explain: undefined,
+  decryption: undefined,
 };
 
 const KEYS = new Set([
@@ -72,6 +80,7 @@ const KEYS = new Set([
   'instances',
   'signature',
   'explain',
+  'decryption',
 ]);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
@@ -126,6 +135,7 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     instances: instances as ModelConfig['instances'],
     signature: parseConfigSignature(c.signature, file),
     explain: c.explain === undefined ? undefined : checkExplain(c.explain, file),
+    decryption: c.decryption === undefined ? undefined : checkDecryption(c.decryption, file),
   };
 }
 
@@ -214,6 +224,31 @@ function checkExplain(value: unknown, file: string): ExplainConfig {
     out.features = [...(f as string[])];
   }
   return out;
+}
+
+/** `{ "keyEnv": "NAME" }` or `{ "keyFile": "/absolute/path" }`: never the key itself, which would sit beside the model. */
+function checkDecryption(value: unknown, file: string): ModelConfig['decryption'] {
+  const d = value as Record<string, unknown> | null;
+  const keys = typeof d === 'object' && d !== null && !Array.isArray(d) ? Object.keys(d) : [];
+  if (
+    keys.length === 1 &&
+    keys[0] === 'keyEnv' &&
+    typeof d!.keyEnv === 'string' &&
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(d!.keyEnv)
+  )
+    return { keyEnv: d!.keyEnv };
+  if (
+    keys.length === 1 &&
+    keys[0] === 'keyFile' &&
+    typeof d!.keyFile === 'string' &&
+    (posix.isAbsolute(d!.keyFile) || win32.isAbsolute(d!.keyFile))
+  )
+    return { keyFile: d!.keyFile };
+  throw invalidArgument(
+    file,
+    'decryption must be { "keyEnv": "<environment variable>" } or { "keyFile": "<absolute path>" }',
+    value,
+  );
 }
 
 /** `{ "samples": "<path inside the model's folder>" }`; the path is checked again on disk. */

@@ -14,6 +14,7 @@ import {
 } from '@modelship/core';
 import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
+import { isEncryptedName } from '../decryption';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import type { ExplainSettings } from '../server/types';
 import { readConfigSignature } from '../signing/repository-policy';
@@ -321,8 +322,30 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
         ? this.options.signature
         : await readConfigSignature(required, join(this.root, model));
     if (!file.endsWith('.json')) {
-      const instances = (this.configs.get(model) ?? DEFAULT_CONFIG).instances ?? this.options.instances;
-      return loadModel(file, { ...this.options, name: model, version, integrity, instances, signature });
+      const config = this.configs.get(model) ?? DEFAULT_CONFIG;
+      const instances = config.instances ?? this.options.instances;
+      const { decryption: fallback, ...options } = this.options;
+      // The config's key source makes encryption required; the repository's serves encrypted files only.
+      const decryption =
+        config.decryption !== undefined
+          ? {
+              key:
+                'keyEnv' in config.decryption
+                  ? { env: config.decryption.keyEnv }
+                  : { file: config.decryption.keyFile },
+            }
+          : isEncryptedName(file)
+            ? fallback
+            : undefined;
+      return loadModel(file, {
+        ...options,
+        name: model,
+        version,
+        integrity,
+        instances,
+        signature,
+        ...(decryption === undefined ? {} : { decryption }),
+      });
     }
     // A baseline trained in TypeScript, saved with toJSON: checked like model bytes, then read.
     const bytes =

@@ -65,7 +65,10 @@ export async function readPipeline(
   return pipeline.withLabels(parseLabels(labels));
 }
 
-/** The model file of a version folder: `model.onnx`, or `model.json` (a TypeScript baseline). */
+/**
+ * The model file of a version folder: `model.onnx`, `model.json` (a TypeScript baseline), or an
+ * encrypted `model.onnx.jwe` / `model.onnx.enc` (decrypted in memory when it loads).
+ */
 export async function modelFileOf(vdir: string): Promise<string | { reason: string }> {
   const present = await Promise.all(
     MODEL_FILES.map((f) =>
@@ -77,12 +80,11 @@ export async function modelFileOf(vdir: string): Promise<string | { reason: stri
   );
   const names = MODEL_FILES.filter((_, i) => present[i]);
   if (names.length === 0) return { reason: 'no model.onnx (or baseline model.json) in the version folder' };
-  if (names.length > 1)
-    return { reason: 'the version folder holds both model.onnx and model.json; keep one' };
+  if (names.length > 1) return { reason: `the version folder holds ${names.join(' and ')}; keep one` };
   return join(vdir, names[0]!);
 }
 
-const MODEL_FILES = ['model.onnx', 'model.json'] as const;
+const MODEL_FILES = ['model.onnx', 'model.json', 'model.onnx.jwe', 'model.onnx.enc'] as const;
 
 /** Model folder names: letters, digits, `.`, `_`, `-`; never `.` or `..`. */
 export function isModelName(name: string): boolean {

@@ -33,7 +33,18 @@ import {
   refuseLoadParameters,
   serverReady,
 } from './oip';
+import { type CheckedTls, checkTls, type TlsOptions } from './tls';
 import type { RouteScope } from './types';
+
+/** TLS as grpc-js takes it: with a CA, client certificates are required (mutual TLS), as over HTTPS. */
+function credentials(tls: CheckedTls | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(
+    tls.ca ?? null,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.ca !== undefined,
+  );
+}
 
 /** Where the .proto file is: beside the sources in the repository, beside `dist` when installed. */
 function protoPath(): string {
@@ -341,12 +352,13 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
 
 /**
  * Starts a gRPC server with the inference service on `port` (0 picks one) and `host` (default
- * the loopback address); resolves with the bound port.
+ * the loopback address), over TLS when `tls` is given; resolves with the bound port.
  */
 export async function listenGrpc(
   handler: InferenceHandler,
   port: number,
   host = '127.0.0.1',
+  tls?: TlsOptions,
 ): Promise<{ server: grpc.Server; port: number }> {
   const max = handler.context.options.maxBodyBytes;
   const server = new grpc.Server({
@@ -355,7 +367,7 @@ export async function listenGrpc(
   });
   addInferenceService(server, handler);
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
+    server.bindAsync(`${host}:${port}`, credentials(tls === undefined ? undefined : checkTls(tls)), (e, p) =>
       e ? reject(e) : resolve(p),
     ),
   );

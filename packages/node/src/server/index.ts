@@ -4,6 +4,7 @@ export { HttpError, httpFailure } from './http-error';
 export { registerMonitorMetrics } from './metrics';
 export type { ModelControlMode } from './model-control';
 export { createServer, ModelshipServer, type ServerOptions } from './server';
+export type { Pem, TlsOptions } from './tls';
 export type {
   AuthOptions,
   AuthRequest,

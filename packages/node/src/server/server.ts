@@ -8,6 +8,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
@@ -15,6 +16,7 @@ import { listenGrpc } from './grpc';
 import { InferenceHandler } from './handler';
 import { sendResponse } from './node-io';
 import { json } from './oip';
+import { type CheckedTls, checkTls, type TlsOptions } from './tls';
 import type { HandlerOptions } from './types';
 
 /** How long requests must have stopped, while draining, before idle connections are closed. */
@@ -33,6 +35,12 @@ export interface ServerOptions extends HandlerOptions {
   maxConnections?: number;
   /** How long a connection may take to send a request's headers (default 15,000 ms). */
   headersTimeoutMs?: number;
+  /**
+   * Serve HTTPS (and gRPC over TLS) with this certificate and key; with `ca`, clients must
+   * present a certificate that chains to it (mutual TLS, required, not merely requested).
+   * Without it the server speaks plain HTTP: put it behind a TLS terminator, or on loopback.
+   */
+  tls?: TlsOptions;
 }
 
 /** How long a connection past `maxConnections` may take to send the request it is refused. */
@@ -44,11 +52,13 @@ export class ModelshipServer {
   readonly http: Server;
   private closing: Promise<void> | undefined;
   private grpc: GrpcServer | undefined;
+  private readonly tls: CheckedTls | undefined;
 
   constructor(
     readonly deployer: Deployer,
     private readonly options: ServerOptions = {},
   ) {
+    this.tls = options.tls === undefined ? undefined : checkTls(options.tls);
     this.handler = new InferenceHandler(deployer, options);
     const max = options.maxConnections ?? 1024;
     const headersTimeout = options.headersTimeoutMs ?? 15_000;
@@ -70,10 +80,20 @@ export class ModelshipServer {
       );
     };
     // The handler counts requests in flight and asks clients to leave while draining.
-    this.http = createHttpServer((req, res) =>
-      excess.has(req.socket) ? refuse(req, res) : this.handler.node(req, res),
-    );
-    this.http.prependListener('connection', (socket: Socket) => {
+    const handle = (req: IncomingMessage, res: ServerResponse): void =>
+      excess.has(req.socket) ? refuse(req, res) : this.handler.node(req, res);
+    const tls = this.tls;
+    this.http =
+      tls === undefined
+        ? createHttpServer(handle)
+        : createHttpsServer(
+            tls.ca === undefined
+              ? { cert: tls.cert, key: tls.key }
+              : { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+            handle,
+          );
+    // Over TLS a request's socket is the TLS socket: count those (once the handshake is done).
+    this.http.prependListener(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       if (this.open >= max) {
         excess.add(socket);
         socket.setTimeout(EXCESS_GRACE_MS, () => socket.destroy());
@@ -107,18 +127,22 @@ export class ModelshipServer {
         this.http.off('error', onError);
         const a = this.http.address() as AddressInfo;
         const shown = a.address === '0.0.0.0' || a.address === '::' ? 'localhost' : a.address;
-        resolve({ port: a.port, host: a.address, url: `http://${shown}:${a.port}` });
+        resolve({
+          port: a.port,
+          host: a.address,
+          url: `${this.tls === undefined ? 'http' : 'https'}://${shown}:${a.port}`,
+        });
       });
     });
   }
 
   /**
    * Also serves the protocol over gRPC (`inference.GRPCInferenceService`) on `port` (0 picks a
-   * free one), with the same deployer, credentials and limits; `close` stops it too.
+   * free one), with the same deployer, credentials, limits and TLS settings; `close` stops it too.
    */
   async listenGrpc(port = 8001, host = '127.0.0.1'): Promise<{ port: number }> {
     if (this.grpc !== undefined) throw new Error('listenGrpc: the gRPC server is already listening');
-    const { server, port: bound } = await listenGrpc(this.handler, port, host);
+    const { server, port: bound } = await listenGrpc(this.handler, port, host, this.options.tls);
     this.grpc = server;
     return { port: bound };
   }

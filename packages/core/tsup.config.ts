@@ -8,6 +8,7 @@ export default defineConfig(
       'baselines/index': 'src/baseline/index.ts',
       'anomaly/index': 'src/anomaly/index.ts',
       'signing/index': 'src/signing/index.ts',
+      'encryption/index': 'src/encryption/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/setup': 'src/testing/setup.ts',
     },

@@ -3,8 +3,6 @@ import {
   type BaseModelOptions,
   checkExecutionProviders,
   checkLogSeverityLevel,
-  type DecryptionOptions,
-  decryptModel,
   invalidArgument,
   ModelLoadError,
   ModelshipError,
@@ -13,6 +11,7 @@ import {
   type OrtSessionOptions,
   verifyIntegrity,
 } from '@modelship/core';
+import type { DecryptionOptions } from '@modelship/core/encryption';
 import { cacheKey, readCached, writeCached } from './cache';
 import { download, type Progress } from './download';
 import type { BrowserSignaturePolicy } from './signature';
@@ -156,8 +155,11 @@ export async function loadModelWith(
   }
   // The signature covers the file as downloaded: for an encrypted model, the ciphertext.
   // Cache Storage holds what was downloaded: the ciphertext. The plaintext lives only here.
-  if (options.decryption !== undefined)
+  if (options.decryption !== undefined) {
+    // Loaded only by pages that decrypt: a page that never does never fetches it.
+    const { decryptModel } = await import('@modelship/core/encryption');
     bytes = await decryptModel(bytes, { ...options.decryption, source: where });
+  }
   assertModelBytes(bytes, where);
   const name = options.name ?? (isUrl ? nameFromUrl(where) : 'model');
 

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { computeIntegrity, encryptModel, toArray } from '@modelship/core';
+import { computeIntegrity, toArray } from '@modelship/core';
+import { encryptModel } from '@modelship/core/encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { casesOf, modelPath } from '../../node/test/fixtures';
 import { loadModel } from '../src/index';

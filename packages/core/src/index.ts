@@ -15,17 +15,6 @@ export {
 } from './anomaly/screen';
 export * from './deploy';
 export {
-  type DecryptionOptions,
-  decryptFrom,
-  decryptModel,
-  type EncryptionFormat,
-  type EncryptionOptions,
-  encryptionFormat,
-  encryptModel,
-} from './encryption/encryption';
-export { type DecryptionKey, type KeyProvider, type KeySource, parseKeyText } from './encryption/keys';
-export type { CryptoKeyLike } from './encryption/webcrypto';
-export {
   AbortError,
   DeadlineExceededError,
   type ErrorCode,

@@ -7,15 +7,12 @@ import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import {
   type ByteSource,
-  type DecryptionKey,
-  decryptFrom,
   expectIntegrity,
   invalidArgument,
-  type KeySource,
   ModelLoadError,
   parseIntegrity,
-  parseKeyText,
 } from '@modelship/core';
+import { type DecryptionKey, decryptFrom, type KeySource, parseKeyText } from '@modelship/core/encryption';
 
 /**
  * Where the key-wrapping key of an encrypted model comes from: the key itself or a function of

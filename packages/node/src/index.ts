@@ -1,6 +1,7 @@
 export * from '@modelship/core';
 export * from '@modelship/core/anomaly';
 export * from '@modelship/core/baselines';
+export * from '@modelship/core/encryption';
 export * from '@modelship/core/signing';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { keyFromEnv, keyFromFile, type NodeDecryptionOptions, type NodeKeySource } from './decryption';

@@ -8,7 +8,6 @@ import {
   type ByteSource,
   checkExecutionProviders,
   checkLogSeverityLevel,
-  decryptModel,
   type InstanceEvent,
   invalidArgument,
   loadOnnxBytes,
@@ -21,6 +20,7 @@ import {
   type WorkerPoolModel,
   warmupInputs,
 } from '@modelship/core';
+import { decryptModel } from '@modelship/core/encryption';
 import * as ort from 'onnxruntime-node';
 import { isEncryptedName, keySource, type NodeDecryptionOptions, readEncrypted } from './decryption';
 import { readVerifiedModel, type SignaturePolicy } from './signing/verify-model';

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeIntegrity, encryptionFormat } from '@modelship/core';
+import { computeIntegrity } from '@modelship/core';
+import { encryptionFormat } from '@modelship/core/encryption';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadModel } from '../src/index';
 import { runCli } from './cli-run';

@@ -9,7 +9,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeIntegrity, encryptModel, type Model, toArray } from '@modelship/core';
+import { computeIntegrity, type Model, toArray } from '@modelship/core';
+import { encryptModel } from '@modelship/core/encryption';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileSystemRepository } from '../src/index';
 import { casesOf, modelPath } from './fixtures';

@@ -4,13 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import {
-  computeIntegrity,
-  type DecryptionKey,
-  decryptModel,
-  encryptionFormat,
-  encryptModel,
-} from '@modelship/core';
+import { computeIntegrity } from '@modelship/core';
+import { type DecryptionKey, decryptModel, encryptionFormat, encryptModel } from '@modelship/core/encryption';
 import type { Command } from 'commander';
 import { DEFAULT_KEY_ENV, keyFromEnv, keyFromFile } from '../decryption';
 import { CliError, UsageError } from './errors';

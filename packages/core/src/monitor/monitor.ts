@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { type PerformanceEstimate, type PerformanceEstimator, positiveScores } from '../anomaly/cbpe';
-import type { ScreenReport } from '../anomaly/screen';
+import type { InputScreen, ScreenReport } from '../anomaly/screen';
 import type { Clock } from '../deploy/clock';
 import { systemClock } from '../deploy/clock';
 import type { Deployer } from '../deploy/deployer';
@@ -448,9 +448,22 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     return () => deployer.off('prediction', listener);
   }
 
-  /** A Model that records each of its predictions here, for models used without a Deployer. */
-  wrap<M extends Model>(model: M): Model {
+  /**
+   * A Model that records each of its predictions here, for models used without a Deployer.
+   * With `screen`, every request is screened first (data quality, outliers, see
+   * `InputScreen`): what it finds is counted in the model's series, a request in `reject` mode is
+   * refused with `INPUT_REJECTED` (and counted as a failure), and `onScreen` gets each report.
+   */
+  wrap<M extends Model>(
+    model: M,
+    options: { screen?: InputScreen; onScreen?: (report: ScreenReport) => void } = {},
+  ): Model {
     const monitor = this;
+    const { screen, onScreen } = options;
+    if (screen !== undefined && typeof screen?.screen !== 'function')
+      throw invalidArgument('Monitor.wrap', 'screen must be an InputScreen', screen);
+    if (onScreen !== undefined && typeof onScreen !== 'function')
+      throw invalidArgument('Monitor.wrap', 'onScreen must be a function', onScreen);
     return {
       get name() {
         return model.name;
@@ -463,21 +476,30 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       },
       async predict(inputs: ModelInputs, options?: PredictOptions): Promise<NamedTensors> {
         const started = monitor.clock.now();
-        try {
-          const out = await model.predict(inputs, options);
+        let report: ScreenReport | undefined;
+        const record = (error?: unknown) =>
           monitor.record({
             model: model.name,
             version: model.version,
             latencyMs: monitor.clock.now() - started,
+            ...(error === undefined ? {} : { error }),
+            ...(report === undefined ? {} : { screen: report }),
           });
+        try {
+          if (screen !== undefined) {
+            try {
+              report = screen.screen(inputs);
+            } catch (e) {
+              report = (e as { report?: ScreenReport }).report;
+              throw e;
+            }
+            onScreen?.(report);
+          }
+          const out = await model.predict(inputs, options);
+          record();
           return out;
         } catch (e) {
-          monitor.record({
-            model: model.name,
-            version: model.version,
-            latencyMs: monitor.clock.now() - started,
-            error: e,
-          });
+          record(e);
           throw e;
         }
       },

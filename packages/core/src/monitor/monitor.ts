@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { type PerformanceEstimate, type PerformanceEstimator, positiveScores } from '../anomaly/cbpe';
+import { classScores, type MulticlassPerformanceEstimator } from '../anomaly/cbpe-multiclass';
 import type { InputScreen, ScreenReport } from '../anomaly/screen';
 import type { Clock } from '../deploy/clock';
 import { systemClock } from '../deploy/clock';
@@ -316,8 +317,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly estimators = new Map<
     string,
     {
-      estimator: PerformanceEstimator;
+      estimator: PerformanceEstimator | MulticlassPerformanceEstimator;
       output: string | undefined;
+      /** Scores per row: 1 (the positive class) or the classes of a multiclass estimator. */
+      width: number;
       scores: Float64Array;
       next: number;
       filled: number;
@@ -558,10 +561,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   observeOutputs(model: string, outputs: unknown): void {
     const e = this.estimators.get(model);
     if (e !== undefined) {
-      for (const s of positiveScores(outputs, e.output)) {
-        e.scores[e.next] = s;
-        e.next = (e.next + 1) % e.scores.length;
-        if (e.filled < e.scores.length) e.filled++;
+      const w = e.width;
+      const rows = w === 1 ? positiveScores(outputs, e.output) : classScores(outputs, w, e.output);
+      const slots = e.scores.length / w;
+      for (let i = 0; i < rows.length / w; i++) {
+        for (let j = 0; j < w; j++) e.scores[e.next * w + j] = rows[i * w + j]!;
+        e.next = (e.next + 1) % slots;
+        if (e.filled < slots) e.filled++;
       }
     }
     const w = this.watches.get(outputsKey(model));
@@ -579,7 +585,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
    */
   watchPerformance(
     model: string,
-    estimator: PerformanceEstimator,
+    estimator: PerformanceEstimator | MulticlassPerformanceEstimator,
     options: { output?: string; windowRows?: number } = {},
   ): void {
     const where = 'Monitor.watchPerformance';
@@ -591,10 +597,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       throw invalidArgument(where, 'windowRows must be an integer ≥ 20', windowRows);
     if (options.output !== undefined && typeof options.output !== 'string')
       throw invalidArgument(where, 'output must be an output name', options.output);
+    const width = 'classes' in estimator ? estimator.classes : 1;
     this.estimators.set(model, {
       estimator,
       output: options.output,
-      scores: new Float64Array(windowRows),
+      width,
+      scores: new Float64Array(windowRows * width),
       next: 0,
       filled: 0,
     });
@@ -624,9 +632,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** The estimate over a performance watch's recent scores; undefined without a watch or before 20 rows. */
   private estimateOf(model: string): PerformanceEstimate | undefined {
     const e = this.estimators.get(model);
-    return e === undefined || e.filled < 20
-      ? undefined
-      : e.estimator.estimate(e.scores.subarray(0, e.filled));
+    if (e === undefined || e.filled < 20) return undefined;
+    const scores = e.scores.subarray(0, e.filled * e.width);
+    return 'classes' in e.estimator
+      ? e.estimator.estimate({ data: scores, shape: [e.filled, e.width] })
+      : e.estimator.estimate(scores);
   }
 
   /** Drift of the watched model's recent predictions against a profile of reference predictions. */

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ESTIMATED_METRICS, PerformanceEstimator } from './cbpe';
+import { MulticlassPerformanceEstimator } from './cbpe-multiclass';
 import { IsotonicRegression } from './isotonic';
 
 const golden = JSON.parse(
@@ -99,5 +100,44 @@ describe('PerformanceEstimator (CBPE) against the numpy reference', () => {
     );
     bad(() => est.estimate([0.2, Number.NaN]), /scores\[1\] must be a finite number/);
     bad(() => PerformanceEstimator.fromJSON({ version: 1, kind: 'cbpe' }), /threshold must be a number/);
+  });
+});
+
+describe('MulticlassPerformanceEstimator against the numpy reference', () => {
+  const g = golden.multiclass;
+  const est = MulticlassPerformanceEstimator.fit({ scores: g.reference.score, labels: g.reference.label });
+
+  it('takes its thresholds from the reference chunks, and estimates every metric and its sampling error', () => {
+    for (const m of ESTIMATED_METRICS) closeTo(est.thresholds[m], g.thresholds[m]);
+    for (const a of g.analysis) {
+      const e = est.estimate(a.score);
+      for (const m of ESTIMATED_METRICS) {
+        closeTo([e[m].value], [a.estimated[m]]);
+        closeTo([e[m].samplingError], [a.samplingError[m]]);
+      }
+    }
+  });
+
+  it('tracks the realized macro metrics under covariate shift within the 3σ band', () => {
+    for (const a of g.analysis) {
+      const e = est.estimate(a.score);
+      for (const m of ESTIMATED_METRICS) {
+        expect(a.realized[m], `${m} at mu ${a.mu}`).toBeGreaterThanOrEqual(e[m].lower);
+        expect(a.realized[m], `${m} at mu ${a.mu}`).toBeLessThanOrEqual(e[m].upper);
+      }
+    }
+  });
+
+  it('round-trips through JSON and refuses what it cannot use', () => {
+    const again = MulticlassPerformanceEstimator.fromJSON(JSON.parse(JSON.stringify(est)));
+    expect(again.estimate(g.analysis[0].score)).toEqual(est.estimate(g.analysis[0].score));
+    expect(() => est.estimate([[0.5, 0.5]])).toThrow(/at least 3 class scores/);
+    expect(() => est.estimate([[0.2, 0.3, 0.5, 0]])).toThrow(/each row must have 3 class scores/);
+    expect(() =>
+      MulticlassPerformanceEstimator.fit({
+        scores: g.reference.score,
+        labels: g.reference.label.map(() => 3),
+      }),
+    ).toThrow(/labels\[0\] must be a class index from 0 to 2/);
   });
 });

@@ -12,6 +12,12 @@ export {
   type PerformanceEstimatorOptions,
   positiveScores,
 } from './cbpe';
+export {
+  classScores,
+  type MulticlassEstimatorJson,
+  MulticlassPerformanceEstimator,
+  type ScoreRows,
+} from './cbpe-multiclass';
 export { higherQuantile, MAX_REFERENCE_SCORES } from './detector';
 export { detectorFromJSON } from './from-json';
 export {

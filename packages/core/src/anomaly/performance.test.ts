@@ -4,6 +4,7 @@ import { FakeClock, seeded } from '../deploy/fakes.case';
 import { functionModel } from '../model/function-model';
 import { Monitor } from '../monitor/monitor';
 import { PerformanceEstimator, positiveScores } from './cbpe';
+import { MulticlassPerformanceEstimator } from './cbpe-multiclass';
 import { InputScreen } from './screen';
 
 // A calibrated classifier: the label is positive with probability sigmoid(2x).
@@ -92,6 +93,69 @@ describe('estimated performance in the Monitor and the Deployer', () => {
     );
     expect(d.status('m').primary).toBe('1');
     expect(d.status('m').versions.find((v) => v.version === '1')!.traffic).toBe(1);
+    await d.close();
+  });
+});
+
+describe('multiclass estimated performance in the Monitor and the Deployer', () => {
+  // Three classes; the label follows the model's probabilities (a calibrated model).
+  const soft = (z: number[]) => {
+    const e = z.map((v) => Math.exp(v));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / s);
+  };
+  const probs = (x: number, k: number) => soft([k * x, 0, -k * x]);
+  const draw = (p: number[]) => {
+    const u = random();
+    return u < p[0]! ? 0 : u < p[0]! + p[1]! ? 1 : 2;
+  };
+  const xs = Array.from({ length: 1500 }, () => 3 * (random() - 0.5) * 2);
+  const estimator = MulticlassPerformanceEstimator.fit({
+    scores: xs.map((x) => probs(x, 1.5)),
+    labels: xs.map((x) => draw(probs(x, 1.5))),
+  });
+  const model = (version: string, k: number) =>
+    functionModel(
+      ({ x }) => {
+        const n = x!.shape[0]!;
+        const data = new Float32Array(3 * n);
+        for (let i = 0; i < n; i++) data.set(probs((x!.data as Float32Array)[i]!, k), 3 * i);
+        return { probabilities: { dtype: 'float32' as const, shape: [n, 3], data } };
+      },
+      {
+        signature: {
+          inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 1] }],
+          outputs: [{ name: 'probabilities', dtype: 'float32', shape: ['batch', 3] }],
+        },
+        version,
+      },
+    );
+
+  it('estimates from the answers of a three-class model, and a guard rolls an unsure canary back', async () => {
+    const d = new Deployer({ random: seeded(4) });
+    const monitor = new Monitor();
+    monitor.attach(d);
+    await d.deploy('m', model('1', 1.5));
+    monitor.watchPerformance('m', estimator, { windowRows: 300 });
+    d.screen('m', new InputScreen({ performance: { estimator } }));
+    for (let i = 0; i < 200; i++) await d.predict('m', req(3 * (random() - 0.5) * 2));
+    const { estimate } = monitor.estimatedPerformance('m');
+    expect(estimate!.rows).toBe(200);
+    expect(estimate!.accuracy.value).toBeGreaterThan(0.55);
+    expect(d.status('m').versions[0]!.screen).toBeDefined();
+    const reasons: string[] = [];
+    d.on('rolledBack', (e) => reasons.push(e.reason));
+    await d.deploy('m', model('2', 0.01), {
+      policy: { type: 'canary', weight: 0.5, guards: { minEstimatedAccuracy: 0.45, minRequests: 30 } },
+    });
+    for (let i = 0; i < 400 && reasons.length === 0; i++) await d.predict('m', req(3 * (random() - 0.5) * 2));
+    // an unsure three-class model is right about a third of the time
+    const m =
+      /^estimated accuracy (0\.\d+) \(CBPE, \d+ rows without labels\) is below minEstimatedAccuracy 0\.45$/.exec(
+        reasons[0]!,
+      );
+    expect(m, reasons[0]).not.toBeNull();
+    expect(Math.abs(Number(m![1]) - 1 / 3)).toBeLessThan(0.1);
     await d.close();
   });
 });

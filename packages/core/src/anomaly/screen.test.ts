@@ -217,3 +217,37 @@ describe('an alert hands the window of recent rows to a retraining hook', () => 
     await d.close();
   });
 });
+
+describe('a wrapped model with a screen, without a Deployer', () => {
+  it('screens, counts in the Monitor, hands reports to onScreen and refuses in reject mode', async () => {
+    const clock = new FakeClock();
+    const monitor = new Monitor({ clock });
+    const reports: ScreenReport[] = [];
+    const wrapped = monitor.wrap(sumModel('1', 0).model, {
+      screen: new InputScreen({
+        quality: new DataQualityChecker(profile, { rangeTolerance: 0 }),
+        outliers: { detector: forest, mode: 'reject' },
+      }),
+      onScreen: (r) => reports.push(r),
+    });
+    const out = await wrapped.predict(row(1.05, 1)); // just past the reference's x0 range
+    expect(out.y!.data[0]).toBeCloseTo(2.05, 5);
+    expect(reports[0]).toMatchObject({ violatingRecords: 1, outliers: 0, flag: false });
+    await expect(wrapped.predict(row(30, 40))).rejects.toMatchObject({
+      code: 'INPUT_REJECTED',
+      message: expect.stringMatching(/^record 0 is an outlier/),
+    });
+    await wrapped.predict(row(0.5, 1));
+    const s = monitor.snapshot()[0]!;
+    expect(s.requests).toBe(3);
+    expect(s.errors).toBe(1);
+    expect(s.screen).toMatchObject({ records: 3, qualityViolations: 2, scored: 3, outliers: 1 });
+    expect(s.screen!.totals.findings).toEqual([
+      { feature: 'x0', rule: 'out_of_range', count: 2 },
+      { feature: 'x1', rule: 'out_of_range', count: 1 },
+    ]);
+    expect(() => monitor.wrap(sumModel('1', 0).model, { screen: {} as InputScreen })).toThrow(
+      /screen must be an InputScreen/,
+    );
+  });
+});

@@ -10,6 +10,7 @@ import type { Row } from '../evaluate/types';
 import { flatValues, isArrayLike } from '../monitor/flat-row';
 import type { ModelInputs } from '../tensor/coerce';
 import { type PerformanceEstimator, positiveScores } from './cbpe';
+import { classScores, type MulticlassPerformanceEstimator } from './cbpe-multiclass';
 import type { OutlierDetector } from './detector';
 import type { DataQualityChecker, QualityFinding } from './quality';
 
@@ -41,7 +42,7 @@ export interface InputScreenOptions {
    * deployment counts the expected share of correct answers per version, which the guard
    * `minEstimatedAccuracy` judges. `output` names the probability output (see `positiveScores`).
    */
-  performance?: { estimator: PerformanceEstimator; output?: string };
+  performance?: { estimator: PerformanceEstimator | MulticlassPerformanceEstimator; output?: string };
 }
 
 /** One record the outlier detector scored. */
@@ -112,7 +113,9 @@ export class InputScreen {
   readonly sampleRate: number;
   readonly features: readonly string[];
   readonly input: string | undefined;
-  readonly performance: { estimator: PerformanceEstimator; output?: string } | undefined;
+  readonly performance:
+    | { estimator: PerformanceEstimator | MulticlassPerformanceEstimator; output?: string }
+    | undefined;
   private readonly random: () => number;
   /** For tensor rows: where the checked features and the detector's features sit in a row. */
   private qualityColumns: Int32Array | undefined;
@@ -126,7 +129,7 @@ export class InputScreen {
     const { quality, outliers, performance } = options;
     if (quality === undefined && outliers === undefined && performance === undefined)
       throw invalidArgument(where, 'give quality, outliers, performance or several', options);
-    if (performance !== undefined && typeof performance?.estimator?.calibrated !== 'function')
+    if (performance !== undefined && typeof performance?.estimator?.estimate !== 'function')
       throw invalidArgument(
         where,
         'performance.estimator must be a fitted PerformanceEstimator',
@@ -272,12 +275,27 @@ export class InputScreen {
   expectedCorrect(outputs: unknown): { correct: number; rows: number } | undefined {
     const perf = this.performance;
     if (perf === undefined) return undefined;
+    const est = perf.estimator;
+    if ('classes' in est) {
+      const k = est.classes;
+      const scores = classScores(outputs, k, perf.output);
+      const n = scores.length / k;
+      if (n === 0) return undefined;
+      const c = est.calibrate({ data: scores, shape: [n, k] });
+      let correct = 0;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (scores[i * k + j]! > scores[i * k + best]!) best = j;
+        correct += c[i * k + best]!;
+      }
+      return { correct, rows: n };
+    }
     const scores = positiveScores(outputs, perf.output);
     if (scores.length === 0) return undefined;
     let correct = 0;
     for (const s of scores) {
-      const p = perf.estimator.calibrated(s);
-      correct += s >= perf.estimator.threshold ? p : 1 - p;
+      const p = est.calibrated(s);
+      correct += s >= est.threshold ? p : 1 - p;
     }
     return { correct, rows: scores.length };
   }

@@ -5,7 +5,8 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { type PerformanceEstimate, type PerformanceEstimator, positiveScores } from '../anomaly/cbpe';
-import type { ScreenReport } from '../anomaly/screen';
+import { classScores, type MulticlassPerformanceEstimator } from '../anomaly/cbpe-multiclass';
+import type { InputScreen, ScreenReport } from '../anomaly/screen';
 import type { Clock } from '../deploy/clock';
 import { systemClock } from '../deploy/clock';
 import type { Deployer } from '../deploy/deployer';
@@ -316,8 +317,10 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   private readonly estimators = new Map<
     string,
     {
-      estimator: PerformanceEstimator;
+      estimator: PerformanceEstimator | MulticlassPerformanceEstimator;
       output: string | undefined;
+      /** Scores per row: 1 (the positive class) or the classes of a multiclass estimator. */
+      width: number;
       scores: Float64Array;
       next: number;
       filled: number;
@@ -448,9 +451,22 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     return () => deployer.off('prediction', listener);
   }
 
-  /** A Model that records each of its predictions here, for models used without a Deployer. */
-  wrap<M extends Model>(model: M): Model {
+  /**
+   * A Model that records each of its predictions here, for models used without a Deployer.
+   * With `screen`, every request is screened first (data quality, outliers, see
+   * `InputScreen`): what it finds is counted in the model's series, a request in `reject` mode is
+   * refused with `INPUT_REJECTED` (and counted as a failure), and `onScreen` gets each report.
+   */
+  wrap<M extends Model>(
+    model: M,
+    options: { screen?: InputScreen; onScreen?: (report: ScreenReport) => void } = {},
+  ): Model {
     const monitor = this;
+    const { screen, onScreen } = options;
+    if (screen !== undefined && typeof screen?.screen !== 'function')
+      throw invalidArgument('Monitor.wrap', 'screen must be an InputScreen', screen);
+    if (onScreen !== undefined && typeof onScreen !== 'function')
+      throw invalidArgument('Monitor.wrap', 'onScreen must be a function', onScreen);
     return {
       get name() {
         return model.name;
@@ -463,21 +479,30 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       },
       async predict(inputs: ModelInputs, options?: PredictOptions): Promise<NamedTensors> {
         const started = monitor.clock.now();
-        try {
-          const out = await model.predict(inputs, options);
+        let report: ScreenReport | undefined;
+        const record = (error?: unknown) =>
           monitor.record({
             model: model.name,
             version: model.version,
             latencyMs: monitor.clock.now() - started,
+            ...(error === undefined ? {} : { error }),
+            ...(report === undefined ? {} : { screen: report }),
           });
+        try {
+          if (screen !== undefined) {
+            try {
+              report = screen.screen(inputs);
+            } catch (e) {
+              report = (e as { report?: ScreenReport }).report;
+              throw e;
+            }
+            onScreen?.(report);
+          }
+          const out = await model.predict(inputs, options);
+          record();
           return out;
         } catch (e) {
-          monitor.record({
-            model: model.name,
-            version: model.version,
-            latencyMs: monitor.clock.now() - started,
-            error: e,
-          });
+          record(e);
           throw e;
         }
       },
@@ -536,10 +561,13 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   observeOutputs(model: string, outputs: unknown): void {
     const e = this.estimators.get(model);
     if (e !== undefined) {
-      for (const s of positiveScores(outputs, e.output)) {
-        e.scores[e.next] = s;
-        e.next = (e.next + 1) % e.scores.length;
-        if (e.filled < e.scores.length) e.filled++;
+      const w = e.width;
+      const rows = w === 1 ? positiveScores(outputs, e.output) : classScores(outputs, w, e.output);
+      const slots = e.scores.length / w;
+      for (let i = 0; i < rows.length / w; i++) {
+        for (let j = 0; j < w; j++) e.scores[e.next * w + j] = rows[i * w + j]!;
+        e.next = (e.next + 1) % slots;
+        if (e.filled < slots) e.filled++;
       }
     }
     const w = this.watches.get(outputsKey(model));
@@ -557,7 +585,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
    */
   watchPerformance(
     model: string,
-    estimator: PerformanceEstimator,
+    estimator: PerformanceEstimator | MulticlassPerformanceEstimator,
     options: { output?: string; windowRows?: number } = {},
   ): void {
     const where = 'Monitor.watchPerformance';
@@ -569,10 +597,12 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       throw invalidArgument(where, 'windowRows must be an integer ≥ 20', windowRows);
     if (options.output !== undefined && typeof options.output !== 'string')
       throw invalidArgument(where, 'output must be an output name', options.output);
+    const width = 'classes' in estimator ? estimator.classes : 1;
     this.estimators.set(model, {
       estimator,
       output: options.output,
-      scores: new Float64Array(windowRows),
+      width,
+      scores: new Float64Array(windowRows * width),
       next: 0,
       filled: 0,
     });
@@ -602,9 +632,11 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   /** The estimate over a performance watch's recent scores; undefined without a watch or before 20 rows. */
   private estimateOf(model: string): PerformanceEstimate | undefined {
     const e = this.estimators.get(model);
-    return e === undefined || e.filled < 20
-      ? undefined
-      : e.estimator.estimate(e.scores.subarray(0, e.filled));
+    if (e === undefined || e.filled < 20) return undefined;
+    const scores = e.scores.subarray(0, e.filled * e.width);
+    return 'classes' in e.estimator
+      ? e.estimator.estimate({ data: scores, shape: [e.filled, e.width] })
+      : e.estimator.estimate(scores);
   }
 
   /** Drift of the watched model's recent predictions against a profile of reference predictions. */

@@ -160,3 +160,110 @@ with open(OUT, "w") as fh:
     json.dump(out, fh)
 for a in analysis:
     print(a["mu"], {k: (round(a["estimated"][k], 3), round(a["realized"][k], 3), round(3 * a["samplingError"][k], 3)) for k in a["estimated"]})
+
+# --- multiclass CBPE ------------------------------------------------------------------------
+# Three classes; one isotonic calibrator per class (one against the rest), rows renormalised to
+# sum to 1; accuracy = mean calibrated probability of the predicted class (the argmax of the raw
+# scores); per class the expected confusion counts as in the binary case, macro-averaged;
+# ROC AUC one against the rest per class, macro-averaged. Sampling errors per class as in the
+# binary case, combined as sqrt(sum of squares) / K.
+from sklearn.metrics import roc_auc_score as _auc
+
+K = 3
+WM = np.array([[1.5, -0.5], [-1.0, 1.2], [0.2, -0.9]]); BM = np.array([0.3, 0.0, -0.2])
+
+
+def softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def mc_population(n, mu):
+    X = rng.normal(mu, 1.0, size=(n, 2))
+    z = X @ WM.T + BM
+    p = softmax(z)
+    u = rng.uniform(size=n)
+    y = (u[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    score = np.round(softmax(1.6 * z + np.array([0.2, 0.0, -0.1])), 8)
+    return score, y
+
+
+def mc_calibrate(cals, score):
+    c = np.column_stack([cals[k].predict(score[:, k]) for k in range(K)])
+    s = c.sum(axis=1, keepdims=True)
+    return np.where(s > 0, c / np.where(s > 0, s, 1), 1.0 / K)
+
+
+def mc_estimate(score, c):
+    yhat = score.argmax(axis=1)
+    acc = float(c[np.arange(len(c)), yhat].mean())
+    prec, rec, f1s, aucs = [], [], [], []
+    for k in range(K):
+        tp = float(c[yhat == k, k].sum()); fp = float((1 - c[yhat == k, k]).sum()); fn = float(c[yhat != k, k].sum())
+        prec.append(tp / (tp + fp) if tp + fp > 0 else 0.0)
+        rec.append(tp / (tp + fn) if tp + fn > 0 else 0.0)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn > 0 else 0.0)
+        aucs.append(expected_roc_auc(score[:, k], c[:, k]))
+    return {"accuracy": acc, "precision": float(np.mean(prec)), "recall": float(np.mean(rec)), "f1": float(np.mean(f1s)), "rocAuc": float(np.mean(aucs))}
+
+
+def mc_realized(y, score):
+    yhat = score.argmax(axis=1)
+    out = {"accuracy": float((y == yhat).mean())}
+    out["precision"] = float(precision_score(y, yhat, average="macro", labels=list(range(K)), zero_division=0))
+    out["recall"] = float(recall_score(y, yhat, average="macro", labels=list(range(K)), zero_division=0))
+    out["f1"] = float(f1_score(y, yhat, average="macro", labels=list(range(K)), zero_division=0))
+    out["rocAuc"] = float(np.mean([_auc((y == k).astype(int), score[:, k]) for k in range(K)]))
+    return out
+
+
+mref_score, mref_y = mc_population(3000, 0.0)
+mref_hat = mref_score.argmax(axis=1)
+mcals = [IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(mref_score[:, k], (mref_y == k).astype(int)) for k in range(K)]
+mn = len(mref_y)
+mcomp = {"accuracy": [float(np.std((mref_y == mref_hat).astype(float)))], "precision": [], "recall": [], "f1": [], "rocAuc": []}
+for k in range(K):
+    pp = (mref_y[mref_hat == k] == k).astype(float)
+    mcomp["precision"].append([float(np.std(pp)) if len(pp) else 0.0, float((mref_hat == k).mean())])
+    pt = (mref_hat[mref_y == k] == k).astype(float)
+    mcomp["recall"].append([float(np.std(pt)), float((mref_y == k).mean())])
+    tpk = (mref_y == k) & (mref_hat == k); fpk = (mref_y != k) & (mref_hat == k); fnk = (mref_y == k) & (mref_hat != k)
+    obs = tpk[tpk | fpk | fnk].astype(float)
+    mcomp["f1"].append([float(np.std(obs)) if len(obs) else 0.0, float((tpk | fpk | fnk).mean())])
+    mcomp["rocAuc"].append([float(_auc((mref_y == k).astype(int), mref_score[:, k])), float((mref_y == k).mean())])
+
+
+def hanley(A, n1, n0):
+    q1 = A / (2 - A); q2 = 2 * A * A / (1 + A)
+    return math.sqrt((A * (1 - A) + (n1 - 1) * (q1 - A * A) + (n0 - 1) * (q2 - A * A)) / (n1 * n0))
+
+
+def mc_sampling_error(metric, n):
+    if metric == "accuracy":
+        return mcomp["accuracy"][0] / math.sqrt(n)
+    if metric == "rocAuc":
+        ses = [hanley(A, n * pi, n * (1 - pi)) for A, pi in mcomp["rocAuc"]]
+    else:
+        ses = [sd / math.sqrt(n * share) if share > 0 else 0.0 for sd, share in mcomp[metric]]
+    return math.sqrt(sum(s * s for s in ses)) / K
+
+
+mthresholds = {}
+mchunks = np.array_split(np.arange(mn), 10)
+for m in ["accuracy", "precision", "recall", "f1", "rocAuc"]:
+    vals = [mc_realized(mref_y[c], mref_score[c])[m] for c in mchunks]
+    mean, sd = float(np.mean(vals)), float(np.std(vals))
+    mthresholds[m] = [max(0.0, mean - 3 * sd), min(1.0, mean + 3 * sd)]
+manalysis = []
+for mu in [0.0, 0.7, -0.8]:
+    score, y = mc_population(900, mu)
+    c = mc_calibrate(mcals, score)
+    est = mc_estimate(score, c)
+    manalysis.append({"mu": mu, "score": score.tolist(), "label": y.tolist(), "estimated": est,
+                      "samplingError": {m: mc_sampling_error(m, len(y)) for m in est}, "realized": mc_realized(y, score)})
+out["multiclass"] = {"reference": {"score": mref_score.tolist(), "label": mref_y.tolist()}, "thresholds": mthresholds, "analysis": manalysis}
+with open(OUT, "w") as fh:
+    json.dump(out, fh)
+for a in manalysis:
+    print("multiclass", a["mu"], {k: (round(a["estimated"][k], 3), round(a["realized"][k], 3), round(3 * a["samplingError"][k], 3)) for k in a["estimated"]})

@@ -3,7 +3,8 @@
  * model's requests pass before they queue (docs/monitoring.md, "Bad records and outliers").
  * quality.json holds the data-quality options and needs the model's profile.json; outliers.json
  * holds a fitted detector (`detector.toJSON()`), bare or as `{ "detector", "mode", "sampleRate" }`;
- * monitor/performance.json a fitted CBPE estimator (`PerformanceEstimator.toJSON()`), bare or as
+ * monitor/performance.json a fitted CBPE estimator (`PerformanceEstimator` or
+ * `MulticlassPerformanceEstimator`, `toJSON()`), bare or as
  * `{ "estimator", "output" }`, for estimated accuracy before labels arrive.
  */
 import { InputScreen, ModelshipError, type OutlierScreenOptions, type Profile } from '@modelship/core';
@@ -11,6 +12,7 @@ import {
   DataQualityChecker,
   type DataQualityOptions,
   detectorFromJSON,
+  MulticlassPerformanceEstimator,
   PerformanceEstimator,
 } from '@modelship/core/anomaly';
 import { readTextInside } from './contain';
@@ -40,7 +42,9 @@ export async function readScreen(
   const performanceText = await readTextInside(root, `${dir}/monitor/performance.json`);
   if (qualityText === undefined && outliersText === undefined && performanceText === undefined)
     return undefined;
-  let performance: { estimator: PerformanceEstimator; output?: string } | undefined;
+  let performance:
+    | { estimator: PerformanceEstimator | MulticlassPerformanceEstimator; output?: string }
+    | undefined;
   if (performanceText !== undefined) {
     try {
       const json = JSON.parse(performanceText) as Record<string, unknown> | null;
@@ -53,7 +57,7 @@ export async function readScreen(
           throw new Error('output must be an output name');
       }
       performance = {
-        estimator: PerformanceEstimator.fromJSON(wrapped ? json!.estimator : json),
+        estimator: estimatorFromJSON(wrapped ? json!.estimator : json),
         ...(wrapped && json!.output !== undefined ? { output: json!.output as string } : {}),
       };
     } catch (e) {
@@ -104,4 +108,11 @@ export async function readScreen(
   } catch (e) {
     throw invalid(outliersText === undefined ? 'monitor/quality.json' : 'monitor/outliers.json', e);
   }
+}
+
+/** A binary (`cbpe`) or multiclass (`cbpe-multiclass`) estimator's JSON read back. */
+function estimatorFromJSON(json: unknown): PerformanceEstimator | MulticlassPerformanceEstimator {
+  return (json as { kind?: unknown } | null)?.kind === 'cbpe-multiclass'
+    ? MulticlassPerformanceEstimator.fromJSON(json)
+    : PerformanceEstimator.fromJSON(json);
 }

@@ -100,7 +100,8 @@ describe('modelship serve with an input screen', () => {
         "record 1, field 'petal_width': out of range (received 9, expected a finite number in [0.1, 2.5])",
     });
 
-    // The Open Inference Protocol route screens tensor rows, read in profile.json's feature order.
+    // With a pipeline the screen checks records: a tensor sent to the Open Inference Protocol
+    // route (already encoded) is not screened.
     const oip = await fetch(`${url}/v2/models/iris/infer`, {
       method: 'POST',
       body: JSON.stringify({
@@ -108,15 +109,14 @@ describe('modelship serve with an input screen', () => {
       }),
     });
     expect(oip.status).toBe(200);
-    expect(oip.headers.get('modelship-screen')).toBe('findings=2, outliers=1');
-    const answer = (await oip.json()) as { parameters: { screen: { findings: { feature: string }[] } } };
-    expect(answer.parameters.screen.findings.map((f) => f.feature)).toEqual(['sepal_length', 'petal_length']);
+    expect(oip.headers.get('modelship-screen')).toBeNull();
+    expect(await oip.json()).not.toHaveProperty('parameters');
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/modelship_screened_records_total\{model="iris",version="1"\} 6\n/);
-    expect(metrics).toMatch(/modelship_outlier_records_total\{model="iris",version="1"\} 2\n/);
+    expect(metrics).toMatch(/modelship_screened_records_total\{model="iris",version="1"\} 5\n/);
+    expect(metrics).toMatch(/modelship_outlier_records_total\{model="iris",version="1"\} 1\n/);
     expect(metrics).toMatch(
-      /modelship_quality_findings_total\{model="iris",version="1",feature="sepal_length",rule="out_of_range"\} 2\n/,
+      /modelship_quality_findings_total\{model="iris",version="1",feature="sepal_length",rule="out_of_range"\} 1\n/,
     );
     expect(metrics).toMatch(
       /modelship_quality_findings_total\{model="iris",version="1",feature="petal_width",rule="out_of_range"\} 1\n/,

@@ -251,3 +251,38 @@ describe('a wrapped model with a screen, without a Deployer', () => {
     );
   });
 });
+
+describe('attaching a screen checks it against the model', () => {
+  it('refuses a screen whose rows do not fit the input, and screens records only when told they are records', async () => {
+    const d = new Deployer();
+    await d.deploy('m', sumModel('1', 0).model); // input x [batch, 2]
+    const three = Profile.fromDataset([
+      { a: 1, b: 2, c: 3 },
+      { a: 2, b: 3, c: 4 },
+    ]);
+    expect(() => d.screen('m', new InputScreen({ quality: new DataQualityChecker(three) }))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining(
+          "the screen reads 3 features per row but input 'x' [batch, 2] of model 'm' has 2 values per row",
+        ),
+      }),
+    );
+    expect(() =>
+      d.screen('m', new InputScreen({ quality: new DataQualityChecker(profile), input: 'y' })),
+    ).toThrow(/model 'm' has no input 'y' \(inputs: x\)/);
+    // records: the checks read the fields clients send, so a tensor request is not screened
+    d.screen(
+      'm',
+      new InputScreen({ quality: new DataQualityChecker(three, { rangeTolerance: 0 }), records: true }),
+    );
+    const reports: ScreenReport[] = [];
+    await d.predict('m', row(100, 100), { onScreen: (r) => reports.push(r) });
+    await d.predict('m', row(1, 1), { records: [{ a: 9, b: 2, c: 3 }], onScreen: (r) => reports.push(r) });
+    expect(reports.map((r) => [r.records, r.findings.map((f) => f.feature)])).toEqual([
+      [0, []],
+      [1, ['a']],
+    ]);
+    await d.close();
+  });
+});

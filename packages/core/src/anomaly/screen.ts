@@ -35,6 +35,11 @@ export interface InputScreenOptions {
   features?: readonly string[];
   /** The input whose rows are screened (default: the model's only input, else the first). */
   input?: string;
+  /**
+   * The checks are of records (the raw fields a pipeline takes), not of a tensor's columns:
+   * only requests that come with their `records` are screened (default false).
+   */
+  records?: boolean;
   /** Source of randomness for `sampleRate` (default Math.random). */
   random?: () => number;
   /**
@@ -113,6 +118,7 @@ export class InputScreen {
   readonly sampleRate: number;
   readonly features: readonly string[];
   readonly input: string | undefined;
+  readonly records: boolean;
   readonly performance:
     | { estimator: PerformanceEstimator | MulticlassPerformanceEstimator; output?: string }
     | undefined;
@@ -179,6 +185,9 @@ export class InputScreen {
     if (options.input !== undefined && typeof options.input !== 'string')
       throw invalidArgument(where, 'input must be an input name', options.input);
     this.input = options.input;
+    if (options.records !== undefined && typeof options.records !== 'boolean')
+      throw invalidArgument(where, 'records must be a boolean', options.records);
+    this.records = options.records === true;
     this.random = options.random ?? Math.random;
   }
 
@@ -204,6 +213,11 @@ export class InputScreen {
           return Number.NaN; // a record the detector cannot read: its quality findings say why
         }
       };
+    } else if (this.records) {
+      // checks of raw fields cannot read an encoded tensor: a request without records is not screened
+      n = 0;
+      findings = [];
+      score = () => Number.NaN;
     } else {
       const { data, rows, width } = tensorMatrix(inputs, this.input);
       n = rows;

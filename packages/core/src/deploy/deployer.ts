@@ -1,9 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
 import type { InputScreen } from '../anomaly/screen';
 import { describe, invalidArgument, ModelshipError } from '../errors';
+import { valuesPerRow } from '../evaluate/inputs';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
+import { formatShape } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Clock, systemClock } from './clock';
 import { Deployment } from './deployment';
@@ -198,7 +200,30 @@ export class Deployer extends EventEmitter<DeployerEvents> {
       (typeof screen !== 'object' || screen === null || typeof screen.screen !== 'function')
     )
       throw invalidArgument('screen', 'expected an InputScreen or undefined', screen);
-    this.get(name).screen = screen;
+    const d = this.get(name);
+    const checks = screen !== undefined && (screen.quality !== undefined || screen.detector !== undefined);
+    if (checks && !screen!.records && d.primary !== undefined) {
+      // A screen of tensor rows must read as many values per row as the model's input has.
+      const signature = this.signature(name);
+      const spec =
+        screen!.input === undefined
+          ? signature.inputs[0]
+          : signature.inputs.find((i) => i.name === screen!.input);
+      if (spec === undefined)
+        throw invalidArgument(
+          'screen',
+          `model '${name}' has no input '${screen!.input}' (inputs: ${signature.inputs.map((i) => i.name).join(', ')})`,
+          screen!.input,
+        );
+      const width = valuesPerRow(spec);
+      if (width !== undefined && width !== screen!.features.length)
+        throw invalidArgument(
+          'screen',
+          `the screen reads ${screen!.features.length} features per row but input '${spec.name}' ${formatShape(spec.shape)} of model '${name}' has ${width} values per row`,
+          screen!.features.length,
+        );
+    }
+    d.screen = screen;
   }
 
   promote(name: string, version?: string): void {

@@ -347,7 +347,14 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   const applyScreen = (name: string): void => {
     if (!deployer.names().includes(name)) return;
     const screen = single ? singleScreen : repository.screen(name);
-    deployer.screen(name, screen);
+    try {
+      deployer.screen(name, screen);
+    } catch (e) {
+      const line = `${name}: the input screen is not applied: ${(e as Error).message}`;
+      if (started) log(line);
+      else failures.push(line);
+      return;
+    }
     if (screen?.performance !== undefined)
       monitor.watchPerformance(name, screen.performance.estimator, {
         ...(screen.performance.output === undefined ? {} : { output: screen.performance.output }),
@@ -356,7 +363,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   if (single) {
     const name = values.modelName ?? basename(root);
     singleScreen = (
-      await readScreen(root, root, singleProfile).catch((e: unknown) => {
+      await readScreen(root, root, singleProfile, singlePipelines[name]).catch((e: unknown) => {
         throw new UsageError(`${join(root, 'monitor')}: ${(e as Error).message}`);
       })
     )?.screen;

@@ -166,7 +166,7 @@ export async function scanRepository(root: string): Promise<ScanResult> {
       refused(profileFile, e);
       return undefined;
     });
-    const screen = await readScreen(dir, realRoot, profile).catch((e: unknown) => {
+    const screen = await readScreen(dir, realRoot, profile, pipeline).catch((e: unknown) => {
       refused(join(dir, 'monitor'), e);
       return undefined;
     });

@@ -7,7 +7,13 @@
  * `MulticlassPerformanceEstimator`, `toJSON()`), bare or as
  * `{ "estimator", "output" }`, for estimated accuracy before labels arrive.
  */
-import { InputScreen, ModelshipError, type OutlierScreenOptions, type Profile } from '@modelship/core';
+import {
+  InputScreen,
+  ModelshipError,
+  type OutlierScreenOptions,
+  type Pipeline,
+  type Profile,
+} from '@modelship/core';
 import {
   DataQualityChecker,
   type DataQualityOptions,
@@ -36,6 +42,7 @@ export async function readScreen(
   dir: string,
   root: string,
   profile: Profile | undefined,
+  pipeline?: Pipeline,
 ): Promise<ScreenFiles | undefined> {
   const qualityText = await readTextInside(root, `${dir}/monitor/quality.json`);
   const outliersText = await readTextInside(root, `${dir}/monitor/outliers.json`);
@@ -96,8 +103,20 @@ export async function readScreen(
       throw invalid('monitor/outliers.json', e);
     }
   }
+  if (pipeline !== undefined && (quality !== undefined || outliers !== undefined)) {
+    // With a pipeline the checks read the records clients send: their fields must be the pipeline's.
+    const fields = new Set(pipeline.fields);
+    const names = [...(profile?.features.map((f) => f.name) ?? []), ...(outliers?.detector.features ?? [])];
+    const unknown = [...new Set(names.filter((f) => !fields.has(f)))];
+    if (unknown.length > 0)
+      throw new ModelshipError(
+        'MODEL_INVALID',
+        `monitor/: the screen checks ${unknown.map((f) => `'${f}'`).join(', ')}, which pipeline.json does not take (fields: ${pipeline.fields.join(', ')})`,
+      );
+  }
   try {
     const screen = new InputScreen({
+      ...(pipeline === undefined ? {} : { records: true }),
       ...(quality === undefined ? {} : { quality }),
       ...(outliers === undefined ? {} : { outliers }),
       ...(performance === undefined ? {} : { performance }),

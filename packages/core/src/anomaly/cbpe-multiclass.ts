@@ -8,11 +8,16 @@
  */
 import { invalidArgument } from '../errors';
 import {
+  chunking,
+  chunkThresholds,
   ESTIMATED_METRICS,
   type EstimatedMetric,
+  estimateOf,
   expectedRocAuc,
-  type MetricEstimate,
+  hanleyMcNeil,
   type PerformanceEstimate,
+  rates,
+  stdOf,
 } from './cbpe';
 import { type IsotonicJson, IsotonicRegression } from './isotonic';
 
@@ -79,12 +84,6 @@ function argmax(data: Float64Array, i: number, k: number): number {
   return best;
 }
 
-const stdOf = (values: number[]) => {
-  if (values.length === 0) return 0;
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-};
-
 /** The realized macro metrics of labelled rows, scikit-learn's `average='macro'` with zero_division 0. */
 function realizedMacro(y: Int32Array, data: Float64Array, k: number, from: number, to: number) {
   let correct = 0;
@@ -106,9 +105,10 @@ function realizedMacro(y: Int32Array, data: Float64Array, k: number, from: numbe
   let f = 0;
   let auc = 0;
   for (let c = 0; c < k; c++) {
-    p += tp[c]! + fp[c]! === 0 ? 0 : tp[c]! / (tp[c]! + fp[c]!);
-    r += tp[c]! + fn[c]! === 0 ? 0 : tp[c]! / (tp[c]! + fn[c]!);
-    f += 2 * tp[c]! + fp[c]! + fn[c]! === 0 ? 0 : (2 * tp[c]!) / (2 * tp[c]! + fp[c]! + fn[c]!);
+    const x = rates(tp[c]!, fp[c]!, fn[c]!);
+    p += x.precision;
+    r += x.recall;
+    f += x.f1;
     const s = new Float64Array(to - from);
     const l = new Float64Array(to - from);
     for (let i = from; i < to; i++) {
@@ -157,13 +157,7 @@ export class MulticlassPerformanceEstimator {
         throw invalidArgument(where, `labels[${i}] must be a class index from 0 to ${k - 1}`, v);
       y[i] = v!;
     }
-    const chunks = options.chunks ?? 10;
-    if (!Number.isInteger(chunks) || chunks < 2)
-      throw invalidArgument(where, 'chunks must be an integer ≥ 2', chunks);
-    if (n < chunks * 20)
-      throw invalidArgument(where, `${chunks} reference chunks need at least ${chunks * 20} rows`, n);
-    const sigmas = options.sigmas ?? 3;
-    if (!(sigmas > 0)) throw invalidArgument(where, 'sigmas must be positive', sigmas);
+    const { chunks, sigmas } = chunking(where, n, options);
     const calibrators: IsotonicRegression[] = [];
     const perClass: MulticlassEstimatorJson['perClass'] = { precision: [], recall: [], f1: [], rocAuc: [] };
     const yhat = new Int32Array(n);
@@ -193,29 +187,7 @@ export class MulticlassPerformanceEstimator {
     }
     const correct: number[] = [];
     for (let i = 0; i < n; i++) correct.push(y[i] === yhat[i] ? 1 : 0);
-    const thresholds = {} as Record<EstimatedMetric, [number, number]>;
-    const per: Record<EstimatedMetric, number[]> = {
-      accuracy: [],
-      precision: [],
-      recall: [],
-      f1: [],
-      rocAuc: [],
-    };
-    const base = Math.floor(n / chunks);
-    const extra = n % chunks;
-    let from = 0;
-    for (let c = 0; c < chunks; c++) {
-      const to = from + base + (c < extra ? 1 : 0);
-      const r = realizedMacro(y, data, k, from, to);
-      for (const m of ESTIMATED_METRICS) per[m].push(r[m]);
-      from = to;
-    }
-    for (const m of ESTIMATED_METRICS) {
-      const v = per[m];
-      const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const sd = stdOf(v);
-      thresholds[m] = [Math.max(0, mean - sigmas * sd), Math.min(1, mean + sigmas * sd)];
-    }
+    const thresholds = chunkThresholds(n, chunks, sigmas, (from, to) => realizedMacro(y, data, k, from, to));
     return new MulticlassPerformanceEstimator({
       version: 1,
       kind: 'cbpe-multiclass',
@@ -250,13 +222,8 @@ export class MulticlassPerformanceEstimator {
     let sq = 0;
     for (const [a, share] of this.j.perClass[metric]) {
       let se: number;
-      if (metric === 'rocAuc') {
-        const n1 = rows * share;
-        const n0 = rows * (1 - share);
-        const q1 = a / (2 - a);
-        const q2 = (2 * a * a) / (1 + a);
-        se = Math.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0));
-      } else se = share > 0 ? a / Math.sqrt(rows * share) : 0;
+      if (metric === 'rocAuc') se = hanleyMcNeil(a, rows * share, rows * (1 - share));
+      else se = share > 0 ? a / Math.sqrt(rows * share) : 0;
       sq += se * se;
     }
     return Math.sqrt(sq) / k;
@@ -287,9 +254,10 @@ export class MulticlassPerformanceEstimator {
     let f = 0;
     let auc = 0;
     for (let j = 0; j < k; j++) {
-      p += tp[j]! + fp[j]! === 0 ? 0 : tp[j]! / (tp[j]! + fp[j]!);
-      r += tp[j]! + fn[j]! === 0 ? 0 : tp[j]! / (tp[j]! + fn[j]!);
-      f += 2 * tp[j]! + fp[j]! + fn[j]! === 0 ? 0 : (2 * tp[j]!) / (2 * tp[j]! + fp[j]! + fn[j]!);
+      const x = rates(tp[j]!, fp[j]!, fn[j]!);
+      p += x.precision;
+      r += x.recall;
+      f += x.f1;
       const s = new Float64Array(n);
       const q = new Float64Array(n);
       for (let i = 0; i < n; i++) {
@@ -305,23 +273,7 @@ export class MulticlassPerformanceEstimator {
       f1: f / k,
       rocAuc: auc / k,
     };
-    const out = { rows: n } as PerformanceEstimate;
-    const sig = this.j.sigmas;
-    for (const m of ESTIMATED_METRICS) {
-      const value = values[m];
-      const se = this.samplingError(m, n);
-      const [lo, hi] = this.j.thresholds[m];
-      const e: MetricEstimate = {
-        value,
-        samplingError: se,
-        lower: Math.max(0, value - sig * se),
-        upper: Math.min(1, value + sig * se),
-        thresholds: { lower: lo, upper: hi },
-        alert: value < lo || value > hi,
-      };
-      out[m] = e;
-    }
-    return out;
+    return estimateOf(values, n, (m, rows) => this.samplingError(m, rows), this.j.thresholds, this.j.sigmas);
   }
 
   toJSON(): MulticlassEstimatorJson {

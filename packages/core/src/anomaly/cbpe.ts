@@ -76,6 +76,106 @@ function scoresOf(where: string, scores: ArrayLike<number>): void {
 
 const std = (sum: number, sq: number, n: number) => Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2));
 
+/** The standard deviation (ddof 0) of values, 0 for none. */
+export function stdOf(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+}
+
+/** Precision, recall and F1 of (expected) counts; 0 where undefined, as scikit-learn's zero_division. */
+export function rates(tp: number, fp: number, fn: number): { precision: number; recall: number; f1: number } {
+  return {
+    precision: tp + fp === 0 ? 0 : tp / (tp + fp),
+    recall: tp + fn === 0 ? 0 : tp / (tp + fn),
+    f1: 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn),
+  };
+}
+
+/** Hanley and McNeil's standard error of a ROC AUC `a` with `n1` positives and `n0` negatives. */
+export function hanleyMcNeil(a: number, n1: number, n0: number): number {
+  const q1 = a / (2 - a);
+  const q2 = (2 * a * a) / (1 + a);
+  return Math.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0));
+}
+
+/** A fit's `chunks` and `sigmas` (defaults 10 and 3), checked against the reference's `n` rows. */
+export function chunking(
+  where: string,
+  n: number,
+  options: { chunks?: number; sigmas?: number },
+): { chunks: number; sigmas: number } {
+  const chunks = options.chunks ?? 10;
+  if (!Number.isInteger(chunks) || chunks < 2)
+    throw invalidArgument(where, 'chunks must be an integer ≥ 2', chunks);
+  if (n < chunks * 20)
+    throw invalidArgument(where, `${chunks} reference chunks need at least ${chunks * 20} rows (20 each)`, n);
+  const sigmas = options.sigmas ?? 3;
+  if (!(sigmas > 0)) throw invalidArgument(where, 'sigmas must be positive', sigmas);
+  return { chunks, sigmas };
+}
+
+/**
+ * Each metric's alert range: the mean ∓ `sigmas` standard deviations (ddof 0) of its realized
+ * value over the reference's chunks (numpy.array_split's), within [0, 1].
+ */
+export function chunkThresholds(
+  n: number,
+  chunks: number,
+  sigmas: number,
+  realizedIn: (from: number, to: number) => Record<EstimatedMetric, number>,
+): Record<EstimatedMetric, [number, number]> {
+  const per: Record<EstimatedMetric, number[]> = {
+    accuracy: [],
+    precision: [],
+    recall: [],
+    f1: [],
+    rocAuc: [],
+  };
+  const base = Math.floor(n / chunks);
+  const extra = n % chunks;
+  let from = 0;
+  for (let c = 0; c < chunks; c++) {
+    const to = from + base + (c < extra ? 1 : 0);
+    const r = realizedIn(from, to);
+    for (const m of ESTIMATED_METRICS) per[m].push(r[m]);
+    from = to;
+  }
+  const thresholds = {} as Record<EstimatedMetric, [number, number]>;
+  for (const m of ESTIMATED_METRICS) {
+    const v = per[m];
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = stdOf(v);
+    thresholds[m] = [Math.max(0, mean - sigmas * sd), Math.min(1, mean + sigmas * sd)];
+  }
+  return thresholds;
+}
+
+/** Every metric's estimate on `rows` rows: its value, standard error, band and the reference's range. */
+export function estimateOf(
+  values: Record<EstimatedMetric, number>,
+  rows: number,
+  samplingError: (metric: EstimatedMetric, rows: number) => number,
+  thresholds: Record<EstimatedMetric, [number, number]>,
+  sigmas: number,
+): PerformanceEstimate {
+  const out = { rows } as PerformanceEstimate;
+  for (const m of ESTIMATED_METRICS) {
+    const value = values[m];
+    const se = samplingError(m, rows);
+    const [lo, hi] = thresholds[m];
+    out[m] = {
+      value,
+      samplingError: se,
+      lower: Math.max(0, value - sigmas * se),
+      upper: Math.min(1, value + sigmas * se),
+      thresholds: { lower: lo, upper: hi },
+      alert: value < lo || value > hi,
+    };
+  }
+  return out;
+}
+
 /** Realized metrics of labelled rows (precision, recall, F1 are 0 when undefined, as scikit-learn's zero_division). */
 function realized(y: Uint8Array, yhat: Uint8Array, scores: ArrayLike<number>, from: number, to: number) {
   let tp = 0;
@@ -90,9 +190,7 @@ function realized(y: Uint8Array, yhat: Uint8Array, scores: ArrayLike<number>, fr
   for (let i = from; i < to; i++) p[i - from] = y[i]!;
   return {
     accuracy: (tp + tn) / (to - from),
-    precision: tp + fp === 0 ? 0 : tp / (tp + fp),
-    recall: tp + fn === 0 ? 0 : tp / (tp + fn),
-    f1: 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn),
+    ...rates(tp, fp, fn),
     rocAuc: expectedRocAuc(Array.prototype.slice.call(scores, from, to) as number[], p),
   };
 }
@@ -168,17 +266,7 @@ export class PerformanceEstimator {
     const y = labelsOf(where, reference.labels, n);
     const threshold = options.threshold ?? 0.5;
     if (!Number.isFinite(threshold)) throw invalidArgument(where, 'threshold must be a number', threshold);
-    const chunks = options.chunks ?? 10;
-    if (!Number.isInteger(chunks) || chunks < 2)
-      throw invalidArgument(where, 'chunks must be an integer ≥ 2', chunks);
-    if (n < chunks * 20)
-      throw invalidArgument(
-        where,
-        `${chunks} reference chunks need at least ${chunks * 20} rows (20 each)`,
-        n,
-      );
-    const sigmas = options.sigmas ?? 3;
-    if (!(sigmas > 0)) throw invalidArgument(where, 'sigmas must be positive', sigmas);
+    const { chunks, sigmas } = chunking(where, n, options);
     let positives = 0;
     for (let i = 0; i < n; i++) positives += y[i]!;
     if (positives === 0 || positives === n)
@@ -223,30 +311,7 @@ export class PerformanceEstimator {
     const p = Float64Array.from(y);
     const referenceRocAuc = expectedRocAuc(scores, p);
 
-    // alert thresholds from the realized metric over numpy.array_split's chunks
-    const thresholds = {} as Record<EstimatedMetric, [number, number]>;
-    const perChunk: Record<EstimatedMetric, number[]> = {
-      accuracy: [],
-      precision: [],
-      recall: [],
-      f1: [],
-      rocAuc: [],
-    };
-    const base = Math.floor(n / chunks);
-    const extra = n % chunks;
-    let from = 0;
-    for (let c = 0; c < chunks; c++) {
-      const to = from + base + (c < extra ? 1 : 0);
-      const r = realized(y, yhat, scores, from, to);
-      for (const m of ESTIMATED_METRICS) perChunk[m].push(r[m]);
-      from = to;
-    }
-    for (const m of ESTIMATED_METRICS) {
-      const v = perChunk[m];
-      const mean = v.reduce((a, b) => a + b, 0) / v.length;
-      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
-      thresholds[m] = [Math.max(0, mean - sigmas * sd), Math.min(1, mean + sigmas * sd)];
-    }
+    const thresholds = chunkThresholds(n, chunks, sigmas, (from, to) => realized(y, yhat, scores, from, to));
     return new PerformanceEstimator({
       version: 1,
       kind: 'cbpe',
@@ -270,12 +335,8 @@ export class PerformanceEstimator {
   /** The standard error of a metric estimated on `rows` rows. */
   samplingError(metric: EstimatedMetric, rows: number): number {
     if (metric === 'rocAuc') {
-      const A = this.j.referenceRocAuc;
-      const n1 = rows * this.j.positiveShare;
-      const n0 = rows * (1 - this.j.positiveShare);
-      const q1 = A / (2 - A);
-      const q2 = (2 * A * A) / (1 + A);
-      return Math.sqrt((A * (1 - A) + (n1 - 1) * (q1 - A * A) + (n0 - 1) * (q2 - A * A)) / (n1 * n0));
+      const share = this.j.positiveShare;
+      return hanleyMcNeil(this.j.referenceRocAuc, rows * share, rows * (1 - share));
     }
     const [sd, share] = this.j.components[metric];
     return sd / Math.sqrt(rows * share);
@@ -302,29 +363,8 @@ export class PerformanceEstimator {
         tn += 1 - q;
       }
     }
-    const values: Record<EstimatedMetric, number> = {
-      accuracy: (tp + tn) / n,
-      precision: tp + fp === 0 ? 0 : tp / (tp + fp),
-      recall: tp + fn === 0 ? 0 : tp / (tp + fn),
-      f1: 2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn),
-      rocAuc: expectedRocAuc(scores, p),
-    };
-    const out = { rows: n } as PerformanceEstimate;
-    const k = this.j.sigmas;
-    for (const m of ESTIMATED_METRICS) {
-      const value = values[m];
-      const se = this.samplingError(m, n);
-      const [lo, hi] = this.j.thresholds[m];
-      out[m] = {
-        value,
-        samplingError: se,
-        lower: Math.max(0, value - k * se),
-        upper: Math.min(1, value + k * se),
-        thresholds: { lower: lo, upper: hi },
-        alert: value < lo || value > hi,
-      };
-    }
-    return out;
+    const values = { accuracy: (tp + tn) / n, ...rates(tp, fp, fn), rocAuc: expectedRocAuc(scores, p) };
+    return estimateOf(values, n, (m, rows) => this.samplingError(m, rows), this.j.thresholds, this.j.sigmas);
   }
 
   toJSON(): PerformanceEstimatorJson {

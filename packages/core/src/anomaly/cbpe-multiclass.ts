@@ -16,6 +16,7 @@ import {
   expectedRocAuc,
   hanleyMcNeil,
   type PerformanceEstimate,
+  probabilityOutput,
   rates,
   stdOf,
 } from './cbpe';
@@ -315,15 +316,7 @@ export class MulticlassPerformanceEstimator {
  * answer has no such output.
  */
 export function classScores(outputs: unknown, k: number, output?: string): Float64Array {
-  if (typeof outputs !== 'object' || outputs === null) return new Float64Array(0);
-  const record = outputs as Record<
-    string,
-    { shape?: readonly number[]; data?: ArrayLike<unknown> } | undefined
-  >;
-  const name =
-    output ?? Object.keys(record).find((x) => x.toLowerCase().includes('prob')) ?? Object.keys(record)[0];
-  const t = name === undefined ? undefined : record[name];
-  if (t?.data === undefined || !Array.isArray(t.shape) || t.shape.length !== 2 || t.shape[1] !== k)
-    return new Float64Array(0);
+  const t = probabilityOutput(outputs, output);
+  if (t === undefined || t.shape.length !== 2 || t.shape[1] !== k) return new Float64Array(0);
   return Float64Array.from(t.data as ArrayLike<number>, Number);
 }

@@ -398,15 +398,8 @@ export class PerformanceEstimator {
  * two. Empty when the answer has no such output.
  */
 export function positiveScores(outputs: unknown, output?: string): Float64Array {
-  if (typeof outputs !== 'object' || outputs === null) return new Float64Array(0);
-  const record = outputs as Record<
-    string,
-    { shape?: readonly number[]; data?: ArrayLike<unknown> } | undefined
-  >;
-  const name =
-    output ?? Object.keys(record).find((k) => k.toLowerCase().includes('prob')) ?? Object.keys(record)[0];
-  const t = name === undefined ? undefined : record[name];
-  if (t?.data === undefined || !Array.isArray(t.shape)) return new Float64Array(0);
+  const t = probabilityOutput(outputs, output);
+  if (t === undefined) return new Float64Array(0);
   const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
   if (!(rows > 0)) return new Float64Array(0);
   const width = t.data.length / rows;
@@ -414,4 +407,25 @@ export function positiveScores(outputs: unknown, output?: string): Float64Array 
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) out[i] = Number(t.data[i * width + width - 1]);
   return out;
+}
+
+/**
+ * The probability output of a model's answer: `output`, else the first whose name contains
+ * "prob", else the first; undefined when it is not a tensor.
+ */
+export function probabilityOutput(
+  outputs: unknown,
+  output?: string,
+): { shape: readonly number[]; data: ArrayLike<unknown> } | undefined {
+  if (typeof outputs !== 'object' || outputs === null) return undefined;
+  const record = outputs as Record<
+    string,
+    { shape?: readonly number[]; data?: ArrayLike<unknown> } | undefined
+  >;
+  const name =
+    output ?? Object.keys(record).find((k) => k.toLowerCase().includes('prob')) ?? Object.keys(record)[0];
+  const t = name === undefined ? undefined : record[name];
+  return t?.data === undefined || !Array.isArray(t.shape)
+    ? undefined
+    : (t as { shape: number[]; data: ArrayLike<unknown> });
 }

@@ -472,7 +472,8 @@ export class Deployment implements JobOwner {
     if (counted) runner.stats.record(latency, failed);
     const candidate = this.candidate();
     const isCandidate = candidate === version && this.window !== undefined && counted;
-    const estimate = output === undefined ? undefined : this.screen?.expectedCorrect(output);
+    // (not for an explainer's synthetic rows, which nothing counts)
+    const estimate = output === undefined || !counted ? undefined : this.screen?.expectedCorrect(output);
     if (estimate !== undefined && role === 'serve') runner.stats.recordEstimate(estimate);
     if (this.window !== undefined && counted) {
       if (isCandidate) {

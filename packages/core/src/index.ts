@@ -52,6 +52,13 @@ export {
 } from './load/onnx-graph';
 export type { ByteSource } from './load/protobuf';
 export { rewriteZipMaps, type ZipMapOutput, type ZipMapRewrite } from './load/zipmap';
+export {
+  createRedactor,
+  type FieldPolicy,
+  LOG_PAYLOAD_FIELDS,
+  type LogPolicy,
+  type Redactor,
+} from './logging/policy';
 export * from './metrics';
 export { raceAbort, throwIfAborted } from './model/abort';
 export { BaseModel, type BaseModelOptions } from './model/base-model';

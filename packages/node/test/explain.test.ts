@@ -39,39 +39,46 @@ describe('explaining fraud.onnx', () => {
     expect(logit.predictions[0]).toBeCloseTo(Math.log(p / (1 - p)), 9);
   });
 
-  it('on a worker pool, explain keeps one call in flight per instance and gives the same values', async () => {
-    const pool = await loadModel(modelPath('fraud'), { name: 'fraud', instances: 2 });
-    try {
-      let inFlight = 0;
-      let most = 0;
-      let calls = 0;
-      const predict = pool.predict.bind(pool);
-      pool.predict = (inputs, options) => {
-        calls++;
-        most = Math.max(most, ++inFlight);
-        return predict(inputs, options).finally(() => {
-          inFlight--;
-        });
-      };
-      const explained = rows.slice(0, 2);
-      const options = {
-        background: rows.slice(100, 120),
-        method: 'kernel' as const,
-        seed: 4,
-        batchSize: 400,
-      };
-      const pooled = await explain(pool, explained, options);
-      const inThread = await explain(model, explained, options);
-      expect(calls).toBeGreaterThan(10);
-      expect(most).toBe(2);
-      expect(pooled.evaluations).toBe(inThread.evaluations);
-      expect(pooled.baseValue).toBe(inThread.baseValue);
-      // the same rows in the same blocks through the same model: the same numbers, to the bit
-      expect(pooled.values).toEqual(inThread.values);
-    } finally {
-      await pool.dispose();
-    }
-  });
+  // one call per instance runs while the next call's rows are written into a buffer of their own
+  it.each([
+    [1, 2],
+    [2, 3],
+  ])(
+    'on a worker pool of %i, explain keeps %i calls in flight and gives the same values to the bit',
+    async (instances, inFlightMost) => {
+      const pool = await loadModel(modelPath('fraud'), { name: 'fraud', instances });
+      try {
+        let inFlight = 0;
+        let most = 0;
+        let calls = 0;
+        const predict = pool.predict.bind(pool);
+        pool.predict = (inputs, options) => {
+          calls++;
+          most = Math.max(most, ++inFlight);
+          return predict(inputs, options).finally(() => {
+            inFlight--;
+          });
+        };
+        const explained = rows.slice(0, 2);
+        const options = {
+          background: rows.slice(100, 120),
+          method: 'kernel' as const,
+          seed: 4,
+          batchSize: 400,
+        };
+        const pooled = await explain(pool, explained, options);
+        const inThread = await explain(model, explained, options);
+        expect(calls).toBeGreaterThan(10);
+        expect(most).toBe(inFlightMost);
+        expect(pooled.evaluations).toBe(inThread.evaluations);
+        expect(pooled.baseValue).toBe(inThread.baseValue);
+        // the same rows in the same blocks through the same model: the same numbers, to the bit
+        expect(pooled.values).toEqual(inThread.values);
+      } finally {
+        await pool.dispose();
+      }
+    },
+  );
 
   it('permutation importance and partial dependence run on the same model', async () => {
     const holdout = rows.slice(250, 450);

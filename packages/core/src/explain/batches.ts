@@ -183,8 +183,9 @@ export function callSizes(total: number, size: number): number[] {
  * inputs by the Evaluator's own row → tensor path (`inputBuilder`). Source rows are converted
  * by that same path once, in {@link table}, so its checks apply to every value used.
  *
- * On a worker pool (`loadModel(path, { instances })`) as many calls as the pool has instances
- * are kept in flight, each with a buffer of its own; otherwise one call at a time.
+ * On a worker pool (`loadModel(path, { instances: n })`) n + 1 calls are kept in flight, each
+ * with a buffer of its own, so rows are written while the instances run; otherwise one call at
+ * a time.
  */
 export class BatchPredictor {
   private readonly build: InputBuilder;
@@ -210,7 +211,7 @@ export class BatchPredictor {
     this.column = options.class;
     this.build = inputBuilder(model, template, options, where);
     this.spec = matrixInput(model, template, options, columns.length);
-    this.concurrency = instancesOf(model);
+    this.concurrency = callsInFlight(model);
   }
 
   /** Whether generated rows are written straight into a float matrix (see {@link runMatrix}). */
@@ -378,11 +379,14 @@ function numbers(data: ArrayLike<unknown>): ArrayLike<number> {
 }
 
 /**
- * Calls worth keeping in flight on a model: a worker pool's instance count (`WorkerPoolModel`
- * has `instances`; read by name so the pool's code stays out of bundles that only explain),
- * else 1.
+ * Calls worth keeping in flight on a model: on a worker pool (`WorkerPoolModel` has
+ * `instances`; read by name so the pool's code stays out of bundles that only explain), one per
+ * instance plus one, so that while the instances run their calls this thread writes the next
+ * call's rows into a buffer of its own (double buffering: the explainer's writing and reading
+ * overlap the model's work instead of adding to it); else 1, as an in-thread model holds this
+ * thread while it runs.
  */
-function instancesOf(model: Model): number {
+function callsInFlight(model: Model): number {
   const n = (model as { instances?: unknown }).instances;
-  return typeof n === 'number' && Number.isSafeInteger(n) && n > 1 ? Math.min(n, 64) : 1;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 1 ? Math.min(n, 64) + 1 : 1;
 }

@@ -1,9 +1,17 @@
 /**
  * `explain` (KernelSHAP, M = 12 players, 100 background rows) against the same number of model
  * rows through raw `InferenceSession.run`, in calls of the same batch size, on a second session
- * of the same model with the same threads. Both run in this process, alternating, one explained
- * row per round (EXPLAIN_ROUNDS rounds, default 41, after 2 warm-up runs each); the ratio is the
- * median of per-round ratios (explain's time over onnxruntime's), with their quartiles.
+ * of the same model with the same threads. All variants run in this process, alternating, one
+ * explained row per round (EXPLAIN_ROUNDS rounds, default 41, after 2 warm-up runs each); the
+ * ratio is the median of per-round ratios (explain's time over onnxruntime's), with their
+ * quartiles.
+ *
+ * Two explain variants: in this thread, and on a worker pool of one instance (`loadModel(path,
+ * { instances: 1 })`, the same one intra-op thread), where explain keeps two calls in flight so
+ * this thread writes the next call's rows while the worker runs the model. The pool's figure
+ * hides the explainer's work behind the model's rather than removing it, so every variant also
+ * prints its CPU time (`process.cpuUsage`, all threads of the process) and its CPU time over
+ * onnxruntime's.
  *
  * Models: fraud.onnx (12 features, logistic regression: the explainer's worst case, the model
  * costs almost nothing per row) and the bench MLP of make_mlp.py (256 inputs → 1024 → 1024 → 16,
@@ -58,9 +66,24 @@ interface Case {
   rounds?: number;
 }
 
-async function measure(c: Case): Promise<string[]> {
+/** Each call's CPU time (every thread of this process), in milliseconds. */
+function timedCpu(run: () => Promise<unknown>, cpu: number[]): () => Promise<void> {
+  return async () => {
+    const before = process.cpuUsage();
+    await run();
+    const used = process.cpuUsage(before);
+    cpu.push((used.user + used.system) / 1000);
+  };
+}
+
+function quartiles(sorted: readonly number[]): string {
+  return `${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)}–${sorted[Math.floor((3 * sorted.length) / 4)]!.toFixed(2)}`;
+}
+
+async function measure(c: Case): Promise<string[][]> {
   const threads = { intraOpNumThreads: 1, interOpNumThreads: 1 };
   const model = await loadModel(c.path, threads);
+  const pool = await loadModel(c.path, { ...threads, instances: 1 });
   const session = await ort.InferenceSession.create(c.path, threads);
   const options: ExplainOptions = {
     background: c.background,
@@ -69,6 +92,9 @@ async function measure(c: Case): Promise<string[]> {
     ...c.options,
   };
   const first = await explain(model, c.rows, options);
+  const pooled = await explain(pool, c.rows, options);
+  if (JSON.stringify(pooled.values) !== JSON.stringify(first.values))
+    throw new Error(`${c.name}: explain on the pool gave other values than in this thread`);
   const total = first.evaluations;
   // the same rows, as onnxruntime tensors built before timing: only run() is timed
   const data = Float32Array.from({ length: BATCH * c.width }, (_, i) => Math.sin(i));
@@ -77,30 +103,50 @@ async function measure(c: Case): Promise<string[]> {
     const n = Math.min(BATCH, left);
     feeds.push({ [c.input]: new ort.Tensor('float32', data.subarray(0, n * c.width), [n, c.width]) });
   }
-  const raw = async () => {
-    for (const f of feeds) await session.run(f);
-  };
+  const cpu = [[], [], []] as [number[], number[], number[]];
+  const rounds = c.rounds ?? ROUNDS;
+  const warmup = 2;
   const results = await interleave(
     [
-      { name: 'onnxruntime', run: raw },
-      { name: 'explain', run: () => explain(model, c.rows, options) },
+      {
+        name: 'onnxruntime',
+        run: timedCpu(async () => {
+          for (const f of feeds) await session.run(f);
+        }, cpu[0]),
+      },
+      { name: 'explain', run: timedCpu(() => explain(model, c.rows, options), cpu[1]) },
+      { name: 'explain on a pool', run: timedCpu(() => explain(pool, c.rows, options), cpu[2]) },
     ],
-    { rounds: c.rounds ?? ROUNDS, opsPerRound: 1, warmup: 2 },
+    { rounds, opsPerRound: 1, warmup },
   );
-  const [theirs, ours] = results as [VariantResult, VariantResult];
-  const ratios = ours.rounds.map((t, i) => t / theirs.rounds[i]!).sort((a, b) => a - b);
   await session.release();
   await model.dispose();
+  await pool.dispose();
+  const theirs = results[0]!;
+  // the timed rounds' CPU, in round order (the warm-up calls came first)
+  const cpuRounds = cpu.map((c) => c.slice(warmup)) as [number[], number[], number[]];
+  const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const row = (ours: VariantResult, ourCpu: number[], variant: string): string[] => {
+    const ratios = ours.rounds.map((t, i) => t / theirs.rounds[i]!).sort((a, b) => a - b);
+    const cpuRatios = ourCpu.map((t, i) => t / cpuRounds[0][i]!).sort((a, b) => a - b);
+    return [
+      c.name,
+      variant,
+      String(first.features.length),
+      String(total),
+      String(feeds.length),
+      formatNs(theirs.medianNs),
+      `${median(cpuRounds[0]).toFixed(2)} ms`,
+      formatNs(ours.medianNs),
+      `${median(ourCpu).toFixed(2)} ms`,
+      pairedRatio(ours, theirs).toFixed(3),
+      quartiles(ratios),
+      median(cpuRatios).toFixed(3),
+    ];
+  };
   return [
-    c.name,
-    String(c.rows.length),
-    String(first.features.length),
-    String(total),
-    String(feeds.length),
-    formatNs(theirs.medianNs),
-    formatNs(ours.medianNs),
-    pairedRatio(ours, theirs).toFixed(3),
-    `${ratios[Math.floor(ratios.length / 4)]!.toFixed(2)}–${ratios[Math.floor((3 * ratios.length) / 4)]!.toFixed(2)}`,
+    row(results[1]!, cpuRounds[1], 'in this thread'),
+    row(results[2]!, cpuRounds[2], 'pool of 1, 2 calls in flight'),
   ];
 }
 
@@ -143,20 +189,23 @@ export async function explainBench(): Promise<string> {
     });
   }
   const out: string[][] = [];
-  for (const c of cases) out.push(await measure(c));
+  for (const c of cases) out.push(...(await measure(c)));
   rmSync(dir, { recursive: true, force: true });
   return (
     table(
       [
         'model',
-        'rows explained',
+        'explain',
         'players',
         'model rows',
         'ort calls',
         'onnxruntime run',
+        'its CPU',
         'explain',
+        'its CPU',
         'ratio',
         'quartiles of per-round ratios',
+        'CPU ratio',
       ],
       out,
     ) +

@@ -195,7 +195,7 @@ export async function explainBench(): Promise<string> {
     table(
       [
         'model',
-        'explain',
+        'explain runs',
         'players',
         'model rows',
         'ort calls',

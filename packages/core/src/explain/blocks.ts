@@ -15,8 +15,7 @@ interface BlockState {
  * instead of the whole block. Calls carry whole blocks.
  *
  * A class with typed-array fields rather than closures over the caller's variables, so the
- * per-row loops read locals (writing the blocks measured 1.60 → 1.35 ms and reading them 0.45 →
- * 0.34 ms per fraud.onnx row of bench/explain.ts, JavaScript alone, in the same window).
+ * per-row loops read locals (a small gain, measured in docs/performance.md, "Explaining").
  */
 export class CoalitionBlocks {
   private readonly k: number;

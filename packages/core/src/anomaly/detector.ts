@@ -32,6 +32,13 @@ export interface OutlierDetector {
    * (the hot path of a screen: no checks beyond that, no allocation).
    */
   scoreValues(x: Float64Array): number;
+  /**
+   * The scores of `rows` vectors in feature order laid end to end in `values` (row-major,
+   * `rows × features.length`), written to `out` (default: a new array) and returned; NaN for a
+   * row with a value that is not a finite number. The same numbers as `scoreValues` row by row;
+   * an isolation forest scores a batch tree by tree, several times faster than one at a time.
+   */
+  scoreRows(values: Float64Array, rows: number, out?: Float64Array): Float64Array;
   /** (1 + #{reference scores ≥ score}) / (n + 1): small for scores few reference rows reach. */
   pValue(score: number): number;
   toJSON(): DetectorJsonBase;
@@ -77,13 +84,50 @@ export abstract class BaseDetector implements OutlierDetector {
     return this.scoreVector(x);
   }
 
+  scoreRows(values: Float64Array, rows: number, out: Float64Array = new Float64Array(rows)): Float64Array {
+    const where = `${this.kind}.scoreRows`;
+    const d = this.features.length;
+    if (!(values instanceof Float64Array))
+      throw invalidArgument(where, 'values must be a Float64Array', values);
+    if (!Number.isInteger(rows) || rows < 0 || rows * d > values.length)
+      throw invalidArgument(
+        where,
+        `rows must be an integer from 0 to ${Math.floor(values.length / d)} (values holds ${values.length} numbers, ${d} per row)`,
+        rows,
+      );
+    if (!(out instanceof Float64Array) || out.length < rows)
+      throw invalidArgument(where, `out must be a Float64Array of at least ${rows} numbers`, out);
+    this.scoreMatrix(values, rows, out);
+    for (let i = 0; i < rows; i++) {
+      for (let j = i * d; j < (i + 1) * d; j++) {
+        if (!Number.isFinite(values[j]!)) {
+          out[i] = Number.NaN;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Scores of many rows, in order. */
   scoreAll(rows: NumericRows): Float64Array {
     const m = numericMatrix(rows, this.features, `${this.kind}.scoreAll`);
-    const d = this.features.length;
     const out = new Float64Array(m.rows);
-    for (let i = 0; i < m.rows; i++) out[i] = this.scoreVector(m.values.subarray(i * d, (i + 1) * d));
+    this.scoreMatrix(m.values, m.rows, out);
     return out;
+  }
+
+  /**
+   * `out[i]` = the score of row i of `values` (`rows × features`, row-major), whatever its
+   * values; one row at a time unless a detector has a faster way.
+   */
+  protected scoreMatrix(values: Float64Array, rows: number, out: Float64Array): void {
+    const d = this.features.length;
+    const x = this.scratch;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++) x[j] = values[i * d + j]!;
+      out[i] = this.scoreVector(x);
+    }
   }
 
   /**

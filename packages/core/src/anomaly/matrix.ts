@@ -76,20 +76,21 @@ function checked(v: unknown, i: number, name: string, where: string): number {
 }
 
 /**
- * One record or numeric row as the detector's feature vector, written into `into`; returns the
- * name of the first feature that is missing or not a finite number, or undefined.
+ * One record or numeric row as the detector's feature vector, written into `into` from index
+ * `at`; returns the name of the first feature that is missing or not a finite number, or undefined.
  */
 export function readVector(
   row: Row | ArrayLike<number>,
   features: readonly string[],
   into: Float64Array,
+  at = 0,
 ): string | undefined {
   if (isNumericRow(row)) {
     if (row.length !== features.length) return features[Math.min(row.length, features.length - 1)];
     for (let j = 0; j < features.length; j++) {
       const v = row[j];
       if (typeof v !== 'number' || !Number.isFinite(v)) return features[j];
-      into[j] = v;
+      into[at + j] = v;
     }
     return undefined;
   }
@@ -103,7 +104,7 @@ export function readVector(
       v = flat[name];
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) return name;
-    into[j] = v;
+    into[at + j] = v;
   }
   return undefined;
 }

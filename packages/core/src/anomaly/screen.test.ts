@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Deployer } from '../deploy/deployer';
 import { FakeClock, row, seeded, sumModel } from '../deploy/fakes.case';
+import type { Row } from '../evaluate/types';
 import { Monitor } from '../monitor/monitor';
 import { Profile } from '../monitor/profile';
 import { IsolationForest } from './isolation-forest';
@@ -39,6 +40,26 @@ describe('InputScreen', () => {
     expect(r.scores[1]!.outlier).toBe(true);
     expect(r.outliers).toBe(1);
     expect(r.flag).toBe(false);
+  });
+
+  it("scores a batch's rows together, each exactly as the detector scores it alone", () => {
+    const screen = new InputScreen({ outliers: { detector: forest }, features: ['x1', 'x0'] });
+    const rows = Array.from({ length: 21 }, (_, i) => [2 * random() + (i === 4 ? 9 : 0), random()]);
+    rows[7] = [Number.NaN, 0.5];
+    const scoresOf = (report: ScreenReport) => report.scores.map((s) => [s.record, s.score]);
+    const alone = (ids: number[]) =>
+      ids.filter((i) => i !== 7).map((i) => [i, forest.score({ x0: rows[i]![1]!, x1: rows[i]![0]! })]);
+    const tensor = (n: number) => ({
+      x: { dtype: 'float64' as const, shape: [n, 2], data: Float64Array.from(rows.slice(0, n).flat()) },
+    });
+    // more rows than before, then fewer: the buffers grow and are reused
+    for (const n of [3, 21, 9, 21])
+      expect(scoresOf(screen.screen(tensor(n)))).toEqual(alone([...Array(n).keys()]));
+    const records: Row[] = rows.map(([x1, x0]) => ({ x0: x0!, x1: x1! }));
+    records[2] = { x0: 0.5 }; // no x1: not scored, like the NaN in record 7
+    const report = screen.screen(undefined, records);
+    expect(scoresOf(report)).toEqual(alone([...Array(21).keys()]).filter(([i]) => i !== 2));
+    expect(report.outliers).toBe(1);
   });
 
   it('checks records when given, and refuses in reject mode naming record, field and rule', () => {

@@ -12,6 +12,7 @@ import type { ModelInputs } from '../tensor/coerce';
 import { type PerformanceEstimator, positiveScores } from './cbpe';
 import { classScores, type MulticlassPerformanceEstimator } from './cbpe-multiclass';
 import type { OutlierDetector } from './detector';
+import { readVector } from './matrix';
 import type { DataQualityChecker, QualityFinding } from './quality';
 
 export type ScreenMode = 'count' | 'flag' | 'reject';
@@ -126,7 +127,9 @@ export class InputScreen {
   /** For tensor rows: where the checked features and the detector's features sit in a row. */
   private qualityColumns: Int32Array | undefined;
   private detectorColumns: Int32Array | undefined;
-  private scratch: Float64Array | undefined;
+  /** The rows a request's detector features are read into and their scores, grown as requests need. */
+  private values = new Float64Array(0);
+  private scored = new Float64Array(0);
 
   constructor(options: InputScreenOptions) {
     const where = 'InputScreen';
@@ -145,8 +148,17 @@ export class InputScreen {
     if (quality !== undefined && typeof (quality as Partial<DataQualityChecker>).check !== 'function')
       throw invalidArgument(where, 'quality must be a DataQualityChecker', quality);
     if (outliers !== undefined) {
-      if (typeof outliers !== 'object' || outliers === null || typeof outliers.detector?.score !== 'function')
-        throw invalidArgument(where, 'outliers.detector must be a fitted detector', outliers);
+      if (
+        typeof outliers !== 'object' ||
+        outliers === null ||
+        typeof outliers.detector?.score !== 'function' ||
+        typeof outliers.detector.scoreRows !== 'function'
+      )
+        throw invalidArgument(
+          where,
+          'outliers.detector must be a fitted detector (score, scoreRows)',
+          outliers,
+        );
       if (outliers.mode !== undefined && !MODES.includes(outliers.mode))
         throw invalidArgument(where, `outliers.mode must be one of ${MODES.join(', ')}`, outliers.mode);
       if ((outliers.mode ?? 'count') !== 'count' && outliers.detector.threshold === undefined)
@@ -180,7 +192,6 @@ export class InputScreen {
     if (this.detector !== undefined) {
       const at = new Map(this.features.map((f, i) => [f, i]));
       this.detectorColumns = Int32Array.from(this.detector.features, (f) => at.get(f) ?? -1);
-      this.scratch = new Float64Array(this.detector.features.length);
     }
     if (options.input !== undefined && typeof options.input !== 'string')
       throw invalidArgument(where, 'input must be an input name', options.input);
@@ -199,38 +210,40 @@ export class InputScreen {
   screen(inputs: ModelInputs | undefined, records?: readonly Row[]): ScreenReport {
     let n: number;
     let findings: QualityFinding[];
-    let score: (r: number) => number;
+    /** Writes record r's detector features into `into` from `at` (NaN where one cannot be read). */
+    let read: (r: number, into: Float64Array, at: number) => void;
     const det = this.detector;
     if (records !== undefined) {
       if (!Array.isArray(records))
         throw invalidArgument('InputScreen.screen', 'records must be an array', records);
       n = records.length;
       findings = this.quality?.check(records) ?? [];
-      score = (r) => {
-        try {
-          return det!.score(records[r]!);
-        } catch {
-          return Number.NaN; // a record the detector cannot read: its quality findings say why
-        }
+      read = (r, into, at) => {
+        const record = records[r];
+        // a record the detector cannot read scores NaN: its quality findings say why
+        if (
+          typeof record !== 'object' ||
+          record === null ||
+          readVector(record, det!.features, into, at) !== undefined
+        )
+          into[at] = Number.NaN;
       };
     } else if (this.records) {
       // checks of raw fields cannot read an encoded tensor: a request without records is not screened
       n = 0;
       findings = [];
-      score = () => Number.NaN;
+      read = () => {};
     } else {
       const { data, rows, width } = tensorMatrix(inputs, this.input);
       n = rows;
       findings = this.quality?.checkFlat(data, rows, width, this.qualityColumns!) ?? [];
-      score = (r) => {
-        const x = this.scratch!;
+      read = (r, into, at) => {
         const columns = this.detectorColumns!;
         for (let j = 0; j < columns.length; j++) {
           const c = columns[j]!;
           const v = c < 0 || c >= width ? Number.NaN : data[r * width + c];
-          x[j] = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN;
+          into[at + j] = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : Number.NaN;
         }
-        return det!.scoreValues(x);
       };
     }
     let violating = 0;
@@ -249,8 +262,14 @@ export class InputScreen {
     let outliers = 0;
     if (det !== undefined && (this.sampleRate >= 1 || this.random() < this.sampleRate)) {
       const threshold = det.threshold;
+      // the request's rows scored together (an isolation forest walks them tree by tree)
+      const d = det.features.length;
+      if (this.values.length < n * d) this.values = new Float64Array(n * d);
+      if (this.scored.length < n) this.scored = new Float64Array(n);
+      for (let r = 0; r < n; r++) read(r, this.values, r * d);
+      const all = det.scoreRows(this.values, n, this.scored);
       for (let r = 0; r < n; r++) {
-        const s = score(r);
+        const s = all[r]!;
         if (Number.isNaN(s)) continue;
         const outlier = threshold !== undefined && s >= threshold;
         if (outlier) outliers++;

@@ -7,7 +7,7 @@
  */
 import { InputError, invalidArgument } from '../errors';
 import type { Row } from '../evaluate/types';
-import { flatValues, isArrayLike } from '../monitor/flat-row';
+import { inputRows } from '../monitor/tensor-rows';
 import type { ModelInputs } from '../tensor/coerce';
 import { type PerformanceEstimator, positiveScores } from './cbpe';
 import { classScores, type MulticlassPerformanceEstimator } from './cbpe-multiclass';
@@ -234,7 +234,7 @@ export class InputScreen {
       findings = [];
       read = () => {};
     } else {
-      const { data, rows, width } = tensorMatrix(inputs, this.input);
+      const { data, rows, width } = inputRows(inputs, this.input);
       n = rows;
       findings = this.quality?.checkFlat(data, rows, width, this.qualityColumns!) ?? [];
       read = (r, into, at) => {
@@ -332,38 +332,6 @@ export class InputScreen {
     }
     return { correct, rows: scores.length };
   }
-}
-
-const EMPTY = { data: [] as ArrayLike<unknown>, rows: 0, width: 0 };
-
-/**
- * The screened input as rows × width values, row-major: a tensor's own data (no copy), or
- * nested arrays flattened.
- */
-function tensorMatrix(
-  inputs: ModelInputs | undefined,
-  input: string | undefined,
-): { data: ArrayLike<unknown>; rows: number; width: number } {
-  if (typeof inputs !== 'object' || inputs === null) return EMPTY;
-  const record = inputs as Record<string, unknown>;
-  const name = input ?? Object.keys(record)[0];
-  const t = name === undefined ? undefined : record[name];
-  if (t === undefined || t === null) return EMPTY;
-  if (Array.isArray(t)) {
-    const rows = t.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
-    const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
-    const data = new Array<unknown>(rows.length * width);
-    rows.forEach((r, i) => {
-      for (let j = 0; j < width; j++) data[i * width + j] = r[j];
-    });
-    return { data, rows: rows.length, width };
-  }
-  const tensor = t as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
-  const shape = Array.isArray(tensor.shape) ? tensor.shape : tensor.dims;
-  if (!Array.isArray(shape) || tensor.data === undefined) return EMPTY;
-  const rows = shape.length === 0 ? 1 : Number(shape[0]);
-  if (!(rows > 0)) return EMPTY;
-  return { data: tensor.data, rows, width: tensor.data.length / rows };
 }
 
 function show(v: unknown): string {

@@ -19,10 +19,11 @@ import type { Model, PredictOptions } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import type { NamedTensors } from '../tensor/tensor';
 import { type DriftOptions, type DriftReport, detectDrift } from './drift';
-import { flatRow, flatValues, isArrayLike } from './flat-row';
+import { flatRow } from './flat-row';
 import { HistoryRing, type SeriesHistory } from './history';
 import type { Profile } from './profile';
 import { QuantileSketch } from './sketch';
+import { inputRows, type TensorRows, tensorRows } from './tensor-rows';
 
 /** Options of {@link Monitor.watchDrift}. */
 export interface WatchDriftOptions {
@@ -551,10 +552,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   observeInputs(model: string, inputs: unknown): void {
     const w = this.watches.get(model);
     if (w === undefined || w.records || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
-    const record = inputs as Record<string, unknown>;
-    const name = w.input ?? Object.keys(record)[0];
-    const t = name === undefined ? undefined : record[name];
-    this.keepRows(w, rowsOf(t, w.features.length));
+    this.keepTensorRows(w, inputRows(inputs, w.input));
   }
 
   /** Records a prediction's outputs for prediction drift (see `watchDrift`'s `output`). */
@@ -572,8 +570,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     }
     const w = this.watches.get(outputsKey(model));
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
-    const t = (outputs as Record<string, unknown>)[w.output!];
-    this.keepRows(w, rowsOf(t, w.features.length));
+    this.keepTensorRows(w, tensorRows((outputs as Record<string, unknown>)[w.output!]));
   }
 
   /**
@@ -658,7 +655,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   observeRows(model: string, rows: readonly ArrayLike<unknown>[]): void {
     const w = this.watches.get(model);
     if (w === undefined || (w.sampleRate < 1 && this.random() >= w.sampleRate)) return;
-    this.keepRows(w, rows);
+    this.keepRows(w, rows.length, (r, i) => rows[r]![i]);
   }
 
   /**
@@ -680,14 +677,23 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     }
   }
 
-  private keepRows(w: DriftWatch, table: readonly ArrayLike<unknown>[]): void {
-    for (const values of table) {
+  /** Keeps `rows` rows, the watch's feature i of row r being `valueAt(r, i)`. */
+  private keepRows(w: DriftWatch, rows: number, valueAt: (r: number, i: number) => unknown): void {
+    for (let r = 0; r < rows; r++) {
       const row: Record<string, unknown> = {};
       w.features.forEach((f, i) => {
-        row[f] = values[i];
+        row[f] = valueAt(r, i);
       });
       this.keepRow(w, row);
     }
+  }
+
+  /** Keeps a tensor's rows, its values read in the watch's feature order (64-bit integers as numbers). */
+  private keepTensorRows(w: DriftWatch, { data, rows, width }: TensorRows): void {
+    this.keepRows(w, rows, (r, i) => {
+      const v = i < width ? data[r * width + i] : undefined;
+      return typeof v === 'bigint' ? Number(v) : v;
+    });
   }
 
   /** Puts one row in the watch's window, over the oldest once it is full. */
@@ -1102,20 +1108,3 @@ function outputsKey(model: string): string {
  * image gives 64 a row, as its CSV columns do), from a tensor, an onnxruntime tensor or the
  * nested arrays `predict` takes.
  */
-function rowsOf(input: unknown, width: number): ArrayLike<unknown>[] {
-  if (input === undefined || input === null) return [];
-  if (Array.isArray(input)) return input.map((r) => (isArrayLike(r) ? flatValues(r) : [r]));
-  const t = input as { shape?: unknown; dims?: unknown; data?: ArrayLike<unknown> };
-  const shape = Array.isArray(t.shape) ? t.shape : t.dims; // a Tensor, or onnxruntime's
-  if (Array.isArray(shape) && t.data !== undefined) {
-    const rows = (shape[0] as number) ?? 1;
-    const k = rows === 0 ? 0 : t.data.length / rows;
-    return Array.from({ length: rows }, (_, r) =>
-      Array.from({ length: Math.min(k, width) }, (_, j) => {
-        const v = t.data![r * k + j];
-        return typeof v === 'bigint' ? Number(v) : v;
-      }),
-    );
-  }
-  return [];
-}

@@ -7,7 +7,7 @@
  * forest's score on 20 features.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,7 +98,11 @@ export async function screenOverhead(): Promise<string> {
   }
   rmSync(dir, { recursive: true, force: true });
 
-  // Per record, 20 features: each check alone, many records in a loop.
+  return `${table(['OIP request through the handler', 'without', 'with screen', 'ratio'], rows)}\n\n${checksPerRecord()}`;
+}
+
+/** Per record, 20 features: each check alone, many records in a loop; the forest against its floor. */
+export function checksPerRecord(): string {
   const reference = gaussianRows(2000, 20, 11);
   const features = Array.from({ length: 20 }, (_, j) => `x${j}`);
   const probe = gaussianRows(10_000, 20, 12);
@@ -106,6 +110,8 @@ export async function screenOverhead(): Promise<string> {
   const quality = new DataQualityChecker(Profile.fromDataset(reference));
   const mahalanobis = MahalanobisDetector.fit(reference, { features });
   const forest = IsolationForest.fit(reference, { features, seed: 1 });
+  const matrix = Float64Array.from(vectors.flat());
+  const scores = new Float64Array(vectors.length);
   let sink = 0; // the scores are summed so that no call can be dropped as dead code
   const perRecord = (fn: () => void, n: number) => {
     fn(); // warm up
@@ -117,6 +123,13 @@ export async function screenOverhead(): Promise<string> {
     }
     return times.sort((x, y) => x - y)[3]!;
   };
+  const oneByOne = () => {
+    for (const v of vectors) sink += forest.score(v);
+  };
+  const batch = () => {
+    forest.scoreRows(matrix, vectors.length, scores);
+    sink += scores[0]!;
+  };
   const each = [
     ['data-quality checks (record of 20 fields)', perRecord(() => quality.check(probe), probe.length)],
     [
@@ -125,13 +138,117 @@ export async function screenOverhead(): Promise<string> {
         for (const v of vectors) sink += mahalanobis.score(v);
       }, vectors.length),
     ],
-    [
-      'isolation forest score, 100 trees (20 numbers)',
-      perRecord(() => {
-        for (const v of vectors) sink += forest.score(v);
-      }, vectors.length),
-    ],
   ].map(([name, ns]) => [name as string, formatNs(ns as number)]);
   if (!Number.isFinite(sink)) throw new Error('a score was not finite');
-  return `${table(['OIP request through the handler', 'without', 'with screen', 'ratio'], rows)}\n\n${table(['per record', 'median time'], each)}`;
+  const floor = forestFloor(forest, reference, features, vectors, [
+    ['score(), one record at a time', () => perRecord(oneByOne, vectors.length)],
+    ['scoreRows(), 10,000 rows at once', () => perRecord(batch, vectors.length)],
+  ]);
+  return `${table(['per record', 'median time'], each)}\n\n${floor}`;
+}
+
+const C_SOURCE = fileURLToPath(new URL('./forest_walk.c', import.meta.url));
+const SKLEARN = fileURLToPath(new URL('./forest_sklearn.py', import.meta.url));
+const GCC = process.env.CC ?? '/usr/bin/gcc';
+
+/**
+ * Isolation forest scoring (100 trees, 20 features) against the machine's floor, in one run:
+ * ours one at a time and in a batch, the SAME forest walked in C (gcc -O2: node by node, and our
+ * complete-tree batch layout), and scikit-learn's `score_samples` (its own forest, fitted with
+ * the same settings on the same rows). C and ours alternate over 3 rounds (medians); the C
+ * program checks its path lengths equal ours bit for bit.
+ */
+function forestFloor(
+  forest: IsolationForest,
+  reference: Row[],
+  features: string[],
+  vectors: number[][],
+  ours: [string, () => number][],
+): string {
+  const dir = mkdtempSync(join(tmpdir(), 'modelship-forest-'));
+  try {
+    const json = forest.toJSON();
+    const write = (name: string, a: Int32Array | Float64Array) => writeFileSync(join(dir, name), a);
+    write('roots.i32', Int32Array.from(json.roots));
+    write('feature.i32', Int32Array.from(json.feature));
+    write('value.f64', Float64Array.from(json.value));
+    write('right.i32', Int32Array.from(json.right));
+    write('x.f64', Float64Array.from(vectors.flat()));
+    write(
+      'expected.f64',
+      Float64Array.from(vectors, (v) => forest.pathLength(Float64Array.from(v))),
+    );
+    write('reference.f64', Float64Array.from(reference.flatMap((r) => features.map((f) => r[f] as number))));
+    writeFileSync(
+      join(dir, 'meta.txt'),
+      `${json.feature.length} ${json.roots.length} ${vectors.length} ${features.length}\n`,
+    );
+    const exe = join(dir, 'forest_walk');
+    const hasGcc = existsSync(GCC);
+    const compiled = hasGcc
+      ? spawnSync(GCC, ['-O2', '-o', exe, C_SOURCE, '-lm'], { encoding: 'utf8' })
+      : undefined;
+    if (compiled !== undefined && compiled.status !== 0) throw new Error(`gcc failed: ${compiled.stderr}`);
+    const times = new Map<string, number[]>();
+    const add = (name: string, ns: number) => times.set(name, [...(times.get(name) ?? []), ns]);
+    let mismatches = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const [name, run] of ours) add(name, run());
+      if (compiled === undefined) continue;
+      const c = spawnSync(exe, [dir], { encoding: 'utf8' });
+      if (c.status !== 0) throw new Error(`forest_walk failed: ${c.stderr}`);
+      const [walk, batch, bad] = c.stdout.trim().split(' ').map(Number) as [number, number, number];
+      add('C, node by node per record', walk);
+      add('C, complete trees, 8 rows at once', batch);
+      mismatches += bad;
+    }
+    if (mismatches > 0) throw new Error(`C's path lengths differ from ours on ${mismatches} rows`);
+    const py = spawnSync(PYTHON, [SKLEARN, dir], { encoding: 'utf8' });
+    let sklearn: { batch_ns: number; single_ns: number; version: string } | undefined;
+    if (py.status === 0) {
+      sklearn = JSON.parse(py.stdout) as { batch_ns: number; single_ns: number; version: string };
+      add(`scikit-learn ${sklearn.version} score_samples, 10,000 rows`, sklearn.batch_ns);
+      add(`scikit-learn ${sklearn.version} score_samples, one row per call`, sklearn.single_ns);
+    }
+    const med = (name: string) => {
+      const t = [...times.get(name)!].sort((a, b) => a - b);
+      return t[Math.floor(t.length / 2)]!;
+    };
+    const rowsOut = [...times.keys()].map((name) => [name, formatNs(med(name))]);
+    const [one, batch] = ours.map(([name]) => med(name)) as [number, number];
+    const ratios: string[][] = [];
+    if (compiled !== undefined) {
+      ratios.push(['ours (batch) / C node by node', (batch / med('C, node by node per record')).toFixed(2)]);
+      ratios.push([
+        'ours (batch) / C complete trees (same algorithm)',
+        (batch / med('C, complete trees, 8 rows at once')).toFixed(2),
+      ]);
+      ratios.push([
+        'ours (one at a time) / C node by node',
+        (one / med('C, node by node per record')).toFixed(2),
+      ]);
+    }
+    if (sklearn !== undefined) {
+      ratios.push(['ours (batch) / scikit-learn (batch)', (batch / sklearn.batch_ns).toFixed(3)]);
+      ratios.push([
+        'ours (one at a time) / scikit-learn (one row per call)',
+        (one / sklearn.single_ns).toFixed(4),
+      ]);
+    }
+    const notes = [
+      ...(compiled === undefined
+        ? [`C reference skipped: no compiler at ${GCC} (set CC to use another)`]
+        : []),
+      ...(sklearn === undefined
+        ? [`scikit-learn reference skipped: ${PYTHON} failed: ${py.stderr.trim().split('\n').pop()}`]
+        : []),
+    ];
+    return [
+      table(['isolation forest, 100 trees, 20 features, per record', 'median time'], rowsOut),
+      table(['ratio (same run)', 'value'], ratios),
+      ...notes,
+    ].join('\n\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

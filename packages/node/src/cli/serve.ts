@@ -362,11 +362,9 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   };
   if (single) {
     const name = values.modelName ?? basename(root);
-    singleScreen = (
-      await readScreen(root, root, singleProfile, singlePipelines[name]).catch((e: unknown) => {
-        throw new UsageError(`${join(root, 'monitor')}: ${(e as Error).message}`);
-      })
-    )?.screen;
+    singleScreen = await readScreen(root, root, singleProfile, singlePipelines[name]).catch((e: unknown) => {
+      throw new UsageError(`${join(root, 'monitor')}: ${(e as Error).message}`);
+    });
     applyScreen(name);
   }
   repository.on('screenChanged', ({ model }) => {

@@ -13,21 +13,30 @@ import {
   type WatchDriftOptions,
 } from '@modelship/core';
 import { readTextInside } from './contain';
+import type { TextCache } from './text-cache';
 
 /**
  * `<model>/profile.json`, if there is one; a file that is not a profile is MODEL_INVALID, one
- * resolving outside `root` (the repository) MODEL_REJECTED.
+ * resolving outside `root` (the repository) MODEL_REJECTED. With a `cache`, the same text gives
+ * the same Profile object without parsing it again.
  */
-export async function readProfile(file: string, root: string): Promise<Profile | undefined> {
+export async function readProfile(
+  file: string,
+  root: string,
+  cache?: TextCache,
+): Promise<Profile | undefined> {
   const text = await readTextInside(root, file);
   if (text === undefined) return undefined;
-  try {
-    return Profile.fromJSON(JSON.parse(text));
-  } catch (e) {
-    throw new ModelshipError('MODEL_INVALID', `profile.json is not a profile: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
+  const parse = () => {
+    try {
+      return Profile.fromJSON(JSON.parse(text));
+    } catch (e) {
+      throw new ModelshipError('MODEL_INVALID', `profile.json is not a profile: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  };
+  return cache === undefined ? parse() : cache.get(file, text, [], parse);
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   scanRepository,
   type VersionOnDisk,
 } from './scan';
-import type { ScreenFiles } from './screens';
+import { TextCache } from './text-cache';
 import { readWarmupSamples, warmupFrom } from './warmup';
 
 /** One row of the repository index (Triton's model repository extension). */
@@ -159,7 +159,9 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   private readonly configs = new Map<string, ModelConfig>();
   private readonly pipelines = new Map<string, Pipeline>();
   private readonly profiles = new Map<string, Profile>();
-  private readonly screens = new Map<string, ScreenFiles>();
+  private readonly screens = new Map<string, InputScreen>();
+  /** Profiles and screens built from unchanged files, kept between scans. */
+  private readonly parsed = new TextCache();
   private readonly explainRead = new Map<string, ReadSettings>();
   private readonly reported = new Set<string>();
   private target: DeployTarget | undefined;
@@ -393,7 +395,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
    * the last scan: `modelship serve` screens every request with it. The same object until a file changes.
    */
   screen(model: string): InputScreen | undefined {
-    return this.screens.get(model)?.screen;
+    return this.screens.get(model);
   }
 
   /**
@@ -428,7 +430,7 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
   }
 
   private async reconcile(): Promise<void> {
-    const { models, problems } = await scanRepository(this.root);
+    const { models, problems } = await scanRepository(this.root, { cache: this.parsed });
     for (const p of problems) this.report(p);
     const seen = new Set<string>();
     const now = Date.now();
@@ -456,7 +458,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
       if (m.profile === undefined) this.profiles.delete(m.name);
       else if (JSON.stringify(this.profiles.get(m.name)) !== JSON.stringify(m.profile))
         this.profiles.set(m.name, m.profile);
-      if (this.screens.get(m.name)?.text !== m.screen?.text) {
+      // the cache gives the same screen while its files, profile and pipeline fields are the same
+      if (this.screens.get(m.name) !== m.screen) {
         if (m.screen === undefined) this.screens.delete(m.name);
         else this.screens.set(m.name, m.screen);
         this.emit('screenChanged', { model: m.name });

@@ -1,10 +1,11 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ModelshipError, Pipeline, type Profile, parseLabels } from '@modelship/core';
+import { type InputScreen, ModelshipError, Pipeline, type Profile, parseLabels } from '@modelship/core';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, parseModelConfig } from './config';
 import { readTextInside, resolveInside } from './contain';
 import { readProfile } from './profiles';
-import { readScreen, type ScreenFiles } from './screens';
+import { readScreen } from './screens';
+import type { TextCache } from './text-cache';
 
 /** One version folder as found on disk. */
 export interface VersionOnDisk {
@@ -23,7 +24,7 @@ export interface ModelOnDisk {
   /** `<model>/profile.json`: the training data's profile, for drift (a bad one is a problem, not a refusal). */
   profile?: Profile | undefined;
   /** `<model>/monitor/quality.json` and `outliers.json`: the input screen (a bad one is a problem, not a refusal). */
-  screen?: ScreenFiles | undefined;
+  screen?: InputScreen | undefined;
   versions: VersionOnDisk[];
 }
 
@@ -94,9 +95,11 @@ export function isModelName(name: string): boolean {
 /**
  * Reads `<root>/<model>/<version>/model.onnx` and `<root>/<model>/config.json`. Nothing here
  * loads a model; anything that cannot be served becomes a {@link RepositoryProblem}. A symbolic
- * link is followed only when it stays inside the repository.
+ * link is followed only when it stays inside the repository. A `cache` kept between scans
+ * holds the profiles and input screens built from files whose text has not changed.
  */
-export async function scanRepository(root: string): Promise<ScanResult> {
+export async function scanRepository(root: string, options: { cache?: TextCache } = {}): Promise<ScanResult> {
+  const { cache } = options;
   const realRoot = await realpath(root);
   const models: ModelOnDisk[] = [];
   const problems: RepositoryProblem[] = [];
@@ -162,11 +165,11 @@ export async function scanRepository(root: string): Promise<ScanResult> {
     }
     // Drift is watched against profile.json; a broken one is reported and the model still serves.
     const profileFile = join(dir, 'profile.json');
-    const profile = await readProfile(profileFile, realRoot).catch((e: unknown) => {
+    const profile = await readProfile(profileFile, realRoot, cache).catch((e: unknown) => {
       refused(profileFile, e);
       return undefined;
     });
-    const screen = await readScreen(dir, realRoot, profile, pipeline).catch((e: unknown) => {
+    const screen = await readScreen(dir, realRoot, profile, pipeline, cache).catch((e: unknown) => {
       refused(join(dir, 'monitor'), e);
       return undefined;
     });
@@ -204,5 +207,6 @@ export async function scanRepository(root: string): Promise<ScanResult> {
     }
     models.push({ name, dir, config, pipeline, profile, screen, versions });
   }
+  cache?.sweep();
   return { models, problems };
 }

@@ -22,12 +22,7 @@ import {
   PerformanceEstimator,
 } from '@modelship/core/anomaly';
 import { readTextInside } from './contain';
-
-/** Both files' text, to tell a changed screen from the same one. */
-export interface ScreenFiles {
-  screen: InputScreen;
-  text: string;
-}
+import type { TextCache } from './text-cache';
 
 function invalid(file: string, e: unknown): ModelshipError {
   return new ModelshipError('MODEL_INVALID', `${file}: ${(e as Error).message}`, { cause: e });
@@ -36,19 +31,35 @@ function invalid(file: string, e: unknown): ModelshipError {
 /**
  * The input screen described by a model folder's monitor files, or undefined without them.
  * Throws MODEL_INVALID (naming the file) when a file is not valid JSON, does not fit the
- * profile, or quality.json has no profile.json to hold records to.
+ * profile, or quality.json has no profile.json to hold records to. With a `cache`, the same
+ * files, profile (object) and pipeline fields give the same screen without parsing anything.
  */
 export async function readScreen(
   dir: string,
   root: string,
   profile: Profile | undefined,
   pipeline?: Pipeline,
-): Promise<ScreenFiles | undefined> {
+  cache?: TextCache,
+): Promise<InputScreen | undefined> {
   const qualityText = await readTextInside(root, `${dir}/monitor/quality.json`);
   const outliersText = await readTextInside(root, `${dir}/monitor/outliers.json`);
   const performanceText = await readTextInside(root, `${dir}/monitor/performance.json`);
   if (qualityText === undefined && outliersText === undefined && performanceText === undefined)
     return undefined;
+  const build = () => buildScreen(qualityText, outliersText, performanceText, profile, pipeline);
+  if (cache === undefined) return build();
+  // undefined is not a text: a missing file and an empty one differ
+  const text = JSON.stringify([qualityText, outliersText, performanceText]);
+  return cache.get(`${dir}/monitor`, text, [profile, pipeline?.fields.join('\u0000')], build);
+}
+
+function buildScreen(
+  qualityText: string | undefined,
+  outliersText: string | undefined,
+  performanceText: string | undefined,
+  profile: Profile | undefined,
+  pipeline: Pipeline | undefined,
+): InputScreen {
   let performance:
     | { estimator: PerformanceEstimator | MulticlassPerformanceEstimator; output?: string }
     | undefined;
@@ -115,7 +126,7 @@ export async function readScreen(
       );
   }
   try {
-    const screen = new InputScreen({
+    return new InputScreen({
       ...(pipeline === undefined ? {} : { records: true }),
       ...(quality === undefined ? {} : { quality }),
       ...(outliers === undefined ? {} : { outliers }),
@@ -123,7 +134,6 @@ export async function readScreen(
       // Tensor rows are read in the profile's feature order; records by name.
       ...(profile === undefined ? {} : { features: profile.features.map((f) => f.name) }),
     });
-    return { screen, text: `${qualityText ?? ''}\u0000${outliersText ?? ''}\u0000${performanceText ?? ''}` };
   } catch (e) {
     throw invalid(outliersText === undefined ? 'monitor/quality.json' : 'monitor/outliers.json', e);
   }

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IsolationForest, MahalanobisDetector } from '@modelship/core/anomaly';
+import { averagePathLength, IsolationForest, MahalanobisDetector } from '@modelship/core/anomaly';
 import {
   createInferenceHandler,
   DataQualityChecker,
@@ -123,6 +123,30 @@ export function checksPerRecord(): string {
     }
     return times.sort((x, y) => x - y)[3]!;
   };
+  // The walk scoring used before the complete-tree layout, on the same forest: the baseline.
+  const nodes = forest.toJSON();
+  const [roots, feature, right] = [nodes.roots, nodes.feature, nodes.right].map((a) =>
+    Int32Array.from(a),
+  ) as [Int32Array, Int32Array, Int32Array];
+  const value = Float64Array.from(nodes.value);
+  const x = new Float64Array(20);
+  const c = averagePathLength(forest.samples);
+  const previous = () => {
+    for (const v of vectors) {
+      for (let j = 0; j < 20; j++) x[j] = v[j]!;
+      let total = 0;
+      for (let t = 0; t < roots.length; t++) {
+        let node = roots[t]!;
+        let f = feature[node]!;
+        while (f >= 0) {
+          node = x[f]! <= value[node]! ? node + 1 : right[node]!;
+          f = feature[node]!;
+        }
+        total += value[node]!;
+      }
+      sink += 2 ** (-(total / roots.length) / c);
+    }
+  };
   const oneByOne = () => {
     for (const v of vectors) sink += forest.score(v);
   };
@@ -141,6 +165,7 @@ export function checksPerRecord(): string {
   ].map(([name, ns]) => [name as string, formatNs(ns as number)]);
   if (!Number.isFinite(sink)) throw new Error('a score was not finite');
   const floor = forestFloor(forest, reference, features, vectors, [
+    ['node by node, one record at a time (before)', () => perRecord(previous, vectors.length)],
     ['score(), one record at a time', () => perRecord(oneByOne, vectors.length)],
     ['scoreRows(), 10,000 rows at once', () => perRecord(batch, vectors.length)],
   ]);
@@ -153,10 +178,10 @@ const GCC = process.env.CC ?? '/usr/bin/gcc';
 
 /**
  * Isolation forest scoring (100 trees, 20 features) against the machine's floor, in one run:
- * ours one at a time and in a batch, the SAME forest walked in C (gcc -O2: node by node, and our
- * complete-tree batch layout), and scikit-learn's `score_samples` (its own forest, fitted with
- * the same settings on the same rows). C and ours alternate over 3 rounds (medians); the C
- * program checks its path lengths equal ours bit for bit.
+ * the node-by-node walk used before, ours one at a time and in a batch, the SAME forest walked
+ * in C (gcc -O2: node by node, and our complete-tree batch layout), and scikit-learn's
+ * `score_samples` (its own forest, fitted with the same settings on the same rows). C and ours
+ * alternate over 3 rounds (medians); the C program checks its path lengths equal ours bit for bit.
  */
 function forestFloor(
   forest: IsolationForest,
@@ -215,8 +240,11 @@ function forestFloor(
       return t[Math.floor(t.length / 2)]!;
     };
     const rowsOut = [...times.keys()].map((name) => [name, formatNs(med(name))]);
-    const [one, batch] = ours.map(([name]) => med(name)) as [number, number];
-    const ratios: string[][] = [];
+    const [before, one, batch] = ours.map(([name]) => med(name)) as [number, number, number];
+    const ratios: string[][] = [
+      ['ours (one at a time) / before', (one / before).toFixed(2)],
+      ['ours (batch) / before', (batch / before).toFixed(2)],
+    ];
     if (compiled !== undefined) {
       ratios.push(['ours (batch) / C node by node', (batch / med('C, node by node per record')).toFixed(2)]);
       ratios.push([

@@ -89,40 +89,6 @@ describe('isolation forest scores through the complete-tree layout', () => {
     expect(layout(forests[3]![1])).toBeUndefined();
   });
 
-  it('walks shallow leaves of hand-built trees to their own path length', () => {
-    const c = averagePathLength;
-    // tree 0: x0 ≤ 0.5 ? leaf(depth 1) : (x1 ≤ 2 ? leaf(depth 2) : leaf(depth 2)); tree 1: one leaf
-    const forest = IsolationForest.fromJSON({
-      version: 1,
-      kind: 'isolation-forest',
-      features: ['x0', 'x1'],
-      threshold: 0.5,
-      fpr: null,
-      referenceScores: [],
-      samples: 4,
-      roots: [0, 5],
-      feature: [0, -1, 1, -1, -1, -1],
-      value: [0.5, 1 + c(3), 2, 2 + c(1), 2 + c(2), 0 + c(4)],
-      right: [2, 0, 4, 0, 0, 0],
-    });
-    const rows = [
-      [0.2, 9],
-      [0.5, 2],
-      [0.9, 1],
-      [0.9, 2],
-      [0.9, 3],
-      [-1e300, 1e300],
-      [0.2, 9],
-      [0.9, 3],
-      [0.9, 1],
-    ];
-    const scores = forest.scoreRows(flat(rows), rows.length);
-    const json = forest.toJSON();
-    expect(Array.from(scores)).toEqual(rows.map((r) => walked(json, r)));
-    expect(forest.pathLength(Float64Array.of(0.9, 3))).toBe((2 + c(2) + c(4)) / 2);
-    expect(forest.pathLength(Float64Array.of(0.5, 3))).toBe((1 + c(3) + c(4)) / 2);
-  });
-
   it('gives NaN for rows with a value that is not finite, and the other rows their scores', () => {
     const forest = forests[0]![1];
     const rows = probe.slice(0, 10).map((r) => [...r]);

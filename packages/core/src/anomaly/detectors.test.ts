@@ -41,6 +41,25 @@ describe('IsolationForest path lengths on hand-built trees', () => {
     expect(forest.score({ x0: 0.5, x1: 3 })).toBeCloseTo(2 ** (-((1 + c(3) + c(4)) / 2) / c(4)), 15);
   });
 
+  it('gives every row of a batch its leaves, shallow or deep, bit for bit (scoreRows)', () => {
+    // one row per leaf of tree 0 and on its split points, in a batch of more than 8 (a block and a rest)
+    const rows = [
+      [0.2, 9, 1 + c(3)],
+      [0.5, 2, 1 + c(3)],
+      [0.9, 1, 2],
+      [0.9, 2, 2],
+      [0.9, 3, 2 + c(2)],
+      [-1e300, 1e300, 1 + c(3)],
+      [1e300, -1e300, 2],
+      [0.2, 9, 1 + c(3)],
+      [0.9, 3, 2 + c(2)],
+      [0.9, 1, 2],
+    ];
+    const scores = forest.scoreRows(Float64Array.from(rows.flatMap(([x0, x1]) => [x0!, x1!])), rows.length);
+    expect(Array.from(scores)).toEqual(rows.map(([, , leaf]) => 2 ** (-((leaf! + c(4)) / 2) / c(4))));
+    expect(forest.pathLength(Float64Array.of(0.9, 3))).toBe((2 + c(2) + c(4)) / 2);
+  });
+
   it('refuses malformed trees: children before their parent, unknown features, cycles', () => {
     for (const bad of [
       { right: [0, 0, 4, 0, 0, 0] },

@@ -53,7 +53,7 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
   },
   'screen-overhead': {
     title:
-      'Input screen: OIP requests through the handler with data-quality checks and a Mahalanobis score on every request vs without (fraud.onnx, a 20-input MLP; interleaved), and each check per record on 20 features',
+      'Input screen: OIP requests through the handler with data-quality checks and a Mahalanobis score on every request vs without (fraud.onnx, a 20-input MLP; interleaved), each check per record on 20 features, and isolation forest scoring against the same forest in C and scikit-learn',
     run: screenOverhead,
   },
   'pipeline-overhead': {

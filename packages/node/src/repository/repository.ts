@@ -392,7 +392,8 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
 
   /**
    * The input screen of the model's `monitor/quality.json` and `monitor/outliers.json`, as of
-   * the last scan: `modelship serve` screens every request with it. The same object until a file changes.
+   * the last scan: `modelship serve` screens every request with it. The same object until a file,
+   * profile.json or the pipeline's fields change.
    */
   screen(model: string): InputScreen | undefined {
     return this.screens.get(model);

@@ -6,6 +6,13 @@ export * from '@modelship/core/signing';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { keyFromEnv, keyFromFile, type NodeDecryptionOptions, type NodeKeySource } from './decryption';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';
+export {
+  type DamagedLine,
+  DEFAULT_LOG_KEY_ENV,
+  type DecryptedLog,
+  decryptPredictionLog,
+  type LogEncryption,
+} from './log-encryption';
 export { registerMonitorOtel } from './otel';
 export { decodePng } from './png';
 export { PredictionLog, type PredictionLogOptions } from './prediction-log';

@@ -2,11 +2,24 @@
  * A JSON Lines log of predictions with size-based rotation: one line per answered request, for
  * audits, offline drift analysis and joining labels later. Lines are buffered for at most
  * `flushMs` and appended in one write; `close` (called on graceful shutdown) writes the rest, so
- * a restart loses nothing that was recorded.
+ * a restart loses nothing that was recorded. Inputs and outputs pass through a log policy
+ * (nothing of them is kept unless it says so), and the file can be encrypted at rest.
  */
-import { appendFile, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Deployer, invalidArgument, type PredictionEvent, type Tensor, toNested } from '@modelship/core';
+import {
+  createRedactor,
+  type Deployer,
+  invalidArgument,
+  type LogPolicy,
+  type PredictionEvent,
+  type Redactor,
+  type Tensor,
+  toNested,
+} from '@modelship/core';
+import type { KeySource } from '@modelship/core/encryption';
+import { keySource } from './decryption';
+import { type LogEncryption, sealLines } from './log-encryption';
 
 export interface PredictionLogOptions {
   /** Rotate the current file once it passes this size (default 50 MiB). */
@@ -15,13 +28,25 @@ export interface PredictionLogOptions {
   maxFiles?: number;
   /** Longest a line waits in memory before it is written (default 200 ms). */
   flushMs?: number;
-  /** Also log the request's inputs and outputs (default false: metadata only). */
+  /**
+   * Also log the request's inputs and outputs, through `policy` (default: true when a policy is
+   * given, else false: metadata only).
+   */
   tensors?: boolean;
+  /**
+   * What of the inputs and outputs is written (see `createRedactor`): `inputs.<name>` and
+   * `outputs.<name>` address a tensor. Unnamed tensors get the policy's `default`, which is
+   * `drop`: `{ default: 'keep' }` logs them all as they are.
+   */
+  policy?: LogPolicy;
+  /**
+   * Encrypts the log at rest: the file is `predictions.jsonl.jwe`, each write one compact JWE
+   * line (A256KW + A256GCM); `decryptPredictionLog` or `modelship logs decrypt` reads it.
+   */
+  encryption?: LogEncryption;
   /** Share of predictions logged (default 1). */
   sampleRate?: number;
 }
-
-const FILE = 'predictions.jsonl';
 
 /**
  * Appends one JSON line per prediction to `<dir>/predictions.jsonl`, rotating it to
@@ -40,7 +65,12 @@ export class PredictionLog {
   private readonly maxBytes: number;
   private readonly maxFiles: number;
   private readonly flushMs: number;
+  private readonly redactor: Redactor | undefined;
+  private readonly key: KeySource | undefined;
+  private readonly file: string;
+  private readonly rotated: RegExp;
   private closed = false;
+  private failure: unknown;
   /** Lines written so far (for tests and status). */
   written = 0;
 
@@ -57,6 +87,25 @@ export class PredictionLog {
       throw invalidArgument('PredictionLog', 'maxBytes must be positive', this.maxBytes);
     if (!Number.isInteger(this.maxFiles) || this.maxFiles < 0)
       throw invalidArgument('PredictionLog', 'maxFiles must be a non-negative integer', this.maxFiles);
+    if (options.tensors !== undefined && typeof options.tensors !== 'boolean')
+      throw invalidArgument('PredictionLog', 'tensors must be true or false', options.tensors);
+    // The policy is checked here, so a mistake in it never surfaces while logging.
+    if (options.tensors ?? options.policy !== undefined) this.redactor = createRedactor(options.policy);
+    const { encryption } = options;
+    if (encryption !== undefined) {
+      this.key = keySource(encryption, 'PredictionLog encryption');
+      const { kid } = encryption;
+      if (kid !== undefined && (typeof kid !== 'string' || kid === ''))
+        throw invalidArgument('PredictionLog', 'encryption.kid must be a non-empty string', kid);
+    }
+    const ext = encryption === undefined ? 'jsonl' : 'jsonl.jwe';
+    this.file = `predictions.${ext}`;
+    this.rotated = new RegExp(`^predictions-.+\\.${ext.replace('.', '\\.')}$`);
+  }
+
+  /** The file lines are appended to: `<dir>/predictions.jsonl` (`.jsonl.jwe` when encrypted). */
+  get path(): string {
+    return join(this.dir, this.file);
   }
 
   /** Logs every request a Deployer answers; returns a function that stops. */
@@ -84,14 +133,14 @@ export class PredictionLog {
       ...(e.routingKey === undefined ? {} : { routingKey: e.routingKey }),
       ...(e.error === undefined ? {} : { error: typeof code === 'string' ? code : String(e.error) }),
     };
-    if (this.options.tensors === true) {
-      line.inputs = plain(e.inputs);
-      if (e.outputs !== undefined) line.outputs = plain(e.outputs);
-    }
-    this.lines.push(JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    const logged = this.redactor === undefined ? line : this.redactor.apply(withTensors(line, e));
+    this.lines.push(JSON.stringify(logged, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      // Kept for close(), which rejects with it: a timer has no caller to tell.
+      this.flush().catch((error: unknown) => {
+        this.failure ??= error;
+      });
     }, this.flushMs);
   }
 
@@ -99,18 +148,26 @@ export class PredictionLog {
   flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (this.lines.length === 0) return;
-      const text = `${this.lines.join('\n')}\n`;
+      const plain = `${this.lines.join('\n')}\n`;
       const count = this.lines.length;
       this.lines = [];
+      let text =
+        this.key === undefined ? plain : await sealLines(plain, this.key, this.options.encryption?.kid);
       await mkdir(this.dir, { recursive: true });
-      const file = join(this.dir, FILE);
-      if (this.size < 0)
+      const file = this.path;
+      if (this.size < 0) {
         this.size = await stat(file).then(
           (s) => s.size,
           () => 0,
         );
-      if (this.size > 0 && this.size + Buffer.byteLength(text) > this.maxBytes) await this.rotate();
-      await appendFile(file, text);
+        // A crash mid-append leaves a torn last line: start on a fresh one, so it stays one bad line.
+        if (this.size > 0 && (await lastByte(file, this.size)) !== 0x0a) text = `\n${text}`;
+      }
+      if (this.size > 0 && this.size + Buffer.byteLength(text) > this.maxBytes) {
+        await this.rotate();
+        text = text.replace(/^\n/, '');
+      }
+      await appendFile(file, text, { mode: 0o600 });
       this.size += Buffer.byteLength(text);
       this.written += count;
     });
@@ -119,9 +176,9 @@ export class PredictionLog {
 
   private async rotate(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    await rename(join(this.dir, FILE), join(this.dir, `predictions-${stamp}.jsonl`));
+    await rename(this.path, join(this.dir, this.file.replace('predictions', `predictions-${stamp}`)));
     this.size = 0;
-    const rotated = (await readdir(this.dir)).filter((f) => /^predictions-.+\.jsonl$/.test(f)).sort();
+    const rotated = (await readdir(this.dir)).filter((f) => this.rotated.test(f)).sort();
     for (const f of rotated.slice(0, Math.max(0, rotated.length - this.maxFiles)))
       await unlink(join(this.dir, f));
   }
@@ -130,8 +187,28 @@ export class PredictionLog {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flush();
     this.closed = true;
+    await this.flush();
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/** The line with the event's inputs and outputs as nested arrays, for the policy to address by name. */
+function withTensors(line: Record<string, unknown>, e: PredictionEvent): Record<string, unknown> {
+  return {
+    ...line,
+    inputs: plain(e.inputs),
+    ...(e.outputs === undefined ? {} : { outputs: plain(e.outputs) }),
+  };
+}
+
+async function lastByte(file: string, size: number): Promise<number | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, size - 1);
+    return bytesRead === 1 ? buffer[0] : undefined;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -13,7 +13,7 @@ import { readBytes } from './files';
 
 type Out = (s: string) => void;
 
-interface KeyFlags {
+export interface KeyFlags {
   keyFile?: string;
   keyEnv?: string;
 }
@@ -32,7 +32,7 @@ interface DecryptFlags extends KeyFlags {
   force?: boolean;
 }
 
-const KEY_HELP = `a file holding the 256-bit key (32 bytes, a JWK, 64 hex digits or base64)`;
+export const KEY_HELP = `a file holding the 256-bit key (32 bytes, a JWK, 64 hex digits or base64)`;
 
 export function registerEncrypt(program: Command, out: Out, done: (code: number) => void): void {
   program
@@ -74,11 +74,12 @@ export function registerDecrypt(program: Command, out: Out, done: (code: number)
     .action(async (path: string, flags: DecryptFlags) => done(await decrypt(path, flags, out)));
 }
 
-async function keyOf(flags: KeyFlags): Promise<DecryptionKey> {
+/** The key of --key-file or --key-env (default: the variable `env`). */
+export async function keyOf(flags: KeyFlags, env = DEFAULT_KEY_ENV): Promise<DecryptionKey> {
   if (flags.keyFile !== undefined && flags.keyEnv !== undefined)
     throw new UsageError('give the key by --key-file or by --key-env, not both');
   if (flags.keyFile !== undefined) return keyFromFile(flags.keyFile);
-  return keyFromEnv(flags.keyEnv ?? DEFAULT_KEY_ENV);
+  return keyFromEnv(flags.keyEnv ?? env);
 }
 
 async function encrypt(path: string, flags: EncryptFlags, out: Out): Promise<number> {
@@ -136,7 +137,7 @@ async function decrypt(path: string, flags: DecryptFlags, out: Out): Promise<num
 }
 
 /** Writes a file that must not exist yet (unless `force`): a key or a model is never overwritten by accident. */
-async function writeNew(
+export async function writeNew(
   path: string,
   data: string | Uint8Array,
   force: boolean,

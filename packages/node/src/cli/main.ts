@@ -9,6 +9,7 @@ import { type CliError, describeFailure, EXIT_USAGE } from './errors';
 import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { registerInspect } from './inspect';
+import { registerLogs } from './logs';
 import { registerServe } from './serve';
 import { registerSigning } from './signing';
 import { packageVersion } from './version';
@@ -45,6 +46,7 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
   registerSigning(program, out, done);
   registerEncrypt(program, out, done);
   registerDecrypt(program, out, done);
+  registerLogs(program, out, done);
   // Subcommands inherit the settings above when created; they remember which command failed.
   for (const command of program.commands)
     command.exitOverride((e) => {

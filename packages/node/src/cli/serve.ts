@@ -31,9 +31,10 @@ import { createServer, type ModelshipServer } from '../server/server';
 import type { ExplainSource } from '../server/types';
 import { UsageError } from './errors';
 import { mustExist } from './files';
+import { LOG_HASH_KEY_ENV, type LogFlags, predictionLogOptions } from './log-options';
 
 /** The options of `modelship serve`, as commander parses them (keys as in --config files). */
-export interface ServeFlags {
+export interface ServeFlags extends LogFlags {
   port?: string;
   grpcPort?: string;
   host?: string;
@@ -52,7 +53,6 @@ export interface ServeFlags {
   workers?: string;
   instances?: string;
   modelName?: string;
-  logDir?: string;
   config?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -120,8 +120,17 @@ export function registerServe(
       'append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)',
     )
     .option(
+      '--log-policy <file.json>',
+      `log inputs and outputs as this policy says ({ fields, default, hashKey }; hashKey also from $${LOG_HASH_KEY_ENV}); without it, none are logged`,
+    )
+    .option(
+      '--log-key-file <file>',
+      'encrypt the prediction log with this 256-bit key (predictions.jsonl.jwe)',
+    )
+    .option('--log-key-env <name>', 'encrypt the prediction log with the key in this environment variable')
+    .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -178,6 +187,8 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ['workers', 'workers'],
     ['instances', 'instances'],
     ['logDir', 'logDir'],
+    ['logKeyFile', 'logKeyFile'],
+    ['logKeyEnv', 'logKeyEnv'],
     ['tlsCert', 'tlsCert'],
     ['tlsKey', 'tlsKey'],
     ['tlsCa', 'tlsCa'],
@@ -203,6 +214,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     throw new UsageError(`--model-control must be none or explicit, not '${modelControl}'`);
   const host = values.host ?? '127.0.0.1';
   const tls = await tlsFiles(values);
+  const logOptions = await predictionLogOptions(values, config);
   const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
   const timeoutMs = positive('timeout-ms', values.timeoutMs);
   const maxConnections = positive('max-connections', values.maxConnections);
@@ -239,7 +251,8 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   const monitor = new Monitor();
   monitor.attach(deployer);
   monitor.start();
-  const predictionLog = values.logDir === undefined ? undefined : new PredictionLog(resolve(values.logDir));
+  const predictionLog =
+    values.logDir === undefined ? undefined : new PredictionLog(resolve(values.logDir), logOptions);
   predictionLog?.attach(deployer);
   const single = existsSync(join(root, 'model.onnx'));
   if (values.modelName !== undefined && !single)
@@ -533,7 +546,7 @@ function supervise(count: number, out: (s: string) => void): Promise<number> {
   });
 }
 
-const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'instances'> = {
+const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'instances' | 'policy'> = {
   port: 'number',
   grpcPort: 'number',
   host: 'string',
@@ -552,6 +565,9 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   workers: 'number',
   instances: 'instances',
   logDir: 'string',
+  logPolicy: 'policy',
+  logKeyFile: 'string',
+  logKeyEnv: 'string',
   maxExplainRows: 'number',
   maxConcurrentExplains: 'number',
   tlsCert: 'string',
@@ -627,10 +643,13 @@ async function readConfig(file: string): Promise<Record<string, unknown>> {
             ? Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
             : kind === 'instances'
               ? value === 'auto' || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
-              : typeof value === 'boolean' ||
-                (typeof value === 'object' &&
-                  value !== null &&
-                  typeof (value as { origin?: unknown }).origin === 'string');
+              : kind === 'policy'
+                ? typeof value === 'string' ||
+                  (typeof value === 'object' && value !== null && !Array.isArray(value))
+                : typeof value === 'boolean' ||
+                  (typeof value === 'object' &&
+                    value !== null &&
+                    typeof (value as { origin?: unknown }).origin === 'string');
     if (!ok) throw new UsageError(`--config ${file}: '${key}' has the wrong type (${JSON.stringify(value)})`);
   }
   return raw as Record<string, unknown>;

@@ -3,7 +3,10 @@
  * playwright-core): build it, serve it, predict in the page, and compare with
  * @modelship/node on the same inputs; then caching, integrity and drawing.
  */
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
   computeIntegrity,
@@ -429,6 +432,76 @@ describe('examples/browser-vite in Chromium', () => {
     expect(monitor.snapshot()[0]!.latencyMs.p50).toBeGreaterThan(0);
     await context.close();
     await server.close();
+  });
+
+  it('sends only what the log policy lets out of the page (HMAC computed in the page, checked against node:crypto)', async () => {
+    // A bare endpoint that keeps each body exactly as the page sent it.
+    const bodies: string[] = [];
+    const sink = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'POST') bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, {
+          'access-control-allow-origin': '*',
+          'access-control-allow-headers': 'content-type',
+          'content-type': 'application/json',
+        });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await openDemo(page);
+      const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v2/monitor/ingest`;
+      const errors = await page.evaluate(async (endpoint) => {
+        type Api = {
+          createTelemetry(o: object): {
+            observeRows(m: string, r: unknown[][]): void;
+            close(): Promise<void>;
+          };
+        };
+        const { api } = (window as unknown as { modelshipDemo: { api: Api } }).modelshipDemo;
+        const errors: string[] = [];
+        const telemetry = api.createTelemetry({
+          endpoint,
+          flushMs: 60_000,
+          onError: (e: Error) => errors.push(e.message),
+          policy: {
+            fields: { 'inputs.*.0': 'hash', 'inputs.digits.1': 'keep', 'inputs.digits.2': { truncate: 2 } },
+            hashKey: 'a page key of at least 16 bytes',
+          },
+        });
+        telemetry.observeRows('digits', [
+          ['carol@example.com', 3, '😀😁😂', 'secret-column'],
+          ['dave@example.com', 4, 'abc', 'secret-column'],
+        ]);
+        await telemetry.close();
+        return errors;
+      }, endpoint);
+      expect(errors).toEqual([]);
+      expect(bodies).toHaveLength(1);
+      for (const planted of ['carol', 'dave', 'secret-column']) expect(bodies[0]).not.toContain(planted);
+      const hmac = (s: string) =>
+        createHmac('sha256', 'a page key of at least 16 bytes').update(s).digest('hex');
+      expect(JSON.parse(bodies[0]!)).toEqual({
+        records: [],
+        inputs: [
+          {
+            model: 'digits',
+            rows: [
+              [hmac('carol@example.com'), 3, '😀😁', null],
+              [hmac('dave@example.com'), 4, 'ab', null],
+            ],
+          },
+        ],
+      });
+    } finally {
+      await context.close();
+      await new Promise((resolve) => sink.close(resolve));
+    }
   });
 
   it('runs an image pipeline in the page: PNG blobs decoded by the browser, digits out as Node computes them', async () => {

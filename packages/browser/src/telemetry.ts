@@ -4,7 +4,15 @@
  * sent with `fetch` (`keepalive`, so a batch in flight survives the page closing) or
  * `navigator.sendBeacon` when the page is hidden and no token is needed.
  */
-import { type Deployer, invalidArgument, type PredictionEvent } from '@modelship/core';
+import {
+  createRedactor,
+  type Deployer,
+  type FieldPolicy,
+  invalidArgument,
+  type LogPolicy,
+  type PredictionEvent,
+  type Redactor,
+} from '@modelship/core';
 
 export interface TelemetryOptions {
   /** The ingest URL, e.g. `https://models.example.com/v2/monitor/ingest`. */
@@ -19,6 +27,14 @@ export interface TelemetryOptions {
   maxPending?: number;
   /** Called when a batch cannot be delivered (it is kept and retried with the next flush). */
   onError?: (error: unknown) => void;
+  /**
+   * What of the rows given to `observeRows` leaves the page, cell by cell: rules name
+   * `inputs.<model>.<column index>` (`'inputs.*.0': 'hash'`, `'inputs.fraud.3': 'drop'`); a
+   * dropped cell is sent as null, a row with nothing kept is not sent. Without a policy, rows
+   * are sent as given (calling `observeRows` is the opt-in); a policy's own `default` is `drop`.
+   * Prediction records carry no data (model, version, latency, batch size, error code).
+   */
+  policy?: LogPolicy;
 }
 
 interface TelemetryRecord {
@@ -36,6 +52,7 @@ export class Telemetry {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private sending: Promise<void> = Promise.resolve();
   private readonly detachers: (() => void)[] = [];
+  private readonly redactor: Redactor | undefined;
   private readonly onHide = (): void => {
     if (document.visibilityState === 'hidden') void this.flush(true);
   };
@@ -45,6 +62,7 @@ export class Telemetry {
       throw invalidArgument('createTelemetry', 'endpoint must be the server ingest URL', options?.endpoint);
     const flushMs = options.flushMs ?? 5000;
     if (!(flushMs > 0)) throw invalidArgument('createTelemetry', 'flushMs must be positive', flushMs);
+    this.redactor = options.policy === undefined ? undefined : cellRedactor(options.policy);
     const tick = (): void => {
       void this.flush();
       this.timer = setTimeout(tick, flushMs);
@@ -82,9 +100,25 @@ export class Telemetry {
 
   /** Queues feature rows (values in the server's drift-watch feature order) for the model's drift window. */
   observeRows(model: string, rows: readonly (readonly unknown[])[]): void {
+    if (typeof model !== 'string' || model === '')
+      throw invalidArgument('Telemetry.observeRows', 'model must be a non-empty string', model);
+    if (!Array.isArray(rows) || !rows.every(Array.isArray))
+      throw invalidArgument('Telemetry.observeRows', 'rows must be an array of arrays', rows);
     const list = this.rows.get(model) ?? [];
-    for (const r of rows) list.push([...r]);
-    this.rows.set(model, list);
+    for (const r of rows) {
+      const row = this.redact(model, r);
+      if (row !== undefined) list.push(row);
+    }
+    if (list.length > 0) this.rows.set(model, list);
+  }
+
+  /** The row as it may leave the page (redacted here, so raw values do not wait for a flush). */
+  private redact(model: string, row: readonly unknown[]): unknown[] | undefined {
+    if (this.redactor === undefined) return [...row];
+    const inputs = this.redactor.apply({ inputs: { [model]: row } }).inputs as
+      | Record<string, unknown[]>
+      | undefined;
+    return inputs?.[model];
   }
 
   /**
@@ -137,6 +171,32 @@ export class Telemetry {
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onHide);
     await this.flush();
   }
+}
+
+/**
+ * The policy as it applies to one row's cells: every rule names a cell (`inputs.<model>.<column>`),
+ * and the policy's default becomes a rule for any cell, so no rule ever hashes or truncates a
+ * whole row (the server takes rows of numbers, strings and nulls).
+ */
+function cellRedactor(policy: LogPolicy): Redactor {
+  if (policy === null || typeof policy !== 'object' || Array.isArray(policy))
+    throw invalidArgument(
+      'createTelemetry',
+      'policy must be an object { fields?, default?, hashKey? }',
+      policy,
+    );
+  const fields = policy.fields ?? {};
+  for (const path of Object.keys(fields)) {
+    const segments = path.split(/(?<!\\)\./);
+    if (segments.length !== 3 || (segments[0] !== 'inputs' && segments[0] !== '*'))
+      throw invalidArgument(
+        'createTelemetry',
+        `policy.fields["${path}"]: telemetry rules name a cell of a row, inputs.<model>.<column index> (* for any)`,
+        path,
+      );
+  }
+  const cell: FieldPolicy = policy.default ?? 'drop';
+  return createRedactor({ ...policy, fields: { 'inputs.*.*': cell, ...fields }, default: 'drop' });
 }
 
 /**

@@ -44,17 +44,25 @@ async function emailDeployer(): Promise<Deployer> {
   return deployer;
 }
 
-/** Logs the two emails' predictions with these options; returns the directory. */
-async function logEmails(options: PredictionLogOptions): Promise<{ dir: string; log: PredictionLog }> {
-  const dir = mkdtempSync(join(tmpdir(), 'modelship-log-'));
+/**
+ * Logs one prediction per email (amount 10, 20, …) with these options, flushing after each, in
+ * `dir` (default: a new one); returns the directory.
+ */
+async function logEmails(
+  options: PredictionLogOptions,
+  emails = EMAILS,
+  dir = mkdtempSync(join(tmpdir(), 'modelship-log-')),
+): Promise<{ dir: string; log: PredictionLog }> {
   const deployer = await emailDeployer();
   const log = new PredictionLog(dir, { flushMs: 5, ...options });
   log.attach(deployer);
-  for (const [i, email] of EMAILS.entries())
+  for (const [i, email] of emails.entries()) {
     await deployer.predict('scorer', {
       email: tensor('string', [email], [1]),
       amount: tensor('float32', [10 * (i + 1)], [1]),
     });
+    await log.flush();
+  }
   await log.close();
   await deployer.close();
   return { dir, log };
@@ -176,15 +184,7 @@ describe('PredictionLog with a log policy', () => {
   it('starts on a fresh line after a torn last line, so only that line is lost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelship-log-'));
     writeFileSync(join(dir, 'predictions.jsonl'), '{"model":"scorer","version":"1"}\n{"model":"sco');
-    const deployer = await emailDeployer();
-    const log = new PredictionLog(dir, { flushMs: 5 });
-    log.attach(deployer);
-    await deployer.predict('scorer', {
-      email: tensor('string', ['x'], [1]),
-      amount: tensor('float32', [1], [1]),
-    });
-    await log.close();
-    await deployer.close();
+    await logEmails({}, ['x'], dir);
     const rows = readFileSync(join(dir, 'predictions.jsonl'), 'utf8').trim().split('\n');
     expect(rows).toHaveLength(3);
     expect(rows[1]).toBe('{"model":"sco');
@@ -225,15 +225,7 @@ describe('PredictionLog encrypted at rest', () => {
     // A crash mid-append: half a line at the end. The log then goes on, from a fresh line.
     const good = readFileSync(file, 'utf8');
     appendFileSync(file, good.slice(0, 40));
-    const deployer = await emailDeployer();
-    const log = new PredictionLog(dir, { policy, encryption: { key }, flushMs: 5 });
-    log.attach(deployer);
-    await deployer.predict('scorer', {
-      email: tensor('string', ['carol@example.com'], [1]),
-      amount: tensor('float32', [5], [1]),
-    });
-    await log.close();
-    await deployer.close();
+    await logEmails({ policy, encryption: { key } }, ['carol@example.com'], dir);
     const read = await decryptPredictionLog(readFileSync(file, 'utf8'), { key });
     expect(read.lines.map((l) => JSON.parse(l).inputs.email[0])).toEqual([...EMAILS, 'carol@example.com']);
     expect(read.damaged).toHaveLength(1);
@@ -251,25 +243,8 @@ describe('PredictionLog encrypted at rest', () => {
   });
 
   it('rotates encrypted files under their own name', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'modelship-log-'));
-    const deployer = await emailDeployer();
-    const log = new PredictionLog(dir, {
-      policy,
-      encryption: { key },
-      flushMs: 5,
-      maxBytes: 600,
-      maxFiles: 1,
-    });
-    log.attach(deployer);
-    for (let i = 0; i < 4; i++) {
-      await deployer.predict('scorer', {
-        email: tensor('string', [`u${i}@example.com`], [1]),
-        amount: tensor('float32', [i], [1]),
-      });
-      await log.flush();
-    }
-    await log.close();
-    await deployer.close();
+    const emails = ['u0@example.com', 'u1@example.com', 'u2@example.com', 'u3@example.com'];
+    const { dir } = await logEmails({ policy, encryption: { key }, maxBytes: 600, maxFiles: 1 }, emails);
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^predictions-.+\.jsonl\.jwe$/);

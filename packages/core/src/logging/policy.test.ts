@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ModelshipError } from '../errors';
-import { createRedactor, type LogPolicy } from '../index';
+import { createRedactor, type FieldPolicy, type LogPolicy } from '../index';
 import { toHex } from '../signing/encoding';
 import { HmacSha256 } from '../signing/hmac';
 
@@ -357,5 +358,52 @@ describe('createRedactor', () => {
     const redactor = createRedactor({ default: 'hash', hashKey: key });
     key.fill(0);
     expect(redactor.apply({ inputs: 'x' }).inputs).toBe(hmac('x'));
+  });
+
+  it('never changes its argument; without a policy drops all payload; default keep gives the record back (property)', () => {
+    const segment = fc.constantFrom('inputs', 'outputs', 'records', 'parameters', 'a', 'b', '0', '1', '*');
+    const action = fc.oneof(
+      fc.constantFrom('keep', 'drop', 'hash'),
+      fc.record({ truncate: fc.nat(4) }),
+    ) as fc.Arbitrary<FieldPolicy>;
+    const rules = fc.dictionary(
+      fc
+        .tuple(
+          fc.constantFrom('inputs', 'outputs', 'records', 'parameters', '*'),
+          fc.array(segment, { maxLength: 3 }),
+        )
+        .map(([first, rest]) => [first, ...rest].join('.')),
+      action,
+      { maxKeys: 5 },
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.double({ noNaN: true }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'email'), tie('node'), { maxKeys: 3 }),
+      ),
+    })).node;
+    const record = fc.record(
+      { model: fc.string(), inputs: value, outputs: value, records: value, parameters: value },
+      { requiredKeys: ['model'] },
+    );
+    fc.assert(
+      fc.property(rules, record, (fields, rec) => {
+        const before = structuredClone(rec);
+        const out = createRedactor({ fields, hashKey: KEY }).apply(rec);
+        expect(rec).toEqual(before);
+        expect(out.model).toBe(rec.model);
+        // With no rules, nothing of the payload is left.
+        const bare = createRedactor().apply(rec);
+        expect(Object.keys(bare)).toEqual(['model']);
+        // Keeping everything gives the record back.
+        expect(createRedactor({ default: 'keep' }).apply(rec)).toEqual(rec);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

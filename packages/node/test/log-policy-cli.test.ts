@@ -147,5 +147,15 @@ describe('modelship serve --log-policy --log-key-file', { timeout: 150_000 }, ()
     writeFileSync(config, JSON.stringify({ logPolicy: [] }));
     expect((await runCli(['serve', root, '--config', config])).err).toMatch(/'logPolicy' has the wrong type/);
     expect(readdirSync(tmp)).not.toContain('logs-bad');
+    // logs decrypt's own mistakes name it, with its usage.
+    const r6 = await runCli(['logs', 'decrypt']);
+    expect(r6.code).toBe(2);
+    expect(r6.err).toMatch(
+      /^modelship: \[MISSING_ARGUMENT\] missing required argument 'paths' for modelship logs decrypt\n\nUsage: modelship logs decrypt /,
+    );
+    expect((await runCli(['logs', 'decrypt', join(tmp, 'none')])).err).toMatch(
+      /\[FILE_NOT_FOUND\] the log '.*none' does not exist/,
+    );
+    expect((await runCli(['logs', 'decrypt', root])).err).toMatch(/holds no predictions\*\.jsonl\.jwe/);
   });
 });

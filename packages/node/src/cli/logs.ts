@@ -16,7 +16,7 @@ interface LogsDecryptFlags extends KeyFlags {
 }
 
 export function registerLogs(program: Command, out: (s: string) => void, done: (code: number) => void): void {
-  program
+  const decrypt = program
     .command('logs')
     .summary('read the prediction log (decrypt an encrypted one)')
     .command('decrypt')
@@ -30,6 +30,10 @@ export function registerLogs(program: Command, out: (s: string) => void, done: (
     .option('-o, --output <file>', 'write the JSON lines to this new file (mode 600) rather than to stdout')
     .option('--force', 'overwrite the output file')
     .action(async (paths: string[], flags: LogsDecryptFlags) => done(await decryptLogs(paths, flags, out)));
+  // main tags the top-level commands with where a parse error happened; this one is a level down.
+  decrypt.exitOverride((e) => {
+    throw Object.assign(e, { command: decrypt });
+  });
 }
 
 async function decryptLogs(

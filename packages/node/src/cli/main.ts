@@ -82,8 +82,13 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       const [, said = e.message, suggestion] = /^(?:error: )?([^\n]*)(?:\n\(Did you mean (.*)\?\))?/s.exec(
         e.message,
       )!;
+      // `logs decrypt`: the command with the ones above it.
+      const name =
+        command.parent && command.parent !== program
+          ? `${command.parent.name()} ${command.name()}`
+          : command.name();
       const where =
-        command === program || said.includes(`'${command.name()}'`) ? '' : ` for modelship ${command.name()}`;
+        command === program || said.includes(`'${command.name()}'`) ? '' : ` for modelship ${name}`;
       const hint = suggestion === undefined ? '' : `; did you mean ${suggestion}?`;
       process.stderr.write(`modelship: [${ours}] ${said}${where}${hint}\n\n${command.helpInformation()}`);
       return EXIT_USAGE;

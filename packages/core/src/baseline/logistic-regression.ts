@@ -44,7 +44,8 @@ export interface LogisticRegressionJson {
   intercept: number[];
 }
 
-function sortedClasses(y: readonly unknown[], where: string): ClassLabel[] {
+/** The distinct labels of y, sorted (numbers ascending, strings by code unit), checked. */
+export function sortedClasses(y: readonly unknown[], where: string): ClassLabel[] {
   const distinct = [...new Set(y)];
   for (const v of distinct)
     if (!((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string'))
@@ -54,7 +55,7 @@ function sortedClasses(y: readonly unknown[], where: string): ClassLabel[] {
   if (distinct.length < 2)
     throw invalidArgument(
       where,
-      `logistic regression needs at least two classes; y holds ${distinct.length}`,
+      `a classifier needs at least two classes; y holds ${distinct.length}`,
       distinct,
     );
   return typeof distinct[0] === 'number'

@@ -259,10 +259,7 @@ export function growTree(
     else store.value[node] = total[0]! / wn;
 
     let isLeaf =
-      depth >= s.maxDepth ||
-      count < s.minSamplesSplit ||
-      count < 2 * s.minSamplesLeaf ||
-      impurity <= EPSILON;
+      depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * s.minSamplesLeaf || impurity <= EPSILON;
 
     let bestFeature = -1;
     let bestPos = end;

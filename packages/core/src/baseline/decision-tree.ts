@@ -102,7 +102,14 @@ export class DecisionTreeClassifier extends BaseModel {
       seededRandom(options.seed ?? 0),
     );
     const tree = growTree(data, target, classes.length, w, settings);
-    return new DecisionTreeClassifier(classes, tree, data.k, params, inputName(options, where), fitOptions(options));
+    return new DecisionTreeClassifier(
+      classes,
+      tree,
+      data.k,
+      params,
+      inputName(options, where),
+      fitOptions(options),
+    );
   }
 
   /** Class probabilities of rows (`[n][classes]`), as scikit-learn's `predict_proba`. */
@@ -197,7 +204,11 @@ export class DecisionTreeRegressor extends BaseModel {
   }
 
   /** Fits on rows `X` and targets `y`; see {@link DecisionTreeRegressorOptions}. */
-  static fit(X: DesignMatrix, y: ArrayLike<number>, options: DecisionTreeRegressorOptions = {}): DecisionTreeRegressor {
+  static fit(
+    X: DesignMatrix,
+    y: ArrayLike<number>,
+    options: DecisionTreeRegressorOptions = {},
+  ): DecisionTreeRegressor {
     const where = 'DecisionTreeRegressor.fit';
     if (y === null || typeof y !== 'object' || typeof y.length !== 'number')
       throw invalidArgument(where, 'y must be an array of numbers', y);
@@ -256,7 +267,10 @@ export class DecisionTreeRegressor extends BaseModel {
   }
 
   /** Reads a model back from {@link toJSON}'s output; it predicts as the one saved. */
-  static fromJSON(json: unknown, options: Pick<BaseModelOptions, 'name' | 'version'> = {}): DecisionTreeRegressor {
+  static fromJSON(
+    json: unknown,
+    options: Pick<BaseModelOptions, 'name' | 'version'> = {},
+  ): DecisionTreeRegressor {
     const where = 'DecisionTreeRegressor.fromJSON';
     const { j, input, nFeatures } = readHeader(json, 'decisionTreeRegressor', where);
     const tree = treeFromJson(j.tree, 1, nFeatures, where);

@@ -1,6 +1,6 @@
 /**
  * `@modelship/core/baselines`: logistic and linear regression trained in TypeScript on
- * ml-matrix, as `Model`s. A subpath of its own, so ml-matrix (about 20 kB gzipped) reaches only
+ * ml-matrix, decision trees and random forests, as `Model`s that export themselves to ONNX. A subpath of its own, so ml-matrix (about 20 kB gzipped) reaches only
  * the bundles that train or load a baseline.
  */
 
@@ -13,6 +13,15 @@ export {
   type OnnxTensorSpec,
   type OnnxValueSpec,
 } from '../load/onnx-writer';
+export type { TreeArrays } from './cart';
+export {
+  DecisionTreeClassifier,
+  type DecisionTreeClassifierJson,
+  type DecisionTreeClassifierOptions,
+  DecisionTreeRegressor,
+  type DecisionTreeRegressorJson,
+  type DecisionTreeRegressorOptions,
+} from './decision-tree';
 export type { DesignMatrix } from './design';
 export {
   LinearRegression,
@@ -26,3 +35,10 @@ export {
   type LogisticRegressionJson,
   type LogisticRegressionOptions,
 } from './logistic-regression';
+export {
+  RandomForestClassifier,
+  type RandomForestClassifierJson,
+  type RandomForestClassifierOptions,
+} from './random-forest';
+export type { TreeJson, TreeOptions, TreeParams } from './tree-common';
+export type { TreeOnnxOptions } from './tree-onnx';

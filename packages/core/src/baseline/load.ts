@@ -14,7 +14,12 @@ import { RandomForestClassifier } from './random-forest';
 export function baselineFromJSON(
   json: unknown,
   options: Pick<BaseModelOptions, 'name' | 'version'> = {},
-): LogisticRegression | LinearRegression | DecisionTreeClassifier | DecisionTreeRegressor | RandomForestClassifier {
+):
+  | LogisticRegression
+  | LinearRegression
+  | DecisionTreeClassifier
+  | DecisionTreeRegressor
+  | RandomForestClassifier {
   const kind = (json as { kind?: unknown } | null)?.kind;
   if (kind === 'logisticRegression') return LogisticRegression.fromJSON(json, options);
   if (kind === 'linearRegression') return LinearRegression.fromJSON(json, options);

@@ -87,7 +87,8 @@ export class RandomForestClassifier extends BaseModel {
     if (!Number.isInteger(nEstimators) || nEstimators < 1)
       throw invalidArgument(where, 'nEstimators must be a positive integer', nEstimators);
     const bootstrap = options.bootstrap ?? true;
-    if (typeof bootstrap !== 'boolean') throw invalidArgument(where, 'bootstrap must be a boolean', bootstrap);
+    if (typeof bootstrap !== 'boolean')
+      throw invalidArgument(where, 'bootstrap must be a boolean', bootstrap);
     const { data, target, w, classes } = classifierData(X, y, options.sampleWeight, where, sortedClasses);
     const random = seededRandom(options.seed ?? 0);
     const { settings, params } = growSettings(

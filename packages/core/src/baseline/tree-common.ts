@@ -90,13 +90,8 @@ function count(
 ): number {
   if (value === undefined) return fallback;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min) return value;
-  if (typeof value === 'number' && value > 0 && value < 1)
-    return Math.max(min, Math.ceil(value * n));
-  throw invalidArgument(
-    where,
-    `${name} must be an integer ≥ ${min} or a fraction in (0, 1)`,
-    value,
-  );
+  if (typeof value === 'number' && value > 0 && value < 1) return Math.max(min, Math.ceil(value * n));
+  throw invalidArgument(where, `${name} must be an integer ≥ ${min} or a fraction in (0, 1)`, value);
 }
 
 /** Checks the options and resolves them against the data (n rows, k features). */
@@ -110,7 +105,11 @@ export function growSettings(
 ): { settings: GrowSettings; params: TreeParams } {
   const criterion = (options.criterion ?? defaults.criterion) as Criterion;
   if (!defaults.criteria.includes(criterion))
-    throw invalidArgument(where, `criterion must be ${defaults.criteria.map((c) => `'${c}'`).join(' or ')}`, criterion);
+    throw invalidArgument(
+      where,
+      `criterion must be ${defaults.criteria.map((c) => `'${c}'`).join(' or ')}`,
+      criterion,
+    );
   const maxDepth = options.maxDepth ?? null;
   if (maxDepth !== null && !(Number.isInteger(maxDepth) && maxDepth >= 1))
     throw invalidArgument(where, 'maxDepth must be a positive integer or null', maxDepth);
@@ -192,7 +191,11 @@ export function treeFromJson(j: unknown, width: number, k: number, where: string
   const nodes = Array.isArray(t.left) ? t.left.length : 0;
   const numbers = (name: keyof TreeJson, length: number): number[] => {
     const a = t[name];
-    if (!Array.isArray(a) || a.length !== length || !a.every((v) => typeof v === 'number' && Number.isFinite(v)))
+    if (
+      !Array.isArray(a) ||
+      a.length !== length ||
+      !a.every((v) => typeof v === 'number' && Number.isFinite(v))
+    )
       throw invalidArgument(where, `tree.${name} must be ${length} finite numbers`, a);
     return a;
   };
@@ -205,7 +208,11 @@ export function treeFromJson(j: unknown, width: number, k: number, where: string
   for (let i = 0; i < nodes; i++) {
     const leaf = left[i] === -1;
     if (leaf ? right[i] !== -1 : !(feature[i]! >= 0 && feature[i]! < k))
-      throw invalidArgument(where, `tree node ${i} must be a leaf (−1, −1) or split a feature in [0, ${k})`, i);
+      throw invalidArgument(
+        where,
+        `tree node ${i} must be a leaf (−1, −1) or split a feature in [0, ${k})`,
+        i,
+      );
     if (leaf) continue;
     for (const c of [left[i]!, right[i]!]) {
       if (!(c > i && c < nodes) || seen[c] === 1)
@@ -245,7 +252,11 @@ export function addProba(
 }
 
 /** A classifier's signature: `label` and `probabilities` `[batch, classes]` with the labels. */
-export function classifierSignature(input: string, k: number, classes: readonly ClassLabel[]): ModelSignature {
+export function classifierSignature(
+  input: string,
+  k: number,
+  classes: readonly ClassLabel[],
+): ModelSignature {
   const integers = classes.every((c) => typeof c === 'number' && Number.isInteger(c));
   const label: TensorSpec = { name: 'label', dtype: integers ? 'int64' : 'string', shape: ['batch'] };
   const labels = integers ? (classes as number[]) : classes.map(String);
@@ -295,7 +306,13 @@ export function readHeader(
   where: string,
 ): { j: Record<string, unknown>; input: string; nFeatures: number } {
   const j = json as Record<string, unknown> | null;
-  if (typeof j !== 'object' || j === null || j.format !== 'modelship-baseline' || j.kind !== kind || j.version !== 1)
+  if (
+    typeof j !== 'object' ||
+    j === null ||
+    j.format !== 'modelship-baseline' ||
+    j.kind !== kind ||
+    j.version !== 1
+  )
     throw invalidArgument(where, `not a version 1 modelship ${kind}`, json);
   if (typeof j.input !== 'string' || j.input === '')
     throw invalidArgument(where, 'input must name the model input', j.input);

@@ -9,7 +9,12 @@
  * ONNX holds float thresholds. For a float32 x, `x ≤ t` exactly when `x ≤ t↓`, t↓ the largest
  * float32 not above t, so t↓ is written: the file makes every decision the model makes.
  */
-import { encodeOnnxModel, type OnnxNodeSpec } from '../load/onnx-writer';
+import {
+  encodeOnnxModel,
+  type OnnxAttributeValue,
+  type OnnxNodeSpec,
+  type OnnxTensorSpec,
+} from '../load/onnx-writer';
 import type { TreeArrays } from './cart';
 import type { ClassLabel } from './logistic-regression';
 
@@ -119,17 +124,21 @@ export function treeClassifierOnnx(
     return Array.from({ length: C }, (_, c) => [c, (t.value[node * C + c]! / sum) * scale]);
   });
   const integers = classes.every((c) => typeof c === 'number' && Number.isInteger(c));
-  const labels = integers
+  const labels: Record<string, OnnxAttributeValue> = integers
     ? { classlabels_int64s: { ints: classes as number[] } }
     : { classlabels_strings: { strings: classes.map(String) } };
   const probs = zipmap ? 'probability_tensor' : 'probabilities';
+  // onnxruntime labels a two-class ensemble by "class 1 scored above 0" when both classes have
+  // weights: the label is taken as the first most probable class here instead, as the model
+  // (and scikit-learn's argmax) does.
+  const binary = C === 2;
   const nodes: OnnxNodeSpec[] = [
     {
       opType: 'TreeEnsembleClassifier',
       domain: ML,
       name: 'TreeEnsembleClassifier',
       inputs: [input],
-      outputs: ['label', probs],
+      outputs: [binary ? 'ensemble_label' : 'label', probs],
       attributes: {
         ...nodeAttributes(trees),
         class_treeids: { ints: leaves.treeids },
@@ -141,6 +150,30 @@ export function treeClassifierOnnx(
       },
     },
   ];
+  const initializers: OnnxTensorSpec[] = [];
+  if (binary) {
+    nodes.push(
+      {
+        opType: 'ArgMax',
+        name: 'ArgMax',
+        inputs: [probs],
+        outputs: ['label_index'],
+        attributes: { axis: { int: 1 }, keepdims: { int: 0 } },
+      },
+      {
+        opType: 'Gather',
+        name: 'Label',
+        inputs: ['classes', 'label_index'],
+        outputs: ['label'],
+        attributes: { axis: { int: 0 } },
+      },
+    );
+    initializers.push(
+      integers
+        ? { name: 'classes', type: 'int64', dims: [C], values: classes as number[] }
+        : { name: 'classes', type: 'string', dims: [C], values: classes.map(String) },
+    );
+  }
   if (zipmap)
     nodes.push({
       opType: 'ZipMap',
@@ -148,9 +181,7 @@ export function treeClassifierOnnx(
       name: 'ZipMap',
       inputs: [probs],
       outputs: ['probabilities'],
-      attributes: integers
-        ? { classlabels_int64s: { ints: classes as number[] } }
-        : { classlabels_strings: { strings: classes.map(String) } },
+      attributes: labels,
     });
   const spec = {
     graphName: name,
@@ -158,10 +189,16 @@ export function treeClassifierOnnx(
     outputs: [
       { name: 'label', type: integers ? ('int64' as const) : ('string' as const), shape: ['batch'] },
       zipmap
-        ? { name: 'probabilities', type: 'float' as const, shape: [], mapKey: integers ? ('int64' as const) : ('string' as const) }
+        ? {
+            name: 'probabilities',
+            type: 'float' as const,
+            shape: [],
+            mapKey: integers ? ('int64' as const) : ('string' as const),
+          }
         : { name: 'probabilities', type: 'float' as const, shape: ['batch', C] },
     ],
     nodes,
+    initializers,
     opsets: OPSETS,
     producerName: 'modelship',
   };

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../tensor/tensor';
-import { presort } from './cart';
+import { presort, type TreeArrays } from './cart';
 import { DecisionTreeClassifier, DecisionTreeRegressor } from './decision-tree';
 import { baselineFromJSON } from './load';
 import type { ClassLabel } from './logistic-regression';
+import { RandomForestClassifier } from './random-forest';
 import type { TreeJson } from './tree-common';
 
 interface Case {
@@ -23,7 +24,7 @@ interface Case {
   classes?: ClassLabel[];
   proba?: number[][];
 }
-export const treesGolden = JSON.parse(
+const treesGolden = JSON.parse(
   readFileSync(new URL('../../test/golden/trees.golden.json', import.meta.url), 'utf8'),
 ) as {
   sklearn: string;
@@ -33,7 +34,9 @@ export const treesGolden = JSON.parse(
 };
 
 const camel = (p: Record<string, number | string>) =>
-  Object.fromEntries(Object.entries(p).map(([k, v]) => [k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), v]));
+  Object.fromEntries(
+    Object.entries(p).map(([k, v]) => [k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), v]),
+  );
 
 function fitCase(c: Case) {
   const { X, y } = treesGolden.data[c.data]!;
@@ -129,11 +132,27 @@ describe(`decision trees against scikit-learn ${treesGolden.sklearn}`, () => {
       [5, 7],
     ];
     const code = { code: 'INVALID_ARGUMENT' };
-    expect(() => DecisionTreeClassifier.fit([[1, 2], [3]], [0, 1])).toThrow('row 1 of X has 1 values; row 0 has 2');
-    expect(() => DecisionTreeClassifier.fit([[1, Number.NaN], [3, 4]], [0, 1])).toThrow('X[0][1] is NaN');
-    expect(() => DecisionTreeClassifier.fit([[1, 1e39], [3, 4]], [0, 1])).toThrow(
-      "X[0][1] is 1e+39, beyond float32's range",
+    expect(() => DecisionTreeClassifier.fit([[1, 2], [3]], [0, 1])).toThrow(
+      'row 1 of X has 1 values; row 0 has 2',
     );
+    expect(() =>
+      DecisionTreeClassifier.fit(
+        [
+          [1, Number.NaN],
+          [3, 4],
+        ],
+        [0, 1],
+      ),
+    ).toThrow('X[0][1] is NaN');
+    expect(() =>
+      DecisionTreeClassifier.fit(
+        [
+          [1, 1e39],
+          [3, 4],
+        ],
+        [0, 1],
+      ),
+    ).toThrow("X[0][1] is 1e+39, beyond float32's range");
     expect(() => DecisionTreeClassifier.fit(X, [0, 1])).toThrow('X has 3 rows but y has 2 values');
     expect(() => DecisionTreeClassifier.fit(X, [1, 1, 1])).toThrow('needs at least two classes; y holds 1');
     expect(() => DecisionTreeClassifier.fit(X, [0, 1, 0], { criterion: 'squared_error' as never })).toThrow(
@@ -157,7 +176,9 @@ describe(`decision trees against scikit-learn ${treesGolden.sklearn}`, () => {
     expect(() => DecisionTreeClassifier.fit(X, [0, 1, 0], { sampleWeight: [1, -1, 1] })).toThrow(
       'weights must be finite and ≥ 0',
     );
-    expect(() => DecisionTreeClassifier.fit(X, [0, 1, 0], { seed: 0.5 })).toThrow(expect.objectContaining(code));
+    expect(() => DecisionTreeClassifier.fit(X, [0, 1, 0], { seed: 0.5 })).toThrow(
+      expect.objectContaining(code),
+    );
     expect(() => DecisionTreeRegressor.fit(X, [1, Number.POSITIVE_INFINITY, 2])).toThrow('y[1] is Infinity');
     expect(() => DecisionTreeRegressor.fit(X, [1, 2, 3], { criterion: 'gini' as never })).toThrow(
       "criterion must be 'squared_error'",
@@ -175,14 +196,77 @@ describe(`decision trees against scikit-learn ${treesGolden.sklearn}`, () => {
     expect(() => DecisionTreeClassifier.fromJSON({ ...json, classes: [1, 0] })).toThrow(
       'classes must be distinct and sorted',
     );
-    expect(() => DecisionTreeClassifier.fromJSON({ ...json, tree: { ...json.tree, right: [1, -1, -1] } })).toThrow(
-      'tree node 0 has a bad child 1',
-    );
-    expect(() => DecisionTreeClassifier.fromJSON({ ...json, tree: { ...json.tree, feature: [5, -2, -2] } })).toThrow(
-      'tree node 0 must be a leaf (−1, −1) or split a feature in [0, 2)',
-    );
+    expect(() =>
+      DecisionTreeClassifier.fromJSON({ ...json, tree: { ...json.tree, right: [1, -1, -1] } }),
+    ).toThrow('tree node 0 has a bad child 1');
+    expect(() =>
+      DecisionTreeClassifier.fromJSON({ ...json, tree: { ...json.tree, feature: [5, -2, -2] } }),
+    ).toThrow('tree node 0 must be a leaf (−1, −1) or split a feature in [0, 2)');
     expect(() => DecisionTreeClassifier.fromJSON({ ...json, tree: { ...json.tree, value: [1] } })).toThrow(
       'tree.value must be 6 finite numbers',
     );
   });
 });
+
+describe(`RandomForestClassifier against scikit-learn ${treesGolden.sklearn}`, () => {
+  // scikit-learn's random draws cannot be reproduced: both sides are fitted with ten seeds and
+  // the mean test accuracies must agree within the noise of the two means, 3 standard errors
+  // of their difference (s.e. from the spread over seeds on each side; at least one test row).
+  for (const f of treesGolden.forests) {
+    it(`test accuracy within noise of scikit-learn's over 10 seeds: ${f.name}`, () => {
+      const { X, y, test, testLabels } = treesGolden.data[f.data]!;
+      const ours = Array.from({ length: 10 }, (_, seed) => {
+        const forest = RandomForestClassifier.fit(X, y, { nEstimators: f.nEstimators, seed });
+        const predicted = forest.predictLabels(test);
+        return predicted.filter((p, i) => p === testLabels![i]).length / test.length;
+      });
+      const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+      const variance = (a: number[]) => a.reduce((s, v) => s + (v - mean(a)) ** 2, 0) / (a.length - 1);
+      const se = Math.sqrt(variance(ours) / 10 + variance(f.accuracy) / 10);
+      const noise = Math.max(3 * se, 1 / test.length);
+      expect(
+        Math.abs(mean(ours) - mean(f.accuracy)),
+        `ours ${mean(ours)}, scikit-learn ${mean(f.accuracy)}`,
+      ).toBeLessThanOrEqual(noise);
+      // Different seeds grow different forests; one seed, the same forest.
+      const a = RandomForestClassifier.fit(X, y, { nEstimators: 3, seed: 4 });
+      const b = RandomForestClassifier.fit(X, y, { nEstimators: 3, seed: 4 });
+      const c = RandomForestClassifier.fit(X, y, { nEstimators: 3, seed: 5 });
+      expect(b.toJSON()).toEqual(a.toJSON());
+      expect(c.toJSON().trees).not.toEqual(a.toJSON().trees);
+    });
+  }
+
+  it('averages the trees, draws sqrt(k) features per node, saves and refuses bad parameters', async () => {
+    const { X, y, test } = treesGolden.data['forest wine']!;
+    const forest = RandomForestClassifier.fit(X, y, { nEstimators: 7, seed: 3, name: 'wine' });
+    expect(forest.estimators).toHaveLength(7);
+    expect(forest.params.maxFeatures).toBe('sqrt');
+    // Each tree's leaves are its class counts on a bootstrap sample: fewer distinct rows at the root.
+    for (const t of forest.estimators) {
+      expect(t.nNodeSamples[0]).toBeLessThan(X.length);
+      expect(t.weightedNNodeSamples[0]).toBe(X.length);
+    }
+    const proba = forest.predictProba(test.slice(0, 5));
+    for (const row of proba) expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    const again = baselineFromJSON(JSON.parse(JSON.stringify(forest)));
+    expect(again).toBeInstanceOf(RandomForestClassifier);
+    const inputs = { features: tensor('float32', test) };
+    expect(await again.predict(inputs)).toEqual(await forest.predict(inputs));
+    // Without bootstrap and with every feature, every tree is the same tree.
+    const same = RandomForestClassifier.fit(X, y, { nEstimators: 2, bootstrap: false, maxFeatures: null });
+    expect(treeJson(same.estimators[1]!)).toEqual(treeJson(same.estimators[0]!));
+    expect(() => RandomForestClassifier.fit(X, y, { nEstimators: 0 })).toThrow(
+      'nEstimators must be a positive integer',
+    );
+    expect(() => RandomForestClassifier.fit(X, y, { bootstrap: 'yes' as never })).toThrow(
+      'bootstrap must be a boolean',
+    );
+    expect(() => RandomForestClassifier.fromJSON({ ...forest.toJSON(), trees: [] })).toThrow(
+      'trees must list at least one tree',
+    );
+  });
+});
+
+const treeJson = (t: TreeArrays) =>
+  JSON.stringify(Object.values(t).map((v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));

@@ -129,7 +129,7 @@ export class DecisionTreeClassifier extends BaseModel {
   private proba(x: ArrayLike<number>, n: number): Float64Array {
     const C = this.classes.length;
     const out = new Float64Array(n * C);
-    for (let i = 0; i < n; i++) addProba(this.tree, x, i * this.nFeatures, out, i * C, 1);
+    for (let i = 0; i < n; i++) addProba(this.tree, x, i * this.nFeatures, out, i * C);
     return out;
   }
 

@@ -137,9 +137,11 @@ export class RandomForestClassifier extends BaseModel {
   private proba(x: ArrayLike<number>, n: number): Float64Array {
     const C = this.classes.length;
     const out = new Float64Array(n * C);
-    const scale = 1 / this.estimators.length;
+    // Summed, then divided once, as scikit-learn does (a forest of sure trees says exactly 1).
     for (let i = 0; i < n; i++)
-      for (const t of this.estimators) addProba(t, x, i * this.nFeatures, out, i * C, scale);
+      for (const t of this.estimators) addProba(t, x, i * this.nFeatures, out, i * C);
+    const trees = this.estimators.length;
+    for (let i = 0; i < out.length; i++) out[i]! /= trees;
     return out;
   }
 

@@ -234,21 +234,20 @@ export function treeFromJson(j: unknown, width: number, k: number, where: string
   };
 }
 
-/** Adds a tree's leaf class fractions (times `scale`) for the row at `at` to `into[o … o + C)`. */
+/** Adds a tree's leaf class fractions for the row at `at` to `into[o … o + C)`. */
 export function addProba(
   t: TreeArrays,
   x: ArrayLike<number>,
   at: number,
   into: Float64Array,
   o: number,
-  scale: number,
 ): void {
   const C = t.width;
   const base = leafOf(t, x, at) * C;
   let sum = 0;
   for (let c = 0; c < C; c++) sum += t.value[base + c]!;
   if (sum === 0) sum = 1;
-  for (let c = 0; c < C; c++) into[o + c]! += (t.value[base + c]! / sum) * scale;
+  for (let c = 0; c < C; c++) into[o + c]! += t.value[base + c]! / sum;
 }
 
 /** A classifier's signature: `label` and `probabilities` `[batch, classes]` with the labels. */

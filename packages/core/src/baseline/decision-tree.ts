@@ -10,16 +10,14 @@ import { BaseModel, type BaseModelOptions } from '../model/base-model';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { growTree, leafOf, presort, type TreeArrays } from './cart';
 import type { DesignMatrix } from './design';
-import { type ClassLabel, sortedClasses } from './logistic-regression';
+import type { ClassLabel } from './logistic-regression';
+import { readClassifierHeader, TreeClassifierModel } from './tree-classifier';
 import {
-  addProba,
-  argmax,
   classifierData,
-  classifierOutputs,
-  classifierSignature,
   float32Design,
   float32Rows,
   growSettings,
+  inputName,
   readHeader,
   type TreeJson,
   type TreeOptions,
@@ -27,7 +25,7 @@ import {
   treeFromJson,
   treeToJson,
 } from './tree-common';
-import { type TreeOnnxOptions, treeClassifierOnnx, treeRegressorOnnx } from './tree-onnx';
+import { treeRegressorOnnx } from './tree-onnx';
 
 export interface DecisionTreeClassifierOptions extends TreeOptions {
   /** `'gini'` (default) or `'entropy'`. */
@@ -72,17 +70,21 @@ function fitOptions(options: TreeOptions) {
  * tree.predictLabels([[5.1, 3.5, 1.4, 0.2]]); // ['setosa']
  * writeFileSync('tree.onnx', tree.toOnnx());
  */
-export class DecisionTreeClassifier extends BaseModel {
+export class DecisionTreeClassifier extends TreeClassifierModel {
   private constructor(
-    readonly classes: readonly ClassLabel[],
-    /** scikit-learn's `tree_` arrays (`value` holds weighted class counts). */
-    readonly tree: TreeArrays,
-    readonly nFeatures: number,
+    classes: readonly ClassLabel[],
+    tree: TreeArrays,
+    nFeatures: number,
     readonly params: TreeParams,
-    readonly input: string,
+    input: string,
     options: BaseModelOptions,
   ) {
-    super(classifierSignature(input, nFeatures, classes), options);
+    super(classes, [tree], nFeatures, input, 'DecisionTreeClassifier', options);
+  }
+
+  /** scikit-learn's `tree_` arrays (`value` holds weighted class counts). */
+  get tree(): TreeArrays {
+    return this.trees[0]!;
   }
 
   /** Fits on rows `X` and labels `y`; see {@link DecisionTreeClassifierOptions}. */
@@ -92,7 +94,7 @@ export class DecisionTreeClassifier extends BaseModel {
     options: DecisionTreeClassifierOptions = {},
   ): DecisionTreeClassifier {
     const where = 'DecisionTreeClassifier.fit';
-    const { data, target, w, classes } = classifierData(X, y, options.sampleWeight, where, sortedClasses);
+    const { data, target, w, classes } = classifierData(X, y, options.sampleWeight, where);
     const { settings, params } = growSettings(
       options,
       data.n,
@@ -112,48 +114,9 @@ export class DecisionTreeClassifier extends BaseModel {
     );
   }
 
-  /** Class probabilities of rows (`[n][classes]`), as scikit-learn's `predict_proba`. */
-  predictProba(X: DesignMatrix): number[][] {
-    const { x, n } = float32Rows(X, this.nFeatures, 'DecisionTreeClassifier.predictProba');
-    const p = this.proba(x, n);
-    const C = this.classes.length;
-    return Array.from({ length: n }, (_, i) => Array.from(p.subarray(i * C, i * C + C)));
-  }
-
-  /** The predicted class of each row, as scikit-learn's `predict`. */
-  predictLabels(X: DesignMatrix): ClassLabel[] {
-    const { x, n } = float32Rows(X, this.nFeatures, 'DecisionTreeClassifier.predictLabels');
-    return Array.from(argmax(this.proba(x, n), n, this.classes.length), (b) => this.classes[b]!);
-  }
-
-  private proba(x: ArrayLike<number>, n: number): Float64Array {
-    const C = this.classes.length;
-    const out = new Float64Array(n * C);
-    for (let i = 0; i < n; i++) addProba(this.tree, x, i * this.nFeatures, out, i * C);
-    return out;
-  }
-
-  protected async run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors> {
-    const t = inputs[this.input]!;
-    const n = t.shape[0]!;
-    return classifierOutputs(this.proba(t.data as Float32Array, n), n, this.classes, this.signature, outputs);
-  }
-
-  /** The model as an ONNX `TreeEnsembleClassifier` file (see {@link TreeOnnxOptions}). */
-  toOnnx(options: TreeOnnxOptions = {}): Uint8Array {
-    return treeClassifierOnnx([this.tree], this.classes, this.nFeatures, this.input, this.name, options);
-  }
-
   toJSON(): DecisionTreeClassifierJson {
     return {
-      format: 'modelship-baseline',
-      kind: 'decisionTreeClassifier',
-      version: 1,
-      name: this.name,
-      modelVersion: this.version,
-      input: this.input,
-      nFeatures: this.nFeatures,
-      classes: [...this.classes],
+      ...this.savedHeader('decisionTreeClassifier'),
       params: { ...this.params },
       tree: treeToJson(this.tree),
     };
@@ -165,16 +128,10 @@ export class DecisionTreeClassifier extends BaseModel {
     options: Pick<BaseModelOptions, 'name' | 'version'> = {},
   ): DecisionTreeClassifier {
     const where = 'DecisionTreeClassifier.fromJSON';
-    const { j, input, nFeatures } = readHeader(json, 'decisionTreeClassifier', where);
-    const classes = readClasses(j.classes, where);
-    const tree = treeFromJson(j.tree, classes.length, nFeatures, where);
-    return new DecisionTreeClassifier(classes, tree, nFeatures, j.params as TreeParams, input, {
-      name: options.name ?? (j.name as string),
-      version: options.version ?? (j.modelVersion as string),
-    });
+    const h = readClassifierHeader(json, 'decisionTreeClassifier', where, options);
+    const tree = treeFromJson(h.j.tree, h.classes.length, h.nFeatures, where);
+    return new DecisionTreeClassifier(h.classes, tree, h.nFeatures, h.params, h.input, h.names);
   }
-
-  protected async release(): Promise<void> {}
 }
 
 /**
@@ -281,21 +238,4 @@ export class DecisionTreeRegressor extends BaseModel {
   }
 
   protected async release(): Promise<void> {}
-}
-
-export function inputName(options: TreeOptions, where: string): string {
-  const input = options.input ?? 'features';
-  if (typeof input !== 'string' || input === '')
-    throw invalidArgument(where, 'input must be a non-empty string', input);
-  return input;
-}
-
-/** Saved classes: at least two, all numbers or all strings, sorted as fit sorts them. */
-export function readClasses(classes: unknown, where: string): ClassLabel[] {
-  if (!Array.isArray(classes) || classes.length < 2)
-    throw invalidArgument(where, 'classes must list at least two labels', classes);
-  const sorted = sortedClasses(classes, where);
-  if (sorted.length !== classes.length || sorted.some((c, i) => c !== classes[i]))
-    throw invalidArgument(where, 'classes must be distinct and sorted', classes);
-  return sorted;
 }

@@ -8,28 +8,21 @@
  */
 import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
-import { BaseModel, type BaseModelOptions } from '../model/base-model';
-import type { NamedTensors, Tensor } from '../tensor/tensor';
+import type { BaseModelOptions } from '../model/base-model';
 import { growTree, type TreeArrays } from './cart';
-import { inputName, readClasses } from './decision-tree';
 import type { DesignMatrix } from './design';
-import { type ClassLabel, sortedClasses } from './logistic-regression';
+import type { ClassLabel } from './logistic-regression';
+import { readClassifierHeader, TreeClassifierModel } from './tree-classifier';
 import {
-  addProba,
-  argmax,
   classifierData,
-  classifierOutputs,
-  classifierSignature,
-  float32Rows,
   growSettings,
-  readHeader,
+  inputName,
   type TreeJson,
   type TreeOptions,
   type TreeParams,
   treeFromJson,
   treeToJson,
 } from './tree-common';
-import { type TreeOnnxOptions, treeClassifierOnnx } from './tree-onnx';
 
 export interface RandomForestClassifierOptions extends TreeOptions {
   /** Trees (default 100). */
@@ -63,17 +56,21 @@ export interface RandomForestClassifierJson {
  * const forest = RandomForestClassifier.fit(X, y, { nEstimators: 100, seed: 1 });
  * writeFileSync('forest.onnx', forest.toOnnx());
  */
-export class RandomForestClassifier extends BaseModel {
+export class RandomForestClassifier extends TreeClassifierModel {
   private constructor(
-    readonly classes: readonly ClassLabel[],
-    /** Each tree's scikit-learn-style `tree_` arrays. */
-    readonly estimators: readonly TreeArrays[],
-    readonly nFeatures: number,
+    classes: readonly ClassLabel[],
+    estimators: readonly TreeArrays[],
+    nFeatures: number,
     readonly params: RandomForestClassifierJson['params'],
-    readonly input: string,
+    input: string,
     options: BaseModelOptions,
   ) {
-    super(classifierSignature(input, nFeatures, classes), options);
+    super(classes, estimators, nFeatures, input, 'RandomForestClassifier', options);
+  }
+
+  /** Each tree's scikit-learn-style `tree_` arrays. */
+  get estimators(): readonly TreeArrays[] {
+    return this.trees;
   }
 
   /** Fits on rows `X` and labels `y`; see {@link RandomForestClassifierOptions}. */
@@ -89,7 +86,7 @@ export class RandomForestClassifier extends BaseModel {
     const bootstrap = options.bootstrap ?? true;
     if (typeof bootstrap !== 'boolean')
       throw invalidArgument(where, 'bootstrap must be a boolean', bootstrap);
-    const { data, target, w, classes } = classifierData(X, y, options.sampleWeight, where, sortedClasses);
+    const { data, target, w, classes } = classifierData(X, y, options.sampleWeight, where);
     const random = seededRandom(options.seed ?? 0);
     const { settings, params } = growSettings(
       options,
@@ -120,52 +117,9 @@ export class RandomForestClassifier extends BaseModel {
     );
   }
 
-  /** Class probabilities of rows (`[n][classes]`), as scikit-learn's `predict_proba`. */
-  predictProba(X: DesignMatrix): number[][] {
-    const { x, n } = float32Rows(X, this.nFeatures, 'RandomForestClassifier.predictProba');
-    const p = this.proba(x, n);
-    const C = this.classes.length;
-    return Array.from({ length: n }, (_, i) => Array.from(p.subarray(i * C, i * C + C)));
-  }
-
-  /** The predicted class of each row, as scikit-learn's `predict`. */
-  predictLabels(X: DesignMatrix): ClassLabel[] {
-    const { x, n } = float32Rows(X, this.nFeatures, 'RandomForestClassifier.predictLabels');
-    return Array.from(argmax(this.proba(x, n), n, this.classes.length), (b) => this.classes[b]!);
-  }
-
-  private proba(x: ArrayLike<number>, n: number): Float64Array {
-    const C = this.classes.length;
-    const out = new Float64Array(n * C);
-    // Summed, then divided once, as scikit-learn does (a forest of sure trees says exactly 1).
-    for (let i = 0; i < n; i++)
-      for (const t of this.estimators) addProba(t, x, i * this.nFeatures, out, i * C);
-    const trees = this.estimators.length;
-    for (let i = 0; i < out.length; i++) out[i]! /= trees;
-    return out;
-  }
-
-  protected async run(inputs: Record<string, Tensor>, outputs: readonly string[]): Promise<NamedTensors> {
-    const t = inputs[this.input]!;
-    const n = t.shape[0]!;
-    return classifierOutputs(this.proba(t.data as Float32Array, n), n, this.classes, this.signature, outputs);
-  }
-
-  /** The forest as one ONNX `TreeEnsembleClassifier`, leaf weights 1/nEstimators (see {@link TreeOnnxOptions}). */
-  toOnnx(options: TreeOnnxOptions = {}): Uint8Array {
-    return treeClassifierOnnx(this.estimators, this.classes, this.nFeatures, this.input, this.name, options);
-  }
-
   toJSON(): RandomForestClassifierJson {
     return {
-      format: 'modelship-baseline',
-      kind: 'randomForestClassifier',
-      version: 1,
-      name: this.name,
-      modelVersion: this.version,
-      input: this.input,
-      nFeatures: this.nFeatures,
-      classes: [...this.classes],
+      ...this.savedHeader('randomForestClassifier'),
       params: { ...this.params },
       trees: this.estimators.map(treeToJson),
     };
@@ -177,20 +131,18 @@ export class RandomForestClassifier extends BaseModel {
     options: Pick<BaseModelOptions, 'name' | 'version'> = {},
   ): RandomForestClassifier {
     const where = 'RandomForestClassifier.fromJSON';
-    const { j, input, nFeatures } = readHeader(json, 'randomForestClassifier', where);
-    const classes = readClasses(j.classes, where);
-    if (!Array.isArray(j.trees) || j.trees.length === 0)
-      throw invalidArgument(where, 'trees must list at least one tree', j.trees);
-    const trees = j.trees.map((t) => treeFromJson(t, classes.length, nFeatures, where));
+    const h = readClassifierHeader(json, 'randomForestClassifier', where, options);
+    const saved = h.j.trees;
+    if (!Array.isArray(saved) || saved.length === 0)
+      throw invalidArgument(where, 'trees must list at least one tree', saved);
+    const trees = saved.map((t) => treeFromJson(t, h.classes.length, h.nFeatures, where));
     return new RandomForestClassifier(
-      classes,
+      h.classes,
       trees,
-      nFeatures,
-      j.params as RandomForestClassifierJson['params'],
-      input,
-      { name: options.name ?? (j.name as string), version: options.version ?? (j.modelVersion as string) },
+      h.nFeatures,
+      h.params as RandomForestClassifierJson['params'],
+      h.input,
+      h.names,
     );
   }
-
-  protected async release(): Promise<void> {}
 }

@@ -5,7 +5,7 @@ import type { ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Criterion, type GrowSettings, leafOf, type Presorted, presort, type TreeArrays } from './cart';
 import { type DesignMatrix, readDesign, readRows } from './design';
-import type { ClassLabel } from './logistic-regression';
+import { type ClassLabel, sortedClasses } from './logistic-regression';
 
 /** scikit-learn's tree parameters, camelCased. */
 export interface TreeOptions extends BaseModelOptions {
@@ -161,7 +161,6 @@ export function classifierData(
   y: readonly ClassLabel[],
   sampleWeight: unknown,
   where: string,
-  sortedClasses: (y: readonly unknown[], where: string) => ClassLabel[],
 ): { data: Presorted; target: Int32Array; w: Float64Array; classes: ClassLabel[] } {
   if (!Array.isArray(y)) throw invalidArgument(where, 'y must be an array of labels', y);
   const { x, n, k, w } = float32Design(X, y.length, sampleWeight, where);
@@ -315,8 +314,27 @@ export function readHeader(
     throw invalidArgument(where, `not a version 1 modelship ${kind}`, json);
   if (typeof j.input !== 'string' || j.input === '')
     throw invalidArgument(where, 'input must name the model input', j.input);
+  if (typeof j.params !== 'object' || j.params === null)
+    throw invalidArgument(where, 'params must be the fitted parameters object', j.params);
   const nFeatures = j.nFeatures;
   if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1)
     throw invalidArgument(where, 'nFeatures must be a positive integer', nFeatures);
   return { j, input: j.input, nFeatures };
+}
+
+export function inputName(options: TreeOptions, where: string): string {
+  const input = options.input ?? 'features';
+  if (typeof input !== 'string' || input === '')
+    throw invalidArgument(where, 'input must be a non-empty string', input);
+  return input;
+}
+
+/** Saved classes: at least two, all numbers or all strings, sorted as fit sorts them. */
+export function readClasses(classes: unknown, where: string): ClassLabel[] {
+  if (!Array.isArray(classes) || classes.length < 2)
+    throw invalidArgument(where, 'classes must list at least two labels', classes);
+  const sorted = sortedClasses(classes, where);
+  if (sorted.length !== classes.length || sorted.some((c, i) => c !== classes[i]))
+    throw invalidArgument(where, 'classes must be distinct and sorted', classes);
+  return sorted;
 }

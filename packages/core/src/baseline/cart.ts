@@ -81,69 +81,60 @@ export function presort(x: Float32Array, n: number, k: number): Presorted {
   return { x, n, k, order };
 }
 
-/** Growable storage of the tree arrays. */
-class TreeStore {
-  count = 0;
-  private cap: number;
-  left: Int32Array;
-  right: Int32Array;
-  feature: Int32Array;
-  threshold: Float64Array;
-  value: Float64Array;
-  impurity: Float64Array;
-  nNodeSamples: Int32Array;
-  weighted: Float64Array;
+const PER_NODE = [
+  'left',
+  'right',
+  'feature',
+  'threshold',
+  'impurity',
+  'nNodeSamples',
+  'weightedNNodeSamples',
+] as const;
 
-  constructor(
-    readonly width: number,
-    cap: number,
-  ) {
+function resized<T extends Int32Array | Float64Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a.subarray(0, Math.min(a.length, size)));
+  return b;
+}
+
+/** The tree arrays with room to grow: `t.nodeCount` nodes in use, capacity doubled when full. */
+class TreeStore {
+  readonly t: TreeArrays;
+  private cap: number;
+
+  constructor(width: number, cap: number) {
     this.cap = cap;
-    this.left = new Int32Array(cap);
-    this.right = new Int32Array(cap);
-    this.feature = new Int32Array(cap);
-    this.threshold = new Float64Array(cap);
-    this.value = new Float64Array(cap * width);
-    this.impurity = new Float64Array(cap);
-    this.nNodeSamples = new Int32Array(cap);
-    this.weighted = new Float64Array(cap);
+    this.t = {
+      left: new Int32Array(cap),
+      right: new Int32Array(cap),
+      feature: new Int32Array(cap),
+      threshold: new Float64Array(cap),
+      value: new Float64Array(cap * width),
+      impurity: new Float64Array(cap),
+      nNodeSamples: new Int32Array(cap),
+      weightedNNodeSamples: new Float64Array(cap),
+      nodeCount: 0,
+      width,
+    };
   }
 
   add(): number {
-    if (this.count === this.cap) {
-      const cap = this.cap * 2;
-      const grow = <T extends Int32Array | Float64Array>(a: T, size: number): T => {
-        const b = new (a.constructor as new (n: number) => T)(size);
-        b.set(a);
-        return b;
-      };
-      this.left = grow(this.left, cap);
-      this.right = grow(this.right, cap);
-      this.feature = grow(this.feature, cap);
-      this.threshold = grow(this.threshold, cap);
-      this.value = grow(this.value, cap * this.width);
-      this.impurity = grow(this.impurity, cap);
-      this.nNodeSamples = grow(this.nNodeSamples, cap);
-      this.weighted = grow(this.weighted, cap);
-      this.cap = cap;
+    const t = this.t;
+    if (t.nodeCount === this.cap) {
+      this.cap *= 2;
+      for (const key of PER_NODE) (t[key] as Int32Array | Float64Array) = resized(t[key], this.cap);
+      t.value = resized(t.value, this.cap * t.width);
     }
-    return this.count++;
+    return t.nodeCount++;
   }
 
+  /** The arrays cut to the nodes in use. */
   arrays(): TreeArrays {
-    const c = this.count;
-    return {
-      left: this.left.slice(0, c),
-      right: this.right.slice(0, c),
-      feature: this.feature.slice(0, c),
-      threshold: this.threshold.slice(0, c),
-      value: this.value.slice(0, c * this.width),
-      impurity: this.impurity.slice(0, c),
-      nNodeSamples: this.nNodeSamples.slice(0, c),
-      weightedNNodeSamples: this.weighted.slice(0, c),
-      nodeCount: c,
-      width: this.width,
-    };
+    const t = this.t;
+    const out = { ...t };
+    for (const key of PER_NODE) (out[key] as Int32Array | Float64Array) = resized(t[key], t.nodeCount);
+    out.value = resized(t.value, t.nodeCount * t.width);
+    return out;
   }
 }
 
@@ -183,6 +174,7 @@ export function growTree(
   for (let i = 0; i < n; i++) totalWeight += weight[i]!;
 
   const store = new TreeStore(classify ? C : 1, Math.max(16, Math.min(2 * m, 1024)));
+  const t = store.t;
   const total = new Float64Array(C); // the node's class weights (or its Σ w·y)
   const leftSum = new Float64Array(C);
   const goLeft = new Uint8Array(n);
@@ -249,14 +241,14 @@ export function growTree(
 
     const node = store.add();
     if (parent >= 0) {
-      if (isLeft) store.left[parent] = node;
-      else store.right[parent] = node;
+      if (isLeft) t.left[parent] = node;
+      else t.right[parent] = node;
     }
-    store.impurity[node] = impurity;
-    store.nNodeSamples[node] = count;
-    store.weighted[node] = wn;
-    if (classify) store.value.set(total, node * C);
-    else store.value[node] = total[0]! / wn;
+    t.impurity[node] = impurity;
+    t.nNodeSamples[node] = count;
+    t.weightedNNodeSamples[node] = wn;
+    if (classify) t.value.set(total, node * C);
+    else t.value[node] = total[0]! / wn;
 
     let isLeaf =
       depth >= s.maxDepth || count < s.minSamplesSplit || count < 2 * s.minSamplesLeaf || impurity <= EPSILON;
@@ -340,9 +332,9 @@ export function growTree(
             bestPos = p;
             const a = vals[off + p - 1]!;
             const b = vals[off + p]!;
-            let t = a / 2 + b / 2;
-            if (t === b || t === Number.POSITIVE_INFINITY || t === Number.NEGATIVE_INFINITY) t = a;
-            bestThreshold = t;
+            let mid = a / 2 + b / 2;
+            if (mid === b || mid === Number.POSITIVE_INFINITY || mid === Number.NEGATIVE_INFINITY) mid = a;
+            bestThreshold = mid;
           }
         }
       }
@@ -378,14 +370,14 @@ export function growTree(
     }
 
     if (isLeaf) {
-      store.left[node] = -1;
-      store.right[node] = -1;
-      store.feature[node] = -2;
-      store.threshold[node] = -2;
+      t.left[node] = -1;
+      t.right[node] = -1;
+      t.feature[node] = -2;
+      t.threshold[node] = -2;
       continue;
     }
-    store.feature[node] = bestFeature;
-    store.threshold[node] = bestThreshold;
+    t.feature[node] = bestFeature;
+    t.threshold[node] = bestThreshold;
 
     // Split every feature's segment stably: the rows left of bestPos in the split feature's
     // order go first.

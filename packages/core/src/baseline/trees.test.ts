@@ -96,6 +96,15 @@ describe(`decision trees against scikit-learn ${treesGolden.sklearn}`, () => {
     expect(tree.predictValues([[0.14999999105930328], [0.15000000596046448], [0.15]])).toEqual([1, 2, 2]);
   });
 
+  it('grows past its first node capacity: a full tree on 1,500 distinct rows fits every target', () => {
+    const X = Array.from({ length: 1500 }, (_, i) => [Math.fround(Math.sin(i) * 100), (i * 7919) % 1500]);
+    const y = X.map((_, i) => i * 0.5);
+    const tree = DecisionTreeRegressor.fit(X, y);
+    expect(tree.tree.nodeCount).toBe(2 * 1500 - 1);
+    expect(tree.tree.left.length).toBe(2999);
+    expect(tree.predictValues(X)).toEqual(y);
+  });
+
   it('presorts with typed-array keys: rows by value, ties by row, negatives and −0 in order', () => {
     const x = Float32Array.from([3, -1, 0, -0, 2.5, -7.25, 3, 1e-30]);
     const { order } = presort(x, 8, 1);

@@ -11,7 +11,7 @@ import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { growTree, leafOf, presort, type TreeArrays } from './cart';
 import type { DesignMatrix } from './design';
 import type { ClassLabel } from './logistic-regression';
-import { readClassifierHeader, TreeClassifierModel } from './tree-classifier';
+import { readClassifierHeader, type TreeClassifierJsonHeader, TreeClassifierModel } from './tree-classifier';
 import {
   classifierData,
   float32Design,
@@ -38,15 +38,7 @@ export interface DecisionTreeRegressorOptions extends TreeOptions {
 }
 
 /** The serialised form of a {@link DecisionTreeClassifier}. */
-export interface DecisionTreeClassifierJson {
-  format: 'modelship-baseline';
-  kind: 'decisionTreeClassifier';
-  version: 1;
-  name: string;
-  modelVersion: string;
-  input: string;
-  nFeatures: number;
-  classes: ClassLabel[];
+export interface DecisionTreeClassifierJson extends TreeClassifierJsonHeader<'decisionTreeClassifier'> {
   params: TreeParams;
   tree: TreeJson;
 }

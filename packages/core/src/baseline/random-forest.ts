@@ -12,7 +12,7 @@ import type { BaseModelOptions } from '../model/base-model';
 import { growTree, type TreeArrays } from './cart';
 import type { DesignMatrix } from './design';
 import type { ClassLabel } from './logistic-regression';
-import { readClassifierHeader, TreeClassifierModel } from './tree-classifier';
+import { readClassifierHeader, type TreeClassifierJsonHeader, TreeClassifierModel } from './tree-classifier';
 import {
   classifierData,
   growSettings,
@@ -34,15 +34,7 @@ export interface RandomForestClassifierOptions extends TreeOptions {
 }
 
 /** The serialised form of a {@link RandomForestClassifier}. */
-export interface RandomForestClassifierJson {
-  format: 'modelship-baseline';
-  kind: 'randomForestClassifier';
-  version: 1;
-  name: string;
-  modelVersion: string;
-  input: string;
-  nFeatures: number;
-  classes: ClassLabel[];
+export interface RandomForestClassifierJson extends TreeClassifierJsonHeader<'randomForestClassifier'> {
   params: TreeParams & { nEstimators: number; bootstrap: boolean };
   trees: TreeJson[];
 }

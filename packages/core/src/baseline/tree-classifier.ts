@@ -16,6 +16,18 @@ import {
 } from './tree-common';
 import { type TreeOnnxOptions, treeClassifierOnnx } from './tree-onnx';
 
+/** The saved fields every tree classifier has. */
+export interface TreeClassifierJsonHeader<K extends string> {
+  format: 'modelship-baseline';
+  kind: K;
+  version: 1;
+  name: string;
+  modelVersion: string;
+  input: string;
+  nFeatures: number;
+  classes: ClassLabel[];
+}
+
 /**
  * Trees voting by their leaves' class fractions: the mean over the trees (one tree: its own).
  * Inputs: `features` float32 `[batch, k]`; outputs `label` (int64 for integer classes, else
@@ -74,11 +86,11 @@ export abstract class TreeClassifierModel extends BaseModel {
   }
 
   /** The saved fields every tree classifier has. */
-  protected savedHeader<K extends string>(kind: K) {
+  protected savedHeader<K extends string>(kind: K): TreeClassifierJsonHeader<K> {
     return {
-      format: 'modelship-baseline' as const,
+      format: 'modelship-baseline',
       kind,
-      version: 1 as const,
+      version: 1,
       name: this.name,
       modelVersion: this.version,
       input: this.input,

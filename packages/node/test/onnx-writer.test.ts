@@ -198,6 +198,12 @@ describe('encodeOnnxModel', () => {
     expect(() => encodeOnnxModel({ ...base, nodes: [{ opType: 'X', inputs: [], outputs: [''] }] })).toThrow(
       /non-empty/,
     );
+    expect(() =>
+      encodeOnnxModel({
+        ...base,
+        outputs: [{ name: 'y', type: 'float', shape: [], mapKey: 'float' as never }],
+      }),
+    ).toThrow(/mapKey must be 'int64' or 'string'/);
     expect(() => encodeOnnxModel(null as never)).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );

@@ -5,7 +5,9 @@
  * with the class labels on its signature; a row at the float32 just above a split goes where
  * the TypeScript tree sends it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tensor } from '@modelship/core';
 import {
   type ClassLabel,
@@ -15,7 +17,7 @@ import {
 } from '@modelship/core/baselines';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../src/index';
+import { Deployer, FileSystemRepository, loadModel } from '../src/index';
 
 const golden = JSON.parse(
   readFileSync(new URL('../../core/test/golden/trees.golden.json', import.meta.url), 'utf8'),
@@ -119,5 +121,35 @@ describe('trees and forests exported to ONNX', () => {
     expect(rawNegative.label!.data).toEqual(
       negative.predictLabels([[-0.15000000596046448], [-0.14999999105930328]]),
     );
+  });
+
+  it('a repository serves a forest as model.onnx and as model.json with the same answers', async () => {
+    const t = golden.data.three!;
+    const forest = RandomForestClassifier.fit(t.X, t.y, { nEstimators: 6, seed: 9 });
+    const root = mkdtempSync(join(tmpdir(), 'modelship-trees-'));
+    mkdirSync(join(root, 'forest', '1'), { recursive: true });
+    mkdirSync(join(root, 'forest', '2'), { recursive: true });
+    writeFileSync(join(root, 'forest', '1', 'model.onnx'), forest.toOnnx());
+    writeFileSync(join(root, 'forest', '2', 'model.json'), JSON.stringify(forest));
+    writeFileSync(join(root, 'forest', 'config.json'), JSON.stringify({ versionPolicy: { all: true } }));
+    const deployer = new Deployer();
+    const repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
+    repository.attach(deployer);
+    try {
+      await repository.start();
+      const rows = t.test.slice(0, 20);
+      const ours = await forest.predict({ features: tensor('float32', rows) });
+      for (const version of ['1', '2']) {
+        const out = await deployer.predict('forest', { features: tensor('float32', rows) }, { version });
+        expect(out.label!.data).toEqual(ours.label!.data);
+        const p = out.probabilities!.data as Float32Array;
+        const q = ours.probabilities!.data as Float32Array;
+        for (let i = 0; i < q.length; i++) expect(Math.abs(p[i]! - q[i]!)).toBeLessThanOrEqual(1e-6);
+      }
+    } finally {
+      await repository.stop();
+      await deployer.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

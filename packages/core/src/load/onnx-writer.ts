@@ -25,6 +25,11 @@ export interface OnnxValueSpec {
   type: OnnxElementType;
   /** Sizes, symbolic names (`'N'`) or null for an unnamed dynamic dimension. */
   shape: readonly (number | string | null)[];
+  /**
+   * Set for a sequence of maps from this key type to `type` (what `ZipMap` returns): the value
+   * is then `seq(map(mapKey, tensor(type)))` and `shape` is ignored.
+   */
+  mapKey?: 'int64' | 'string';
 }
 
 /** A constant tensor (an initializer or a tensor attribute). */
@@ -229,7 +234,7 @@ function encodeNode(n: OnnxNodeSpec, i: number): Uint8Array {
   return concat(parts);
 }
 
-/** ValueInfoProto { name 1, type 2 } with TypeProto.tensor_type { elem_type 1, shape 2 { dim 1 { dim_value 1 | dim_param 2 } } }. */
+/** ValueInfoProto { name 1, type 2 } with TypeProto.tensor_type (or a sequence of maps, below) { elem_type 1, shape 2 { dim 1 { dim_value 1 | dim_param 2 } } }. */
 function encodeValue(v: OnnxValueSpec, what: string): Uint8Array {
   const dims = (Array.isArray(v.shape) ? v.shape : []).map((d) => {
     if (d === null) return bytesField(1, []);
@@ -239,6 +244,17 @@ function encodeValue(v: OnnxValueSpec, what: string): Uint8Array {
     return bytesField(1, varintField(1, d));
   });
   if (!Array.isArray(v.shape)) throw invalidArgument(WHAT, `${what}.shape must be an array`, v.shape);
+  if (v.mapKey !== undefined) {
+    if (v.mapKey !== 'int64' && v.mapKey !== 'string')
+      throw invalidArgument(WHAT, `${what}.mapKey must be 'int64' or 'string'`, v.mapKey);
+    // TypeProto.sequence_type 4 { elem_type 1: TypeProto.map_type 5 { key_type 1, value_type 2 } }.
+    const value = bytesField(1, varintField(1, elementType(v.type, `${what}.type`)));
+    const map = bytesField(5, [varintField(1, ELEMENT[v.mapKey]), bytesField(2, value)]);
+    return concat([
+      bytesField(1, checkName(v.name, `${what}.name`)),
+      bytesField(2, bytesField(4, bytesField(1, map))),
+    ]);
+  }
   const tensorType = bytesField(1, [
     varintField(1, elementType(v.type, `${what}.type`)),
     bytesField(2, dims),

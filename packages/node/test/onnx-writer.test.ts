@@ -212,7 +212,8 @@ describe('encodeOnnxModel', () => {
       });
       const sig = (v: number) => 1 / (1 + Math.exp(-v));
       const got = Array.from(p.probabilities!.data as Float32Array);
-      [1 - sig(2), sig(2), 1 - sig(-3), sig(-3)].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
+      for (const [i, v] of [1 - sig(2), sig(2), 1 - sig(-3), sig(-3)].entries())
+        expect(got[i]).toBeCloseTo(v, 6);
     } finally {
       await model.dispose();
     }

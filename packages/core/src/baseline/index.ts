@@ -1,6 +1,6 @@
 /**
- * `@modelship/core/baselines`: logistic and linear regression trained in TypeScript on
- * ml-matrix, as `Model`s. A subpath of its own, so ml-matrix (about 20 kB gzipped) reaches only
+ * `@modelship/core/baselines`: the classic linear models trained in TypeScript (logistic and
+ * linear regression on ml-matrix, SGD, a linear SVM), as `Model`s that export to ONNX. A subpath of its own, so ml-matrix (about 20 kB gzipped) reaches only
  * the bundles that train or load a baseline.
  */
 
@@ -15,10 +15,18 @@ export {
 } from '../load/onnx-writer';
 export type { DesignMatrix } from './design';
 export {
+  type LinearClassifierFields,
+  LinearClassifierModel,
+  type OnnxExportOptions,
+  type ScoreTransform,
+} from './linear-classifier';
+export {
   LinearRegression,
   type LinearRegressionJson,
   type LinearRegressionOptions,
 } from './linear-regression';
+export { type LinearRegressorFields, LinearRegressorModel } from './linear-regressor';
+export { LinearSVC, type LinearSVCJson, type LinearSVCOptions } from './linear-svc';
 export { baselineFromJSON } from './load';
 export {
   type ClassLabel,
@@ -26,3 +34,12 @@ export {
   type LogisticRegressionJson,
   type LogisticRegressionOptions,
 } from './logistic-regression';
+export type {
+  SgdClassifierLoss,
+  SgdLearningRate,
+  SgdOptions,
+  SgdPenalty,
+  SgdRegressorLoss,
+} from './sgd';
+export { SGDClassifier, type SGDClassifierJson, type SGDClassifierOptions } from './sgd-classifier';
+export { SGDRegressor, type SGDRegressorJson, type SGDRegressorOptions } from './sgd-regressor';

@@ -1,24 +1,44 @@
-/** Reading a saved baseline model of either kind. */
+/** Reading a saved baseline model of any kind. */
 import { invalidArgument } from '../errors';
 import type { BaseModelOptions } from '../model/base-model';
 import { LinearRegression } from './linear-regression';
+import { LinearSVC } from './linear-svc';
 import { LogisticRegression } from './logistic-regression';
+import { SGDClassifier } from './sgd-classifier';
+import { SGDRegressor } from './sgd-regressor';
+
+const READERS = {
+  logisticRegression: LogisticRegression.fromJSON,
+  linearRegression: LinearRegression.fromJSON,
+  sgdClassifier: SGDClassifier.fromJSON,
+  sgdRegressor: SGDRegressor.fromJSON,
+  linearSVC: LinearSVC.fromJSON,
+};
+
+/** Any baseline model `baselineFromJSON` reads. */
+export type Baseline = LogisticRegression | LinearRegression | SGDClassifier | SGDRegressor | LinearSVC;
 
 /**
- * A baseline model from its JSON (`LogisticRegression` or `LinearRegression`, by `kind`), so a
- * repository can serve a `model.json` where no ONNX export exists. `options` overrides the saved
- * name and version.
+ * A baseline model from its JSON (by `kind`: `logisticRegression`, `linearRegression`,
+ * `sgdClassifier`, `sgdRegressor`, `linearSVC`), so a repository can serve a `model.json` where
+ * no ONNX export exists. `options` overrides the saved name and version.
  */
 export function baselineFromJSON(
   json: unknown,
   options: Pick<BaseModelOptions, 'name' | 'version'> = {},
-): LogisticRegression | LinearRegression {
+): Baseline {
   const kind = (json as { kind?: unknown } | null)?.kind;
-  if (kind === 'logisticRegression') return LogisticRegression.fromJSON(json, options);
-  if (kind === 'linearRegression') return LinearRegression.fromJSON(json, options);
-  throw invalidArgument(
-    'baselineFromJSON',
-    "not a modelship baseline: kind must be 'logisticRegression' or 'linearRegression'",
-    kind,
-  );
+  const read =
+    typeof kind === 'string' && Object.hasOwn(READERS, kind)
+      ? READERS[kind as keyof typeof READERS]
+      : undefined;
+  if (read === undefined)
+    throw invalidArgument(
+      'baselineFromJSON',
+      `not a modelship baseline: kind must be one of ${Object.keys(READERS)
+        .map((k) => `'${k}'`)
+        .join(', ')}`,
+      kind,
+    );
+  return read(json, options);
 }

@@ -264,12 +264,12 @@ export abstract class LinearClassifierModel extends BaseModel {
     );
     return encodeOnnxModel({
       graphName: this.name,
-      inputs: [{ name: this.input, type: 'float', shape: ['N', k] }],
+      inputs: [{ name: this.input, type: 'float', shape: ['batch', k] }],
       outputs: [
-        { name: 'label', type: ints ? 'int64' : 'string', shape: ['N'] },
+        { name: 'label', type: ints ? 'int64' : 'string', shape: ['batch'] },
         zipmap
           ? { name: out, type: 'float', shape: [], mapKey: ints ? 'int64' : 'string' }
-          : { name: out, type: 'float', shape: ['N', C] },
+          : { name: out, type: 'float', shape: ['batch', C] },
       ],
       nodes,
       opsets: ML_OPSETS,

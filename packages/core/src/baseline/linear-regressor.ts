@@ -91,8 +91,8 @@ export abstract class LinearRegressorModel extends BaseModel {
   toOnnx(): Uint8Array {
     return encodeOnnxModel({
       graphName: this.name,
-      inputs: [{ name: this.input, type: 'float', shape: ['N', this.coef.length] }],
-      outputs: [{ name: 'prediction', type: 'float', shape: ['N'] }],
+      inputs: [{ name: this.input, type: 'float', shape: ['batch', this.coef.length] }],
+      outputs: [{ name: 'prediction', type: 'float', shape: ['batch'] }],
       nodes: [
         {
           opType: 'LinearRegressor',

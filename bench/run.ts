@@ -16,6 +16,7 @@ import { predictOverhead } from './predict-overhead';
 import { screenOverhead } from './screen-overhead';
 import { serverThroughput } from './server-throughput';
 import { soak } from './soak';
+import { trainSgd } from './train-sgd';
 
 const scenarios: Record<string, { title: string; run: () => Promise<string>; onlyWhenNamed?: boolean }> = {
   'predict-overhead': {
@@ -76,6 +77,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     title:
       'explain (KernelSHAP, M = 12 players, 100 background rows) vs the same model rows through raw InferenceSession.run in batches of the same size (1 intra-op thread)',
     run: explainBench,
+  },
+  'train-sgd': {
+    title:
+      'One SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor; maxIter 1, no tol) on 100k × 20 vs scikit-learn 1.2 on the same data (interleaved rounds, medians)',
+    run: trainSgd,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

@@ -44,6 +44,18 @@ export function labelTensor(classes: readonly ClassLabel[], best: ArrayLike<numb
 
 /** Index of each label of `y` in `classes`. */
 export function classIndex(y: readonly ClassLabel[], classes: readonly ClassLabel[]): Int32Array {
+  const out = new Int32Array(y.length);
+  if (classes.length <= 8) {
+    // A few classes (the usual case): comparing beats hashing 10^5 labels.
+    for (let i = 0; i < y.length; i++) {
+      const v = y[i];
+      let c = 0;
+      while (classes[c] !== v) c++;
+      out[i] = c;
+    }
+    return out;
+  }
   const index = new Map<unknown, number>(classes.map((c, j) => [c, j]));
-  return Int32Array.from(y, (v) => index.get(v)!);
+  for (let i = 0; i < y.length; i++) out[i] = index.get(y[i])!;
+  return out;
 }

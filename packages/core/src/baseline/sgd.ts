@@ -170,89 +170,95 @@ export function sgdSettings(
   };
 }
 
-/** The loss of prediction p for target y (scikit-learn's `loss`). */
-function lossOf(code: number, p: number, y: number, eps: number): number {
-  switch (code) {
-    case 0: {
-      const z = p * y;
-      return z <= 1 ? 1 - z : 0;
-    }
-    case 1: {
+type LossFn = (p: number, y: number, eps: number) => number;
+
+/**
+ * scikit-learn's losses as [loss, dloss] pairs, in the order of `LOSSES`. Separate small
+ * functions (not one switch): the epoch loop calls whichever it is given, so fitting one loss
+ * after another in a process does not leave the loop compiled for all of them at once.
+ */
+const LOSS_FUNCTIONS: readonly (readonly [LossFn, LossFn])[] = [
+  // hinge (threshold 1)
+  [(p, y) => (p * y <= 1 ? 1 - p * y : 0), (p, y) => (p * y <= 1 ? -y : 0)],
+  // log_loss
+  [
+    (p, y) => {
       const z = p * y;
       if (z > 18) return Math.exp(-z);
       if (z < -18) return -z;
       return Math.log(1 + Math.exp(-z));
-    }
-    case 2: {
-      const z = p * y;
-      if (z >= 1) return 0;
-      if (z >= -1) return (1 - z) * (1 - z);
-      return -4 * z;
-    }
-    case 3: {
-      const z = 1 - p * y;
-      return z > 0 ? z * z : 0;
-    }
-    case 4: {
-      const z = p * y;
-      return z <= 0 ? -z : 0;
-    }
-    case 5:
-      return 0.5 * (p - y) * (p - y);
-    case 6: {
-      const r = p - y;
-      const a = Math.abs(r);
-      return a <= eps ? 0.5 * r * r : eps * a - 0.5 * eps * eps;
-    }
-    case 7:
-      return Math.max(0, Math.abs(y - p) - eps);
-    default: {
-      const r = Math.abs(y - p) - eps;
-      return r > 0 ? r * r : 0;
-    }
-  }
-}
-
-/** d loss / d p (scikit-learn's `dloss`). */
-function dlossOf(code: number, p: number, y: number, eps: number): number {
-  switch (code) {
-    case 0:
-      return p * y <= 1 ? -y : 0;
-    case 1: {
+    },
+    (p, y) => {
       const z = p * y;
       if (z > 18) return -y * Math.exp(-z);
       if (z < -18) return -y;
       return -y / (Math.exp(z) + 1);
-    }
-    case 2: {
+    },
+  ],
+  // modified_huber
+  [
+    (p, y) => {
+      const z = p * y;
+      if (z >= 1) return 0;
+      if (z >= -1) return (1 - z) * (1 - z);
+      return -4 * z;
+    },
+    (p, y) => {
       const z = p * y;
       if (z >= 1) return 0;
       if (z >= -1) return -2 * (1 - z) * y;
       return -4 * y;
-    }
-    case 3: {
+    },
+  ],
+  // squared_hinge (threshold 1)
+  [
+    (p, y) => {
+      const z = 1 - p * y;
+      return z > 0 ? z * z : 0;
+    },
+    (p, y) => {
       const z = 1 - p * y;
       return z > 0 ? -2 * y * z : 0;
-    }
-    case 4:
-      return p * y <= 0 ? -y : 0;
-    case 5:
-      return p - y;
-    case 6: {
+    },
+  ],
+  // perceptron (hinge at 0)
+  [(p, y) => (p * y <= 0 ? -p * y : 0), (p, y) => (p * y <= 0 ? -y : 0)],
+  // squared_error
+  [(p, y) => 0.5 * (p - y) * (p - y), (p, y) => p - y],
+  // huber
+  [
+    (p, y, eps) => {
+      const r = p - y;
+      const a = Math.abs(r);
+      return a <= eps ? 0.5 * r * r : eps * a - 0.5 * eps * eps;
+    },
+    (p, y, eps) => {
       const r = p - y;
       if (Math.abs(r) <= eps) return r;
       return r > 0 ? eps : -eps;
-    }
-    case 7:
+    },
+  ],
+  // epsilon_insensitive
+  [
+    (p, y, eps) => Math.max(0, Math.abs(y - p) - eps),
+    (p, y, eps) => {
       if (y - p > eps) return -1;
       return p - y > eps ? 1 : 0;
-    default: {
+    },
+  ],
+  // squared_epsilon_insensitive
+  [
+    (p, y, eps) => {
+      const r = Math.abs(y - p) - eps;
+      return r > 0 ? r * r : 0;
+    },
+    (p, y, eps) => {
       const z = y - p;
       if (z > eps) return -2 * (z - eps);
       return z < -eps ? 2 * (-z - eps) : 0;
-    }
-  }
-}
+    },
+  ],
+];
 
 const MAX_DLOSS = 1e12;
 const WSCALE_THRESHOLD = 1e-9;
@@ -276,18 +282,25 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   let wscale = 1;
   let intercept = 0;
   let u = 0;
-  const { loss, epsilon, alpha, l1Ratio, powerT } = s;
+  const { epsilon, alpha, l1Ratio, powerT } = s;
+  const [lossOf, dlossOf] = LOSS_FUNCTIONS[s.loss]!;
   const index = Int32Array.from({ length: n }, (_, i) => i);
   const random = seededRandom(seed);
   let eta = s.eta0;
   let optimalInit = 0;
   if (s.learningRate === 'optimal') {
     const typw = Math.sqrt(1 / Math.sqrt(alpha));
-    const initialEta0 = typw / Math.max(1, dlossOf(loss, -typw, 1, epsilon));
+    const initialEta0 = typw / Math.max(1, dlossOf(-typw, 1, epsilon));
     optimalInit = 1 / (initialEta0 * alpha);
   }
   const shrinks = s.penalty >= 2;
   const l2 = (1 - l1Ratio) * alpha;
+  // Hoisted out of the per-row loop: the schedule as a number, and whether the summed loss is
+  // needed at all (only for the tol stop; scikit-learn sums it regardless, to the same weights).
+  const schedule = s.learningRate === 'optimal' ? 1 : s.learningRate === 'invscaling' ? 2 : 0;
+  const sumsLoss = s.tol > Number.NEGATIVE_INFINITY;
+  const fitIntercept = s.fitIntercept;
+  const eta0 = s.eta0;
   let t = 1;
   let bestLoss = Number.POSITIVE_INFINITY;
   let noImprovement = 0;
@@ -301,17 +314,17 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
         index[j] = v;
       }
     let sumLoss = 0;
-    for (let s_ = 0; s_ < n; s_++) {
-      const i = index[s_]!;
+    for (let r = 0; r < n; r++) {
+      const i = index[r]!;
       const at = i * k;
       let dot = 0;
       for (let j = 0; j < k; j++) dot += w[j]! * x[at + j]!;
       const p = dot * wscale + intercept;
-      if (s.learningRate === 'optimal') eta = 1 / (alpha * (optimalInit + t - 1));
-      else if (s.learningRate === 'invscaling') eta = s.eta0 / t ** powerT;
+      if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
+      else if (schedule === 2) eta = eta0 / t ** powerT;
       const yi = y[i]!;
-      sumLoss += lossOf(loss, p, yi, epsilon);
-      let dloss = dlossOf(loss, p, yi, epsilon);
+      if (sumsLoss) sumLoss += lossOf(p, yi, epsilon);
+      let dloss = dlossOf(p, yi, epsilon);
       if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS;
       else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS;
       const update = -eta * dloss * sw[i]!;
@@ -325,7 +338,7 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
       if (update !== 0) {
         const c = update / wscale;
         for (let j = 0; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
-        if (s.fitIntercept) intercept += update;
+        if (fitIntercept) intercept += update;
       }
       if (q !== undefined) {
         u += l1Ratio * eta * alpha;
@@ -343,7 +356,7 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
         'INVALID_ARGUMENT',
         `${where}: the fit diverged (weights became infinite); scale the features or lower eta0`,
       );
-    if (s.tol > Number.NEGATIVE_INFINITY && sumLoss > bestLoss - s.tol * n) noImprovement++;
+    if (sumsLoss && sumLoss > bestLoss - s.tol * n) noImprovement++;
     else noImprovement = 0;
     if (sumLoss < bestLoss) bestLoss = sumLoss;
     if (noImprovement >= s.nIterNoChange) {

@@ -80,7 +80,7 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
   },
   'train-sgd': {
     title:
-      'One SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor; maxIter 1, no tol) on 100k × 20 vs scikit-learn 1.2 on the same data (interleaved rounds, medians)',
+      'One SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor; maxIter 1, no tol) on 100k × 20 vs scikit-learn 1.2 on the same data (interleaved rounds, medians of CPU time)',
     run: trainSgd,
   },
   'browser-overhead': {

@@ -103,3 +103,27 @@ export function readRows(X: DesignMatrix, where: string): Design {
   const rows = Array.isArray(X) ? X.length : ((X as { shape?: readonly number[] } | null)?.shape?.[0] ?? 0);
   return readDesign(X, rows, undefined, where);
 }
+
+/**
+ * Checks a saved baseline's header (`format`, `kind`, `version` 1) and its `input` name, and
+ * returns the document for the model's own fields.
+ */
+export function readSaved<T>(
+  json: unknown,
+  kind: string,
+  what: string,
+  where: string,
+): Partial<T> & Record<string, unknown> {
+  const j = json as Record<string, unknown> | null;
+  if (
+    typeof j !== 'object' ||
+    j === null ||
+    j.format !== 'modelship-baseline' ||
+    j.kind !== kind ||
+    j.version !== 1
+  )
+    throw invalidArgument(where, `not a version 1 modelship ${what}`, json);
+  if (typeof j.input !== 'string' || j.input === '')
+    throw invalidArgument(where, 'input must name the model input', j.input);
+  return j as Partial<T> & Record<string, unknown>;
+}

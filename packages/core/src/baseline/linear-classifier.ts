@@ -9,7 +9,7 @@ import { BaseModel, type BaseModelOptions } from '../model/base-model';
 import type { ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { type ClassLabel, integerClasses, labelSpec, labelTensor, sortedClasses } from './classes';
-import { type DesignMatrix, readRows } from './design';
+import { type DesignMatrix, readRows, readSaved } from './design';
 
 /**
  * How class scores become the first output: `none` answers the scores themselves (`scores`,
@@ -72,6 +72,11 @@ function signatureOf(
  * class, as scikit-learn's argmax does; two classes pick `classes[1]` when the score is > 0.
  */
 export abstract class LinearClassifierModel extends BaseModel {
+  /** Iterations (epochs, passes) the fit took, the most of any class; 0 for a model read back. */
+  readonly nIter: number;
+  /** Whether the fit met its tolerance before its iteration limit. */
+  readonly converged: boolean;
+
   protected constructor(
     readonly classes: readonly ClassLabel[],
     /** scikit-learn's `coef_`: one row per class, or one row for two classes. */
@@ -80,8 +85,11 @@ export abstract class LinearClassifierModel extends BaseModel {
     readonly input: string,
     protected readonly transform: ScoreTransform,
     options: BaseModelOptions,
+    fit: { nIter: number; converged: boolean } = { nIter: 0, converged: true },
   ) {
     super(signatureOf(input, coef[0]!.length, classes, transform), options);
+    this.nIter = fit.nIter;
+    this.converged = fit.converged;
   }
 
   /** scikit-learn's `decision_function`: `[n]` for two classes, else `[n][classes]`. */
@@ -293,15 +301,7 @@ export function readClassifierJson(
   what: string,
   where: string,
 ): LinearClassifierFields & Record<string, unknown> {
-  const j = json as Partial<LinearClassifierFields> & Record<string, unknown>;
-  if (
-    typeof j !== 'object' ||
-    j === null ||
-    j.format !== 'modelship-baseline' ||
-    j.kind !== kind ||
-    j.version !== 1
-  )
-    throw invalidArgument(where, `not a version 1 modelship ${what}`, json);
+  const j = readSaved<LinearClassifierFields>(json, kind, what, where);
   const classes = j.classes;
   if (!Array.isArray(classes) || classes.length < 2)
     throw invalidArgument(where, 'classes must list at least two labels', classes);
@@ -318,7 +318,5 @@ export function readClassifierJson(
     throw invalidArgument(where, `coef must be ${rows} equal rows of finite numbers`, coef);
   if (!Array.isArray(j.intercept) || j.intercept.length !== rows || !j.intercept.every(Number.isFinite))
     throw invalidArgument(where, `intercept must be ${rows} finite numbers`, j.intercept);
-  if (typeof j.input !== 'string' || j.input === '')
-    throw invalidArgument(where, 'input must name the model input', j.input);
   return j as LinearClassifierFields & Record<string, unknown>;
 }

@@ -6,7 +6,7 @@ import { invalidArgument } from '../errors';
 import { encodeOnnxModel } from '../load/onnx-writer';
 import { BaseModel, type BaseModelOptions } from '../model/base-model';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
-import { type DesignMatrix, readRows } from './design';
+import { type DesignMatrix, readRows, readSaved } from './design';
 
 /** The fields a saved linear regressor holds. */
 export interface LinearRegressorFields {
@@ -117,20 +117,10 @@ export function readRegressorJson(
   what: string,
   where: string,
 ): LinearRegressorFields & Record<string, unknown> {
-  const j = json as Partial<LinearRegressorFields> & Record<string, unknown>;
-  if (
-    typeof j !== 'object' ||
-    j === null ||
-    j.format !== 'modelship-baseline' ||
-    j.kind !== kind ||
-    j.version !== 1
-  )
-    throw invalidArgument(where, `not a version 1 modelship ${what}`, json);
+  const j = readSaved<LinearRegressorFields>(json, kind, what, where);
   if (!Array.isArray(j.coef) || j.coef.length === 0 || !j.coef.every(Number.isFinite))
     throw invalidArgument(where, 'coef must be a non-empty list of finite numbers', j.coef);
   if (!Number.isFinite(j.intercept))
     throw invalidArgument(where, 'intercept must be a finite number', j.intercept);
-  if (typeof j.input !== 'string' || j.input === '')
-    throw invalidArgument(where, 'input must name the model input', j.input);
   return j as LinearRegressorFields & Record<string, unknown>;
 }

@@ -130,10 +130,6 @@ function dualCd(
  * svm.decisionFunction(holdoutRows);
  */
 export class LinearSVC extends LinearClassifierModel {
-  /** Passes the fit took (the most of any class) and whether each class met `tol`. */
-  readonly nIter: number;
-  readonly converged: boolean;
-
   private constructor(
     classes: readonly ClassLabel[],
     coef: readonly (readonly number[])[],
@@ -142,9 +138,7 @@ export class LinearSVC extends LinearClassifierModel {
     options: BaseModelOptions,
     fit: { nIter: number; converged: boolean },
   ) {
-    super(classes, coef, intercept, input, 'none', options);
-    this.nIter = fit.nIter;
-    this.converged = fit.converged;
+    super(classes, coef, intercept, input, 'none', options, fit);
   }
 
   /** Fits on rows `X` and labels `y`; see {@link LinearSVCOptions}. */

@@ -46,10 +46,6 @@ export interface LogisticRegressionJson extends LinearClassifierFields {
  * const report = await evaluate(baseline, holdout);
  */
 export class LogisticRegression extends LinearClassifierModel {
-  /** Iterations the fit took and whether it converged (see `tol`). */
-  readonly nIter: number;
-  readonly converged: boolean;
-
   private constructor(
     classes: readonly ClassLabel[],
     coef: readonly (readonly number[])[],
@@ -58,9 +54,7 @@ export class LogisticRegression extends LinearClassifierModel {
     options: BaseModelOptions,
     fit: { nIter: number; converged: boolean },
   ) {
-    super(classes, coef, intercept, input, classes.length === 2 ? 'logistic' : 'softmax', options);
-    this.nIter = fit.nIter;
-    this.converged = fit.converged;
+    super(classes, coef, intercept, input, classes.length === 2 ? 'logistic' : 'softmax', options, fit);
   }
 
   /** Fits on rows `X` and labels `y`; see {@link LogisticRegressionOptions}. */

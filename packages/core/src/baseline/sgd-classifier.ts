@@ -7,7 +7,7 @@ import type { BaseModelOptions } from '../model/base-model';
 import { type ClassLabel, classIndex, sortedClasses } from './classes';
 import { type DesignMatrix, readDesign } from './design';
 import { type LinearClassifierFields, LinearClassifierModel, readClassifierJson } from './linear-classifier';
-import { plainSgd, type SgdClassifierLoss, type SgdOptions, sgdSettings } from './sgd';
+import { plainSgd, type SgdClassifierLoss, type SgdOptions, savedLoss, sgdSettings } from './sgd';
 
 export interface SGDClassifierOptions extends SgdOptions, BaseModelOptions {
   /**
@@ -46,9 +46,6 @@ const LOSSES: readonly SgdClassifierLoss[] = [
  * const report = await evaluate(model, holdout);
  */
 export class SGDClassifier extends LinearClassifierModel {
-  /** Epochs the fit took (the most of any class). */
-  readonly nIter: number;
-
   private constructor(
     readonly loss: SgdClassifierLoss,
     classes: readonly ClassLabel[],
@@ -56,10 +53,9 @@ export class SGDClassifier extends LinearClassifierModel {
     intercept: readonly number[],
     input: string,
     options: BaseModelOptions,
-    nIter: number,
+    fit?: { nIter: number; converged: boolean },
   ) {
-    super(classes, coef, intercept, input, loss === 'log_loss' ? 'logistic' : 'none', options);
-    this.nIter = nIter;
+    super(classes, coef, intercept, input, loss === 'log_loss' ? 'logistic' : 'none', options, fit);
   }
 
   /** Fits on rows `X` and labels `y`; see {@link SGDClassifierOptions}. */
@@ -95,7 +91,8 @@ export class SGDClassifier extends LinearClassifierModel {
       intercept,
       options.input ?? 'features',
       options,
-      nIter,
+      // As scikit-learn's ConvergenceWarning: the epochs ran out while tol was still watched.
+      { nIter, converged: nIter < s.maxIter || s.tol === Number.NEGATIVE_INFINITY },
     );
   }
 
@@ -139,16 +136,9 @@ export class SGDClassifier extends LinearClassifierModel {
   static fromJSON(json: unknown, options: Pick<BaseModelOptions, 'name' | 'version'> = {}): SGDClassifier {
     const where = 'SGDClassifier.fromJSON';
     const j = readClassifierJson(json, 'sgdClassifier', 'SGD classifier', where);
-    if (!LOSSES.includes(j.loss as SgdClassifierLoss))
-      throw invalidArgument(where, `loss must be one of ${LOSSES.join(', ')}`, j.loss);
-    return new SGDClassifier(
-      j.loss as SgdClassifierLoss,
-      j.classes,
-      j.coef,
-      j.intercept,
-      j.input,
-      { name: options.name ?? j.name, version: options.version ?? j.modelVersion },
-      0,
-    );
+    return new SGDClassifier(savedLoss(j.loss, LOSSES, where), j.classes, j.coef, j.intercept, j.input, {
+      name: options.name ?? j.name,
+      version: options.version ?? j.modelVersion,
+    });
   }
 }

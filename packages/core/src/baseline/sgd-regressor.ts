@@ -1,5 +1,4 @@
 /** scikit-learn's `SGDRegressor` in TypeScript: a linear regressor fitted by plain SGD (`sgd.ts`). */
-import { invalidArgument } from '../errors';
 import type { BaseModelOptions } from '../model/base-model';
 import { type DesignMatrix, readDesign } from './design';
 import {
@@ -8,7 +7,7 @@ import {
   readRegressorJson,
   readTargets,
 } from './linear-regressor';
-import { plainSgd, type SgdOptions, type SgdRegressorLoss, sgdSettings } from './sgd';
+import { plainSgd, type SgdOptions, type SgdRegressorLoss, savedLoss, sgdSettings } from './sgd';
 
 export interface SGDRegressorOptions extends SgdOptions, BaseModelOptions {
   /** `'squared_error'` (default), `'huber'`, `'epsilon_insensitive'` or `'squared_epsilon_insensitive'`. */
@@ -91,10 +90,8 @@ export class SGDRegressor extends LinearRegressorModel {
   static fromJSON(json: unknown, options: Pick<BaseModelOptions, 'name' | 'version'> = {}): SGDRegressor {
     const where = 'SGDRegressor.fromJSON';
     const j = readRegressorJson(json, 'sgdRegressor', 'SGD regressor', where);
-    if (!LOSSES.includes(j.loss as SgdRegressorLoss))
-      throw invalidArgument(where, `loss must be one of ${LOSSES.join(', ')}`, j.loss);
     return new SGDRegressor(
-      j.loss as SgdRegressorLoss,
+      savedLoss(j.loss, LOSSES, where),
       j.coef,
       j.intercept,
       j.input,

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../tensor/tensor';
+import { close } from './close.case';
 import { LinearSVC } from './linear-svc';
 import { baselineFromJSON } from './load';
 import { SGDClassifier, type SGDClassifierOptions } from './sgd-classifier';
@@ -59,22 +60,6 @@ function camel(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(options).map(([k, v]) => [k.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()), v]),
   );
-}
-
-/** |a − b| ≤ atol + rtol·|b|, elementwise, with the worst miss in the message. */
-function close(
-  actual: readonly number[],
-  expected: readonly number[],
-  rtol: number,
-  atol: number,
-  what: string,
-) {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  expected.forEach((e, i) => {
-    worst = Math.max(worst, Math.abs(actual[i]! - e) - rtol * Math.abs(e));
-  });
-  expect(worst, `${what}: worst excess over rtol ${rtol}`).toBeLessThanOrEqual(atol);
 }
 
 const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length;
@@ -243,6 +228,10 @@ describe('SGD and LinearSVC models', () => {
     );
     expect(() => svm.predictProba(d.test)).toThrow('probabilities exist for log-loss models only');
     const hinge = SGDClassifier.fit(d.X, d.y);
+    expect([hinge.nIter, hinge.converged]).toEqual([expect.any(Number), true]);
+    // The epochs ran out while tol was watched: not converged, as scikit-learn warns.
+    expect(SGDClassifier.fit(d.X, d.y, { maxIter: 2 }).converged).toBe(false);
+    expect(SGDClassifier.fit(d.X, d.y, { maxIter: 2, tol: null }).converged).toBe(true);
     expect(() => hinge.predictProba(d.test)).toThrow("loss 'log_loss' or 'modified_huber' only");
   });
 

@@ -105,6 +105,13 @@ function integer(where: string, name: string, value: unknown, fallback: number):
   return value as number;
 }
 
+/** The `loss` of a saved SGD model, checked against the estimator's losses. */
+export function savedLoss<T extends string>(value: unknown, losses: readonly T[], where: string): T {
+  if (!losses.includes(value as T))
+    throw invalidArgument(where, `loss must be one of ${losses.join(', ')}`, value);
+  return value as T;
+}
+
 /** Reads and checks the options, with scikit-learn's defaults for this estimator. */
 export function sgdSettings(
   where: string,

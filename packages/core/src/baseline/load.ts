@@ -7,13 +7,15 @@ import { LogisticRegression } from './logistic-regression';
 import { SGDClassifier } from './sgd-classifier';
 import { SGDRegressor } from './sgd-regressor';
 
-const READERS = {
+// A function, not a module-level table: reading the classes' statics at load would keep every
+// model in a bundle that imports only one of them.
+const readers = () => ({
   logisticRegression: LogisticRegression.fromJSON,
   linearRegression: LinearRegression.fromJSON,
   sgdClassifier: SGDClassifier.fromJSON,
   sgdRegressor: SGDRegressor.fromJSON,
   linearSVC: LinearSVC.fromJSON,
-};
+});
 
 /** Any baseline model `baselineFromJSON` reads. */
 export type Baseline = LogisticRegression | LinearRegression | SGDClassifier | SGDRegressor | LinearSVC;
@@ -28,14 +30,13 @@ export function baselineFromJSON(
   options: Pick<BaseModelOptions, 'name' | 'version'> = {},
 ): Baseline {
   const kind = (json as { kind?: unknown } | null)?.kind;
+  const table = readers();
   const read =
-    typeof kind === 'string' && Object.hasOwn(READERS, kind)
-      ? READERS[kind as keyof typeof READERS]
-      : undefined;
+    typeof kind === 'string' && Object.hasOwn(table, kind) ? table[kind as keyof typeof table] : undefined;
   if (read === undefined)
     throw invalidArgument(
       'baselineFromJSON',
-      `not a modelship baseline: kind must be one of ${Object.keys(READERS)
+      `not a modelship baseline: kind must be one of ${Object.keys(table)
         .map((k) => `'${k}'`)
         .join(', ')}`,
       kind,

@@ -98,6 +98,21 @@ export function positive(
   return value;
 }
 
+/** A positive integer option (`maxIter`, …), or its default. */
+export function positiveInteger(where: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw invalidArgument(where, `${name} must be a positive integer`, value);
+  return value as number;
+}
+
+/** A boolean option (`fitIntercept`, …), or its default. */
+export function flag(where: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidArgument(where, `${name} must be a boolean`, value);
+  return value;
+}
+
 /** Reads rows to predict on (no targets). */
 export function readRows(X: DesignMatrix, where: string): Design {
   const rows = Array.isArray(X) ? X.length : ((X as { shape?: readonly number[] } | null)?.shape?.[0] ?? 0);

@@ -10,7 +10,7 @@ import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
 import type { BaseModelOptions } from '../model/base-model';
 import { type ClassLabel, classIndex, sortedClasses } from './classes';
-import { type Design, type DesignMatrix, positive, readDesign } from './design';
+import { type Design, type DesignMatrix, flag, positive, positiveInteger, readDesign } from './design';
 import { type LinearClassifierFields, LinearClassifierModel, readClassifierJson } from './linear-classifier';
 
 export interface LinearSVCOptions extends BaseModelOptions {
@@ -149,12 +149,8 @@ export class LinearSVC extends LinearClassifierModel {
     if (!Array.isArray(y)) throw invalidArgument(where, 'y must be an array of labels', y);
     const C = positive(where, 'C', options.C, 1);
     const tol = positive(where, 'tol', options.tol, 1e-4);
-    const maxIter = options.maxIter ?? 1000;
-    if (!Number.isInteger(maxIter) || maxIter < 1)
-      throw invalidArgument(where, 'maxIter must be a positive integer', maxIter);
-    const fitIntercept = options.fitIntercept ?? true;
-    if (typeof fitIntercept !== 'boolean')
-      throw invalidArgument(where, 'fitIntercept must be a boolean', fitIntercept);
+    const maxIter = positiveInteger(where, 'maxIter', options.maxIter, 1000);
+    const fitIntercept = flag(where, 'fitIntercept', options.fitIntercept, true);
     const scaling = positive(where, 'interceptScaling', options.interceptScaling, 1);
     const seed = options.randomState ?? 0;
     if (!Number.isSafeInteger(seed)) throw invalidArgument(where, 'randomState must be an integer', seed);

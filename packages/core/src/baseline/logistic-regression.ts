@@ -8,7 +8,7 @@ import { Matrix } from 'ml-matrix';
 import { invalidArgument, ModelshipError } from '../errors';
 import type { BaseModelOptions } from '../model/base-model';
 import { type ClassLabel, classIndex, sortedClasses } from './classes';
-import { type DesignMatrix, positive, readDesign } from './design';
+import { type DesignMatrix, flag, positive, positiveInteger, readDesign } from './design';
 import { lbfgs } from './lbfgs';
 import { type LinearClassifierFields, LinearClassifierModel, readClassifierJson } from './linear-classifier';
 
@@ -67,12 +67,8 @@ export class LogisticRegression extends LinearClassifierModel {
     if (!Array.isArray(y)) throw invalidArgument(where, 'y must be an array of labels', y);
     const C = positive(where, 'C', options.C, 1);
     const tol = positive(where, 'tol', options.tol, 1e-10);
-    const maxIter = options.maxIter ?? 1000;
-    if (!Number.isInteger(maxIter) || maxIter < 1)
-      throw invalidArgument(where, 'maxIter must be a positive integer', maxIter);
-    const fitIntercept = options.fitIntercept ?? true;
-    if (typeof fitIntercept !== 'boolean')
-      throw invalidArgument(where, 'fitIntercept must be a boolean', fitIntercept);
+    const maxIter = positiveInteger(where, 'maxIter', options.maxIter, 1000);
+    const fitIntercept = flag(where, 'fitIntercept', options.fitIntercept, true);
     const { x, n, k, w } = readDesign(X, y.length, options.sampleWeight, where);
     const classes = sortedClasses(y, where, 'logistic regression');
     const target = classIndex(y, classes);

@@ -9,7 +9,7 @@
  */
 import { invalidArgument, ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
-import { type Design, positive } from './design';
+import { type Design, flag, positive, positiveInteger } from './design';
 
 export type SgdClassifierLoss = 'hinge' | 'log_loss' | 'modified_huber' | 'squared_hinge' | 'perceptron';
 export type SgdRegressorLoss =
@@ -98,13 +98,6 @@ function oneOf<T extends string>(
   return value as T;
 }
 
-function integer(where: string, name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) < 1)
-    throw invalidArgument(where, `${name} must be a positive integer`, value);
-  return value as number;
-}
-
 /** The `loss` of a saved SGD model, checked against the estimator's losses. */
 export function savedLoss<T extends string>(value: unknown, losses: readonly T[], where: string): T {
   if (!losses.includes(value as T))
@@ -130,11 +123,8 @@ export function sgdSettings(
   const alpha = positive(where, 'alpha', options.alpha, 1e-4, true);
   const l1Ratio = positive(where, 'l1Ratio', options.l1Ratio, 0.15, true);
   if (l1Ratio > 1) throw invalidArgument(where, 'l1Ratio must be between 0 and 1', l1Ratio);
-  const fitIntercept = options.fitIntercept ?? true;
-  if (typeof fitIntercept !== 'boolean')
-    throw invalidArgument(where, 'fitIntercept must be a boolean', fitIntercept);
-  const shuffle = options.shuffle ?? true;
-  if (typeof shuffle !== 'boolean') throw invalidArgument(where, 'shuffle must be a boolean', shuffle);
+  const fitIntercept = flag(where, 'fitIntercept', options.fitIntercept, true);
+  const shuffle = flag(where, 'shuffle', options.shuffle, true);
   const tol =
     options.tol === null ? Number.NEGATIVE_INFINITY : positive(where, 'tol', options.tol, 1e-3, true);
   const seed = options.randomState ?? 0;
@@ -166,9 +156,9 @@ export function sgdSettings(
     // scikit-learn's _plain_sgd: l2 ignores l1_ratio, l1 is l1_ratio 1.
     l1Ratio: penalty === 'l2' ? 0 : penalty === 'l1' ? 1 : l1Ratio,
     fitIntercept,
-    maxIter: integer(where, 'maxIter', options.maxIter, 1000),
+    maxIter: positiveInteger(where, 'maxIter', options.maxIter, 1000),
     tol,
-    nIterNoChange: integer(where, 'nIterNoChange', options.nIterNoChange, 5),
+    nIterNoChange: positiveInteger(where, 'nIterNoChange', options.nIterNoChange, 5),
     shuffle,
     seed,
     learningRate,

@@ -17,6 +17,7 @@ import { screenOverhead } from './screen-overhead';
 import { serverThroughput } from './server-throughput';
 import { soak } from './soak';
 import { trainBench } from './train';
+import { trainSgd } from './train-sgd';
 
 const scenarios: Record<string, { title: string; run: () => Promise<string>; onlyWhenNamed?: boolean }> = {
   'predict-overhead': {
@@ -80,8 +81,14 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
   },
   train: {
     title:
-      'Training trees: DecisionTreeClassifier/Regressor (full depth) and RandomForestClassifier (10 trees) fit vs scikit-learn 1.2 on the same 100k × 20 data (one thread, interleaved rounds, medians)',
-    run: trainBench,
+      'Training: DecisionTreeClassifier/Regressor (full depth) and RandomForestClassifier (10 trees) fit, then one SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor), vs scikit-learn 1.2 on the same 100k × 20 data (interleaved rounds, medians)',
+    run: async () => `${await trainBench()}\n\n${await trainSgd()}`,
+  },
+  'train-sgd': {
+    title:
+      'One SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor; maxIter 1, no tol) on 100k × 20 vs scikit-learn 1.2 on the same data (interleaved rounds, medians of CPU time)',
+    run: trainSgd,
+    onlyWhenNamed: true,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

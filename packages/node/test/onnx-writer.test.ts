@@ -7,6 +7,7 @@ import { readOnnxSignature } from '@modelship/core';
 import { encodeOnnxModel } from '@modelship/core/baselines';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { loadModel } from '../src/index';
 
 const run = async (bytes: Uint8Array, feeds: Record<string, ort.Tensor>) => {
   const session = await ort.InferenceSession.create(bytes);
@@ -158,6 +159,64 @@ describe('encodeOnnxModel', () => {
       x: new ort.Tensor('float32', Float32Array.from([0.5, 9, 0.6, -1, 0.6, -0.5]), [3, 2]),
     });
     expect(Array.from(t.y!.data as Float32Array)).toEqual([10, 20, 30]);
+  });
+
+  it('writes a ZipMap output typed as a sequence of maps, which loadModel serves with its labels', async () => {
+    const bytes = encodeOnnxModel({
+      inputs: [{ name: 'x', type: 'float', shape: ['N', 1] }],
+      outputs: [
+        { name: 'label', type: 'string', shape: ['N'] },
+        { name: 'probabilities', type: 'float', shape: [], mapKey: 'string' },
+      ],
+      nodes: [
+        {
+          opType: 'LinearClassifier',
+          domain: 'ai.onnx.ml',
+          inputs: ['x'],
+          outputs: ['label', 'scores'],
+          attributes: {
+            classlabels_strings: { strings: ['no', 'yes'] },
+            coefficients: { floats: [-1, 1] },
+            intercepts: { floats: [0, 0] },
+            post_transform: { string: 'LOGISTIC' },
+          },
+        },
+        {
+          opType: 'ZipMap',
+          domain: 'ai.onnx.ml',
+          inputs: ['scores'],
+          outputs: ['probabilities'],
+          attributes: { classlabels_strings: { strings: ['no', 'yes'] } },
+        },
+      ],
+      opsets: ML,
+    });
+    const x = new ort.Tensor('float32', Float32Array.from([2, -3]), [2, 1]);
+    const session = await ort.InferenceSession.create(bytes);
+    try {
+      const out = await session.run({ x }, ['label']);
+      expect(out.label!.data).toEqual(['yes', 'no']);
+    } finally {
+      await session.release();
+    }
+    const model = await loadModel(bytes);
+    try {
+      expect(model.signature.outputs[1]).toEqual({
+        name: 'probabilities',
+        dtype: 'float32',
+        shape: [null, 2],
+        labels: ['no', 'yes'],
+      });
+      const p = await model.predict({
+        x: { dtype: 'float32', shape: [2, 1], data: Float32Array.from([2, -3]) },
+      });
+      const sig = (v: number) => 1 / (1 + Math.exp(-v));
+      const got = Array.from(p.probabilities!.data as Float32Array);
+      for (const [i, v] of [1 - sig(2), sig(2), 1 - sig(-3), sig(-3)].entries())
+        expect(got[i]).toBeCloseTo(v, 6);
+    } finally {
+      await model.dispose();
+    }
   });
 
   it('writes metadata and shapes that the graph reader reads back', async () => {

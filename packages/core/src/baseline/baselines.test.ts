@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compareModels } from '../evaluate/compare';
 import { evaluate } from '../evaluate/evaluate';
 import { tensor } from '../tensor/tensor';
+import { close } from './close.case';
 import { LinearRegression } from './linear-regression';
 import { type ClassLabel, LogisticRegression } from './logistic-regression';
 
@@ -33,22 +34,6 @@ const golden = JSON.parse(
   data: Record<string, { X: number[][]; test: number[][]; testLabels?: number[] }>;
   cases: Case[];
 };
-
-/** |a − b| ≤ atol + rtol·|b|, elementwise, with the worst miss in the message. */
-function close(
-  actual: readonly number[],
-  expected: readonly number[],
-  rtol: number,
-  atol: number,
-  what: string,
-) {
-  expect(actual.length, what).toBe(expected.length);
-  let worst = 0;
-  expected.forEach((e, i) => {
-    worst = Math.max(worst, Math.abs(actual[i]! - e) - rtol * Math.abs(e));
-  });
-  expect(worst, `${what}: worst excess over rtol ${rtol}`).toBeLessThanOrEqual(atol);
-}
 
 // The fit stops at a gradient of 1e-10 on the mean loss; the golden optimum is scikit-learn's
 // answer polished by BFGS to 1e-10–5e-9. scikit-learn's own lbfgs stops on a relative change of

@@ -7,7 +7,7 @@ export type DesignMatrix =
   | { data: Float32Array | Float64Array | readonly number[]; shape: readonly [number, number] };
 
 export interface Design {
-  /** Row-major, n × k. */
+  /** Row-major, n × k (the caller’s Float64Array itself when given one: read, never written). */
   x: Float64Array;
   n: number;
   k: number;
@@ -45,17 +45,23 @@ export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unkno
     [n, k] = shape as [number, number];
     if (data === null || typeof data !== 'object' || data.length !== n * k)
       throw invalidArgument(where, `X.data must hold n·k = ${n * k} values`, data);
-    x = Float64Array.from(data);
+    // Read, never written: a Float64Array is used as it is, other arrays are copied.
+    x = data instanceof Float64Array ? data : Float64Array.from(data);
   } else throw invalidArgument(where, 'X must be number[][] or { data, shape: [n, k] }', X);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isFinite(v))
-      throw invalidArgument(
-        where,
-        `X[${Math.floor(i / k)}][${i % k}] is ${String(v)}; every value must be a finite number`,
-        v,
-      );
-  }
+  // v·0 is 0 for finite v and NaN for ±Infinity or NaN: one multiply-add per value finds out
+  // whether to look for the culprit, several times faster than a test per value.
+  let probe = 0;
+  for (let i = 0; i < x.length; i++) probe += x[i]! * 0;
+  if (probe !== 0)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (!Number.isFinite(v))
+        throw invalidArgument(
+          where,
+          `X[${Math.floor(i / k)}][${i % k}] is ${String(v)}; every value must be a finite number`,
+          v,
+        );
+    }
   if (targets !== n) throw invalidArgument(where, `X has ${n} rows but y has ${targets} values`, targets);
   const w = new Float64Array(n).fill(1);
   if (sampleWeight !== undefined) {
@@ -92,8 +98,47 @@ export function positive(
   return value;
 }
 
+/** A positive integer option (`maxIter`, …), or its default. */
+export function positiveInteger(where: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw invalidArgument(where, `${name} must be a positive integer`, value);
+  return value as number;
+}
+
+/** A boolean option (`fitIntercept`, …), or its default. */
+export function flag(where: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidArgument(where, `${name} must be a boolean`, value);
+  return value;
+}
+
 /** Reads rows to predict on (no targets). */
 export function readRows(X: DesignMatrix, where: string): Design {
   const rows = Array.isArray(X) ? X.length : ((X as { shape?: readonly number[] } | null)?.shape?.[0] ?? 0);
   return readDesign(X, rows, undefined, where);
+}
+
+/**
+ * Checks a saved baseline's header (`format`, `kind`, `version` 1) and its `input` name, and
+ * returns the document for the model's own fields.
+ */
+export function readSaved<T>(
+  json: unknown,
+  kind: string,
+  what: string,
+  where: string,
+): Partial<T> & Record<string, unknown> {
+  const j = json as Record<string, unknown> | null;
+  if (
+    typeof j !== 'object' ||
+    j === null ||
+    j.format !== 'modelship-baseline' ||
+    j.kind !== kind ||
+    j.version !== 1
+  )
+    throw invalidArgument(where, `not a version 1 modelship ${what}`, json);
+  if (typeof j.input !== 'string' || j.input === '')
+    throw invalidArgument(where, 'input must name the model input', j.input);
+  return j as Partial<T> & Record<string, unknown>;
 }

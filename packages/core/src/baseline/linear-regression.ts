@@ -6,9 +6,9 @@
  */
 import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { invalidArgument } from '../errors';
-import { BaseModel, type BaseModelOptions } from '../model/base-model';
-import type { NamedTensors, Tensor } from '../tensor/tensor';
-import { type DesignMatrix, positive, readDesign, readRows } from './design';
+import type { BaseModelOptions } from '../model/base-model';
+import { type DesignMatrix, positive, readDesign } from './design';
+import { LinearRegressorModel, readRegressorJson, readTargets } from './linear-regressor';
 
 export interface LinearRegressionOptions extends BaseModelOptions {
   /** L2 penalty, as scikit-learn's `Ridge(alpha)` (default 0: plain least squares). */
@@ -41,29 +41,14 @@ export interface LinearRegressionJson {
  * const baseline = LinearRegression.fit(X, y, { alpha: 1 });
  * await evaluate(baseline, holdout, { task: 'regression' });
  */
-export class LinearRegression extends BaseModel {
-  private constructor(
-    readonly coef: readonly number[],
-    readonly intercept: number,
-    readonly input: string,
-    options: BaseModelOptions,
-  ) {
-    super(
-      {
-        inputs: [{ name: input, dtype: 'float32', shape: ['batch', coef.length] }],
-        outputs: [{ name: 'prediction', dtype: 'float32', shape: ['batch'] }],
-      },
-      options,
-    );
+export class LinearRegression extends LinearRegressorModel {
+  private constructor(coef: readonly number[], intercept: number, input: string, options: BaseModelOptions) {
+    super(coef, intercept, input, options);
   }
 
   static fit(X: DesignMatrix, y: readonly number[], options: LinearRegressionOptions = {}): LinearRegression {
     const where = 'LinearRegression.fit';
-    if (!Array.isArray(y)) throw invalidArgument(where, 'y must be an array of numbers', y);
-    y.forEach((v, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        throw invalidArgument(where, `y[${i}] is ${String(v)}; targets must be finite numbers`, v);
-    });
+    readTargets(y, where);
     const alpha = positive(where, 'alpha', options.alpha, 0, true);
     const fitIntercept = options.fitIntercept ?? true;
     if (typeof fitIntercept !== 'boolean')
@@ -108,68 +93,15 @@ export class LinearRegression extends BaseModel {
     return new LinearRegression(coef, intercept, options.input ?? 'features', options);
   }
 
-  /** Predictions for rows, in float64. */
-  predictValues(X: DesignMatrix): number[] {
-    const { x, n, k } = readRows(X, 'LinearRegression.predictValues');
-    if (k !== this.coef.length)
-      throw invalidArgument(
-        'LinearRegression.predictValues',
-        `rows have ${k} values; the model takes ${this.coef.length}`,
-        k,
-      );
-    return Array.from({ length: n }, (_, i) => this.row(x, i * k));
-  }
-
-  private row(x: ArrayLike<number>, at: number): number {
-    let s = this.intercept;
-    for (let j = 0; j < this.coef.length; j++) s += this.coef[j]! * x[at + j]!;
-    return s;
-  }
-
-  protected async run(inputs: Record<string, Tensor>): Promise<NamedTensors> {
-    const t = inputs[this.input]!;
-    const n = t.shape[0]!;
-    const k = this.coef.length;
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = this.row(t.data as Float32Array, i * k);
-    return { prediction: { dtype: 'float32', shape: [n], data } };
-  }
-
   toJSON(): LinearRegressionJson {
-    return {
-      format: 'modelship-baseline',
-      kind: 'linearRegression',
-      version: 1,
-      name: this.name,
-      modelVersion: this.version,
-      input: this.input,
-      coef: [...this.coef],
-      intercept: this.intercept,
-    };
+    return { format: 'modelship-baseline', kind: 'linearRegression', version: 1, ...this.fields() };
   }
 
   static fromJSON(json: unknown, options: Pick<BaseModelOptions, 'name' | 'version'> = {}): LinearRegression {
-    const where = 'LinearRegression.fromJSON';
-    const j = json as Partial<LinearRegressionJson>;
-    if (
-      typeof j !== 'object' ||
-      j === null ||
-      j.format !== 'modelship-baseline' ||
-      j.kind !== 'linearRegression' ||
-      j.version !== 1
-    )
-      throw invalidArgument(where, 'not a version 1 modelship linear regression', json);
-    if (!Array.isArray(j.coef) || j.coef.length === 0 || !j.coef.every(Number.isFinite))
-      throw invalidArgument(where, 'coef must be a non-empty list of finite numbers', j.coef);
-    if (!Number.isFinite(j.intercept))
-      throw invalidArgument(where, 'intercept must be a finite number', j.intercept);
-    if (typeof j.input !== 'string' || j.input === '')
-      throw invalidArgument(where, 'input must name the model input', j.input);
+    const j = readRegressorJson(json, 'linearRegression', 'linear regression', 'LinearRegression.fromJSON');
     return new LinearRegression(j.coef, j.intercept as number, j.input, {
       name: options.name ?? j.name,
       version: options.version ?? j.modelVersion,
     });
   }
-
-  protected async release(): Promise<void> {}
 }

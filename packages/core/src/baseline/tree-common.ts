@@ -4,8 +4,8 @@ import type { BaseModelOptions } from '../model/base-model';
 import type { ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Criterion, type GrowSettings, leafOf, type Presorted, presort, type TreeArrays } from './cart';
+import { type ClassLabel, sortedClasses } from './classes';
 import { type DesignMatrix, readDesign, readRows } from './design';
-import { type ClassLabel, sortedClasses } from './logistic-regression';
 
 /** scikit-learn's tree parameters, camelCased. */
 export interface TreeOptions extends BaseModelOptions {
@@ -164,7 +164,7 @@ export function classifierData(
 ): { data: Presorted; target: Int32Array; w: Float64Array; classes: ClassLabel[] } {
   if (!Array.isArray(y)) throw invalidArgument(where, 'y must be an array of labels', y);
   const { x, n, k, w } = float32Design(X, y.length, sampleWeight, where);
-  const classes = sortedClasses(y, where);
+  const classes = sortedClasses(y, where, where.split('.')[0] as string);
   const index = new Map<unknown, number>(classes.map((c, j) => [c, j]));
   const target = Int32Array.from(y, (v) => index.get(v)!);
   return { data: presort(x, n, k), target, w, classes };
@@ -333,7 +333,7 @@ export function inputName(options: TreeOptions, where: string): string {
 export function readClasses(classes: unknown, where: string): ClassLabel[] {
   if (!Array.isArray(classes) || classes.length < 2)
     throw invalidArgument(where, 'classes must list at least two labels', classes);
-  const sorted = sortedClasses(classes, where);
+  const sorted = sortedClasses(classes, where, where.split('.')[0] as string);
   if (sorted.length !== classes.length || sorted.some((c, i) => c !== classes[i]))
     throw invalidArgument(where, 'classes must be distinct and sorted', classes);
   return sorted;

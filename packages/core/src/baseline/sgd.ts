@@ -1,0 +1,374 @@
+/**
+ * Plain stochastic gradient descent as scikit-learn's `_plain_sgd` (sklearn/linear_model/
+ * _sgd_fast.pyx) computes it, step for step: the weight vector kept as `w · wscale` so the L2
+ * shrink is one multiplication, the truncated-gradient L1 penalty with its cumulative bound
+ * (Tsuruoka et al. 2009), the `optimal` schedule's starting point, `dloss` clipped at 1e12 and
+ * the stop on `n_iter_no_change` epochs without a `tol` improvement of the summed loss. Without
+ * shuffling the arithmetic is scikit-learn's, so the weights agree to rounding; with it the
+ * order comes from our own seeded generator (scikit-learn's cannot be reproduced).
+ */
+import { invalidArgument, ModelshipError } from '../errors';
+import { seededRandom } from '../evaluate/bootstrap';
+import { type Design, flag, positive, positiveInteger } from './design';
+
+export type SgdClassifierLoss = 'hinge' | 'log_loss' | 'modified_huber' | 'squared_hinge' | 'perceptron';
+export type SgdRegressorLoss =
+  | 'squared_error'
+  | 'huber'
+  | 'epsilon_insensitive'
+  | 'squared_epsilon_insensitive';
+export type SgdPenalty = 'l2' | 'l1' | 'elasticnet' | null;
+export type SgdLearningRate = 'constant' | 'optimal' | 'invscaling' | 'adaptive';
+
+/** The options SGDClassifier and SGDRegressor share, with scikit-learn's names (camelCased). */
+export interface SgdOptions {
+  /** The penalty (default `'l2'`; `null` for none). */
+  penalty?: SgdPenalty;
+  /** Regularisation strength; also sets the `optimal` learning rate (default 1e-4). */
+  alpha?: number;
+  /** Mix of L1 in `elasticnet`, 0…1 (default 0.15). */
+  l1Ratio?: number;
+  /** Fit an unpenalised intercept (default true). */
+  fitIntercept?: boolean;
+  /** Epochs at most (default 1000). */
+  maxIter?: number;
+  /** Stop when the summed training loss has not fallen by `tol · n` for `nIterNoChange` epochs (default 1e-3; `null` never stops early). */
+  tol?: number | null;
+  /** Epochs without improvement before stopping (default 5). */
+  nIterNoChange?: number;
+  /** Shuffle the rows before each epoch (default true). */
+  shuffle?: boolean;
+  /** Seed of the shuffle (default 0). scikit-learn's seeded order is not reproduced. */
+  randomState?: number;
+  /** `'constant'` (eta0), `'optimal'`, `'invscaling'` (eta0 / t^powerT) or `'adaptive'`. */
+  learningRate?: SgdLearningRate;
+  /** Initial learning rate for constant, invscaling and adaptive. */
+  eta0?: number;
+  /** Exponent of invscaling. */
+  powerT?: number;
+  /** Width of the huber, epsilon-insensitive losses (default 0.1). */
+  epsilon?: number;
+  /** Weight of each training row (default 1 each). */
+  sampleWeight?: ArrayLike<number>;
+}
+
+const LOSSES = [
+  'hinge',
+  'log_loss',
+  'modified_huber',
+  'squared_hinge',
+  'perceptron',
+  'squared_error',
+  'huber',
+  'epsilon_insensitive',
+  'squared_epsilon_insensitive',
+] as const;
+type Loss = (typeof LOSSES)[number];
+
+/** The checked settings of one fit. */
+export interface SgdSettings {
+  loss: number;
+  epsilon: number;
+  penalty: 0 | 1 | 2 | 3; // none, l1, l2, elasticnet (scikit-learn's codes)
+  alpha: number;
+  l1Ratio: number;
+  fitIntercept: boolean;
+  maxIter: number;
+  tol: number;
+  nIterNoChange: number;
+  shuffle: boolean;
+  seed: number;
+  learningRate: SgdLearningRate;
+  eta0: number;
+  powerT: number;
+}
+
+const PENALTIES: Record<string, 0 | 1 | 2 | 3> = { none: 0, l1: 1, l2: 2, elasticnet: 3 };
+
+function oneOf<T extends string>(
+  where: string,
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T))
+    throw invalidArgument(where, `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  return value as T;
+}
+
+/** The `loss` of a saved SGD model, checked against the estimator's losses. */
+export function savedLoss<T extends string>(value: unknown, losses: readonly T[], where: string): T {
+  if (!losses.includes(value as T))
+    throw invalidArgument(where, `loss must be one of ${losses.join(', ')}`, value);
+  return value as T;
+}
+
+/** Reads and checks the options, with scikit-learn's defaults for this estimator. */
+export function sgdSettings(
+  where: string,
+  loss: unknown,
+  losses: readonly string[],
+  options: SgdOptions,
+  defaults: { loss: Loss; learningRate: SgdLearningRate; eta0: number; powerT: number },
+): SgdSettings {
+  if (options === null || typeof options !== 'object')
+    throw invalidArgument(where, 'options must be an object', options);
+  const lossName = oneOf(where, 'loss', loss, losses, defaults.loss);
+  const penalty =
+    options.penalty === null
+      ? 'none'
+      : oneOf(where, 'penalty', options.penalty, ['l2', 'l1', 'elasticnet'], 'l2');
+  const alpha = positive(where, 'alpha', options.alpha, 1e-4, true);
+  const l1Ratio = positive(where, 'l1Ratio', options.l1Ratio, 0.15, true);
+  if (l1Ratio > 1) throw invalidArgument(where, 'l1Ratio must be between 0 and 1', l1Ratio);
+  const fitIntercept = flag(where, 'fitIntercept', options.fitIntercept, true);
+  const shuffle = flag(where, 'shuffle', options.shuffle, true);
+  const tol =
+    options.tol === null ? Number.NEGATIVE_INFINITY : positive(where, 'tol', options.tol, 1e-3, true);
+  const seed = options.randomState ?? 0;
+  if (!Number.isSafeInteger(seed)) throw invalidArgument(where, 'randomState must be an integer', seed);
+  const learningRate = oneOf(
+    where,
+    'learningRate',
+    options.learningRate,
+    ['constant', 'optimal', 'invscaling', 'adaptive'],
+    defaults.learningRate,
+  );
+  const eta0 = positive(where, 'eta0', options.eta0, defaults.eta0, true);
+  if (learningRate !== 'optimal' && eta0 <= 0)
+    throw invalidArgument(where, `eta0 must be > 0 with learningRate '${learningRate}'`, eta0);
+  if (learningRate === 'optimal' && alpha === 0)
+    throw invalidArgument(
+      where,
+      "alpha must be > 0 with learningRate 'optimal' (it sets the step size)",
+      alpha,
+    );
+  const powerT = options.powerT ?? defaults.powerT;
+  if (typeof powerT !== 'number' || !Number.isFinite(powerT))
+    throw invalidArgument(where, 'powerT must be a finite number', powerT);
+  return {
+    loss: LOSSES.indexOf(lossName as Loss),
+    epsilon: positive(where, 'epsilon', options.epsilon, 0.1, true),
+    penalty: PENALTIES[penalty]!,
+    alpha,
+    // scikit-learn's _plain_sgd: l2 ignores l1_ratio, l1 is l1_ratio 1.
+    l1Ratio: penalty === 'l2' ? 0 : penalty === 'l1' ? 1 : l1Ratio,
+    fitIntercept,
+    maxIter: positiveInteger(where, 'maxIter', options.maxIter, 1000),
+    tol,
+    nIterNoChange: positiveInteger(where, 'nIterNoChange', options.nIterNoChange, 5),
+    shuffle,
+    seed,
+    learningRate,
+    eta0,
+    powerT,
+  };
+}
+
+type LossFn = (p: number, y: number, eps: number) => number;
+
+/**
+ * scikit-learn's losses as [loss, dloss] pairs, in the order of `LOSSES`. Separate small
+ * functions (not one switch): the epoch loop calls whichever it is given, so fitting one loss
+ * after another in a process does not leave the loop compiled for all of them at once.
+ */
+const LOSS_FUNCTIONS: readonly (readonly [LossFn, LossFn])[] = [
+  // hinge (threshold 1)
+  [(p, y) => (p * y <= 1 ? 1 - p * y : 0), (p, y) => (p * y <= 1 ? -y : 0)],
+  // log_loss
+  [
+    (p, y) => {
+      const z = p * y;
+      if (z > 18) return Math.exp(-z);
+      if (z < -18) return -z;
+      return Math.log(1 + Math.exp(-z));
+    },
+    (p, y) => {
+      const z = p * y;
+      if (z > 18) return -y * Math.exp(-z);
+      if (z < -18) return -y;
+      return -y / (Math.exp(z) + 1);
+    },
+  ],
+  // modified_huber
+  [
+    (p, y) => {
+      const z = p * y;
+      if (z >= 1) return 0;
+      if (z >= -1) return (1 - z) * (1 - z);
+      return -4 * z;
+    },
+    (p, y) => {
+      const z = p * y;
+      if (z >= 1) return 0;
+      if (z >= -1) return -2 * (1 - z) * y;
+      return -4 * y;
+    },
+  ],
+  // squared_hinge (threshold 1)
+  [
+    (p, y) => {
+      const z = 1 - p * y;
+      return z > 0 ? z * z : 0;
+    },
+    (p, y) => {
+      const z = 1 - p * y;
+      return z > 0 ? -2 * y * z : 0;
+    },
+  ],
+  // perceptron (hinge at 0)
+  [(p, y) => (p * y <= 0 ? -p * y : 0), (p, y) => (p * y <= 0 ? -y : 0)],
+  // squared_error
+  [(p, y) => 0.5 * (p - y) * (p - y), (p, y) => p - y],
+  // huber
+  [
+    (p, y, eps) => {
+      const r = p - y;
+      const a = Math.abs(r);
+      return a <= eps ? 0.5 * r * r : eps * a - 0.5 * eps * eps;
+    },
+    (p, y, eps) => {
+      const r = p - y;
+      if (Math.abs(r) <= eps) return r;
+      return r > 0 ? eps : -eps;
+    },
+  ],
+  // epsilon_insensitive
+  [
+    (p, y, eps) => Math.max(0, Math.abs(y - p) - eps),
+    (p, y, eps) => {
+      if (y - p > eps) return -1;
+      return p - y > eps ? 1 : 0;
+    },
+  ],
+  // squared_epsilon_insensitive
+  [
+    (p, y, eps) => {
+      const r = Math.abs(y - p) - eps;
+      return r > 0 ? r * r : 0;
+    },
+    (p, y, eps) => {
+      const z = y - p;
+      if (z > eps) return -2 * (z - eps);
+      return z < -eps ? 2 * (-z - eps) : 0;
+    },
+  ],
+];
+
+const MAX_DLOSS = 1e12;
+const WSCALE_THRESHOLD = 1e-9;
+
+/** The result of one binary or regression fit. */
+export interface SgdFit {
+  coef: Float64Array;
+  intercept: number;
+  /** Epochs run. */
+  nIter: number;
+}
+
+/**
+ * One linear model by SGD on targets `y` (±1 for a binary classifier, values for a regressor),
+ * `epochs` overriding maxIter for benchmarks. `seed` shuffles (scikit-learn draws one per class).
+ */
+export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: number, where: string): SgdFit {
+  const { x, n, k, w: sw } = d;
+  const w = new Float64Array(k);
+  const q = s.penalty === 1 || s.penalty === 3 ? new Float64Array(k) : undefined;
+  let wscale = 1;
+  let intercept = 0;
+  let u = 0;
+  const { epsilon, alpha, l1Ratio, powerT } = s;
+  const [lossOf, dlossOf] = LOSS_FUNCTIONS[s.loss]!;
+  const index = Int32Array.from({ length: n }, (_, i) => i);
+  const random = seededRandom(seed);
+  let eta = s.eta0;
+  let optimalInit = 0;
+  if (s.learningRate === 'optimal') {
+    const typw = Math.sqrt(1 / Math.sqrt(alpha));
+    const initialEta0 = typw / Math.max(1, dlossOf(-typw, 1, epsilon));
+    optimalInit = 1 / (initialEta0 * alpha);
+  }
+  const shrinks = s.penalty >= 2;
+  const l2 = (1 - l1Ratio) * alpha;
+  // Hoisted out of the per-row loop: the schedule as a number, and whether the summed loss is
+  // needed at all (only for the tol stop; scikit-learn sums it regardless, to the same weights).
+  const schedule = s.learningRate === 'optimal' ? 1 : s.learningRate === 'invscaling' ? 2 : 0;
+  const sumsLoss = s.tol > Number.NEGATIVE_INFINITY;
+  const fitIntercept = s.fitIntercept;
+  const eta0 = s.eta0;
+  let t = 1;
+  let bestLoss = Number.POSITIVE_INFINITY;
+  let noImprovement = 0;
+  let epoch = 0;
+  for (; epoch < s.maxIter; epoch++) {
+    if (s.shuffle)
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        const v = index[i]!;
+        index[i] = index[j]!;
+        index[j] = v;
+      }
+    let sumLoss = 0;
+    for (let r = 0; r < n; r++) {
+      const i = index[r]!;
+      const at = i * k;
+      let dot = 0;
+      for (let j = 0; j < k; j++) dot += w[j]! * x[at + j]!;
+      const p = dot * wscale + intercept;
+      if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
+      else if (schedule === 2)
+        // The two default exponents by square roots (correctly rounded, and a tenth of pow's time).
+        eta =
+          eta0 / (powerT === 0.5 ? Math.sqrt(t) : powerT === 0.25 ? Math.sqrt(Math.sqrt(t)) : t ** powerT);
+      const yi = y[i]!;
+      if (sumsLoss) sumLoss += lossOf(p, yi, epsilon);
+      let dloss = dlossOf(p, yi, epsilon);
+      if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS;
+      else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS;
+      const update = -eta * dloss * sw[i]!;
+      if (shrinks) {
+        wscale *= Math.max(0, 1 - eta * l2);
+        if (wscale < WSCALE_THRESHOLD) {
+          for (let j = 0; j < k; j++) w[j] = w[j]! * wscale;
+          wscale = 1;
+        }
+      }
+      if (update !== 0) {
+        const c = update / wscale;
+        for (let j = 0; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
+        if (fitIntercept) intercept += update;
+      }
+      if (q !== undefined) {
+        u += l1Ratio * eta * alpha;
+        for (let j = 0; j < k; j++) {
+          const z = w[j]!;
+          if (wscale * z > 0) w[j] = Math.max(0, z - (u + q[j]!) / wscale);
+          else if (wscale * z < 0) w[j] = Math.min(0, z + (u - q[j]!) / wscale);
+          q[j] = q[j]! + wscale * (w[j]! - z);
+        }
+      }
+      t++;
+    }
+    if (!Number.isFinite(intercept) || !w.every(Number.isFinite))
+      throw new ModelshipError(
+        'INVALID_ARGUMENT',
+        `${where}: the fit diverged (weights became infinite); scale the features or lower eta0`,
+      );
+    if (sumsLoss && sumLoss > bestLoss - s.tol * n) noImprovement++;
+    else noImprovement = 0;
+    if (sumLoss < bestLoss) bestLoss = sumLoss;
+    if (noImprovement >= s.nIterNoChange) {
+      if (s.learningRate === 'adaptive' && eta > 1e-6) {
+        eta /= 5;
+        noImprovement = 0;
+      } else {
+        epoch++;
+        break;
+      }
+    }
+  }
+  for (let j = 0; j < k; j++) w[j] = w[j]! * wscale;
+  return { coef: w, intercept, nIter: Math.min(epoch, s.maxIter) };
+}

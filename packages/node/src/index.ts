@@ -14,6 +14,7 @@ export {
   type LogEncryption,
 } from './log-encryption';
 export { registerMonitorOtel } from './otel';
+export * from './payload-log/index';
 export { decodePng } from './png';
 export { PredictionLog, type PredictionLogOptions } from './prediction-log';
 export {

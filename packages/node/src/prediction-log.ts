@@ -46,10 +46,16 @@ export interface PredictionLogOptions {
   encryption?: LogEncryption;
   /** Share of predictions logged (default 1). */
   sampleRate?: number;
+  /**
+   * The file's name in `dir` (default `predictions.jsonl`); rotated files are named after it
+   * (`<stem>-<ISO time>.jsonl`), and encrypted it is `<name>.jwe`. Payload logging's file sink
+   * writes through this class too.
+   */
+  file?: string;
 }
 
 /**
- * Appends one JSON line per prediction to `<dir>/predictions.jsonl`, rotating it to
+ * Appends one JSON line per prediction to `<dir>/predictions.jsonl` (or `file`), rotating it to
  * `predictions-<ISO time>.jsonl` past `maxBytes`.
  *
  * @example
@@ -71,6 +77,7 @@ export class PredictionLog {
   private readonly rotated: RegExp;
   private closed = false;
   private failure: unknown;
+  private readonly stem: string;
   /** Lines written so far (for tests and status). */
   written = 0;
 
@@ -83,6 +90,10 @@ export class PredictionLog {
     this.maxBytes = options.maxBytes ?? 50 * 1024 * 1024;
     this.maxFiles = options.maxFiles ?? 10;
     this.flushMs = options.flushMs ?? 200;
+    const name = options.file ?? 'predictions.jsonl';
+    if (typeof name !== 'string' || !/^[\w.-]+\.jsonl$/.test(name))
+      throw invalidArgument('PredictionLog', 'file must be a plain file name ending in .jsonl', name);
+    this.stem = name.slice(0, -'.jsonl'.length);
     if (!(this.maxBytes > 0))
       throw invalidArgument('PredictionLog', 'maxBytes must be positive', this.maxBytes);
     if (!Number.isInteger(this.maxFiles) || this.maxFiles < 0)
@@ -99,8 +110,8 @@ export class PredictionLog {
         throw invalidArgument('PredictionLog', 'encryption.kid must be a non-empty string', kid);
     }
     const ext = encryption === undefined ? 'jsonl' : 'jsonl.jwe';
-    this.file = `predictions.${ext}`;
-    this.rotated = new RegExp(`^predictions-.+\\.${ext.replace('.', '\\.')}$`);
+    this.file = `${this.stem}.${ext}`;
+    this.rotated = new RegExp(`^${this.stem.replaceAll('.', '\\.')}-.+\\.${ext.replace('.', '\\.')}$`);
   }
 
   /** The file lines are appended to: `<dir>/predictions.jsonl` (`.jsonl.jwe` when encrypted). */
@@ -134,7 +145,16 @@ export class PredictionLog {
       ...(e.error === undefined ? {} : { error: typeof code === 'string' ? code : String(e.error) }),
     };
     const logged = this.redactor === undefined ? line : this.redactor.apply(withTensors(line, e));
-    this.lines.push(JSON.stringify(logged, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    this.append(logged);
+  }
+
+  /**
+   * Queues one line as it is given (JSON; bigints as strings), unsampled and unredacted: the
+   * payload log's file sink writes its events (already redacted) through this.
+   */
+  append(line: object): void {
+    if (this.closed) return;
+    this.lines.push(JSON.stringify(line, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       // Kept for close(), which rejects with it: a timer has no caller to tell.
@@ -176,7 +196,7 @@ export class PredictionLog {
 
   private async rotate(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    await rename(this.path, join(this.dir, this.file.replace('predictions', `predictions-${stamp}`)));
+    await rename(this.path, join(this.dir, this.file.replace(this.stem, `${this.stem}-${stamp}`)));
     this.size = 0;
     const rotated = (await readdir(this.dir)).filter((f) => this.rotated.test(f)).sort();
     for (const f of rotated.slice(0, Math.max(0, rotated.length - this.maxFiles)))

@@ -32,9 +32,10 @@ import type { ExplainSource } from '../server/types';
 import { UsageError } from './errors';
 import { mustExist } from './files';
 import { LOG_HASH_KEY_ENV, type LogFlags, predictionLogOptions } from './log-options';
+import { PAYLOAD_LOG_HELP, type PayloadLogFlags, payloadLogFromFlags } from './payload-log';
 
 /** The options of `modelship serve`, as commander parses them (keys as in --config files). */
-export interface ServeFlags extends LogFlags {
+export interface ServeFlags extends LogFlags, PayloadLogFlags {
   port?: string;
   grpcPort?: string;
   host?: string;
@@ -119,6 +120,11 @@ export function registerServe(
       '--log-dir <dir>',
       'append a JSON line per prediction to <dir>/predictions.jsonl (rotated at 50 MiB)',
     )
+    .option('--log-payload <mode>', PAYLOAD_LOG_HELP.mode)
+    .option('--log-payload-url <url>', PAYLOAD_LOG_HELP.url)
+    .option('--log-payload-file <path.jsonl>', PAYLOAD_LOG_HELP.file)
+    .option('--log-payload-sample <rate>', PAYLOAD_LOG_HELP.sample)
+    .option('--log-payload-policy <file.json>', PAYLOAD_LOG_HELP.policy)
     .option(
       '--log-policy <file.json>',
       `log inputs and outputs as this policy says ({ fields, default, hashKey }; hashKey also from $${LOG_HASH_KEY_ENV}); without it, none are logged`,
@@ -130,7 +136,7 @@ export function registerServe(
     .option('--log-key-env <name>', 'encrypt the prediction log with the key in this environment variable')
     .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa, logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -192,6 +198,11 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     ['tlsCert', 'tlsCert'],
     ['tlsKey', 'tlsKey'],
     ['tlsCa', 'tlsCa'],
+    ['logPayload', 'logPayload'],
+    ['logPayloadUrl', 'logPayloadUrl'],
+    ['logPayloadFile', 'logPayloadFile'],
+    ['logPayloadSample', 'logPayloadSample'],
+    ['logPayloadPolicy', 'logPayloadPolicy'],
   ] as const) {
     const v = config[setting];
     if (values[key] === undefined && v !== undefined) values[key] = String(v);
@@ -215,6 +226,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   const host = values.host ?? '127.0.0.1';
   const tls = await tlsFiles(values);
   const logOptions = await predictionLogOptions(values, config);
+  const payloadLog = await payloadLogFromFlags(values);
   const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
   const timeoutMs = positive('timeout-ms', values.timeoutMs);
   const maxConnections = positive('max-connections', values.maxConnections);
@@ -437,6 +449,10 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     pipelines: single ? singlePipelines : repository,
     monitor,
     closeDeployer: true,
+    // config.json's payloadLog refines the flags' settings per model.
+    ...(payloadLog === undefined
+      ? {}
+      : { payloadLog: { ...payloadLog, ...(single ? {} : { models: repository }) } }),
   });
   const { url } = await server.listen(port, host);
   const grpc = grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, host);
@@ -481,6 +497,10 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     `  Explanations             POST ${url}/v1/models/{name}:explain  (with <model>/explain/background.jsonl)`,
   );
   out(`  Prometheus metrics       GET  ${url}/metrics`);
+  if (payloadLog !== undefined)
+    out(
+      `  Payload log              ${payloadLog.mode} → ${[values.logPayloadUrl, values.logPayloadFile].filter(Boolean).join(', ')}${payloadLog.sampleRate === undefined ? '' : ` (sample ${payloadLog.sampleRate})`}; ${payloadLog.policy === undefined ? 'metadata only (no --log-payload-policy)' : 'payload fields as --log-payload-policy says'}`,
+    );
   out(`  Dashboard                GET  ${url}/dashboard`);
   if (!single)
     out(
@@ -573,6 +593,11 @@ const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'in
   tlsCert: 'string',
   tlsKey: 'string',
   tlsCa: 'string',
+  logPayload: 'string',
+  logPayloadUrl: 'string',
+  logPayloadFile: 'string',
+  logPayloadSample: 'number',
+  logPayloadPolicy: 'string',
 };
 
 /** `maxExplainRows` and `maxConcurrentExplains` of a `--config` file, which must be positive integers. */

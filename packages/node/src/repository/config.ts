@@ -1,5 +1,6 @@
 import { posix, win32 } from 'node:path';
 import { invalidArgument, parseIntegrity } from '@modelship/core';
+import { type PayloadLogSettings, parsePayloadLogSettings } from '../payload-log/payload-log';
 import type { ExplainDefaults } from '../server/types';
 import { type ConfigSignature, parseConfigSignature } from '../signing/repository-policy';
 
@@ -25,6 +26,8 @@ export type VersionPolicy = { latest: number } | { all: true } | { specific: rea
  * `instances` is where inference runs (`loadModel`'s option: `0` in-thread, `n` worker threads,
  * `'auto'`). `signature` requires every version to be signed (see signing/repository-policy.ts).
  * `explain` configures `POST /v1/models/{name}:explain` (see {@link ExplainConfig}).
+ * `payloadLog` (`{ "mode": "all", "sampleRate": 0.1, "policy": { "fields": { "inputs.amount": "keep" } } }`)
+ * sets payload logging for the model over the server's (see docs/monitoring.md).
  * `decryption` names where the key of encrypted versions (`model.onnx.jwe`,
  * `model.onnx.enc`) is: `{ "keyEnv": "NAME" }` or `{ "keyFile": "/absolute/path" }`; with it,
  * a version that is not encrypted is refused. Without it, encrypted versions use the
@@ -47,6 +50,8 @@ export interface ModelConfig {
   explain: ExplainConfig | undefined;
   /** Where this model's key is; every version must then be encrypted. */
   decryption: { keyEnv: string } | { keyFile: string } | undefined;
+  /** Payload logging for this model, over the server's (`modelship serve --log-payload`). */
+  payloadLog?: PayloadLogSettings;
 }
 
 /**
@@ -81,6 +86,7 @@ const KEYS = new Set([
   'signature',
   'explain',
   'decryption',
+  'payloadLog',
 ]);
 
 /** Parses and checks a model's config.json; every problem names the file and the field. */
@@ -136,7 +142,20 @@ export function parseModelConfig(text: string, file: string): ModelConfig {
     signature: parseConfigSignature(c.signature, file),
     explain: c.explain === undefined ? undefined : checkExplain(c.explain, file),
     decryption: c.decryption === undefined ? undefined : checkDecryption(c.decryption, file),
+    ...(c.payloadLog === undefined ? {} : { payloadLog: checkPayloadLog(c.payloadLog, file) }),
   };
+}
+
+/** config.json's `payloadLog`; a hash key has no place in a repository, so it must come from the server. */
+function checkPayloadLog(value: unknown, file: string): PayloadLogSettings {
+  const policy = (value as { policy?: { hashKey?: unknown } } | null)?.policy;
+  if (typeof policy === 'object' && policy !== null && policy.hashKey !== undefined)
+    throw invalidArgument(
+      file,
+      'payloadLog.policy.hashKey must not be in config.json: give the key to the server (--log-payload-policy)',
+      '<hidden>',
+    );
+  return parsePayloadLogSettings(value, file);
 }
 
 /** A path relative to the model's folder that cannot climb out of it; checked again on disk. */

@@ -16,6 +16,7 @@ import { baselineFromJSON } from '@modelship/core/baselines';
 import { EventEmitter } from 'eventemitter3';
 import { isEncryptedName } from '../decryption';
 import { type LoadModelOptions, loadModel } from '../load-model';
+import type { PayloadLogSettings } from '../payload-log/payload-log';
 import type { ExplainSettings } from '../server/types';
 import { readConfigSignature } from '../signing/repository-policy';
 import { readVerifiedModel } from '../signing/verify-model';
@@ -418,6 +419,11 @@ export class FileSystemRepository extends EventEmitter<RepositoryEvents> {
     if (read === undefined) this.explainRead.delete(model);
     else this.explainRead.set(model, read);
     return read?.settings;
+  }
+
+  /** A model's payload logging settings (config.json's `payloadLog`), over the server's. */
+  payloadLogSettings(model: string): PayloadLogSettings | undefined {
+    return this.configs.get(model)?.payloadLog;
   }
 
   /** The labels file of a model (config `labels`), one label per line. */

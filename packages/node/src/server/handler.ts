@@ -6,6 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Deployer, ModelshipError } from '@modelship/core';
+import { registerPayloadLogMetrics } from '../payload-log/metrics';
+import { type PayloadCapture, PayloadLogger } from '../payload-log/payload-log';
 import { NO_BYTES } from './codec';
 import { tfExplain } from './explain';
 import { HttpError, httpFailure } from './http-error';
@@ -40,6 +42,8 @@ interface RouteDef {
   scope: RouteScope;
   /** False for an inference route whose refusals are not the model's failed requests (`:explain`). */
   monitored?: false;
+  /** An inference route whose requests and responses payload logging records. */
+  logged?: true;
   run: (
     ctx: ServeContext,
     p: Params,
@@ -82,24 +86,28 @@ const ROUTES: RouteDef[] = [
   {
     method: 'POST',
     pattern: new RegExp(`^${MODEL}/infer$`),
+    logged: true,
     scope: 'inference',
     run: (ctx, [n, v], req) => infer(ctx, n, v, req),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^${TF_MODEL}:predict$`),
+    logged: true,
     scope: 'inference',
     run: (ctx, [n, v], req) => tfPredict(ctx, n, v, req),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^${TF_MODEL}:classify$`),
+    logged: true,
     scope: 'inference',
     run: (ctx, [n, v], req) => tfClassifyRegress(ctx, n, v, req, 'classify'),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^${TF_MODEL}:regress$`),
+    logged: true,
     scope: 'inference',
     run: (ctx, [n, v], req) => tfClassifyRegress(ctx, n, v, req, 'regress'),
   },
@@ -230,6 +238,8 @@ function digest(s: string): Buffer {
 export class InferenceHandler {
   readonly context: ServeContext;
   readonly metrics: ServerMetrics | undefined;
+  /** Payload logging, when `payloadLog` is set; `close()` it after draining (ModelshipServer does). */
+  readonly payloadLog: PayloadLogger | undefined;
   private readonly tokens: Buffer[];
 
   constructor(deployer: Deployer, options: HandlerOptions = {}) {
@@ -275,6 +285,9 @@ export class InferenceHandler {
     this.metrics = options.metrics === false ? undefined : new ServerMetrics(deployer, options.monitor);
     if (this.metrics !== undefined && options.repository !== undefined)
       registerRepositoryMetrics(options.repository, this.metrics.registry);
+    this.payloadLog = options.payloadLog === undefined ? undefined : new PayloadLogger(options.payloadLog);
+    if (this.metrics !== undefined && this.payloadLog !== undefined)
+      registerPayloadLogMetrics(this.payloadLog, this.metrics.registry);
   }
 
   /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */
@@ -283,6 +296,7 @@ export class InferenceHandler {
     let res: HandlerResponse;
     let label = 'unmatched';
     let r: Route | undefined;
+    let capture: PayloadCapture | undefined;
     try {
       const cors = this.cors(req);
       if (req.method === 'OPTIONS' && cors !== undefined)
@@ -298,10 +312,17 @@ export class InferenceHandler {
         label = r.def.scope;
         // Without credentials configured there is nothing to wait for.
         if (this.context.options.auth !== undefined) await this.authorize(req, r.def.scope);
+        if (this.payloadLog !== undefined && r.def.logged === true && r.params !== undefined)
+          capture = this.payloadLog.begin(r.params[0], r.params[1], req);
         res =
           r.params === undefined
             ? json(400, { error: `the path ${req.path} is not valid percent-encoding` })
-            : await r.def.run(this.context, r.params, req, this.metrics);
+            : await r.def.run(
+                capture === undefined ? this.context : capture.context(this.context),
+                r.params,
+                req,
+                this.metrics,
+              );
       }
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     } catch (e) {
@@ -317,6 +338,7 @@ export class InferenceHandler {
       const cors = this.cors(req);
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     }
+    capture?.end(res);
     this.metrics?.observeHttp(label, res.status, (performance.now() - started) / 1000);
     return res;
   }

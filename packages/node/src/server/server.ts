@@ -150,7 +150,7 @@ export class ModelshipServer {
   /**
    * Shuts down gracefully: readiness turns false and new inference gets 503 at once, the
    * listener stops accepting, requests in flight finish (up to `drainTimeoutMs`), then every
-   * connection closes. Idempotent.
+   * connection closes and payload logging flushes (up to its `closeTimeoutMs`). Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -186,6 +186,8 @@ export class ModelshipServer {
       this.http.closeAllConnections();
       grpc?.forceShutdown();
       await stopped;
+      // Every answered request has logged its events: send what the sinks hold, within their limit.
+      await this.handler.payloadLog?.close();
       this.handler.metrics?.dispose();
       if (this.options.closeDeployer === true) await this.deployer.close();
     })();

@@ -1,4 +1,5 @@
 import type { AbortSignalLike, Deployer, ExplainMethod, Monitor, Pipeline, Pixels } from '@modelship/core';
+import type { PayloadLogOptions } from '../payload-log/payload-log';
 import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
@@ -167,6 +168,12 @@ export interface HandlerOptions {
    * `Retry-After`. Their model calls also queue with inference, under the version's admission.
    */
   maxConcurrentExplains?: number;
+  /**
+   * Payload logging, as KServe's logger: a CloudEvent per sampled inference request and response
+   * to the sinks given (default off). Without a `policy`, no input or output values are logged,
+   * only metadata. See docs/monitoring.md, "Payload logging".
+   */
+  payloadLog?: PayloadLogOptions;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;

@@ -22,6 +22,7 @@ import {
   tensor,
 } from '@modelship/node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../src/repository/config';
 
 // --- A CloudEvents receiver written from the HTTP binding spec (v1.0, §3.1), not from our code.
 
@@ -409,6 +410,24 @@ describe('sampling, modes and policies', () => {
     expect(memory.events[0]!.data.inputs).toEqual({ x: [[1.5, -2]] });
   });
 
+  it("a model's hashing policy takes the server's key; without one the model logs nothing and inference is untouched", async () => {
+    const memory = new MemorySink();
+    const hashing = { policy: { fields: { 'inputs.x': 'hash' as const } } };
+    const withKey = await serve({
+      sinks: [memory],
+      policy: { hashKey: 'server-key' },
+      models: { double: hashing },
+    });
+    await infer(withKey.url, oneRow);
+    expect(memory.events[0]!.data.inputs).toEqual({ x: expect.any(String) });
+    const without = await serve({ sinks: [memory], models: { double: hashing } });
+    expect((await infer(without.url, oneRow)).status).toBe(200);
+    expect(memory.events).toHaveLength(2);
+    expect(
+      await metric(without.url, 'modelship_payload_log_events_total{sink="none",outcome="failed"}'),
+    ).toBe(1);
+  });
+
   it("logs a pipeline's records on TF Serving's :predict, hashed and dropped per field", async () => {
     const memory = new MemorySink();
     const pipeline = Pipeline.fit([{ amount: 1, age: 2 }], {
@@ -474,6 +493,38 @@ describe('sampling, modes and policies', () => {
     expect(() => new HttpPayloadSink('http://c/', { maxQueue: 0 })).toThrow(/maxQueue must be an integer/);
     expect(() => new FilePayloadSink('/tmp/payloads.txt')).toThrow(/\.jsonl file/);
     await deployer.close();
+  });
+});
+
+describe("config.json's payloadLog", () => {
+  it('is read, and refused with the file named when it is wrong or holds a hash key', () => {
+    const ok = parseModelConfig(
+      JSON.stringify({
+        payloadLog: { mode: 'request', sampleRate: 0.5, policy: { fields: { 'inputs.x': 'keep' } } },
+      }),
+      'm/config.json',
+    );
+    expect(ok.payloadLog).toEqual({
+      mode: 'request',
+      sampleRate: 0.5,
+      policy: { fields: { 'inputs.x': 'keep' } },
+    });
+    for (const [payloadLog, message] of [
+      [{ mode: 'sometimes' }, /m\/config.json: mode must be one of/],
+      [{ rate: 1 }, /unknown field 'rate'/],
+      [{ policy: { fields: { 'inputs.x': 'hide' } } }, /'keep', 'drop', 'hash'/],
+      [{ policy: { default: 'hash', hashKey: 'secret' } }, /hashKey must not be in config.json/],
+      ['all', /payloadLog must be an object/],
+    ] as [unknown, RegExp][]) {
+      let error: unknown;
+      try {
+        parseModelConfig(JSON.stringify({ payloadLog }), 'm/config.json');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+      expect(String((error as Error).message)).not.toContain('secret');
+    }
   });
 });
 

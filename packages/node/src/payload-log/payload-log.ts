@@ -63,14 +63,18 @@ export interface PayloadLogOptions extends PayloadLogSettings {
   closeTimeoutMs?: number;
 }
 
-function checkSettings(s: PayloadLogSettings, where: string): void {
+/**
+ * Checks settings; `keyLater` for a model's, whose policy may hash with the server's key (a
+ * stand-in key checks the rest of it).
+ */
+function checkSettings(s: PayloadLogSettings, where: string, keyLater = false): void {
   if (typeof s !== 'object' || s === null) throw invalidArgument(where, 'settings must be an object', s);
   if (s.mode !== undefined && !MODES.includes(s.mode))
     throw invalidArgument(where, `mode must be one of ${MODES.join(', ')}`, s.mode);
   if (s.sampleRate !== undefined && !(s.sampleRate >= 0 && s.sampleRate <= 1))
     throw invalidArgument(where, 'sampleRate must be a number from 0 to 1', s.sampleRate);
   // A policy that cannot be built fails here, not on the first request.
-  if (s.policy !== undefined) createRedactor(s.policy);
+  if (s.policy !== undefined) createRedactor(keyLater ? { hashKey: 'stand-in', ...s.policy } : s.policy);
 }
 
 const SETTINGS_KEYS = ['mode', 'sampleRate', 'policy'];
@@ -92,13 +96,19 @@ export function parsePayloadLogSettings(value: unknown, where: string): PayloadL
         key,
       );
   const policy = (value as { policy?: unknown }).policy;
-  if (policy !== undefined) parseLogPolicy(policy, `${where} payloadLog.policy`);
-  checkSettings(value as PayloadLogSettings, where);
+  if (policy !== undefined) checkPolicyFields(policy, `${where} payloadLog.policy`);
+  checkSettings(value as PayloadLogSettings, where, true);
   return value as PayloadLogSettings;
 }
 
 /** A log policy read from JSON: an object of `fields`, `default` and `hashKey`, checked by `createRedactor`. */
 export function parseLogPolicy(value: unknown, where: string): LogPolicy {
+  checkPolicyFields(value, where);
+  createRedactor(value as LogPolicy);
+  return value as LogPolicy;
+}
+
+function checkPolicyFields(value: unknown, where: string): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalidArgument(where, 'a log policy must be an object of fields, default and hashKey', value);
   for (const key of Object.keys(value))
@@ -108,8 +118,6 @@ export function parseLogPolicy(value: unknown, where: string): LogPolicy {
         `the policy has an unknown field '${key}' (known: ${POLICY_KEYS.join(', ')})`,
         key,
       );
-  createRedactor(value as LogPolicy);
-  return value as LogPolicy;
 }
 
 /** One model's settings, resolved. */
@@ -120,6 +128,8 @@ interface Resolved {
   /** False without a policy: payload values are not even read. */
   values: boolean;
 }
+
+const UNUSABLE: Resolved = { mode: 'none', sampleRate: 0, redactor: createRedactor(), values: false };
 
 /** Logs sampled inference requests and responses to its sinks; see {@link PayloadLogOptions}. */
 export class PayloadLogger {
@@ -177,8 +187,14 @@ export class PayloadLogger {
     if (own === undefined) return this.server;
     let r = this.resolved.get(own);
     if (r === undefined) {
-      checkSettings(own, `payloadLog of model '${model}'`);
-      r = this.resolve(own);
+      try {
+        checkSettings(own, `payloadLog of model '${model}'`, true);
+        r = this.resolve(own);
+      } catch {
+        // Settings that cannot apply (a hashing policy and no key on the server) log nothing
+        // rather than fail the model's requests; /metrics counts the requests not logged.
+        r = UNUSABLE;
+      }
       this.resolved.set(own, r);
     }
     return r;
@@ -190,12 +206,16 @@ export class PayloadLogger {
    */
   begin(model: string, version: string | undefined, req: HandlerRequest): PayloadCapture | undefined {
     const s = this.settingsFor(model);
+    if (s === UNUSABLE) this.errors++;
     if (s.mode === 'none' || s.sampleRate === 0) return undefined;
     if (s.sampleRate < 1 && !(this.random() < s.sampleRate)) return undefined;
     return new PayloadCapture(this, s, model, version, req);
   }
 
-  /** Events that could not be built or handed over (a sink or a policy threw); requests never see it. */
+  /**
+   * Requests not logged because their model's settings cannot apply (a hashing policy and no
+   * key on the server), and events a sink or the policy threw on; requests never see these.
+   */
   errors = 0;
 
   /** Hands an event to every sink. */

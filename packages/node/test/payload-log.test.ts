@@ -415,7 +415,7 @@ describe('sampling, modes and policies', () => {
     const hashing = { policy: { fields: { 'inputs.x': 'hash' as const } } };
     const withKey = await serve({
       sinks: [memory],
-      policy: { hashKey: 'server-key' },
+      policy: { hashKey: 'server-key-0123456789' },
       models: { double: hashing },
     });
     await infer(withKey.url, oneRow);
@@ -439,7 +439,10 @@ describe('sampling, modes and policies', () => {
       {
         mode: 'request',
         sinks: [memory],
-        policy: { fields: { 'records.*.email': 'hash', 'records.*.amount': 'keep' }, hashKey: 'k' },
+        policy: {
+          fields: { 'records.*.email': 'hash', 'records.*.amount': 'keep' },
+          hashKey: 'test-key-0123456789',
+        },
       },
       { pipelines: { double: pipeline } },
     );

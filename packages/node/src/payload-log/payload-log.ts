@@ -74,7 +74,8 @@ function checkSettings(s: PayloadLogSettings, where: string, keyLater = false): 
   if (s.sampleRate !== undefined && !(s.sampleRate >= 0 && s.sampleRate <= 1))
     throw invalidArgument(where, 'sampleRate must be a number from 0 to 1', s.sampleRate);
   // A policy that cannot be built fails here, not on the first request.
-  if (s.policy !== undefined) createRedactor(keyLater ? { hashKey: 'stand-in', ...s.policy } : s.policy);
+  if (s.policy !== undefined)
+    createRedactor(keyLater ? { hashKey: 'a stand-in key of 32 bytes......', ...s.policy } : s.policy);
 }
 
 const SETTINGS_KEYS = ['mode', 'sampleRate', 'policy'];

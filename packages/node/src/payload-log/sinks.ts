@@ -237,10 +237,15 @@ export class FilePayloadSink implements PayloadSink {
   }
 
   stats(): PayloadSinkStats {
-    return { sent: this.log.written, dropped: 0, failed: 0, queued: 0 };
+    return { sent: this.log.written, dropped: 0, failed: this.failed, queued: 0 };
   }
 
+  private failed = 0;
+
+  /** Writes what is buffered; a failed write is counted, not thrown at the server's shutdown. */
   close(): Promise<void> {
-    return this.log.close();
+    return this.log.close().catch(() => {
+      this.failed++;
+    });
   }
 }

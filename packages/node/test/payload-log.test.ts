@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Server
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import {
   createServer,
   Deployer,
@@ -23,6 +24,7 @@ import {
 } from '@modelship/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../src/repository/config';
+import { bytesField, cat, packedFloats, packedVarints, str, unary } from './protobuf';
 
 // --- A CloudEvents receiver written from the HTTP binding spec (v1.0, §3.1), not from our code.
 
@@ -496,6 +498,31 @@ describe('sampling, modes and policies', () => {
     expect(() => new HttpPayloadSink('http://c/', { maxQueue: 0 })).toThrow(/maxQueue must be an integer/);
     expect(() => new FilePayloadSink('/tmp/payloads.txt')).toThrow(/\.jsonl file/);
     await deployer.close();
+  });
+});
+
+describe('gRPC', () => {
+  it('logs ModelInfer as REST inference, with the ce-id from metadata', async () => {
+    const memory = new MemorySink();
+    const { server } = await serve({ sinks: [memory], policy: { fields: { 'outputs.y': 'keep' } } });
+    const { port } = await server.listenGrpc(0, '127.0.0.1');
+    const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    open.push(async () => client.close());
+    const input = cat(
+      str(1, 'x'),
+      str(2, 'FP32'),
+      packedVarints(3, [1, 2]),
+      bytesField(5, packedFloats(6, [1, 2])),
+    );
+    await unary(client, 'ModelInfer', cat(str(1, 'double'), bytesField(5, input)), { 'ce-id': 'g-1' });
+    expect(memory.events.map((e) => [e.id, e.type.split('.').at(-1), e.source])).toEqual([
+      ['g-1', 'request', '/inference.GRPCInferenceService/ModelInfer'],
+      ['g-1', 'response', '/inference.GRPCInferenceService/ModelInfer'],
+    ]);
+    expect(memory.events[0]!.data).toMatchObject({
+      tensors: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }],
+    });
+    expect(memory.events[1]!.data).toMatchObject({ status: 200, version: '1', outputs: { y: [[2, 4]] } });
   });
 });
 

@@ -34,7 +34,7 @@ import {
   serverReady,
 } from './oip';
 import { type CheckedTls, checkTls, type TlsOptions } from './tls';
-import type { RouteScope } from './types';
+import type { RouteScope, ServeContext } from './types';
 
 /** TLS as grpc-js takes it: with a CA, client certificates are required (mutual TLS), as over HTTPS. */
 function credentials(tls: CheckedTls | undefined): grpc.ServerCredentials {
@@ -175,18 +175,31 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
   const ctx = handler.context;
   type Call = grpc.ServerUnaryCall<Record<string, unknown>, unknown>;
   const unary =
-    (scope: RouteScope, run: (request: Record<string, unknown>, call: Call) => unknown) =>
+    (scope: RouteScope, run: (request: Record<string, unknown>, call: Call, ctx: ServeContext) => unknown) =>
     (call: Call, callback: grpc.sendUnaryData<unknown>): void => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
       const started = performance.now();
+      const req = { method: 'GRPC', path: call.getPath(), headers, body: NO_BYTES };
+      // Payload logging sees ModelInfer as it sees REST inference (no body sizes: gRPC decoded it).
+      const model = call.request?.model_name;
+      const capture =
+        scope === 'inference' && handler.payloadLog !== undefined && typeof model === 'string'
+          ? handler.payloadLog.begin(model, (call.request.model_version as string) || undefined, req)
+          : undefined;
+      const logged = (status: number) =>
+        capture?.end({ status, headers: { 'content-type': 'application/grpc' }, body: NO_BYTES });
       (async () => {
-        await handler.authorize({ method: 'GRPC', path: call.getPath(), headers, body: NO_BYTES }, scope);
-        return run(call.request, call);
+        await handler.authorize(req, scope);
+        return run(call.request, call, capture === undefined ? ctx : capture.context(ctx));
       })().then(
-        (value) => callback(null, value),
+        (value) => {
+          logged(200);
+          callback(null, value);
+        },
         (e: unknown) => {
           const f = httpFailure(e);
+          logged(f.status);
           const name = call.request?.model_name;
           if (scope === 'inference' && typeof name === 'string' && REFUSALS.has(f.status)) {
             const version = call.request.model_version;
@@ -235,7 +248,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
         outputs: signature.outputs.map(meta),
       };
     }),
-    ModelInfer: unary('inference', async (r, call) => {
+    ModelInfer: unary('inference', async (r, call, ctx) => {
       if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
       const name = String(r.model_name);
       const version = (r.model_version as string) || undefined;

@@ -16,6 +16,7 @@ import {
   FilePayloadSink,
   functionModel,
   HttpPayloadSink,
+  type HttpSinkOptions,
   type PayloadEvent,
   type PayloadLogOptions,
   type PayloadSink,
@@ -170,6 +171,13 @@ async function serve(payloadLog: PayloadLogOptions, extra: Parameters<typeof cre
   return { server, url };
 }
 
+/** A collector (closed after the test) and an HTTP sink posting to it. */
+async function collecting(answer?: (n: number) => number | 'hold', options?: HttpSinkOptions) {
+  const c = collector(answer);
+  open.push(c.close);
+  return { c, sink: new HttpPayloadSink(await c.url, options) };
+}
+
 async function infer(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/v2/models/double/infer`, {
     method: 'POST',
@@ -189,11 +197,10 @@ async function metric(url: string, name: string): Promise<number> {
 
 describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { timeout: 30_000 }, () => {
   it('sends a request and its response with the same ce-id, KServe types and extensions', async () => {
-    const c = collector();
-    open.push(c.close);
+    const { c, sink } = await collecting();
     const { url } = await serve({
       mode: 'all',
-      sinks: [new HttpPayloadSink(await c.url)],
+      sinks: [sink],
       namespace: 'fraud team',
       policy: { fields: { 'inputs.x': 'keep', 'outputs.y': 'keep' } },
     });
@@ -238,9 +245,8 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
   });
 
   it('without a policy logs metadata only: no input or output values', async () => {
-    const c = collector();
-    open.push(c.close);
-    const { url } = await serve({ sinks: [new HttpPayloadSink(await c.url)] });
+    const { c, sink } = await collecting();
+    const { url } = await serve({ sinks: [sink] });
     await infer(url, oneRow);
     await c.received(2);
     const [a, b] = c.events;
@@ -256,11 +262,10 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
   });
 
   it("logs the decoded tensors of a binary-extension body, and the refusals' status", async () => {
-    const c = collector();
-    open.push(c.close);
+    const { c, sink } = await collecting();
     const { url } = await serve({
       mode: 'all',
-      sinks: [new HttpPayloadSink(await c.url)],
+      sinks: [sink],
       policy: { fields: { 'inputs.*': 'keep' } },
     });
     const header = JSON.stringify({
@@ -301,9 +306,7 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
   });
 
   it('retries a collector answering 503, with the same event', async () => {
-    const c = collector((n) => (n === 0 ? 503 : 200));
-    open.push(c.close);
-    const sink = new HttpPayloadSink(await c.url, { backoffMs: 1, concurrency: 1 });
+    const { c, sink } = await collecting((n) => (n === 0 ? 503 : 200), { backoffMs: 1, concurrency: 1 });
     const { url } = await serve({ mode: 'request', sinks: [sink] });
     await infer(url, oneRow, { 'ce-id': 'again' });
     await c.received(1);
@@ -316,9 +319,7 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
 
 describe('a collector that is down or hangs', { timeout: 30_000 }, () => {
   it('never holds up inference: the queue stays bounded and drops are counted on /metrics', async () => {
-    const c = collector(() => 'hold');
-    open.push(c.close);
-    const sink = new HttpPayloadSink(await c.url, { maxQueue: 2, concurrency: 1, timeoutMs: 60_000 });
+    const { c, sink } = await collecting(() => 'hold', { maxQueue: 2, concurrency: 1, timeoutMs: 60_000 });
     const { server, url } = await serve(
       { mode: 'all', sinks: [sink], closeTimeoutMs: 100 },
       { drainTimeoutMs: 1000 },
@@ -352,9 +353,7 @@ describe('a collector that is down or hangs', { timeout: 30_000 }, () => {
 
   it('drains: closing the server sends what the sink holds', async () => {
     let hold = true;
-    const c = collector(() => (hold ? 'hold' : 200));
-    open.push(c.close);
-    const sink = new HttpPayloadSink(await c.url, { concurrency: 1 });
+    const { c, sink } = await collecting(() => (hold ? 'hold' : 200), { concurrency: 1 });
     const { server, url } = await serve({ mode: 'all', sinks: [sink] });
     for (let i = 0; i < 3; i++) await infer(url, oneRow);
     await until(() => c.holding === 1);
@@ -544,7 +543,7 @@ describe("config.json's payloadLog", () => {
       [{ rate: 1 }, /unknown field 'rate'/],
       [{ policy: { fields: { 'inputs.x': 'hide' } } }, /'keep', 'drop', 'hash'/],
       [{ policy: { default: 'hash', hashKey: 'secret' } }, /hashKey must not be in config.json/],
-      ['all', /payloadLog must be an object/],
+      ['all', /payloadLog must be an object of mode, sampleRate, policy/],
     ] as [unknown, RegExp][]) {
       let error: unknown;
       try {

@@ -87,38 +87,27 @@ const POLICY_KEYS = ['fields', 'default', 'hashKey'];
  * `where`.
  */
 export function parsePayloadLogSettings(value: unknown, where: string): PayloadLogSettings {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalidArgument(where, 'payloadLog must be an object of mode, sampleRate and policy', value);
-  for (const key of Object.keys(value))
-    if (!SETTINGS_KEYS.includes(key))
-      throw invalidArgument(
-        where,
-        `payloadLog has an unknown field '${key}' (known: ${SETTINGS_KEYS.join(', ')})`,
-        key,
-      );
+  checkObject(value, where, 'payloadLog', SETTINGS_KEYS);
   const policy = (value as { policy?: unknown }).policy;
-  if (policy !== undefined) checkPolicyFields(policy, `${where} payloadLog.policy`);
+  if (policy !== undefined) checkObject(policy, where, 'payloadLog.policy', POLICY_KEYS);
   checkSettings(value as PayloadLogSettings, where, true);
   return value as PayloadLogSettings;
 }
 
 /** A log policy read from JSON: an object of `fields`, `default` and `hashKey`, checked by `createRedactor`. */
 export function parseLogPolicy(value: unknown, where: string): LogPolicy {
-  checkPolicyFields(value, where);
+  checkObject(value, where, 'the policy', POLICY_KEYS);
   createRedactor(value as LogPolicy);
   return value as LogPolicy;
 }
 
-function checkPolicyFields(value: unknown, where: string): void {
+/** A JSON object with only the `keys` known to `what`. */
+function checkObject(value: unknown, where: string, what: string, keys: readonly string[]): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw invalidArgument(where, 'a log policy must be an object of fields, default and hashKey', value);
+    throw invalidArgument(where, `${what} must be an object of ${keys.join(', ')}`, value);
   for (const key of Object.keys(value))
-    if (!POLICY_KEYS.includes(key))
-      throw invalidArgument(
-        where,
-        `the policy has an unknown field '${key}' (known: ${POLICY_KEYS.join(', ')})`,
-        key,
-      );
+    if (!keys.includes(key))
+      throw invalidArgument(where, `${what} has an unknown field '${key}' (known: ${keys.join(', ')})`, key);
 }
 
 /** One model's settings, resolved. */

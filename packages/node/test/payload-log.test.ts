@@ -339,6 +339,33 @@ describe('a collector that is down or hangs', { timeout: 30_000 }, () => {
     expect(sink.stats()).toMatchObject({ sent: 0, failed: 3, queued: 0 });
   });
 
+  it('bounds the queue by bytes too: the oldest go, and an event larger than the bound alone is dropped', async () => {
+    let hold = true;
+    const { c, sink } = await collecting(() => (hold ? 'hold' : 200), {
+      concurrency: 1,
+      maxQueueBytes: 2500,
+      timeoutMs: 60_000,
+    });
+    const event = (id: string, size: number): PayloadEvent => ({
+      id,
+      type: 'org.kubeflow.serving.inference.request',
+      source: '/test',
+      time: new Date().toISOString(),
+      extensions: {},
+      data: { pad: 'x'.repeat(size) },
+    });
+    sink.send(event('first', 10)); // taken by the sender, held by the collector
+    await until(() => c.holding === 1);
+    for (const id of ['a', 'b', 'c']) sink.send(event(id, 1000));
+    expect(sink.stats()).toMatchObject({ queued: 2, dropped: 1 }); // 'a' made room for 'c'
+    sink.send(event('huge', 3000));
+    expect(sink.stats()).toMatchObject({ queued: 2, dropped: 2 });
+    hold = false;
+    c.release();
+    await sink.close();
+    expect(c.events.map((e) => e.attributes.id)).toEqual(['first', 'b', 'c']);
+  });
+
   it('gives up on an event after its retries when nothing listens', async () => {
     const c = collector();
     const gone = await c.url;

@@ -222,6 +222,8 @@ export class PayloadLogger {
   /** Sends what the sinks hold (within `closeTimeoutMs`) and stops them. */
   async close(): Promise<void> {
     const limit = this.options.closeTimeoutMs ?? 5000;
+    // Events of requests answered just now are built on the next turn: let them reach the sinks.
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.all(this.options.sinks.map((s) => s.close(limit)));
   }
 }
@@ -265,6 +267,15 @@ function tensorValues(tensors: NamedTensors): Record<string, unknown> {
         : nested;
   }
   return out;
+}
+
+/** What a response was, taken when it is answered. */
+interface Answer {
+  status: number;
+  time: string;
+  latencyMs: number;
+  contentType: string | null;
+  bytes: number;
 }
 
 function byteLength(body: Uint8Array | string): number {
@@ -329,14 +340,25 @@ export class PayloadCapture {
 
   /** Emits the request's and the response's events, as the mode says; never throws. */
   end(res: HandlerResponse): void {
-    try {
-      this.emit(res);
-    } catch {
-      this.logger.errors++;
-    }
+    // What the answer was is taken now; the events are built (tensor values read, the policy
+    // applied, JSON made) after the answer has gone out, off the request's path.
+    const answer: Answer = {
+      status: res.status,
+      time: new Date().toISOString(),
+      latencyMs: Math.round((performance.now() - this.started) * 1000) / 1000,
+      contentType: res.headers['content-type'] ?? null,
+      bytes: byteLength(res.body),
+    };
+    setImmediate(() => {
+      try {
+        this.emit(answer);
+      } catch {
+        this.logger.errors++;
+      }
+    });
   }
 
-  private emit(res: HandlerResponse): void {
+  private emit(answer: Answer): void {
     const { mode, redactor, values } = this.settings;
     const options = this.logger.options;
     const extensions: Record<string, string> = {
@@ -372,14 +394,11 @@ export class PayloadCapture {
       });
     }
     if (mode === 'all' || mode === 'response') {
-      const time = new Date().toISOString();
+      const { time, ...facts } = answer;
       const data: Record<string, unknown> = {
         ...meta,
         time,
-        status: res.status,
-        latencyMs: Math.round((performance.now() - this.started) * 1000) / 1000,
-        contentType: res.headers['content-type'] ?? null,
-        bytes: byteLength(res.body),
+        ...facts,
         tensors: describeTensors(this.outputs),
       };
       if (values && this.outputs !== undefined) data.outputs = tensorValues(this.outputs);

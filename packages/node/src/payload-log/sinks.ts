@@ -12,7 +12,7 @@ import { binaryMessage, type PayloadEvent, structuredEvent } from './cloudevents
 export interface PayloadSinkStats {
   /** Events delivered (a 2xx answer, or written to the file). */
   sent: number;
-  /** Events dropped because the queue was full (the oldest go first). */
+  /** Events dropped because the queue was full, by count or bytes (the oldest go first). */
   dropped: number;
   /** Events given up on after every retry, or left when `close` ran out of time. */
   failed: number;
@@ -34,6 +34,11 @@ export interface PayloadSink {
 export interface HttpSinkOptions {
   /** Events held while the collector is slow or down; past it the oldest are dropped (default 1000). */
   maxQueue?: number;
+  /**
+   * Bytes of event bodies held at most (default 64 MiB): large tensors kept by a policy cannot
+   * fill memory either; past it the oldest are dropped, and an event larger alone is dropped.
+   */
+  maxQueueBytes?: number;
   /** POSTs in flight at once (default 4). */
   concurrency?: number;
   /** A POST that has not answered by then is aborted and retried (default 5000 ms). */
@@ -65,7 +70,8 @@ function positiveInt(where: string, name: string, v: number, min = 1): number {
  */
 export class HttpPayloadSink implements PayloadSink {
   readonly kind = 'http';
-  private readonly queue: PayloadEvent[] = [];
+  private readonly queue: Message[] = [];
+  private queuedBytes = 0;
   /** Index of the queue's head: shifting an array per event costs O(n). */
   private head = 0;
   private active = 0;
@@ -74,6 +80,7 @@ export class HttpPayloadSink implements PayloadSink {
   private readonly counts = { sent: 0, dropped: 0, failed: 0 };
   private readonly idle: (() => void)[] = [];
   private readonly maxQueue: number;
+  private readonly maxQueueBytes: number;
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -93,6 +100,11 @@ export class HttpPayloadSink implements PayloadSink {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw invalidArgument('HttpPayloadSink', 'url must be an http or https URL', url);
     this.maxQueue = positiveInt('HttpPayloadSink', 'maxQueue', options.maxQueue ?? 1000);
+    this.maxQueueBytes = positiveInt(
+      'HttpPayloadSink',
+      'maxQueueBytes',
+      options.maxQueueBytes ?? 64 * 1024 * 1024,
+    );
     this.concurrency = positiveInt('HttpPayloadSink', 'concurrency', options.concurrency ?? 4);
     this.retries = positiveInt('HttpPayloadSink', 'retries', options.retries ?? 3, 0);
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -108,11 +120,21 @@ export class HttpPayloadSink implements PayloadSink {
 
   send(event: PayloadEvent): void {
     if (this.closing) return;
-    if (this.queue.length - this.head >= this.maxQueue) {
+    const message = binaryMessage(event) as Message;
+    message.bytes = Buffer.byteLength(message.body);
+    if (message.bytes > this.maxQueueBytes) {
+      this.counts.dropped++;
+      return;
+    }
+    while (
+      this.queue.length - this.head >= this.maxQueue ||
+      this.queuedBytes + message.bytes > this.maxQueueBytes
+    ) {
       this.next();
       this.counts.dropped++;
     }
-    this.queue.push(event);
+    this.queue.push(message);
+    this.queuedBytes += message.bytes;
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
@@ -128,9 +150,10 @@ export class HttpPayloadSink implements PayloadSink {
     return { ...this.counts, queued: this.queue.length - this.head };
   }
 
-  private next(): PayloadEvent | undefined {
+  private next(): Message | undefined {
     if (this.head >= this.queue.length) return undefined;
     const e = this.queue[this.head]!;
+    this.queuedBytes -= e.bytes;
     this.queue[this.head++] = undefined as never;
     if (this.head === this.queue.length) {
       this.queue.length = 0;
@@ -153,8 +176,7 @@ export class HttpPayloadSink implements PayloadSink {
   }
 
   /** POSTs one event, retrying with backoff; true once a 2xx answers. */
-  private async deliver(event: PayloadEvent): Promise<boolean> {
-    const { headers, body } = binaryMessage(event);
+  private async deliver({ headers, body }: Message): Promise<boolean> {
     Object.assign(headers, this.options.headers);
     for (let attempt = 0; ; attempt++) {
       if (this.stop.signal.aborted) return false;
@@ -199,9 +221,17 @@ export class HttpPayloadSink implements PayloadSink {
     this.counts.failed += this.queue.length - this.head;
     this.queue.length = 0;
     this.head = 0;
+    this.queuedBytes = 0;
     // Senders caught mid-POST count their event as failed when the abort reaches them.
     if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
+}
+
+/** An event as it is POSTed, serialized when queued so the queue's bytes are known. */
+interface Message {
+  headers: Record<string, string>;
+  body: string;
+  bytes: number;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

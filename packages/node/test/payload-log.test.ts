@@ -69,9 +69,29 @@ function readBinaryMode(headers: IncomingHttpHeaders, body: Buffer): ReceivedEve
   return { attributes, data };
 }
 
+/**
+ * A message in any content mode (§3): batched (`application/cloudevents-batch…`, a JSON array of
+ * events in the JSON format, whose members are the attributes and `data`), structured, or binary.
+ */
+function readMessage(headers: IncomingHttpHeaders, body: Buffer): ReceivedEvent[] {
+  const type = String(headers['content-type'] ?? '');
+  if (!type.startsWith('application/cloudevents')) return [readBinaryMode(headers, body)];
+  const parsed = JSON.parse(body.toString('utf8'));
+  const list: Record<string, unknown>[] = type.startsWith('application/cloudevents-batch')
+    ? parsed
+    : [parsed];
+  return list.map(({ data, ...attributes }) => {
+    for (const required of ['id', 'source', 'specversion', 'type'])
+      if (!(required in attributes)) throw new Error(`missing required attribute ${required}`);
+    return { attributes: attributes as Record<string, string>, data };
+  });
+}
+
 /** A collector on port 0; `answer` decides each POST's status, or holds it until released. */
 function collector(answer: (n: number) => number | 'hold' = () => 200) {
   const events: ReceivedEvent[] = [];
+  /** Content types of the POSTs answered 200, in order. */
+  const types: string[] = [];
   const held: (() => void)[] = [];
   let posts = 0;
   const waiters: { n: number; resolve: () => void }[] = [];
@@ -82,7 +102,8 @@ function collector(answer: (n: number) => number | 'hold' = () => 200) {
       const a = answer(posts++);
       const reply = (status: number) => {
         if (status === 200) {
-          events.push(readBinaryMode(req.headers, Buffer.concat(chunks)));
+          events.push(...readMessage(req.headers, Buffer.concat(chunks)));
+          types.push(String(req.headers['content-type']));
           for (const w of waiters.filter((w) => events.length >= w.n)) w.resolve();
         }
         res.writeHead(status).end();
@@ -100,6 +121,7 @@ function collector(answer: (n: number) => number | 'hold' = () => 200) {
     server,
     url,
     events,
+    types,
     get posts() {
       return posts;
     },
@@ -314,6 +336,31 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
     expect(c.posts).toBe(2);
     expect(c.events.map((e) => e.attributes.id)).toEqual(['again']);
     expect(sink.stats()).toEqual({ sent: 1, dropped: 0, failed: 0, queued: 0 });
+  });
+});
+
+describe('batched content mode, when asked for', { timeout: 30_000 }, () => {
+  it('sends what queued up behind a slow POST as one batch of JSON-format events', async () => {
+    let hold = true;
+    const { c, sink } = await collecting(() => (hold ? 'hold' : 200), { concurrency: 1, maxBatch: 50 });
+    const { url } = await serve({ mode: 'all', sinks: [sink], policy: { fields: { 'inputs.x': 'keep' } } });
+    for (let i = 0; i < 4; i++) await infer(url, oneRow, { 'ce-id': `b${i}` });
+    await until(() => c.holding === 1);
+    hold = false;
+    c.release();
+    await until(() => sink.stats().sent === 8);
+    expect(c.types.every((t) => t.startsWith('application/cloudevents-batch+json'))).toBe(true);
+    expect(c.posts).toBeLessThan(8); // fewer POSTs than events: they went in batches
+    expect(c.events.map((e) => `${e.attributes.id}:${e.attributes.type!.split('.').at(-1)}`).sort()).toEqual(
+      ['b0', 'b1', 'b2', 'b3'].flatMap((id) => [`${id}:request`, `${id}:response`]),
+    );
+    const request = c.events.find((e) => e.attributes.type!.endsWith('request'))!;
+    expect(request.attributes).toMatchObject({
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+      inferenceservicename: 'double',
+    });
+    expect((request.data as { inputs: unknown }).inputs).toEqual({ x: [[1.5, -2]] });
   });
 });
 

@@ -41,8 +41,9 @@ export function headerValue(value: string): string {
   return out;
 }
 
-function dataText(event: PayloadEvent): string {
-  return JSON.stringify(event.data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+/** JSON with 64-bit integers as digit strings. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 /** The event in binary content mode: the request headers and body to POST. */
@@ -56,7 +57,7 @@ export function binaryMessage(event: PayloadEvent): { headers: Record<string, st
     'ce-time': event.time,
   };
   for (const [k, v] of Object.entries(event.extensions)) headers[`ce-${k}`] = headerValue(v);
-  return { headers, body: dataText(event) };
+  return { headers, body: jsonText(event.data) };
 }
 
 /** The event in the JSON event format (structured mode), one line of a payload file. */

@@ -575,9 +575,13 @@ describe('sampling, modes and policies', () => {
 });
 
 describe('gRPC', () => {
-  it('logs ModelInfer as REST inference, with the ce-id from metadata', async () => {
+  it('logs ModelInfer as REST inference, with the ce-id from metadata; unauthorized calls are not logged', async () => {
     const memory = new MemorySink();
-    const { server } = await serve({ sinks: [memory], policy: { fields: { 'outputs.y': 'keep' } } });
+    const { server, url } = await serve(
+      { sinks: [memory], policy: { fields: { 'outputs.y': 'keep' } } },
+      { auth: { tokens: ['tok'] } },
+    );
+    expect((await infer(url, oneRow)).status).toBe(401);
     const { port } = await server.listenGrpc(0, '127.0.0.1');
     const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     open.push(async () => client.close());
@@ -587,7 +591,9 @@ describe('gRPC', () => {
       packedVarints(3, [1, 2]),
       bytesField(5, packedFloats(6, [1, 2])),
     );
-    await unary(client, 'ModelInfer', cat(str(1, 'double'), bytesField(5, input)), { 'ce-id': 'g-1' });
+    const body = cat(str(1, 'double'), bytesField(5, input));
+    await expect(unary(client, 'ModelInfer', body, { 'ce-id': 'g-0' })).rejects.toThrow(/credentials/);
+    await unary(client, 'ModelInfer', body, { 'ce-id': 'g-1', authorization: 'Bearer tok' });
     expect(memory.events.map((e) => [e.id, e.type.split('.').at(-1), e.source])).toEqual([
       ['g-1', 'request', '/inference.GRPCInferenceService/ModelInfer'],
       ['g-1', 'response', '/inference.GRPCInferenceService/ModelInfer'],

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type DType, type NamedTensors, type Tensor, tensor } from '@modelship/core';
+import type { PayloadCapture } from '../payload-log/payload-log';
 import {
   binaryData,
   bytesElement,
@@ -181,16 +182,16 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
       const started = performance.now();
       const req = { method: 'GRPC', path: call.getPath(), headers, body: NO_BYTES };
-      // Payload logging sees ModelInfer as it sees REST inference (no body sizes: gRPC decoded it).
-      const model = call.request?.model_name;
-      const capture =
-        scope === 'inference' && handler.payloadLog !== undefined && typeof model === 'string'
-          ? handler.payloadLog.begin(model, (call.request.model_version as string) || undefined, req)
-          : undefined;
+      // Payload logging sees ModelInfer as it sees REST inference, once authorized (no body
+      // sizes: gRPC decoded the message).
+      let capture: PayloadCapture | undefined;
       const logged = (status: number) =>
         capture?.end({ status, headers: { 'content-type': 'application/grpc' }, body: NO_BYTES });
       (async () => {
         await handler.authorize(req, scope);
+        const model = call.request?.model_name;
+        if (scope === 'inference' && handler.payloadLog !== undefined && typeof model === 'string')
+          capture = handler.payloadLog.begin(model, (call.request.model_version as string) || undefined, req);
         return run(call.request, call, capture === undefined ? ctx : capture.context(ctx));
       })().then(
         (value) => {

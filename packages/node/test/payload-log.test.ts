@@ -224,9 +224,10 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
       mode: 'all',
       sinks: [sink],
       namespace: 'fraud team',
+      metadataHeaders: ['X-Tenant', 'x-absent'],
       policy: { fields: { 'inputs.x': 'keep', 'outputs.y': 'keep' } },
     });
-    const answer = await infer(url, oneRow, { 'ce-id': 'req-42' });
+    const answer = await infer(url, oneRow, { 'ce-id': 'req-42', 'x-tenant': 'acme', 'x-secret': 's' });
     expect(answer.status).toBe(200);
     await c.received(2);
     const request = c.events.find((e) => e.attributes.type === 'org.kubeflow.serving.inference.request')!;
@@ -240,6 +241,7 @@ describe('payload logging to an HTTP collector (CloudEvents, binary mode)', { ti
         endpoint: '1',
         component: 'predictor',
         namespace: 'fraud team', // a space, percent-encoded on the wire and decoded per the spec
+        metadata: '{"x-tenant":["acme"]}', // quotes percent-encoded on the wire
         datacontenttype: 'application/json',
       });
     expect(Date.parse(request.attributes.time!)).not.toBeNaN();

@@ -57,6 +57,12 @@ export interface PayloadLogOptions extends PayloadLogSettings {
   source?: string;
   /** Sent as the `namespace` extension, as KServe sends the InferenceService's namespace. */
   namespace?: string;
+  /**
+   * Request headers sent with both events, as KServe's `metadataHeaders`: the `metadata`
+   * extension holds them as JSON (`{"x-tenant": ["acme"]}`). Headers can carry personal data
+   * too: name only those that may leave the server.
+   */
+  metadataHeaders?: readonly string[];
   /** Numbers in [0, 1) deciding the sample (default `Math.random`); pass a seeded one for tests. */
   random?: () => number;
   /** How long `close` waits for the sinks to send what they hold (default 5000 ms). */
@@ -125,6 +131,8 @@ const UNUSABLE: Resolved = { mode: 'none', sampleRate: 0, redactor: createRedact
 export class PayloadLogger {
   private readonly random: () => number;
   private readonly server: Resolved;
+  /** Lower-cased, as the handler's headers are. */
+  readonly metadataHeaders: readonly string[] | undefined;
   /** By the model settings object they came from, so a config.json reload is picked up. */
   private readonly resolved = new WeakMap<PayloadLogSettings, Resolved>();
 
@@ -143,6 +151,13 @@ export class PayloadLogger {
         sinks,
       );
     checkSettings(options, 'payloadLog');
+    const headers = options.metadataHeaders;
+    if (
+      headers !== undefined &&
+      (!Array.isArray(headers) || headers.some((h) => typeof h !== 'string' || h === ''))
+    )
+      throw invalidArgument('payloadLog', 'metadataHeaders must be a list of header names', headers);
+    this.metadataHeaders = headers?.map((h) => h.toLowerCase());
     if (options.random !== undefined && typeof options.random !== 'function')
       throw invalidArgument(
         'payloadLog',
@@ -367,6 +382,15 @@ export class PayloadCapture {
       ...(this.version === undefined ? {} : { endpoint: this.version }),
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     };
+    const named = this.logger.metadataHeaders;
+    if (named !== undefined) {
+      const metadata: Record<string, string[]> = {};
+      for (const h of named) {
+        const v = this.req.headers[h];
+        if (v !== undefined) metadata[h] = [v];
+      }
+      extensions.metadata = JSON.stringify(metadata);
+    }
     const source = options.source ?? this.req.path;
     const meta = {
       id: this.id,

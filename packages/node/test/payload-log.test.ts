@@ -558,6 +558,9 @@ describe('sampling, modes and policies', () => {
       [{ sinks: [sink], mode: 'everything' }, /mode must be one of none, request, response, all/],
       [{ sinks: [sink], sampleRate: 1.5 }, /sampleRate must be a number from 0 to 1/],
       [{ sinks: [sink], random: 3 }, /random must be a function/],
+      [{ sinks: [sink], namespace: '' }, /namespace must be a non-empty string/],
+      [{ sinks: [sink], closeTimeoutMs: -1 }, /closeTimeoutMs must be a non-negative number/],
+      [{ sinks: [sink], metadataHeaders: 'x-tenant' }, /metadataHeaders must be a list of header names/],
       [{ sinks: [sink], policy: { default: 'hash' } }, /hashKey/],
     ];
     for (const [options, message] of bad) {

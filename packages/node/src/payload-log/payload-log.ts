@@ -164,6 +164,15 @@ export class PayloadLogger {
         'random must be a function returning numbers in [0, 1)',
         options.random,
       );
+    for (const k of ['source', 'namespace'] as const)
+      if (options[k] !== undefined && (typeof options[k] !== 'string' || options[k] === ''))
+        throw invalidArgument('payloadLog', `${k} must be a non-empty string`, options[k]);
+    if (options.closeTimeoutMs !== undefined && !(options.closeTimeoutMs >= 0))
+      throw invalidArgument(
+        'payloadLog',
+        'closeTimeoutMs must be a non-negative number',
+        options.closeTimeoutMs,
+      );
     this.random = options.random ?? Math.random;
     this.server = this.resolve(undefined);
   }

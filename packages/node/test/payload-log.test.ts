@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
+  createInferenceHandler,
   createServer,
   Deployer,
   FilePayloadSink,
@@ -503,6 +504,48 @@ describe('sampling, modes and policies', () => {
     expect(
       await metric(without.url, 'modelship_payload_log_events_total{sink="none",outcome="failed"}'),
     ).toBe(1);
+  });
+
+  it("logs TF Serving's :predict (row format) through the fetch handler too", async () => {
+    const memory = new MemorySink();
+    const deployer = new Deployer();
+    await deployer.deploy('double', async () => doubler(), { version: '1' });
+    open.push(() => deployer.close());
+    const handler = createInferenceHandler(deployer, {
+      payloadLog: { sinks: [memory], policy: { fields: { 'outputs.y': 'keep' } } },
+    });
+    const res = await handler.fetch(
+      new Request('http://local/v1/models/double:predict', {
+        method: 'POST',
+        body: JSON.stringify({
+          instances: [
+            [1, 2],
+            [3, 4],
+          ],
+        }),
+      }),
+    );
+    expect(await res.json()).toEqual({
+      predictions: [
+        [2, 4],
+        [6, 8],
+      ],
+    });
+    await handler.payloadLog!.close();
+    expect(memory.events.map((e) => e.data)).toMatchObject([
+      { endpoint: '/v1/models/double:predict', tensors: [{ name: 'x', datatype: 'FP32', shape: [2, 2] }] },
+      {
+        status: 200,
+        tensors: [{ name: 'y', shape: [2, 2] }],
+        outputs: {
+          y: [
+            [2, 4],
+            [6, 8],
+          ],
+        },
+      },
+    ]);
+    expect(memory.events[0]!.data.inputs).toBeUndefined();
   });
 
   it("logs a pipeline's records on TF Serving's :predict, hashed and dropped per field", async () => {

@@ -68,9 +68,6 @@ describe('modelship serve --log-payload', { timeout: 150_000 }, () => {
       ]);
       running.push(serve.child);
       const url = await serve.url;
-      expect(serve.output()).toContain(
-        `Payload log              all → http://127.0.0.1:${port}/events, ${file}`,
-      );
       const features = [Array.from({ length: 12 }, (_, i) => i / 10)];
       const fraud = await fetch(`${url}/v1/models/fraud:predict`, {
         method: 'POST',
@@ -87,6 +84,10 @@ describe('modelship serve --log-payload', { timeout: 150_000 }, () => {
       expect(linear.status).toBe(200);
       serve.child.kill('SIGTERM');
       expect(await serve.exited).toBe(0);
+      // The listing (printed after the "listening on" line the start waits for).
+      expect(serve.output()).toContain(
+        `Payload log              all → http://127.0.0.1:${port}/events, ${file}`,
+      );
       // Only fraud logs (linear's config.json says none); its policy keeps the inputs.
       expect(events.map((e) => [e.attributes.id, e.attributes.type]).sort()).toEqual([
         ['cli-1', 'org.kubeflow.serving.inference.request'],

@@ -14,6 +14,7 @@ import {
   createInferenceHandler,
   createServer,
   Deployer,
+  decryptPredictionLog,
   FilePayloadSink,
   functionModel,
   HttpPayloadSink,
@@ -691,6 +692,23 @@ describe("config.json's payloadLog", () => {
 });
 
 describe('the file sink', () => {
+  it('encrypts at rest as the prediction log does (one JWE line per append)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-payloads-jwe-'));
+    const key = new Uint8Array(32).fill(7);
+    const sink = new FilePayloadSink(join(dir, 'payloads.jsonl'), { encryption: { key } });
+    const { server, url } = await serve({ mode: 'request', sinks: [sink] });
+    await infer(url, oneRow, { 'ce-id': 'secret-1' });
+    await server.close();
+    expect(readdirSync(dir)).toEqual(['payloads.jsonl.jwe']);
+    const text = readFileSync(join(dir, 'payloads.jsonl.jwe'), 'utf8');
+    expect(text).not.toContain('secret-1');
+    const { lines, damaged } = await decryptPredictionLog(text, { key });
+    expect(damaged).toEqual([]);
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([
+      { id: 'secret-1', type: 'org.kubeflow.serving.inference.request' },
+    ]);
+  });
+
   it('writes each event as a CloudEvent JSON line, rotated by the prediction log code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modelship-payloads-'));
     const sink = new FilePayloadSink(join(dir, 'payloads.jsonl'), {

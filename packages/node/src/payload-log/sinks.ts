@@ -5,7 +5,7 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { invalidArgument } from '@modelship/core';
-import { PredictionLog } from '../prediction-log';
+import { PredictionLog, type PredictionLogOptions } from '../prediction-log';
 import { binaryMessage, jsonText, type PayloadEvent, structuredEvent } from './cloudevents';
 
 /** Counts a sink keeps, exposed on `/metrics`. */
@@ -283,7 +283,14 @@ export class FilePayloadSink implements PayloadSink {
   readonly kind = 'file';
   readonly log: PredictionLog;
 
-  constructor(path: string, options: { maxBytes?: number; maxFiles?: number; flushMs?: number } = {}) {
+  /**
+   * @param path the `.jsonl` file; encrypted (`encryption`, as the prediction log's), lines go
+   *   to `<path>.jwe`, which `decryptPredictionLog` reads.
+   */
+  constructor(
+    path: string,
+    options: Pick<PredictionLogOptions, 'maxBytes' | 'maxFiles' | 'flushMs' | 'encryption'> = {},
+  ) {
     if (typeof path !== 'string' || !path.endsWith('.jsonl'))
       throw invalidArgument('FilePayloadSink', 'path must name a .jsonl file', path);
     const full = resolve(path);

@@ -134,7 +134,7 @@ describe('modelship serve --log-policy --log-key-file', { timeout: 150_000 }, ()
       'MODELSHIP_TEST_NO_SUCH_KEY',
     ]);
     expect(r4.code).toBe(2);
-    expect(r4.err).toMatch(/the prediction log's key: .*MODELSHIP_TEST_NO_SUCH_KEY/);
+    expect(r4.err).toMatch(/the log key: .*MODELSHIP_TEST_NO_SUCH_KEY/);
     // In a --config file: an inline policy is checked the same way.
     const config = join(tmp, 'config.json');
     writeFileSync(

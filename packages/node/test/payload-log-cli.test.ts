@@ -119,6 +119,55 @@ describe('modelship serve --log-payload', { timeout: 150_000 }, () => {
     }
   });
 
+  it('encrypts the payload file with --log-key-file, and logs decrypt reads it back', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'modelship-payload-enc-repo-'));
+    mkdirSync(join(root, 'fraud/1'), { recursive: true });
+    copyFileSync(modelPath('fraud'), join(root, 'fraud/1/model.onnx'));
+    const tmp = mkdtempSync(join(tmpdir(), 'modelship-payload-enc-'));
+    const file = join(tmp, 'payloads.jsonl');
+    const keyFile = join(tmp, 'log.key');
+    writeFileSync(keyFile, Buffer.alloc(32, 9));
+    const policy = join(tmp, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ fields: { 'inputs.features': 'keep' } }));
+    const serve = startServe([
+      root,
+      '--port',
+      '0',
+      '--log-payload-file',
+      file,
+      '--log-payload-policy',
+      policy,
+      '--log-key-file',
+      keyFile,
+    ]);
+    running.push(serve.child);
+    const url = await serve.url;
+    const planted = 0.123456789;
+    const answer = await fetch(`${url}/v1/models/fraud:predict`, {
+      method: 'POST',
+      headers: { 'ce-id': 'enc-1' },
+      body: JSON.stringify({ instances: [[planted, ...Array.from({ length: 11 }, () => 0)]] }),
+    });
+    expect(answer.status).toBe(200);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    const sealed = readFileSync(`${file}.jwe`, 'utf8');
+    expect(sealed).toMatch(/^eyJ/); // compact JWE lines (one per append)
+    for (const plain of ['enc-1', 'fraud', '0.1234', 'inference.request'])
+      expect(sealed).not.toContain(plain);
+    const read = await runCli(['logs', 'decrypt', `${file}.jwe`, '--key-file', keyFile]);
+    expect(read.code, read.err).toBe(0);
+    const lines = read.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.type])).toEqual([
+      ['enc-1', 'org.kubeflow.serving.inference.request'],
+      ['enc-1', 'org.kubeflow.serving.inference.response'],
+    ]);
+    expect(lines[0].data.inputs.features[0][0]).toBeCloseTo(planted, 6);
+  });
+
   it('refuses a payload log without a sink, a bad mode or rate, a bad URL', async () => {
     const root = mkdtempSync(join(tmpdir(), 'modelship-payload-bad-'));
     for (const [args, message] of [

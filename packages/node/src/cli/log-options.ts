@@ -17,6 +17,8 @@ export interface LogFlags {
   logPolicy?: string;
   logKeyFile?: string;
   logKeyEnv?: string;
+  /** Payload logging's file sink, which the key also encrypts. */
+  logPayloadFile?: string;
 }
 
 /** The PredictionLog options the flags and the --config file ask for (checked, keys read). */
@@ -27,15 +29,19 @@ export async function predictionLogOptions(
   const inline =
     flags.logPolicy === undefined && typeof config.logPolicy === 'object' ? config.logPolicy : undefined;
   const file = flags.logPolicy ?? (typeof config.logPolicy === 'string' ? config.logPolicy : undefined);
+  const keyed = flags.logPayloadFile !== undefined;
   const asked = [
     (file !== undefined || inline !== undefined) && '--log-policy',
-    flags.logKeyFile !== undefined && '--log-key-file',
-    flags.logKeyEnv !== undefined && '--log-key-env',
+    !keyed && flags.logKeyFile !== undefined && '--log-key-file',
+    !keyed && flags.logKeyEnv !== undefined && '--log-key-env',
   ].filter((v) => v !== false);
   if (flags.logDir === undefined) {
     if (asked.length > 0)
-      throw new UsageError(`${asked.join(' and ')} set(s) up the prediction log: give --log-dir too`);
-    return {};
+      throw new UsageError(
+        `${asked.join(' and ')} set(s) up the prediction log: give --log-dir too${keyed ? '' : ' (or --log-payload-file for a key)'}`,
+      );
+    const encryption = await logEncryption(flags);
+    return encryption === undefined ? {} : { encryption };
   }
   const source = file === undefined ? 'logPolicy in --config' : `--log-policy ${file}`;
   const policy = file === undefined ? (inline as LogPolicy | undefined) : await readPolicy(file);
@@ -56,16 +62,20 @@ export async function predictionLogOptions(
     }
     options.policy = withKey;
   }
+  const encryption = await logEncryption(flags);
+  if (encryption !== undefined) options.encryption = encryption;
+  return options;
+}
+
+/** The key of `--log-key-file` / `--log-key-env`, read now, so a missing key stops the server before it serves. */
+async function logEncryption(flags: LogFlags): Promise<PredictionLogOptions['encryption']> {
   if (flags.logKeyFile !== undefined && flags.logKeyEnv !== undefined)
     throw new UsageError('give the log key by --log-key-file or by --log-key-env, not both');
-  if (flags.logKeyFile !== undefined || flags.logKeyEnv !== undefined) {
-    // Read now, so a missing key stops the server before it serves rather than at the first write.
-    const key = await keyOf({ keyFile: flags.logKeyFile, keyEnv: flags.logKeyEnv }).catch((e: unknown) => {
-      throw new UsageError(`the prediction log's key: ${(e as Error).message}`);
-    });
-    options.encryption = { key };
-  }
-  return options;
+  if (flags.logKeyFile === undefined && flags.logKeyEnv === undefined) return undefined;
+  const key = await keyOf({ keyFile: flags.logKeyFile, keyEnv: flags.logKeyEnv }).catch((e: unknown) => {
+    throw new UsageError(`the log key: ${(e as Error).message}`);
+  });
+  return { key };
 }
 
 async function readPolicy(file: string): Promise<LogPolicy> {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { ModelshipError } from '@modelship/core';
 import { type PayloadLogMode, type PayloadLogOptions, parseLogPolicy } from '../payload-log/payload-log';
 import { FilePayloadSink, HttpPayloadSink, type PayloadSink } from '../payload-log/sinks';
+import type { PredictionLogOptions } from '../prediction-log';
 import { UsageError } from './errors';
 import { mustExist } from './files';
 import { LOG_HASH_KEY_ENV } from './log-options';
@@ -22,14 +23,17 @@ export interface PayloadLogFlags {
 export const PAYLOAD_LOG_HELP = {
   mode: 'log inference requests and responses as KServe does: request, response or all (default all when a sink is given); without --log-payload-policy only metadata is logged (id, model, version, time, status, latency, sizes, tensor names and shapes), no input or output values',
   url: 'POST each event to this collector as a CloudEvent (binary mode, ce-type org.kubeflow.serving.inference.request/.response), in the background: never slows or fails inference',
-  file: 'append each event as a CloudEvent JSON line to this .jsonl file (rotated at 50 MiB)',
+  file: 'append each event as a CloudEvent JSON line to this .jsonl file (rotated at 50 MiB; with --log-key-file or --log-key-env, encrypted as <path>.jwe)',
   sample: 'share of requests logged, from 0 to 1 (default 1)',
   policy:
     'a JSON log policy: {"fields": {"inputs.amount": "keep", "records.*.email": "hash"}, "default": "drop", "hashKey": "..."}; the key may instead come from $MODELSHIP_LOG_HASH_KEY',
 };
 
 /** Payload logging from the flags, or undefined when none is given. */
-export async function payloadLogFromFlags(flags: PayloadLogFlags): Promise<PayloadLogOptions | undefined> {
+export async function payloadLogFromFlags(
+  flags: PayloadLogFlags,
+  encryption?: PredictionLogOptions['encryption'],
+): Promise<PayloadLogOptions | undefined> {
   const { logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy } = flags;
   if (
     [logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy].every(
@@ -71,7 +75,8 @@ export async function payloadLogFromFlags(flags: PayloadLogFlags): Promise<Paylo
   const sinks: PayloadSink[] = [];
   try {
     if (logPayloadUrl !== undefined) sinks.push(new HttpPayloadSink(logPayloadUrl));
-    if (logPayloadFile !== undefined) sinks.push(new FilePayloadSink(logPayloadFile));
+    if (logPayloadFile !== undefined)
+      sinks.push(new FilePayloadSink(logPayloadFile, encryption === undefined ? {} : { encryption }));
   } catch (e) {
     throw ModelshipError.isInstance(e)
       ? new UsageError(

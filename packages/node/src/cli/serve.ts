@@ -131,9 +131,12 @@ export function registerServe(
     )
     .option(
       '--log-key-file <file>',
-      'encrypt the prediction log with this 256-bit key (predictions.jsonl.jwe)',
+      'encrypt the prediction log (predictions.jsonl.jwe) and the payload log file with this 256-bit key',
     )
-    .option('--log-key-env <name>', 'encrypt the prediction log with the key in this environment variable')
+    .option(
+      '--log-key-env <name>',
+      'encrypt the prediction log and the payload log file with the key in this environment variable',
+    )
     .option(
       '--config <file.json>',
       'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa, logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy (flags given on the command line win)',
@@ -226,7 +229,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   const host = values.host ?? '127.0.0.1';
   const tls = await tlsFiles(values);
   const logOptions = await predictionLogOptions(values, config);
-  const payloadLog = await payloadLogFromFlags(values);
+  const payloadLog = await payloadLogFromFlags(values, logOptions.encryption);
   const maxBodyMb = positive('max-body-mb', values.maxBodyMb, false) ?? 64;
   const timeoutMs = positive('timeout-ms', values.timeoutMs);
   const maxConnections = positive('max-connections', values.maxConnections);

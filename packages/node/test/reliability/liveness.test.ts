@@ -124,6 +124,8 @@ describe('liveness under inference (sessions on worker threads)', () => {
     try {
       const order: string[] = [];
       const prober = await startProber();
+      // The prober's connection is open before the timing starts (a client's cost, not the server's).
+      await prober.request('GET', `${s.url}/v2/health/live`);
       const first = post(s.url).then((r) => order.push(`infer ${r.status}`));
       const times: number[] = [];
       try {

@@ -14,6 +14,12 @@ export interface ThreadLoad {
   load: InThreadOptions;
 }
 
+/**
+ * Shared memory per direction and thread for calls and answers: 1 MiB, so tensors up to 256 KiB
+ * skip the structured clone; larger ones, and string tensors, go by `postMessage`.
+ */
+export const SHARED_MEMORY_BYTES = 1 << 20;
+
 /** Starts `instances` threads, each loading `source` with `load`, as one model. */
 export function startPool(
   source: string | Uint8Array,
@@ -29,6 +35,7 @@ export function startPool(
     spawn: () => spawnThread(),
     load: { source, load } satisfies ThreadLoad,
     onInstanceEvent,
+    sharedMemoryBytes: SHARED_MEMORY_BYTES,
   });
 }
 

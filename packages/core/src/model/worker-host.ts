@@ -5,6 +5,7 @@
  */
 import { warmupInputs } from '../deploy/warmup';
 import type { Model } from './model';
+import { type ChannelCall, Ring } from './shared-channel';
 import {
   type FromWorker,
   serializeError,
@@ -46,11 +47,13 @@ export function serveModelInWorker(
    * Runs `calls` one after another and answers them in as few messages as keep each answer
    * prompt: finished answers wait for the next call only when the last call took less than
    * FLUSH_MS and the first waiting answer is younger than that, so a fast model's answers share
-   * a message and a slow model's go one by one.
+   * a message and a slow model's go one by one. Answers go through shared memory where they can.
    */
   const answer = async (calls: readonly WorkerCall[]): Promise<void> => {
     let answers: WorkerAnswer[] = [];
     let transfer: ArrayBuffer[] = [];
+    /** Answers written to the ring and not yet committed. */
+    let written = 0;
     let since = 0;
     for (let i = 0; i < calls.length; i++) {
       const { id, inputs, outputs } = calls[i]!;
@@ -58,25 +61,46 @@ export function serveModelInWorker(
       try {
         if (model === undefined) throw new Error('the worker has no model loaded');
         const out = await model.predict(inputs, outputs === undefined ? undefined : { outputs });
-        answers.push({ id, outputs: out });
-        transferables(out, transfer);
+        if (answersRing?.writeAnswer(id, out)) written++;
+        else {
+          answers.push({ id, outputs: out });
+          transferables(out, transfer);
+        }
       } catch (e) {
         answers.push({ id, error: serializeError(e) });
       }
       const t1 = now();
-      if (answers.length === 1) since = t1;
+      if (answers.length + written === 1) since = t1;
       if (i === calls.length - 1 || t1 - t0 >= FLUSH_MS || t1 - since >= FLUSH_MS) {
-        send({ type: 'answers', answers }, transfer);
+        if (written > 0) answersRing!.commit();
+        if (answers.length > 0) send({ type: 'answers', answers }, transfer);
         answers = [];
         transfer = [];
+        written = 0;
       }
     }
+  };
+  let callsRing: Ring | undefined;
+  let answersRing: Ring | undefined;
+  /** Runs the calls that come through shared memory, batch after batch, as `predict` messages' are. */
+  const serveRing = (ring: Ring): void => {
+    const next = (): void => {
+      const calls: ChannelCall[] = [];
+      ring.read(calls, []);
+      void answer(calls).then(() => ring.wait(next));
+    };
+    ring.wait(next);
   };
   port.listen((message) => {
     if (message.type === 'load') {
       load(message.options).then(
         (m) => {
           model = m;
+          if (message.channel !== undefined) {
+            callsRing = new Ring(message.channel.calls);
+            answersRing = new Ring(message.channel.answers);
+            serveRing(callsRing);
+          }
           port.post({ type: 'loaded', signature: m.signature });
         },
         (e: unknown) => port.post({ type: 'failed', error: serializeError(e) }),
@@ -90,6 +114,7 @@ export function serveModelInWorker(
         (e: unknown) => port.post({ type: 'probed', ms: undefined, error: serializeError(e) }),
       );
     } else if (message.type === 'dispose') {
+      callsRing?.close();
       void (model?.dispose() ?? Promise.resolve()).finally(() => port.post({ type: 'disposed' }));
     }
   });

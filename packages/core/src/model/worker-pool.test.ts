@@ -113,6 +113,17 @@ modelContract('WorkerPoolModel (in-process workers)', async () => ({
   otherInputs: x(3, 4),
 }));
 
+modelContract('WorkerPoolModel (in-process workers, shared memory)', async () => ({
+  model: await WorkerPoolModel.create({
+    instances: 2,
+    spawn: () => fakeWorker(),
+    load: {},
+    sharedMemoryBytes: 4096,
+  }),
+  inputs: x(1, 2),
+  otherInputs: x(3, 4),
+}));
+
 describe('WorkerPoolModel', () => {
   it('sends each call to the least busy instance, at most two ahead, and queues the rest here', async () => {
     const workers: Fake[] = [];
@@ -257,6 +268,67 @@ describe('WorkerPoolModel', () => {
     expect(Array.from(whole)).toEqual([9, 1, 2, 9]);
     expect(await pool.probe(2)).toBeGreaterThanOrEqual(0);
     await pool.dispose();
+  });
+});
+
+describe('WorkerPoolModel with shared memory', () => {
+  const predicts = (w: Fake) =>
+    w.received.flatMap((m) => (m.type === 'predict' ? m.calls.map((c) => c.inputs.x!.shape[0]) : []));
+
+  it('sends calls through shared memory, a tensor over a quarter of it by postMessage', async () => {
+    const workers: Fake[] = [];
+    const spawn = () => {
+      const w = fakeWorker();
+      workers.push(w);
+      return w;
+    };
+    const pool = await WorkerPoolModel.create({ spawn, load: {}, sharedMemoryBytes: 4096 });
+    expect(workers[0]!.received[0]).toMatchObject({ type: 'load', channel: {} });
+    const rows = 200; // 1,600 bytes of float32: over the 1,024 a 4 KiB ring takes in one record
+    const big = Float32Array.from({ length: 2 * rows }, (_, i) => i);
+    const [a, b, c] = await Promise.all([
+      pool.predict(x(1, 2)),
+      pool.predict({ x: tensor('float32', big, [rows, 2]) }),
+      pool.predict(x(3, 4), { outputs: ['y'] }),
+    ]);
+    expect(Array.from(a.y!.data as Float32Array)).toEqual([2, 4]);
+    expect(Array.from(b.y!.data as Float32Array)).toEqual(Array.from(big, (v) => v * 2));
+    expect(Array.from(c.y!.data as Float32Array)).toEqual([6, 8]);
+    // Only the large call went by message; the other two, and their answers, through shared memory.
+    expect(predicts(workers[0]!)).toEqual([rows]);
+    // An error comes back by message, typed as ever.
+    expect(await pool.predict(x(-1, 0)).catch((e: unknown) => e)).toBeInstanceOf(InputError);
+    expect(predicts(workers[0]!)).toEqual([rows]);
+    await pool.dispose();
+  });
+
+  it('fails a call held in shared memory when its instance crashes, and serves from the replacement', async () => {
+    const workers: Fake[] = [];
+    const pool = await WorkerPoolModel.create({ spawn: gated(workers), load: {}, sharedMemoryBytes: 4096 });
+    const held = pool.predict(x(1, 1));
+    await until(() => pool.status()[0]!.inFlight === 1);
+    workers[0]!.crash('out of memory');
+    const e = (await held.catch((err: unknown) => err)) as ModelshipError;
+    expect([e.code, (e.cause as Error).message]).toEqual(['INFERENCE_FAILED', 'out of memory']);
+    await until(() => pool.status()[0]!.state === 'ready');
+    expect(workers.length).toBe(2);
+    const next = await released(pool.predict(x(5, 6)), workers);
+    expect(Array.from(next.y!.data as Float32Array)).toEqual([10, 12]);
+    // The replacement has memory of its own, and neither call went by message.
+    const channels = workers.map((w) => (w.received[0] as { channel?: { calls: unknown } }).channel!.calls);
+    expect(channels[0]).not.toBe(channels[1]);
+    expect(workers.flatMap(predicts)).toEqual([]);
+    await pool.dispose();
+  });
+
+  it('refuses a sharedMemoryBytes that is not a byte count', async () => {
+    for (const bad of [-1, 1.5, 2 ** 31])
+      await expect(
+        WorkerPoolModel.create({ spawn: () => fakeWorker(), load: {}, sharedMemoryBytes: bad }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/sharedMemoryBytes/),
+      });
   });
 });
 

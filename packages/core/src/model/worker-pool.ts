@@ -2,6 +2,7 @@ import { invalidArgument, ModelLoadError, ModelshipError } from '../errors';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { BaseModel, type BaseModelOptions } from './base-model';
+import { type ChannelBuffers, channelBuffers, Ring, sharedChannelSupported } from './shared-channel';
 import {
   type FromWorker,
   ownedCopies,
@@ -43,6 +44,13 @@ export interface WorkerPoolOptions extends BaseModelOptions {
   load: unknown;
   /** Told when the pool starts and stops, when an instance stops unasked, and when its replacement serves or fails to load. */
   onInstanceEvent?: (event: InstanceEvent) => void;
+  /**
+   * Bytes of shared memory per direction for each worker's calls and answers (default 0: every
+   * call goes by `postMessage`). Where the runtime has `SharedArrayBuffer` and
+   * `Atomics.waitAsync`, calls and answers whose tensors are numeric and under a quarter of this
+   * go through it without a structured clone; the rest by `postMessage`.
+   */
+  sharedMemoryBytes?: number;
 }
 
 /** What the pool reports of each instance. */
@@ -53,8 +61,8 @@ export interface InstanceStatus {
 }
 
 interface Job {
+  /** The validated inputs as the caller gave them: copied when sent, not before. */
   inputs: NamedTensors;
-  transfer: ArrayBuffer[];
   outputs: readonly string[] | undefined;
   resolve: (outputs: NamedTensors) => void;
   reject: (error: unknown) => void;
@@ -88,20 +96,27 @@ class Instance {
   onSettled: () => void = () => {};
   /** What keepAlive was last told (a worker starts out keeping the process alive). */
   private kept = true;
+  /** The shared-memory rings to the worker and back, if the pool uses them. */
+  readonly channel: { calls: Ring; answers: Ring } | undefined;
 
   constructor(
     readonly handle: WorkerHandle,
     readonly index: number,
     load: unknown,
     label: string,
+    buffers: ChannelBuffers | undefined,
   ) {
     this.ready = new Promise<ModelSignature>((resolve, reject) => {
       this.settleStart = { resolve, reject };
     });
     handle.onMessage((m) => this.receive(m, label));
+    this.channel =
+      buffers === undefined
+        ? undefined
+        : { calls: new Ring(buffers.calls), answers: new Ring(buffers.answers) };
     handle.onExit((error) => {
       const wasStarting = this.state === 'starting';
-      this.state = 'stopped';
+      this.stop();
       for (const w of this.waiting.splice(0)) w.resolve(undefined);
       if (wasStarting) {
         this.settleStart.reject(
@@ -111,28 +126,32 @@ class Instance {
         );
       } else this.onExit(error);
     });
-    handle.post({ type: 'load', options: load });
+    handle.post({ type: 'load', options: load, ...(buffers === undefined ? {} : { channel: buffers }) });
+  }
+
+  /** No longer serving: stops listening to the shared-memory answers. */
+  stop(): void {
+    this.state = 'stopped';
+    this.channel?.answers.close();
+    this.channel?.calls.close();
   }
 
   private receive(m: FromWorker, label: string): void {
     if (m.type === 'answers') {
       for (const a of m.answers) {
-        const job = this.pending.get(a.id);
-        if (job === undefined) continue;
-        this.pending.delete(a.id);
-        if (--job.message!.left === 0) this.messages--;
-        if (a.error === undefined) job.resolve(a.outputs);
-        else job.reject(reviveError(a.error, `${label} failed in its worker`));
+        if (a.error === undefined) this.settle(a.id, a.outputs, undefined);
+        else this.settle(a.id, undefined, reviveError(a.error, `${label} failed in its worker`));
       }
       this.refresh();
       this.onSettled();
     } else if (m.type === 'loaded') {
       this.state = 'ready';
+      if (this.channel !== undefined) this.listen(this.channel.answers);
       this.refresh();
       this.settleStart.resolve(m.signature);
     } else if (m.type === 'failed') {
       // A worker whose session did not load serves nothing: it stops here.
-      this.state = 'stopped';
+      this.stop();
       this.handle.terminate();
       this.refresh();
       this.settleStart.reject(asLoadError(m.error, label));
@@ -141,6 +160,30 @@ class Instance {
       if (i >= 0) this.waiting.splice(i, 1)[0]!.resolve(m);
       this.refresh();
     }
+  }
+
+  private settle(id: number, outputs: NamedTensors | undefined, error: Error | undefined): void {
+    const job = this.pending.get(id);
+    if (job === undefined) return;
+    this.pending.delete(id);
+    if (--job.message!.left === 0) this.messages--;
+    if (error === undefined) job.resolve(outputs!);
+    else job.reject(error);
+  }
+
+  /** Settles the answers that come through shared memory, as they are committed. */
+  private listen(ring: Ring): void {
+    const next = (): void => {
+      const answers: { id: number; outputs: NamedTensors }[] = [];
+      ring.read([], answers);
+      for (const a of answers) this.settle(a.id, a.outputs, undefined);
+      if (answers.length > 0) {
+        this.refresh();
+        this.onSettled();
+      }
+      ring.wait(next);
+    };
+    ring.wait(next);
   }
 
   /** Keeps the process alive while the worker owes an answer, and only then. */
@@ -216,10 +259,17 @@ export class WorkerPoolModel extends BaseModel {
         'spawn must be a function that starts a worker',
         options.spawn,
       );
+    const shared = options.sharedMemoryBytes ?? 0;
+    if (!Number.isSafeInteger(shared) || shared < 0 || shared > 2 ** 30)
+      throw invalidArgument(
+        'WorkerPoolModel',
+        'sharedMemoryBytes must be an integer from 0 to 2^30',
+        options.sharedMemoryBytes,
+      );
     const label = `model '${options.name ?? 'model'}' version '${options.version ?? '1'}'`;
     const slots: Instance[] = [];
     try {
-      for (let i = 0; i < count; i++) slots.push(new Instance(options.spawn(), i, options.load, label));
+      for (let i = 0; i < count; i++) slots.push(spawnInstance(options, i, label));
     } catch (e) {
       for (const s of slots) s.handle.terminate();
       throw new ModelLoadError('MODEL_UNSUPPORTED', `could not start a worker for ${label}: ${message(e)}`, {
@@ -271,9 +321,8 @@ export class WorkerPoolModel extends BaseModel {
     outputs: readonly string[],
     all: boolean,
   ): Promise<NamedTensors> {
-    const { tensors, transfer } = ownedCopies(inputs);
     return new Promise<NamedTensors>((resolve, reject) => {
-      const job: Job = { inputs: tensors, transfer, outputs: all ? undefined : outputs, resolve, reject };
+      const job: Job = { inputs, outputs: all ? undefined : outputs, resolve, reject };
       if (this.queue.length === 0) {
         const free = this.free();
         if (free.best !== undefined) return this.send(free.best, [job]);
@@ -295,30 +344,47 @@ export class WorkerPoolModel extends BaseModel {
     return { best, room };
   }
 
-  /** Posts `jobs` to `to` in one message. */
+  /**
+   * Sends `jobs` to `to` as one message: through shared memory those whose tensors go there,
+   * the others (or all, without it) in one `postMessage`.
+   */
   private send(to: Instance, jobs: Job[]): void {
+    const ring = to.channel?.calls;
+    const sent: [number, Job][] = [];
+    const posted: [number, Job][] = [];
     const calls: WorkerCall[] = [];
-    let transfer = jobs[0]!.transfer;
+    let transfer: ArrayBuffer[] = [];
     for (const job of jobs) {
-      calls.push({ id: this.nextId++, inputs: job.inputs, outputs: job.outputs });
-      if (job !== jobs[0]) transfer = transfer.concat(job.transfer);
+      const id = this.nextId++;
+      if (ring?.writeCall({ id, inputs: job.inputs, outputs: job.outputs })) {
+        sent.push([id, job]);
+        continue;
+      }
+      const copies = ownedCopies(job.inputs);
+      calls.push({ id, inputs: copies.tensors, outputs: job.outputs });
+      transfer = transfer.length === 0 ? copies.transfer : transfer.concat(copies.transfer);
+      posted.push([id, job]);
     }
-    try {
-      to.handle.post({ type: 'predict', calls }, transfer);
-    } catch (e) {
-      const failure = new ModelshipError(
-        'INFERENCE_FAILED',
-        `${this.label}: the inputs could not be sent to its worker: ${message(e)}`,
-        { cause: e },
-      );
-      for (const job of jobs) job.reject(failure);
-      return;
+    ring?.commit();
+    if (calls.length > 0) {
+      try {
+        to.handle.post({ type: 'predict', calls }, transfer);
+        sent.push(...posted);
+      } catch (e) {
+        const failure = new ModelshipError(
+          'INFERENCE_FAILED',
+          `${this.label}: the inputs could not be sent to its worker: ${message(e)}`,
+          { cause: e },
+        );
+        for (const [, job] of posted) job.reject(failure);
+      }
     }
-    const sent = { left: jobs.length };
+    if (sent.length === 0) return;
+    const left = { left: sent.length };
     to.messages++;
-    for (let i = 0; i < jobs.length; i++) {
-      jobs[i]!.message = sent;
-      to.pending.set(calls[i]!.id, jobs[i]!);
+    for (const [id, job] of sent) {
+      job.message = left;
+      to.pending.set(id, job);
     }
     to.refresh();
   }
@@ -371,7 +437,7 @@ export class WorkerPoolModel extends BaseModel {
   private replace(index: number): void {
     let next: Instance;
     try {
-      next = new Instance(this.options.spawn(), index, this.options.load, this.label);
+      next = spawnInstance(this.options, index, this.label);
     } catch (e) {
       this.replaceFailed(index, e);
       return;
@@ -382,7 +448,7 @@ export class WorkerPoolModel extends BaseModel {
       (signature) => {
         this.replacing--;
         if (!sameSignature(signature, this.signature)) {
-          next.state = 'stopped';
+          next.stop();
           next.handle.terminate();
           this.replaceFailed(
             index,
@@ -420,12 +486,19 @@ export class WorkerPoolModel extends BaseModel {
       this.slots.map(async (s) => {
         await s.ready.catch(() => undefined);
         await s.ask({ type: 'dispose' }, 'disposed');
-        s.state = 'stopped';
+        s.stop();
         await s.handle.terminate();
       }),
     );
     this.tell({ type: 'stopped' });
   }
+}
+
+/** A fresh worker for instance `index`, with its shared memory when the pool uses it. */
+function spawnInstance(options: WorkerPoolOptions, index: number, label: string): Instance {
+  const bytes = options.sharedMemoryBytes ?? 0;
+  const buffers = bytes > 0 && sharedChannelSupported() ? channelBuffers(bytes) : undefined;
+  return new Instance(options.spawn(), index, options.load, label, buffers);
 }
 
 function sameSignature(a: ModelSignature, b: ModelSignature): boolean {

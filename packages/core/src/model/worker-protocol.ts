@@ -16,6 +16,7 @@ import {
 import { allocate } from '../tensor/dtype';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
+import type { ChannelBuffers } from './shared-channel';
 
 /** One call to run on the worker; `outputs` undefined: every output. */
 export interface WorkerCall {
@@ -30,8 +31,11 @@ export type WorkerAnswer =
   | { id: number; outputs?: undefined; error: SerializedError };
 
 export type ToWorker =
-  /** Create the session. `options` is the runtime's own (a path and session options, bytes, …). */
-  | { type: 'load'; options: unknown }
+  /**
+   * Create the session. `options` is the runtime's own (a path and session options, bytes, …);
+   * with `channel`, calls may also come, and answers go, through shared memory (shared-channel.ts).
+   */
+  | { type: 'load'; options: unknown; channel?: ChannelBuffers }
   /**
    * Calls to run one after another. Several travel in one message when they queued while the
    * worker was busy: each message wakes two threads, which costs more than a small model's call.

@@ -2,7 +2,9 @@
  * Inference must not stop the server (issue 17 §1): with the model's session on a worker thread,
  * `/v2/health/live` and overload 503s answer while a long inference runs. Ordering is asserted
  * (every answer arrives before the inference it overlaps finishes), not timing; the health
- * latency p99 is logged as a figure. In-thread, the same requests wait for the inference.
+ * latency p99 is logged as a figure. In-thread, the same requests wait for the inference. The
+ * probes and the overload requests come from a process of their own, as a kubelet's do (see
+ * prober.ts), and are timed there.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
 import { describe, expect, it, vi } from 'vitest';
 import { modelPath } from '../fixtures';
 import { startServe } from '../serve-process';
+import { startProber } from './prober';
 
 // Worker threads start from the TypeScript sources here (tsx in each thread): seconds apiece
 // on a loaded machine. No assertion depends on time.
@@ -37,37 +40,44 @@ function post(url: string): Promise<Response> {
 }
 
 /**
- * Sends back-to-back inferences and, meanwhile, health probes one after another. Returns, per
- * inference, the probes answered while it ran (the model held a call) and before it finished.
+ * Sends back-to-back inferences and, meanwhile, health probes one after another from a process
+ * of its own (see prober.ts). Returns, per inference, the probes answered while it ran (the
+ * model held the call when the probe was sent and still when its answer arrived) and before it
+ * finished.
  */
 async function probeDuring(url: string, running: () => number, inferences: number) {
-  const latencies: number[] = [];
-  const perInference: { during: number; after: number }[] = [];
-  for (let i = 0; i < inferences; i++) {
-    let finished = false;
-    const answered: { at: 'during' | 'after' }[] = [];
-    const call = post(url).then(async (r) => {
-      finished = true;
-      expect(r.status).toBe(200);
-      await r.arrayBuffer();
-    });
-    while (!finished) {
-      const t0 = performance.now();
-      const r = await fetch(`${url}/v2/health/live`);
-      const busy = running() === 1;
-      const done = finished;
-      latencies.push(performance.now() - t0);
-      expect(r.status).toBe(200);
-      expect(await r.json()).toEqual({ live: true });
-      if (!done) answered.push({ at: busy ? 'during' : 'after' });
+  const prober = await startProber();
+  try {
+    const latencies: number[] = [];
+    const perInference: { during: number; after: number }[] = [];
+    for (let i = 0; i < inferences; i++) {
+      let finished = false;
+      const answered: { at: 'during' | 'after' }[] = [];
+      const call = post(url).then(async (r) => {
+        finished = true;
+        expect(r.status).toBe(200);
+        await r.arrayBuffer();
+      });
+      while (!finished) {
+        const before = running() === 1;
+        const r = await prober.request('GET', `${url}/v2/health/live`);
+        const busy = before && running() === 1;
+        const done = finished;
+        latencies.push(r.ms);
+        expect(r.status).toBe(200);
+        expect(JSON.parse(r.body)).toEqual({ live: true });
+        if (!done) answered.push({ at: busy ? 'during' : 'after' });
+      }
+      await call;
+      perInference.push({
+        during: answered.filter((a) => a.at === 'during').length,
+        after: answered.length,
+      });
     }
-    await call;
-    perInference.push({
-      during: answered.filter((a) => a.at === 'during').length,
-      after: answered.length,
-    });
+    return { perInference, p99: p99(latencies), probes: latencies.length };
+  } finally {
+    prober.close();
   }
-  return { perInference, p99: p99(latencies), probes: latencies.length };
 }
 
 function p99(latencies: number[]): number {
@@ -77,14 +87,18 @@ function p99(latencies: number[]): number {
 
 /** The same probes with no inference running: the machine's own p99, to read the other against. */
 async function probeIdle(url: string, probes: number): Promise<number> {
-  const latencies: number[] = [];
-  for (let i = 0; i < probes; i++) {
-    const t0 = performance.now();
-    const r = await fetch(`${url}/v2/health/live`);
-    await r.arrayBuffer();
-    latencies.push(performance.now() - t0);
+  const prober = await startProber();
+  try {
+    const latencies: number[] = [];
+    for (let i = 0; i < probes; i++) {
+      const r = await prober.request('GET', `${url}/v2/health/live`);
+      expect(r.status).toBe(200);
+      latencies.push(r.ms);
+    }
+    return p99(latencies);
+  } finally {
+    prober.close();
   }
-  return p99(latencies);
 }
 
 describe('liveness under inference (sessions on worker threads)', () => {
@@ -109,16 +123,21 @@ describe('liveness under inference (sessions on worker threads)', () => {
     const s = await serve(model);
     try {
       const order: string[] = [];
+      const prober = await startProber();
+      // The prober's connection is open before the timing starts (a client's cost, not the server's).
+      await prober.request('GET', `${s.url}/v2/health/live`);
       const first = post(s.url).then((r) => order.push(`infer ${r.status}`));
-      while (s.running() === 0) await new Promise((r) => setTimeout(r, 1));
       const times: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        const r = await post(s.url);
-        const body = (await r.json()) as { error: string };
-        times.push(performance.now() - t0);
-        order.push(`overload ${r.status}`);
-        expect(body.error).toMatch(/overloaded/);
+      try {
+        while (s.running() === 0) await new Promise((r) => setTimeout(r, 1));
+        for (let i = 0; i < 3; i++) {
+          const r = await prober.request('POST', `${s.url}/v2/models/slow/infer`, JSON.stringify(infer));
+          times.push(r.ms);
+          order.push(`overload ${r.status}`);
+          expect((JSON.parse(r.body) as { error: string }).error).toMatch(/overloaded/);
+        }
+      } finally {
+        prober.close();
       }
       await first;
       expect(order).toEqual(['overload 503', 'overload 503', 'overload 503', 'infer 200']);

@@ -1,0 +1,27 @@
+/**
+ * Seeded, shuffled SGD fits give the same weights bit for bit as the code they were pinned on
+ * (sgd-pinned.json, written by the SGD of commit 72c4032 before its speed work): every loss,
+ * penalty and schedule, the tol stop, multi-class, sample weights, each kind of X. A faster epoch
+ * loop must not move a single bit.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type PinnedFit, pinnedFits } from './sgd-pinned.case';
+
+const pinned = JSON.parse(readFileSync(new URL('./sgd-pinned.json', import.meta.url), 'utf8')) as Record<
+  string,
+  PinnedFit
+>;
+
+describe('SGD seeded fits, pinned bit for bit', () => {
+  const fits = pinnedFits();
+  it('covers every pinned fit', () => expect(Object.keys(fits)).toEqual(Object.keys(pinned)));
+  // Through JSON like the pinned values (toEqual on numbers is Object.is: exact to the bit).
+  for (const [name, run] of Object.entries(fits))
+    it(name, () => expect(JSON.parse(JSON.stringify(run()))).toEqual(pinned[name]));
+  it('fits the same weights twice in a row and after other losses (no state carried over)', () => {
+    const again = pinnedFits();
+    for (const name of Object.keys(pinned).reverse())
+      expect(JSON.parse(JSON.stringify(again[name]!()))).toEqual(pinned[name]);
+  });
+});

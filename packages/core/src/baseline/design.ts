@@ -15,6 +15,29 @@ export interface Design {
   w: Float64Array;
 }
 
+/**
+ * Whether every value is finite. v·0 is 0 for finite v and NaN for ±Infinity or NaN: one
+ * multiply-add per value, several times faster than a test per value. A small function of its
+ * own, so V8 optimises it once for every fit rather than on stack replacement inside each call.
+ */
+function allFinite(x: Float64Array): boolean {
+  // Four sums, so the adds do not wait on one another (one sum runs at the add's latency).
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  const end = x.length - 3;
+  let i = 0;
+  for (; i < end; i += 4) {
+    p0 += x[i]! * 0;
+    p1 += x[i + 1]! * 0;
+    p2 += x[i + 2]! * 0;
+    p3 += x[i + 3]! * 0;
+  }
+  for (; i < x.length; i++) p0 += x[i]! * 0;
+  return p0 + p1 + p2 + p3 === 0;
+}
+
 /** Reads and checks X (finite numbers, rectangular, non-empty) and the sample weights. */
 export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unknown, where: string): Design {
   let x: Float64Array;
@@ -48,11 +71,7 @@ export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unkno
     // Read, never written: a Float64Array is used as it is, other arrays are copied.
     x = data instanceof Float64Array ? data : Float64Array.from(data);
   } else throw invalidArgument(where, 'X must be number[][] or { data, shape: [n, k] }', X);
-  // v·0 is 0 for finite v and NaN for ±Infinity or NaN: one multiply-add per value finds out
-  // whether to look for the culprit, several times faster than a test per value.
-  let probe = 0;
-  for (let i = 0; i < x.length; i++) probe += x[i]! * 0;
-  if (probe !== 0)
+  if (!allFinite(x))
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
       if (!Number.isFinite(v))

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ModelshipError } from '../errors';
 import { type PinnedFit, pinnedFits } from './sgd-pinned.case';
+import { SGDRegressor } from './sgd-regressor';
 
 const pinned = JSON.parse(readFileSync(new URL('./sgd-pinned.json', import.meta.url), 'utf8')) as Record<
   string,
@@ -23,5 +25,25 @@ describe('SGD seeded fits, pinned bit for bit', () => {
     const again = pinnedFits();
     for (const name of Object.keys(pinned).reverse())
       expect(JSON.parse(JSON.stringify(again[name]!()))).toEqual(pinned[name]);
+  });
+});
+
+describe('the finiteness check of X', () => {
+  it('finds a non-finite value at every position (each of its four sums and the tail)', () => {
+    const [n, k] = [3, 5];
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+      for (let at = 0; at < n * k; at++) {
+        const data = Float64Array.from({ length: n * k }, (_, i) => (i === at ? bad : i / 7));
+        let error: unknown;
+        try {
+          SGDRegressor.fit({ data, shape: [n, k] }, [1, 2, 3]);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ModelshipError);
+        expect((error as Error).message).toContain(
+          `X[${Math.floor(at / k)}][${at % k}] is ${String(bad)}; every value must be a finite number`,
+        );
+      }
   });
 });

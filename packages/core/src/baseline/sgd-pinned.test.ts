@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelshipError } from '../errors';
+import { seededRandom } from '../evaluate/bootstrap';
 import { type PinnedFit, pinnedFits } from './sgd-pinned.case';
 import { SGDRegressor } from './sgd-regressor';
 
@@ -45,5 +46,19 @@ describe('the finiteness check of X', () => {
           `X[${Math.floor(at / k)}][${at % k}] is ${String(bad)}; every value must be a finite number`,
         );
       }
+  });
+});
+
+describe('the seeded generator behind the shuffle', () => {
+  it('draws what it drew before its state became int32 (draws 1000 to 1003 of two seeds)', () => {
+    const pinnedDraws: [number, number[]][] = [
+      [0, [0.1671349515672773, 0.7681055867578834, 0.8421123626176268, 0.6420455540064722]],
+      [4294967295, [0.5043129974510521, 0.1101135287899524, 0.7344227773137391, 0.45223519345745444]],
+    ];
+    for (const [seed, draws] of pinnedDraws) {
+      const random = seededRandom(seed);
+      for (let i = 0; i < 999; i++) random();
+      expect(Array.from({ length: 4 }, () => random())).toEqual(draws);
+    }
   });
 });

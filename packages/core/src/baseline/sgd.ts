@@ -305,6 +305,7 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   const fitIntercept = s.fitIntercept;
   const eta0 = s.eta0;
   const shuffled = s.shuffle;
+  const k4 = k - (k % 4);
   let touched = 0;
   let t = 1;
   let bestLoss = Number.POSITIVE_INFINITY;
@@ -332,8 +333,18 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
       }
       const i = index[r]!;
       const at = i * k;
+      // Four terms a turn, added in the same order (bit for bit the same sum): fewer loop
+      // instructions per row, so more rows' reads fit in the CPU's window at once.
       let dot = 0;
-      for (let j = 0; j < k; j++) dot += w[j]! * x[at + j]!;
+      let j = 0;
+      for (; j < k4; j += 4) {
+        const b = at + j;
+        dot += w[j]! * x[b]!;
+        dot += w[j + 1]! * x[b + 1]!;
+        dot += w[j + 2]! * x[b + 2]!;
+        dot += w[j + 3]! * x[b + 3]!;
+      }
+      for (; j < k; j++) dot += w[j]! * x[at + j]!;
       const p = dot * wscale + intercept;
       if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
       else if (schedule === 2)
@@ -355,7 +366,15 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
       }
       if (update !== 0) {
         const c = update / wscale;
-        for (let j = 0; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
+        let j = 0;
+        for (; j < k4; j += 4) {
+          const b = at + j;
+          w[j] = w[j]! + x[b]! * c;
+          w[j + 1] = w[j + 1]! + x[b + 1]! * c;
+          w[j + 2] = w[j + 2]! + x[b + 2]! * c;
+          w[j + 3] = w[j + 3]! + x[b + 3]! * c;
+        }
+        for (; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
         if (fitIntercept) intercept += update;
       }
       if (q !== undefined) {

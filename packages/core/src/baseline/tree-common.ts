@@ -5,7 +5,7 @@ import type { ModelSignature, TensorSpec } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import { type Criterion, type GrowSettings, leafOf, type Presorted, presort, type TreeArrays } from './cart';
 import { type ClassLabel, sortedClasses } from './classes';
-import { type DesignMatrix, readDesign, readRows } from './design';
+import { type DesignMatrix, readDesign, readRows, readSaved } from './design';
 
 /** scikit-learn's tree parameters, camelCased. */
 export interface TreeOptions extends BaseModelOptions {
@@ -303,23 +303,13 @@ export function readHeader(
   kind: string,
   where: string,
 ): { j: Record<string, unknown>; input: string; nFeatures: number } {
-  const j = json as Record<string, unknown> | null;
-  if (
-    typeof j !== 'object' ||
-    j === null ||
-    j.format !== 'modelship-baseline' ||
-    j.kind !== kind ||
-    j.version !== 1
-  )
-    throw invalidArgument(where, `not a version 1 modelship ${kind}`, json);
-  if (typeof j.input !== 'string' || j.input === '')
-    throw invalidArgument(where, 'input must name the model input', j.input);
+  const j = readSaved<Record<string, unknown>>(json, kind, kind, where);
   if (typeof j.params !== 'object' || j.params === null)
     throw invalidArgument(where, 'params must be the fitted parameters object', j.params);
   const nFeatures = j.nFeatures;
   if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1)
     throw invalidArgument(where, 'nFeatures must be a positive integer', nFeatures);
-  return { j, input: j.input, nFeatures };
+  return { j, input: j.input as string, nFeatures };
 }
 
 export function inputName(options: TreeOptions, where: string): string {

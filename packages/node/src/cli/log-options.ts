@@ -21,6 +21,18 @@ export interface LogFlags {
   logPayloadFile?: string;
 }
 
+/** `policy` with `$MODELSHIP_LOG_HASH_KEY` as its `hashKey` when it is an object naming none. */
+export function withEnvHashKey(policy: unknown): unknown {
+  const hashKey = process.env[LOG_HASH_KEY_ENV];
+  return typeof policy === 'object' &&
+    policy !== null &&
+    !Array.isArray(policy) &&
+    (policy as LogPolicy).hashKey === undefined &&
+    hashKey
+    ? { ...policy, hashKey }
+    : policy;
+}
+
 /** The PredictionLog options the flags and the --config file ask for (checked, keys read). */
 export async function predictionLogOptions(
   flags: LogFlags,
@@ -47,11 +59,7 @@ export async function predictionLogOptions(
   const policy = file === undefined ? (inline as LogPolicy | undefined) : await readPolicy(file);
   const options: PredictionLogOptions = {};
   if (policy !== undefined) {
-    const hashKey = process.env[LOG_HASH_KEY_ENV];
-    const withKey =
-      typeof policy === 'object' && policy !== null && policy.hashKey === undefined && hashKey
-        ? { ...policy, hashKey }
-        : policy;
+    const withKey = withEnvHashKey(policy) as LogPolicy;
     try {
       createRedactor(withKey);
     } catch (e) {

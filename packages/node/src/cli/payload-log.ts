@@ -9,7 +9,7 @@ import { FilePayloadSink, HttpPayloadSink, type PayloadSink } from '../payload-l
 import type { PredictionLogOptions } from '../prediction-log';
 import { UsageError } from './errors';
 import { mustExist } from './files';
-import { LOG_HASH_KEY_ENV } from './log-options';
+import { withEnvHashKey } from './log-options';
 
 export interface PayloadLogFlags {
   logPayload?: string;
@@ -63,9 +63,7 @@ export async function payloadLogFromFlags(
     } catch (e) {
       throw new UsageError(`--log-payload-policy ${logPayloadPolicy}: ${(e as Error).message}`);
     }
-    const env = process.env[LOG_HASH_KEY_ENV];
-    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !('hashKey' in raw) && env)
-      raw = { ...raw, hashKey: env };
+    raw = withEnvHashKey(raw);
     try {
       policy = parseLogPolicy(raw, `--log-payload-policy ${logPayloadPolicy}`);
     } catch (e) {

@@ -236,14 +236,14 @@ function encodeNode(n: OnnxNodeSpec, i: number): Uint8Array {
 
 /** ValueInfoProto { name 1, type 2 } with TypeProto.tensor_type { elem_type 1, shape 2 { dim 1 { dim_value 1 | dim_param 2 } } } (or a sequence of maps). */
 function encodeValue(v: OnnxValueSpec, what: string): Uint8Array {
-  const dims = (Array.isArray(v.shape) ? v.shape : []).map((d) => {
+  if (!Array.isArray(v.shape)) throw invalidArgument(WHAT, `${what}.shape must be an array`, v.shape);
+  const dims = v.shape.map((d) => {
     if (d === null) return bytesField(1, []);
     if (typeof d === 'string') return bytesField(1, bytesField(2, d));
     if (!Number.isSafeInteger(d) || d < 0)
       throw invalidArgument(WHAT, `${what}.shape holds a bad dimension`, d);
     return bytesField(1, varintField(1, d));
   });
-  if (!Array.isArray(v.shape)) throw invalidArgument(WHAT, `${what}.shape must be an array`, v.shape);
   const elem = varintField(1, elementType(v.type, `${what}.type`));
   let type: Uint8Array;
   if (v.mapKey === undefined) type = bytesField(1, [elem, bytesField(2, dims)]);

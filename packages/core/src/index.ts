@@ -13,6 +13,7 @@ export {
   type ScreenMode,
   type ScreenReport,
 } from './anomaly/screen';
+export * from './batch';
 export * from './deploy';
 export {
   AbortError,

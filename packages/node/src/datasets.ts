@@ -16,8 +16,8 @@ export interface ReadOptions extends CsvOptions {
   onBytes?: (read: number, total: number) => void;
 }
 
-/** Options of {@link readJsonl}: a signal and byte progress. */
-export type ReadJsonlOptions = Pick<ReadOptions, 'signal' | 'onBytes'>;
+/** Options of {@link readJsonl}: a signal, byte progress and what a bad line does. */
+export type ReadJsonlOptions = Pick<ReadOptions, 'signal' | 'onBytes' | 'badRecords'>;
 
 /** The extensions {@link readDataset} knows (keep its error message in step), and the format each one means. */
 const FORMATS: Readonly<Record<string, 'csv' | 'tsv' | 'jsonl'>> = {
@@ -105,7 +105,10 @@ export function readJsonl(
   path: string,
   options: ReadJsonlOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
-  return parseJsonl(fileText(path, options.onBytes), { signal: options.signal });
+  return parseJsonl(fileText(path, options.onBytes), {
+    signal: options.signal,
+    badRecords: options.badRecords,
+  });
 }
 
 /**
@@ -127,7 +130,12 @@ export function readDataset(
   const format = Object.hasOwn(FORMATS, ext) ? FORMATS[ext] : undefined;
   if (format === 'csv') return readCsv(path, options);
   if (format === 'tsv') return readCsv(path, { ...options, delimiter: options.delimiter ?? '\t' });
-  if (format === 'jsonl') return readJsonl(path, { signal: options.signal, onBytes: options.onBytes });
+  if (format === 'jsonl')
+    return readJsonl(path, {
+      signal: options.signal,
+      onBytes: options.onBytes,
+      badRecords: options.badRecords,
+    });
   throw new InputError(
     'DATASET_INVALID',
     `cannot tell the format of '${path}' from its extension ${ext === '' ? '(it has none)' : `'${ext}'`}; ` +

@@ -3,6 +3,8 @@
  * chunks split anywhere, so a file, a `fetch` body or an upload is read with memory bounded
  * by the longest record; Node and the browser only supply the chunks.
  */
+
+import { unreadableRow } from '../batch/unreadable';
 import { describe, InputError, invalidArgument } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
@@ -22,12 +24,26 @@ export interface CsvOptions {
   numbers?: boolean;
   /** Stops reading between chunks: iteration throws an `AbortError` (`ABORTED`). */
   signal?: AbortSignalLike;
+  /**
+   * What a malformed data record does (default `'throw'`): stop the reading with its error, or
+   * (`'mark'`) stand in its place as a row `predictBatches` reports as rejected, with the
+   * reason and the record's text, while reading goes on. A bad header always throws.
+   */
+  badRecords?: 'throw' | 'mark';
 }
 
 /** Options of {@link parseJsonl}. */
 export interface JsonlOptions {
   /** Stops reading between chunks: iteration throws an `AbortError` (`ABORTED`). */
   signal?: AbortSignalLike;
+  /** What a line that is not a JSON object does: as in {@link CsvOptions.badRecords}. */
+  badRecords?: 'throw' | 'mark';
+}
+
+function checkBadRecords(where: string, value: unknown): boolean {
+  if (value !== undefined && value !== 'throw' && value !== 'mark')
+    throw invalidArgument(where, "badRecords must be 'throw' or 'mark'", value);
+  return value === 'mark';
 }
 
 const NUMERAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -61,6 +77,8 @@ const UNQUOTED = 1;
 const QUOTED = 2;
 /** Just read a quote inside a quoted field: either the closing quote or the first of `""`. */
 const QUOTE_SEEN = 3;
+/** In a malformed record being marked: everything up to the line end is its text. */
+const SKIP = 4;
 
 /**
  * Parses CSV text (RFC 4180) into rows keyed by the header, the first record. Text may arrive
@@ -95,7 +113,8 @@ export function parseCsv(
       'delimiter must be one character other than a quote or a line break',
       delimiter,
     );
-  return csvRows(chunks, delimiter.charCodeAt(0), options.numbers !== false, options.signal);
+  const mark = checkBadRecords('parseCsv', options.badRecords);
+  return csvRows(chunks, delimiter.charCodeAt(0), options.numbers !== false, options.signal, mark);
 }
 
 async function* csvRows(
@@ -103,8 +122,11 @@ async function* csvRows(
   delimiter: number,
   numbers: boolean,
   signal: AbortSignalLike | undefined,
+  mark: boolean,
 ): AsyncGenerator<Record<string, CellValue>> {
   let header: string[] | undefined;
+  // Why the current record is malformed, when bad records are marked rather than thrown.
+  let bad: InputError | undefined;
   // The current record: raw field texts, and which of them were quoted.
   let texts: string[] = [];
   let quotedFields: boolean[] = [];
@@ -148,16 +170,34 @@ async function* csvRows(
       header = values;
       return undefined;
     }
-    if (values.length !== header.length)
-      throw invalid(
-        recordLine,
-        ` has ${values.length} field${values.length === 1 ? '' : 's'}; the header has ${header.length}`,
-      );
+    if (bad !== undefined || values.length !== header.length) {
+      const error =
+        bad ??
+        invalid(
+          recordLine,
+          ` has ${values.length} field${values.length === 1 ? '' : 's'}; the header has ${header.length}`,
+        );
+      bad = undefined;
+      if (!mark) throw error;
+      const raw = values
+        .map((v, i) => (wasQuoted[i] ? `"${v.replaceAll('"', '""')}"` : v))
+        .join(String.fromCharCode(delimiter));
+      return unreadableRow({ reason: error.message, line: recordLine, raw });
+    }
     // Safe as a plain object: the header check refused every name that could reach the prototype.
     const row: Record<string, CellValue> = {};
     for (let i = 0; i < header.length; i++)
       row[header[i]!] = wasQuoted[i] ? values[i]! : unquotedCell(values[i]!, numbers);
     return row;
+  };
+
+  // A malformed record being marked: the rest of its line is read as text into the field.
+  const skip = (error: InputError): void => {
+    bad = error;
+    // The field's text as written, quotes and all, for the record's raw text.
+    if (quoted) field = `"${field.replaceAll('"', '""')}"`;
+    quoted = false;
+    state = SKIP;
   };
 
   const startRecord = (): void => {
@@ -178,6 +218,17 @@ async function* csvRows(
     }
     while (i < n) {
       const c = chunk.charCodeAt(i);
+      if (state === SKIP) {
+        let j = i;
+        for (; j < n; j++) {
+          const d = chunk.charCodeAt(j);
+          if (d === LF || d === CR) break;
+        }
+        field += chunk.slice(i, j);
+        i = j;
+        if (j < n) state = UNQUOTED; // the line end below ends the record
+        continue;
+      }
       if (state === QUOTED) {
         // Copy the run up to the next quote at once, counting the line breaks inside it.
         let j = i;
@@ -203,8 +254,12 @@ async function* csvRows(
           i++;
           continue;
         }
-        if (c !== delimiter && c !== LF && c !== CR)
-          throw invalid(recordLine, `: unexpected ${describe(chunk[i])} after a closing quote`);
+        if (c !== delimiter && c !== LF && c !== CR) {
+          const error = invalid(recordLine, `: unexpected ${describe(chunk[i])} after a closing quote`);
+          if (!mark || header === undefined) throw error;
+          skip(error);
+          continue;
+        }
         // The field is closed: the delimiter or line end is handled below.
       }
       if (c === delimiter) {
@@ -219,11 +274,15 @@ async function* csvRows(
         if (row !== undefined) yield row;
         continue;
       } else if (c === QUOTE) {
-        if (state !== START)
-          throw invalid(
+        if (state !== START) {
+          const error = invalid(
             recordLine,
             ': a quote inside an unquoted field; quote the whole field and double the quotes inside it',
           );
+          if (!mark || header === undefined) throw error;
+          skip(error);
+          continue;
+        }
         startRecord();
         quoted = true;
         state = QUOTED;
@@ -243,8 +302,11 @@ async function* csvRows(
     }
   }
   throwIfAborted(signal);
-  if (state === QUOTED)
-    throw invalid(recordLine, ': a quoted field is not closed before the end of the data');
+  if (state === QUOTED) {
+    const error = invalid(recordLine, ': a quoted field is not closed before the end of the data');
+    if (!mark || header === undefined) throw error;
+    bad = error;
+  }
   const last = endRecord();
   if (header === undefined)
     throw new InputError('DATASET_INVALID', 'the CSV has no header: it holds no records', {
@@ -271,6 +333,7 @@ export async function* parseJsonl(
   options: JsonlOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
   const signal = options.signal;
+  const mark = checkBadRecords('parseJsonl', options.badRecords);
   // The unfinished last line, as pieces: joining only once the line ends keeps the work linear
   // however finely a long line is chunked.
   let pieces: string[] = [];
@@ -281,6 +344,15 @@ export async function* parseJsonl(
     line++;
     const body = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (body.trim() === '') return undefined;
+    if (!mark) return parseLine(body);
+    try {
+      return parseLine(body);
+    } catch (e) {
+      return unreadableRow({ reason: (e as Error).message, line, raw: body });
+    }
+  };
+
+  const parseLine = (body: string): Record<string, unknown> => {
     let value: unknown;
     try {
       value = JSON.parse(body);

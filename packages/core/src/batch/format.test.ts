@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCsv, parseJsonl } from '../evaluate/text-formats';
-import { csvCell, rejectionsText, textFormatter } from './format';
+import { rejectionsText, textFormatter } from './format';
 import { unreadableOf } from './unreadable';
 
 async function collect<T>(gen: AsyncIterable<T>): Promise<T[]> {

@@ -369,3 +369,17 @@ describe('predictBatches', () => {
     expect(error.message).toMatch(/output 'score' has shape \[3\] for 2 rows/);
   });
 });
+
+describe('predictBatches default features', () => {
+  it('leaves kept columns and label out, unless the input takes exactly the columns with them', async () => {
+    const { model } = linear();
+    const idKept = await all(
+      predictBatches(model, [{ id: 'a', x0: 2, x1: 1, label: 1 }], { keep: ['id'], outputs: ['score'] }),
+    );
+    expect(idKept[0]!.rows).toEqual([{ id: 'a', score: 3 }]);
+    const featureKept = await all(
+      predictBatches(model, [{ x0: 2, x1: 1, label: 1 }], { keep: ['x0'], outputs: ['score'] }),
+    );
+    expect(featureKept[0]!.rows).toEqual([{ x0: 2, score: 3 }]);
+  });
+});

@@ -3,7 +3,7 @@
  * set aside (their number and reason) rather than stopping the run or vanishing.
  */
 import { describe, InputError, invalidArgument, ModelshipError } from '../errors';
-import { type InputBuilder, inputBuilder } from '../evaluate/inputs';
+import { type InputBuilder, inputBuilder, valuesPerRow } from '../evaluate/inputs';
 import type { RecordTransform, Row } from '../evaluate/types';
 import { checkOptions } from '../metrics/labels';
 import { throwIfAborted } from '../model/abort';
@@ -30,7 +30,8 @@ export interface PredictBatchesOptions {
   /**
    * The columns assembled, in this order, into the model's one input `[batch, k]` (or an
    * image-shaped input such as `[batch, 1, 8, 8]` from 64 columns). Default: every column of
-   * the first row except the kept ones and one named `label`. Ignored when the rows carry the
+   * the first row except one named `label` and the kept ones (unless the input takes exactly
+   * as many values as there are columns with the kept ones). Ignored when the rows carry the
    * model's inputs by name.
    */
   features?: readonly string[];
@@ -317,11 +318,15 @@ function builderFor(model: Model, first: Row, plan: Plan): InputBuilder {
     );
   const specs = model.signature.inputs;
   const byName = specs.length > 0 && specs.every((s) => s.name in first);
-  const features =
-    options.features ??
-    (options.pipeline !== undefined || options.toInputs !== undefined || byName
-      ? undefined
-      : Object.keys(first).filter((c) => c !== 'label' && !keep.includes(c)));
+  let features = options.features;
+  if (features === undefined && options.pipeline === undefined && options.toInputs === undefined && !byName) {
+    // Kept columns are usually ids, not features; but a kept feature (an amount) stays one
+    // when the model's input takes exactly the columns with it.
+    const columns = Object.keys(first).filter((c) => c !== 'label');
+    const unkept = columns.filter((c) => !keep.includes(c));
+    const width = specs.length === 1 ? valuesPerRow(specs[0]!) : undefined;
+    features = width !== undefined && unkept.length !== width && columns.length === width ? columns : unkept;
+  }
   return inputBuilder(
     model,
     first,

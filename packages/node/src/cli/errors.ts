@@ -9,6 +9,8 @@ import { ModelshipError } from '@modelship/core';
 export const EXIT_USAGE = 2;
 /** Exit code 1: what the command line names failed (a model onnxruntime refuses, a crash). */
 export const EXIT_FAILURE = 1;
+/** Exit code 3 (`modelship predict`): the run finished, but some rows were rejected and not scored. */
+export const EXIT_REJECTED = 3;
 /** Exit code 130: stopped by Ctrl-C (SIGINT), as shells report it; nothing was written. */
 export const EXIT_INTERRUPTED = 130;
 

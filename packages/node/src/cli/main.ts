@@ -10,6 +10,7 @@ import { registerEval } from './eval';
 import { registerExplain } from './explain';
 import { registerInspect } from './inspect';
 import { registerLogs } from './logs';
+import { registerPredict } from './predict';
 import { registerServe } from './serve';
 import { registerSigning } from './signing';
 import { packageVersion } from './version';
@@ -47,6 +48,7 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
   registerEncrypt(program, out, done);
   registerDecrypt(program, out, done);
   registerLogs(program, out, done);
+  registerPredict(program, out, done);
   // Subcommands inherit the settings above when created; they remember which command failed.
   for (const command of program.commands)
     command.exitOverride((e) => {

@@ -24,11 +24,13 @@ export interface ProgressLine {
  * @param write where the line goes (stderr).
  * @param now the clock (tests pass their own).
  * @param first the phase while the data file is read (`bytes` moves the bar only then).
+ * @param rate also show the rate (`310k rows/s`; `modelship predict`).
  */
 export function progressLine(
   write: (s: string) => void,
   now: () => number = Date.now,
   first = 'scoring',
+  rate = false,
 ): ProgressLine {
   let phase = first;
   let unit = 'rows';
@@ -49,8 +51,9 @@ export function progressLine(
       total === undefined
         ? `${count.toLocaleString('en-US')} ${unit}`
         : `${count.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit}`;
+    const speed = rate && t > started ? `  ${perSecond(count, t - started)} ${unit}/s` : '';
     write(
-      `\r${phase.padEnd(13)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(f * 100)).padStart(3)}%  ${amount}  ${eta(f, t - started)}\x1b[K`,
+      `\r${phase.padEnd(13)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(f * 100)).padStart(3)}%  ${amount}${speed}  ${eta(f, t - started)}\x1b[K`,
     );
     shown = true;
   };
@@ -87,6 +90,14 @@ export function progressLine(
       shown = false;
     },
   };
+}
+
+/** `count` over `ms` per second, short: "850", "12.5k", "310k", "1.2M". */
+export function perSecond(count: number, ms: number): string {
+  const r = (count * 1000) / ms;
+  if (r < 1000) return String(Math.round(r));
+  if (r < 1e6) return r < 1e5 ? `${(r / 1000).toFixed(1)}k` : `${Math.round(r / 1000)}k`;
+  return `${(r / 1e6).toFixed(1)}M`;
 }
 
 /** "ETA 12s", "ETA 3m05s", "done in 4s", or "ETA --" before there is a rate to go on. */

@@ -1,0 +1,133 @@
+/**
+ * Scored rows to files: the text formats of `@modelship/core` (CSV, JSON Lines) written with
+ * back-pressure, so a fast model never piles output up in memory behind a slow disk. A file is
+ * written as `<path>.partial` and renamed when closed, so a file at `path` is always complete.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { extname } from 'node:path';
+import {
+  type CellValue,
+  InputError,
+  invalidArgument,
+  type Rejection,
+  type RowSink,
+  rejectionsText,
+  type TextFormat,
+  textFormatter,
+} from '@modelship/core';
+
+/** A text file written in order with back-pressure; `close` makes it appear at its path, `abort` removes it. */
+export interface TextFile {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** A sink that can also be dropped: a failed run leaves no file at the output path. */
+export interface FileSink extends RowSink {
+  /** Stops writing and removes the unfinished file. */
+  abort(): Promise<void>;
+}
+
+function cannotWrite(path: string, error: unknown): InputError {
+  return new InputError(
+    'DATASET_INVALID',
+    `cannot write '${path}': ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error, details: { path } },
+  );
+}
+
+/** Opens `path` for writing (as `<path>.partial` until closed). */
+export function textFile(path: string): TextFile {
+  const partial = `${path}.partial`;
+  const stream: WriteStream = createWriteStream(partial);
+  let failure: Error | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    stream.on('error', (e) => {
+      failure = cannotWrite(path, e);
+      reject(failure);
+    });
+  });
+  failed.catch(() => {});
+  let finished = false;
+  return {
+    async write(text) {
+      if (failure !== undefined) throw failure;
+      if (finished) throw invalidArgument('textFile', `'${path}' is closed`, text);
+      if (text === '' || stream.write(text)) return;
+      await Promise.race([new Promise<void>((resolve) => stream.once('drain', resolve)), failed]);
+    },
+    async close() {
+      if (finished) return;
+      finished = true;
+      await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), failed]);
+      try {
+        await rename(partial, path);
+      } catch (e) {
+        throw cannotWrite(path, e);
+      }
+    },
+    async abort() {
+      finished = true;
+      await new Promise<void>((resolve) => {
+        stream.once('close', () => resolve());
+        stream.destroy();
+      });
+      await rm(partial, { force: true });
+    },
+  };
+}
+
+/** The text formats by file extension (any case). */
+const EXTENSIONS: Readonly<Record<string, TextFormat>> = {
+  '.csv': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+};
+
+/** The text format a file's extension names, or `undefined` for one it does not. */
+export function textFormatOf(path: string): TextFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  return Object.hasOwn(EXTENSIONS, ext) ? EXTENSIONS[ext] : undefined;
+}
+
+/**
+ * Writes scored rows to a CSV or JSON Lines file, in the order given; `write` resolves once
+ * the rows are handed to the file (waiting while the disk is behind). The format is taken from
+ * the extension (`.csv`, `.jsonl`, `.ndjson`) unless given.
+ *
+ * @example
+ * const sink = rowFileSink('scores.csv');
+ * for await (const batch of predictBatches(model, readDataset('big.csv'))) await sink.write(batch.rows);
+ * await sink.close();
+ */
+export function rowFileSink(path: string, format: TextFormat | undefined = textFormatOf(path)): FileSink {
+  if (format === undefined)
+    throw new InputError(
+      'DATASET_INVALID',
+      `cannot tell the output format of '${path}' from its extension; use .csv, .jsonl or .ndjson, or give the format`,
+      { details: { path } },
+    );
+  const formatter = textFormatter(format);
+  const file = textFile(path);
+  return {
+    write: (rows: readonly Record<string, CellValue>[]) => file.write(formatter.format(rows)),
+    close: () => file.close(),
+    abort: () => file.abort(),
+  };
+}
+
+/** Writes rejected rows to a JSON Lines file: `{ row, code, reason, raw }` a line. */
+export function rejectsFile(path: string): {
+  write(rejected: readonly Rejection[]): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+} {
+  const file = textFile(path);
+  return {
+    write: (rejected) => file.write(rejectionsText(rejected)),
+    close: () => file.close(),
+    abort: () => file.abort(),
+  };
+}

@@ -3,6 +3,7 @@ export * from '@modelship/core/anomaly';
 export * from '@modelship/core/baselines';
 export * from '@modelship/core/encryption';
 export * from '@modelship/core/signing';
+export { type FileSink, rejectsFile, rowFileSink, type TextFile, textFile, textFormatOf } from './batch/sink';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { keyFromEnv, keyFromFile, type NodeDecryptionOptions, type NodeKeySource } from './decryption';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';

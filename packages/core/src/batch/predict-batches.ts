@@ -180,13 +180,14 @@ function planOf(model: Model, options: PredictBatchesOptions): Plan {
 }
 
 function isBlock(item: unknown): item is RowBlock {
-  if (typeof item !== 'object' || item === null) return false;
-  const keys = Object.keys(item);
+  // Cheap tests first: this runs once per row of a plain row stream.
   return (
-    keys.length === 2 &&
+    typeof item === 'object' &&
+    item !== null &&
     Array.isArray((item as RowBlock).rows) &&
     Number.isSafeInteger((item as RowBlock).firstRow) &&
-    (item as RowBlock).firstRow >= 0
+    (item as RowBlock).firstRow >= 0 &&
+    Object.keys(item).length === 2
   );
 }
 

@@ -3,9 +3,11 @@
  * back-pressure, so a fast model never piles output up in memory behind a slow disk. A file is
  * written as `<path>.partial` and renamed when closed, so a file at `path` is always complete.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
+import type { Writable } from 'node:stream';
 import {
   type CellValue,
   InputError,
@@ -38,30 +40,53 @@ function cannotWrite(path: string, error: unknown): InputError {
   );
 }
 
-/** Opens `path` for writing (as `<path>.partial` until closed). */
-export function textFile(path: string): TextFile {
-  const partial = `${path}.partial`;
-  const stream: WriteStream = createWriteStream(partial);
-  let failure: Error | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    stream.on('error', (e) => {
-      failure = cannotWrite(path, e);
-      reject(failure);
+/**
+ * Text into a writable stream in order: `write` resolves at once while the stream's buffer has
+ * room, else when it drains (back-pressure); a stream error rejects the pending and later calls
+ * with `failure(error)`.
+ */
+export function streamText(
+  stream: Writable,
+  failure: (error: unknown) => Error,
+): { write(text: string): Promise<void>; end(): Promise<void> } {
+  let failed: Error | undefined;
+  const broken = new Promise<never>((_, reject) => {
+    stream.once('error', (e) => {
+      failed = failure(e);
+      reject(failed);
     });
   });
-  failed.catch(() => {});
-  let finished = false;
+  broken.catch(() => {});
   return {
     async write(text) {
-      if (failure !== undefined) throw failure;
-      if (finished) throw invalidArgument('textFile', `'${path}' is closed`, text);
+      if (failed !== undefined) throw failed;
       if (text === '' || stream.write(text)) return;
-      await Promise.race([new Promise<void>((resolve) => stream.once('drain', resolve)), failed]);
+      await Promise.race([once(stream, 'drain'), broken]);
+    },
+    async end() {
+      if (failed !== undefined) throw failed;
+      await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), broken]);
+    },
+  };
+}
+
+/** Opens `path` for writing (as `<path>.partial` until closed). */
+export function textFile(path: string): TextFile {
+  if (typeof path !== 'string' || path === '')
+    throw invalidArgument('textFile', 'path must be a file path', path);
+  const partial = `${path}.partial`;
+  const stream = createWriteStream(partial);
+  const text = streamText(stream, (e) => cannotWrite(path, e));
+  let finished = false;
+  return {
+    async write(chunk) {
+      if (finished) throw invalidArgument('textFile', `'${path}' is closed`, chunk);
+      await text.write(chunk);
     },
     async close() {
       if (finished) return;
       finished = true;
-      await Promise.race([new Promise<void>((resolve) => stream.end(resolve)), failed]);
+      await text.end();
       try {
         await rename(partial, path);
       } catch (e) {
@@ -70,10 +95,11 @@ export function textFile(path: string): TextFile {
     },
     async abort() {
       finished = true;
-      await new Promise<void>((resolve) => {
-        stream.once('close', () => resolve());
+      if (!stream.destroyed) {
+        const closed = once(stream, 'close').catch(() => {});
         stream.destroy();
-      });
+        await closed;
+      }
       await rm(partial, { force: true });
     },
   };
@@ -103,6 +129,10 @@ export function textFormatOf(path: string): TextFormat | undefined {
  * await sink.close();
  */
 export function rowFileSink(path: string, format: TextFormat | undefined = textFormatOf(path)): FileSink {
+  if (typeof path !== 'string' || path === '')
+    throw invalidArgument('rowFileSink', 'path must be a file path', path);
+  if (format !== undefined && format !== 'csv' && format !== 'jsonl')
+    throw invalidArgument('rowFileSink', "format must be 'csv' or 'jsonl'", format);
   if (format === undefined)
     throw new InputError(
       'DATASET_INVALID',

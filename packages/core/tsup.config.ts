@@ -9,6 +9,7 @@ export default defineConfig(
       'anomaly/index': 'src/anomaly/index.ts',
       'signing/index': 'src/signing/index.ts',
       'encryption/index': 'src/encryption/index.ts',
+      'serve/index': 'src/serve/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/setup': 'src/testing/setup.ts',
     },

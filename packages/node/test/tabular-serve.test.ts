@@ -12,7 +12,7 @@ import {
   tensor,
 } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topClasses } from '../src/server/classification';
+import { topClasses } from '../../core/src/serve/classification';
 import { tabular, tabularPath } from './fixtures';
 
 let deployer: Deployer;

@@ -9,6 +9,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const entries = {
   '@modelship/core': ['Profile', 'Pipeline', 'Deployer', 'evaluate', 'tensor', 'ModelshipError'],
   '@modelship/core/baselines': ['LogisticRegression', 'LinearRegression', 'baselineFromJSON'],
+  '@modelship/core/serve': ['createFetchHandler', 'createInferenceHandler', 'InferenceHandler', 'HttpError'],
   '@modelship/core/testing': ['modelMatchers', 'addNoise', 'shift', 'scale', 'compareFlat'],
   '@modelship/core/testing/setup': [],
   '@modelship/node': ['loadModel', 'createServer', 'readCsv', 'Profile', 'LogisticRegression'],
@@ -33,6 +34,8 @@ assert.equal(node.Profile, core.Profile, '@modelship/node re-exports another cop
 assert.equal(browser.Profile, core.Profile, '@modelship/browser re-exports another copy of Profile');
 assert.equal(webgpu.Deployer, browser.Deployer, 'the two browser entries carry two copies of core');
 assert.equal(node.LogisticRegression, baselines.LogisticRegression, 'two copies of the baselines');
+const serve = await import('@modelship/core/serve');
+assert.equal(node.HttpError, serve.HttpError, 'two copies of the serving core');
 assert.notEqual(webgpu.loadModel, browser.loadModel);
 // One copy of core per format in the whole package: its subpaths import shared chunks rather
 // than carry their own (a second copy makes a second Profile, and `instanceof` fails).

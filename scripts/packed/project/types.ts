@@ -4,6 +4,7 @@ import { type BrowserModel, loadModel as loadInBrowser } from '@modelship/browse
 import { loadModel as loadWithWebGpu } from '@modelship/browser/webgpu';
 import { ModelshipError, Pipeline, Profile, type Tensor, tensor } from '@modelship/core';
 import { LogisticRegression } from '@modelship/core/baselines';
+import { createFetchHandler } from '@modelship/core/serve';
 import { addNoise, type ModelMatchers, modelMatchers } from '@modelship/core/testing';
 import '@modelship/core/testing/setup';
 import { createServer, Deployer, loadModel, type Model } from '@modelship/node';
@@ -22,10 +23,12 @@ export async function useEverything(): Promise<number> {
   const page: BrowserModel = await loadInBrowser('/m.onnx', { worker: true, cache: true });
   const gpu: BrowserModel = await loadWithWebGpu('/m.onnx', { executionProviders: ['webgpu', 'wasm'] });
   const server = createServer(new Deployer());
+  const fetchHandler = createFetchHandler(new Deployer());
+  const answer: Response = await fetchHandler(new Request('http://localhost/v2/health/live'));
   const { url } = await server.listen(0, '127.0.0.1');
   await server.close();
   addNoise(0.01);
   const err: unknown = new Error();
   if (ModelshipError.isInstance(err)) return err.code.length;
-  return [same, matchers, baseline, page, gpu, url].length;
+  return [same, matchers, baseline, page, gpu, url, answer.status].length;
 }

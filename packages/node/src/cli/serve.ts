@@ -17,6 +17,7 @@ import {
   type Pipeline,
   type Profile,
 } from '@modelship/core';
+import type { ExplainSource } from '@modelship/core/serve';
 import type { Command } from 'commander';
 import { DEFAULT_KEY_ENV } from '../decryption';
 import { loadModel, WORKER_THRESHOLD_MS } from '../load-model';
@@ -28,7 +29,6 @@ import { FileSystemRepository } from '../repository/repository';
 import { readPipeline } from '../repository/scan';
 import { readScreen } from '../repository/screens';
 import { createServer, type ModelshipServer } from '../server/server';
-import type { ExplainSource } from '../server/types';
 import { UsageError } from './errors';
 import { mustExist } from './files';
 import { LOG_HASH_KEY_ENV, type LogFlags, predictionLogOptions } from './log-options';

@@ -17,8 +17,12 @@ import {
   type Tensor,
   toNested,
 } from '@modelship/core';
-import { datatypeOf } from '../server/codec';
-import type { HandlerRequest, HandlerResponse, ServeContext } from '../server/types';
+import {
+  datatypeOf,
+  type HandlerRequest,
+  type HandlerResponse,
+  type ServeContext,
+} from '@modelship/core/serve';
 import { type PayloadEvent, REQUEST_EVENT, RESPONSE_EVENT } from './cloudevents';
 import type { PayloadSink } from './sinks';
 

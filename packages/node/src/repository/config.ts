@@ -1,7 +1,7 @@
 import { posix, win32 } from 'node:path';
 import { invalidArgument, parseIntegrity } from '@modelship/core';
+import type { ExplainDefaults } from '@modelship/core/serve';
 import { type PayloadLogSettings, parsePayloadLogSettings } from '../payload-log/payload-log';
-import type { ExplainDefaults } from '../server/types';
 import { type ConfigSignature, parseConfigSignature } from '../signing/repository-policy';
 
 /** Which versions of a model are served, as in TF Serving and Triton. */

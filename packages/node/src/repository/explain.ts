@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { LARGE_BACKGROUND, ModelshipError, sampleRows } from '@modelship/core';
-import type { ExplainSettings } from '../server/types';
+import type { ExplainSettings } from '@modelship/core/serve';
 import type { ExplainConfig } from './config';
 import { resolveInside } from './contain';
 

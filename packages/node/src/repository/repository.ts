@@ -13,11 +13,11 @@ import {
   verifyIntegrity,
 } from '@modelship/core';
 import { baselineFromJSON } from '@modelship/core/baselines';
+import type { ExplainSettings } from '@modelship/core/serve';
 import { EventEmitter } from 'eventemitter3';
 import { isEncryptedName } from '../decryption';
 import { type LoadModelOptions, loadModel } from '../load-model';
 import type { PayloadLogSettings } from '../payload-log/payload-log';
-import type { ExplainSettings } from '../server/types';
 import { readConfigSignature } from '../signing/repository-policy';
 import { readVerifiedModel } from '../signing/verify-model';
 import { DEFAULT_CONFIG, isVersion, type ModelConfig, selectVersions } from './config';

@@ -7,7 +7,7 @@ import {
   type ModelshipError,
   type WarmupOptions,
 } from '@modelship/core';
-import { decodeInferRequest } from '../server/oip';
+import { decodeInferRequest } from '@modelship/core/serve';
 import type { ModelConfig } from './config';
 
 /** A version's warmup requests as read from disk: parsed JSON, not yet decoded. */

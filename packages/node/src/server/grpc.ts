@@ -8,34 +8,36 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type DType, type NamedTensors, type Tensor, tensor } from '@modelship/core';
-import type { PayloadCapture } from '../payload-log/payload-log';
 import {
+  Answered,
   binaryData,
   bytesElement,
+  checkModelControl,
+  collectInputs,
   datatypeOf,
   dtypeOf,
   elementBytes,
-  fromBinary,
-  NO_BYTES,
-  readShape,
-} from './codec';
-import { type InferenceHandler, REFUSALS, reportRefusal } from './handler';
-import { HttpError, httpFailure } from './http-error';
-import { checkModelControl } from './model-control';
-import { ClientGone } from './node-io';
-import {
-  Answered,
-  collectInputs,
   findSpec,
+  fromBinary,
+  HttpError,
+  httpFailure,
   type InputItem,
   modelReady,
+  NO_BYTES,
   predictFor,
+  REFUSALS,
+  type RouteScope,
+  readShape,
   refuseClassification,
   refuseLoadParameters,
+  reportRefusal,
+  type ServeContext,
   serverReady,
-} from './oip';
+} from '@modelship/core/serve';
+import type { PayloadCapture } from '../payload-log/payload-log';
+import type { InferenceHandler } from './handler';
+import { ClientGone } from './node-io';
 import { type CheckedTls, checkTls, type TlsOptions } from './tls';
-import type { RouteScope, ServeContext } from './types';
 
 /** TLS as grpc-js takes it: with a CA, client certificates are required (mutual TLS), as over HTTPS. */
 function credentials(tls: CheckedTls | undefined): grpc.ServerCredentials {

@@ -1,20 +1,21 @@
+export {
+  type AuthOptions,
+  type AuthRequest,
+  type CorsOptions,
+  type ExplainDefaults,
+  type ExplainSettings,
+  type ExplainSource,
+  type HandlerRequest,
+  type HandlerResponse,
+  HttpError,
+  httpFailure,
+  type ModelControlMode,
+  type RepositoryControl,
+  type RouteScope,
+  type ServeMetrics,
+} from '@modelship/core/serve';
 export { addInferenceService, listenGrpc } from './grpc';
-export { createInferenceHandler, InferenceHandler } from './handler';
-export { HttpError, httpFailure } from './http-error';
+export { createFetchHandler, createInferenceHandler, type HandlerOptions, InferenceHandler } from './handler';
 export { registerMonitorMetrics } from './metrics';
-export type { ModelControlMode } from './model-control';
 export { createServer, ModelshipServer, type ServerOptions } from './server';
 export type { Pem, TlsOptions } from './tls';
-export type {
-  AuthOptions,
-  AuthRequest,
-  CorsOptions,
-  ExplainDefaults,
-  ExplainSettings,
-  ExplainSource,
-  HandlerOptions,
-  HandlerRequest,
-  HandlerResponse,
-  RepositoryControl,
-  RouteScope,
-} from './types';

@@ -4,9 +4,9 @@
  * seconds as Prometheus prefers.
  */
 import type { Deployer, Monitor, PredictionEvent } from '@modelship/core';
+import type { HandlerResponse, RepositoryControl, ServeMetrics } from '@modelship/core/serve';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type CounterChild, CounterFamily, type HistogramChild, HistogramFamily } from './metric-families';
-import type { HandlerResponse, RepositoryControl } from './types';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -51,7 +51,7 @@ class TwoKeyMap<A, B, V> {
   }
 }
 
-export class ServerMetrics {
+export class ServerMetrics implements ServeMetrics {
   readonly registry = new Registry();
   private readonly success: CounterFamily;
   private readonly failure: Counter<'model' | 'version' | 'reason'>;

@@ -2,29 +2,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { AbortSignalLike } from '@modelship/core';
-import { NO_BYTES } from './codec';
-import { HttpError } from './http-error';
-import type { HandlerResponse } from './types';
-
-/** The request body codings this server decompresses, and how (HTTP's `deflate` is zlib's format). */
-export const BODY_CODINGS = ['gzip', 'x-gzip', 'deflate'] as const;
-type BodyCoding = 'identity' | (typeof BODY_CODINGS)[number];
-
-/**
- * The body coding a request declares: none (`identity`), gzip or deflate; any other is a 415
- * that names the ones accepted (in `Accept-Encoding`, as RFC 7694 asks).
- */
-export function bodyCoding(header: string | undefined): BodyCoding {
-  if (header === undefined) return 'identity'; // nearly every request
-  const coding = header.trim().toLowerCase();
-  if (coding === '' || coding === 'identity') return 'identity';
-  if ((BODY_CODINGS as readonly string[]).includes(coding)) return coding as BodyCoding;
-  throw new HttpError(
-    415,
-    `Content-Encoding '${header}' is not supported; send the body as it is, or compressed with gzip or deflate`,
-    { 'accept-encoding': 'gzip, deflate' },
-  );
-}
+import {
+  type BodyCoding,
+  bodyCoding,
+  type HandlerResponse,
+  HttpError,
+  NO_BYTES,
+} from '@modelship/core/serve';
 
 /**
  * Reads a request body, refusing one over `max` bytes with 413 as soon as the declared length

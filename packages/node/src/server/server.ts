@@ -12,12 +12,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
+import { json } from '@modelship/core/serve';
 import { listenGrpc } from './grpc';
-import { InferenceHandler } from './handler';
+import { type HandlerOptions, InferenceHandler } from './handler';
 import { sendResponse } from './node-io';
-import { json } from './oip';
 import { type CheckedTls, checkTls, type TlsOptions } from './tls';
-import type { HandlerOptions } from './types';
 
 /** How long requests must have stopped, while draining, before idle connections are closed. */
 const DRAIN_QUIET_MS = 250;
@@ -188,7 +187,7 @@ export class ModelshipServer {
       await stopped;
       // Every answered request has logged its events: send what the sinks hold, within their limit.
       await this.handler.payloadLog?.close();
-      this.handler.metrics?.dispose();
+      this.handler.metrics?.dispose?.();
       if (this.options.closeDeployer === true) await this.deployer.close();
     })();
     return this.closing;

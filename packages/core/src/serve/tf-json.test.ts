@@ -1,7 +1,7 @@
 /** TF Serving's JSON: standard JSON plus bare NaN, Infinity and -Infinity outside strings. */
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../src/server/http-error';
-import { parseTfJson } from '../src/server/tf-json';
+import { HttpError } from './http-error';
+import { parseTfJson } from './tf-json';
 
 function refusal(text: string): string {
   try {

@@ -2,16 +2,9 @@
  * The Open Inference Protocol (KServe V2, spoken by Triton and MLServer) over REST: server and
  * model health and metadata, and inference with JSON or Triton's binary tensor data.
  */
-import {
-  type Dim,
-  flaggedSummary,
-  formatShape,
-  type ModelSignature,
-  type NamedTensors,
-  type ScreenReport,
-  type Tensor,
-  type TensorSpec,
-} from '@modelship/core';
+import { flaggedSummary, type ScreenReport } from '../anomaly/screen';
+import { type Dim, formatShape, type ModelSignature, type TensorSpec } from '../tensor/spec';
+import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { readClassification, topClasses } from './classification';
 import {
   BYTE_SIZE,
@@ -29,6 +22,7 @@ import { JsonSpan, jsonDepth, MAX_JSON_DEPTH, scanJson } from './json-scan';
 import { JSON_SLICE_BYTES } from './json-tensor';
 import { checkModelControl } from './model-control';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+import { web } from './web';
 
 /**
  * Answer headers are built as literals, never cloned with `{ ...shared }`: V8 gives each clone of
@@ -91,7 +85,7 @@ function parseInferBody(bytes: Uint8Array, what: string): Record<string, unknown
   return value;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new web.TextDecoder('utf-8', { fatal: true });
 
 function text(bytes: Uint8Array, what: string): string {
   try {
@@ -663,7 +657,7 @@ function inferResponse(
       headers: { 'content-type': 'application/json', ...screenHeader(screen) },
       body: headerText,
     };
-  const head = new TextEncoder().encode(headerText);
+  const head = new web.TextEncoder().encode(headerText);
   const total = head.byteLength + parts.reduce((n, p) => n + p.byteLength, 0);
   const body = new Uint8Array(total);
   body.set(head, 0);

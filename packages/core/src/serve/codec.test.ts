@@ -1,9 +1,10 @@
 /** The JSON codec reads data straight from the body's bytes into typed arrays, with the values tensor() gives. */
-import { tensor } from '@modelship/node';
+
 import { describe, expect, it } from 'vitest';
-import { fromJson } from '../src/server/codec';
-import { JsonSpan, jsonDepth, scanJson } from '../src/server/json-scan';
-import { readJsonTensor, readJsonTensorSliced } from '../src/server/json-tensor';
+import { tensor } from '../tensor/tensor';
+import { fromJson } from './codec';
+import { JsonSpan, jsonDepth, scanJson } from './json-scan';
+import { readJsonTensor, readJsonTensorSliced } from './json-tensor';
 
 /** `data` as a client writes it: JSON text, read as the server reads a body's data member. */
 function read(datatype: string, shape: number[], text: string) {

@@ -3,11 +3,12 @@
  * alerts, drift), and `POST /v2/monitor/ingest` takes telemetry that browsers and other
  * processes send, so in-page inference is watched by the same server.
  */
-import type { Monitor } from '@modelship/core';
+import type { Monitor } from '../monitor/monitor';
 import { dashboardHtml } from './dashboard';
 import { describeValue as describe, HttpError } from './http-error';
 import { json, parseJsonBody } from './oip';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+import { bodyText } from './web';
 
 /** At most this many records per ingest request. */
 export const MAX_INGEST_RECORDS = 10_000;
@@ -78,7 +79,7 @@ function notIngestible(where: string, model: string): HttpError {
 export function ingest(ctx: ServeContext, req: HandlerRequest): HandlerResponse {
   const m = monitorOf(ctx);
   const known = ingestible(ctx);
-  const body = parseJsonBody(Buffer.from(req.body).toString('utf8'), 'telemetry');
+  const body = parseJsonBody(bodyText(req.body), 'telemetry');
   const records = Object.hasOwn(body, 'records') ? body.records : [];
   const inputs = Object.hasOwn(body, 'inputs') ? body.inputs : [];
   if (!Array.isArray(records))

@@ -3,7 +3,7 @@
  * KServe and Triton map theirs (bad input 400, unknown model 404, not ready or overloaded 503,
  * deadline 504), and `{"error": "..."}` bodies as the protocol requires.
  */
-import { type ErrorCode, ModelshipError } from '@modelship/core';
+import { type ErrorCode, ModelshipError } from '../errors';
 
 /** A failure with its HTTP status, raised by the request handlers themselves. */
 export class HttpError extends Error {

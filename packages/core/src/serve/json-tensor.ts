@@ -8,13 +8,13 @@ import {
   INT64_MIN,
   INTEGER_RANGE,
   numberToFloat16Bits,
-  sizeOf,
-  type Tensor,
   UINT64_MAX,
-} from '@modelship/core';
+} from '../tensor/dtype';
+import { sizeOf, type Tensor } from '../tensor/tensor';
 import { fromJsonElement } from './codec';
 import { HttpError } from './http-error';
 import { Cursor, type JsonScanOptions, type JsonSpan, MAX_JSON_DEPTH } from './json-scan';
+import { yieldToLoop } from './web';
 
 const BIG_RANGE = {
   int64: [INT64_MIN, INT64_MAX],
@@ -42,7 +42,7 @@ export const JSON_SLICE_BYTES = 1 << 20;
 
 /**
  * {@link readJsonTensor} for a large span: the same checks and values, read `sliceBytes` at a
- * time with the event loop turning between slices (`setImmediate`), so health checks and other
+ * time with the event loop turning between slices (`setImmediate` where the runtime has it), so health checks and other
  * requests are answered while a 64 MiB body is read.
  */
 export async function readJsonTensorSliced(
@@ -57,7 +57,7 @@ export async function readJsonTensorSliced(
   for (;;) {
     const t = reader.step(sliceBytes);
     if (t !== undefined) return t;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToLoop();
   }
 }
 

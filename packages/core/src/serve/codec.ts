@@ -3,10 +3,14 @@
  * little-endian binary layout of Triton's binary tensor data extension (also gRPC's raw
  * contents).
  */
-import { allocate, type DType, sizeOf, type Tensor, tensor, toArray } from '@modelship/core';
+
+import { fromBase64, toBase64 } from '../signing/encoding';
+import { allocate, type DType } from '../tensor/dtype';
+import { sizeOf, type Tensor, tensor, toArray } from '../tensor/tensor';
 import { describeValue as describe, HttpError } from './http-error';
 import { type JsonScanOptions, JsonSpan } from './json-scan';
 import { readJsonTensor, readJsonTensorSliced } from './json-tensor';
+import { web } from './web';
 
 const TO_DTYPE: Record<string, DType> = {
   BOOL: 'bool',
@@ -71,8 +75,8 @@ export const BYTE_SIZE: Partial<Record<DType, number>> = {
   float64: 8,
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
+const utf8 = new web.TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const encoder = new web.TextEncoder();
 
 /**
  * One BYTES element as core's string tensor holds it: its text when the bytes are valid UTF-8,
@@ -93,9 +97,7 @@ export function elementBytes(v: string | Uint8Array): Uint8Array {
 
 /** JSON's form of a BYTES element: a string, or `{"b64": "..."}` for bytes that are not UTF-8. */
 export function jsonElement(v: string | Uint8Array): string | { b64: string } {
-  return typeof v === 'string'
-    ? v
-    : { b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  return typeof v === 'string' ? v : { b64: toBase64(v) };
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -111,7 +113,7 @@ export function fromJsonElement(v: unknown, where: string): unknown {
   const b64 = (v as { b64?: unknown }).b64;
   if (keys.length !== 1 || keys[0] !== 'b64' || typeof b64 !== 'string') return v;
   if (!BASE64.test(b64)) throw new HttpError(400, `${where}: {"b64": ...} holds text that is not base64`);
-  return bytesElement(Buffer.from(b64, 'base64'));
+  return bytesElement(fromBase64(b64)!);
 }
 
 /** Zero bytes: a body or binary tail that has none. Shared; only its length is ever read. */
@@ -130,7 +132,7 @@ function jsonInput(
   if (data instanceof JsonSpan) return { where, dtype, dims, span: data };
   if (!Array.isArray(data))
     throw new HttpError(400, `${where}: data must be an array, received ${describe(data)}`);
-  const bytes = new TextEncoder().encode(JSON.stringify(data));
+  const bytes = new web.TextEncoder().encode(JSON.stringify(data));
   return { where, dtype, dims, span: new JsonSpan(bytes, 0, bytes.byteLength) };
 }
 

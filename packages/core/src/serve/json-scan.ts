@@ -5,6 +5,7 @@
  * millions of JS values. Nesting is limited before any recursion, so no body can exhaust the stack.
  */
 import { HttpError } from './http-error';
+import { web } from './web';
 
 /** The deepest nesting of arrays and objects a request body may have. */
 export const MAX_JSON_DEPTH = 64;
@@ -33,7 +34,7 @@ export interface JsonScanOptions {
 }
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new web.TextDecoder('utf-8', { fatal: true });
 
 /** The byte at `at` as a reader sees it, for error messages. */
 export function showByte(b: number | undefined): string {

@@ -4,7 +4,8 @@
  * Serving's `:classify` (every class as `[label, score]`). The labels come from the output's spec
  * (a converter classifier's ZipMap, see `rewriteZipMaps`); without them a class is its column index.
  */
-import { type Tensor, type TensorSpec, tensor, toArray } from '@modelship/core';
+import type { TensorSpec } from '../tensor/spec';
+import { type Tensor, tensor, toArray } from '../tensor/tensor';
 import { describeValue as describe, HttpError } from './http-error';
 
 /** Rows of class scores: `rows` × `width` numbers, row-major. */

@@ -5,23 +5,28 @@
  * cancellation. `{"instances": [...], "parameters": {...}}` in;
  * `{"predictions", "explanations", "baseValue", "method", "features", "evaluations", "notes"}` out.
  */
-import {
-  DeadlineExceededError,
-  type ExplainMethod,
-  type ExplainOptions,
-  explain,
-  explanationToJSON,
-  type Model,
-  ModelshipError,
-  type Pipeline,
-  type Row,
-} from '@modelship/core';
+
+import { systemClock } from '../deploy/clock';
+import { DeadlineExceededError, ModelshipError } from '../errors';
+import type { Row } from '../evaluate/types';
+import { explain } from '../explain/explain';
+import { explanationToJSON } from '../explain/json';
+import type { ExplainMethod, ExplainOptions } from '../explain/types';
+import type { Model } from '../model/model';
+import type { Pipeline } from '../pipeline/pipeline';
 import { describeValue as describe, HttpError } from './http-error';
-import type { ServerMetrics } from './metrics';
 import { json } from './oip';
 import { pipelineFor } from './records';
 import { parseTfJson } from './tf-json';
-import type { ExplainSettings, ExplainSource, HandlerRequest, HandlerResponse, ServeContext } from './types';
+import type {
+  ExplainSettings,
+  ExplainSource,
+  HandlerRequest,
+  HandlerResponse,
+  ServeContext,
+  ServeMetrics,
+} from './types';
+import { bodyText, web } from './web';
 
 /** Default of `maxExplainRows`: about two seconds of a small tabular model on one core. */
 export const DEFAULT_MAX_EXPLAIN_ROWS = 2_000_000;
@@ -272,10 +277,10 @@ export async function tfExplain(
   name: string,
   version: string | undefined,
   req: HandlerRequest,
-  metrics: ServerMetrics | undefined,
+  metrics: ServeMetrics | undefined,
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
-  const body = parseTfJson(Buffer.from(req.body).toString('utf8'), 'explain request');
+  const body = parseTfJson(bodyText(req.body), 'explain request');
   // Resolved first: an unknown model or version is 404 whatever the body says, and is never a metric label.
   const pinned = ctx.deployer.model(name, version === undefined ? {} : { version }).version;
   try {
@@ -332,7 +337,7 @@ async function explainRequest(
       `${now} explanation${now === 1 ? ' is' : 's are'} being computed, this server's maxConcurrentExplains; try again`,
     );
   running.set(ctx, now + 1);
-  const abort = new AbortController();
+  const abort = new web.AbortController();
   const onGone = () => abort.abort(req.signal?.reason);
   req.signal?.addEventListener('abort', onGone);
   if (req.signal?.aborted) onGone();
@@ -341,7 +346,7 @@ async function explainRequest(
   const timer =
     timeoutMs === undefined
       ? undefined
-      : setTimeout(() => {
+      : systemClock.setTimeout(() => {
           late = true;
           abort.abort(new Error('deadline'));
         }, timeoutMs);
@@ -385,7 +390,7 @@ async function explainRequest(
       );
     throw e;
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) systemClock.clearTimeout(timer);
     req.signal?.removeEventListener('abort', onGone);
     running.set(ctx, (running.get(ctx) ?? 1) - 1);
   }

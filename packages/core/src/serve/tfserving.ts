@@ -3,18 +3,11 @@
  * `POST /v1/models/{name}[/versions/{v}]:predict` in the row (`instances`) and columnar
  * (`inputs`) formats, model status and metadata.
  */
-import {
-  type Dim,
-  type DType,
-  flaggedSummary,
-  type NamedTensors,
-  type RecordSignature,
-  type ScreenReport,
-  type Tensor,
-  type TensorSpec,
-  tensor,
-  toNested,
-} from '@modelship/core';
+import { flaggedSummary, type ScreenReport } from '../anomaly/screen';
+import type { RecordSignature } from '../pipeline/describe';
+import type { DType } from '../tensor/dtype';
+import type { Dim, TensorSpec } from '../tensor/spec';
+import { type NamedTensors, type Tensor, tensor, toNested } from '../tensor/tensor';
 import { classLabel, scoreRows } from './classification';
 import { fromJsonElement, jsonElement } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
@@ -22,6 +15,7 @@ import { screenHeader } from './oip';
 import { pipelineFor, predictRecords } from './records';
 import { parseTfJson } from './tf-json';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
+import { bodyText } from './web';
 
 const TF_DTYPE: Record<DType, string> = {
   float32: 'DT_FLOAT',
@@ -147,7 +141,7 @@ export async function tfPredict(
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
-  const body = parseTfJson(Buffer.from(req.body).toString('utf8'), 'predict request');
+  const body = parseTfJson(bodyText(req.body), 'predict request');
   checkSignatureName(body);
   const pipeline = pipelineFor(ctx, name);
   if (pipeline !== undefined) {
@@ -274,7 +268,7 @@ export async function tfClassifyRegress(
   verb: 'classify' | 'regress',
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
-  const body = parseTfJson(Buffer.from(req.body).toString('utf8'), `${verb} request`);
+  const body = parseTfJson(bodyText(req.body), `${verb} request`);
   checkSignatureName(body);
   if (pipelineFor(ctx, name) !== undefined)
     throw new HttpError(400, `model '${name}' is served with a pipeline; send its records to :predict`);

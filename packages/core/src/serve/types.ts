@@ -1,5 +1,9 @@
-import type { AbortSignalLike, Deployer, ExplainMethod, Monitor, Pipeline, Pixels } from '@modelship/core';
-import type { PayloadLogOptions } from '../payload-log/payload-log';
+import type { Deployer } from '../deploy/deployer';
+import type { ExplainMethod } from '../explain/types';
+import type { AbortSignalLike } from '../model/model';
+import type { Monitor } from '../monitor/monitor';
+import type { Pixels } from '../pipeline/images';
+import type { Pipeline } from '../pipeline/pipeline';
 import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
@@ -119,8 +123,12 @@ export interface HandlerOptions {
   maxTensorElements?: number;
   /** Per-request deadline in milliseconds, queue time included (default: none). */
   timeoutMs?: number;
-  /** Serve Prometheus metrics at `GET /metrics` (default true). */
-  metrics?: boolean;
+  /**
+   * Metrics at `GET /metrics`: `false` serves none; a {@link ServeMetrics} counts requests and
+   * renders the page; `true` (default) is the runtime's own: Prometheus through prom-client in
+   * `@modelship/node`, none in core alone (`/metrics` answers 404 there).
+   */
+  metrics?: boolean | ServeMetrics;
   /** A Monitor whose windows, live accuracy and alerts `/metrics` also exposes. */
   monitor?: Monitor;
   /**
@@ -148,7 +156,8 @@ export interface HandlerOptions {
   pipelines?: PipelineSource | Readonly<Record<string, Pipeline>>;
   /**
    * Decodes the image bytes a record sends (base64 in JSON) for a pipeline's image fields
-   * (default: `decodePng`; pass sharp or another decoder for JPEG and the rest).
+   * (default in `@modelship/node`: `decodePng`; in core alone: none, so image fields are refused
+   * until one is given; pass sharp or another decoder for JPEG and the rest).
    */
   decodeImage?: (bytes: Uint8Array) => Pixels | Promise<Pixels>;
   /**
@@ -168,12 +177,6 @@ export interface HandlerOptions {
    * `Retry-After`. Their model calls also queue with inference, under the version's admission.
    */
   maxConcurrentExplains?: number;
-  /**
-   * Payload logging, as KServe's logger: a CloudEvent per sampled inference request and response
-   * to the sinks given (default off). Without a `policy`, no input or output values are logged,
-   * only metadata. See docs/monitoring.md, "Payload logging".
-   */
-  payloadLog?: PayloadLogOptions;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;
@@ -186,4 +189,33 @@ export interface ServeContext {
     HandlerOptions;
   /** True while the server drains: readiness is false and new inference is refused. */
   draining: boolean;
+}
+
+/**
+ * What the handler reports to a metrics backend, and how `GET /metrics` is rendered.
+ * `@modelship/node` implements it with prom-client (Triton's metric names).
+ */
+export interface ServeMetrics {
+  /** One answered HTTP request: its route kind (`inference`, `metadata`, …, `unmatched`), status and time. */
+  observeHttp(route: string, code: number, seconds: number): void;
+  /** One `:explain` request of a deployed model: `success` or the error code, and the model rows it cost. */
+  observeExplain(model: string, outcome: string, rows: number): void;
+  /** The answer to `GET /metrics`. */
+  response(): HandlerResponse | Promise<HandlerResponse>;
+  /** Stops listening to the Deployer; a server calls it when it closes. */
+  dispose?(): void;
+}
+
+/** One inference request being watched (payload logging), from its routing to its answer. */
+export interface RequestCapture {
+  /** The context the route runs with (a watching Deployer, say). */
+  context(ctx: ServeContext): ServeContext;
+  /** Called once with the answer; must not throw. */
+  end(res: HandlerResponse): void;
+}
+
+/** Runtime pieces a runtime package plugs into the handler (`@modelship/node`: its payload logger). */
+export interface ServeHooks {
+  /** Starts watching an inference request of `model` (undefined: not watched). */
+  capture?(model: string, version: string | undefined, req: HandlerRequest): RequestCapture | undefined;
 }

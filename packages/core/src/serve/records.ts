@@ -4,8 +4,10 @@
  * model's outputs come back as one answer object per record (KServe V1 `instances` /
  * `predictions`).
  */
-import type { Model, Pipeline, PipelineRecord, ScreenReport } from '@modelship/core';
-import { decodePng } from '../png';
+import type { ScreenReport } from '../anomaly/screen';
+import type { Model } from '../model/model';
+import type { Pipeline, PipelineRecord } from '../pipeline/pipeline';
+import { fromBase64 } from '../signing/encoding';
 import { describeValue as describe, HttpError } from './http-error';
 import type { HandlerRequest, PipelineSource, ServeContext } from './types';
 
@@ -64,7 +66,7 @@ export async function predictRecords(
       }),
     dispose: async () => {},
   };
-  const decode = ctx.options.decodeImage ?? decodePng;
+  const decode = ctx.options.decodeImage;
   const answers = await pipeline
     .wrap(viaDeployer, {
       // JSON carries image bytes as {"b64": "..."} (TF Serving's convention) or a base64 string.
@@ -72,7 +74,13 @@ export async function predictRecords(
         const b64 = typeof v === 'string' ? v : (v as { b64?: unknown } | null)?.b64;
         if (typeof b64 !== 'string')
           throw new Error('send the image as {"b64": "<base64 bytes>"} or a base64 string');
-        return decode(Buffer.from(b64, 'base64'));
+        const bytes = fromBase64(b64);
+        if (bytes === undefined) throw new Error('the image is not base64');
+        if (decode === undefined)
+          throw new Error(
+            'this server has no image decoder: pass decodeImage to the handler to take image fields',
+          );
+        return decode(bytes);
       },
     })
     .predict(records as PipelineRecord[]);

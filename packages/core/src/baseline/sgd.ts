@@ -259,8 +259,12 @@ function dlossValue(loss: number, p: number, y: number, eps: number): number {
 
 const MAX_DLOSS = 1e12;
 const WSCALE_THRESHOLD = 1e-9;
-/** How many rows ahead a shuffled epoch reads the memory of the rows to come. */
-const AHEAD = 8;
+/**
+ * Rows of a shuffled epoch whose memory is read in one pass before they are fitted: enough for
+ * the CPU to have dozens of cache misses in flight at once, few enough (64 rows of 20 features:
+ * 10 kB) that they stay in the L1 cache until their turn.
+ */
+const BLOCK = 64;
 /** Where the read-ahead's sum goes, so that the compiler keeps its loads. */
 const TOUCHED = new Float64Array(1);
 
@@ -305,6 +309,9 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   const fitIntercept = s.fitIntercept;
   const eta0 = s.eta0;
   const shuffled = s.shuffle;
+  // Shuffled, the targets and weights in each epoch's order, so the rows read them in sequence.
+  const ys = shuffled ? new Float64Array(n) : y;
+  const ws = shuffled ? new Float64Array(n) : sw;
   const k4 = k - (k % 4);
   let touched = 0;
   let t = 1;
@@ -312,81 +319,90 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   let noImprovement = 0;
   let epoch = 0;
   for (; epoch < s.maxIter; epoch++) {
-    if (s.shuffle)
+    if (shuffled) {
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         const v = index[i]!;
         index[i] = index[j]!;
         index[j] = v;
       }
+      for (let r = 0; r < n; r++) {
+        const i = index[r]!;
+        ys[r] = y[i]!;
+        ws[r] = sw[i]!;
+      }
+    }
     let sumLoss = 0;
-    for (let r = 0; r < n; r++) {
-      // Shuffled, touch each cache line of the row AHEAD rows on (and its target and weight):
-      // its memory then arrives while this row computes, where otherwise each row's reads wait
-      // for the previous row's update (a quarter of a shuffled epoch). The sum only keeps the
-      // loads alive; the weights do not depend on it.
-      if (shuffled && r + AHEAD < n) {
-        const next = index[r + AHEAD]!;
-        const a = next * k;
-        for (let j = 0; j < k; j += 8) touched += x[a + j]!;
-        touched += x[a + k - 1]! + y[next]! + sw[next]!;
-      }
-      const i = index[r]!;
-      const at = i * k;
-      // Four terms a turn, added in the same order (bit for bit the same sum): fewer loop
-      // instructions per row, so more rows' reads fit in the CPU's window at once.
-      let dot = 0;
-      let j = 0;
-      for (; j < k4; j += 4) {
-        const b = at + j;
-        dot += w[j]! * x[b]!;
-        dot += w[j + 1]! * x[b + 1]!;
-        dot += w[j + 2]! * x[b + 2]!;
-        dot += w[j + 3]! * x[b + 3]!;
-      }
-      for (; j < k; j++) dot += w[j]! * x[at + j]!;
-      const p = dot * wscale + intercept;
-      if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
-      else if (schedule === 2)
-        // The two default exponents by square roots (correctly rounded, and a tenth of pow's time).
-        eta =
-          eta0 / (powerT === 0.5 ? Math.sqrt(t) : powerT === 0.25 ? Math.sqrt(Math.sqrt(t)) : t ** powerT);
-      const yi = y[i]!;
-      if (sumsLoss) sumLoss += lossValue(loss, p, yi, epsilon);
-      let dloss = dlossValue(loss, p, yi, epsilon);
-      if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS;
-      else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS;
-      const update = -eta * dloss * sw[i]!;
-      if (shrinks) {
-        wscale *= Math.max(0, 1 - eta * l2);
-        if (wscale < WSCALE_THRESHOLD) {
-          for (let j = 0; j < k; j++) w[j] = w[j]! * wscale;
-          wscale = 1;
+    for (let r0 = 0; r0 < n; r0 += BLOCK) {
+      const r1 = Math.min(r0 + BLOCK, n);
+      // Shuffled, first touch each cache line of the block's rows in a loop that does nothing
+      // else: its reads do not wait on one another, so their misses overlap, where the rows'
+      // own reads each wait for the previous row's update (most of a shuffled epoch's time was
+      // that wait). The sum only keeps the loads alive; the weights do not depend on it.
+      if (shuffled)
+        for (let r = r0; r < r1; r++) {
+          const a = index[r]! * k;
+          for (let j = 0; j < k; j += 8) touched += x[a + j]!;
+          touched += x[a + k - 1]!;
         }
-      }
-      if (update !== 0) {
-        const c = update / wscale;
+      for (let r = r0; r < r1; r++) {
+        const i = index[r]!;
+        const at = i * k;
+        // Four terms a turn, added in the same order (bit for bit the same sum): fewer loop
+        // instructions per row, so more rows' reads fit in the CPU's window at once.
+        let dot = 0;
         let j = 0;
         for (; j < k4; j += 4) {
           const b = at + j;
-          w[j] = w[j]! + x[b]! * c;
-          w[j + 1] = w[j + 1]! + x[b + 1]! * c;
-          w[j + 2] = w[j + 2]! + x[b + 2]! * c;
-          w[j + 3] = w[j + 3]! + x[b + 3]! * c;
+          dot += w[j]! * x[b]!;
+          dot += w[j + 1]! * x[b + 1]!;
+          dot += w[j + 2]! * x[b + 2]!;
+          dot += w[j + 3]! * x[b + 3]!;
         }
-        for (; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
-        if (fitIntercept) intercept += update;
-      }
-      if (q !== undefined) {
-        u += l1Ratio * eta * alpha;
-        for (let j = 0; j < k; j++) {
-          const z = w[j]!;
-          if (wscale * z > 0) w[j] = Math.max(0, z - (u + q[j]!) / wscale);
-          else if (wscale * z < 0) w[j] = Math.min(0, z + (u - q[j]!) / wscale);
-          q[j] = q[j]! + wscale * (w[j]! - z);
+        for (; j < k; j++) dot += w[j]! * x[at + j]!;
+        const p = dot * wscale + intercept;
+        if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
+        else if (schedule === 2)
+          // The two default exponents by square roots (correctly rounded, and a tenth of pow's time).
+          eta =
+            eta0 / (powerT === 0.5 ? Math.sqrt(t) : powerT === 0.25 ? Math.sqrt(Math.sqrt(t)) : t ** powerT);
+        const yi = ys[r]!;
+        if (sumsLoss) sumLoss += lossValue(loss, p, yi, epsilon);
+        let dloss = dlossValue(loss, p, yi, epsilon);
+        if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS;
+        else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS;
+        const update = -eta * dloss * ws[r]!;
+        if (shrinks) {
+          wscale *= Math.max(0, 1 - eta * l2);
+          if (wscale < WSCALE_THRESHOLD) {
+            for (let j = 0; j < k; j++) w[j] = w[j]! * wscale;
+            wscale = 1;
+          }
         }
+        if (update !== 0) {
+          const c = update / wscale;
+          let j = 0;
+          for (; j < k4; j += 4) {
+            const b = at + j;
+            w[j] = w[j]! + x[b]! * c;
+            w[j + 1] = w[j + 1]! + x[b + 1]! * c;
+            w[j + 2] = w[j + 2]! + x[b + 2]! * c;
+            w[j + 3] = w[j + 3]! + x[b + 3]! * c;
+          }
+          for (; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
+          if (fitIntercept) intercept += update;
+        }
+        if (q !== undefined) {
+          u += l1Ratio * eta * alpha;
+          for (let j = 0; j < k; j++) {
+            const z = w[j]!;
+            if (wscale * z > 0) w[j] = Math.max(0, z - (u + q[j]!) / wscale);
+            else if (wscale * z < 0) w[j] = Math.min(0, z + (u - q[j]!) / wscale);
+            q[j] = q[j]! + wscale * (w[j]! - z);
+          }
+        }
+        t++;
       }
-      t++;
     }
     if (!Number.isFinite(intercept) || !w.every(Number.isFinite))
       throw new ModelshipError(

@@ -38,8 +38,31 @@ function allFinite(x: Float64Array): boolean {
   return p0 + p1 + p2 + p3 === 0;
 }
 
-/** Reads and checks X (finite numbers, rectangular, non-empty) and the sample weights. */
-export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unknown, where: string): Design {
+/** Throws for the first value of row-major `x` (k columns) that is not a finite number. */
+export function assertFinite(x: Float64Array, k: number, where: string): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!Number.isFinite(v))
+      throw invalidArgument(
+        where,
+        `X[${Math.floor(i / k)}][${i % k}] is ${String(v)}; every value must be a finite number`,
+        v,
+      );
+  }
+}
+
+/**
+ * Reads and checks X (finite numbers, rectangular, non-empty) and the sample weights.
+ * `finiteLater`: the caller checks X's values itself, with {@link assertFinite}, before it
+ * returns anything (SGD does it inside its first epoch, which reads every value anyway).
+ */
+export function readDesign(
+  X: DesignMatrix,
+  targets: number,
+  sampleWeight: unknown,
+  where: string,
+  finiteLater = false,
+): Design {
   let x: Float64Array;
   let n: number;
   let k: number;
@@ -71,16 +94,7 @@ export function readDesign(X: DesignMatrix, targets: number, sampleWeight: unkno
     // Read, never written: a Float64Array is used as it is, other arrays are copied.
     x = data instanceof Float64Array ? data : Float64Array.from(data);
   } else throw invalidArgument(where, 'X must be number[][] or { data, shape: [n, k] }', X);
-  if (!allFinite(x))
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!;
-      if (!Number.isFinite(v))
-        throw invalidArgument(
-          where,
-          `X[${Math.floor(i / k)}][${i % k}] is ${String(v)}; every value must be a finite number`,
-          v,
-        );
-    }
+  if (!finiteLater && !allFinite(x)) assertFinite(x, k, where);
   if (targets !== n) throw invalidArgument(where, `X has ${n} rows but y has ${targets} values`, targets);
   const w = new Float64Array(n).fill(1);
   if (sampleWeight !== undefined) {

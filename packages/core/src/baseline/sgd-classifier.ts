@@ -68,7 +68,7 @@ export class SGDClassifier extends LinearClassifierModel {
       eta0: 0,
       powerT: 0.5,
     });
-    const design = readDesign(X, y.length, options.sampleWeight, where);
+    const design = readDesign(X, y.length, options.sampleWeight, where, true);
     const classes = sortedClasses(y, where, 'SGDClassifier');
     const target = classIndex(y, classes);
     const K = classes.length === 2 ? 1 : classes.length;

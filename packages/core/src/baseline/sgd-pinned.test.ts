@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
+import { SGDClassifier } from './sgd-classifier';
 import { type PinnedFit, pinnedFits } from './sgd-pinned.case';
 import { SGDRegressor } from './sgd-regressor';
 
@@ -30,22 +31,39 @@ describe('SGD seeded fits, pinned bit for bit', () => {
 });
 
 describe('the finiteness check of X', () => {
-  it('finds a non-finite value at every position (each of its four sums and the tail)', () => {
-    const [n, k] = [3, 5];
-    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
-      for (let at = 0; at < n * k; at++) {
-        const data = Float64Array.from({ length: n * k }, (_, i) => (i === at ? bad : i / 7));
-        let error: unknown;
-        try {
-          SGDRegressor.fit({ data, shape: [n, k] }, [1, 2, 3]);
-        } catch (e) {
-          error = e;
+  // SGD checks X inside its first epoch (a non-finite value makes its row's dot product
+  // non-finite); the hinge fits update nothing on a NaN row, so only that check can name it.
+  const fits: [string, (X: { data: Float64Array; shape: [number, number] }) => unknown][] = [
+    ['SGDRegressor', (X) => SGDRegressor.fit(X, [1, 2, 3])],
+    ['SGDClassifier hinge, unshuffled', (X) => SGDClassifier.fit(X, [0, 1, 0], { shuffle: false })],
+    ['SGDClassifier log_loss, 3 classes', (X) => SGDClassifier.fit(X, [0, 1, 2], { loss: 'log_loss' })],
+  ];
+  for (const [name, run] of fits)
+    it(`finds a non-finite value at every position (${name})`, () => {
+      const [n, k] = [3, 5];
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+        for (let at = 0; at < n * k; at++) {
+          const data = Float64Array.from({ length: n * k }, (_, i) => (i === at ? bad : i / 7));
+          let error: unknown;
+          try {
+            run({ data, shape: [n, k] });
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(ModelshipError);
+          expect((error as Error).message).toContain(
+            `X[${Math.floor(at / k)}][${at % k}] is ${String(bad)}; every value must be a finite number`,
+          );
         }
-        expect(error).toBeInstanceOf(ModelshipError);
-        expect((error as Error).message).toContain(
-          `X[${Math.floor(at / k)}][${at % k}] is ${String(bad)}; every value must be a finite number`,
-        );
-      }
+    });
+  it('is not fooled by weights that overflow on finite X (the divergence is reported)', () => {
+    const data = Float64Array.from({ length: 40 }, (_, i) => (i % 2 ? 1e300 : -1e300));
+    expect(() =>
+      SGDRegressor.fit(
+        { data, shape: [20, 2] },
+        Array.from({ length: 20 }, (_, i) => i),
+      ),
+    ).toThrow(/the fit diverged/);
   });
 });
 

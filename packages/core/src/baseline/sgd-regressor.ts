@@ -64,7 +64,7 @@ export class SGDRegressor extends LinearRegressorModel {
       eta0: 0.01,
       powerT: 0.25,
     });
-    const design = readDesign(X, target.length, options.sampleWeight, where);
+    const design = readDesign(X, target.length, options.sampleWeight, where, true);
     const fit = plainSgd(design, target, s, s.seed, where);
     return new SGDRegressor(
       LOSSES[s.loss - 5]!,

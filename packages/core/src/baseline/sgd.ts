@@ -9,7 +9,7 @@
  */
 import { invalidArgument, ModelshipError } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
-import { type Design, flag, positive, positiveInteger } from './design';
+import { assertFinite, type Design, flag, positive, positiveInteger } from './design';
 
 export type SgdClassifierLoss = 'hinge' | 'log_loss' | 'modified_huber' | 'squared_hinge' | 'perceptron';
 export type SgdRegressorLoss =
@@ -314,6 +314,7 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   const ws = shuffled ? new Float64Array(n) : sw;
   const k4 = k - (k % 4);
   let touched = 0;
+  let unchecked = 0;
   let t = 1;
   let bestLoss = Number.POSITIVE_INFINITY;
   let noImprovement = 0;
@@ -360,6 +361,8 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
           dot += w[j + 3]! * x[b + 3]!;
         }
         for (; j < k; j++) dot += w[j]! * x[at + j]!;
+        // 0 while every product was finite; NaN for ever once a row held NaN or ±Infinity.
+        unchecked += dot * 0;
         const p = dot * wscale + intercept;
         if (schedule === 1) eta = 1 / (alpha * (optimalInit + t - 1));
         else if (schedule === 2)
@@ -404,6 +407,10 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
         t++;
       }
     }
+    // X's values, checked here rather than by a pass of their own before the fit: a row with a
+    // non-finite value made its dot product non-finite (0 · ±Infinity is NaN too), so only
+    // then is X searched for the value to name (or the weights had overflowed, reported below).
+    if (epoch === 0 && unchecked !== 0) assertFinite(x, k, where);
     if (!Number.isFinite(intercept) || !w.every(Number.isFinite))
       throw new ModelshipError(
         'INVALID_ARGUMENT',

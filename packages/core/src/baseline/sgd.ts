@@ -313,6 +313,8 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   const ys = shuffled ? new Float64Array(n) : y;
   const ws = shuffled ? new Float64Array(n) : sw;
   const k4 = k - (k % 4);
+  const m1 = Math.min(8, k - 1);
+  const m2 = Math.min(16, k - 1);
   let touched = 0;
   let unchecked = 0;
   let t = 1;
@@ -340,12 +342,22 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
       // else: its reads do not wait on one another, so their misses overlap, where the rows'
       // own reads each wait for the previous row's update (most of a shuffled epoch's time was
       // that wait). The sum only keeps the loads alive; the weights do not depend on it.
-      if (shuffled)
-        for (let r = r0; r < r1; r++) {
-          const a = index[r]! * k;
-          for (let j = 0; j < k; j += 8) touched += x[a + j]!;
-          touched += x[a + k - 1]!;
-        }
+      if (shuffled) {
+        // Up to 24 features a row spans at most four cache lines of 8 values: one read in each
+        // of values 0, 8, 16 and the last covers them without a loop of its own per row (whose
+        // instructions took room the CPU needs to keep more rows' reads in flight).
+        if (k <= 24)
+          for (let r = r0; r < r1; r++) {
+            const a = index[r]! * k;
+            touched += x[a]! + x[a + m1]! + x[a + m2]! + x[a + k - 1]!;
+          }
+        else
+          for (let r = r0; r < r1; r++) {
+            const a = index[r]! * k;
+            for (let j = 0; j < k; j += 8) touched += x[a + j]!;
+            touched += x[a + k - 1]!;
+          }
+      }
       for (let r = r0; r < r1; r++) {
         const i = index[r]!;
         const at = i * k;

@@ -317,6 +317,8 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
   const m2 = Math.min(16, k - 1);
   let touched = 0;
   let unchecked = 0;
+  let dot = 0;
+  let haveDot = false;
   let t = 1;
   let bestLoss = Number.POSITIVE_INFINITY;
   let noImprovement = 0;
@@ -361,18 +363,22 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
       for (let r = r0; r < r1; r++) {
         const i = index[r]!;
         const at = i * k;
-        // Four terms a turn, added in the same order (bit for bit the same sum): fewer loop
-        // instructions per row, so more rows' reads fit in the CPU's window at once.
-        let dot = 0;
-        let j = 0;
-        for (; j < k4; j += 4) {
-          const b = at + j;
-          dot += w[j]! * x[b]!;
-          dot += w[j + 1]! * x[b + 1]!;
-          dot += w[j + 2]! * x[b + 2]!;
-          dot += w[j + 3]! * x[b + 3]!;
+        // The row's dot product, unless the previous row's update computed it.
+        if (!haveDot) {
+          // Four terms a turn, added in the same order (bit for bit the same sum): fewer loop
+          // instructions per row.
+          dot = 0;
+          let j = 0;
+          for (; j < k4; j += 4) {
+            const b = at + j;
+            dot += w[j]! * x[b]!;
+            dot += w[j + 1]! * x[b + 1]!;
+            dot += w[j + 2]! * x[b + 2]!;
+            dot += w[j + 3]! * x[b + 3]!;
+          }
+          for (; j < k; j++) dot += w[j]! * x[at + j]!;
         }
-        for (; j < k; j++) dot += w[j]! * x[at + j]!;
+        haveDot = false;
         // 0 while every product was finite; NaN for ever once a row held NaN or ±Infinity.
         unchecked += dot * 0;
         const p = dot * wscale + intercept;
@@ -397,14 +403,45 @@ export function plainSgd(d: Design, y: Float64Array, s: SgdSettings, seed: numbe
         if (update !== 0) {
           const c = update / wscale;
           let j = 0;
-          for (; j < k4; j += 4) {
-            const b = at + j;
-            w[j] = w[j]! + x[b]! * c;
-            w[j + 1] = w[j + 1]! + x[b + 1]! * c;
-            w[j + 2] = w[j + 2]! + x[b + 2]! * c;
-            w[j + 3] = w[j + 3]! + x[b + 3]! * c;
+          if (q === undefined && r + 1 < n) {
+            // The update and the next row's dot product in one pass: each new weight is used
+            // as it is stored (the same products, summed in the same order as the row's own
+            // pass would), so w is read once and the loop runs once per row, not twice.
+            const next = index[r + 1]! * k;
+            let d = 0;
+            for (; j < k4; j += 4) {
+              const b = at + j;
+              const e = next + j;
+              const w0 = w[j]! + x[b]! * c;
+              const w1 = w[j + 1]! + x[b + 1]! * c;
+              const w2 = w[j + 2]! + x[b + 2]! * c;
+              const w3 = w[j + 3]! + x[b + 3]! * c;
+              w[j] = w0;
+              w[j + 1] = w1;
+              w[j + 2] = w2;
+              w[j + 3] = w3;
+              d += w0 * x[e]!;
+              d += w1 * x[e + 1]!;
+              d += w2 * x[e + 2]!;
+              d += w3 * x[e + 3]!;
+            }
+            for (; j < k; j++) {
+              const wj = w[j]! + x[at + j]! * c;
+              w[j] = wj;
+              d += wj * x[next + j]!;
+            }
+            dot = d;
+            haveDot = true;
+          } else {
+            for (; j < k4; j += 4) {
+              const b = at + j;
+              w[j] = w[j]! + x[b]! * c;
+              w[j + 1] = w[j + 1]! + x[b + 1]! * c;
+              w[j + 2] = w[j + 2]! + x[b + 2]! * c;
+              w[j + 3] = w[j + 3]! + x[b + 3]! * c;
+            }
+            for (; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
           }
-          for (; j < k; j++) w[j] = w[j]! + x[at + j]! * c;
           if (fitIntercept) intercept += update;
         }
         if (q !== undefined) {

@@ -406,6 +406,22 @@ export const contractCases: ContractCase[] = [
     expect: { status: 400, json: { error: "input 'features': element 1 is 0.5, int32 needs integers" } },
   },
   {
+    name: "400: a TF Serving predict with both 'instances' and 'inputs'",
+    request: {
+      method: 'POST',
+      path: '/v1/models/fraud:predict',
+      headers: asJson,
+      body: JSON.stringify({ instances: rows, inputs: { features: rows } }),
+    },
+    expect: {
+      status: 400,
+      json: {
+        error:
+          'a predict request has either "instances" (row format) or "inputs" (columnar format), not both or neither',
+      },
+    },
+  },
+  {
     name: '400: a path whose percent-encoding is broken',
     request: { method: 'GET', path: '/v2/models/%E0%A4%A/ready' },
     expect: {

@@ -4,7 +4,8 @@
  * Fastify and Hono exactly as examples/embed-server mounts it. chromium.test.ts runs it in a
  * service worker.
  */
-import { createInferenceHandler, createServer } from '@modelship/node';
+import { createFetchHandler } from '@modelship/core/serve';
+import { createServer } from '@modelship/node';
 import { start as express } from '../../../../examples/embed-server/src/express';
 import { start as fastify } from '../../../../examples/embed-server/src/fastify';
 import { start as hono } from '../../../../examples/embed-server/src/hono';
@@ -51,8 +52,8 @@ runContract(
 
 runContract('fetch', async () => {
   const subject = await nodeSubject();
-  const handler = createInferenceHandler(subject.deployer, subject.options);
-  return { ...subject.direct, send: (r) => sendFetch(handler.fetch, r), close: () => subject.close() };
+  const handler = createFetchHandler(subject.deployer, subject.options);
+  return { ...subject.direct, send: (r) => sendFetch(handler, r), close: () => subject.close() };
 });
 
 runContract(

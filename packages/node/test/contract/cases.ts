@@ -104,8 +104,14 @@ const NO_CORS = { 'access-control-allow-origin': null, 'access-control-allow-met
 const BROWSER_ORIGIN =
   'a page cannot set Origin (a forbidden header: the browser sets it) and a service worker only answers its own, same-origin pages: no request of it is cross-origin, so it carries no CORS answer';
 
-/** A Framework's own 404 for a path outside the prefixes the handler is mounted on. */
+/** A framework's own 404 for a path outside the prefixes the handler is mounted on. */
 const MOUNTED = 'the handler is mounted on /v2, /v1/models and /metrics only; the app answers other paths';
+
+/** A fetch handler's 413: it counts the body as it streams (a service worker sees no Content-Length). */
+const STREAMED_413 = {
+  status: 413,
+  json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
+};
 
 function gzip(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
@@ -503,26 +509,10 @@ export const contractCases: ContractCase[] = [
     differs: {
       fetch: {
         why: 'the fetch handler words its 413 as it does for a body it counts while streaming, and leaves the connection to its server',
-        expect: {
-          status: 413,
-          headers: { connection: null },
-          json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
-        },
+        expect: { ...STREAMED_413, headers: { connection: null } },
       },
-      hono: {
-        why: 'Hono runs the fetch handler (see fetch)',
-        expect: {
-          status: 413,
-          json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
-        },
-      },
-      chromium: {
-        why: 'the service worker runs the fetch handler (see fetch)',
-        expect: {
-          status: 413,
-          json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
-        },
-      },
+      hono: { why: 'Hono runs the fetch handler (see fetch)', expect: STREAMED_413 },
+      chromium: { why: 'the service worker runs the fetch handler (see fetch)', expect: STREAMED_413 },
     },
   },
   {

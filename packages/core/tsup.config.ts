@@ -10,6 +10,7 @@ export default defineConfig(
       'signing/index': 'src/signing/index.ts',
       'encryption/index': 'src/encryption/index.ts',
       'serve/index': 'src/serve/index.ts',
+      'batch/index': 'src/batch/index.ts',
       'testing/index': 'src/testing/index.ts',
       'testing/setup': 'src/testing/setup.ts',
     },

@@ -13,7 +13,6 @@ export {
   type ScreenMode,
   type ScreenReport,
 } from './anomaly/screen';
-export * from './batch';
 export * from './deploy';
 export {
   AbortError,

@@ -1,6 +1,7 @@
 export * from '@modelship/core';
 export * from '@modelship/core/anomaly';
 export * from '@modelship/core/baselines';
+export * from '@modelship/core/batch';
 export * from '@modelship/core/encryption';
 export * from '@modelship/core/signing';
 export { type FileSink, rejectsFile, rowFileSink, type TextFile, textFile, textFormatOf } from './batch/sink';

@@ -8,16 +8,14 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Writable } from 'node:stream';
+import { type CellValue, InputError, invalidArgument } from '@modelship/core';
 import {
-  type CellValue,
-  InputError,
-  invalidArgument,
   type Rejection,
   type RowSink,
   rejectionsText,
   type TextFormat,
   textFormatter,
-} from '@modelship/core';
+} from '@modelship/core/batch';
 
 /** A text file written in order with back-pressure; `close` makes it appear at its path, `abort` removes it. */
 export interface TextFile {

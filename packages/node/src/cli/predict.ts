@@ -5,13 +5,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import type { Model } from '@modelship/core';
 import {
-  type Model,
   type PredictBatchesOptions,
   predictBatches,
   type Rejection,
   type TextFormat,
-} from '@modelship/core';
+} from '@modelship/core/batch';
 import type { Command } from 'commander';
 import { rejectsFile, rowFileSink, textFormatOf } from '../batch/sink';
 import { readDataset } from '../datasets';

@@ -73,3 +73,13 @@ describe('file sinks', () => {
     expect(taken).toEqual(['0123456789']);
   });
 });
+
+describe('aborting a sink whose file could not be opened', () => {
+  it('returns, leaving nothing', async () => {
+    const sink = rowFileSink(join(dir, 'gone', 'd.csv'));
+    // Closing fails once the open has failed; the stream has closed by then.
+    await expect(sink.write([{ a: 1 }]).then(() => sink.close())).rejects.toThrow(/cannot write/);
+    await sink.abort();
+    expect(existsSync(join(dir, 'gone'))).toBe(false);
+  });
+});

@@ -93,12 +93,13 @@ export function textFile(path: string): TextFile {
     },
     async abort() {
       finished = true;
-      if (!stream.destroyed) {
+      // A stream that failed (it could not open the file) has closed already: 'close' will not come again.
+      if (!stream.closed) {
         const closed = once(stream, 'close').catch(() => {});
         stream.destroy();
         await closed;
       }
-      await rm(partial, { force: true });
+      await rm(partial, { force: true }).catch(() => {});
     },
   };
 }

@@ -98,6 +98,24 @@ export class ModelshipError extends Error {
   }
 }
 
+/**
+ * Codes that mean the data does not fit the model (a data set row or an input fails its
+ * checks), not that the model failed: batch scoring rejects such a row and goes on, and the
+ * CLI exits 2 for them.
+ */
+export const DATA_FAULT_CODES: ReadonlySet<ErrorCode> = /* @__PURE__ */ new Set<ErrorCode>([
+  'DATASET_INVALID',
+  'INPUT_MISSING',
+  'INPUT_UNKNOWN',
+  'INPUT_DTYPE_MISMATCH',
+  'INPUT_RANK_MISMATCH',
+  'INPUT_SHAPE_MISMATCH',
+  'INPUT_DATA_LENGTH_MISMATCH',
+  'INPUT_NOT_FINITE',
+  'INPUT_TOO_LARGE',
+  'INPUT_INVALID',
+]);
+
 /** An input that does not fit the model's signature, or a malformed tensor. */
 export class InputError extends ModelshipError {
   constructor(code: ErrorCode, message: string, options?: ModelshipErrorOptions) {

@@ -16,6 +16,7 @@ export {
 export * from './deploy';
 export {
   AbortError,
+  DATA_FAULT_CODES,
   DeadlineExceededError,
   type ErrorCode,
   InputError,

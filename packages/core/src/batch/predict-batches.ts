@@ -2,8 +2,14 @@
  * Batch scoring: rows in, scored rows out, batch by batch and in input order, with bad rows
  * set aside (their number and reason) rather than stopping the run or vanishing.
  */
-import { describe, InputError, invalidArgument, ModelshipError } from '../errors';
-import { type InputBuilder, inputBuilder, valuesPerRow } from '../evaluate/inputs';
+import { DATA_FAULT_CODES, describe, InputError, invalidArgument, ModelshipError } from '../errors';
+import {
+  checkDataOptions,
+  checkModel,
+  type InputBuilder,
+  inputBuilder,
+  valuesPerRow,
+} from '../evaluate/inputs';
 import type { RecordTransform, Row } from '../evaluate/types';
 import { checkOptions } from '../metrics/labels';
 import { throwIfAborted } from '../model/abort';
@@ -65,22 +71,8 @@ const OPTIONS = [
   'signal',
 ];
 
-/** Codes that mean a row does not fit the model (the row's fault), rather than a failing model. */
-const ROW_FAULTS = new Set([
-  'DATASET_INVALID',
-  'INPUT_MISSING',
-  'INPUT_UNKNOWN',
-  'INPUT_DTYPE_MISMATCH',
-  'INPUT_RANK_MISMATCH',
-  'INPUT_SHAPE_MISMATCH',
-  'INPUT_DATA_LENGTH_MISMATCH',
-  'INPUT_NOT_FINITE',
-  'INPUT_TOO_LARGE',
-  'INPUT_INVALID',
-]);
-
 function rowFault(e: unknown): e is ModelshipError {
-  return ModelshipError.isInstance(e) && ROW_FAULTS.has(e.code);
+  return ModelshipError.isInstance(e) && DATA_FAULT_CODES.has(e.code);
 }
 
 interface Plan {
@@ -124,13 +116,7 @@ export function predictBatches(
   input: BatchInput,
   options: PredictBatchesOptions = {},
 ): AsyncGenerator<ScoredBatch> {
-  if (
-    typeof model !== 'object' ||
-    model === null ||
-    typeof (model as Model).predict !== 'function' ||
-    typeof (model as Model).signature !== 'object'
-  )
-    throw invalidArgument(WHERE, 'the model must implement Model (signature and predict)', model);
+  checkModel(model, WHERE);
   if (
     typeof input !== 'object' ||
     input === null ||
@@ -157,16 +143,7 @@ function planOf(model: Model, options: PredictBatchesOptions): Plan {
     throw invalidArgument(WHERE, 'concurrency must be an integer from 1 to 1024', concurrency);
   if (options.strict !== undefined && typeof options.strict !== 'boolean')
     throw invalidArgument(WHERE, 'strict must be true or false', options.strict);
-  if (options.toInputs !== undefined && typeof options.toInputs !== 'function')
-    throw invalidArgument(WHERE, 'toInputs must be a function', options.toInputs);
-  const pipeline = options.pipeline;
-  if (
-    pipeline !== undefined &&
-    (typeof pipeline !== 'object' || pipeline === null || typeof pipeline.transform !== 'function')
-  )
-    throw invalidArgument(WHERE, 'pipeline must be a fitted Pipeline', pipeline);
-  if (pipeline !== undefined && (options.toInputs !== undefined || options.features !== undefined))
-    throw invalidArgument(WHERE, 'pipeline builds the inputs; leave out toInputs and features', options);
+  checkDataOptions(options, WHERE);
   if (options.features !== undefined) columnNames(options.features, 'features', WHERE);
   return {
     batchSize,
@@ -209,6 +186,16 @@ async function* batchesOf(
   let firstRow = 0;
   let next = 0;
   let blocks: boolean | undefined;
+  // Adds the next row; returns the batch it fills.
+  const take = (row: unknown): Batch | undefined => {
+    if (rows.length === 0) firstRow = next;
+    rows.push(row);
+    next++;
+    if (rows.length < size) return undefined;
+    const full = { firstRow, rows };
+    rows = [];
+    return full;
+  };
   for await (const item of input as AsyncIterable<unknown>) {
     throwIfAborted(signal);
     const block = isBlock(item);
@@ -219,13 +206,8 @@ async function* batchesOf(
         `${WHERE}: the input mixes row blocks ({ firstRow, rows }) and rows; item ${next} is ${block ? 'a block' : describe(item)}`,
       );
     if (!block) {
-      if (rows.length === 0) firstRow = next;
-      rows.push(item);
-      next++;
-      if (rows.length === size) {
-        yield { firstRow, rows };
-        rows = [];
-      }
+      const full = take(item);
+      if (full !== undefined) yield full;
       continue;
     }
     const b = item as RowBlock;
@@ -240,13 +222,8 @@ async function* batchesOf(
       );
     next = b.firstRow;
     for (const row of b.rows) {
-      if (rows.length === 0) firstRow = next;
-      rows.push(row);
-      next++;
-      if (rows.length === size) {
-        yield { firstRow, rows };
-        rows = [];
-      }
+      const full = take(row);
+      if (full !== undefined) yield full;
     }
   }
   throwIfAborted(signal);

@@ -4,8 +4,11 @@ import type { Model } from '../model/model';
 import { bootstrapPlan } from './bootstrap';
 import { Collected, chooseOutputs } from './collect';
 import { batchesOf, datasetError, datasetLength, datasetRows } from './dataset';
-import { type InputBuilder, inputBuilder, readRowLabels } from './inputs';
+import { checkDataOptions, checkModel, type InputBuilder, inputBuilder, readRowLabels } from './inputs';
 import { defaultMetrics, METRIC_NAMES } from './metric-set';
+
+export { checkModel } from './inputs';
+
 import { calibration, checkMetrics, confusion, curves, perClass, residuals, scoreMetrics } from './report';
 import { type Scored, score } from './scored';
 import type { Dataset, EvaluateOptions, EvaluationReport, MetricName } from './types';
@@ -64,30 +67,8 @@ export function planOf(options: EvaluateOptions, where: string, extra: readonly 
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
     throw invalidArgument(where, 'onProgress must be a function', options.onProgress);
-  if (options.toInputs !== undefined && typeof options.toInputs !== 'function')
-    throw invalidArgument(where, 'toInputs must be a function', options.toInputs);
-  if (
-    options.pipeline !== undefined &&
-    (typeof options.pipeline !== 'object' ||
-      options.pipeline === null ||
-      typeof options.pipeline.transform !== 'function')
-  )
-    throw invalidArgument(where, 'pipeline must be a fitted Pipeline', options.pipeline);
-  if (options.pipeline !== undefined && (options.toInputs !== undefined || options.features !== undefined))
-    throw invalidArgument(where, 'pipeline builds the inputs; leave out toInputs and features', options);
+  checkDataOptions(options, where);
   return { label, batchSize, bins, metrics: options.metrics };
-}
-
-/** Refuses anything that is not a `Model`, before any work starts. */
-export function checkModel(model: unknown, where: string): asserts model is Model {
-  if (
-    typeof model !== 'object' ||
-    model === null ||
-    typeof (model as Model).predict !== 'function' ||
-    typeof (model as Model).signature !== 'object'
-  ) {
-    throw invalidArgument(where, 'the model must implement Model (signature and predict)', model);
-  }
 }
 
 /**

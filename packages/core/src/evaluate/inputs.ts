@@ -1,4 +1,4 @@
-import { describe } from '../errors';
+import { describe, invalidArgument } from '../errors';
 import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
@@ -249,5 +249,32 @@ export function readRowLabels(
         `${where}: row ${offset + r} has label ${describe(v)}; labels are numbers or strings`,
       );
     }
+  }
+}
+
+/** Checks how rows become inputs: `toInputs` a function, `pipeline` a fitted one and alone. */
+export function checkDataOptions(options: DataOptions, where: string): void {
+  if (options.toInputs !== undefined && typeof options.toInputs !== 'function')
+    throw invalidArgument(where, 'toInputs must be a function', options.toInputs);
+  if (
+    options.pipeline !== undefined &&
+    (typeof options.pipeline !== 'object' ||
+      options.pipeline === null ||
+      typeof options.pipeline.transform !== 'function')
+  )
+    throw invalidArgument(where, 'pipeline must be a fitted Pipeline', options.pipeline);
+  if (options.pipeline !== undefined && (options.toInputs !== undefined || options.features !== undefined))
+    throw invalidArgument(where, 'pipeline builds the inputs; leave out toInputs and features', options);
+}
+
+/** Refuses anything that is not a `Model`, before any work starts. */
+export function checkModel(model: unknown, where: string): asserts model is Model {
+  if (
+    typeof model !== 'object' ||
+    model === null ||
+    typeof (model as Model).predict !== 'function' ||
+    typeof (model as Model).signature !== 'object'
+  ) {
+    throw invalidArgument(where, 'the model must implement Model (signature and predict)', model);
   }
 }

@@ -3,7 +3,7 @@
  * exit code a script can act on. The table below is the one place codes meet exit codes; it is
  * documented in docs/serving.md ("Exit codes").
  */
-import { ModelshipError } from '@modelship/core';
+import { DATA_FAULT_CODES, ModelshipError } from '@modelship/core';
 
 /** Exit code 2: the command line, or the data or file it names, is wrong; fix the call. */
 export const EXIT_USAGE = 2;
@@ -47,18 +47,10 @@ export class UsageError extends CliError {
  * Library errors that mean the data or options handed to the command do not fit the model:
  * exit code 2, like a wrong command line, so scripts can tell them from a broken model (1).
  */
-const USER_DATA_CODES = new Set([
-  'DATASET_INVALID',
+const USER_DATA_CODES: ReadonlySet<string> = new Set([
+  ...DATA_FAULT_CODES,
   'OUTPUT_UNKNOWN',
   'INVALID_ARGUMENT',
-  'INPUT_MISSING',
-  'INPUT_UNKNOWN',
-  'INPUT_DTYPE_MISMATCH',
-  'INPUT_RANK_MISMATCH',
-  'INPUT_SHAPE_MISMATCH',
-  'INPUT_DATA_LENGTH_MISMATCH',
-  'INPUT_NOT_FINITE',
-  'INPUT_INVALID',
 ]);
 
 /** Any thrown value as the CLI reports it: a code, a one-line message and the exit code. */

@@ -257,4 +257,30 @@ describe('modelship predict', () => {
     expect(drawn.length).toBeGreaterThan(0);
     expect(drawn.at(-1)).toMatch(/^\rscoring +\[[#.]+\] +\d+% +[\d,]+ rows +[\d.]+k? rows\/s/);
   });
+
+  it('Ctrl-C stops the run with exit 130 and leaves no output or rejects file', async () => {
+    const err: string[] = [];
+    let interrupted = false;
+    const io = {
+      out: () => {},
+      err: (line: string) => {
+        err.push(line);
+        // The first progress line: the run is under way.
+        if (!interrupted && line.startsWith('predict:')) {
+          interrupted = true;
+          process.emit('SIGINT');
+        }
+      },
+      tty: false,
+      everyMs: 0,
+    };
+    const flags = { output: file('stopped.csv'), rejects: file('stopped.jsonl'), batchSize: '10' };
+    const listeners = process.listenerCount('SIGINT');
+    const code = await predictCommand(model, fraudCsv, flags, io);
+    expect(code).toBe(130);
+    expect(err.at(-1)).toBe('modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); no output was left\n');
+    for (const f of ['stopped.csv', 'stopped.csv.partial', 'stopped.jsonl', 'stopped.jsonl.partial'])
+      expect(existsSync(file(f)), f).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
 });

@@ -16,7 +16,7 @@ import type { Command } from 'commander';
 import { rejectsFile, rowFileSink, textFormatOf } from '../batch/sink';
 import { readDataset } from '../datasets';
 import { loadModel } from '../load-model';
-import { EXIT_REJECTED, UsageError } from './errors';
+import { EXIT_INTERRUPTED, EXIT_REJECTED, UsageError } from './errors';
 import { integer, list, modelName, readPipeline, toJson } from './eval';
 import { mustExist } from './files';
 import { perSecond, progressLine } from './progress';
@@ -166,6 +166,13 @@ export async function predictCommand(
           cores: availableParallelism(),
         });
   const progress = reporter(io, now);
+  // The first Ctrl-C stops at the next batch and removes the unfinished files; a second one does not wait.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
   const summary: PredictSummary = {
     rows: 0,
     scored: 0,
@@ -187,6 +194,7 @@ export async function predictCommand(
       pipeline,
       batchSize,
       strict: values.strict === true,
+      signal: interrupt.signal,
     };
     for (const key of Object.keys(options) as (keyof PredictBatchesOptions)[])
       if (options[key] === undefined) delete options[key];
@@ -210,8 +218,11 @@ export async function predictCommand(
   } catch (e) {
     progress.done();
     await Promise.all([sink?.abort(), rejects?.abort()]);
-    throw e;
+    if (!interrupt.signal.aborted) throw e;
+    io.err('modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); no output was left\n');
+    return EXIT_INTERRUPTED;
   } finally {
+    process.off('SIGINT', onSigint);
     await model.dispose();
   }
   progress.done();

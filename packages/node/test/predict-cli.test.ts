@@ -2,7 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tensor } from '@modelship/core';
+import { Pipeline, tensor } from '@modelship/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { predictCommand } from '../src/cli/predict';
 import { readCsv } from '../src/datasets';
@@ -168,6 +168,60 @@ describe('modelship predict', () => {
       expect.stringMatching(/^modelship: row 4 rejected \[DATASET_INVALID\] .*'f0' is null/),
     ]);
     expect(readFileSync(file('good2.csv'), 'utf8')).toBe(readFileSync(file('good.csv'), 'utf8'));
+  });
+
+  it('--pipeline turns records into the input; a record the pipeline refuses is rejected', async () => {
+    const repo = `${fixturesDir}../examples/model-repository/iris`;
+    const lines = readFileSync(`${fixturesDir}data/iris.csv`, 'utf8').trimEnd().split('\n').slice(0, 6);
+    const records = [
+      `id,${lines[0]}`,
+      ...lines
+        .slice(1)
+        .map((l, i) => `${i === 2 ? 'x' : 'ok'}${i},${i === 2 ? l.replace(/^[^,]+/, 'wide') : l}`),
+    ];
+    writeFileSync(file('records.csv'), `${records.join('\n')}\n`);
+    const r = await run(
+      'predict',
+      `${repo}/1/model.onnx`,
+      file('records.csv'),
+      '-o',
+      file('species.jsonl'),
+      '--pipeline',
+      `${repo}/pipeline.json`,
+      '--keep',
+      'id',
+      '--outputs',
+      'probabilities',
+      '--rejects',
+      file('iris-rejects.jsonl'),
+    );
+    expect(r.code).toBe(3);
+    const pipeline = Pipeline.fromJSON(JSON.parse(readFileSync(`${repo}/pipeline.json`, 'utf8')));
+    const good: Record<string, unknown>[] = [];
+    for await (const row of readCsv(file('records.csv'))) if (row.id !== 'x2') good.push(row);
+    const m = await loadModel(`${repo}/1/model.onnx`);
+    const want = await m.predict(pipeline.transform(good), { outputs: ['probabilities'] });
+    await m.dispose();
+    const p = Array.from(want.probabilities!.data as Float32Array);
+    const written = readFileSync(file('species.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(written).toEqual(
+      good.map((row, i) => ({
+        id: row.id,
+        probabilities_0: p[3 * i],
+        probabilities_1: p[3 * i + 1],
+        probabilities_2: p[3 * i + 2],
+      })),
+    );
+    const rejected = JSON.parse(readFileSync(file('iris-rejects.jsonl'), 'utf8'));
+    expect(rejected).toMatchObject({
+      row: 2,
+      code: 'INPUT_INVALID',
+      raw: { id: 'x2', sepal_length: 'wide' },
+    });
+    expect(rejected.reason).toMatch(/record 2.*sepal_length/);
   });
 
   it('--strict stops at the first bad row with exit 2 and leaves no output file', async () => {

@@ -99,7 +99,7 @@ export function registerPredict(
     .addHelpText(
       'after',
       '\nExit codes: 0 every row scored; 3 the run finished but some rows were rejected; 2 the command ' +
-        'line or data is wrong (or --strict met a bad row); 1 the model failed.\n' +
+        'line or data is wrong (or --strict met a bad row); 1 the model failed; 130 stopped by Ctrl-C.\n' +
         'Progress goes to stderr: a bar on a terminal, a line every 10 s otherwise.',
     )
     .action(async (model: string, input: string, values: PredictFlags) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelshipError } from '../errors';
+import { InputError, ModelshipError } from '../errors';
 import { parseCsv, parseJsonl } from '../evaluate/text-formats';
 import { functionModel } from '../model/function-model';
 import type { Model } from '../model/model';
@@ -381,5 +381,37 @@ describe('predictBatches default features', () => {
       predictBatches(model, [{ x0: 2, x1: 1, label: 1 }], { keep: ['x0'], outputs: ['score'] }),
     );
     expect(featureKept[0]!.rows).toEqual([{ x0: 2, score: 3 }]);
+  });
+});
+
+describe('predictBatches with toInputs', () => {
+  it('rejects the rows toInputs refuses with an InputError; any other error stops the run', async () => {
+    const { model } = linear();
+    const toInputs = (rows: readonly Record<string, unknown>[]) => {
+      const data = new Float32Array(rows.length * 2);
+      rows.forEach((r, i) => {
+        if ((r.x0 as number) < 0) throw new InputError('INPUT_INVALID', `x0 of ${String(r.id)} is negative`);
+        data[2 * i] = r.x0 as number;
+        data[2 * i + 1] = r.x1 as number;
+      });
+      return { features: tensor('float32', data, [rows.length, 2]) };
+    };
+    const data = [
+      { id: 'a', x0: 1, x1: 0 },
+      { id: 'b', x0: -1, x1: 0 },
+      { id: 'c', x0: 2, x1: 0 },
+    ];
+    const [batch] = await all(predictBatches(model, data, { toInputs, keep: ['id'], outputs: ['score'] }));
+    expect(batch!.rows).toEqual([
+      { id: 'a', score: 2 },
+      { id: 'c', score: 4 },
+    ]);
+    expect(batch!.rejected).toEqual([
+      { row: 1, code: 'INPUT_INVALID', reason: 'x0 of b is negative', raw: data[1] },
+    ]);
+    const broken = () => {
+      throw new TypeError('a bug');
+    };
+    await expect(all(predictBatches(model, data, { toInputs: broken }))).rejects.toThrow('a bug');
   });
 });

@@ -43,7 +43,11 @@ export interface PredictBatchesOptions {
   features?: readonly string[];
   /** A fitted `Pipeline` that turns each batch of records into the model's input. */
   pipeline?: RecordTransform;
-  /** Builds the model inputs of a batch yourself; a row it refuses fails the batch's rows one by one. */
+  /**
+   * Builds the model inputs of a batch yourself. When it throws an `InputError`
+   * (`DATASET_INVALID`, `INPUT_*`), the batch's rows are tried one by one and those it refuses
+   * are rejected; any other error stops the run.
+   */
   toInputs?: (rows: readonly Row[]) => ModelInputs;
   /** Throw at the first rejected row (an `InputError` naming it) instead of reporting it and going on (default false). */
   strict?: boolean;

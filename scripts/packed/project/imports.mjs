@@ -9,10 +9,11 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const entries = {
   '@modelship/core': ['Profile', 'Pipeline', 'Deployer', 'evaluate', 'tensor', 'ModelshipError'],
   '@modelship/core/baselines': ['LogisticRegression', 'LinearRegression', 'baselineFromJSON'],
+  '@modelship/core/batch': ['predictBatches', 'textFormatter', 'rejectionsText'],
   '@modelship/core/serve': ['createFetchHandler', 'createInferenceHandler', 'InferenceHandler', 'HttpError'],
   '@modelship/core/testing': ['modelMatchers', 'addNoise', 'shift', 'scale', 'compareFlat'],
   '@modelship/core/testing/setup': [],
-  '@modelship/node': ['loadModel', 'createServer', 'readCsv', 'Profile', 'LogisticRegression'],
+  '@modelship/node': ['loadModel', 'createServer', 'readCsv', 'Profile', 'LogisticRegression', 'predictBatches', 'rowFileSink'],
   '@modelship/browser': ['loadModel', 'decodeImage', 'createTelemetry', 'Profile', 'Deployer'],
   '@modelship/browser/webgpu': ['loadModel', 'decodeImage', 'createTelemetry', 'Profile', 'Deployer'],
 };
@@ -36,6 +37,8 @@ assert.equal(webgpu.Deployer, browser.Deployer, 'the two browser entries carry t
 assert.equal(node.LogisticRegression, baselines.LogisticRegression, 'two copies of the baselines');
 const serve = await import('@modelship/core/serve');
 assert.equal(node.HttpError, serve.HttpError, 'two copies of the serving core');
+const batch = await import('@modelship/core/batch');
+assert.equal(node.predictBatches, batch.predictBatches, 'two copies of batch scoring');
 assert.notEqual(webgpu.loadModel, browser.loadModel);
 // One copy of core per format in the whole package: its subpaths import shared chunks rather
 // than carry their own (a second copy makes a second Profile, and `instanceof` fails).

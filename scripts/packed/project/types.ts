@@ -4,6 +4,7 @@ import { type BrowserModel, loadModel as loadInBrowser } from '@modelship/browse
 import { loadModel as loadWithWebGpu } from '@modelship/browser/webgpu';
 import { ModelshipError, Pipeline, Profile, type Tensor, tensor } from '@modelship/core';
 import { LogisticRegression } from '@modelship/core/baselines';
+import { predictBatches, type ScoredBatch } from '@modelship/core/batch';
 import { createFetchHandler } from '@modelship/core/serve';
 import { addNoise, type ModelMatchers, modelMatchers } from '@modelship/core/testing';
 import '@modelship/core/testing/setup';
@@ -27,8 +28,10 @@ export async function useEverything(): Promise<number> {
   const answer: Response = await fetchHandler(new Request('http://localhost/v2/health/live'));
   const { url } = await server.listen(0, '127.0.0.1');
   await server.close();
+  const scored: ScoredBatch[] = [];
+  for await (const b of predictBatches(model, [{ f0: 1 }], { batchSize: 1 })) scored.push(b);
   addNoise(0.01);
   const err: unknown = new Error();
   if (ModelshipError.isInstance(err)) return err.code.length;
-  return [same, matchers, baseline, page, gpu, url, answer.status].length;
+  return [same, matchers, baseline, page, gpu, url, answer.status, scored].length;
 }

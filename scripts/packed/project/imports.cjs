@@ -6,6 +6,7 @@ const names = {};
 for (const entry of [
   '@modelship/core',
   '@modelship/core/baselines',
+  '@modelship/core/batch',
   '@modelship/core/serve',
   '@modelship/node',
   '@modelship/browser',

@@ -13,7 +13,15 @@ const entries = {
   '@modelship/core/serve': ['createFetchHandler', 'createInferenceHandler', 'InferenceHandler', 'HttpError'],
   '@modelship/core/testing': ['modelMatchers', 'addNoise', 'shift', 'scale', 'compareFlat'],
   '@modelship/core/testing/setup': [],
-  '@modelship/node': ['loadModel', 'createServer', 'readCsv', 'Profile', 'LogisticRegression', 'predictBatches', 'rowFileSink'],
+  '@modelship/node': [
+    'loadModel',
+    'createServer',
+    'readCsv',
+    'Profile',
+    'LogisticRegression',
+    'predictBatches',
+    'rowFileSink',
+  ],
   '@modelship/browser': ['loadModel', 'decodeImage', 'createTelemetry', 'Profile', 'Deployer'],
   '@modelship/browser/webgpu': ['loadModel', 'decodeImage', 'createTelemetry', 'Profile', 'Deployer'],
 };

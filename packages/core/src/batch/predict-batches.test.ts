@@ -415,3 +415,40 @@ describe('predictBatches with toInputs', () => {
     await expect(all(predictBatches(model, data, { toInputs: broken }))).rejects.toThrow('a bug');
   });
 });
+
+describe('predictBatches concurrency', () => {
+  it("keeps the model's worker instances + 1 batches in flight by default, and no more", async () => {
+    const { model: inner } = linear();
+    let active = 0;
+    let most = 0;
+    const pooled: Model & { instances: number } = {
+      name: 'pooled',
+      version: '1',
+      instances: 3,
+      signature: inner.signature,
+      predict: async (inputs, options) => {
+        active++;
+        most = Math.max(most, active);
+        await new Promise((r) => setTimeout(r, 5));
+        active--;
+        return inner.predict(inputs, options);
+      },
+      dispose: async () => {},
+    };
+    const batches = await all(
+      predictBatches(pooled, rows(40), { batchSize: 4, features: ['x0', 'x1'], outputs: ['score'] }),
+    );
+    expect(batches).toHaveLength(10);
+    expect(most).toBe(4);
+    most = 0;
+    await all(
+      predictBatches(pooled, rows(40), {
+        batchSize: 4,
+        concurrency: 1,
+        features: ['x0', 'x1'],
+        outputs: ['score'],
+      }),
+    );
+    expect(most).toBe(1);
+  });
+});

@@ -278,6 +278,8 @@ describe('modelship predict', () => {
         ['-o', join(dir, 'no', 'such', 'x.csv')],
         /\[FILE_NOT_FOUND\] the folder of -o '.*no\/such' does not exist/,
       ],
+      [['-o', `${dir}/`, '--format', 'csv'], /\[INVALID_OPTION\] -o .* is a folder; name a file/],
+      [['-o', file('x.csv'), '--rejects', dir], /\[INVALID_OPTION\] --rejects .* is a folder; name a file/],
     ];
     for (const [args, message] of cases) {
       const r = await run('predict', model, fraudCsv, ...args);

@@ -3,6 +3,7 @@
  * order, to a CSV or JSONL file; rows that cannot be scored go to a rejects file (or stderr)
  * with their row number and the reason, and the run goes on unless `--strict`.
  */
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@modelship/core';
@@ -150,9 +151,15 @@ export async function predictCommand(
     throw new UsageError('--rejects and -o name the same file');
   await mustExist(modelPath, 'the model');
   await mustExist(inputPath, 'the input file');
-  await mustExist(dirname(resolve(values.output)), 'the folder of -o', true);
-  if (values.rejects !== undefined)
-    await mustExist(dirname(resolve(values.rejects)), 'the folder of --rejects', true);
+  for (const [flag, path] of [
+    ['-o', values.output],
+    ['--rejects', values.rejects],
+  ] as const) {
+    if (path === undefined) continue;
+    await mustExist(dirname(resolve(path)), `the folder of ${flag}`, true);
+    // Found only at the end otherwise, when the finished file cannot take the folder's place.
+    if (await isDirectory(path)) throw new UsageError(`${flag} ${path} is a folder; name a file`);
+  }
   const pipeline = values.pipeline === undefined ? undefined : await readPipeline(values.pipeline);
 
   const started = now();
@@ -274,4 +281,12 @@ function reporter(io: PredictIo, now: () => number) {
     },
     done: () => bar?.done(),
   };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

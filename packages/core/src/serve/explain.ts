@@ -281,12 +281,27 @@ export async function tfExplain(
 ): Promise<HandlerResponse> {
   if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
   const body = parseTfJson(bodyText(req.body), 'explain request');
+  return json(200, await explainBody(ctx, name, version, body, req, metrics));
+}
+
+/**
+ * The answer to an explain request's body (`instances`, optional `parameters`), with the
+ * explanation metrics counted: what `:explain` and TorchServe's `/explanations` answer from.
+ */
+export async function explainBody(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  body: Record<string, unknown>,
+  req: HandlerRequest,
+  metrics: ServeMetrics | undefined,
+): Promise<ExplainAnswer> {
   // Resolved first: an unknown model or version is 404 whatever the body says, and is never a metric label.
   const pinned = ctx.deployer.model(name, version === undefined ? {} : { version }).version;
   try {
     const answer = await explainRequest(ctx, name, pinned, body, req);
     metrics?.observeExplain(name, 'success', answer.evaluations);
-    return json(200, answer);
+    return answer;
   } catch (e) {
     metrics?.observeExplain(
       name,
@@ -297,13 +312,26 @@ export async function tfExplain(
   }
 }
 
+/** What an explain request answers (KServe V1's names; one prediction and explanation per instance). */
+export interface ExplainAnswer {
+  predictions: number[];
+  explanations: Record<string, number>[];
+  baseValue: number;
+  method: ExplainMethod;
+  features: string[];
+  evaluations: number;
+  notes: string[];
+  model_name: string;
+  model_version: string;
+}
+
 async function explainRequest(
   ctx: ServeContext,
   name: string,
   version: string,
   body: Record<string, unknown>,
   req: HandlerRequest,
-) {
+): Promise<ExplainAnswer> {
   for (const key of Object.keys(body)) {
     if (key !== 'instances' && key !== 'parameters')
       throw badRequest(

@@ -104,9 +104,11 @@ export async function readFetchRequest(request: WebRequest, max: number): Promis
       chunks.push(next.value);
     }
   }
+  const url = new web.URL(r.url);
   return {
     method: r.method,
-    path: new web.URL(r.url).pathname,
+    path: url.pathname,
+    query: url.search.slice(1),
     headers,
     body: concat(chunks, size),
     ...(r.signal === undefined ? {} : { signal: r.signal }),

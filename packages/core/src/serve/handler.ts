@@ -7,8 +7,14 @@
 import { systemClock } from '../deploy/clock';
 import type { Deployer } from '../deploy/deployer';
 import { Credentials } from './auth';
-import { readFetchRequest, toResponse, type WebRequest, type WebResponse } from './fetch-io';
-import { type HttpError, httpFailure } from './http-error';
+import {
+  type FetchRequestLike,
+  readFetchRequest,
+  toResponse,
+  type WebRequest,
+  type WebResponse,
+} from './fetch-io';
+import { HttpError, httpFailure } from './http-error';
 import { allowedOrigin, MODEL_CONTROL_MODES } from './model-control';
 import { json } from './oip';
 import { KNOWN_PATH, REFUSALS, type Route, reportRefusal, route } from './routes';
@@ -22,6 +28,7 @@ import type {
   ServeHooks,
   ServeMetrics,
 } from './types';
+import { web } from './web';
 
 const now = systemClock.now;
 
@@ -117,7 +124,7 @@ export class InferenceHandler {
       const cors = this.cors(req);
       if (req.method === 'OPTIONS' && cors !== undefined)
         return { status: 204, headers: cors.preflight, body: '' };
-      r = route(this.metrics, req.method, req.path);
+      r = route(this.metrics, req.method, req.path, this.context.options.torchserve !== false);
       if (r === undefined) {
         res = json(404, {
           error: KNOWN_PATH.test(req.path)
@@ -130,15 +137,14 @@ export class InferenceHandler {
         if (this.context.options.auth !== undefined) await this.authorize(req, r.def.scope);
         if (this.capture !== undefined && r.def.logged === true && r.params !== undefined)
           capture = this.capture(r.params[0], r.params[1], req);
-        res =
-          r.params === undefined
-            ? json(400, { error: `the path ${req.path} is not valid percent-encoding` })
-            : await r.def.run(
-                capture === undefined ? this.context : capture.context(this.context),
-                r.params,
-                req,
-                this.metrics,
-              );
+        if (r.params === undefined)
+          throw new HttpError(400, `the path ${req.path} is not valid percent-encoding`);
+        res = await r.def.run(
+          capture === undefined ? this.context : capture.context(this.context),
+          r.params,
+          req,
+          this.metrics,
+        );
       }
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     } catch (e) {
@@ -150,7 +156,7 @@ export class InferenceHandler {
         REFUSALS.has(f.status)
       )
         reportRefusal(this.context.deployer, r.params, e, f, now() - started);
-      res = json(f.status, { error: f.message }, f.headers);
+      res = r?.def.failure?.(e, f) ?? json(f.status, { error: f.message }, f.headers);
       const cors = this.cors(req);
       if (cors !== undefined) Object.assign(res.headers, cors.headers);
     }
@@ -166,7 +172,23 @@ export class InferenceHandler {
 
   /** Whether a request with this method and path has a route here (mounting beside an app's own routes). */
   hasRoute(method: string, path: string): boolean {
-    return route(this.metrics, method, path) !== undefined;
+    return route(this.metrics, method, path, this.context.options.torchserve !== false) !== undefined;
+  }
+
+  /**
+   * The answer to a request refused before it was routed (its body too large, too slow, or in
+   * an unknown coding), in the shape of the route it was for: TorchServe's for its paths.
+   */
+  refusal(
+    method: string,
+    path: string,
+    f: { status: number; message: string; headers: Record<string, string> },
+  ): HandlerResponse {
+    const def = route(this.metrics, method, path, this.context.options.torchserve !== false)?.def;
+    return (
+      def?.failure?.(new HttpError(f.status, f.message, f.headers), f) ??
+      json(f.status, { error: f.message }, f.headers)
+    );
   }
 
   private cors(req: HandlerRequest): CorsHeaders | undefined {
@@ -184,7 +206,7 @@ export class InferenceHandler {
       headers,
       preflight: {
         ...headers,
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
         'access-control-allow-headers':
           'authorization, content-type, inference-header-content-length, x-routing-key',
         'access-control-max-age': String(options.maxAge ?? 600),
@@ -246,7 +268,8 @@ export class InferenceHandler {
         req = await readFetchRequest(request, this.context.options.maxBodyBytes);
       } catch (e) {
         const f = e as HttpError;
-        return toResponse(json(f.status, { error: f.message }, f.headers));
+        const r = request as unknown as FetchRequestLike;
+        return toResponse(this.refusal(r.method, new web.URL(r.url).pathname, f));
       }
       return toResponse(await this.handle(req));
     } finally {

@@ -1,6 +1,6 @@
 /**
  * `@modelship/core/serve`: a model server as pure code over bytes and objects. The Open
- * Inference Protocol, TF Serving's REST API, the tensor codecs, routing, credentials, CORS,
+ * Inference Protocol, TF Serving's REST API, TorchServe's inference API, the tensor codecs, routing, credentials, CORS,
  * limits and error answers, behind one handler; `createFetchHandler` answers web-standard
  * requests in Bun, Deno, Workers or a service worker, and `@modelship/node` adds its
  * `node:http` listener, gRPC and Prometheus metrics around the same handler.
@@ -44,6 +44,7 @@ export {
   serverReady,
 } from './oip';
 export { REFUSALS, reportRefusal } from './routes';
+export { isTorchServeManagementPath, torchServeError } from './torchserve';
 export type {
   AuthOptions,
   AuthRequest,

@@ -55,6 +55,14 @@ export function parseJsonBody(
   what: string,
   retry?: (text: string) => unknown,
 ): Record<string, unknown> {
+  const value = parseJsonValue(text, what, retry);
+  if (!isObject(value))
+    throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
+  return value;
+}
+
+/** {@link parseJsonBody} for a body that may be any JSON value (TorchServe's lists of records). */
+export function parseJsonValue(text: string, what: string, retry?: (text: string) => unknown): unknown {
   if (jsonDepth(text) > MAX_JSON_DEPTH)
     throw new HttpError(400, `the ${what} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
@@ -69,8 +77,6 @@ export function parseJsonBody(
     if (value === undefined)
       throw new HttpError(400, `malformed JSON in the ${what}: ${(e as Error).message}`);
   }
-  if (!isObject(value))
-    throw new HttpError(400, `the ${what} must be a JSON object, received ${describe(value)}`);
   return value;
 }
 

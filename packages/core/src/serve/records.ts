@@ -71,11 +71,16 @@ export async function predictRecords(
     .wrap(viaDeployer, {
       // JSON carries image bytes as {"b64": "..."} (TF Serving's convention) or a base64 string.
       decodeImage: (v: unknown) => {
-        const b64 = typeof v === 'string' ? v : (v as { b64?: unknown } | null)?.b64;
-        if (typeof b64 !== 'string')
-          throw new Error('send the image as {"b64": "<base64 bytes>"} or a base64 string');
-        const bytes = fromBase64(b64);
-        if (bytes === undefined) throw new Error('the image is not base64');
+        let bytes: Uint8Array | undefined;
+        // Bytes that came as they are (a TorchServe request's image body).
+        if (v instanceof Uint8Array) bytes = v;
+        else {
+          const b64 = typeof v === 'string' ? v : (v as { b64?: unknown } | null)?.b64;
+          if (typeof b64 !== 'string')
+            throw new Error('send the image as {"b64": "<base64 bytes>"} or a base64 string');
+          bytes = fromBase64(b64);
+          if (bytes === undefined) throw new Error('the image is not base64');
+        }
         if (decode === undefined)
           throw new Error(
             'this server has no image decoder: pass decodeImage to the handler to take image fields',

@@ -18,7 +18,8 @@ import {
   serverReady,
 } from './oip';
 import { tfClassifyRegress, tfMetadata, tfPredict, tfStatus } from './tfserving';
-import type { HandlerRequest, HandlerResponse, RouteScope, ServeContext, ServeMetrics } from './types';
+import { TORCHSERVE_ROUTES } from './torchserve';
+import type { HandlerResponse, RouteDef, RouteParams, ServeMetrics } from './types';
 
 export interface Route {
   def: RouteDef;
@@ -26,23 +27,7 @@ export interface Route {
   params: Params | undefined;
 }
 
-export type Params = [string, string | undefined];
-
-export interface RouteDef {
-  method: string;
-  pattern: RegExp;
-  scope: RouteScope;
-  /** False for an inference route whose refusals are not the model's failed requests (`:explain`). */
-  monitored?: false;
-  /** An inference route whose requests and responses payload logging records. */
-  logged?: true;
-  run: (
-    ctx: ServeContext,
-    p: Params,
-    req: HandlerRequest,
-    metrics: ServeMetrics | undefined,
-  ) => HandlerResponse | Promise<HandlerResponse>;
-}
+export type Params = RouteParams;
 
 /** `{name}` and optional `/versions/{v}` segments of a model path. */
 const MODEL = '/v2/models/([^/]+)(?:/versions/([^/]+))?';
@@ -159,6 +144,7 @@ const ROUTES: RouteDef[] = [
     scope: 'metrics',
     run: (_ctx, _p, _req, metrics) => metrics!.response(),
   },
+  ...TORCHSERVE_ROUTES,
 ];
 
 /** The inference route, the one every request to a busy server takes. */
@@ -171,17 +157,23 @@ const INFER_SUFFIX = '/infer';
  * name is recognized by string tests before any pattern runs (the patterns cost as much as a
  * small model's inference); everything else is matched in order.
  */
-export function route(metrics: ServeMetrics | undefined, method: string, path: string): Route | undefined {
+export function route(
+  metrics: ServeMetrics | undefined,
+  method: string,
+  path: string,
+  torchserve: boolean,
+): Route | undefined {
   if (method === 'POST' && path.startsWith(INFER_PREFIX) && path.endsWith(INFER_SUFFIX)) {
     const name = path.slice(INFER_PREFIX.length, path.length - INFER_SUFFIX.length);
     if (name !== '' && !name.includes('/') && !name.includes('%'))
       return { def: INFER_ROUTE, params: [name, undefined] };
   }
   for (const def of ROUTES) {
-    if (def.method !== method) continue;
+    if (def.method !== method && def.method !== '*') continue;
     const found = def.pattern.exec(path);
     if (found === null) continue;
     if (def.scope === 'metrics' && metrics === undefined) return undefined;
+    if (def.torchserve === true && !torchserve) return undefined;
     try {
       return {
         def,

@@ -4,7 +4,7 @@
  * from the Open Inference Protocol's decoder, whose JSON is the standard one.
  */
 import { MAX_JSON_DEPTH } from './json-scan';
-import { parseJsonBody } from './oip';
+import { parseJsonBody, parseJsonValue } from './oip';
 
 /** Deeper than this, a document is refused rather than risk the stack (every JSON body's limit). */
 const MAX_DEPTH = MAX_JSON_DEPTH;
@@ -110,7 +110,14 @@ class TolerantParser {
  * nothing for it.
  */
 export function parseTfJson(text: string, what: string): Record<string, unknown> {
-  return parseJsonBody(text, what, (t) =>
-    /NaN|Infinity/.test(t) ? new TolerantParser(t).parse() : undefined,
-  );
+  return parseJsonBody(text, what, tolerant);
+}
+
+/** {@link parseTfJson} for a body that may be any JSON value, not only an object. */
+export function parseTfJsonValue(text: string, what: string): unknown {
+  return parseJsonValue(text, what, tolerant);
+}
+
+function tolerant(text: string): unknown {
+  return /NaN|Infinity/.test(text) ? new TolerantParser(text).parse() : undefined;
 }

@@ -48,7 +48,7 @@ function stringify(value: unknown): string {
   return text.replace(/"\\u0000bigint:(-?[0-9A-Za-z]+)"/g, '$1');
 }
 
-function tfJson(status: number, value: unknown): HandlerResponse {
+export function tfJson(status: number, value: unknown): HandlerResponse {
   return { status, headers: { 'content-type': 'application/json' }, body: stringify(value) };
 }
 
@@ -62,7 +62,8 @@ function unwrapB64(value: unknown, where: string): unknown {
   return fromJsonElement(value, where);
 }
 
-function build(spec: TensorSpec, value: unknown, where: string): Tensor {
+/** A tensor of `spec`'s dtype from a JSON value (nested lists; `{"b64"}` for bytes); 400 when it does not fit. */
+export function build(spec: TensorSpec, value: unknown, where: string): Tensor {
   try {
     return tensor(spec.dtype, unwrapB64(value, where) as never);
   } catch (e) {
@@ -71,7 +72,7 @@ function build(spec: TensorSpec, value: unknown, where: string): Tensor {
   }
 }
 
-function specOf(specs: readonly TensorSpec[], name: string, model: string): TensorSpec {
+export function specOf(specs: readonly TensorSpec[], name: string, model: string): TensorSpec {
   if (name === '__proto__') throw new HttpError(400, `'__proto__' is not an input of model '${model}'`);
   const spec = specs.find((s) => s.name === name);
   if (spec === undefined) {
@@ -227,7 +228,7 @@ function namedRows(
 }
 
 /** Checks the inputs' sizes and runs them through the Deployer with the request's options. */
-function run(
+export function run(
   ctx: ServeContext,
   name: string,
   version: string | undefined,

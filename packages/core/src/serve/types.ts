@@ -11,6 +11,8 @@ export interface HandlerRequest {
   method: string;
   /** The path, without the query string. */
   path: string;
+  /** The query string, without its `?` (TorchServe's `GET /models?limit=…` reads it). */
+  query?: string;
   /** Header values by lower-case name. */
   headers: Readonly<Record<string, string | undefined>>;
   body: Uint8Array;
@@ -177,6 +179,11 @@ export interface HandlerOptions {
    * `Retry-After`. Their model calls also queue with inference, under the version's admission.
    */
   maxConcurrentExplains?: number;
+  /**
+   * Serve TorchServe's inference API (`/ping`, `/predictions/…`, `/explanations/…`) and the read
+   * side of its management API (`GET /models…`) beside the other protocols (default true).
+   */
+  torchserve?: boolean;
   /** Name and version reported by `GET /v2` (default `modelship` and the package version). */
   serverName?: string;
   serverVersion?: string;
@@ -218,4 +225,32 @@ export interface RequestCapture {
 export interface ServeHooks {
   /** Starts watching an inference request of `model` (undefined: not watched). */
   capture?(model: string, version: string | undefined, req: HandlerRequest): RequestCapture | undefined;
+}
+
+/** Path parameters of a route: the model name and, when the path has one, the version. */
+export type RouteParams = [string, string | undefined];
+
+/** One route of the handler: a method and path pattern, and what answers it. */
+export interface RouteDef {
+  /** The HTTP method, or `*` for any (a protocol's answer to the methods it does not take). */
+  method: string;
+  pattern: RegExp;
+  scope: RouteScope;
+  /** False for an inference route whose refusals are not the model's failed requests (`:explain`). */
+  monitored?: false;
+  /** An inference route whose requests and responses payload logging records. */
+  logged?: true;
+  /** A TorchServe route, served unless `torchserve: false`. */
+  torchserve?: true;
+  /** How this route answers a failure (default `{"error": "..."}`, the protocols' shape). */
+  failure?: (
+    e: unknown,
+    f: { status: number; message: string; headers: Record<string, string> },
+  ) => HandlerResponse;
+  run: (
+    ctx: ServeContext,
+    p: RouteParams,
+    req: HandlerRequest,
+    metrics: ServeMetrics | undefined,
+  ) => HandlerResponse | Promise<HandlerResponse>;
 }

@@ -23,7 +23,7 @@ interface WebGlobals {
   TextDecoder: new (label: string, options?: { fatal?: boolean; ignoreBOM?: boolean }) => Utf8Decoder;
   AbortController: new () => { readonly signal: AbortSignalLike; abort(reason?: unknown): void };
   DecompressionStream: new (format: 'gzip' | 'deflate') => { writable: unknown; readable: unknown };
-  URL: new (url: string) => { readonly pathname: string };
+  URL: new (url: string) => { readonly pathname: string; readonly search: string };
   Response: new (
     body: Uint8Array | string | null,
     init: { status: number; headers: Record<string, string> },

@@ -38,6 +38,7 @@ import { PAYLOAD_LOG_HELP, type PayloadLogFlags, payloadLogFromFlags } from './p
 export interface ServeFlags extends LogFlags, PayloadLogFlags {
   port?: string;
   grpcPort?: string;
+  managementPort?: string;
   host?: string;
   /** `none` (default) or `explicit`. */
   modelControl?: string;
@@ -78,6 +79,10 @@ export function registerServe(
     .argument('<repository>', 'the model repository directory')
     .option('--port <n>', 'HTTP port (default: 8000; 0 picks a free one)')
     .option('--grpc-port <n>', 'also serve the protocol over gRPC on this port (0 picks a free one)')
+    .option(
+      '--management-port <n>',
+      "serve TorchServe's management API (GET /models...) on this port rather than the main one, as TorchServe's 8081",
+    )
     .option(
       '--host <address>',
       'address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for all)',
@@ -139,7 +144,7 @@ export function registerServe(
     )
     .option(
       '--config <file.json>',
-      'server settings in a file: port, grpcPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa, logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy (flags given on the command line win)',
+      'server settings in a file: port, grpcPort, managementPort, host, modelControl, tokens, authExempt, cors, maxBodyMb, maxTensorElements, timeoutMs, maxConnections, bodyTimeoutMs, drainTimeoutMs, pollMs, threads, workers, instances, logDir, logPolicy, logKeyFile, logKeyEnv, maxExplainRows, maxConcurrentExplains, tlsCert, tlsKey, tlsCa, logPayload, logPayloadUrl, logPayloadFile, logPayloadSample, logPayloadPolicy (flags given on the command line win)',
     )
     .action(async (repository: string, values: ServeFlags) =>
       done(await serveCommand(repository, values, { out })),
@@ -185,6 +190,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   for (const [key, setting] of [
     ['port', 'port'],
     ['grpcPort', 'grpcPort'],
+    ['managementPort', 'managementPort'],
     ['host', 'host'],
     ['modelControl', 'modelControl'],
     ['maxBodyMb', 'maxBodyMb'],
@@ -218,6 +224,9 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   const grpcPort = positive('grpc-port', values.grpcPort);
   if (grpcPort !== undefined && grpcPort > 65535)
     throw new UsageError(`--grpc-port must be at most 65535, not ${grpcPort}`);
+  const managementPort = positive('management-port', values.managementPort);
+  if (managementPort !== undefined && managementPort > 65535)
+    throw new UsageError(`--management-port must be at most 65535, not ${managementPort}`);
   const tokens = [
     ...(values.token ?? []),
     ...((config.tokens as string[] | undefined) ?? []),
@@ -430,6 +439,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
     maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(maxConnections === undefined ? {} : { maxConnections }),
+    ...(managementPort === undefined ? {} : { managementPort }),
     ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
     ...(tokens.length === 0
       ? {}
@@ -457,7 +467,7 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
       ? {}
       : { payloadLog: { ...payloadLog, ...(single ? {} : { models: repository }) } }),
   });
-  const { url } = await server.listen(port, host);
+  const { url, management } = await server.listen(port, host);
   const grpc = grpcPort === undefined ? undefined : await server.listenGrpc(grpcPort, host);
   started = true;
 
@@ -499,6 +509,8 @@ export async function serveCommand(directory: string, flags: ServeFlags, hooks: 
   out(
     `  Explanations             POST ${url}/v1/models/{name}:explain  (with <model>/explain/background.jsonl)`,
   );
+  out(`  TorchServe inference     POST ${url}/predictions/{name}   GET /ping`);
+  out(`  TorchServe management    GET  ${management?.url ?? url}/models`);
   out(`  Prometheus metrics       GET  ${url}/metrics`);
   if (payloadLog !== undefined)
     out(
@@ -572,6 +584,7 @@ function supervise(count: number, out: (s: string) => void): Promise<number> {
 const CONFIG_KEYS: Record<string, 'number' | 'string' | 'strings' | 'cors' | 'instances' | 'policy'> = {
   port: 'number',
   grpcPort: 'number',
+  managementPort: 'number',
   host: 'string',
   modelControl: 'string',
   tokens: 'strings',

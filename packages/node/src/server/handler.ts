@@ -8,7 +8,6 @@ import type { Deployer } from '@modelship/core';
 import {
   InferenceHandler as CoreHandler,
   type HandlerOptions as CoreHandlerOptions,
-  json,
   resolveHandlerOptions,
   type WebRequest,
   type WebResponse,
@@ -76,6 +75,7 @@ export class InferenceHandler extends CoreHandler {
     const method = req.method ?? 'GET';
     // The path alone: slicing is cheaper than a URL object, which costs as much as routing.
     const path = q === -1 ? target : target.slice(0, q);
+    const query = q === -1 ? undefined : target.slice(q + 1);
     if (next !== undefined && method !== 'OPTIONS' && !this.hasRoute(method, path)) {
       next();
       return;
@@ -94,11 +94,15 @@ export class InferenceHandler extends CoreHandler {
         if (error.status === 413) lingerAfterAnswer(req, this.context.options.maxBodyBytes);
         sendResponse(
           res,
-          json(error.status, { error: error.message }, { ...error.headers, connection: 'close' }),
+          this.refusal(method, path, {
+            status: error.status,
+            message: error.message,
+            headers: { ...error.headers, connection: 'close' },
+          }),
         );
         return;
       }
-      this.handle({ method, path, headers, body, signal: gone }).then((answer) => {
+      this.handle({ method, path, query, headers, body, signal: gone }).then((answer) => {
         // Draining began while this request ran: the answer asks the client to leave too.
         if (this.context.draining) answer.headers.connection = 'close';
         try {

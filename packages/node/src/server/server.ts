@@ -12,7 +12,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { Deployer } from '@modelship/core';
-import { json } from '@modelship/core/serve';
+import { isTorchServeManagementPath, json, torchServeError } from '@modelship/core/serve';
 import { listenGrpc } from './grpc';
 import { type HandlerOptions, InferenceHandler } from './handler';
 import { sendResponse } from './node-io';
@@ -40,6 +40,19 @@ export interface ServerOptions extends HandlerOptions {
    * Without it the server speaks plain HTTP: put it behind a TLS terminator, or on loopback.
    */
   tls?: TlsOptions;
+  /**
+   * Serve TorchServe's management API (`GET /models…`) on this port instead of the main one, as
+   * TorchServe does (8081 there; 0 picks a free one): `listen` starts it on the same host, and
+   * each port answers the other's paths 404. Default: on the main port.
+   */
+  managementPort?: number;
+}
+
+/** A request's path, without its query string. */
+function pathOf(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
 }
 
 /** How long a connection past `maxConnections` may take to send the request it is refused. */
@@ -78,33 +91,69 @@ export class ModelshipServer {
         ),
       );
     };
+    const managementPort = options.managementPort;
+    if (managementPort !== undefined) {
+      if (!Number.isSafeInteger(managementPort) || managementPort < 0 || managementPort > 65535)
+        throw new TypeError('createServer: managementPort must be an integer from 0 to 65535');
+      if (options.torchserve === false)
+        throw new TypeError(
+          'createServer: managementPort serves the TorchServe API, which torchserve: false turns off',
+        );
+    }
+    // With a management port, each port serves its own paths only.
+    const elsewhere = (req: IncomingMessage, res: ServerResponse, where: string): void => {
+      req.resume();
+      sendResponse(
+        res,
+        torchServeError(404, 'ResourceNotFoundException', `${req.method} ${req.url} is served on ${where}`),
+      );
+    };
+    const split = managementPort !== undefined;
     // The handler counts requests in flight and asks clients to leave while draining.
     const handle = (req: IncomingMessage, res: ServerResponse): void =>
-      excess.has(req.socket) ? refuse(req, res) : this.handler.node(req, res);
-    const tls = this.tls;
-    this.http =
-      tls === undefined
-        ? createHttpServer(handle)
-        : createHttpsServer(
-            tls.ca === undefined
-              ? { cert: tls.cert, key: tls.key }
-              : { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
-            handle,
-          );
-    // Over TLS a request's socket is the TLS socket: count those (once the handshake is done).
-    this.http.prependListener(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
-      if (this.open >= max) {
-        excess.add(socket);
-        socket.setTimeout(EXCESS_GRACE_MS, () => socket.destroy());
-        return;
-      }
-      this.open++;
-      socket.once('close', () => this.open--);
-    });
-    // Slow clients must not hold a connection forever.
-    this.http.headersTimeout = headersTimeout;
-    this.http.requestTimeout = 120_000;
+      excess.has(req.socket)
+        ? refuse(req, res)
+        : split && isTorchServeManagementPath(pathOf(req))
+          ? elsewhere(req, res, 'the management port')
+          : this.handler.node(req, res);
+    const manage = (req: IncomingMessage, res: ServerResponse): void =>
+      excess.has(req.socket)
+        ? refuse(req, res)
+        : isTorchServeManagementPath(pathOf(req))
+          ? this.handler.node(req, res)
+          : elsewhere(req, res, 'the inference port, not the management port');
+    const listener = (handler: typeof handle): Server => {
+      const tls = this.tls;
+      const server =
+        tls === undefined
+          ? createHttpServer(handler)
+          : createHttpsServer(
+              tls.ca === undefined
+                ? { cert: tls.cert, key: tls.key }
+                : { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+              handler,
+            );
+      // Over TLS a request's socket is the TLS socket: count those (once the handshake is done).
+      server.prependListener(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+        if (this.open >= max) {
+          excess.add(socket);
+          socket.setTimeout(EXCESS_GRACE_MS, () => socket.destroy());
+          return;
+        }
+        this.open++;
+        socket.once('close', () => this.open--);
+      });
+      // Slow clients must not hold a connection forever.
+      server.headersTimeout = headersTimeout;
+      server.requestTimeout = 120_000;
+      return server;
+    };
+    this.http = listener(handle);
+    this.management = split ? listener(manage) : undefined;
   }
+
+  /** The listener of TorchServe's management API, when `managementPort` gives it its own port. */
+  readonly management: Server | undefined;
 
   private open = 0;
 
@@ -118,13 +167,32 @@ export class ModelshipServer {
    * host is the loopback address: pass `'0.0.0.0'` (or `'::'`) to take connections from other
    * machines, as a container must.
    */
-  listen(port = 8000, host = '127.0.0.1'): Promise<{ port: number; host: string; url: string }> {
+  async listen(
+    port = 8000,
+    host = '127.0.0.1',
+  ): Promise<{ port: number; host: string; url: string; management?: { port: number; url: string } }> {
+    const main = await this.bind(this.http, port, host);
+    if (this.management === undefined) return main;
+    const management = await this.bind(this.management, this.options.managementPort!, host).catch(
+      async (e: unknown) => {
+        await new Promise((resolve) => this.http.close(resolve));
+        throw e;
+      },
+    );
+    return { ...main, management: { port: management.port, url: management.url } };
+  }
+
+  private bind(
+    server: Server,
+    port: number,
+    host: string,
+  ): Promise<{ port: number; host: string; url: string }> {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
-      this.http.once('error', onError);
-      this.http.listen(port, host, () => {
-        this.http.off('error', onError);
-        const a = this.http.address() as AddressInfo;
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        const a = server.address() as AddressInfo;
         const shown = a.address === '0.0.0.0' || a.address === '::' ? 'localhost' : a.address;
         resolve({
           port: a.port,
@@ -167,6 +235,11 @@ export class ModelshipServer {
           this.http.closeIdleConnections = closeIdle;
         }
       });
+      const management = this.management;
+      const managementStopped =
+        management === undefined || !management.listening
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => management.close(() => resolve()));
       const grpc = this.grpc;
       // gRPC calls in flight finish; new calls are refused at once.
       const grpcStopped =
@@ -183,8 +256,9 @@ export class ModelshipServer {
       await Promise.race([this.handler.whenIdle(), timeout]);
       clearTimeout(timer);
       this.http.closeAllConnections();
+      management?.closeAllConnections();
       grpc?.forceShutdown();
-      await stopped;
+      await Promise.all([stopped, managementStopped]);
       // Every answered request has logged its events: send what the sinks hold, within their limit.
       await this.handler.payloadLog?.close();
       this.handler.metrics?.dispose?.();

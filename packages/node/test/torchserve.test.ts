@@ -8,6 +8,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   argmax,
   createServer,
@@ -24,6 +25,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDir, modelPath } from './fixtures';
 import { encodePng } from './png';
+import { startServe } from './serve-process';
+
+type Body = NonNullable<RequestInit['body']>;
 
 interface Reply {
   status: number;
@@ -43,13 +47,7 @@ class TorchServeClient {
     private readonly token?: string,
   ) {}
 
-  private async call(
-    base: string,
-    method: string,
-    path: string,
-    body?: BodyInit,
-    type?: string,
-  ): Promise<Reply> {
+  private async call(base: string, method: string, path: string, body?: Body, type?: string): Promise<Reply> {
     const headers: Record<string, string> = {};
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
     if (type !== undefined) headers['content-type'] = type;
@@ -66,7 +64,7 @@ class TorchServeClient {
   /** `curl http://localhost:8080/predictions/{model}[/{version}] -T file` (PUT) or `--data` (POST). */
   predict(
     model: string,
-    body: BodyInit,
+    body: Body,
     options: { version?: string; type?: string; method?: 'POST' | 'PUT' } = {},
   ): Promise<Reply> {
     const path = `/predictions/${model}${options.version === undefined ? '' : `/${options.version}`}`;
@@ -81,7 +79,7 @@ class TorchServeClient {
   }
 
   /** `curl http://localhost:8080/explanations/{model} -T file` */
-  explain(model: string, body: BodyInit, type = 'application/json'): Promise<Reply> {
+  explain(model: string, body: Body, type = 'application/json'): Promise<Reply> {
     return this.call(this.inference, 'POST', `/explanations/${model}`, body, type);
   }
 
@@ -465,6 +463,7 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
     const server = createServer(deployer, {
       managementPort: 0,
       auth: { tokens: ['s3cret'] },
+      maxBodyBytes: 4096,
       closeDeployer: true,
     });
     try {
@@ -488,6 +487,15 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
       expect(await onManagement.ping()).toMatchObject({ status: 404, body: { code: 404 } });
       const zeros = JSON.stringify([Array.from({ length: 8 }, () => new Array(8).fill(0))]);
       expect((await client.predict('cnn', zeros)).body.probabilities).toHaveLength(10);
+      // A body over maxBodyBytes is refused before it is read, in TorchServe's shape too.
+      expect(await client.predict('cnn', new Uint8Array(5000))).toMatchObject({
+        status: 413,
+        body: {
+          code: 413,
+          type: 'BadRequestException',
+          message: 'the body is 5000 bytes; this server takes at most 4096',
+        },
+      });
       // Without the token: 401 in TorchServe's shape; the ping needs none.
       const anonymous = new TorchServeClient(url, management!.url);
       expect(await anonymous.predict('cnn', zeros)).toMatchObject({
@@ -510,6 +518,74 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
       await server.close();
     }
   });
+
+  it('refuses a multipart form it cannot read', async () => {
+    const deployer = new Deployer();
+    const server = createServer(deployer, { closeDeployer: true });
+    try {
+      await deployer.deploy('cnn', () => loadModel(modelPath('digits_cnn')), { version: '1' });
+      const { url } = await server.listen(0, '127.0.0.1');
+      const post = async (type: string, body: string) => {
+        const res = await fetch(`${url}/predictions/cnn`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body,
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      expect(await post('multipart/form-data', 'x')).toEqual({
+        status: 400,
+        body: {
+          code: 400,
+          type: 'BadRequestException',
+          message: 'the multipart/form-data body has no boundary',
+        },
+      });
+      expect((await post('multipart/form-data; boundary=zz', 'no delimiter')).body.message).toBe(
+        'the multipart/form-data body has no part delimited by --zz',
+      );
+      expect(
+        (
+          await post(
+            'multipart/form-data; boundary=zz',
+            '--zz\r\ncontent-disposition: form-data; name="data"\r\n\r\n[1]',
+          )
+        ).body.message,
+      ).toBe("the multipart/form-data body's part 0 is cut short");
+      // A well-formed form with a JSON part, written by hand as curl -F sends it.
+      const example = JSON.stringify([Array.from({ length: 8 }, () => new Array(8).fill(0))]);
+      const form = `--zz\r\ncontent-disposition: form-data; name="data"; filename="x.json"\r\ncontent-type: application/json\r\n\r\n${example}\r\n--zz--\r\n`;
+      const ok = await post('multipart/form-data; boundary=zz', form);
+      expect(ok.status).toBe(200);
+      expect(ok.body.probabilities).toHaveLength(10);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('modelship serve --management-port serves GET /models there', async () => {
+    const example = fileURLToPath(new URL('../../../examples/model-repository/', import.meta.url));
+    const serve = startServe([example, '--port', '0', '--management-port', '0']);
+    try {
+      const url = await serve.url;
+      await expect
+        .poll(() => serve.output())
+        .toMatch(/TorchServe management {4}GET {2}http:\/\/127\.0\.0\.1:\d+\/models/);
+      const management = /TorchServe management {4}GET {2}(http:\/\/\S+)\/models/.exec(serve.output())![1]!;
+      expect(management).not.toBe(url);
+      const client = new TorchServeClient(url, management);
+      expect((await client.listModels()).body.models.map((m: { modelName: string }) => m.modelName)).toEqual([
+        'digits',
+        'fraud',
+        'iris',
+      ]);
+      expect((await client.ping()).body).toEqual({ status: 'Healthy' });
+      expect((await fetch(`${url}/models`)).status).toBe(404);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
+  }, 120_000);
 
   it('refuses a management port it cannot serve', () => {
     const deployer = new Deployer();

@@ -78,9 +78,9 @@ class TorchServeClient {
     return this.call(this.inference, 'POST', `/predictions/${model}`, form);
   }
 
-  /** `curl http://localhost:8080/explanations/{model} -T file` */
-  explain(model: string, body: Body, type = 'application/json'): Promise<Reply> {
-    return this.call(this.inference, 'POST', `/explanations/${model}`, body, type);
+  /** `curl http://localhost:8080/explanations/{model}[?query] -T file` */
+  explain(model: string, body: Body, query = ''): Promise<Reply> {
+    return this.call(this.inference, 'POST', `/explanations/${model}${query}`, body, 'application/json');
   }
 
   /** `curl "http://localhost:8081/models?limit=2&next_page_token=2"` */
@@ -403,6 +403,24 @@ describe('the TorchServe API, from a client written from its docs', () => {
     const two = await client.explain('fraud', JSON.stringify(records));
     expect(two.body).toHaveLength(2);
     expect(two.body[1].prediction).toBeCloseTo(answers[1]!.probability, 6);
+    // The query string gives the explanation's parameters; an unknown one is named.
+    const seeded = await client.explain('fraud', JSON.stringify(records[0]), '?seed=7&nsamples=200');
+    expect(seeded.status).toBe(200);
+    expect((await client.explain('fraud', JSON.stringify(records[0]), '?seed=7&nsamples=200')).body).toEqual(
+      seeded.body,
+    );
+    expect(seeded.body.attributions).not.toEqual(one.body.attributions);
+    const seededSum = Object.values(seeded.body.attributions as Record<string, number>).reduce(
+      (s, v) => s + v,
+      0,
+    );
+    expect(Math.abs(seededSum - (seeded.body.prediction - seeded.body.baseValue))).toBeLessThan(1e-9);
+    expect((await client.explain('fraud', JSON.stringify(records[0]), '?sed=7')).body).toEqual({
+      code: 400,
+      type: 'BadRequestException',
+      message:
+        "parameters has an unknown field 'sed' (known: method, nsamples, maxEvals, seed, link, output, class)",
+    });
     // A model without a background: 404 naming the file to add.
     expect((await client.explain('cnn', '[1, 2]')).body).toMatchObject({
       code: 404,
@@ -531,7 +549,7 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
           headers: { 'content-type': type },
           body,
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as Reply['body'] };
       };
       expect(await post('multipart/form-data', 'x')).toEqual({
         status: 400,

@@ -318,9 +318,10 @@ function tensorsOf(
 
 /**
  * `POST /explanations/{model}[/{version}]`: Shapley values against the model's background, as
- * `:explain` computes them (the model's explain settings are the defaults). The body is a
- * record or a list of records (a row of numbers or a list of rows without a pipeline); each is
- * answered `{"attributions": {feature: value}, "prediction", "baseValue"}`.
+ * `:explain` computes them, the query string giving its parameters (`?class=setosa&seed=1`)
+ * over the model's explain settings. The body is a record or a list of records (a row of
+ * numbers or a list of rows without a pipeline); each is answered
+ * `{"attributions": {feature: value}, "prediction", "baseValue"}`.
  */
 async function explanations(
   ctx: ServeContext,
@@ -341,7 +342,21 @@ async function explanations(
   // One instance: a record, or (without a pipeline) a row of numbers.
   const single = pipeline ? !Array.isArray(value) : Array.isArray(value) && !value.some(Array.isArray);
   const instances = single ? [value] : value;
-  const answer = await explainBody(ctx, name, version, { instances }, req, metrics);
+  // Query values are text: the numeric parameters (and a class given by index) become numbers.
+  const parameters = Object.fromEntries(
+    [...queryParameters(req.query)].map(([k, v]) => [
+      k,
+      /^-?\d+$/.test(v) && ['nsamples', 'maxEvals', 'seed', 'class'].includes(k) ? Number(v) : v,
+    ]),
+  );
+  const answer = await explainBody(
+    ctx,
+    name,
+    version,
+    Object.keys(parameters).length === 0 ? { instances } : { instances, parameters },
+    req,
+    metrics,
+  );
   const each = answer.explanations.map((attributions, i) => ({
     attributions,
     prediction: answer.predictions[i],
@@ -350,15 +365,32 @@ async function explanations(
   return tfJson(200, single ? each[0] : each);
 }
 
-/** An integer query parameter as TorchServe reads one: the default when absent or not an integer. */
-function intParameter(query: string | undefined, key: string, fallback: number): number {
+/** The parameters of a query string, the first of each name (`+` and percent-escapes decoded). */
+function queryParameters(query: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
   for (const pair of (query ?? '').split('&')) {
+    if (pair === '') continue;
     const eq = pair.indexOf('=');
-    if ((eq === -1 ? pair : pair.slice(0, eq)) !== key) continue;
-    const v = eq === -1 ? '' : pair.slice(eq + 1);
-    return /^[+-]?\d{1,9}$/.test(v) ? Number(v) : fallback;
+    const decode = (v: string) => {
+      try {
+        return decodeURIComponent(v.replaceAll('+', ' '));
+      } catch {
+        throw new HttpError(
+          400,
+          `the query parameter ${JSON.stringify(pair.slice(0, 60))} is not valid percent-encoding`,
+        );
+      }
+    };
+    const key = decode(eq === -1 ? pair : pair.slice(0, eq));
+    if (!out.has(key)) out.set(key, decode(eq === -1 ? '' : pair.slice(eq + 1)));
   }
-  return fallback;
+  return out;
+}
+
+/** An integer query parameter as TorchServe reads one: the default when absent or not an integer. */
+function intParameter(query: Map<string, string>, key: string, fallback: number): number {
+  const v = query.get(key);
+  return v !== undefined && /^[+-]?\d{1,9}$/.test(v) ? Number(v) : fallback;
 }
 
 /**
@@ -366,9 +398,10 @@ function intParameter(query: string | undefined, key: string, fallback: number):
  * `next_page_token` (an offset), with `nextPageToken` while more follow.
  */
 function listModels(ctx: ServeContext, req: HandlerRequest): HandlerResponse {
-  let limit = intParameter(req.query, 'limit', 100);
+  const query = queryParameters(req.query);
+  let limit = intParameter(query, 'limit', 100);
   if (limit > 100 || limit < 0) limit = 100;
-  const from = Math.max(0, intParameter(req.query, 'next_page_token', 0));
+  const from = Math.max(0, intParameter(query, 'next_page_token', 0));
   const names = ctx.deployer.names().sort();
   const last = Math.min(from + limit, names.length);
   const models = names.slice(from, last).map((modelName) => {

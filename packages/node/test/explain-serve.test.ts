@@ -20,7 +20,7 @@ import {
   createServer,
   Deployer,
   explain,
-  FileSystemRepository,
+  type FileSystemRepository,
   functionModel,
   loadModel,
   type Model,
@@ -32,6 +32,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { irisBackground } from '../../../examples/model-repository/fit-iris-pipeline';
 import { fixturesDir, modelPath } from './fixtures';
+import { serveDirectory } from './repository-server';
 import { startServe } from './serve-process';
 
 const example = fileURLToPath(new URL('../../../examples/model-repository/', import.meta.url));
@@ -119,18 +120,10 @@ describe('POST :explain from a model repository', () => {
     mkdirSync(join(root, 'escape/explain'));
     symlinkSync(join(root, 'fraud/explain/background.jsonl'), join(root, 'escape/explain/background.jsonl'));
 
-    const deployer = new Deployer();
-    repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-    repository.attach(deployer);
-    await repository.start();
-    server = createServer(deployer, {
-      pipelines: repository,
-      explain: repository,
+    ({ server, repository, url } = await serveDirectory(root, {
       maxExplainRows: 1_000_000,
       maxBodyBytes: 64 * 1024,
-      closeDeployer: true,
-    });
-    ({ url } = await server.listen(0, '127.0.0.1'));
+    }));
     fraud = await loadModel(modelPath('fraud'), { name: 'fraud' });
     iris = await loadModel(join(example, 'iris/1/model.onnx'), { name: 'iris' });
   });

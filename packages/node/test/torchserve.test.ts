@@ -14,7 +14,7 @@ import {
   createServer,
   Deployer,
   decodePng,
-  FileSystemRepository,
+  type FileSystemRepository,
   impute,
   loadModel,
   type ModelshipServer,
@@ -25,6 +25,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDir, modelPath } from './fixtures';
 import { encodePng } from './png';
+import { serveDirectory } from './repository-server';
 import { startServe } from './serve-process';
 
 type Body = NonNullable<RequestInit['body']>;
@@ -197,17 +198,7 @@ describe('the TorchServe API, from a client written from its docs', () => {
     );
     digitLabels = digits.slice(0, 3).map((r) => r.label!);
 
-    const deployer = new Deployer();
-    repository = new FileSystemRepository(root, { settleMs: 0, pollIntervalMs: 60_000 });
-    repository.attach(deployer);
-    await repository.start();
-    server = createServer(deployer, {
-      pipelines: repository,
-      explain: repository,
-      repository,
-      closeDeployer: true,
-    });
-    ({ url } = await server.listen(0, '127.0.0.1'));
+    ({ server, repository, url } = await serveDirectory(root, (repository) => ({ repository })));
     client = new TorchServeClient(url);
   });
 

@@ -528,9 +528,9 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
     }
   });
 
-  it('refuses a multipart form it cannot read', async () => {
+  it('refuses a multipart form it cannot read; answers browsers under the CORS setting', async () => {
     const deployer = new Deployer();
-    const server = createServer(deployer, { closeDeployer: true });
+    const server = createServer(deployer, { cors: { origin: 'https://app.example' }, closeDeployer: true });
     try {
       await deployer.deploy('cnn', () => loadModel(modelPath('digits_cnn')), { version: '1' });
       const { url } = await server.listen(0, '127.0.0.1');
@@ -567,6 +567,21 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
       const ok = await post('multipart/form-data; boundary=zz', form);
       expect(ok.status).toBe(200);
       expect(ok.body.probabilities).toHaveLength(10);
+      // CORS as on every route: the preflight allows PUT (curl -T), answers and errors carry the origin.
+      const preflight = await fetch(`${url}/predictions/cnn`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, OPTIONS');
+      for (const body of [example, '[1]']) {
+        const res = await fetch(`${url}/predictions/cnn`, {
+          method: 'PUT',
+          headers: { origin: 'https://app.example' },
+          body,
+        });
+        expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      }
     } finally {
       await server.close();
     }

@@ -447,8 +447,6 @@ function describeModel(ctx: ServeContext, [name, version]: RouteParams): Handler
       modelVersion: v,
       modelUrl: `${name}/${v}`,
       runtime: 'modelship',
-      minWorkers: 1,
-      maxWorkers: 1,
       status: WORKER_STATUS[state] ?? 'UNKNOWN',
       workers: [{ id: v, status: WORKER_STATUS[state] ?? 'UNKNOWN' }],
       jobQueueStatus: { pendingRequests: 'queued' in figures ? figures.queued : 0 },

@@ -46,6 +46,31 @@ describe("TorchServe's API in core", () => {
       status: 200,
       body: [111],
     });
+    // A form by hand: the boundary's text inside a part (not after a line break) is the part's data.
+    const raw = [
+      '--zz',
+      'content-disposition: form-data; name="other"',
+      '',
+      'ignored',
+      '--zz',
+      'content-disposition: form-data; name="data"',
+      'content-type: application/json',
+      '',
+      '[7, 8] --zz',
+      '--zz--',
+      '',
+    ].join('\r\n');
+    const hand = (body: string) =>
+      call('/predictions/sum/1', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary="zz"' },
+        body,
+      });
+    expect(await hand(raw)).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/^malformed JSON in the prediction request/) },
+    });
+    expect(await hand(raw.replace('[7, 8] --zz', '[7, 8]'))).toEqual({ status: 200, body: [115] });
   });
 
   it('lists models a page at a time and describes their versions', async () => {

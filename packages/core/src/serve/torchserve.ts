@@ -118,27 +118,26 @@ const latin1 = new web.TextDecoder('latin1');
 
 /** The parts of a multipart/form-data body (RFC 7578): name, content type and bytes of each. */
 function multipart(body: Uint8Array, boundary: string): (Payload & { name: string | undefined })[] {
-  const delimiter = new web.TextEncoder().encode(`--${boundary}`);
+  // After the first, a delimiter is a line of its own: it follows a CRLF, which is not the part's.
+  const delimiter = new web.TextEncoder().encode(`\r\n--${boundary}`);
   const parts: (Payload & { name: string | undefined })[] = [];
-  let at = indexOf(body, delimiter, 0);
-  if (at === -1)
+  const first = indexOf(body, delimiter.subarray(2), 0);
+  if (first === -1)
     throw new HttpError(400, `the multipart/form-data body has no part delimited by --${boundary}`);
+  let at = first + delimiter.length - 2;
   for (;;) {
-    at += delimiter.length;
     if (body[at] === 0x2d && body[at + 1] === 0x2d) return parts; // the closing --boundary--
     const headerEnd = indexOf(body, CRLF2, at);
-    const next = indexOf(body, delimiter, at);
-    if (headerEnd === -1 || next === -1 || headerEnd > next)
+    const next = headerEnd === -1 ? -1 : indexOf(body, delimiter, headerEnd + 2);
+    if (next === -1)
       throw new HttpError(400, `the multipart/form-data body's part ${parts.length} is cut short`);
     const head = latin1.decode(body.subarray(at, headerEnd));
-    // The part's bytes end before the CRLF that precedes the next delimiter.
-    const end = body[next - 2] === 0x0d && body[next - 1] === 0x0a ? next - 2 : next;
     parts.push({
       name: /content-disposition:[^\r\n]*;\s*name="([^"]*)"/i.exec(head)?.[1],
       type: (/content-type:\s*([^\r\n]*)/i.exec(head)?.[1] ?? '').trim().toLowerCase(),
-      bytes: body.subarray(headerEnd + 4, Math.max(end, headerEnd + 4)),
+      bytes: body.subarray(Math.min(headerEnd + 4, next), next),
     });
-    at = next;
+    at = next + delimiter.length;
   }
 }
 

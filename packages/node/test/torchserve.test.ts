@@ -567,16 +567,16 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
       const ok = await post('multipart/form-data; boundary=zz', form);
       expect(ok.status).toBe(200);
       expect(ok.body.probabilities).toHaveLength(10);
-      // CORS as on every route: the preflight allows PUT (curl -T), answers and errors carry the origin.
+      // CORS as on every route: the preflight is answered, answers and errors carry the origin.
       const preflight = await fetch(`${url}/predictions/cnn`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
       });
       expect(preflight.status).toBe(204);
-      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, OPTIONS');
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
       for (const body of [example, '[1]']) {
         const res = await fetch(`${url}/predictions/cnn`, {
-          method: 'PUT',
+          method: 'POST',
           headers: { origin: 'https://app.example' },
           body,
         });

@@ -206,7 +206,7 @@ export class InferenceHandler {
       headers,
       preflight: {
         ...headers,
-        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
         'access-control-allow-headers':
           'authorization, content-type, inference-header-content-length, x-routing-key',
         'access-control-max-age': String(options.maxAge ?? 600),

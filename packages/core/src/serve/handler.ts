@@ -1,6 +1,6 @@
 /**
  * The request handler, written once: routing, credentials, CORS, limits and error answers for
- * the Open Inference Protocol, TF Serving's REST API, the Monitor and metrics. A runtime only
+ * the Open Inference Protocol, TF Serving's REST API, TorchServe's API, the Monitor and metrics. A runtime only
  * moves bytes: `fetch` takes web-standard requests here, and `@modelship/node` adds its
  * `node:http` listener, prom-client metrics and payload log through {@link ServeHooks}.
  */
@@ -113,7 +113,10 @@ export class InferenceHandler {
     this.capture = hooks.capture;
   }
 
-  /** Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`. */
+  /**
+   * Answers one request. Never throws: every failure becomes a status and `{"error": "..."}`
+   * (TorchServe's routes: `{"code", "type", "message"}`).
+   */
   async handle(req: HandlerRequest): Promise<HandlerResponse> {
     const started = now();
     let res: HandlerResponse;
@@ -293,7 +296,7 @@ export function createInferenceHandler(deployer: Deployer, options: HandlerOptio
 
 /**
  * A web-standard fetch handler serving a Deployer: the Open Inference Protocol under `/v2`,
- * TF Serving's REST API under `/v1/models`, with the same routes, limits, credentials and
+ * TF Serving's REST API under `/v1/models`, TorchServe's API (`/ping`, `/predictions`, `/models`), with the same routes, limits, credentials and
  * error answers as the Node server. Export it from a Bun, Deno or Workers entry, or call it
  * from a service worker.
  *

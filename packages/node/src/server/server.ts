@@ -300,7 +300,8 @@ export class ModelshipServer {
 
 /**
  * Creates a standalone server for a Deployer: the Open Inference Protocol under `/v2`, TF
- * Serving's REST API under `/v1/models`, Prometheus metrics at `/metrics`.
+ * Serving's REST API under `/v1/models`, TorchServe's API (`/ping`, `/predictions/…`, and
+ * `/models…` here or on `managementPort`), Prometheus metrics at `/metrics`.
  *
  * @example
  * const server = createServer(deployer, { auth: { tokens: [process.env.TOKEN!] } });

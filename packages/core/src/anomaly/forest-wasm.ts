@@ -1,0 +1,138 @@
+/**
+ * The complete-tree kernels in WebAssembly (forest-kernels.wat, assembled by
+ * scripts/forest-wasm.mjs): the same walk and the same sums as complete-trees.ts, bit for bit,
+ * about four times faster in V8 (docs/performance.md), where JavaScript pays a bounds check on
+ * every load and turns each comparison into a number. Each forest gets its own instance and
+ * memory: its trees, then room for a block of rows and their sums. Where WebAssembly is missing
+ * or refused (a Content-Security-Policy without 'wasm-unsafe-eval'), `from` says so and the
+ * forest keeps the JavaScript kernels. The module is 1.2 kB, under the 4 kB Chromium allows to
+ * compile synchronously on a page's main thread.
+ */
+import type { CompleteTrees, ForestKernel } from './complete-trees';
+import { FOREST_KERNELS } from './forest-kernels';
+
+/** The part of the WebAssembly API used here (core's `lib` is ES2022, which does not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+}
+
+type Sums = (
+  nodes: number,
+  leaves: number,
+  trees: number,
+  depth: number,
+  x: number,
+  rows: number,
+  width8: number,
+  out: number,
+) => void;
+type Sum = (nodes: number, leaves: number, trees: number, depth: number, x: number) => number;
+
+/** Rows copied into the module's memory per call of `sums` (a multiple of the kernel's 8). */
+const BLOCK = 256;
+/** Bytes of an inner node in the module's memory: the split point (f64), the feature's byte offset in a row (i32), 4 unused. */
+const NODE = 16;
+
+/** The compiled module for the `WebAssembly` global it was compiled with; `module` undefined when compiling was refused. */
+let compiled: { api: WasmApi; module: object | undefined } | undefined;
+
+function kernels(): { api: WasmApi; module: object } | undefined {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (typeof api !== 'object' || api === null) return undefined;
+  if (compiled?.api !== api) {
+    let module: object | undefined;
+    try {
+      module = new api.Module(FOREST_KERNELS);
+    } catch {
+      module = undefined; // refused by the page's policy, or not supported: the JavaScript kernels serve
+    }
+    compiled = { api, module };
+  }
+  const { module } = compiled;
+  return module === undefined ? undefined : { api, module };
+}
+
+export class WasmForest implements ForestKernel {
+  private constructor(
+    private readonly trees: number,
+    private readonly depth: number,
+    private readonly width: number,
+    /** Byte offsets of the leaves, of the block of rows and of their sums in the module's memory (the nodes start at 0). */
+    private readonly leaves: number,
+    private readonly xAt: number,
+    private readonly outAt: number,
+    /** The block of rows and their sums, as views of the module's memory (it never grows, so they stay valid). */
+    private readonly x: Float64Array,
+    private readonly out: Float64Array,
+    private readonly sums: Sums,
+    private readonly sum: Sum,
+  ) {}
+
+  /**
+   * The kernels over `layout`'s trees for rows of `width` numbers, or undefined where
+   * WebAssembly is missing or refused, or the forest does not suit them (depth 0, or too big
+   * for one memory).
+   */
+  static from(layout: CompleteTrees, width: number): WasmForest | undefined {
+    const { trees, depth, feature, split, leaf } = layout;
+    if (depth < 1) return undefined;
+    const k = kernels();
+    if (k === undefined) return undefined;
+    const nodeBytes = split.length * NODE;
+    const leafBytes = leaf.length * 8;
+    const xAt = nodeBytes + leafBytes;
+    const outAt = xAt + BLOCK * width * 8;
+    const bytes = outAt + BLOCK * 8;
+    if (bytes > 2 ** 30) return undefined;
+    try {
+      const memory = new k.api.Memory({ initial: Math.ceil(bytes / 65536) });
+      const { exports } = new k.api.Instance(k.module, { forest: { memory } });
+      const { buffer } = memory;
+      const splits = new Float64Array(buffer, 0, (2 * nodeBytes) / NODE);
+      const offsets = new Int32Array(buffer, 0, (4 * nodeBytes) / NODE);
+      for (let i = 0; i < split.length; i++) {
+        splits[2 * i] = split[i]!;
+        offsets[4 * i + 2] = feature[i]! * 8;
+      }
+      new Float64Array(buffer, nodeBytes, leaf.length).set(leaf);
+      return new WasmForest(
+        trees,
+        depth,
+        width,
+        nodeBytes,
+        xAt,
+        outAt,
+        new Float64Array(buffer, xAt, BLOCK * width),
+        new Float64Array(buffer, outAt, BLOCK),
+        exports.sums as Sums,
+        exports.sum as Sum,
+      );
+    } catch {
+      return undefined; // no memory of that size here: the JavaScript kernels serve
+    }
+  }
+
+  pathSum(x: Float64Array, at: number): number {
+    const { width, x: row } = this;
+    for (let j = 0; j < width; j++) row[j] = x[at + j]!;
+    return this.sum(0, this.leaves, this.trees, this.depth, this.xAt);
+  }
+
+  /** `width` is the one the kernels were made for. */
+  pathSums(values: Float64Array, rows: number, width: number, out: Float64Array): void {
+    const { trees, depth, leaves, xAt } = this;
+    for (let start = 0; start < rows; start += BLOCK) {
+      const n = Math.min(BLOCK, rows - start);
+      this.x.set(values.subarray(start * width, (start + n) * width));
+      const whole = n - (n % 8);
+      if (whole > 0) {
+        this.out.fill(0, 0, whole);
+        this.sums(0, leaves, trees, depth, xAt, whole, width * 8, this.outAt);
+        out.set(this.out.subarray(0, whole), start);
+      }
+      for (let i = whole; i < n; i++) out[start + i] = this.sum(0, leaves, trees, depth, xAt + i * width * 8);
+    }
+  }
+}

@@ -24,7 +24,10 @@ const ROWS = 8;
 const TREES = 4;
 
 const range = (n) => [...Array(n).keys()];
-const lines = (n, f, indent) => range(n).map(f).join(`\n${' '.repeat(indent)}`);
+const lines = (n, f, indent) =>
+  range(n)
+    .map(f)
+    .join(`\n${' '.repeat(indent)}`);
 
 /** One step of chain j: q_j = 2 q_j + 32 − 16 (x[row + feature] ≤ split), node at base + q_j. */
 const step = (q, row, node) =>
@@ -135,7 +138,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = new URL('../packages/core/src/anomaly/', import.meta.url);
   const bytes = await assemble(wat);
   writeFileSync(new URL('forest-kernels.wat', dir), wat);
-  const rowsOf = (a, n) => range(Math.ceil(a.length / n)).map((i) => `  ${a.slice(i * n, i * n + n).join(',')},`);
+  const rowsOf = (a, n) =>
+    range(Math.ceil(a.length / n)).map((i) => `  ${a.slice(i * n, i * n + n).join(',')},`);
   writeFileSync(
     new URL('forest-kernels.ts', dir),
     [

@@ -1,15 +1,16 @@
 /**
  * The complete-tree kernels in WebAssembly (forest-kernels.wat, assembled by
  * scripts/forest-wasm.mjs): the same walk and the same sums as complete-trees.ts, bit for bit,
- * about four times faster in V8 (docs/performance.md), where JavaScript pays a bounds check on
+ * several times faster in V8 (docs/performance.md), where JavaScript pays a bounds check on
  * every load and turns each comparison into a number. Each forest gets its own instance and
- * memory: its trees, then room for a block of rows and their sums. Where WebAssembly is missing
+ * memory: its trees laid out twice (by tree for batches, by groups of trees for one row at a
+ * time), then room for a block of rows and their sums. Where WebAssembly is missing
  * or refused (a Content-Security-Policy without 'wasm-unsafe-eval'), `from` says so and the
  * forest keeps the JavaScript kernels. The module is 1.2 kB, under the 4 kB Chromium allows to
  * compile synchronously on a page's main thread.
  */
 import type { CompleteTrees, ForestKernel } from './complete-trees';
-import { FOREST_KERNELS } from './forest-kernels';
+import { FOREST_KERNELS, GROUP } from './forest-kernels';
 
 /** The part of the WebAssembly API used here (core's `lib` is ES2022, which does not declare it). */
 interface WasmApi {
@@ -32,7 +33,7 @@ type Sum = (nodes: number, leaves: number, trees: number, depth: number, x: numb
 
 /** Rows copied into the module's memory per call of `sums` (a multiple of the kernel's 8). */
 const BLOCK = 256;
-/** Bytes of an inner node in the module's memory: the split point (f64), the feature's byte offset in a row (i32), 4 unused. */
+/** Bytes of an inner node in the module's memory: the split point (f64), the feature's byte offset in a row (i32), 4 unused (see scripts/forest-wasm.mjs). */
 const NODE = 16;
 
 /** The compiled module for the `WebAssembly` global it was compiled with; `module` undefined when compiling was refused. */
@@ -59,10 +60,8 @@ export class WasmForest implements ForestKernel {
     private readonly trees: number,
     private readonly depth: number,
     private readonly width: number,
-    /** Byte offsets of the leaves, of the block of rows and of their sums in the module's memory (the nodes start at 0). */
-    private readonly leaves: number,
-    private readonly xAt: number,
-    private readonly outAt: number,
+    /** Byte offsets in the module's memory: the layout by tree (its nodes at 0), by group, the rows and their sums. */
+    private readonly at: { leaves: number; groupNodes: number; groupLeaves: number; x: number; out: number },
     /** The block of rows and their sums, as views of the module's memory (it never grows, so they stay valid). */
     private readonly x: Float64Array,
     private readonly out: Float64Array,
@@ -73,39 +72,50 @@ export class WasmForest implements ForestKernel {
   /**
    * The kernels over `layout`'s trees for rows of `width` numbers, or undefined where
    * WebAssembly is missing or refused, or the forest does not suit them (depth 0, or too big
-   * for one memory).
+   * for one memory). The trees are copied in (twice: by tree for `pathSums`, by group for
+   * `pathSum`), so `layout` may go.
    */
   static from(layout: CompleteTrees, width: number): WasmForest | undefined {
     const { trees, depth, feature, split, leaf } = layout;
     if (depth < 1) return undefined;
     const k = kernels();
     if (k === undefined) return undefined;
-    const nodeBytes = split.length * NODE;
-    const leafBytes = leaf.length * 8;
-    const xAt = nodeBytes + leafBytes;
-    const outAt = xAt + BLOCK * width * 8;
-    const bytes = outAt + BLOCK * 8;
+    const inner = 2 ** depth - 1;
+    const groups = Math.ceil(trees / GROUP);
+    const leaves = split.length * NODE;
+    const groupNodes = leaves + leaf.length * 8;
+    const groupLeaves = groupNodes + groups * GROUP * inner * NODE;
+    const x = groupLeaves + groups * GROUP * (inner + 1) * 8;
+    const out = x + BLOCK * width * 8;
+    const bytes = out + BLOCK * 8;
     if (bytes > 2 ** 30) return undefined;
     try {
       const memory = new k.api.Memory({ initial: Math.ceil(bytes / 65536) });
       const { exports } = new k.api.Instance(k.module, { forest: { memory } });
-      const { buffer } = memory;
-      const splits = new Float64Array(buffer, 0, (2 * nodeBytes) / NODE);
-      const offsets = new Int32Array(buffer, 0, (4 * nodeBytes) / NODE);
-      for (let i = 0; i < split.length; i++) {
-        splits[2 * i] = split[i]!;
-        offsets[4 * i + 2] = feature[i]! * 8;
+      const f64 = new Float64Array(memory.buffer);
+      const i32 = new Int32Array(memory.buffer);
+      for (let t = 0; t < trees; t++) {
+        // by group: node p of tree j of group g at g · GROUP · inner + GROUP · p + j (in nodes), leaves alike
+        const g = Math.floor(t / GROUP);
+        const j = t % GROUP;
+        for (let p = 0; p < inner; p++) {
+          const a = t * inner + p;
+          const b = groupNodes / NODE + (g * inner + p) * GROUP + j;
+          f64[2 * a] = f64[2 * b] = split[a]!;
+          i32[4 * a + 2] = i32[4 * b + 2] = feature[a]! * 8;
+        }
+        for (let p = 0; p <= inner; p++) {
+          const a = t * (inner + 1) + p;
+          f64[leaves / 8 + a] = f64[groupLeaves / 8 + (g * (inner + 1) + p) * GROUP + j] = leaf[a]!;
+        }
       }
-      new Float64Array(buffer, nodeBytes, leaf.length).set(leaf);
       return new WasmForest(
         trees,
         depth,
         width,
-        nodeBytes,
-        xAt,
-        outAt,
-        new Float64Array(buffer, xAt, BLOCK * width),
-        new Float64Array(buffer, outAt, BLOCK),
+        { leaves, groupNodes, groupLeaves, x, out },
+        new Float64Array(memory.buffer, x, BLOCK * width),
+        new Float64Array(memory.buffer, out, BLOCK),
         exports.sums as Sums,
         exports.sum as Sum,
       );
@@ -117,22 +127,28 @@ export class WasmForest implements ForestKernel {
   pathSum(x: Float64Array, at: number): number {
     const { width, x: row } = this;
     for (let j = 0; j < width; j++) row[j] = x[at + j]!;
-    return this.sum(0, this.leaves, this.trees, this.depth, this.xAt);
+    return this.rowSum(0);
+  }
+
+  /** The sum of the row at byte `offset` of the block of rows. */
+  private rowSum(offset: number): number {
+    const { at } = this;
+    return this.sum(at.groupNodes, at.groupLeaves, Math.ceil(this.trees / GROUP), this.depth, at.x + offset);
   }
 
   /** `width` is the one the kernels were made for. */
   pathSums(values: Float64Array, rows: number, width: number, out: Float64Array): void {
-    const { trees, depth, leaves, xAt } = this;
+    const { trees, depth, at } = this;
     for (let start = 0; start < rows; start += BLOCK) {
       const n = Math.min(BLOCK, rows - start);
       this.x.set(values.subarray(start * width, (start + n) * width));
       const whole = n - (n % 8);
       if (whole > 0) {
         this.out.fill(0, 0, whole);
-        this.sums(0, leaves, trees, depth, xAt, whole, width * 8, this.outAt);
+        this.sums(0, at.leaves, trees, depth, at.x, whole, width * 8, at.out);
         out.set(this.out.subarray(0, whole), start);
       }
-      for (let i = whole; i < n; i++) out[start + i] = this.sum(0, leaves, trees, depth, xAt + i * width * 8);
+      for (let i = whole; i < n; i++) out[start + i] = this.rowSum(i * width * 8);
     }
   }
 }

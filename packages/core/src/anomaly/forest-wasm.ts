@@ -58,6 +58,8 @@ function kernels(): { api: WasmApi; module: object } | undefined {
 export class WasmForest implements ForestKernel {
   private constructor(
     private readonly trees: number,
+    /** Groups of GROUP trees in the layout by group (the last one padded). */
+    private readonly groups: number,
     private readonly depth: number,
     private readonly width: number,
     /** Byte offsets in the module's memory: the layout by tree (its nodes at 0), by group, the rows and their sums. */
@@ -111,6 +113,7 @@ export class WasmForest implements ForestKernel {
       }
       return new WasmForest(
         trees,
+        groups,
         depth,
         width,
         { leaves, groupNodes, groupLeaves, x, out },
@@ -133,7 +136,7 @@ export class WasmForest implements ForestKernel {
   /** The sum of the row at byte `offset` of the block of rows. */
   private rowSum(offset: number): number {
     const { at } = this;
-    return this.sum(at.groupNodes, at.groupLeaves, Math.ceil(this.trees / GROUP), this.depth, at.x + offset);
+    return this.sum(at.groupNodes, at.groupLeaves, this.groups, this.depth, at.x + offset);
   }
 
   /** `width` is the one the kernels were made for. */

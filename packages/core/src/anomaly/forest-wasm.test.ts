@@ -11,32 +11,8 @@ import wabtInit from 'wabt';
 import { CompleteTrees } from './complete-trees';
 import { FOREST_KERNELS } from './forest-kernels';
 import { WasmForest } from './forest-wasm';
+import { gaussian, layoutOf, uniforms } from './forests.case';
 import { IsolationForest } from './isolation-forest';
-
-function uniforms(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-}
-
-function gaussian(n: number, d: number, seed: number): number[][] {
-  const u = uniforms(seed);
-  return Array.from({ length: n }, () =>
-    Array.from({ length: d }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())),
-  );
-}
-
-function layoutOf(forest: IsolationForest): CompleteTrees | undefined {
-  const j = forest.toJSON();
-  return CompleteTrees.from(
-    Int32Array.from(j.roots),
-    Int32Array.from(j.feature),
-    Float64Array.from(j.value),
-    Int32Array.from(j.right),
-  );
-}
 
 /** Rows that go everywhere: ordinary, far out, exactly on split points, and not finite. */
 function probeFor(forest: IsolationForest, n: number, seed: number): Float64Array {

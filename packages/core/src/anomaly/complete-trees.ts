@@ -7,7 +7,8 @@
  * p = 2p + 2 − (x ≤ t). Branches on random data are mispredicted half the time; fixed-length
  * branch-free paths let the processor walk several trees (one row) or several rows (one tree) at
  * once, which the kernels below do. Sums run over the trees in order, so they are bit-identical
- * to walking the forest's own nodes.
+ * to walking the forest's own nodes. forest-wasm.ts runs the same walk in WebAssembly, several
+ * times faster; these JavaScript kernels serve where WebAssembly is missing or refused.
  */
 
 /** Deeper forests (a maxSamples above 1024) are walked node by node: 2^depth leaves per tree is too much memory. */

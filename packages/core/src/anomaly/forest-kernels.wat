@@ -56,9 +56,10 @@
       (local.set $lb (i32.add (local.get $lb) (local.get $leaf8)))
       (br_if $tree (local.tee $trees (i32.sub (local.get $trees) (i32.const 1))))))
 
-  ;; by group: the sum over the trees, in order, of the path length of the row at x
+  ;; by group: the sum over the trees, in order, of the path length of the row its feature
+  ;; offsets point into (they are addresses there: one row has one place)
   (func (export "sum") (param $nodes i32) (param $leaves i32) (param $groups i32) (param $depth i32)
-    (param $x i32) (result f64)
+    (result f64)
     (local $sum f64) (local $inner i32) (local $gb i32) (local $lb i32) (local $k i32)
     (local $q0 i32) (local $q1 i32) (local $q2 i32) (local $q3 i32) (local $q4 i32) (local $q5 i32) (local $q6 i32) (local $q7 i32)
     (local.set $inner (call $inner (local.get $depth)))
@@ -68,14 +69,14 @@
       (local.set $q0 (i32.const 0)) (local.set $q1 (i32.const 0)) (local.set $q2 (i32.const 0)) (local.set $q3 (i32.const 0)) (local.set $q4 (i32.const 0)) (local.set $q5 (i32.const 0)) (local.set $q6 (i32.const 0)) (local.set $q7 (i32.const 0))
       (local.set $k (local.get $depth))
       (loop $step
-        (local.set $q0 (i32.add (i32.shl (local.get $q0) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=8 (i32.add (local.get $gb) (local.get $q0))))) (f64.load offset=0 (i32.add (local.get $gb) (local.get $q0)))))))
-        (local.set $q1 (i32.add (i32.shl (local.get $q1) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=24 (i32.add (local.get $gb) (local.get $q1))))) (f64.load offset=16 (i32.add (local.get $gb) (local.get $q1)))))))
-        (local.set $q2 (i32.add (i32.shl (local.get $q2) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=40 (i32.add (local.get $gb) (local.get $q2))))) (f64.load offset=32 (i32.add (local.get $gb) (local.get $q2)))))))
-        (local.set $q3 (i32.add (i32.shl (local.get $q3) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=56 (i32.add (local.get $gb) (local.get $q3))))) (f64.load offset=48 (i32.add (local.get $gb) (local.get $q3)))))))
-        (local.set $q4 (i32.add (i32.shl (local.get $q4) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=72 (i32.add (local.get $gb) (local.get $q4))))) (f64.load offset=64 (i32.add (local.get $gb) (local.get $q4)))))))
-        (local.set $q5 (i32.add (i32.shl (local.get $q5) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=88 (i32.add (local.get $gb) (local.get $q5))))) (f64.load offset=80 (i32.add (local.get $gb) (local.get $q5)))))))
-        (local.set $q6 (i32.add (i32.shl (local.get $q6) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=104 (i32.add (local.get $gb) (local.get $q6))))) (f64.load offset=96 (i32.add (local.get $gb) (local.get $q6)))))))
-        (local.set $q7 (i32.add (i32.shl (local.get $q7) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.add (local.get $x) (i32.load offset=120 (i32.add (local.get $gb) (local.get $q7))))) (f64.load offset=112 (i32.add (local.get $gb) (local.get $q7)))))))
+        (local.set $q0 (i32.add (i32.shl (local.get $q0) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=8 (i32.add (local.get $gb) (local.get $q0)))) (f64.load offset=0 (i32.add (local.get $gb) (local.get $q0)))))))
+        (local.set $q1 (i32.add (i32.shl (local.get $q1) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=24 (i32.add (local.get $gb) (local.get $q1)))) (f64.load offset=16 (i32.add (local.get $gb) (local.get $q1)))))))
+        (local.set $q2 (i32.add (i32.shl (local.get $q2) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=40 (i32.add (local.get $gb) (local.get $q2)))) (f64.load offset=32 (i32.add (local.get $gb) (local.get $q2)))))))
+        (local.set $q3 (i32.add (i32.shl (local.get $q3) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=56 (i32.add (local.get $gb) (local.get $q3)))) (f64.load offset=48 (i32.add (local.get $gb) (local.get $q3)))))))
+        (local.set $q4 (i32.add (i32.shl (local.get $q4) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=72 (i32.add (local.get $gb) (local.get $q4)))) (f64.load offset=64 (i32.add (local.get $gb) (local.get $q4)))))))
+        (local.set $q5 (i32.add (i32.shl (local.get $q5) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=88 (i32.add (local.get $gb) (local.get $q5)))) (f64.load offset=80 (i32.add (local.get $gb) (local.get $q5)))))))
+        (local.set $q6 (i32.add (i32.shl (local.get $q6) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=104 (i32.add (local.get $gb) (local.get $q6)))) (f64.load offset=96 (i32.add (local.get $gb) (local.get $q6)))))))
+        (local.set $q7 (i32.add (i32.shl (local.get $q7) (i32.const 1)) (select (i32.const 128) (i32.const 256) (f64.le (f64.load (i32.load offset=120 (i32.add (local.get $gb) (local.get $q7)))) (f64.load offset=112 (i32.add (local.get $gb) (local.get $q7)))))))
         (br_if $step (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))
       ;; in tree order, as the JavaScript kernels add them
       (local.set $sum (f64.add (local.get $sum) (f64.load offset=0 (i32.add (local.get $lb) (i32.shr_u (local.get $q0) (i32.const 1))))))

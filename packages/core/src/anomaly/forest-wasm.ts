@@ -29,7 +29,7 @@ type Sums = (
   width8: number,
   out: number,
 ) => void;
-type Sum = (nodes: number, leaves: number, trees: number, depth: number, x: number) => number;
+type Sum = (nodes: number, leaves: number, groups: number, depth: number) => number;
 
 /** Rows copied into the module's memory per call of `sums` (a multiple of the kernel's 8). */
 const BLOCK = 256;
@@ -62,7 +62,7 @@ export class WasmForest implements ForestKernel {
     private readonly groups: number,
     private readonly depth: number,
     private readonly width: number,
-    /** Byte offsets in the module's memory: the layout by tree (its nodes at 0), by group, the rows and their sums. */
+    /** Byte offsets in the module's memory: the layout by tree (its nodes at 0), by group, the block of rows (the first row's place is the one `sum` reads) and their sums. */
     private readonly at: { leaves: number; groupNodes: number; groupLeaves: number; x: number; out: number },
     /** The block of rows and their sums, as views of the module's memory (it never grows, so they stay valid). */
     private readonly x: Float64Array,
@@ -104,7 +104,8 @@ export class WasmForest implements ForestKernel {
           const a = t * inner + p;
           const b = groupNodes / NODE + (g * inner + p) * GROUP + j;
           f64[2 * a] = f64[2 * b] = split[a]!;
-          i32[4 * a + 2] = i32[4 * b + 2] = feature[a]! * 8;
+          i32[4 * a + 2] = feature[a]! * 8;
+          i32[4 * b + 2] = x + feature[a]! * 8; // by group: where the value is, in the row's place
         }
         for (let p = 0; p <= inner; p++) {
           const a = t * (inner + 1) + p;
@@ -130,13 +131,7 @@ export class WasmForest implements ForestKernel {
   pathSum(x: Float64Array, at: number): number {
     const { width, x: row } = this;
     for (let j = 0; j < width; j++) row[j] = x[at + j]!;
-    return this.rowSum(0);
-  }
-
-  /** The sum of the row at byte `offset` of the block of rows. */
-  private rowSum(offset: number): number {
-    const { at } = this;
-    return this.sum(at.groupNodes, at.groupLeaves, this.groups, this.depth, at.x + offset);
+    return this.sum(this.at.groupNodes, this.at.groupLeaves, this.groups, this.depth);
   }
 
   /** `width` is the one the kernels were made for. */
@@ -151,7 +146,8 @@ export class WasmForest implements ForestKernel {
         this.sums(0, at.leaves, trees, depth, at.x, whole, width * 8, at.out);
         out.set(this.out.subarray(0, whole), start);
       }
-      for (let i = whole; i < n; i++) out[start + i] = this.rowSum(i * width * 8);
+      // one by one in the first row's place (the rows before are done)
+      for (let i = start + whole; i < start + n; i++) out[i] = this.pathSum(values, i * width);
     }
   }
 }

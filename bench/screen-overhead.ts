@@ -118,7 +118,9 @@ export function checksPerRecord(): string {
   const scores = new Float64Array(vectors.length);
   let sink = 0; // the scores are summed so that no call can be dropped as dead code
   const perRecord = (fn: () => void, n: number) => {
-    fn(); // warm up
+    // warm up: three runs, so that V8 has compiled the hot code with its optimising tier (for
+    // WebAssembly too, which starts in a baseline tier and is recompiled in the background)
+    for (let w = 0; w < 3; w++) fn();
     const times: number[] = [];
     for (let r = 0; r < 7; r++) {
       const t = process.cpuUsage();

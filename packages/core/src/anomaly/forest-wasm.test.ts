@@ -53,6 +53,10 @@ const forests: [string, IsolationForest][] = [
     ),
   ],
   [
+    '300 features (blocks of 48 rows)',
+    IsolationForest.fit(gaussian(600, 300, 13), { seed: 8, nEstimators: 10 }),
+  ],
+  [
     'two samples per tree (depth 1)',
     IsolationForest.fit(reference, { seed: 7, nEstimators: 13, maxSamples: 2 }),
   ],

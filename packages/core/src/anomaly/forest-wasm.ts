@@ -31,8 +31,12 @@ type Sums = (
 ) => void;
 type Sum = (nodes: number, leaves: number, groups: number, depth: number) => number;
 
-/** Rows copied into the module's memory per call of `sums` (a multiple of the kernel's 8). */
-const BLOCK = 256;
+/**
+ * Rows copied into the module's memory per call of `sums`: 256 (a tree's nodes stay in cache
+ * while they go through it), fewer for wide rows so that a block stays near 128 kB; a multiple
+ * of the kernel's 8.
+ */
+const blockRows = (width: number): number => Math.max(8, Math.min(256, 8 * Math.floor(2048 / width)));
 /** Bytes of an inner node in the module's memory: the split point (f64), the feature's byte offset in a row (i32), 4 unused (see scripts/forest-wasm.mjs). */
 const NODE = 16;
 
@@ -88,8 +92,9 @@ export class WasmForest implements ForestKernel {
     const groupNodes = leaves + leaf.length * 8;
     const groupLeaves = groupNodes + groups * GROUP * inner * NODE;
     const x = groupLeaves + groups * GROUP * (inner + 1) * 8;
-    const out = x + BLOCK * width * 8;
-    const bytes = out + BLOCK * 8;
+    const block = blockRows(width);
+    const out = x + block * width * 8;
+    const bytes = out + block * 8;
     if (bytes > 2 ** 30) return undefined;
     try {
       const memory = new k.api.Memory({ initial: Math.ceil(bytes / 65536) });
@@ -118,8 +123,8 @@ export class WasmForest implements ForestKernel {
         depth,
         width,
         { leaves, groupNodes, groupLeaves, x, out },
-        new Float64Array(memory.buffer, x, BLOCK * width),
-        new Float64Array(memory.buffer, out, BLOCK),
+        new Float64Array(memory.buffer, x, block * width),
+        new Float64Array(memory.buffer, out, block),
         exports.sums as Sums,
         exports.sum as Sum,
       );
@@ -137,8 +142,9 @@ export class WasmForest implements ForestKernel {
   /** `width` is the one the kernels were made for. */
   pathSums(values: Float64Array, rows: number, width: number, out: Float64Array): void {
     const { trees, depth, at } = this;
-    for (let start = 0; start < rows; start += BLOCK) {
-      const n = Math.min(BLOCK, rows - start);
+    const block = this.out.length;
+    for (let start = 0; start < rows; start += block) {
+      const n = Math.min(block, rows - start);
       this.x.set(values.subarray(start * width, (start + n) * width));
       const whole = n - (n % 8);
       if (whole > 0) {

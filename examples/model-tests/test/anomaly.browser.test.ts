@@ -1,7 +1,8 @@
 /**
  * Anomaly detection in a page (Debian's Chromium): data-quality checks, an isolation forest and
  * a Mahalanobis detector fitted in the browser screen what a Deployer serves from the digits
- * model on onnxruntime-web, and the in-page Monitor counts it; CBPE estimates accuracy there too.
+ * model on onnxruntime-web, and the in-page Monitor counts it; the forest scores in WebAssembly
+ * there, as without it; CBPE estimates accuracy there too.
  */
 import { Deployer, InputScreen, loadModel, Monitor, Profile, parseCsv, type Row } from '@modelship/browser';
 import {
@@ -50,6 +51,31 @@ describe('anomaly detection in Chromium', () => {
     expect(screen.outliers).toBe(live.filter((x) => forest.isOutlier(x)).length);
     expect(forest.isOutlier(live[0]!)).toBe(true);
     expect(mahalanobis.score(live[0]!)).toBeGreaterThan(mahalanobis.score(live[1]!));
+  });
+
+  test('scores an isolation forest in WebAssembly, with the same scores as without it', () => {
+    const reference = rows.slice(0, 200);
+    const forest = IsolationForest.fit(reference, { features: pixels, seed: 2 });
+    const kernel = (f: IsolationForest) =>
+      ((f as unknown as { kernel: object }).kernel.constructor as { name: string }).name;
+    expect(kernel(forest)).toBe('WasmForest');
+    const g = globalThis as { WebAssembly?: unknown };
+    const saved = g.WebAssembly;
+    g.WebAssembly = undefined; // as on a page whose policy refuses it
+    let js: IsolationForest;
+    try {
+      js = IsolationForest.fromJSON(forest.toJSON());
+    } finally {
+      g.WebAssembly = saved;
+    }
+    expect(kernel(js)).toBe('CompleteTrees');
+    const values = Float64Array.from(rows.slice(200, 445).flatMap((r) => pixels.map((p) => r[p] as number)));
+    const batch = Array.from(forest.scoreRows(values, 245));
+    expect(Array.from(js.scoreRows(values, 245))).toEqual(batch);
+    for (let i = 0; i < 245; i += 13) {
+      const x = values.slice(i * 64, i * 64 + 64);
+      expect([forest.scoreValues(x), js.scoreValues(x)]).toEqual([batch[i], batch[i]]);
+    }
   });
 
   test('estimates accuracy without labels (CBPE) as in Node', () => {

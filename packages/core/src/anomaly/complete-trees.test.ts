@@ -4,20 +4,10 @@
  * was scored before the layout existed), for one row and for batches of every remainder.
  */
 import { describe, expect, it } from 'vitest';
-import { CompleteTrees, MAX_COMPLETE_DEPTH } from './complete-trees';
+import { MAX_COMPLETE_DEPTH } from './complete-trees';
+import { gaussian, layoutOf } from './forests.case';
 import { averagePathLength, IsolationForest, type IsolationForestJson } from './isolation-forest';
 import { MahalanobisDetector } from './mahalanobis';
-
-function gaussian(n: number, d: number, seed: number): number[][] {
-  let s = seed;
-  const u = () => {
-    s = (s * 1103515245 + 12345) >>> 0;
-    return (s + 0.5) / 2 ** 32;
-  };
-  return Array.from({ length: n }, () =>
-    Array.from({ length: d }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())),
-  );
-}
 
 /** The score as the node arrays define it: left when x ≤ split, sum over trees in order. */
 function walked(json: IsolationForestJson, x: ArrayLike<number>): number {
@@ -75,18 +65,9 @@ describe('isolation forest scores through the complete-tree layout', () => {
   });
 
   it('lays out forests up to the depth limit and leaves deeper ones to the node walk', () => {
-    const layout = (f: IsolationForest) => {
-      const j = f.toJSON();
-      return CompleteTrees.from(
-        Int32Array.from(j.roots),
-        Int32Array.from(j.feature),
-        Float64Array.from(j.value),
-        Int32Array.from(j.right),
-      );
-    };
-    expect(layout(forests[0]![1])?.depth).toBe(8);
-    expect(layout(forests[2]![1])?.depth).toBe(5);
-    expect(layout(forests[3]![1])).toBeUndefined();
+    expect(layoutOf(forests[0]![1])?.depth).toBe(8);
+    expect(layoutOf(forests[2]![1])?.depth).toBe(5);
+    expect(layoutOf(forests[3]![1])).toBeUndefined();
   });
 
   it('gives NaN for rows with a value that is not finite, and the other rows their scores', () => {

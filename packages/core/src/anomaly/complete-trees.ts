@@ -7,7 +7,8 @@
  * p = 2p + 2 − (x ≤ t). Branches on random data are mispredicted half the time; fixed-length
  * branch-free paths let the processor walk several trees (one row) or several rows (one tree) at
  * once, which the kernels below do. Sums run over the trees in order, so they are bit-identical
- * to walking the forest's own nodes.
+ * to walking the forest's own nodes. forest-wasm.ts runs the same walk in WebAssembly, several
+ * times faster; these JavaScript kernels serve where WebAssembly is missing or refused.
  */
 
 /** Deeper forests (a maxSamples above 1024) are walked node by node: 2^depth leaves per tree is too much memory. */
@@ -16,13 +17,24 @@ export const MAX_COMPLETE_DEPTH = 10;
 /** Rows walked together through one tree by {@link CompleteTrees.pathSums}. */
 const ROWS = 8;
 
-export class CompleteTrees {
+/** What scores rows through a forest's trees: these JavaScript kernels, or forest-wasm.ts's. */
+export interface ForestKernel {
+  /** The sum over the trees, in order, of the path length of the row at `x[at…]`. */
+  pathSum(x: Float64Array, at: number): number;
+  /** `out[i]` = `pathSum` of row i of `values` (`rows × width`, row-major). */
+  pathSums(values: Float64Array, rows: number, width: number, out: Float64Array): void;
+}
+
+export class CompleteTrees implements ForestKernel {
   private constructor(
     readonly trees: number,
     readonly depth: number,
-    private readonly feature: Int32Array,
-    private readonly split: Float64Array,
-    private readonly leaf: Float64Array,
+    /** Per tree, per heap position above the bottom: the feature split on. */
+    readonly feature: Int32Array,
+    /** Per tree, per heap position above the bottom: the split point (+∞ under a leaf). */
+    readonly split: Float64Array,
+    /** Per tree, per bottom position: the path length. */
+    readonly leaf: Float64Array,
   ) {}
 
   /**

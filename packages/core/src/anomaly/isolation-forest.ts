@@ -11,8 +11,9 @@
 
 import { invalidArgument } from '../errors';
 import { seededRandom } from '../evaluate/bootstrap';
-import { CompleteTrees } from './complete-trees';
+import { CompleteTrees, type ForestKernel } from './complete-trees';
 import { BaseDetector, checkDetectorJson, type DetectorJsonBase } from './detector';
+import { WasmForest } from './forest-wasm';
 import { type NumericRows, numericMatrix } from './matrix';
 
 const EULER_GAMMA = 0.5772156649015329;
@@ -54,8 +55,11 @@ export interface IsolationForestJson extends DetectorJsonBase {
 
 export class IsolationForest extends BaseDetector {
   readonly kind = 'isolation-forest';
-  /** The same trees laid out for scoring; undefined for a forest too deep for it (walked node by node). */
-  private readonly complete: CompleteTrees | undefined;
+  /**
+   * The same trees laid out for scoring, walked in WebAssembly where it runs, else in
+   * JavaScript; undefined for a forest too deep for the layout (walked node by node).
+   */
+  private readonly kernel: ForestKernel | undefined;
   /** c(samples), the normaliser of the mean path length. */
   private readonly norm: number;
 
@@ -69,7 +73,8 @@ export class IsolationForest extends BaseDetector {
     private readonly right: Int32Array,
   ) {
     super(features);
-    this.complete = CompleteTrees.from(roots, feature, value, right);
+    const complete = CompleteTrees.from(roots, feature, value, right);
+    this.kernel = complete && (WasmForest.from(complete, features.length) ?? complete);
     this.norm = averagePathLength(samples);
   }
 
@@ -213,7 +218,7 @@ export class IsolationForest extends BaseDetector {
 
   /** The sum over the trees, in order, of the path length of the row at `x[at…]`. */
   private pathSum(x: Float64Array, at: number): number {
-    if (this.complete !== undefined) return this.complete.pathSum(x, at);
+    if (this.kernel !== undefined) return this.kernel.pathSum(x, at);
     const { roots, feature, value, right } = this;
     let total = 0;
     for (let t = 0; t < roots.length; t++) {
@@ -235,7 +240,7 @@ export class IsolationForest extends BaseDetector {
   /** Many rows tree by tree (see `CompleteTrees.pathSums`): the same scores as one by one, bit for bit. */
   protected override scoreMatrix(values: Float64Array, rows: number, out: Float64Array): void {
     const d = this.features.length;
-    if (this.complete !== undefined) this.complete.pathSums(values, rows, d, out);
+    if (this.kernel !== undefined) this.kernel.pathSums(values, rows, d, out);
     else for (let i = 0; i < rows; i++) out[i] = this.pathSum(values, i * d);
     const trees = this.roots.length;
     for (let i = 0; i < rows; i++) out[i] = 2 ** (-(out[i]! / trees) / this.norm);

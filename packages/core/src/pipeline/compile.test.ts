@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compilePlan } from './compile';
 import { Pipeline } from './pipeline';
+import { compilePlan } from './plan';
 import {
   applyTransform,
   bucketize,

@@ -7,9 +7,10 @@ import { hasMarker } from '../marker';
 import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
 import { checkFittedColumn } from './check';
-import { compilePlan, type Plan } from './compile';
+import type { Plan } from './compile';
 import { checkImageSpec, type ImageOptions, type ImageSpec, imageTensor } from './images';
 import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
+import { compilePlan } from './plan';
 import {
   applyTransform,
   columnNames,

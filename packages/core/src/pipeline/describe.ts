@@ -6,7 +6,7 @@
 import type { DType } from '../tensor/dtype';
 import type { Dim, TensorSpec } from '../tensor/spec';
 import type { OutputLabel, ResolvedOutput } from './outputs';
-import type { PipelineJson } from './pipeline';
+import type { PipelineJson } from './spec';
 
 /** One field of a record. */
 export interface RecordFieldSpec {

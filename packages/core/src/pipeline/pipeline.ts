@@ -8,9 +8,10 @@ import type { Model } from '../model/model';
 import type { Tensor } from '../tensor/tensor';
 import { checkFittedColumn } from './check';
 import type { Plan } from './compile';
-import { checkImageSpec, type ImageOptions, type ImageSpec, imageTensor } from './images';
+import { checkImageSpec, type ImageOptions, imageTensor } from './images';
 import { checkOutputSpec, type OutputLabel, type OutputSpec } from './outputs';
 import { compilePlan } from './plan';
+import type { PipelineJson, PipelineRecord, PipelineSpec } from './spec';
 import {
   applyTransform,
   columnNames,
@@ -23,37 +24,9 @@ import {
 } from './transforms';
 import { PipelineModel, type WrapOptions } from './wrap';
 
+export type { PipelineJson, PipelineRecord, PipelineSpec } from './spec';
+
 const MARKER = Symbol.for('modelship.pipeline');
-
-/** A record, as a client sends it: field name to value. */
-export type PipelineRecord = Readonly<Record<string, unknown>>;
-
-export interface PipelineSpec {
-  /** Transforms per field, applied in order; `[]` passes a numeric field through. */
-  features?: Readonly<Record<string, TransformSpec | readonly TransformSpec[]>>;
-  /**
-   * Image fields: each becomes its own float32 model input (`[batch, C, H, W]` or NHWC),
-   * resized and normalised as its {@link ImageSpec} says. Records hold decoded pixels, or
-   * anything the wrapped model's `decodeImage` hook decodes.
-   */
-  images?: Readonly<Record<string, ImageSpec>>;
-  /** The model input the assembled `[batch, k]` float32 tensor feeds (default `'features'`). */
-  input?: string;
-  /**
-   * Answer fields from model outputs, for {@link Pipeline.wrap}: a bare string copies that
-   * output, or an output transform (`threshold`, `argmax`, `topK`, `softmax`, `sigmoid`).
-   * Default: every model output, as it is.
-   */
-  output?: Readonly<Record<string, string | OutputSpec>>;
-  /** Class labels for `argmax` and `topK` that give none (as read from a labels file by `parseLabels`). */
-  labels?: readonly OutputLabel[];
-  /**
-   * Let records served through {@link Pipeline.wrap} carry fields the pipeline does not read,
-   * which are then ignored (default false: such a record is refused, naming the fields, since a
-   * misspelt field would otherwise be imputed or missed without a word).
-   */
-  allowExtraFields?: boolean;
-}
 
 interface Column {
   field: string;
@@ -64,18 +37,6 @@ interface Column {
 function column(field: string, transforms: FittedTransform[]): Column {
   const last = transforms.at(-1);
   return { field, transforms, width: last === undefined ? 1 : widthOf(last) };
-}
-
-/** The serialised form of a pipeline. */
-export interface PipelineJson {
-  format: 'modelship-pipeline';
-  version: 1;
-  input: string;
-  columns: { field: string; transforms: FittedTransform[] }[];
-  output?: Record<string, string | OutputSpec>;
-  labels?: OutputLabel[];
-  images?: Record<string, ImageOptions>;
-  allowExtraFields?: true;
 }
 
 function checkOutputs(given: unknown, where: string): Readonly<Record<string, string | OutputSpec>> {

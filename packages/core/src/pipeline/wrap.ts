@@ -8,7 +8,8 @@ import type { ModelSignature } from '../tensor/spec';
 import { describeRecords, type RecordSignature } from './describe';
 import { type ImageDecoder, isPixels } from './images';
 import { answers, type ResolvedOutput, resolveOutputs } from './outputs';
-import type { Pipeline, PipelineRecord } from './pipeline';
+import type { Pipeline } from './pipeline';
+import type { PipelineRecord } from './spec';
 
 /** One answer per record, keyed by the pipeline's answer fields. */
 export type Answer = Record<string, unknown>;

@@ -1,3 +1,4 @@
+export type { AlertEvent, AlertRule, MonitorEvents } from './alerts';
 export { classScoreRows } from './class-scores';
 export {
   type DriftMethod,
@@ -19,20 +20,10 @@ export {
   twoProportionZTest,
   wassersteinDistance,
 } from './drift-stats';
+export type { WatchDriftOptions } from './drift-watch';
 export type { HistoryPoint, SeriesHistory } from './history';
-export {
-  type AlertEvent,
-  type AlertRule,
-  type LivePerformance,
-  Monitor,
-  type MonitorEvents,
-  type MonitorOptions,
-  type PendingPrediction,
-  type PredictionRecord,
-  type ScreenSnapshot,
-  type SeriesSnapshot,
-  type WatchDriftOptions,
-} from './monitor';
+export { Monitor, type MonitorOptions } from './monitor';
+export type { LivePerformance, PendingPrediction } from './outcomes';
 export {
   type CategoricalFeature,
   type FeatureProfile,
@@ -41,4 +32,5 @@ export {
   Profile,
   type ProfileOptions,
 } from './profile';
+export type { PredictionRecord, ScreenSnapshot, SeriesSnapshot } from './series';
 export { QuantileSketch } from './sketch';

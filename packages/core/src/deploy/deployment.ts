@@ -1,15 +1,15 @@
-import { InputRejectedError, type InputScreen, type ScreenReport } from '../anomaly/screen';
-import { AbortError, DeadlineExceededError, invalidArgument, ModelshipError } from '../errors';
-import { throwIfAborted } from '../model/abort';
+import type { InputScreen } from '../anomaly/screen';
+import { invalidArgument, ModelshipError } from '../errors';
 import type { ModelInputs } from '../tensor/coerce';
 import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
-import { disagreement } from './compare';
-import { routingPoint } from './hash';
 import { loadVersion } from './load-version';
-import { guardBreach, type ResolvedPolicy, resolvePolicy } from './policy';
-import { Job, type JobOwner, type VersionRunner, versionNotFound } from './runner';
-import { GuardStats } from './stats';
+import { type ResolvedPolicy, resolvePolicy } from './policy';
+import { type Loaded, predictRequest, type RequestTarget, settleJob } from './requests';
+import { beginPolicy, candidateOf, endPolicy, rollBackCandidate } from './rollout';
+import { trafficShare } from './routing';
+import { type Job, type VersionRunner, versionNotFound } from './runner';
+import type { GuardStats } from './stats';
 import type {
   DeploymentHost,
   DeploymentStatus,
@@ -19,54 +19,23 @@ import type {
   VersionStatus,
 } from './types';
 
-interface Loaded {
-  runner: VersionRunner;
-  timeoutMs: number | undefined;
-  replace: boolean;
-  seq: number;
-}
-
-type Role = 'serve' | 'shadow' | 'compare' | 'explain';
-
-/** A request served by one version and copied to another, for comparison. */
-class Pair {
-  primaryOut: NamedTensors | undefined;
-  candidateOut: NamedTensors | undefined;
-  primaryMs = -1;
-  candidateMs = -1;
-  candidateError: unknown;
-  arrived = 0;
-
-  constructor(
-    readonly primary: string,
-    readonly candidate: string,
-  ) {}
-}
-
-interface DeployJob extends Job {
-  role?: Role;
-  screen?: ScreenReport;
-  pair?: Pair;
-  routingKey?: string;
-}
-
-const GUARD_EVERY = 8;
-
 /**
  * One named deployment: its loaded versions, the primary, the traffic policy and the guard
  * window of a candidate. Switching traffic is a synchronous assignment, so a request is routed
- * either before or after a switch, never half way.
+ * either before or after a switch, never half way. This file holds the versions' lifecycle
+ * (deploy, promote, roll back, undeploy, status); a request's path is requests.ts, the policy's
+ * steps and guards rollout.ts, the traffic split routing.ts, compared pairs pair.ts.
  */
-export class Deployment implements JobOwner {
-  private readonly versions = new Map<string, Loaded>();
+export class Deployment implements RequestTarget {
+  readonly versions = new Map<string, Loaded>();
   private readonly loading = new Set<string>();
   primary: string | undefined;
   private history: string[] = [];
   policy: ResolvedPolicy = { type: 'single' };
-  private window: GuardStats | undefined;
-  private step = 0;
-  private stepStartedAt = 0;
-  private stepTimer: unknown;
+  window: GuardStats | undefined;
+  step = 0;
+  stepStartedAt = 0;
+  stepTimer: unknown;
   private serial: Promise<unknown> = Promise.resolve();
   private seq = 0;
   removed = false;
@@ -76,7 +45,7 @@ export class Deployment implements JobOwner {
 
   constructor(
     readonly name: string,
-    private readonly host: DeploymentHost,
+    readonly host: DeploymentHost,
   ) {}
 
   get empty(): boolean {
@@ -159,7 +128,7 @@ export class Deployment implements JobOwner {
   promote(version: string): void {
     const loaded = this.ready(version);
     const old = this.primary;
-    this.endPolicy();
+    endPolicy(this);
     this.primary = version;
     this.history = this.history.filter((v) => v !== version);
     if (old !== undefined && old !== version) this.history.push(old);
@@ -169,17 +138,8 @@ export class Deployment implements JobOwner {
 
   setPolicy(policy: unknown, candidate?: string): void {
     const p = resolvePolicy('setPolicy', policy, candidate);
-    if (p.type === 'single') {
-      this.endPolicy();
-      this.host.events.emit('policyChanged', { name: this.name, policy: p });
-      return;
-    }
     this.checkTargets('setPolicy', p, undefined);
-    this.endPolicy();
-    this.policy = p;
-    this.host.events.emit('policyChanged', { name: this.name, policy: p });
-    if (p.type === 'rollout') this.enterStep(0);
-    else if (p.type !== 'ab') this.window = new GuardStats();
+    beginPolicy(this, p);
   }
 
   /**
@@ -213,9 +173,9 @@ export class Deployment implements JobOwner {
    * version before it (kept when deployed with `replace: false`).
    */
   rollback(reason = 'rollback requested'): string {
-    const candidate = this.candidate();
+    const candidate = candidateOf(this);
     if (candidate !== undefined) {
-      this.rollbackCandidate(candidate, reason);
+      rollBackCandidate(this, candidate, reason);
       return this.primary!;
     }
     const previous = this.previousPrimary(undefined);
@@ -227,330 +187,30 @@ export class Deployment implements JobOwner {
       );
     }
     const current = this.primary!;
-    this.endPolicy();
+    endPolicy(this);
     this.history = this.history.filter((v) => v !== previous);
     this.primary = previous;
     this.host.events.emit('rolledBack', { name: this.name, version: current, restored: previous, reason });
     return previous;
   }
 
-  private rollbackCandidate(candidate: string, reason: string): void {
-    const window = this.window?.snapshot();
-    this.endPolicy();
-    this.host.events.emit('rolledBack', {
-      name: this.name,
-      version: candidate,
-      restored: this.primary,
-      reason,
-      window,
-    });
-    this.host.events.emit('policyChanged', { name: this.name, policy: this.policy });
-  }
-
-  private endPolicy(): void {
-    if (this.stepTimer !== undefined) this.host.clock.clearTimeout(this.stepTimer);
-    this.stepTimer = undefined;
-    this.policy = { type: 'single' };
-    this.window = undefined;
-    this.step = 0;
-  }
-
-  private candidate(): string | undefined {
-    const p = this.policy;
-    return p.type === 'canary' || p.type === 'shadow' || p.type === 'rollout' ? p.version : undefined;
-  }
-
-  private enterStep(i: number): void {
-    const p = this.policy;
-    if (p.type !== 'rollout') return;
-    this.step = i;
-    this.stepStartedAt = this.host.clock.now();
-    this.window = new GuardStats();
-    if (this.stepTimer !== undefined) this.host.clock.clearTimeout(this.stepTimer);
-    this.stepTimer = undefined;
-    const s = p.steps[i]!;
-    this.host.events.emit('rolloutStep', { name: this.name, version: p.version, step: i, weight: s.weight });
-    if (s.durationMs !== undefined && s.durationMs > 0) {
-      this.stepTimer = this.host.clock.setTimeout(() => {
-        this.stepTimer = undefined;
-        this.advance();
-      }, s.durationMs);
-    }
-    this.advance();
-  }
-
-  /** Moves a rollout on when its step has been held long enough and its guards hold. */
-  private advance(): void {
-    const p = this.policy;
-    if (p.type !== 'rollout' || this.window === undefined) return;
-    if (this.checkGuards()) return;
-    const s = p.steps[this.step]!;
-    if (s.durationMs !== undefined && this.host.clock.now() - this.stepStartedAt < s.durationMs) return;
-    if (s.minRequests !== undefined && this.window.candidate.requests < s.minRequests) return;
-    if (this.step + 1 < p.steps.length) this.enterStep(this.step + 1);
-    else this.promote(p.version);
-  }
-
-  /** True when a guard fired (and the candidate was rolled back). */
-  private checkGuards(): boolean {
-    const p = this.policy;
-    if (p.type === 'single' || p.type === 'ab' || p.guards === undefined || this.window === undefined)
-      return false;
-    const window = this.window.snapshot();
-    let reason: string | undefined;
-    try {
-      reason = guardBreach(p.guards, window);
-    } catch (e) {
-      reason = `guards.check threw: ${message(e)}`;
-    }
-    if (reason === undefined) return false;
-    this.rollbackCandidate(p.version, reason);
-    return true;
-  }
-
   // ——— predict ——————————————————————————————————————————————————————————————
 
   predict(inputs: ModelInputs, o: DeployPredictOptions | undefined): Promise<NamedTensors> {
-    let target: Loaded;
-    let report: ScreenReport | undefined;
-    let copy: Loaded | undefined;
-    let copyRole: Role = 'shadow';
-    try {
-      if (o?.version !== undefined) {
-        target = this.ready(o.version);
-      } else {
-        const p = this.policy;
-        const primary = this.primaryLoaded();
-        target = primary;
-        if (p.type !== 'single') {
-          const point =
-            o?.routingKey === undefined ? this.host.random() : routingPoint(o.routingKey, this.name);
-          if (p.type === 'ab') {
-            let acc = 0;
-            for (const v in p.weights) {
-              acc += p.weights[v]!;
-              if (point < acc) {
-                target = this.versions.get(v) ?? primary;
-                break;
-              }
-            }
-          } else if (p.type === 'shadow') {
-            if (p.sampleRate >= 1 || this.host.random() < p.sampleRate) copy = this.versions.get(p.version);
-          } else {
-            const weight = p.type === 'canary' ? p.weight : p.steps[this.step]!.weight;
-            // The candidate takes the low end of [0, 1): as its weight grows, keys only move to it.
-            if (point < weight) {
-              target = this.versions.get(p.version) ?? primary;
-              if (target !== primary && p.guards?.maxDisagreement !== undefined) {
-                copy = primary;
-                copyRole = 'compare';
-              }
-            }
-          }
-        }
-      }
-      throwIfAborted(o?.signal);
-      o?.onRoute?.(target.runner.version);
-      // An explainer's rows mix a request's with background rows: not inputs to screen or count.
-      if (this.screen !== undefined && o?.kind !== 'explain') report = this.screenRequest(target, inputs, o);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const timeoutMs = o?.timeoutMs ?? target.timeoutMs;
-    return new Promise<NamedTensors>((resolve, reject) => {
-      const job: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), resolve, reject);
-      if (o?.routingKey !== undefined) job.routingKey = o.routingKey;
-      if (report !== undefined) job.screen = report;
-      if (o?.kind === 'explain') job.role = 'explain';
-      if (o?.signal !== undefined || timeoutMs !== undefined)
-        this.watch(job, o?.signal, timeoutMs, target.runner.version);
-      if (copy !== undefined) {
-        const pair =
-          copyRole === 'shadow'
-            ? new Pair(target.runner.version, copy.runner.version)
-            : new Pair(copy.runner.version, target.runner.version);
-        job.pair = pair;
-        target.runner.submit(job);
-        const twin: DeployJob = new Job(this, inputs, o?.outputs, this.host.clock.now(), noop, noop);
-        twin.role = copyRole;
-        twin.pair = pair;
-        copy.runner.submit(twin);
-        return;
-      }
-      target.runner.submit(job);
-    });
-  }
-
-  /**
-   * Runs the deployment's screen on a request routed to `target` and counts what it found for
-   * that version; a request the screen refuses is reported as a failed prediction and thrown.
-   */
-  private screenRequest(
-    target: Loaded,
-    inputs: ModelInputs,
-    o: DeployPredictOptions | undefined,
-  ): ScreenReport {
-    const version = target.runner.version;
-    const isCandidate = this.window !== undefined && this.candidate() === version;
-    const count = (r: ScreenReport) => {
-      target.runner.stats.recordScreen(r);
-      if (isCandidate) this.window!.candidate.recordScreen(r);
-      else if (this.window !== undefined && version === this.primary) this.window.primary.recordScreen(r);
-    };
-    let report: ScreenReport;
-    try {
-      report = this.screen!.screen(inputs, o?.records);
-    } catch (e) {
-      if (!(e instanceof InputRejectedError)) throw e;
-      count(e.report);
-      this.host.reported.add(e);
-      const events = this.host.events;
-      if (events.listenerCount('prediction') > 0)
-        events.emit('prediction', {
-          name: this.name,
-          version,
-          kind: 'serve',
-          latencyMs: 0,
-          queueMs: 0,
-          batchSize: 0,
-          routingKey: o?.routingKey,
-          inputs,
-          outputs: undefined,
-          error: e,
-          screen: e.report,
-        });
-      if (isCandidate) this.checkGuards();
-      throw e;
-    }
-    count(report);
-    o?.onScreen?.(report);
-    return report;
-  }
-
-  private watch(
-    job: Job,
-    signal: DeployPredictOptions['signal'],
-    timeoutMs: number | undefined,
-    version: string,
-  ): void {
-    if (timeoutMs !== undefined) {
-      job.timer = this.host.clock.setTimeout(() => {
-        job.fail(
-          new DeadlineExceededError(
-            `model '${this.name}' version '${version}' did not answer within ${timeoutMs} ms`,
-            {
-              details: { model: this.name, version, timeoutMs },
-            },
-          ),
-        );
-      }, timeoutMs);
-    }
-    if (signal !== undefined) {
-      const onAbort = () => job.fail(new AbortError(undefined, { cause: signal.reason }));
-      job.signal = signal;
-      job.onAbort = onAbort;
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
+    return predictRequest(this, inputs, o);
   }
 
   clearTimer(timer: unknown): void {
     this.host.clock.clearTimeout(timer);
   }
 
-  settle(j: Job, output: NamedTensors | undefined, error: unknown): void {
-    const job = j as DeployJob;
-    const role = job.role ?? 'serve';
-    const runner = job.runner!;
-    const version = runner.version;
-    // A copy turned away by a full queue was never run: it is dropped, not counted as a failure.
-    if (role !== 'serve' && ModelshipError.isInstance(error) && error.code === 'MODEL_OVERLOADED') return;
-    const now = this.host.clock.now();
-    const latency = now - job.createdAt;
-    const failed = error !== undefined;
-    // An explainer's calls are thousands of synthetic rows: not requests to count or guard on.
-    const counted = role !== 'explain';
-    if (counted) runner.stats.record(latency, failed);
-    const candidate = this.candidate();
-    const isCandidate = candidate === version && this.window !== undefined && counted;
-    // (not for an explainer's synthetic rows, which nothing counts)
-    const estimate = output === undefined || !counted ? undefined : this.screen?.expectedCorrect(output);
-    if (estimate !== undefined && role === 'serve') runner.stats.recordEstimate(estimate);
-    if (this.window !== undefined && counted) {
-      if (isCandidate) {
-        this.window.candidate.record(latency, failed);
-        if (estimate !== undefined) this.window.candidate.recordEstimate(estimate);
-      } else if (version === this.primary && role === 'serve') {
-        this.window.primary.record(latency, failed);
-        if (estimate !== undefined) this.window.primary.recordEstimate(estimate);
-      }
-    }
-    if (job.pair !== undefined) this.arrive(job.pair, version, output, error, latency);
-    if (failed && typeof error === 'object' && error !== null) this.host.reported.add(error);
-    const events = this.host.events;
-    if (events.listenerCount('prediction') > 0) {
-      events.emit('prediction', {
-        name: this.name,
-        version,
-        kind: role,
-        latencyMs: latency,
-        queueMs:
-          job.startedAt < 0 ? 0 : job.startedAt - (job.enqueuedAt < 0 ? job.createdAt : job.enqueuedAt),
-        batchSize: job.batchSize,
-        routingKey: job.routingKey,
-        inputs: job.inputs,
-        outputs: output,
-        error,
-        ...(job.screen === undefined || role !== 'serve' ? {} : { screen: job.screen }),
-      });
-    }
-    if (isCandidate && (failed || this.window!.candidate.requests % GUARD_EVERY === 0)) {
-      // advance() checks the guards first.
-      if (this.policy.type === 'rollout') this.advance();
-      else this.checkGuards();
-    }
-  }
-
-  private arrive(
-    pair: Pair,
-    version: string,
-    output: NamedTensors | undefined,
-    error: unknown,
-    ms: number,
-  ): void {
-    if (version === pair.primary && pair.primaryMs < 0) {
-      pair.primaryOut = output;
-      pair.primaryMs = ms;
-    } else {
-      pair.candidateOut = output;
-      pair.candidateMs = ms;
-      pair.candidateError = error;
-    }
-    if (++pair.arrived < 2) return;
-    let d: number | undefined;
-    if (pair.primaryOut !== undefined && pair.candidateOut !== undefined) {
-      const p = this.policy;
-      const compare = p.type === 'single' || p.type === 'ab' ? {} : p.compare;
-      try {
-        d = disagreement(pair.primaryOut, pair.candidateOut, compare);
-      } catch (e) {
-        pair.candidateError ??= e;
-      }
-      if (d !== undefined && this.candidate() === pair.candidate) this.window?.candidate.recordComparison(d);
-    }
-    this.host.events.emit('compared', {
-      name: this.name,
-      primary: pair.primary,
-      candidate: pair.candidate,
-      disagreement: d,
-      primaryMs: pair.primaryMs,
-      candidateMs: pair.candidateMs,
-      ...(pair.candidateError === undefined ? {} : { candidateError: pair.candidateError }),
-    });
+  settle(job: Job, output: NamedTensors | undefined, error: unknown): void {
+    settleJob(this, job, output, error);
   }
 
   // ——— versions —————————————————————————————————————————————————————————————
 
-  private primaryLoaded(): Loaded {
+  primaryLoaded(): Loaded {
     const v = this.primary === undefined ? undefined : this.versions.get(this.primary);
     if (v === undefined) {
       throw new ModelshipError(
@@ -564,7 +224,7 @@ export class Deployment implements JobOwner {
     return v;
   }
 
-  private ready(version: string): Loaded {
+  ready(version: string): Loaded {
     if (typeof version !== 'string') throw invalidArgument('predict', 'version must be a string', version);
     const v = this.versions.get(version);
     if (v === undefined) {
@@ -586,7 +246,7 @@ export class Deployment implements JobOwner {
   async undeploy(version: string | undefined): Promise<void> {
     if (version === undefined) {
       this.removed = true;
-      this.endPolicy();
+      endPolicy(this);
       this.primary = undefined;
       for (const v of [...this.versions.keys()]) this.retire(v);
       await this.settled();
@@ -594,8 +254,8 @@ export class Deployment implements JobOwner {
     }
     this.ready(version);
     const p = this.policy;
-    if (this.candidate() === version || (p.type === 'ab' && version in p.weights)) {
-      this.endPolicy();
+    if (candidateOf(this) === version || (p.type === 'ab' && version in p.weights)) {
+      endPolicy(this);
       this.host.events.emit('policyChanged', { name: this.name, policy: this.policy });
     }
     if (this.primary === version) {
@@ -603,7 +263,7 @@ export class Deployment implements JobOwner {
       const others = [...this.versions.entries()].filter(([v]) => v !== version);
       const next = this.previousPrimary(version) ?? others.sort((a, b) => b[1].seq - a[1].seq)[0]?.[0];
       if (next !== undefined) {
-        this.endPolicy();
+        endPolicy(this);
         this.primary = next;
         this.history = this.history.filter((v) => v !== next);
         this.host.events.emit('promoted', { name: this.name, version: next, previous: version });
@@ -653,12 +313,12 @@ export class Deployment implements JobOwner {
     await this.serial;
   }
 
-  /** The signature of a loaded version. */
   /** Whether a version is loaded (serving or not). */
   hasVersion(version: string): boolean {
     return this.versions.has(version);
   }
 
+  /** The signature of a loaded version. */
   signatureOf(version: string): ModelSignature {
     return this.ready(version).runner.model!.signature;
   }
@@ -667,30 +327,15 @@ export class Deployment implements JobOwner {
 
   status(): DeploymentStatus {
     const p = this.policy;
+    const step = this.step;
     return {
       name: this.name,
       primary: this.primary,
       policy: p,
-      ...(p.type === 'rollout' ? { rollout: { step: this.step, weight: p.steps[this.step]!.weight } } : {}),
+      ...(p.type === 'rollout' ? { rollout: { step, weight: p.steps[step]!.weight } } : {}),
       loading: [...this.loading],
       versions: [...this.versions.keys()].map((v) => this.versionStatus(v)!),
     };
-  }
-
-  private traffic(version: string): number {
-    const p = this.policy;
-    const primary = version === this.primary ? 1 : 0;
-    switch (p.type) {
-      case 'single':
-      case 'shadow':
-        return primary;
-      case 'ab':
-        return p.weights[version] ?? 0;
-      default: {
-        const w = p.type === 'canary' ? p.weight : p.steps[this.step]!.weight;
-        return version === p.version ? w : primary * (1 - w);
-      }
-    }
   }
 
   private versionStatus(version: string): VersionStatus | undefined {
@@ -701,7 +346,7 @@ export class Deployment implements JobOwner {
     return {
       version,
       state: v.runner.state,
-      traffic: this.traffic(version),
+      traffic: trafficShare(this.policy, this.step, version, this.primary),
       inFlight: v.runner.active,
       queued: v.runner.queued,
       requests: s.requests,
@@ -722,10 +367,4 @@ export class Deployment implements JobOwner {
       warmup: { ...v.runner.warmup },
     };
   }
-}
-
-function noop(): void {}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

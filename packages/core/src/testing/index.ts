@@ -8,35 +8,32 @@ import type { ExplainRows } from '../explain/types';
 import type { Model } from '../model/model';
 import type { DriftOptions } from '../monitor/drift';
 import type { Profile } from '../monitor/profile';
+import type { DirectionOptions, InvarianceOptions } from './behaviour-matchers';
 import type { DependenceOptions, TopFeaturesOptions } from './explain-matchers';
+import type { SignatureExpectation } from './matchers';
 import type {
   CalibrationOptions,
-  DirectionOptions,
-  InvarianceOptions,
   MeetMetricsOptions,
   MetricBound,
   RegressionOptions,
-  SignatureExpectation,
-} from './matchers';
+} from './quality-matchers';
 import type { CloseOptions } from './tensor-compare';
 import type { RowTransform } from './transforms';
 
+export type { DirectionOptions, InvarianceOptions } from './behaviour-matchers';
 export {
   type DependenceOptions,
   type FeatureImportance,
   meanAbsAttributions,
   type TopFeaturesOptions,
 } from './explain-matchers';
-export {
-  type CalibrationOptions,
-  type DirectionOptions,
-  type InvarianceOptions,
-  type MeetMetricsOptions,
-  type MetricBound,
-  modelMatchers,
-  type RegressionOptions,
-  type SignatureExpectation,
-} from './matchers';
+export { modelMatchers, type SignatureExpectation } from './matchers';
+export type {
+  CalibrationOptions,
+  MeetMetricsOptions,
+  MetricBound,
+  RegressionOptions,
+} from './quality-matchers';
 export { type CloseOptions, type Comparison, compareFlat, type Flat, toFlat } from './tensor-compare';
 export { summarize, type TensorSummary } from './tensor-snapshot';
 export { addNoise, type RowTransform, scale, shift } from './transforms';

@@ -7,34 +7,7 @@ import type { Clock } from './clock';
 import { Queue, type QueueNode } from './queue';
 import { rowsOf, splitOutputs, stackInputs, stackKey, unbatchableReason } from './stack';
 import { WindowStats } from './stats';
-import type { WarmupStatus } from './types';
-
-/**
- * Dynamic batching, with Triton's knobs: requests queued while the model is busy, or for up to
- * `maxQueueDelayMs`, are stacked along the batch dimension into one call.
- */
-export interface BatchingOptions {
-  /** The most rows one model call may carry. */
-  maxBatchSize: number;
-  /**
-   * How long the oldest queued request may wait for others to join it (default 0: a batch goes
-   * as soon as the model is free, made of whatever is waiting).
-   */
-  maxQueueDelayMs?: number;
-  /** Batch sizes that go at once, without waiting for the delay, when exactly reached. */
-  preferredBatchSizes?: readonly number[];
-}
-
-/** Admission control for one version: calls running at once and requests allowed to wait. */
-export interface AdmissionOptions {
-  /** Model calls (batches, when batching) running at once (default: unlimited, or 1 with batching). */
-  maxConcurrency?: number;
-  /** Requests that may wait for a free slot; past it, `OverloadedError` at once (default 1024). */
-  maxQueue?: number;
-}
-
-/** `loading` and `warming` before traffic; `ready` while serving; `draining` after removal. */
-export type VersionState = 'loading' | 'warming' | 'ready' | 'draining' | 'unloaded';
+import type { AdmissionOptions, BatchingOptions, BatchingStatus, VersionState, WarmupStatus } from './types';
 
 /** Receives each request's outcome; the deployment records it and emits `prediction`. */
 export interface JobOwner {
@@ -96,15 +69,6 @@ export interface RunnerOptions {
   batching?: BatchingOptions;
   admission?: AdmissionOptions;
   clock: Clock;
-}
-
-/** Batching as it applies to one loaded version: on, or off with the reason. */
-export interface BatchingStatus {
-  enabled: boolean;
-  reason?: string;
-  batches: number;
-  /** Mean rows per model call (Triton's inference_count / execution_count). */
-  meanBatchSize: number;
 }
 
 /**

@@ -7,7 +7,6 @@ import type { ModelSignature } from '../tensor/spec';
 import type { NamedTensors } from '../tensor/tensor';
 import type { Clock } from './clock';
 import type { GuardWindow, ResolvedPolicy, TrafficPolicy } from './policy';
-import type { BatchingOptions, BatchingStatus, VersionState } from './runner';
 import type { WindowSnapshot } from './stats';
 
 /** What a deployment needs from its Deployer. */
@@ -17,6 +16,42 @@ export interface DeploymentHost {
   readonly events: EventEmitter<DeployerEvents>;
   /** Errors already reported in a `prediction` event, so a refusal is never counted twice. */
   readonly reported: WeakSet<object>;
+}
+
+/**
+ * Dynamic batching, with Triton's knobs: requests queued while the model is busy, or for up to
+ * `maxQueueDelayMs`, are stacked along the batch dimension into one call.
+ */
+export interface BatchingOptions {
+  /** The most rows one model call may carry. */
+  maxBatchSize: number;
+  /**
+   * How long the oldest queued request may wait for others to join it (default 0: a batch goes
+   * as soon as the model is free, made of whatever is waiting).
+   */
+  maxQueueDelayMs?: number;
+  /** Batch sizes that go at once, without waiting for the delay, when exactly reached. */
+  preferredBatchSizes?: readonly number[];
+}
+
+/** Admission control for one version: calls running at once and requests allowed to wait. */
+export interface AdmissionOptions {
+  /** Model calls (batches, when batching) running at once (default: unlimited, or 1 with batching). */
+  maxConcurrency?: number;
+  /** Requests that may wait for a free slot; past it, `OverloadedError` at once (default 1024). */
+  maxQueue?: number;
+}
+
+/** `loading` and `warming` before traffic; `ready` while serving; `draining` after removal. */
+export type VersionState = 'loading' | 'warming' | 'ready' | 'draining' | 'unloaded';
+
+/** Batching as it applies to one loaded version: on, or off with the reason. */
+export interface BatchingStatus {
+  enabled: boolean;
+  reason?: string;
+  batches: number;
+  /** Mean rows per model call (Triton's inference_count / execution_count). */
+  meanBatchSize: number;
 }
 
 /** Where a version's model comes from: a loaded model, or a function that loads it. */

@@ -1,5 +1,11 @@
-import type { BatchPredictor, MatrixBuffer } from './batches';
-import type { CoalitionPlan } from './coalitions';
+import type { BatchPredictor, MatrixBuffer, Table } from './batches';
+
+/** What the blocks read of a coalition plan (coalitions.ts's `CoalitionPlan` has it): its masks, and its row. */
+export interface BlockPlan {
+  masks: Uint8Array;
+  count: number;
+  game: { rows: Table; r: number; varying: readonly number[] };
+}
 
 /** What one call buffer holds between calls: per block, the plan whose row its columns hold (−1: none) and which columns hold it. */
 interface BlockState {
@@ -35,7 +41,7 @@ export class CoalitionBlocks {
 
   constructor(
     private readonly predictor: BatchPredictor,
-    plans: readonly CoalitionPlan[],
+    plans: readonly BlockPlan[],
     members: readonly (readonly number[])[],
     k: number,
     private readonly bgMatrix: ArrayLike<number>,
@@ -178,7 +184,7 @@ function weightedSum(data: ArrayLike<number>, from: number, stride: number, weig
  * their mask (for masks of up to 30 players; more keep their order), so neighbours differ in few
  * players.
  */
-function grayOrder(plans: readonly CoalitionPlan[], total: number): Uint32Array {
+function grayOrder(plans: readonly BlockPlan[], total: number): Uint32Array {
   const order = new Uint32Array(total);
   let start = 0;
   for (const plan of plans) {

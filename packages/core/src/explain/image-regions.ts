@@ -1,7 +1,7 @@
 /** What `explainImage` occludes (sliding patches or segments) and what the hidden pixels become. */
 import { describe, invalidArgument } from '../errors';
-import type { ExplainImageOptions, ImageRegion } from './image';
 import type { ImageInput } from './image-input';
+import type { ExplainImageOptions, ImageRegion } from './image-types';
 
 /** A region to occlude: a rectangle, or a segment's pixel list within its bounding box. */
 export type Region = ImageRegion & { list?: Int32Array };

@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { serveModelInWorker } from '@modelship/core';
-import { loadInThread } from './load-model';
+import { type InThreadOptions, loadInThread } from './load-model';
 import type { ThreadLoad } from './worker-threads';
 
 /**
@@ -37,7 +37,7 @@ serveModelInWorker(
     listen: (listener) => port.on('message', listener),
   },
   (options) => {
-    const { source, load } = options as ThreadLoad;
+    const { source, load } = options as ThreadLoad<InThreadOptions>;
     return loadInThread(source, load);
   },
   () => performance.now(),

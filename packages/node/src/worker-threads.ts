@@ -5,13 +5,20 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type InstanceEvent, type WorkerHandle, WorkerPoolModel } from '@modelship/core';
-import type { InThreadOptions } from './load-model';
+import {
+  type InstanceEvent,
+  type WorkerHandle,
+  WorkerPoolModel,
+  type WorkerPoolOptions,
+} from '@modelship/core';
 
-/** The `load` message's options: what loadModel does on the thread. */
-export interface ThreadLoad {
+/**
+ * The `load` message's options: the model's source and what loadModel does on the thread
+ * (load-model.ts's `InThreadOptions`, named by the caller so this file does not import it).
+ */
+export interface ThreadLoad<L = unknown> {
   source: string | Uint8Array;
-  load: InThreadOptions;
+  load: L;
 }
 
 /**
@@ -21,9 +28,9 @@ export interface ThreadLoad {
 export const SHARED_MEMORY_BYTES = 1 << 20;
 
 /** Starts `instances` threads, each loading `source` with `load`, as one model. */
-export function startPool(
+export function startPool<L extends Pick<WorkerPoolOptions, 'name' | 'version' | 'validation'>>(
   source: string | Uint8Array,
-  load: InThreadOptions,
+  load: L,
   instances: number,
   onInstanceEvent: ((event: InstanceEvent) => void) | undefined,
 ): Promise<WorkerPoolModel> {
@@ -33,7 +40,7 @@ export function startPool(
     validation: load.validation,
     instances,
     spawn: () => spawnThread(),
-    load: { source, load } satisfies ThreadLoad,
+    load: { source, load } satisfies ThreadLoad<L>,
     onInstanceEvent,
     sharedMemoryBytes: SHARED_MEMORY_BYTES,
   });

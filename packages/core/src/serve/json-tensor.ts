@@ -11,7 +11,7 @@ import {
   UINT64_MAX,
 } from '../tensor/dtype';
 import { sizeOf, type Tensor } from '../tensor/tensor';
-import { fromJsonElement } from './codec';
+import { fromJsonElement } from './bytes-element';
 import { HttpError } from './http-error';
 import { Cursor, type JsonScanOptions, type JsonSpan, MAX_JSON_DEPTH } from './json-scan';
 import { yieldToLoop } from './web';

@@ -5,7 +5,7 @@
  * row group's columns and one block of rows; the writer encodes and flushes each row group as
  * it fills.
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import {
   type CellValue,
   InputError,
@@ -263,14 +263,18 @@ type ColumnKind = 'number' | 'string';
  * rows gives the same bytes.
  *
  * `write` resolves once the row group it completed (if any) is on disk; `close` writes the last
- * row group and the footer. The file is created (or truncated) on the first write or close.
+ * row group and the footer. The file is written as `<path>.partial` and renamed to `path` by
+ * `close`, so a file at `path` is always complete; `abort` stops and removes the partial file.
  *
  * @example
  * const sink = parquetSink('scores.parquet');
  * await sink.write([{ id: 7, probability: 0.93 }]);
  * await sink.close();
  */
-export function parquetSink(path: string, options: ParquetSinkOptions = {}): RowSink {
+export function parquetSink(
+  path: string,
+  options: ParquetSinkOptions = {},
+): RowSink & { abort(): Promise<void> } {
   if (typeof path !== 'string' || path === '')
     throw invalidArgument('parquetSink', 'path must be a file path', path);
   const rowGroupSize = options.rowGroupSize ?? 65536;
@@ -290,7 +294,7 @@ export function parquetSink(path: string, options: ParquetSinkOptions = {}): Row
   const start = async (): Promise<void> => {
     if (handle !== undefined) return;
     try {
-      handle = await open(path, 'w');
+      handle = await open(`${path}.partial`, 'w');
     } catch (e) {
       throw new InputError('DATASET_INVALID', `cannot write '${path}': ${(e as Error).message}`, {
         cause: e,
@@ -394,6 +398,12 @@ export function parquetSink(path: string, options: ParquetSinkOptions = {}): Row
       } finally {
         await handle?.close();
       }
+      await rename(`${path}.partial`, path);
+    },
+    async abort() {
+      closed = true;
+      await handle?.close().catch(() => {});
+      await rm(`${path}.partial`, { force: true });
     },
   };
 }

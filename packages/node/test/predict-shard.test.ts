@@ -70,6 +70,8 @@ const jsonlInput = file('fraud.jsonl');
   writeFileSync(jsonlInput, `${jsonl.join('\n')}\n`);
 }
 const common = ['--keep', 'id,note', '--outputs', 'probability,label'];
+// Tests that start CLI processes (a few seconds each to load the sources on a busy machine).
+const PROCESSES_MS = 300_000;
 
 describe('modelship predict with Parquet', () => {
   it('scores a Parquet file into Parquet and CSV into Parquet: the same scores as CSV to JSONL', async () => {
@@ -111,95 +113,105 @@ describe('modelship predict --shard', () => {
     ['JSONL', jsonlInput, 'jsonl'],
     ['Parquet', `${fixturesDir}data/parquet/fraud.parquet`, 'parquet'],
   ] as const)
-    it(`${name}: 3 shards in 3 processes, merged, give the one-process file byte for byte`, async () => {
-      const keep = format === 'parquet' ? ['--keep', 'id', '--outputs', 'probability,label'] : common;
-      const one = file(`one.${format}`);
-      const single = await runCli(['predict', model, input, '-o', one, ...keep]);
-      expect(single.code, single.err).toBe(0);
+    it(
+      `${name}: 3 shards in 3 processes, merged, give the one-process file byte for byte`,
+      async () => {
+        const keep = format === 'parquet' ? ['--keep', 'id', '--outputs', 'probability,label'] : common;
+        const one = file(`one.${format}`);
+        const single = await runCli(['predict', model, input, '-o', one, ...keep]);
+        expect(single.code, single.err).toBe(0);
 
-      const run = file(`run-${format}`);
-      // Shard 2 takes its index from a Kubernetes Indexed Job's environment.
-      const shards = await Promise.all([
-        cli(['predict', model, input, '-o', run, '--shard', '0/3', '--block-size', '3000', ...keep]),
-        cli(['predict', model, input, '-o', run, '--shard', '1/3', '--block-size', '3000', ...keep]),
-        cli(['predict', model, input, '-o', run, '--shards', '3', '--block-size', '3000', ...keep], {
-          JOB_COMPLETION_INDEX: '2',
-        }),
-      ]);
-      for (const [i, s] of shards.entries()) {
-        expect(s.code, s.out).toBe(0);
-        expect(s.out).toMatch(
+        const run = file(`run-${format}`);
+        // Shard 2 takes its index from a Kubernetes Indexed Job's environment.
+        const shards = await Promise.all([
+          cli(['predict', model, input, '-o', run, '--shard', '0/3', '--block-size', '3000', ...keep]),
+          cli(['predict', model, input, '-o', run, '--shard', '1/3', '--block-size', '3000', ...keep]),
+          cli(['predict', model, input, '-o', run, '--shards', '3', '--block-size', '3000', ...keep], {
+            JOB_COMPLETION_INDEX: '2',
+          }),
+        ]);
+        for (const [i, s] of shards.entries()) {
+          expect(s.code, s.out).toBe(0);
+          expect(s.out).toMatch(
+            new RegExp(
+              `^shard ${i}/3: \\d+ blocks \\(0 done before\\), scored \\d+ of \\d+ rows \\(0 rejected\\)`,
+            ),
+          );
+        }
+        const parts = readdirSync(run).filter((n) => n.startsWith('part-'));
+        // Parquet: one part per row group; text: one per block of about 3,000 bytes.
+        if (format === 'parquet') expect(parts.length).toBe(4);
+        else expect(parts.length).toBeGreaterThan(20);
+
+        const merged = file(`merged.${format}`);
+        const m = await runCli(['predict', 'merge', run, '-o', merged]);
+        expect(m.code, m.err).toBe(0);
+        expect(m.out).toMatch(
           new RegExp(
-            `^shard ${i}/3: \\d+ blocks \\(0 done before\\), scored \\d+ of \\d+ rows \\(0 rejected\\)`,
+            `^merged ${parts.length} parts of 3 shards: 500 of 500 rows scored \\(0 rejected\\) -> `,
           ),
         );
-      }
-      const parts = readdirSync(run).filter((n) => n.startsWith('part-'));
-      // Parquet: one part per row group; text: one per block of about 3,000 bytes.
-      if (format === 'parquet') expect(parts.length).toBe(4);
-      else expect(parts.length).toBeGreaterThan(20);
+        expect(readFileSync(merged).equals(readFileSync(one))).toBe(true);
+        if (format === 'parquet') {
+          const ids: unknown[] = [];
+          for await (const b of readParquet(merged)) ids.push(...b.rows.map((r) => r.id));
+          expect(ids).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+        }
+      },
+      PROCESSES_MS,
+    );
 
-      const merged = file(`merged.${format}`);
-      const m = await runCli(['predict', 'merge', run, '-o', merged]);
-      expect(m.code, m.err).toBe(0);
-      expect(m.out).toMatch(
-        new RegExp(`^merged ${parts.length} parts of 3 shards: 500 of 500 rows scored \\(0 rejected\\) -> `),
+  it(
+    'a shard that died is run again and scores only the blocks it had not finished',
+    async () => {
+      const run = file('run-resume');
+      const args = (i: number) => [
+        'predict',
+        model,
+        csvInput,
+        '-o',
+        run,
+        '--shard',
+        `${i}/2`,
+        '--block-size',
+        '3000',
+        ...common,
+      ];
+      // Block 2 (shard 0's second) cannot be written: the process fails there, after block 0 is done.
+      mkdirSync(join(run, 'part-000002.csv.partial'), { recursive: true });
+      const died = await cli(args(0));
+      expect(died.code).not.toBe(0);
+      expect(died.out).toMatch(/part-000002\.csv/);
+      const manifest = JSON.parse(readFileSync(join(run, 'shard-0000-of-0002.json'), 'utf8'));
+      expect(manifest.done).toBe(false);
+      expect(
+        manifest.parts.filter((p: { done: boolean }) => p.done).map((p: { block: number }) => p.block),
+      ).toEqual([0]);
+      expect((await runCli(['predict', 'merge', run, '-o', file('early.csv')])).err).toMatch(
+        /is not finished: of 2 shards, 1 never ran; 0 did not finish/,
       );
+
+      rmSync(join(run, 'part-000002.csv.partial'), { recursive: true });
+      const [again, other] = await Promise.all([cli(args(0)), cli(args(1))]);
+      expect(again.code, again.out).toBe(0);
+      expect(again.out).toMatch(
+        /^shard 0\/2: (\d+) blocks \(1 done before\), scored (\d+) of \2 rows \(0 rejected\)/,
+      );
+      expect(other.code, other.out).toBe(0);
+      // Run once more: everything is done, nothing is scored again.
+      const third = await runCli(args(0));
+      const blocks = /shard 0\/2: (\d+) blocks/.exec(third.out)![1];
+      expect(third.out).toMatch(new RegExp(`\\(${blocks} done before\\)`));
+
+      const one = file('one-resume.csv');
+      expect((await runCli(['predict', model, csvInput, '-o', one, ...common])).code).toBe(0);
+      const merged = file('merged-resume.csv');
+      expect((await runCli(['predict', 'merge', run, '-o', merged])).code).toBe(0);
       expect(readFileSync(merged).equals(readFileSync(one))).toBe(true);
-      if (format === 'parquet') {
-        const ids: unknown[] = [];
-        for await (const b of readParquet(merged)) ids.push(...b.rows.map((r) => r.id));
-        expect(ids).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
-      }
-    });
-
-  it('a shard that died is run again and scores only the blocks it had not finished', async () => {
-    const run = file('run-resume');
-    const args = (i: number) => [
-      'predict',
-      model,
-      csvInput,
-      '-o',
-      run,
-      '--shard',
-      `${i}/2`,
-      '--block-size',
-      '3000',
-      ...common,
-    ];
-    // Block 2 (shard 0's second) cannot be written: the process fails there, after block 0 is done.
-    mkdirSync(join(run, 'part-000002.csv.partial'), { recursive: true });
-    const died = await cli(args(0));
-    expect(died.code).not.toBe(0);
-    expect(died.out).toMatch(/part-000002\.csv/);
-    const manifest = JSON.parse(readFileSync(join(run, 'shard-0000-of-0002.json'), 'utf8'));
-    expect(manifest.done).toBe(false);
-    expect(
-      manifest.parts.filter((p: { done: boolean }) => p.done).map((p: { block: number }) => p.block),
-    ).toEqual([0]);
-    expect((await runCli(['predict', 'merge', run, '-o', file('early.csv')])).err).toMatch(
-      /is not finished: of 2 shards, 1 never ran; 0 did not finish/,
-    );
-
-    rmSync(join(run, 'part-000002.csv.partial'), { recursive: true });
-    const [again, other] = await Promise.all([cli(args(0)), cli(args(1))]);
-    expect(again.code, again.out).toBe(0);
-    expect(again.out).toMatch(
-      /^shard 0\/2: (\d+) blocks \(1 done before\), scored (\d+) of \2 rows \(0 rejected\)/,
-    );
-    expect(other.code, other.out).toBe(0);
-    // Run once more: everything is done, nothing is scored again.
-    const third = await cli(args(0));
-    const blocks = /shard 0\/2: (\d+) blocks/.exec(third.out)![1];
-    expect(third.out).toMatch(new RegExp(`\\(${blocks} done before\\)`));
-
-    const one = file('one-resume.csv');
-    expect((await runCli(['predict', model, csvInput, '-o', one, ...common])).code).toBe(0);
-    const merged = file('merged-resume.csv');
-    expect((await runCli(['predict', 'merge', run, '-o', merged])).code).toBe(0);
-    expect(readFileSync(merged).equals(readFileSync(one))).toBe(true);
-    expect(existsSync(`${merged}.partial`)).toBe(false);
-  });
+      expect(existsSync(`${merged}.partial`)).toBe(false);
+    },
+    PROCESSES_MS,
+  );
 
   it('says what is wrong with a shard option', async () => {
     const r = await runCli(['predict', model, csvInput, '-o', file('bad'), '--shard', '3/3']);

@@ -27,7 +27,8 @@ const FORMATS: Readonly<Record<string, 'csv' | 'tsv' | 'jsonl'>> = {
   '.ndjson': 'jsonl',
 };
 
-function cannotRead(path: string, error: unknown): InputError {
+/** A file that cannot be opened or read, as a `DATASET_INVALID` error naming it. */
+export function cannotRead(path: string, error: unknown): InputError {
   const reason = error instanceof Error ? error.message : String(error);
   return new InputError('DATASET_INVALID', `cannot read '${path}': ${reason}`, {
     cause: error,

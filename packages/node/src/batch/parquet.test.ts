@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, ModelshipError, parseCsv, type RowSource } from '@modelship/core';
+import { type CellValue, parseCsv, type RowSource } from '@modelship/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';
 import { parquetRowGroupCount, parquetRowGroupRows, parquetSink, readParquet } from './parquet';
 
@@ -17,16 +18,6 @@ async function blocks(source: RowSource): Promise<{ firstRow: number; rows: Reco
   return out;
 }
 const rowsOf = async (source: RowSource) => (await blocks(source)).flatMap((b) => b.rows);
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  throw new Error('expected a ModelshipError');
-}
 
 describe('readParquet', () => {
   it('reads every type as cells, blocks cut inside row groups with their first row in the file', async () => {

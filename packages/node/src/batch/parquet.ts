@@ -17,6 +17,7 @@ import {
 import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { cannotWrite } from './sink';
 
 /** Options of {@link readParquet}. */
 export interface ReadParquetOptions {
@@ -296,10 +297,7 @@ export function parquetSink(
     try {
       handle = await open(`${path}.partial`, 'w');
     } catch (e) {
-      throw new InputError('DATASET_INVALID', `cannot write '${path}': ${(e as Error).message}`, {
-        cause: e,
-        details: { path },
-      });
+      throw cannotWrite(path, e);
     }
   };
 

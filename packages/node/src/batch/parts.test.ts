@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, ModelshipError, type RowSink, textFormatter } from '@modelship/core';
+import { type CellValue, type RowSink, textFormatter } from '@modelship/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';
 import { parquetSink } from './parquet';
 import { mergeParts, type PartFormat, runShard } from './parts';
@@ -11,16 +12,6 @@ import { type Block, type BlockPlan, planBlocks, readBlock } from './shard';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelship-parts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  throw new Error('expected a ModelshipError');
-}
 
 /** A text file sink as the CLI's: the formatted rows, the file appearing when closed. */
 function textSink(path: string, format: 'csv' | 'jsonl'): RowSink {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, ModelshipError, type RowSource, unreadableOf } from '@modelship/core';
+import { type CellValue, type RowSource, unreadableOf } from '@modelship/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';
 import { readCsv, readJsonl } from '../datasets';
 import { parseShard, planBlocks, readBlock, shardBlocks, shardFromEnv } from './shard';
@@ -20,16 +21,6 @@ const view = (row: Record<string, CellValue>) => {
   const bad = unreadableOf(row);
   return bad === undefined ? row : { bad: bad.raw };
 };
-
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (ModelshipError.isInstance(e)) return `${e.code}: ${e.message}`;
-    throw e;
-  }
-  throw new Error('expected a ModelshipError');
-}
 
 /** Reads every block of a plan of `path` cut at `blockBytes`, checking each block's first row. */
 async function viaBlocks(path: string, blockBytes: number) {

@@ -17,6 +17,7 @@ import {
   type RowBlock,
   type RowSource,
 } from '@modelship/core';
+import { cannotRead } from '../datasets';
 import { parquetRowGroupRows, readParquet } from './parquet';
 
 /** The input formats a plan knows, by extension. */
@@ -123,14 +124,6 @@ export function shardBlocks(plan: BlockPlan, shard: Shard): Block[] {
   )
     throw invalidArgument('shardBlocks', 'shard must be { index, count } with 0 <= index < count', shard);
   return plan.blocks.filter((b) => b.index % shard.count === shard.index);
-}
-
-function cannotRead(path: string, error: unknown): InputError {
-  return new InputError(
-    'DATASET_INVALID',
-    `cannot read '${path}': ${error instanceof Error ? error.message : String(error)}`,
-    { cause: error, details: { path } },
-  );
 }
 
 /**

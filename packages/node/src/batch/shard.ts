@@ -17,7 +17,7 @@ import {
   type RowBlock,
   type RowSource,
 } from '@modelship/core';
-import { cannotRead } from '../datasets';
+import { cannotRead, datasetFormatOf } from '../datasets';
 import { parquetRowGroupRows, readParquet } from './parquet';
 
 /** The input formats a plan knows, by extension. */
@@ -62,18 +62,9 @@ export interface Shard {
   count: number;
 }
 
-const FORMATS: Readonly<Record<string, ShardFormat>> = {
-  '.csv': 'csv',
-  '.tsv': 'tsv',
-  '.jsonl': 'jsonl',
-  '.ndjson': 'jsonl',
-  '.parquet': 'parquet',
-};
-
 /** The input format of a file by its extension (any case), or `undefined`. */
 export function shardFormatOf(path: string): ShardFormat | undefined {
-  const ext = extname(path).toLowerCase();
-  return Object.hasOwn(FORMATS, ext) ? FORMATS[ext] : undefined;
+  return extname(path).toLowerCase() === '.parquet' ? 'parquet' : datasetFormatOf(path);
 }
 
 /**

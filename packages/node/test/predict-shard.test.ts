@@ -213,6 +213,24 @@ describe('modelship predict --shard', () => {
     PROCESSES_MS,
   );
 
+  it('deploy/kubernetes/batch-job.yaml: an Indexed Job whose completions, parallelism and --shards agree', () => {
+    const yaml = readFileSync(
+      fileURLToPath(new URL('../../../deploy/kubernetes/batch-job.yaml', import.meta.url)),
+      'utf8',
+    );
+    const [score, merge] = yaml.split(/^---$/m).filter((d) => /kind: Job/.test(d));
+    const args = (doc: string) =>
+      [...doc.matchAll(/^ {12}- (.+)$/gm)].map((m) => m[1]!.replace(/^"(.*)"$/, '$1'));
+    expect(score).toMatch(/completionMode: Indexed/);
+    const completions = Number(/completions: (\d+)/.exec(score!)![1]);
+    expect(Number(/parallelism: (\d+)/.exec(score!)![1])).toBe(completions);
+    const scoreArgs = args(score!);
+    expect(scoreArgs.slice(0, 1)).toEqual(['predict']);
+    expect(Number(scoreArgs[scoreArgs.indexOf('--shards') + 1])).toBe(completions);
+    const out = scoreArgs[scoreArgs.indexOf('-o') + 1];
+    expect(args(merge!).slice(0, 3)).toEqual(['predict', 'merge', out]);
+  });
+
   it('says what is wrong with a shard option', async () => {
     const r = await runCli(['predict', model, csvInput, '-o', file('bad'), '--shard', '3/3']);
     expect(r.code).toBe(2);

@@ -84,7 +84,7 @@ export function registerPredict(
     .summary('score a CSV/JSONL/Parquet file with a model, writing CSV/JSONL/Parquet')
     .description(
       'Scores every row of a CSV, TSV, JSONL or Parquet file in batches and writes the chosen outputs, with the kept ' +
-        'columns, to a CSV or JSONL file in input order. Rows that cannot be scored are reported with their ' +
+        'columns, to a CSV, JSONL or Parquet file in input order. Rows that cannot be scored are reported with their ' +
         'row number (0-based among the data rows) and the reason, and the run goes on (--strict stops at the first).',
     )
     .argument('<model>', 'an .onnx or .ort file')
@@ -94,7 +94,10 @@ export function registerPredict(
       '-o, --output <file>',
       'where the scores go: .csv, .jsonl, .ndjson or .parquet (or see --format); a folder with --shard',
     )
-    .option('--format <csv|jsonl>', 'output format (default: from the output file extension)')
+    .option(
+      '--format <csv|jsonl|parquet>',
+      "output format (default: from the output file extension; with --shard, the input's)",
+    )
     .option(
       '--pipeline <file.json>',
       "a fitted pipeline.json: rows are records it turns into the model's input",

@@ -3,7 +3,7 @@
  * Lines and Parquet out.
  */
 import { extname } from 'node:path';
-import type { BatchInput } from '@modelship/core';
+import type { BatchInput } from '@modelship/core/batch';
 import { readDataset } from '../datasets';
 import { parquetSink, readParquet } from './parquet';
 import { type FileSink, rowFileSink, textFormatOf } from './sink';

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, parseCsv, type RowSource } from '@modelship/core';
+import { type CellValue, parseCsv } from '@modelship/core';
+import type { RowSource } from '@modelship/core/batch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';

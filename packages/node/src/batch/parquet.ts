@@ -6,14 +6,8 @@
  * it fills.
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
-import {
-  type CellValue,
-  InputError,
-  invalidArgument,
-  type RowBlock,
-  type RowSink,
-  type RowSource,
-} from '@modelship/core';
+import { type CellValue, InputError, invalidArgument } from '@modelship/core';
+import type { RowBlock, RowSink, RowSource } from '@modelship/core/batch';
 import { asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';

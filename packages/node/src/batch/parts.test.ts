@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, type RowSink, textFormatter } from '@modelship/core';
+import type { CellValue } from '@modelship/core';
+import { type RowSink, textFormatter } from '@modelship/core/batch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';

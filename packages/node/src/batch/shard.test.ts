@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CellValue, type RowSource, unreadableOf } from '@modelship/core';
+import type { CellValue } from '@modelship/core';
+import { type RowSource, unreadableOf } from '@modelship/core/batch';
 import { afterAll, describe, expect, it } from 'vitest';
 import { codeOf } from '../../test/codes';
 import { fixturesDir } from '../../test/fixtures';

@@ -8,15 +8,8 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import {
-  type CellValue,
-  InputError,
-  invalidArgument,
-  parseCsv,
-  parseJsonl,
-  type RowBlock,
-  type RowSource,
-} from '@modelship/core';
+import { type CellValue, InputError, invalidArgument, parseCsv, parseJsonl } from '@modelship/core';
+import type { RowBlock, RowSource } from '@modelship/core/batch';
 import { cannotRead, datasetFormatOf } from '../datasets';
 import { parquetRowGroupRows, readParquet } from './parquet';
 

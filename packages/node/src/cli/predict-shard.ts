@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Rejection, RowSink, RowSource } from '@modelship/core';
+import type { Rejection, RowSink, RowSource } from '@modelship/core/batch';
 import type { Command } from 'commander';
 import type { OutputFormat } from '../batch/files';
 import { type BlockResult, mergeParts, runShard } from '../batch/parts';

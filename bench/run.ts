@@ -3,6 +3,7 @@
  * Modelship against its baseline, measured side by side in this run.
  */
 import { cpus } from 'node:os';
+import { batchPredict } from './batch-predict';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
@@ -89,6 +90,11 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
       'One SGD epoch (SGDClassifier log_loss and hinge, SGDRegressor; maxIter 1, no tol) on 100k × 20 vs scikit-learn 1.2 on the same data (interleaved rounds, medians of CPU time)',
     run: trainSgd,
     onlyWhenNamed: true,
+  },
+  'batch-predict': {
+    title:
+      'modelship predict (CSV in, JSONL out; 1 and 2 workers) vs a hand-written loop (readCsv, batches of 1,024, raw session.run, JSONL) on fraud.onnx and the digits MLP: rows/s and peak RSS, each run a fresh process, with an A/A probe',
+    run: batchPredict,
   },
   'browser-overhead': {
     title: 'predict() overhead in Chromium vs raw onnxruntime-web session.run (fraud.onnx, wasm, 1 thread)',

@@ -27,7 +27,14 @@ const FORMATS: Readonly<Record<string, 'csv' | 'tsv' | 'jsonl'>> = {
   '.ndjson': 'jsonl',
 };
 
-function cannotRead(path: string, error: unknown): InputError {
+/** The data set format a file's extension names (any case), or `undefined`. */
+export function datasetFormatOf(path: string): 'csv' | 'tsv' | 'jsonl' | undefined {
+  const ext = extname(path).toLowerCase();
+  return Object.hasOwn(FORMATS, ext) ? FORMATS[ext] : undefined;
+}
+
+/** A file that cannot be opened or read, as a `DATASET_INVALID` error naming it. */
+export function cannotRead(path: string, error: unknown): InputError {
   const reason = error instanceof Error ? error.message : String(error);
   return new InputError('DATASET_INVALID', `cannot read '${path}': ${reason}`, {
     cause: error,
@@ -127,7 +134,7 @@ export function readDataset(
   options: ReadOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
   const ext = extname(path).toLowerCase();
-  const format = Object.hasOwn(FORMATS, ext) ? FORMATS[ext] : undefined;
+  const format = datasetFormatOf(path);
   if (format === 'csv') return readCsv(path, options);
   if (format === 'tsv') return readCsv(path, { ...options, delimiter: options.delimiter ?? '\t' });
   if (format === 'jsonl')

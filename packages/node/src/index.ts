@@ -4,6 +4,24 @@ export * from '@modelship/core/baselines';
 export * from '@modelship/core/batch';
 export * from '@modelship/core/encryption';
 export * from '@modelship/core/signing';
+export {
+  type ParquetSinkOptions,
+  parquetRowGroupCount,
+  parquetSink,
+  type ReadParquetOptions,
+  readParquet,
+} from './batch/parquet';
+export { type MergeSummary, mergeParts, type PartFormat, runShard, type ShardManifest } from './batch/parts';
+export {
+  type Block,
+  type BlockPlan,
+  parseShard,
+  planBlocks,
+  readBlock,
+  type Shard,
+  shardBlocks,
+  shardFromEnv,
+} from './batch/shard';
 export { type FileSink, rejectsFile, rowFileSink, type TextFile, textFile, textFormatOf } from './batch/sink';
 export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
 export { keyFromEnv, keyFromFile, type NodeDecryptionOptions, type NodeKeySource } from './decryption';

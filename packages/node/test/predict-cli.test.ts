@@ -258,7 +258,7 @@ describe('modelship predict', () => {
       [['-o', file('x.txt')], /\[INVALID_OPTION\] cannot tell the format of -o .*x\.txt from its extension/],
       [
         ['-o', file('x.csv'), '--format', 'xml'],
-        /\[INVALID_OPTION\] --format must be csv or jsonl, not 'xml'/,
+        /\[INVALID_OPTION\] --format must be csv, jsonl or parquet, not 'xml'/,
       ],
       [['-o', file('x.csv'), '--workers', '0'], /\[INVALID_OPTION\] --workers must be from 1 to 64, not 0/],
       [

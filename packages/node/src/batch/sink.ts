@@ -30,7 +30,8 @@ export interface FileSink extends RowSink {
   abort(): Promise<void>;
 }
 
-function cannotWrite(path: string, error: unknown): InputError {
+/** A file that cannot be written, as a `DATASET_INVALID` error naming it. */
+export function cannotWrite(path: string, error: unknown): InputError {
   return new InputError(
     'DATASET_INVALID',
     `cannot write '${path}': ${error instanceof Error ? error.message : String(error)}`,

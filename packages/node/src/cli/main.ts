@@ -33,6 +33,8 @@ export function createProgram(out: (s: string) => void, done: (code: number) => 
     .helpOption('-h, --help', 'show help (also: modelship help <command>)')
     .helpCommand('help [command]', 'show the help of a command')
     .showSuggestionAfterError(true)
+    // Options after a subcommand are its own (`predict merge <dir> -o file` is not predict's -o).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => out(s.replace(/\n$/, '')),
       writeErr: (s) => process.stderr.write(s),

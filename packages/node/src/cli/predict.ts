@@ -8,18 +8,27 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Model } from '@modelship/core';
 import {
+  type BatchInput,
   type PredictBatchesOptions,
   predictBatches,
   type Rejection,
-  type TextFormat,
+  type RowSink,
 } from '@modelship/core/batch';
 import type { Command } from 'commander';
-import { rejectsFile, rowFileSink, textFormatOf } from '../batch/sink';
-import { readDataset } from '../datasets';
+import { batchInput, batchSink, type OutputFormat, outputFormatOf } from '../batch/files';
+import { rejectsFile } from '../batch/sink';
 import { loadModel } from '../load-model';
 import { EXIT_INTERRUPTED, EXIT_REJECTED, UsageError } from './errors';
 import { integer, list, modelName, readPipeline, toJson } from './eval';
 import { mustExist } from './files';
+import {
+  blockBytesOption,
+  predictShard,
+  registerMerge,
+  runFingerprint,
+  shardOption,
+  shardOutputFormat,
+} from './predict-shard';
 import { perSecond, progressLine } from './progress';
 
 /** The options of `modelship predict`, as commander parses them. */
@@ -35,6 +44,9 @@ export interface PredictFlags {
   strict?: boolean;
   rejects?: string;
   json?: boolean;
+  shard?: string;
+  shards?: string;
+  blockSize?: string;
 }
 
 /** What `predict` reports at the end (`--json` prints it as it is). */
@@ -67,18 +79,25 @@ export function registerPredict(
   out: (s: string) => void,
   done: (code: number) => void,
 ): void {
-  program
+  const predict = program
     .command('predict')
-    .summary('score a CSV/JSONL file with a model, writing CSV/JSONL')
+    .summary('score a CSV/JSONL/Parquet file with a model, writing CSV/JSONL/Parquet')
     .description(
-      'Scores every row of a CSV, TSV or JSONL file in batches and writes the chosen outputs, with the kept ' +
-        'columns, to a CSV or JSONL file in input order. Rows that cannot be scored are reported with their ' +
+      'Scores every row of a CSV, TSV, JSONL or Parquet file in batches and writes the chosen outputs, with the kept ' +
+        'columns, to a CSV, JSONL or Parquet file in input order. Rows that cannot be scored are reported with their ' +
         'row number (0-based among the data rows) and the reason, and the run goes on (--strict stops at the first).',
     )
     .argument('<model>', 'an .onnx or .ort file')
-    .argument('<input>', 'a .csv, .tsv, .jsonl or .ndjson file')
-    .requiredOption('-o, --output <file>', 'where the scores go: .csv, .jsonl or .ndjson (or see --format)')
-    .option('--format <csv|jsonl>', 'output format (default: from the output file extension)')
+    .argument('<input>', 'a .csv, .tsv, .jsonl, .ndjson or .parquet file')
+    // Checked by predictCommand, not commander: commander would also require it of `predict merge`.
+    .option(
+      '-o, --output <file>',
+      'where the scores go: .csv, .jsonl, .ndjson or .parquet (or see --format); a folder with --shard',
+    )
+    .option(
+      '--format <csv|jsonl|parquet>',
+      "output format (default: from the output file extension; with --shard, the input's)",
+    )
     .option(
       '--pipeline <file.json>',
       "a fitted pipeline.json: rows are records it turns into the model's input",
@@ -97,6 +116,16 @@ export function registerPredict(
     .option('--strict', 'stop at the first row that cannot be scored (exit 2)')
     .option('--rejects <file.jsonl>', 'write rejected rows here: {"row", "code", "reason", "raw"} a line')
     .option('--json', 'print the summary as JSON')
+    .option(
+      '--shard <i/n>',
+      'score only shard i of n (every n-th block: Parquet row groups, CSV/JSONL byte ranges) into the folder -o; ' +
+        '`predict merge` joins the parts',
+    )
+    .option(
+      '--shards <n>',
+      'shard count, the index coming from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)',
+    )
+    .option('--block-size <bytes>', 'CSV/JSONL bytes per shard block (default: 32 MiB)')
     .addHelpText(
       'after',
       '\nExit codes: 0 every row scored; 3 the run finished but some rows were rejected; 2 the command ' +
@@ -112,18 +141,20 @@ export function registerPredict(
         }),
       ),
     );
+  predict.enablePositionalOptions();
+  registerMerge(predict, out, done);
 }
 
-function formatOf(values: PredictFlags): TextFormat {
+function formatOf(values: PredictFlags): OutputFormat {
   if (values.format !== undefined) {
-    if (values.format !== 'csv' && values.format !== 'jsonl')
-      throw new UsageError(`--format must be csv or jsonl, not '${values.format}'`);
+    if (values.format !== 'csv' && values.format !== 'jsonl' && values.format !== 'parquet')
+      throw new UsageError(`--format must be csv, jsonl or parquet, not '${values.format}'`);
     return values.format;
   }
-  const format = textFormatOf(values.output);
+  const format = outputFormatOf(values.output);
   if (format === undefined)
     throw new UsageError(
-      `cannot tell the format of -o ${values.output} from its extension; use .csv, .jsonl or .ndjson, or --format`,
+      `cannot tell the format of -o ${values.output} from its extension; use .csv, .jsonl, .ndjson or .parquet, or --format`,
     );
   return format;
 }
@@ -136,7 +167,16 @@ export async function predictCommand(
   io: PredictIo,
 ): Promise<number> {
   const now = io.now ?? Date.now;
-  const format = formatOf(values);
+  if (values.output === undefined)
+    throw new UsageError("required option '-o, --output <file>' not specified");
+  // Sharded, -o is a folder of parts, in --format or the input's own.
+  const shard = shardOption(values);
+  const blockBytes = blockBytesOption(values.blockSize);
+  const format = shard === undefined ? formatOf(values) : shardOutputFormat(values.format, inputPath);
+  if (shard !== undefined && values.rejects !== undefined)
+    throw new UsageError(
+      '--rejects takes the rejected rows of a one-process run; a sharded run keeps them in its folder, and `predict merge --rejects <file>` joins them',
+    );
   const workers = integer('workers', values.workers) ?? 1;
   if (workers < 1 || workers > 64) throw new UsageError(`--workers must be from 1 to 64, not ${workers}`);
   const batchSize = integer('batch-size', values.batchSize);
@@ -158,7 +198,9 @@ export async function predictCommand(
     if (path === undefined) continue;
     await mustExist(dirname(resolve(path)), `the folder of ${flag}`, true);
     // Found only at the end otherwise, when the finished file cannot take the folder's place.
-    if (await isDirectory(path)) throw new UsageError(`${flag} ${path} is a folder; name a file`);
+    // (A sharded run's -o is its folder of parts.)
+    if ((shard === undefined || flag !== '-o') && (await isDirectory(path)))
+      throw new UsageError(`${flag} ${path} is a folder; name a file`);
   }
   const pipeline = values.pipeline === undefined ? undefined : await readPipeline(values.pipeline);
 
@@ -189,8 +231,9 @@ export async function predictCommand(
     output: values.output,
     rejects: values.rejects ?? null,
   };
-  let sink: ReturnType<typeof rowFileSink> | undefined;
+  let sink: ReturnType<typeof batchSink> | undefined;
   let rejects: ReturnType<typeof rejectsFile> | undefined;
+  let sharded: Awaited<ReturnType<typeof predictShard>> | undefined;
   try {
     // Checked against the model now, so a pipeline that does not fit fails before any data is read.
     pipeline?.wrap(model);
@@ -205,28 +248,59 @@ export async function predictCommand(
     };
     for (const key of Object.keys(options) as (keyof PredictBatchesOptions)[])
       if (options[key] === undefined) delete options[key];
-    const rows = readDataset(inputPath, { badRecords: 'mark', onBytes: progress.bytes });
-    const batches = predictBatches(model, rows, options);
-    sink = rowFileSink(values.output, format);
-    rejects = values.rejects === undefined ? undefined : rejectsFile(values.rejects);
-    for await (const batch of batches) {
-      await sink.write(batch.rows);
-      if (batch.rejected.length > 0) {
-        if (rejects !== undefined) await rejects.write(batch.rejected);
-        else showRejects(io, batch.rejected, summary.rejected);
+    const scoreInto = async (
+      rows: BatchInput,
+      into: RowSink,
+      rejected: { write(r: readonly Rejection[]): Promise<void> } | undefined,
+      show: boolean,
+    ) => {
+      const before = { scored: summary.scored, rejected: summary.rejected };
+      for await (const batch of predictBatches(model, rows, options)) {
+        await into.write(batch.rows);
+        if (batch.rejected.length > 0) {
+          if (rejected !== undefined) await rejected.write(batch.rejected);
+          if (show) showRejects(io, batch.rejected, summary.rejected);
+        }
+        summary.rows += batch.count;
+        summary.scored += batch.rows.length;
+        summary.rejected += batch.rejected.length;
+        progress.rows(summary);
       }
-      summary.rows += batch.count;
-      summary.scored += batch.rows.length;
-      summary.rejected += batch.rejected.length;
-      progress.rows(summary);
+      return { scored: summary.scored - before.scored, rejected: summary.rejected - before.rejected };
+    };
+    if (shard !== undefined) {
+      // Every block's rejected rows go to a file in the folder (`predict merge --rejects` joins them).
+      sharded = await predictShard({
+        inputPath,
+        dir: values.output,
+        shard,
+        format,
+        blockBytes,
+        run: await runFingerprint(modelPath, values.pipeline, {
+          ...options,
+          pipeline: undefined,
+          signal: undefined,
+          format,
+        }),
+        sink: batchSink,
+        score: (rows, into, rejected) => scoreInto(rows, into, rejected, true),
+      });
+    } else {
+      sink = batchSink(values.output, format);
+      rejects = values.rejects === undefined ? undefined : rejectsFile(values.rejects);
+      await scoreInto(batchInput(inputPath, progress.bytes), sink, rejects, rejects === undefined);
+      await sink.close();
+      await rejects?.close();
     }
-    await sink.close();
-    await rejects?.close();
   } catch (e) {
     progress.done();
     await Promise.all([sink?.abort(), rejects?.abort()]);
     if (!interrupt.signal.aborted) throw e;
-    io.err('modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); no output was left\n');
+    io.err(
+      shard === undefined
+        ? 'modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); no output was left\n'
+        : `modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); the finished blocks stay in ${values.output}, run the shard again to go on\n`,
+    );
     return EXIT_INTERRUPTED;
   } finally {
     process.off('SIGINT', onSigint);
@@ -236,6 +310,16 @@ export async function predictCommand(
   const ms = Math.max(1, now() - started);
   summary.seconds = Math.round(ms) / 1000;
   summary.rowsPerSecond = Math.round((summary.rows * 1000) / ms);
+  if (sharded !== undefined) {
+    const s = { ...sharded, seconds: summary.seconds, rowsPerSecond: summary.rowsPerSecond };
+    if (values.json === true) io.out(toJson(s));
+    else
+      io.out(
+        `shard ${s.shard}: ${s.blocks} blocks (${s.skipped} done before), scored ${s.scored.toLocaleString('en-US')} of ` +
+          `${s.rows.toLocaleString('en-US')} rows (${s.rejected.toLocaleString('en-US')} rejected) -> ${s.output}`,
+      );
+    return s.rejected > 0 ? EXIT_REJECTED : 0;
+  }
   if (values.json === true) io.out(toJson(summary));
   else {
     const hidden = values.rejects === undefined ? summary.rejected - SHOWN_REJECTS : 0;

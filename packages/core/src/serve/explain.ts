@@ -15,7 +15,7 @@ import type { ExplainMethod, ExplainOptions } from '../explain/types';
 import type { Model } from '../model/model';
 import type { Pipeline } from '../pipeline/pipeline';
 import { describeValue as describe, HttpError } from './http-error';
-import { json } from './oip';
+import { json } from './json-body';
 import { pipelineFor } from './records';
 import { parseTfJson } from './tf-json';
 import type {

@@ -11,7 +11,7 @@ import { type NamedTensors, type Tensor, tensor, toNested } from '../tensor/tens
 import { classLabel, scoreRows } from './classification';
 import { fromJsonElement, jsonElement } from './codec';
 import { describeValue as describe, HttpError } from './http-error';
-import { screenHeader } from './oip';
+import { screenHeader } from './oip/outputs';
 import { pipelineFor, predictRecords } from './records';
 import { parseTfJson } from './tf-json';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';

@@ -27,7 +27,7 @@ export {
   InferenceHandler,
   resolveHandlerOptions,
 } from './handler';
-export { HttpError, httpFailure } from './http-error';
+export { HttpError, httpFailure, refuseWhileDraining } from './http-error';
 export type { ModelControlMode } from './model-control';
 export { checkModelControl } from './model-control';
 export {

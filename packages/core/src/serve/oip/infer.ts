@@ -6,7 +6,7 @@ import type { ScreenReport } from '../../anomaly/screen';
 import { formatShape } from '../../tensor/spec';
 import type { NamedTensors } from '../../tensor/tensor';
 import { BYTE_SIZE, datatypeOf, fromBinary } from '../codec';
-import { describeValue as describe, HttpError } from '../http-error';
+import { describeValue as describe, HttpError, refuseWhileDraining } from '../http-error';
 import { own } from '../json-body';
 import type { HandlerRequest, HandlerResponse, ServeContext } from '../types';
 import { collectInputs, parseInferBody, readInputs, readParameters, splitBody } from './inputs';
@@ -82,7 +82,7 @@ export function infer(
   version: string | undefined,
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   const { header, binary } = splitBody(req);
   if (header.byteLength === 0 && req.headers['inference-header-content-length'] !== undefined)
     return rawInfer(ctx, name, version, binary, req);

@@ -14,8 +14,8 @@ import { explanationToJSON } from '../explain/json';
 import type { ExplainMethod, ExplainOptions } from '../explain/types';
 import type { Model } from '../model/model';
 import type { Pipeline } from '../pipeline/pipeline';
-import { describeValue as describe, HttpError } from './http-error';
-import { json } from './oip';
+import { describeValue as describe, HttpError, refuseWhileDraining } from './http-error';
+import { json } from './json-body';
 import { pipelineFor } from './records';
 import { parseTfJson } from './tf-json';
 import type {
@@ -279,7 +279,7 @@ export async function tfExplain(
   req: HandlerRequest,
   metrics: ServeMetrics | undefined,
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   const body = parseTfJson(bodyText(req.body), 'explain request');
   return json(200, await explainBody(ctx, name, version, body, req, metrics));
 }

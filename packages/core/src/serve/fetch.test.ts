@@ -2,7 +2,7 @@
  * `createFetchHandler` under Node's own `Request`/`Response`: the same routes, limits and
  * credentials as the Node server, with the body limit held while the stream is read.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -258,7 +258,8 @@ describe('@modelship/core/serve stays pure', () => {
           outside.push(`${file}: ${spec}`);
           continue;
         }
-        visit(resolve(dirname(file), `${spec}.ts`));
+        const path = resolve(dirname(file), spec);
+        visit(existsSync(`${path}.ts`) ? `${path}.ts` : join(path, 'index.ts'));
       }
     };
     visit(join(here, 'index.ts'));

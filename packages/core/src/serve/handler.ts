@@ -15,8 +15,8 @@ import {
   type WebResponse,
 } from './fetch-io';
 import { HttpError, httpFailure } from './http-error';
+import { json } from './json-body';
 import { allowedOrigin, MODEL_CONTROL_MODES } from './model-control';
-import { json } from './oip';
 import { KNOWN_PATH, REFUSALS, type Route, reportRefusal, route } from './routes';
 import type {
   HandlerOptions,

@@ -84,3 +84,8 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   return `a${typeof value === 'object' ? 'n object' : ` ${typeof value}`}`;
 }
+
+/** Refuses new work while the server drains (503): every inference route and gRPC call asks first. */
+export function refuseWhileDraining(ctx: { readonly draining: boolean }): void {
+  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+}

@@ -4,11 +4,11 @@
  * limits and error answers, behind one handler; `createFetchHandler` answers web-standard
  * requests in Bun, Deno, Workers or a service worker, and `@modelship/node` adds its
  * `node:http` listener, gRPC and Prometheus metrics around the same handler.
+ *
+ * Besides the handler, the codecs and the protocol's steps are exported for runtime fronts
+ * (`@modelship/node`'s gRPC service and `node:http` body reading), so each front answers alike.
  */
 
-// Building blocks for runtime fronts beside the handler (`@modelship/node`'s gRPC service and
-// `node:http` body reading): the codecs and the protocol's steps, shared so each front answers
-// alike.
 export {
   binaryData,
   bytesElement,
@@ -27,7 +27,7 @@ export {
   InferenceHandler,
   resolveHandlerOptions,
 } from './handler';
-export { HttpError, httpFailure } from './http-error';
+export { HttpError, httpFailure, refuseWhileDraining } from './http-error';
 export type { ModelControlMode } from './model-control';
 export { checkModelControl } from './model-control';
 export {

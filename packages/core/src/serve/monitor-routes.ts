@@ -6,7 +6,7 @@
 import type { Monitor } from '../monitor/monitor';
 import { dashboardHtml } from './dashboard';
 import { describeValue as describe, HttpError } from './http-error';
-import { json, parseJsonBody } from './oip';
+import { json, parseJsonBody } from './json-body';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
 import { bodyText } from './web';
 

@@ -6,17 +6,11 @@
 import type { Deployer } from '../deploy/deployer';
 import { ModelshipError } from '../errors';
 import { tfExplain } from './explain';
+import { json } from './json-body';
 import { dashboard, ingest, monitorHistory, monitorState } from './monitor-routes';
-import {
-  infer,
-  json,
-  modelMetadata,
-  modelReady,
-  repositoryAction,
-  repositoryIndex,
-  serverMetadata,
-  serverReady,
-} from './oip';
+import { infer } from './oip/infer';
+import { modelMetadata, modelReady, serverMetadata, serverReady } from './oip/metadata';
+import { repositoryAction, repositoryIndex } from './oip/repository';
 import { tfClassifyRegress, tfMetadata, tfPredict, tfStatus } from './tfserving';
 import { TORCHSERVE_ROUTES } from './torchserve';
 import type { HandlerResponse, RouteDef, RouteParams, ServeMetrics } from './types';

@@ -3,8 +3,9 @@
  * and `-Infinity` outside strings, which its documentation allows for float values. Kept apart
  * from the Open Inference Protocol's decoder, whose JSON is the standard one.
  */
+
+import { parseJsonBody, parseJsonValue } from './json-body';
 import { MAX_JSON_DEPTH } from './json-scan';
-import { parseJsonBody, parseJsonValue } from './oip';
 
 /** Deeper than this, a document is refused rather than risk the stack (every JSON body's limit). */
 const MAX_DEPTH = MAX_JSON_DEPTH;

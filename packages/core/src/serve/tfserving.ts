@@ -10,8 +10,8 @@ import type { Dim, TensorSpec } from '../tensor/spec';
 import { type NamedTensors, type Tensor, tensor, toNested } from '../tensor/tensor';
 import { classLabel, scoreRows } from './classification';
 import { fromJsonElement, jsonElement } from './codec';
-import { describeValue as describe, HttpError } from './http-error';
-import { screenHeader } from './oip';
+import { describeValue as describe, HttpError, refuseWhileDraining } from './http-error';
+import { screenHeader } from './oip/outputs';
 import { pipelineFor, predictRecords } from './records';
 import { parseTfJson } from './tf-json';
 import type { HandlerRequest, HandlerResponse, ServeContext } from './types';
@@ -141,7 +141,7 @@ export async function tfPredict(
   version: string | undefined,
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   const body = parseTfJson(bodyText(req.body), 'predict request');
   checkSignatureName(body);
   const pipeline = pipelineFor(ctx, name);
@@ -268,7 +268,7 @@ export async function tfClassifyRegress(
   req: HandlerRequest,
   verb: 'classify' | 'regress',
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   const body = parseTfJson(bodyText(req.body), `${verb} request`);
   checkSignatureName(body);
   if (pipelineFor(ctx, name) !== undefined)

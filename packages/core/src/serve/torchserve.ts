@@ -18,8 +18,9 @@ import type { ModelshipError } from '../errors';
 import type { TensorSpec } from '../tensor/spec';
 import { type Tensor, toNested } from '../tensor/tensor';
 import { explainBody } from './explain';
-import { describeValue as describe, HttpError } from './http-error';
-import { screenHeader, serverReady } from './oip';
+import { describeValue as describe, HttpError, refuseWhileDraining } from './http-error';
+import { serverReady } from './oip/metadata';
+import { screenHeader } from './oip/outputs';
 import { pipelineFor, predictRecords } from './records';
 import { isJson, parse, payloads, queryParameters } from './request-parts';
 import { build, run, specOf, tfJson } from './tfserving';
@@ -139,7 +140,7 @@ async function predictions(
   [name, version]: RouteParams,
   req: HandlerRequest,
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   // The model and version first: an unknown one is 404 whatever the body holds, as in TorchServe.
   const signature = ctx.deployer.signature(name, version);
   const pipeline = pipelineFor(ctx, name);
@@ -247,7 +248,7 @@ async function explanations(
   req: HandlerRequest,
   metrics: ServeMetrics | undefined,
 ): Promise<HandlerResponse> {
-  if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+  refuseWhileDraining(ctx);
   ctx.deployer.signature(name, version);
   const [p, ...more] = payloads(req);
   if (more.length > 0 || !isJson(p!))

@@ -30,6 +30,7 @@ import {
   readShape,
   refuseClassification,
   refuseLoadParameters,
+  refuseWhileDraining,
   reportRefusal,
   type ServeContext,
   serverReady,
@@ -252,7 +253,7 @@ export function addInferenceService(server: grpc.Server, handler: InferenceHandl
       };
     }),
     ModelInfer: unary('inference', async (r, call, ctx) => {
-      if (ctx.draining) throw new HttpError(503, 'the server is shutting down');
+      refuseWhileDraining(ctx);
       const name = String(r.model_name);
       const version = (r.model_version as string) || undefined;
       const signature = ctx.deployer.signature(name, version);

@@ -1,7 +1,7 @@
 import { invalidArgument } from '../errors';
 import { checkOptions } from '../metrics/labels';
 import type { Model } from '../model/model';
-import { bootstrapPlan } from './bootstrap';
+import { analyticFor, bootstrapPlan } from './bootstrap';
 import { Collected, chooseOutputs } from './collect';
 import { batchesOf, datasetError, datasetLength, datasetRows } from './dataset';
 import { checkDataOptions, checkModel, type InputBuilder, inputBuilder, readRowLabels } from './inputs';
@@ -133,7 +133,15 @@ export function buildReport(
     output,
     scores: s.kind,
     metrics,
-    bootstrap: boot,
+    bootstrap:
+      boot === null
+        ? null
+        : {
+            resamples: boot.resamples,
+            seed: boot.seed,
+            confidence: boot.confidence,
+            ...(analyticFor(boot, s.n) ? { method: 'analytic' as const } : {}),
+          },
     notes,
     durationMs: 0,
   };

@@ -3,9 +3,16 @@ import { confusionMatrix, f1, precision, recall } from '../metrics/classificatio
 import { precisionRecallCurve, rocCurve } from '../metrics/curves';
 import { type Label, uniqueSorted } from '../metrics/labels';
 import { averagePrecision, rocAuc } from '../metrics/ranking';
-import { type BootstrapPlan, percentileInterval, resampleCounts, seededRandom } from './bootstrap';
+import {
+  analyticFor,
+  type BootstrapPlan,
+  percentileInterval,
+  resampleCounts,
+  seededRandom,
+} from './bootstrap';
 import { type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
+import { normalQuantile } from './special';
 import type {
   CalibrationReport,
   ClassStats,
@@ -41,6 +48,15 @@ export function scoreMetrics(
     }
   }
   if (plan === null || s.n === 0) return out;
+  if (analyticFor(plan, s.n)) {
+    const z = normalQuantile(1 - (1 - plan.confidence) / 2);
+    for (const [name, s1] of scorers) {
+      const interval = s1.interval?.(out[name]!.value, z);
+      if (interval !== undefined) Object.assign(out[name]!, interval);
+      else notes.push(`${name}: no analytic interval (too few rows of a class)`);
+    }
+    return out;
+  }
   const draws = scorers.map(() => new Float64Array(plan.resamples));
   const random = seededRandom(plan.seed);
   const counts = new Float64Array(s.n);

@@ -40,6 +40,7 @@ interface EvalFlags {
   metrics?: string;
   batchSize?: string;
   resamples?: string;
+  intervals?: string;
   seed?: string;
   compare?: string;
   html?: string;
@@ -68,6 +69,10 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     .option('--metrics <a,b,...>', 'metrics to report (default: all that fit the task)')
     .option('--batch-size <n>', 'rows per predict call (default: 256)')
     .option('--resamples <n>', 'bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)')
+    .option(
+      '--intervals <method>',
+      'auto, resample or analytic (default: auto: resamples up to 100,000 rows, analytic above)',
+    )
     .option('--seed <n>', 'bootstrap seed (default: 0)')
     .option(
       '--compare <other.onnx>',
@@ -150,6 +155,9 @@ export async function evalCommand(
   }
   const resamples = integer('resamples', values.resamples) ?? 1000;
   const seed = integer('seed', values.seed) ?? 0;
+  const method = values.intervals ?? 'auto';
+  if (method !== 'auto' && method !== 'resample' && method !== 'analytic')
+    throw new UsageError(`--intervals must be auto, resample or analytic, not '${method}'`);
   const options: EvaluateOptions = {
     label: values.label,
     features: list(values.features),
@@ -161,7 +169,7 @@ export async function evalCommand(
     threshold,
     metrics: list(values.metrics) as MetricName[] | undefined,
     batchSize: integer('batch-size', values.batchSize),
-    bootstrap: resamples === 0 ? false : { resamples, seed },
+    bootstrap: resamples === 0 ? false : { resamples, seed, method },
   };
   for (const key of Object.keys(options) as (keyof EvaluateOptions)[])
     if (options[key] === undefined) delete options[key];

@@ -194,9 +194,13 @@ describe('modelship eval', () => {
     const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--resamples', '100');
     vi.unstubAllEnvs();
     expect(r.code).toBe(0);
-    // Each phase in its own unit, with an estimate of the time left (ETA) until it is done.
-    expect(r.err).toMatch(/\rscoring +\[#*\.*\] +\d+% {2}[\d,]+ rows {2}(ETA (--|\d+s)|done in \d+s)/);
-    expect(r.err).toMatch(/\rbootstrapping \[#{28}\] 100% {2}100\/100 resamples {2}done in \d+s/);
+    // Each phase in its own unit, with its rate and an estimate of the time left (ETA) until it is done.
+    expect(r.err).toMatch(
+      /\rscoring +\[#*\.*\] +\d+% {2}[\d,]+ rows {2}[\d.]+k? rows\/s {2}(ETA (--|\d+s)|done in \d+s)/,
+    );
+    expect(r.err).toMatch(
+      /\rbootstrapping \[#{28}\] 100% {2}100\/100 resamples {2}[\d.]+k? resamples\/s {2}done in \d+s/,
+    );
     expect(r.err).not.toMatch(/bootstrapping.* rows/);
   });
 

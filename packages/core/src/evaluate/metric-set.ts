@@ -177,6 +177,35 @@ export function scorer(name: MetricName, s: Scored): Scorer {
   }
 }
 
+/** Labels as class indices, and the k² (true, predicted) pairs, built once per evaluation for every set-wise metric. */
+interface Encoded {
+  present: Label[];
+  ti: Int32Array;
+  pi: Int32Array;
+  pairTrue: Label[];
+  pairPred: Label[];
+}
+
+const encodings = new WeakMap<Scored, Encoded>();
+
+function encoded(s: Scored): Encoded {
+  let e = encodings.get(s);
+  if (e === undefined) {
+    const present = uniqueSorted(s.yTrue, s.yPred);
+    const pairTrue: Label[] = [];
+    const pairPred: Label[] = [];
+    for (const a of present) {
+      for (const b of present) {
+        pairTrue.push(a);
+        pairPred.push(b);
+      }
+    }
+    e = { present, ti: encode(s.yTrue, present), pi: encode(s.yPred, present), pairTrue, pairPred };
+    encodings.set(s, e);
+  }
+  return e;
+}
+
 /**
  * Set-wise metrics depend only on the weighted confusion matrix. A resample's matrix is built
  * in one pass; the public function then scores the k² (true, predicted) pairs weighted by it,
@@ -188,18 +217,8 @@ function confusionScorer(
   proportion?: 'accuracy' | 'precision' | 'recall',
   min = 0,
 ): Scorer {
-  const present = uniqueSorted(s.yTrue, s.yPred);
+  const { present, ti, pi, pairTrue, pairPred } = encoded(s);
   const k = present.length;
-  const ti = encode(s.yTrue, present);
-  const pi = encode(s.yPred, present);
-  const pairTrue: Label[] = [];
-  const pairPred: Label[] = [];
-  for (let a = 0; a < k; a++) {
-    for (let b = 0; b < k; b++) {
-      pairTrue.push(present[a]!);
-      pairPred.push(present[b]!);
-    }
-  }
   const matrix = (w: Float64Array | undefined): Float64Array => {
     const counts = new Float64Array(k * k);
     if (w === undefined) for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
@@ -293,10 +312,9 @@ function binaryRankScorer(s: Scored, what: 'auc' | 'ap'): Scorer {
     binaryOrders.set(s, ranked);
   }
   const kernel = rankKernel(ranked.order, ranked.ends, positive, what);
-  const labels = Array.from(positive);
   const score = (w?: Float64Array): number => {
     if (w !== undefined) return kernel(w);
-    return what === 'auc' ? rocAuc(labels, scores) : averagePrecision(labels, scores);
+    return what === 'auc' ? rocAuc(positive, scores) : averagePrecision(positive, scores);
   };
   const order = ranked;
   const se = () =>

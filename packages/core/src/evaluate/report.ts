@@ -37,26 +37,28 @@ export function scoreMetrics(
 ): Partial<Record<MetricName, MetricValue>> {
   const scorers: [MetricName, Scorer][] = [];
   const out: Partial<Record<MetricName, MetricValue>> = {};
+  // Analytic intervals are made as each metric is scored, so a big evaluation holds one
+  // metric's working arrays at a time; resampling needs them all until the last resample.
+  const analytic = plan !== null && s.n > 0 && analyticFor(plan, s.n);
+  const z = analytic ? normalQuantile(1 - (1 - plan.confidence) / 2) : 0;
   for (const name of names) {
     const s1 = scorer(name, s);
     try {
       out[name] = { value: s1() };
-      scorers.push([name, s1]);
     } catch (e) {
       if (!ModelshipError.isInstance(e)) throw e;
       notes.push(`${name} left out: ${e.message}`);
+      continue;
     }
-  }
-  if (plan === null || s.n === 0) return out;
-  if (analyticFor(plan, s.n)) {
-    const z = normalQuantile(1 - (1 - plan.confidence) / 2);
-    for (const [name, s1] of scorers) {
-      const interval = s1.interval?.(out[name]!.value, z);
-      if (interval !== undefined) Object.assign(out[name]!, interval);
-      else notes.push(`${name}: no analytic interval (too few rows of a class)`);
+    if (!analytic) {
+      if (plan !== null) scorers.push([name, s1]);
+      continue;
     }
-    return out;
+    const interval = s1.interval?.(out[name]!.value, z);
+    if (interval !== undefined) Object.assign(out[name]!, interval);
+    else notes.push(`${name}: no analytic interval (too few rows of a class)`);
   }
+  if (plan === null || s.n === 0 || analytic) return out;
   const draws = scorers.map(() => new Float64Array(plan.resamples));
   const random = seededRandom(plan.seed);
   const counts = new Float64Array(s.n);

@@ -115,7 +115,7 @@ export interface BootstrapOptions {
 export interface EvaluateOptions extends DataOptions, OutputOptions {
   /** Metrics to compute (default: those that fit the task and the scores). */
   metrics?: readonly MetricName[];
-  /** Rows per `predict` call (default 256). */
+  /** Rows per `predict` call (default: about 1 MiB of input by the model's signature, 256 to 65,536 rows). */
   batchSize?: number;
   /** Confidence intervals by bootstrap (default on), or `false` for point estimates only. */
   bootstrap?: BootstrapOptions | false;

@@ -67,7 +67,7 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     .option('--positive-label <l>', 'positive class of a binary task (default: the greater class)')
     .option('--threshold <t>', 'binary decision threshold (default: 0.5 on probabilities)')
     .option('--metrics <a,b,...>', 'metrics to report (default: all that fit the task)')
-    .option('--batch-size <n>', 'rows per predict call (default: 256)')
+    .option('--batch-size <n>', 'rows per predict call (default: about 1 MiB of input, from the signature)')
     .option('--resamples <n>', 'bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)')
     .option(
       '--intervals <method>',
@@ -177,7 +177,7 @@ export async function evalCommand(
   await mustExist(dataPath, 'the data file');
   if (values.compare !== undefined) await mustExist(values.compare, '--compare');
 
-  const bar = io.progress === undefined ? undefined : progressLine(io.progress);
+  const bar = io.progress === undefined ? undefined : progressLine(io.progress, Date.now, 'scoring', true);
   const models: Model[] = [];
   try {
     models.push(await loadModel(modelPath, { name: modelName(modelPath) }));

@@ -1,3 +1,5 @@
+import type { BinaryCurve } from '../metrics/curve-core';
+
 /**
  * Analytic confidence intervals: what a big evaluation uses instead of resampling its rows.
  * Each one costs a pass or two over data the point estimate already prepared (the confusion
@@ -102,37 +104,32 @@ export interface RankOrder {
 }
 
 /**
- * DeLong's variance of a binary ROC AUC (DeLong, DeLong & Clarke-Pearson 1988) from the rank
- * order: a positive's placement is the share of negatives it outranks (ties half), a
- * negative's the share of positives that outrank it; the variance is
- * var(positive placements)/P + var(negative placements)/N. Rows of one tied run share their
- * placement, so one pass over the runs suffices.
+ * DeLong's variance of a binary ROC AUC (DeLong, DeLong & Clarke-Pearson 1988) from the
+ * binary curve (positives and negatives at or above each distinct score, from the top): a
+ * positive's placement is the share of negatives it outranks (ties half), a negative's the
+ * share of positives that outrank it; the variance is var(positive placements)/P +
+ * var(negative placements)/N. Rows of one score share their placement, so one pass over the
+ * distinct scores suffices.
  */
-export function delongStandardError({ order, ends }: RankOrder, positive: Uint8Array): number {
-  let P = 0;
-  for (let i = 0; i < positive.length; i++) P += positive[i]!;
-  const N = positive.length - P;
+export function delongStandardError(curve: BinaryCurve): number {
+  const { tps, fps } = curve;
+  const runs = tps.length;
+  const P = tps[runs - 1] ?? 0;
+  const N = fps[runs - 1] ?? 0;
   if (P < 2 || N < 2) return Number.NaN;
-  let posAbove = 0;
-  let negAbove = 0;
-  let p = 0;
-  let q = 0;
   let s10 = 0;
   let ss10 = 0;
   let ss01 = 0;
-  for (let r = 0; r < order.length; r++) {
-    if (positive[order[r]!]) p++;
-    else q++;
-    if (!ends[r]) continue;
+  for (let g = 0; g < runs; g++) {
+    const posAbove = g === 0 ? 0 : tps[g - 1]!;
+    const negAbove = g === 0 ? 0 : fps[g - 1]!;
+    const p = tps[g]! - posAbove;
+    const q = fps[g]! - negAbove;
     const v10 = (N - negAbove - q / 2) / N;
     const v01 = (posAbove + p / 2) / P;
     s10 += p * v10;
     ss10 += p * v10 * v10;
     ss01 += q * v01 * v01;
-    posAbove += p;
-    negAbove += q;
-    p = 0;
-    q = 0;
   }
   const auc = s10 / P;
   const var10 = Math.max(0, ss10 - P * auc * auc) / (P - 1);
@@ -195,44 +192,32 @@ export function addAucInfluence(
  * Standard error of average precision by the delta method. With A = Σ over positives i of
  * TP(sᵢ)/K(sᵢ) (TP and K counting the positives and all rows scored at least sᵢ) and
  * AP = A/P, a row m's derivative is (y_m·prec_m + y_m·S₁(s_m) − S₂(s_m) − AP·y_m)/P, where
- * S₁(t) and S₂(t) sum 1/K and prec/K over the positives scored at most t. Runs are read once
- * from the top (precision at each run) and once from the bottom (the sums S₁, S₂).
+ * S₁(t) and S₂(t) sum 1/K and prec/K over the positives scored at most t: one pass over the
+ * binary curve's distinct scores from the bottom.
  */
-export function averagePrecisionStandardError({ order, ends }: RankOrder, positive: Uint8Array): number {
-  let runs = 0;
-  for (let r = 0; r < ends.length; r++) runs += ends[r]!;
-  const pos = new Float64Array(runs);
-  const neg = new Float64Array(runs);
-  const prec = new Float64Array(runs);
-  const above = new Float64Array(runs);
-  let g = 0;
-  let tp = 0;
-  let k = 0;
-  let P = 0;
-  let sum = 0;
-  for (let r = 0; r < order.length; r++) {
-    if (positive[order[r]!]) pos[g]!++;
-    else neg[g]!++;
-    if (!ends[r]) continue;
-    tp += pos[g]!;
-    k += pos[g]! + neg[g]!;
-    prec[g] = tp / k;
-    above[g] = k;
-    sum += pos[g]! * prec[g]!;
-    g++;
-  }
-  P = tp;
-  if (P === 0 || P === order.length) return Number.NaN;
-  const ap = sum / P;
+export function averagePrecisionStandardError(curve: BinaryCurve): number {
+  const { tps, fps } = curve;
+  const runs = tps.length;
+  const P = tps[runs - 1] ?? 0;
+  const N = fps[runs - 1] ?? 0;
+  if (P === 0 || N === 0) return Number.NaN;
+  let ap = 0;
+  for (let g = 0; g < runs; g++)
+    ap += (tps[g]! - (g === 0 ? 0 : tps[g - 1]!)) * (tps[g]! / (tps[g]! + fps[g]!));
+  ap /= P;
   let s1 = 0;
   let s2 = 0;
   let variance = 0;
-  for (let h = runs - 1; h >= 0; h--) {
-    s1 += pos[h]! / above[h]!;
-    s2 += (pos[h]! * prec[h]!) / above[h]!;
-    const dPos = (prec[h]! + s1 - s2 - ap) / P;
+  for (let g = runs - 1; g >= 0; g--) {
+    const p = tps[g]! - (g === 0 ? 0 : tps[g - 1]!);
+    const q = fps[g]! - (g === 0 ? 0 : fps[g - 1]!);
+    const k = tps[g]! + fps[g]!;
+    const prec = tps[g]! / k;
+    s1 += p / k;
+    s2 += (p * prec) / k;
+    const dPos = (prec + s1 - s2 - ap) / P;
     const dNeg = -s2 / P;
-    variance += pos[h]! * dPos * dPos + neg[h]! * dNeg * dNeg;
+    variance += p * dPos * dPos + q * dNeg * dNeg;
   }
   return Math.sqrt(variance);
 }

@@ -7,9 +7,10 @@ import {
   precision,
   recall,
 } from '../metrics/classification';
+import { aucFromCurve, type BinaryCurve, binaryCurve } from '../metrics/curve-core';
 import { encode, type Label, uniqueSorted } from '../metrics/labels';
 import { brierScore, logLoss } from '../metrics/probabilistic';
-import { averagePrecision, rocAuc } from '../metrics/ranking';
+import { apFromCurve, averagePrecision, rocAuc } from '../metrics/ranking';
 import { meanAbsoluteError, meanSquaredError, r2Score } from '../metrics/regression';
 import {
   addAucInfluence,
@@ -300,25 +301,43 @@ function isPositive(s: Scored): Uint8Array {
   return Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
 }
 
-/** The binary scores' rank order, sorted once per evaluation for rocAuc and averagePrecision alike. */
-const binaryOrders = new WeakMap<Scored, RankOrder>();
+/**
+ * The binary scores' curve (positives and negatives at or above each distinct score), built
+ * once per evaluation: rocAuc, averagePrecision, their intervals and the report's curves all
+ * read it. The rows' rank order, which resampling needs, is sorted only when resampling.
+ */
+const binaryCurves = new WeakMap<Scored, BinaryCurve>();
+
+/** The curve of a binary evaluation's positive scores (one sort, shared; see above). */
+export function binaryCurveOf(s: Scored): BinaryCurve {
+  let curve = binaryCurves.get(s);
+  if (curve === undefined) {
+    curve = binaryCurve(isPositive(s), s.positiveScores!, undefined);
+    binaryCurves.set(s, curve);
+  }
+  return curve;
+}
 
 function binaryRankScorer(s: Scored, what: 'auc' | 'ap'): Scorer {
   const scores = s.positiveScores!;
   const positive = isPositive(s);
-  let ranked = binaryOrders.get(s);
-  if (ranked === undefined) {
-    ranked = rankOrder(scores);
-    binaryOrders.set(s, ranked);
-  }
-  const kernel = rankKernel(ranked.order, ranked.ends, positive, what);
+  let kernel: ((w: Float64Array) => number) | undefined;
   const score = (w?: Float64Array): number => {
-    if (w !== undefined) return kernel(w);
-    return what === 'auc' ? rocAuc(positive, scores) : averagePrecision(positive, scores);
+    if (w !== undefined) {
+      if (kernel === undefined) {
+        const { order, ends } = rankOrder(scores);
+        kernel = rankKernel(order, ends, positive, what);
+      }
+      return kernel(w);
+    }
+    const curve = binaryCurveOf(s);
+    const both = curve.tps[curve.tps.length - 1]! > 0 && curve.fps[curve.fps.length - 1]! > 0;
+    // The public functions give the same value from the same curve, and the errors for one class.
+    if (!both) return what === 'auc' ? rocAuc(positive, scores) : averagePrecision(positive, scores);
+    return what === 'auc' ? aucFromCurve(curve) : apFromCurve(curve);
   };
-  const order = ranked;
   const se = () =>
-    what === 'auc' ? delongStandardError(order, positive) : averagePrecisionStandardError(order, positive);
+    what === 'auc' ? delongStandardError(binaryCurveOf(s)) : averagePrecisionStandardError(binaryCurveOf(s));
   return withInterval(score, normalAround(se, 0, 1));
 }
 

@@ -1,8 +1,9 @@
 import { ModelshipError } from '../errors';
 import { confusionMatrix, f1, precision, recall } from '../metrics/classification';
-import { precisionRecallCurve, rocCurve } from '../metrics/curves';
+import { aucFromCurve, binaryCurve } from '../metrics/curve-core';
+import { prFromCurve, rocFromCurve } from '../metrics/curves';
 import { type Label, uniqueSorted } from '../metrics/labels';
-import { averagePrecision, rocAuc } from '../metrics/ranking';
+import { apFromCurve } from '../metrics/ranking';
 import {
   analyticFor,
   type BootstrapPlan,
@@ -10,7 +11,7 @@ import {
   resampleCounts,
   seededRandom,
 } from './bootstrap';
-import { type Scorer, scorer, unavailable } from './metric-set';
+import { binaryCurveOf, type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
 import { normalQuantile } from './special';
 import type {
@@ -155,16 +156,21 @@ export function curves(
       );
       continue;
     }
-    const c = rocCurve(y, scores);
+    // A binary task's curve is the one the metrics sorted; other columns sort their own.
+    const curve =
+      s.positiveScores !== undefined
+        ? binaryCurveOf(s)
+        : binaryCurve(y, Float64Array.from(scores), undefined);
+    const c = rocFromCurve(curve, true);
     const ri = thin(c.fpr.length);
     roc.push({
       label,
       fpr: pick(c.fpr, ri),
       tpr: pick(c.tpr, ri),
       thresholds: pick(c.thresholds, ri),
-      auc: rocAuc(y, scores),
+      auc: aucFromCurve(curve),
     });
-    const p = precisionRecallCurve(y, scores);
+    const p = prFromCurve(curve);
     const pi = thin(p.precision.length);
     // The curve's last point (precision 1, recall 0) has no threshold; NaN marks it here.
     pr.push({
@@ -172,7 +178,7 @@ export function curves(
       precision: pick(p.precision, pi),
       recall: pick(p.recall, pi),
       thresholds: pi.map((i) => (i < p.thresholds.length ? p.thresholds[i]! : Number.NaN)),
-      averagePrecision: averagePrecision(y, scores),
+      averagePrecision: apFromCurve(curve),
     });
   }
   return { roc, pr };

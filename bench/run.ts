@@ -7,6 +7,7 @@ import { batchPredict } from './batch-predict';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
 import { evaluateBootstrap } from './evaluate-bootstrap';
+import { evaluateLarge } from './evaluate-large';
 import { explainBench } from './explain';
 import { jsonDecode } from './json-decode';
 import { metricsVsSklearn } from './metrics-vs-sklearn';
@@ -38,6 +39,12 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     title:
       'Bootstrap intervals of rocAuc, averagePrecision and f1: evaluate() vs the usual scikit-learn resampling loop (time per resample)',
     run: evaluateBootstrap,
+  },
+  'evaluate-large': {
+    title:
+      'modelship eval on a 2,000,000 × 12 CSV (fraud.onnx) vs pandas read_csv + numpy + scikit-learn metrics and curves on the same file: wall time, peak RSS',
+    run: evaluateLarge,
+    onlyWhenNamed: true,
   },
   'server-throughput': {
     title:

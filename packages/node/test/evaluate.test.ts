@@ -176,14 +176,31 @@ describe('modelship eval', () => {
     expect(report.task).toBe('multiclass');
   });
 
+  it('--intervals analytic makes the intervals without resampling; a wrong method is a usage error', async () => {
+    const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--json', '--intervals', 'analytic');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.bootstrap).toEqual({ resamples: 1000, seed: 0, confidence: 0.95, method: 'analytic' });
+    const auc = report.metrics.rocAuc;
+    expect(auc.low).toBeLessThan(auc.value);
+    expect(auc.high).toBeGreaterThan(auc.value);
+    const bad = await run('eval', modelPath('fraud'), data('fraud.csv'), '--intervals', 'jackknife');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--intervals must be auto, resample or analytic, not 'jackknife'/);
+  });
+
   it('shows a progress bar when asked', async () => {
     vi.stubEnv('MODELSHIP_PROGRESS', '1');
     const r = await run('eval', modelPath('fraud'), data('fraud.csv'), '--resamples', '100');
     vi.unstubAllEnvs();
     expect(r.code).toBe(0);
-    // Each phase in its own unit, with an estimate of the time left (ETA) until it is done.
-    expect(r.err).toMatch(/\rscoring +\[#*\.*\] +\d+% {2}[\d,]+ rows {2}(ETA (--|\d+s)|done in \d+s)/);
-    expect(r.err).toMatch(/\rbootstrapping \[#{28}\] 100% {2}100\/100 resamples {2}done in \d+s/);
+    // Each phase in its own unit, with its rate and an estimate of the time left (ETA) until it is done.
+    expect(r.err).toMatch(
+      /\rscoring +\[#*\.*\] +\d+% {2}[\d,]+ rows {2}[\d.]+k? rows\/s {2}(ETA (--|\d+s)|done in \d+s)/,
+    );
+    expect(r.err).toMatch(
+      /\rbootstrapping \[#{28}\] 100% {2}100\/100 resamples {2}[\d.]+k? resamples\/s {2}done in \d+s/,
+    );
     expect(r.err).not.toMatch(/bootstrapping.* rows/);
   });
 

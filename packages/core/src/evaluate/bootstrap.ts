@@ -37,6 +37,19 @@ export interface BootstrapPlan {
   resamples: number;
   seed: number;
   confidence: number;
+  method: 'auto' | 'resample' | 'analytic';
+}
+
+/**
+ * Above this many rows `method: 'auto'` makes intervals analytically: a thousand resamples of
+ * the ten binary metrics then cost tens of seconds, while the analytic intervals agree with
+ * them to a small fraction of their width (docs/evaluating.md has the measurements).
+ */
+export const ANALYTIC_ABOVE_ROWS = 100_000;
+
+/** Whether a plan's intervals are analytic for `n` rows. */
+export function analyticFor(plan: BootstrapPlan, n: number): boolean {
+  return plan.method === 'analytic' || (plan.method === 'auto' && n > ANALYTIC_ABOVE_ROWS);
 }
 
 export function bootstrapPlan(
@@ -54,7 +67,10 @@ export function bootstrapPlan(
   if (!Number.isInteger(seed)) throw invalidArgument(where, 'bootstrap.seed must be an integer', seed);
   if (!(confidence > 0 && confidence < 1))
     throw invalidArgument(where, 'bootstrap.confidence must lie strictly between 0 and 1', confidence);
-  return { resamples, seed, confidence };
+  const method = options?.method ?? 'auto';
+  if (method !== 'auto' && method !== 'resample' && method !== 'analytic')
+    throw invalidArgument(where, "bootstrap.method must be 'auto', 'resample' or 'analytic'", method);
+  return { resamples, seed, confidence, method };
 }
 
 /**

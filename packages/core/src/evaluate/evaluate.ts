@@ -1,7 +1,8 @@
 import { invalidArgument } from '../errors';
 import { checkOptions } from '../metrics/labels';
 import type { Model } from '../model/model';
-import { bootstrapPlan } from './bootstrap';
+import { bytesPerElement } from '../tensor/dtype';
+import { analyticFor, bootstrapPlan } from './bootstrap';
 import { Collected, chooseOutputs } from './collect';
 import { batchesOf, datasetError, datasetLength, datasetRows } from './dataset';
 import { checkDataOptions, checkModel, type InputBuilder, inputBuilder, readRowLabels } from './inputs';
@@ -39,7 +40,8 @@ export const EVALUATE_OPTIONS = [
 /** Options checked and defaulted once, shared by {@link evaluate} and `compareModels`. */
 export interface Plan {
   label: string;
-  batchSize: number;
+  /** Rows per `predict` call; undefined to choose it from the models' signatures. */
+  batchSize: number | undefined;
   bins: number;
   metrics: readonly MetricName[] | undefined;
 }
@@ -48,8 +50,8 @@ export function planOf(options: EvaluateOptions, where: string, extra: readonly 
   if (typeof options !== 'object' || options === null)
     throw invalidArgument(where, 'options must be an object', options);
   checkOptions(where, options, [...EVALUATE_OPTIONS, ...extra]);
-  const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1)
+  const batchSize = options.batchSize;
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
     throw invalidArgument(where, 'batchSize must be a positive integer', batchSize);
   const bins = options.calibrationBins ?? 10;
   if (!Number.isInteger(bins) || bins < 1 || bins > 1000)
@@ -71,6 +73,38 @@ export function planOf(options: EvaluateOptions, where: string, extra: readonly 
   return { label, batchSize, bins, metrics: options.metrics };
 }
 
+/** Input bytes a `predict` call aims at when `batchSize` is not given. */
+const BATCH_BYTES = 1 << 20;
+/** An input dimension the signature leaves open (other than the batch) is taken to be this long. */
+const OPEN_DIM = 64;
+
+/**
+ * Rows per `predict` call from the models' signatures: about 1 MiB of input per call (21,845
+ * rows of 12 float32 features), at least 256 (the old fixed size) and at most 65,536; a model
+ * whose first dimension is fixed gets that many. Large batches spread the per-call cost of the
+ * runtime and of building the input tensor over more rows.
+ */
+export function defaultBatchSize(models: readonly Model[]): number {
+  let size = 65_536;
+  for (const m of models) {
+    let bytes = 0;
+    for (const spec of m.signature.inputs) {
+      const dims = spec.shape ?? [];
+      if (typeof dims[0] === 'number' && dims[0] > 0) size = Math.min(size, dims[0]);
+      let values = 1;
+      for (let d = 1; d < dims.length; d++) {
+        const dim = dims[d];
+        values *= typeof dim === 'number' && dim > 0 ? dim : OPEN_DIM;
+      }
+      // Strings have no fixed size: counted as 64 bytes each.
+      bytes += values * (bytesPerElement(spec.dtype) || 64);
+    }
+    const fixed = m.signature.inputs.some((spec) => typeof spec.shape?.[0] === 'number');
+    if (!fixed) size = Math.min(size, Math.max(256, Math.floor(BATCH_BYTES / Math.max(1, bytes))));
+  }
+  return size;
+}
+
 /**
  * Runs each model over the data set batch by batch (every model sees the same batch, so an
  * iterable is read once) and collects labels and outputs.
@@ -88,7 +122,8 @@ export async function collect(
   const collected = models.map((m) => new Collected(chooseOutputs(m, options, where), where));
   let builders: InputBuilder[] | undefined;
   let done = 0;
-  for await (const batch of batchesOf(rows, plan.batchSize, options.signal, where)) {
+  const batchSize = plan.batchSize ?? defaultBatchSize(models);
+  for await (const batch of batchesOf(rows, batchSize, options.signal, where)) {
     if (builders === undefined) {
       const first = batch[0]!;
       if (!(plan.label in first)) readRowLabels([first], plan.label, 0, where, []);
@@ -133,7 +168,15 @@ export function buildReport(
     output,
     scores: s.kind,
     metrics,
-    bootstrap: boot,
+    bootstrap:
+      boot === null
+        ? null
+        : {
+            resamples: boot.resamples,
+            seed: boot.seed,
+            confidence: boot.confidence,
+            ...(analyticFor(boot, s.n) ? { method: 'analytic' as const } : {}),
+          },
     notes,
     durationMs: 0,
   };

@@ -7,10 +7,23 @@ import {
   precision,
   recall,
 } from '../metrics/classification';
+import { aucFromCurve, type BinaryCurve, binaryCurve } from '../metrics/curve-core';
 import { encode, type Label, uniqueSorted } from '../metrics/labels';
 import { brierScore, logLoss } from '../metrics/probabilistic';
-import { averagePrecision, rocAuc } from '../metrics/ranking';
+import { apFromCurve, averagePrecision, rocAuc } from '../metrics/ranking';
 import { meanAbsoluteError, meanSquaredError, r2Score } from '../metrics/regression';
+import {
+  addAucInfluence,
+  averagePrecisionStandardError,
+  cellsStandardError,
+  delongStandardError,
+  type Interval,
+  meanStandardError,
+  normalInterval,
+  type RankOrder,
+  r2StandardError,
+  wilsonInterval,
+} from './intervals';
 import type { Scored } from './scored';
 import type { MetricName } from './types';
 
@@ -21,7 +34,19 @@ import type { MetricName } from './types';
  * than a thousand sorts. Tests check each kernel against the public function with the same
  * weights.
  */
-export type Scorer = (weights?: Float64Array) => number;
+export type Scorer = ((weights?: Float64Array) => number) & {
+  /** The analytic interval around the point estimate `value` at normal quantile `z` (see intervals.ts). */
+  interval?: (value: number, z: number) => Interval | undefined;
+};
+
+function withInterval(score: (weights?: Float64Array) => number, interval: Scorer['interval']): Scorer {
+  return Object.assign(score, { interval });
+}
+
+/** A normal interval around the metric's point estimate from its standard error. */
+function normalAround(se: () => number, min: number, max: number): Scorer['interval'] {
+  return (value, z) => normalInterval(value, se(), z, min, max);
+}
 
 /** Metrics where a smaller value is better. */
 export const LOWER_IS_BETTER: ReadonlySet<MetricName> = new Set<MetricName>([
@@ -111,13 +136,13 @@ export function defaultMetrics(s: Scored): MetricName[] {
 export function scorer(name: MetricName, s: Scored): Scorer {
   switch (name) {
     case 'accuracy':
-      return confusionScorer(s, (t, p, w) => accuracy(t, p, { sampleWeight: w }));
+      return confusionScorer(s, (t, p, w) => accuracy(t, p, { sampleWeight: w }), 'accuracy');
     case 'balancedAccuracy':
       return confusionScorer(s, (t, p, w) => balancedAccuracy(t, p, { sampleWeight: w }));
     case 'matthewsCorrcoef':
-      return confusionScorer(s, (t, p, w) => matthewsCorrcoef(t, p, { sampleWeight: w }));
+      return confusionScorer(s, (t, p, w) => matthewsCorrcoef(t, p, { sampleWeight: w }), undefined, -1);
     case 'cohenKappa':
-      return confusionScorer(s, (t, p, w) => cohenKappa(t, p, { sampleWeight: w }));
+      return confusionScorer(s, (t, p, w) => cohenKappa(t, p, { sampleWeight: w }), undefined, -1);
     case 'precision':
     case 'recall':
     case 'f1': {
@@ -126,7 +151,17 @@ export function scorer(name: MetricName, s: Scored): Scorer {
         s.task === 'binary'
           ? { average: 'binary' as const, positiveLabel: s.positive }
           : { average: s.average, labels: s.classes };
-      return confusionScorer(s, (t, p, w) => fn(t, p, { ...options, sampleWeight: w }) as number);
+      // A proportion has Wilson's interval: accuracy, binary precision and recall, and a
+      // micro average (one label per row makes it the accuracy).
+      const proportion =
+        s.task === 'binary'
+          ? name === 'f1'
+            ? undefined
+            : name
+          : s.average === 'micro'
+            ? 'accuracy'
+            : undefined;
+      return confusionScorer(s, (t, p, w) => fn(t, p, { ...options, sampleWeight: w }) as number, proportion);
     }
     case 'rocAuc':
       return s.task === 'binary' ? binaryRankScorer(s, 'auc') : ovrAucScorer(s);
@@ -143,6 +178,35 @@ export function scorer(name: MetricName, s: Scored): Scorer {
   }
 }
 
+/** Labels as class indices, and the k² (true, predicted) pairs, built once per evaluation for every set-wise metric. */
+interface Encoded {
+  present: Label[];
+  ti: Int32Array;
+  pi: Int32Array;
+  pairTrue: Label[];
+  pairPred: Label[];
+}
+
+const encodings = new WeakMap<Scored, Encoded>();
+
+function encoded(s: Scored): Encoded {
+  let e = encodings.get(s);
+  if (e === undefined) {
+    const present = uniqueSorted(s.yTrue, s.yPred);
+    const pairTrue: Label[] = [];
+    const pairPred: Label[] = [];
+    for (const a of present) {
+      for (const b of present) {
+        pairTrue.push(a);
+        pairPred.push(b);
+      }
+    }
+    e = { present, ti: encode(s.yTrue, present), pi: encode(s.yPred, present), pairTrue, pairPred };
+    encodings.set(s, e);
+  }
+  return e;
+}
+
 /**
  * Set-wise metrics depend only on the weighted confusion matrix. A resample's matrix is built
  * in one pass; the public function then scores the k² (true, predicted) pairs weighted by it,
@@ -151,34 +215,43 @@ export function scorer(name: MetricName, s: Scored): Scorer {
 function confusionScorer(
   s: Scored,
   fn: (yTrue: readonly Label[], yPred: readonly Label[], w: Float64Array | undefined) => number,
+  proportion?: 'accuracy' | 'precision' | 'recall',
+  min = 0,
 ): Scorer {
-  const present = uniqueSorted(s.yTrue, s.yPred);
+  const { present, ti, pi, pairTrue, pairPred } = encoded(s);
   const k = present.length;
-  const ti = encode(s.yTrue, present);
-  const pi = encode(s.yPred, present);
-  const pairTrue: Label[] = [];
-  const pairPred: Label[] = [];
-  for (let a = 0; a < k; a++) {
-    for (let b = 0; b < k; b++) {
-      pairTrue.push(present[a]!);
-      pairPred.push(present[b]!);
-    }
-  }
-  return (w) => {
-    if (w === undefined) return fn(s.yTrue, s.yPred, undefined);
+  const matrix = (w: Float64Array | undefined): Float64Array => {
     const counts = new Float64Array(k * k);
-    for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]! += w[i]!;
-    return fn(pairTrue, pairPred, counts);
+    if (w === undefined) for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
+    else for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]! += w[i]!;
+    return counts;
   };
+  const score = (w?: Float64Array): number =>
+    w === undefined ? fn(s.yTrue, s.yPred, undefined) : fn(pairTrue, pairPred, matrix(w));
+  return withInterval(score, (value, z) => {
+    const counts = matrix(undefined);
+    if (proportion === undefined) {
+      const se = cellsStandardError(counts, (c) => fn(pairTrue, pairPred, c));
+      return normalInterval(value, se, z, min, 1);
+    }
+    let hits = 0;
+    let trials = 0;
+    if (proportion === 'accuracy') {
+      for (let a = 0; a < k; a++) hits += counts[a * k + a]!;
+      trials = ti.length;
+    } else {
+      const p = present.indexOf(s.positive!);
+      if (p === -1) return undefined;
+      hits = counts[p * k + p]!;
+      for (let a = 0; a < k; a++)
+        trials += proportion === 'precision' ? counts[a * k + p]! : counts[p * k + a]!;
+    }
+    return wilsonInterval(hits, trials, z);
+  });
 }
 
 /** Indices ordered by score, highest first, and where each run of equal scores ends. */
-function rankOrder(
-  scores: ArrayLike<number>,
-  stride = 1,
-  column = 0,
-  n = scores.length,
-): { order: Uint32Array; ends: Uint8Array } {
+function rankOrder(scores: ArrayLike<number>, stride = 1, column = 0, n = scores.length): RankOrder {
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) keys[i] = scores[i * stride + column]!;
   const order = new Uint32Array(n);
@@ -228,16 +301,44 @@ function isPositive(s: Scored): Uint8Array {
   return Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
 }
 
+/**
+ * The binary scores' curve (positives and negatives at or above each distinct score), built
+ * once per evaluation: rocAuc, averagePrecision, their intervals and the report's curves all
+ * read it. The rows' rank order, which resampling needs, is sorted only when resampling.
+ */
+const binaryCurves = new WeakMap<Scored, BinaryCurve>();
+
+/** The curve of a binary evaluation's positive scores (one sort, shared; see above). */
+export function binaryCurveOf(s: Scored): BinaryCurve {
+  let curve = binaryCurves.get(s);
+  if (curve === undefined) {
+    curve = binaryCurve(isPositive(s), s.positiveScores!, undefined);
+    binaryCurves.set(s, curve);
+  }
+  return curve;
+}
+
 function binaryRankScorer(s: Scored, what: 'auc' | 'ap'): Scorer {
   const scores = s.positiveScores!;
   const positive = isPositive(s);
-  const { order, ends } = rankOrder(scores);
-  const kernel = rankKernel(order, ends, positive, what);
-  const labels = Array.from(positive);
-  return (w) => {
-    if (w !== undefined) return kernel(w);
-    return what === 'auc' ? rocAuc(labels, scores) : averagePrecision(labels, scores);
+  let kernel: ((w: Float64Array) => number) | undefined;
+  const score = (w?: Float64Array): number => {
+    if (w !== undefined) {
+      if (kernel === undefined) {
+        const { order, ends } = rankOrder(scores);
+        kernel = rankKernel(order, ends, positive, what);
+      }
+      return kernel(w);
+    }
+    const curve = binaryCurveOf(s);
+    const both = curve.tps[curve.tps.length - 1]! > 0 && curve.fps[curve.fps.length - 1]! > 0;
+    // The public functions give the same value from the same curve, and the errors for one class.
+    if (!both) return what === 'auc' ? rocAuc(positive, scores) : averagePrecision(positive, scores);
+    return what === 'auc' ? aucFromCurve(curve) : apFromCurve(curve);
   };
+  const se = () =>
+    what === 'auc' ? delongStandardError(binaryCurveOf(s)) : averagePrecisionStandardError(binaryCurveOf(s));
+  return withInterval(score, normalAround(se, 0, 1));
 }
 
 function ovrAucScorer(s: Scored): Scorer {
@@ -245,11 +346,11 @@ function ovrAucScorer(s: Scored): Scorer {
   const matrix = s.matrix!;
   const kernels = s.classes.map((c, j) => {
     const positive = Uint8Array.from(s.yTrue, (v) => (v === c ? 1 : 0));
-    const { order, ends } = rankOrder(matrix, k, j, s.n);
-    return { positive, kernel: rankKernel(order, ends, positive, 'auc') };
+    const ranked = rankOrder(matrix, k, j, s.n);
+    return { positive, ranked, kernel: rankKernel(ranked.order, ranked.ends, positive, 'auc') };
   });
   const average = s.average === 'weighted' ? 'weighted' : 'macro';
-  return (w) => {
+  const score = (w?: Float64Array): number => {
     if (w === undefined) return rocAuc(s.yTrue, matrix, { k, multiClass: 'ovr', average, labels: s.classes });
     let total = 0;
     let weightSum = 0;
@@ -266,6 +367,23 @@ function ovrAucScorer(s: Scored): Scorer {
     }
     return total / weightSum;
   };
+  // The average's derivative by a row's weight is the average of the classes' derivatives;
+  // weighted by prevalence, each class's share moves with the row too.
+  const se = (): number => {
+    const influence = new Float64Array(s.n);
+    for (const { positive, ranked } of kernels) {
+      let count = 0;
+      for (let i = 0; i < s.n; i++) count += positive[i]!;
+      const share = average === 'weighted' ? count / s.n : 1 / k;
+      const auc = addAucInfluence(ranked, positive, share, influence);
+      if (average === 'weighted')
+        for (let i = 0; i < s.n; i++) influence[i] = influence[i]! + (auc * (positive[i]! - share)) / s.n;
+    }
+    let variance = 0;
+    for (let i = 0; i < s.n; i++) variance += influence[i]! * influence[i]!;
+    return Math.sqrt(variance);
+  };
+  return withInterval(score, normalAround(se, 0, 1));
 }
 
 function weightedMean(values: Float64Array, w: Float64Array): number {
@@ -294,7 +412,12 @@ function logLossScorer(s: Scored): Scorer {
       const p = Math.min(Math.max(p1[i]!, EPS), 1 - EPS);
       losses[i] = -Math.log(s.yTrue[i] === s.classes[1] ? p : 1 - p);
     }
-    return (w) => (w === undefined ? logLoss(s.yTrue, p1, { labels: s.classes }) : weightedMean(losses, w));
+    const score = (w?: Float64Array) =>
+      w === undefined ? logLoss(s.yTrue, p1, { labels: s.classes }) : weightedMean(losses, w);
+    return withInterval(
+      score,
+      normalAround(() => meanStandardError(losses), 0, Infinity),
+    );
   }
   const k = s.classes.length;
   const m = s.matrix!;
@@ -304,21 +427,30 @@ function logLossScorer(s: Scored): Scorer {
     for (let j = 0; j < k; j++) sum += Math.min(Math.max(m[i * k + j]!, EPS), 1 - EPS);
     losses[i] = -Math.log(Math.min(Math.max(m[i * k + truth[i]!]!, EPS), 1 - EPS) / sum);
   }
-  return (w) => (w === undefined ? logLoss(s.yTrue, m, { labels: s.classes, k }) : weightedMean(losses, w));
+  const score = (w?: Float64Array) =>
+    w === undefined ? logLoss(s.yTrue, m, { labels: s.classes, k }) : weightedMean(losses, w);
+  return withInterval(
+    score,
+    normalAround(() => meanStandardError(losses), 0, Infinity),
+  );
 }
 
 function brierScorer(s: Scored): Scorer {
   const p = s.positiveScores!;
   const losses = new Float64Array(s.n);
   for (let i = 0; i < s.n; i++) losses[i] = (p[i]! - (s.yTrue[i] === s.positive ? 1 : 0)) ** 2;
-  return (w) =>
+  const score = (w?: Float64Array) =>
     w === undefined ? brierScore(s.yTrue, p, { positiveLabel: s.positive }) : weightedMean(losses, w);
+  return withInterval(
+    score,
+    normalAround(() => meanStandardError(losses), 0, 1),
+  );
 }
 
 function regressionScorer(s: Scored, name: 'meanSquaredError' | 'meanAbsoluteError' | 'r2Score'): Scorer {
   const y = s.truth!;
   const e = s.estimate!;
-  return (w) => {
+  const score = (w?: Float64Array): number => {
     if (w === undefined) {
       return name === 'meanSquaredError'
         ? meanSquaredError(y, e)
@@ -346,4 +478,15 @@ function regressionScorer(s: Scored, name: 'meanSquaredError' | 'meanAbsoluteErr
     if (sst === 0) return sse === 0 ? 1 : 0;
     return 1 - sse / sst;
   };
+  const se = (): number => {
+    if (name === 'r2Score') return r2StandardError(y, e);
+    const loss = new Float64Array(y.length);
+    for (let i = 0; i < y.length; i++)
+      loss[i] = name === 'meanSquaredError' ? (y[i]! - e[i]!) ** 2 : Math.abs(y[i]! - e[i]!);
+    return meanStandardError(loss);
+  };
+  return withInterval(
+    score,
+    normalAround(se, name === 'r2Score' ? -Infinity : 0, name === 'r2Score' ? 1 : Infinity),
+  );
 }

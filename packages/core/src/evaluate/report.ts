@@ -1,11 +1,19 @@
 import { ModelshipError } from '../errors';
 import { confusionMatrix, f1, precision, recall } from '../metrics/classification';
-import { precisionRecallCurve, rocCurve } from '../metrics/curves';
+import { aucFromCurve, binaryCurve } from '../metrics/curve-core';
+import { prFromCurve, rocFromCurve } from '../metrics/curves';
 import { type Label, uniqueSorted } from '../metrics/labels';
-import { averagePrecision, rocAuc } from '../metrics/ranking';
-import { type BootstrapPlan, percentileInterval, resampleCounts, seededRandom } from './bootstrap';
-import { type Scorer, scorer, unavailable } from './metric-set';
+import { apFromCurve } from '../metrics/ranking';
+import {
+  analyticFor,
+  type BootstrapPlan,
+  percentileInterval,
+  resampleCounts,
+  seededRandom,
+} from './bootstrap';
+import { binaryCurveOf, type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
+import { normalQuantile } from './special';
 import type {
   CalibrationReport,
   ClassStats,
@@ -30,17 +38,28 @@ export function scoreMetrics(
 ): Partial<Record<MetricName, MetricValue>> {
   const scorers: [MetricName, Scorer][] = [];
   const out: Partial<Record<MetricName, MetricValue>> = {};
+  // Analytic intervals are made as each metric is scored, so a big evaluation holds one
+  // metric's working arrays at a time; resampling needs them all until the last resample.
+  const analytic = plan !== null && s.n > 0 && analyticFor(plan, s.n);
+  const z = analytic ? normalQuantile(1 - (1 - plan.confidence) / 2) : 0;
   for (const name of names) {
     const s1 = scorer(name, s);
     try {
       out[name] = { value: s1() };
-      scorers.push([name, s1]);
     } catch (e) {
       if (!ModelshipError.isInstance(e)) throw e;
       notes.push(`${name} left out: ${e.message}`);
+      continue;
     }
+    if (!analytic) {
+      if (plan !== null) scorers.push([name, s1]);
+      continue;
+    }
+    const interval = s1.interval?.(out[name]!.value, z);
+    if (interval !== undefined) Object.assign(out[name]!, interval);
+    else notes.push(`${name}: no analytic interval (too few rows of a class)`);
   }
-  if (plan === null || s.n === 0) return out;
+  if (plan === null || s.n === 0 || analytic) return out;
   const draws = scorers.map(() => new Float64Array(plan.resamples));
   const random = seededRandom(plan.seed);
   const counts = new Float64Array(s.n);
@@ -137,16 +156,21 @@ export function curves(
       );
       continue;
     }
-    const c = rocCurve(y, scores);
+    // A binary task's curve is the one the metrics sorted; other columns sort their own.
+    const curve =
+      s.positiveScores !== undefined
+        ? binaryCurveOf(s)
+        : binaryCurve(y, Float64Array.from(scores), undefined);
+    const c = rocFromCurve(curve, true);
     const ri = thin(c.fpr.length);
     roc.push({
       label,
       fpr: pick(c.fpr, ri),
       tpr: pick(c.tpr, ri),
       thresholds: pick(c.thresholds, ri),
-      auc: rocAuc(y, scores),
+      auc: aucFromCurve(curve),
     });
-    const p = precisionRecallCurve(y, scores);
+    const p = prFromCurve(curve);
     const pi = thin(p.precision.length);
     // The curve's last point (precision 1, recall 0) has no threshold; NaN marks it here.
     pr.push({
@@ -154,7 +178,7 @@ export function curves(
       precision: pick(p.precision, pi),
       recall: pick(p.recall, pi),
       thresholds: pi.map((i) => (i < p.thresholds.length ? p.thresholds[i]! : Number.NaN)),
-      averagePrecision: averagePrecision(y, scores),
+      averagePrecision: apFromCurve(curve),
     });
   }
   return { roc, pr };

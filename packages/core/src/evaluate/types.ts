@@ -102,12 +102,20 @@ export interface BootstrapOptions {
   seed?: number;
   /** Coverage of the intervals (default 0.95). */
   confidence?: number;
+  /**
+   * How intervals are made (default `'auto'`): `'resample'` draws `resamples` bootstrap
+   * resamples of the rows (percentile intervals); `'analytic'` uses Wilson's interval for
+   * proportions, DeLong's variance for ROC AUC and the delta method for the other metrics,
+   * in a pass or two over the data; `'auto'` resamples up to 100,000 rows and is analytic
+   * above (see docs/evaluating.md for the measurements behind the choice).
+   */
+  method?: 'auto' | 'resample' | 'analytic';
 }
 
 export interface EvaluateOptions extends DataOptions, OutputOptions {
   /** Metrics to compute (default: those that fit the task and the scores). */
   metrics?: readonly MetricName[];
-  /** Rows per `predict` call (default 256). */
+  /** Rows per `predict` call (default: about 1 MiB of input by the model's signature, 256 to 65,536 rows). */
   batchSize?: number;
   /** Confidence intervals by bootstrap (default on), or `false` for point estimates only. */
   bootstrap?: BootstrapOptions | false;
@@ -198,8 +206,11 @@ export interface EvaluationReport {
   threshold?: number;
   average?: 'macro' | 'weighted' | 'micro';
   metrics: Partial<Record<MetricName, MetricValue>>;
-  /** How the intervals were made, or `null` when the bootstrap was off. */
-  bootstrap: { resamples: number; seed: number; confidence: number } | null;
+  /**
+   * How the intervals were made, or `null` when they were off; `method: 'analytic'` when they
+   * came from theory rather than resamples (then `resamples` and `seed` were not used).
+   */
+  bootstrap: { resamples: number; seed: number; confidence: number; method?: 'analytic' } | null;
   perClass?: ClassStats[];
   confusion?: { labels: Label[]; matrix: number[][] };
   roc?: RocCurveReport[];

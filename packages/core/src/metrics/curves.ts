@@ -1,4 +1,4 @@
-import { binaryCurve, defaultPositive, positives, readBinary } from './curve-core';
+import { type BinaryCurve, binaryCurve, defaultPositive, positives, readBinary } from './curve-core';
 import { checkOptions, type Label, type LabelArray, type Weights } from './labels';
 
 export interface CurveOptions {
@@ -21,8 +21,19 @@ export function rocCurve(
   checkOptions('rocCurve', options, ['positiveLabel', 'sampleWeight', 'dropIntermediate']);
   const input = readBinary('rocCurve', yTrue, yScore, options.sampleWeight);
   const pos = defaultPositive('rocCurve', input.classes, options.positiveLabel);
-  let { tps, fps, thresholds } = binaryCurve(positives(input.labels, pos), input.scores, input.weights);
-  if (options.dropIntermediate !== false && fps.length > 2) {
+  return rocFromCurve(
+    binaryCurve(positives(input.labels, pos), input.scores, input.weights),
+    options.dropIntermediate !== false,
+  );
+}
+
+/** The ROC curve from a binary curve's counts, as {@link rocCurve} gives it. */
+export function rocFromCurve(
+  curve: BinaryCurve,
+  dropIntermediate: boolean,
+): { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array } {
+  let { tps, fps, thresholds } = curve;
+  if (dropIntermediate && fps.length > 2) {
     const keep: number[] = [0];
     for (let i = 1; i < fps.length - 1; i++) {
       if (fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0 || tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0)
@@ -67,7 +78,7 @@ export function precisionRecallCurve(
   return prFromCurve(c);
 }
 
-export function prFromCurve(c: ReturnType<typeof binaryCurve>): {
+export function prFromCurve(c: BinaryCurve): {
   precision: Float64Array;
   recall: Float64Array;
   thresholds: Float64Array;

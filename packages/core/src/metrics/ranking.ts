@@ -1,5 +1,12 @@
 import { InputError, invalidArgument } from '../errors';
-import { aucFromCurve, binaryCurve, positives, readBinary, requireTwoClasses } from './curve-core';
+import {
+  aucFromCurve,
+  type BinaryCurve,
+  binaryCurve,
+  positives,
+  readBinary,
+  requireTwoClasses,
+} from './curve-core';
 import {
   checkLengths,
   checkOptions,
@@ -199,7 +206,11 @@ export function averagePrecision(
       pos,
     );
   }
-  const c = binaryCurve(positives(input.labels, pos), input.scores, input.weights);
+  return apFromCurve(binaryCurve(positives(input.labels, pos), input.scores, input.weights));
+}
+
+/** Average precision from a binary curve's counts: Σ (Rₖ − Rₖ₋₁) Pₖ. */
+export function apFromCurve(c: BinaryCurve): number {
   const lastT = c.tps[c.tps.length - 1]!;
   let ap = 0;
   let prevRecall = 0;

@@ -40,6 +40,7 @@ interface EvalFlags {
   metrics?: string;
   batchSize?: string;
   resamples?: string;
+  intervals?: string;
   seed?: string;
   compare?: string;
   html?: string;
@@ -66,8 +67,12 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     .option('--positive-label <l>', 'positive class of a binary task (default: the greater class)')
     .option('--threshold <t>', 'binary decision threshold (default: 0.5 on probabilities)')
     .option('--metrics <a,b,...>', 'metrics to report (default: all that fit the task)')
-    .option('--batch-size <n>', 'rows per predict call (default: 256)')
+    .option('--batch-size <n>', 'rows per predict call (default: about 1 MiB of input, from the signature)')
     .option('--resamples <n>', 'bootstrap resamples for the 95% intervals (default: 1000; 0 turns them off)')
+    .option(
+      '--intervals <method>',
+      'auto, resample or analytic (default: auto: resamples up to 100,000 rows, analytic above)',
+    )
     .option('--seed <n>', 'bootstrap seed (default: 0)')
     .option(
       '--compare <other.onnx>',
@@ -150,6 +155,9 @@ export async function evalCommand(
   }
   const resamples = integer('resamples', values.resamples) ?? 1000;
   const seed = integer('seed', values.seed) ?? 0;
+  const method = values.intervals ?? 'auto';
+  if (method !== 'auto' && method !== 'resample' && method !== 'analytic')
+    throw new UsageError(`--intervals must be auto, resample or analytic, not '${method}'`);
   const options: EvaluateOptions = {
     label: values.label,
     features: list(values.features),
@@ -161,7 +169,7 @@ export async function evalCommand(
     threshold,
     metrics: list(values.metrics) as MetricName[] | undefined,
     batchSize: integer('batch-size', values.batchSize),
-    bootstrap: resamples === 0 ? false : { resamples, seed },
+    bootstrap: resamples === 0 ? false : { resamples, seed, method },
   };
   for (const key of Object.keys(options) as (keyof EvaluateOptions)[])
     if (options[key] === undefined) delete options[key];
@@ -169,7 +177,7 @@ export async function evalCommand(
   await mustExist(dataPath, 'the data file');
   if (values.compare !== undefined) await mustExist(values.compare, '--compare');
 
-  const bar = io.progress === undefined ? undefined : progressLine(io.progress);
+  const bar = io.progress === undefined ? undefined : progressLine(io.progress, Date.now, 'scoring', true);
   const models: Model[] = [];
   try {
     models.push(await loadModel(modelPath, { name: modelName(modelPath) }));

@@ -157,8 +157,8 @@ export function sortOrder(values: Float64Array): Uint32Array {
 
 /** The native typed-array sort's order as a comparator: −0 < +0, NaN after everything. */
 function compareFloat(a: number, b: number): number {
-  if (a !== a) return b !== b ? 0 : 1;
-  if (b !== b) return -1;
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
   if (a < b) return -1;
   if (a > b) return 1;
   if (a === 0 && b === 0) return Object.is(a, -0) ? (Object.is(b, -0) ? 0 : -1) : Object.is(b, -0) ? 1 : 0;

@@ -31,7 +31,8 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     run: deployerBatching,
   },
   'metrics-vs-sklearn': {
-    title: 'rocAuc, averagePrecision, f1 vs scikit-learn 1.2 on the same data (median of 3)',
+    title:
+      'rocAuc, averagePrecision, f1, logLoss, confusionMatrix, precisionRecallCurve vs scikit-learn 1.2 on the same data (median of 3)',
     run: metricsVsSklearn,
   },
   'evaluate-bootstrap': {

@@ -82,17 +82,16 @@ function untransform(keys: Uint32Array, out: Float64Array): void {
 }
 
 /**
- * The values sorted ascending, in a new array (the input is left as it is), in the order of
- * `Float64Array.prototype.sort`: −0 before +0, NaN last.
- *
- * @example
- * sortFloat64(Float64Array.of(0.5, -1, 0, -0)); // Float64Array [-1, -0, 0, 0.5]
+ * Sorts the keys of `values` by the six passes; with `order`, moves each value's index along
+ * (the permutation, stable). Returns the sorted keys and the order.
  */
-export function sortFloat64(values: Float64Array): Float64Array {
+function radixSort(values: Float64Array, withOrder: boolean): { keys: Uint32Array; order: Uint32Array } {
   const n = values.length;
-  if (n <= SMALL || !LITTLE_ENDIAN) return values.slice().sort();
   let src = new Uint32Array(2 * n);
   let dst = new Uint32Array(2 * n);
+  let idx = new Uint32Array(withOrder ? n : 0);
+  let idy = new Uint32Array(withOrder ? n : 0);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
   const counts = new Uint32Array(6 * 2048);
   keysAndCounts(values, src, counts);
   for (let p = 0; p < 6; p++) {
@@ -105,13 +104,25 @@ export function sortFloat64(values: Float64Array): Float64Array {
       counts[d] = at + 1;
       dst[2 * at] = src[2 * i]!;
       dst[2 * at + 1] = src[2 * i + 1]!;
+      if (withOrder) idy[at] = idx[i]!;
     }
-    const t = src;
-    src = dst;
-    dst = t;
+    [src, dst] = [dst, src];
+    [idx, idy] = [idy, idx];
   }
-  const out = new Float64Array(n);
-  untransform(src, out);
+  return { keys: src, order: idx };
+}
+
+/**
+ * The values sorted ascending, in a new array (the input is left as it is), in the order of
+ * `Float64Array.prototype.sort`: −0 before +0, NaN last.
+ *
+ * @example
+ * sortFloat64(Float64Array.of(0.5, -1, 0, -0)); // Float64Array [-1, -0, 0, 0.5]
+ */
+export function sortFloat64(values: Float64Array): Float64Array {
+  if (values.length <= SMALL || !LITTLE_ENDIAN) return values.slice().sort();
+  const out = new Float64Array(values.length);
+  untransform(radixSort(values, false).keys, out);
   return out;
 }
 
@@ -130,29 +141,7 @@ export function sortOrder(values: Float64Array): Uint32Array {
     // Stable comparator sort, in the same order as the radix path (NaN last, −0 before +0).
     return order.sort((i, j) => compareFloat(values[i]!, values[j]!) || i - j);
   }
-  let src = new Uint32Array(2 * n);
-  let dst = new Uint32Array(2 * n);
-  let idx = new Uint32Array(n);
-  let idy = new Uint32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  const counts = new Uint32Array(6 * 2048);
-  keysAndCounts(values, src, counts);
-  for (let p = 0; p < 6; p++) {
-    if (!offsets(counts, p, n)) continue;
-    const [word, shift, mask] = PASSES[p]!;
-    const base = p * 2048;
-    for (let i = 0; i < n; i++) {
-      const d = base + ((src[2 * i + word]! >>> shift) & mask);
-      const at = counts[d]!;
-      counts[d] = at + 1;
-      dst[2 * at] = src[2 * i]!;
-      dst[2 * at + 1] = src[2 * i + 1]!;
-      idy[at] = idx[i]!;
-    }
-    [src, dst] = [dst, src];
-    [idx, idy] = [idy, idx];
-  }
-  return idx;
+  return radixSort(values, true).order;
 }
 
 /** The native typed-array sort's order as a comparator: −0 < +0, NaN after everything. */

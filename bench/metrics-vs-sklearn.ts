@@ -1,23 +1,34 @@
 /**
- * rocAuc, averagePrecision and f1 on 10^6 and 10^7 samples against scikit-learn on the same
- * data: written to files here, timed by Debian's Python in the same run. Median of three each.
+ * rocAuc, averagePrecision, f1, logLoss, confusionMatrix and precisionRecallCurve on 10^6 and
+ * 10^7 samples against scikit-learn on the same data: written to files here, timed by Debian's
+ * Python in the same run. Median of three each. An A/A pair per side (the same native sort
+ * timed first and last) shows how steady the host was: far from 1.00 means a loaded machine.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { averagePrecision, f1, rocAuc } from '@modelship/core';
+import {
+  averagePrecision,
+  confusionMatrix,
+  f1,
+  logLoss,
+  precisionRecallCurve,
+  rocAuc,
+} from '@modelship/core';
 import { table } from './lib/interleave';
 
 const PYTHON = process.env.SKLEARN_PYTHON ?? '/usr/bin/python3';
 
-function median3(f: () => unknown): { seconds: number; value: number } {
+type Timed = { seconds: number; value: number[] };
+
+function median3(f: () => number[]): Timed {
   const times: number[] = [];
-  let value = 0;
+  let value: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = process.hrtime.bigint();
-    value = f() as number;
+    value = f();
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   }
   return { seconds: times.sort((a, b) => a - b)[1]!, value };
@@ -25,6 +36,7 @@ function median3(f: () => unknown): { seconds: number; value: number } {
 
 export async function metricsVsSklearn(): Promise<string> {
   const rows: string[][] = [];
+  const probes: string[] = [];
   for (const n of [1e6, 1e7]) {
     // A seeded generator so both sides see the same data every run.
     let state = 12345;
@@ -43,7 +55,9 @@ export async function metricsVsSklearn(): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'modelship-bench-'));
     writeFileSync(join(dir, 'y.u8'), y);
     writeFileSync(join(dir, 'p.u8'), p);
+    const prob = s.map((v) => v / 1.3); // probabilities for logLoss
     writeFileSync(join(dir, 's.f64'), new Uint8Array(s.buffer));
+    writeFileSync(join(dir, 'prob.f64'), new Uint8Array(prob.buffer));
     const py = spawnSync(
       PYTHON,
       [fileURLToPath(new URL('./metrics_sklearn.py', import.meta.url)), dir, String(n)],
@@ -55,25 +69,47 @@ export async function metricsVsSklearn(): Promise<string> {
     rmSync(dir, { recursive: true, force: true });
     if (py.status !== 0)
       return `scikit-learn baseline failed (${PYTHON}; apt-get install -y python3-sklearn): ${py.stderr.slice(-400)}`;
-    const sk = JSON.parse(py.stdout) as Record<string, { seconds: number; value: number }>;
-    const ours: Record<string, { seconds: number; value: number }> = {
-      rocAuc: median3(() => rocAuc(y, s)),
-      averagePrecision: median3(() => averagePrecision(y, s)),
-      f1: median3(() => f1(y, p)),
+    const sk = JSON.parse(py.stdout) as Record<string, Timed>;
+    const aa = () => [s.slice().sort()[0]!];
+    const sum = (a: Float64Array) => a.reduce((x, v) => x + v, 0);
+    const ours: Record<string, Timed> = {
+      aaFirst: median3(aa),
+      rocAuc: median3(() => [rocAuc(y, s)]),
+      averagePrecision: median3(() => [averagePrecision(y, s)]),
+      f1: median3(() => [f1(y, p) as number]),
+      logLoss: median3(() => [logLoss(y, prob)]),
+      confusionMatrix: median3(() => confusionMatrix(y, p).matrix.flat()),
+      precisionRecallCurve: median3(() => {
+        const c = precisionRecallCurve(y, s);
+        return [c.precision.length, sum(c.precision), sum(c.recall)];
+      }),
+      aaSecond: median3(aa),
     };
-    for (const name of ['rocAuc', 'averagePrecision', 'f1']) {
+    probes.push(
+      `A/A at n=${n.toExponential(0)}: Modelship ${(ours.aaSecond!.seconds / ours.aaFirst!.seconds).toFixed(2)}, numpy ${(sk.aaSecond!.seconds / sk.aaFirst!.seconds).toFixed(2)} (second / first run of the same sort)`,
+    );
+    for (const name of [
+      'rocAuc',
+      'averagePrecision',
+      'f1',
+      'logLoss',
+      'confusionMatrix',
+      'precisionRecallCurve',
+    ]) {
       const a = ours[name]!;
       const b = sk[name]!;
-      const agree = Math.abs(a.value - b.value) <= 1e-9 * Math.max(1, Math.abs(b.value));
+      const agree =
+        a.value.length === b.value.length &&
+        a.value.every((v, i) => Math.abs(v - b.value[i]!) <= 1e-9 * Math.max(1, Math.abs(b.value[i]!)));
       rows.push([
         name,
         n.toExponential(0),
         `${(a.seconds * 1000).toFixed(0)} ms`,
         `${(b.seconds * 1000).toFixed(0)} ms`,
         (a.seconds / b.seconds).toFixed(2),
-        agree ? 'yes' : `NO (${a.value} vs ${b.value})`,
+        agree ? 'yes' : `NO (${a.value.slice(0, 4).join(', ')} vs ${b.value.slice(0, 4).join(', ')})`,
       ]);
     }
   }
-  return table(['metric', 'n', 'modelship', 'scikit-learn', 'ratio', 'same value'], rows);
+  return `${table(['metric', 'n', 'modelship', 'scikit-learn', 'ratio', 'same value'], rows)}\n\n${probes.join('\n')}`;
 }

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { batchPredict } from './batch-predict';
 import { browserOverhead } from './browser-overhead';
 import { deployerBatching } from './deployer-batching';
+import { driftVsScipy } from './drift-vs-scipy';
 import { evaluateBootstrap } from './evaluate-bootstrap';
 import { evaluateLarge } from './evaluate-large';
 import { explainBench } from './explain';
@@ -32,8 +33,14 @@ const scenarios: Record<string, { title: string; run: () => Promise<string>; onl
     run: deployerBatching,
   },
   'metrics-vs-sklearn': {
-    title: 'rocAuc, averagePrecision, f1 vs scikit-learn 1.2 on the same data (median of 3)',
+    title:
+      'rocAuc, averagePrecision, f1, logLoss, confusionMatrix, precisionRecallCurve vs scikit-learn 1.2 on the same data (median of 3)',
     run: metricsVsSklearn,
+  },
+  'drift-vs-scipy': {
+    title:
+      'Drift on 10^6 rows × 20 numeric features: Profile.fromDataset + detectDrift vs SciPy wasserstein_distance / ks_2samp on the same arrays',
+    run: driftVsScipy,
   },
   'evaluate-bootstrap': {
     title:

@@ -8,6 +8,7 @@ import {
   uniqueSorted,
   type Weights,
 } from './labels';
+import { sortFloat64, sortOrder } from './sort';
 
 /**
  * Counts at each distinct score, from the highest down (scikit-learn's `_binary_clf_curve`):
@@ -21,8 +22,9 @@ export interface BinaryCurve {
 
 /**
  * Builds the curve. Unweighted, it sorts the positives' and the negatives' scores separately
- * with the native typed-array sort and merges them, which avoids a comparator sort and keeps
- * memory at a few arrays of n doubles.
+ * with the radix sort ({@link sortFloat64}) and merges them; weighted, it walks a stable sort
+ * order from the highest score down, each run of equal scores in input order (so the weighted
+ * sums add up in the same order as a stable descending sort, to the last bit).
  */
 export function binaryCurve(
   positive: Uint8Array,
@@ -30,20 +32,21 @@ export function binaryCurve(
   weights: Float64Array | undefined,
 ): BinaryCurve {
   const n = scores.length;
-  const tps: number[] = [];
-  const fps: number[] = [];
-  const thresholds: number[] = [];
+  const tps = new Float64Array(n);
+  const fps = new Float64Array(n);
+  const thresholds = new Float64Array(n);
+  let m = 0;
   if (weights === undefined) {
     let np = 0;
     for (let i = 0; i < n; i++) np += positive[i]!;
-    const pos = new Float64Array(np);
-    const neg = new Float64Array(n - np);
+    const posIn = new Float64Array(np);
+    const negIn = new Float64Array(n - np);
     for (let i = 0, a = 0, b = 0; i < n; i++) {
-      if (positive[i]) pos[a++] = scores[i]!;
-      else neg[b++] = scores[i]!;
+      if (positive[i]) posIn[a++] = scores[i]!;
+      else negIn[b++] = scores[i]!;
     }
-    pos.sort();
-    neg.sort();
+    const pos = sortFloat64(posIn);
+    const neg = sortFloat64(negIn);
     let a = pos.length - 1;
     let b = neg.length - 1;
     let tp = 0;
@@ -58,31 +61,33 @@ export function binaryCurve(
         fp++;
         b--;
       }
-      tps.push(tp);
-      fps.push(fp);
-      thresholds.push(v);
+      tps[m] = tp;
+      fps[m] = fp;
+      thresholds[m++] = v;
     }
   } else {
-    const order = Uint32Array.from({ length: n }, (_, i) => i).sort((i, j) => scores[j]! - scores[i]!);
+    // −0 and +0 are one score here, as they are to `===`: sort a copy where they are the same.
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = scores[i]! === 0 ? 0 : scores[i]!;
+    const order = sortOrder(keys);
     let tp = 0;
     let fp = 0;
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      if (positive[i]) tp += weights[i]!;
-      else fp += weights[i]!;
-      const next = order[k + 1];
-      if (next === undefined || scores[next] !== scores[i]) {
-        tps.push(tp);
-        fps.push(fp);
-        thresholds.push(scores[i]!);
+    let hi = n - 1;
+    while (hi >= 0) {
+      let lo = hi;
+      while (lo > 0 && keys[order[lo - 1]!] === keys[order[hi]!]) lo--;
+      for (let k = lo; k <= hi; k++) {
+        const i = order[k]!;
+        if (positive[i]) tp += weights[i]!;
+        else fp += weights[i]!;
       }
+      tps[m] = tp;
+      fps[m] = fp;
+      thresholds[m++] = scores[order[hi]!]!;
+      hi = lo - 1;
     }
   }
-  return {
-    tps: Float64Array.from(tps),
-    fps: Float64Array.from(fps),
-    thresholds: Float64Array.from(thresholds),
-  };
+  return { tps: tps.slice(0, m), fps: fps.slice(0, m), thresholds: thresholds.slice(0, m) };
 }
 
 /** Inputs of a binary curve metric, read and checked. */

@@ -62,11 +62,25 @@ export function readScores(values: unknown, name: string, fn: string): Float64Ar
   return out;
 }
 
+/** Up to this many distinct labels are looked up in a short list rather than a Set or Map. */
+const FEW = 16;
+
 /** Sorted distinct labels, as `numpy.unique` orders them (numbers ascending, strings by code unit). */
-export function uniqueSorted(...lists: readonly Label[][]): Label[] {
-  const set = new Set<Label>();
-  for (const l of lists) for (const v of l) set.add(v);
-  const out = [...set];
+export function uniqueSorted(...lists: readonly (readonly Label[])[]): Label[] {
+  // Labels are usually a handful of classes repeated n times: a short list beats hashing them.
+  const few: Label[] = [];
+  let set: Set<Label> | undefined;
+  for (const l of lists) {
+    for (let i = 0; i < l.length; i++) {
+      const v = l[i]!;
+      if (set !== undefined) set.add(v);
+      else if (!few.includes(v)) {
+        few.push(v);
+        if (few.length > FEW) set = new Set(few);
+      }
+    }
+  }
+  const out = set === undefined ? few : [...set];
   return typeof out[0] === 'number' ? (out as number[]).sort((a, b) => a - b) : (out as string[]).sort();
 }
 
@@ -117,13 +131,18 @@ export function checkDiscrete(labels: Label[], name: string, fn: string): void {
   }
 }
 
-/** Maps each label to its index in `classes` (-1 when absent). */
+/** Maps each label to its index in `classes` (-1 when absent; the first index when repeated). */
 export function encode(labels: readonly Label[], classes: readonly Label[]): Int32Array {
+  const out = new Int32Array(labels.length);
+  if (classes.length <= FEW && !classes.some((c) => Number.isNaN(c))) {
+    // indexOf is ===, which agrees with the Map's SameValueZero for every label but NaN.
+    for (let i = 0; i < labels.length; i++) out[i] = classes.indexOf(labels[i]!);
+    return out;
+  }
   const index = new Map<Label, number>();
   classes.forEach((c, i) => {
     if (!index.has(c)) index.set(c, i);
   });
-  const out = new Int32Array(labels.length);
   for (let i = 0; i < labels.length; i++) out[i] = index.get(labels[i]!) ?? -1;
   return out;
 }

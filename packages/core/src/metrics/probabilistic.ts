@@ -82,15 +82,22 @@ export function logLoss(
   }
   checkProbabilities('logLoss', data, 'yPred');
   if (k === 1) {
-    // One column: the probability of the greater class.
-    const two = new Float64Array(2 * n);
+    // One column: the probability of the greater class, as the row [1 − p, p] scikit-learn
+    // builds, with the same arithmetic (the row sum is not always exactly 1), without the rows.
+    if (classes.length !== 2) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `logLoss: yTrue and yPred contain different numbers of classes (${classes.length}, 2); give the classes with the labels option`,
+      );
+    }
+    const weights = readWeights(options.sampleWeight, n, 'logLoss');
+    const losses = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const p = Math.min(Math.max(data[i]!, EPS), 1 - EPS);
-      two[2 * i] = 1 - p;
-      two[2 * i + 1] = p;
+      const q = 1 - p;
+      losses[i] = -Math.log((yi[i] === 1 ? p : q) / (q + p));
     }
-    data = two;
-    k = 2;
+    return weightedMean(losses, weights, options.normalize !== false);
   } else {
     for (let i = 0; i < data.length; i++) data[i] = Math.min(Math.max(data[i]!, EPS), 1 - EPS);
   }

@@ -6,6 +6,7 @@
  */
 import { InputError, invalidArgument } from '../errors';
 import { chiSquaredSf, normalSf } from '../evaluate/special';
+import { sortFloat64 } from '../metrics/sort';
 
 function finiteArray(fn: string, name: string, values: ArrayLike<number>, allowEmpty = false): Float64Array {
   if (typeof values !== 'object' || values === null || typeof values.length !== 'number')
@@ -46,8 +47,8 @@ export interface KsResult {
  * p-value at such sizes (2.3% at 12,000 × 9,000 where p ≈ 10⁻⁴, tested to 3%).
  */
 export function ksTwoSample(sample1: ArrayLike<number>, sample2: ArrayLike<number>): KsResult {
-  const a = finiteArray('ksTwoSample', 'sample1', sample1).sort();
-  const b = finiteArray('ksTwoSample', 'sample2', sample2).sort();
+  const a = sortFloat64(finiteArray('ksTwoSample', 'sample1', sample1));
+  const b = sortFloat64(finiteArray('ksTwoSample', 'sample2', sample2));
   const n1 = a.length;
   const n2 = b.length;
   // Walk both sorted samples; the ECDF difference is read after each distinct value.
@@ -237,10 +238,10 @@ export function wassersteinDistance(
   return distance;
 }
 
-/** The unweighted case: native typed-array sorts instead of an index sort with a comparator. */
+/** The unweighted case: radix sorts of the values instead of an index sort with a comparator. */
 function unweightedWasserstein(u: Float64Array, v: Float64Array): number {
-  const a = u.slice().sort();
-  const b = v.slice().sort();
+  const a = sortFloat64(u);
+  const b = sortFloat64(v);
   let i = 0;
   let j = 0;
   let prev = Math.min(a[0]!, b[0]!);

@@ -13,7 +13,7 @@ import {
   psi,
   twoProportionZTest,
 } from './drift-stats';
-import { flatRow } from './flat-row';
+import { flatColumns, flatRow } from './flat-row';
 import type { CategoricalFeature, FeatureProfile, NumericFeature, Profile } from './profile';
 
 export type DriftMethod = 'ks' | 'wasserstein' | 'psi' | 'jensenshannon' | 'chisquare' | 'z';
@@ -55,10 +55,11 @@ export interface DriftReport {
 const P_VALUE: ReadonlySet<DriftMethod> = new Set<DriftMethod>(['ks', 'chisquare', 'z']);
 
 /** Sturges' rule over both samples, as Evidently bins numeric features for PSI and JS. */
-function sturgesEdges(values: number[]): number[] {
+function sturgesEdges(values: ArrayLike<number>): number[] {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -67,9 +68,10 @@ function sturgesEdges(values: number[]): number[] {
   return Array.from({ length: bins + 1 }, (_, i) => min + ((max - min) * i) / bins);
 }
 
-function histogram(values: readonly number[], edges: number[]): number[] {
+function histogram(values: ArrayLike<number>, edges: number[]): number[] {
   const counts = new Array<number>(edges.length - 1).fill(0);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     // numpy.histogram: half-open bins, the last one closed.
     let lo = 0;
     let hi = edges.length - 2;
@@ -95,11 +97,11 @@ function autoMethod(feature: FeatureProfile, unique: number, referenceRows: numb
 }
 
 /** Distinct values across arrays, counting no further than `cap` (all the test choice needs). */
-function distinctUpTo(arrays: readonly (readonly number[])[], cap: number): number {
+function distinctUpTo(arrays: readonly ArrayLike<number>[], cap: number): number {
   const seen = new Set<number>();
   for (const a of arrays) {
-    for (const v of a) {
-      seen.add(v);
+    for (let i = 0; i < a.length; i++) {
+      seen.add(a[i]!);
       if (seen.size >= cap) return seen.size;
     }
   }
@@ -107,14 +109,39 @@ function distinctUpTo(arrays: readonly (readonly number[])[], cap: number): numb
 }
 
 /** Current values of one column: numbers, or category keys. */
-function column(rows: readonly Row[], name: string): (number | string)[] {
+function column(length: number, at: (i: number) => unknown): (number | string)[] {
   const out: (number | string)[] = [];
-  for (const r of rows) {
-    const v = r[name];
+  for (let i = 0; i < length; i++) {
+    const v = at(i);
     if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) continue;
     out.push(typeof v === 'number' ? v : String(v));
   }
   return out;
+}
+
+/** The values of a column that count as present (not null, undefined or NaN), as {@link column}. */
+function columnValues(col: ArrayLike<unknown>): {
+  present: number;
+  numbers: Float64Array;
+  raw: () => (number | string)[];
+} {
+  const numbers = new Float64Array(col.length);
+  let present = 0;
+  let m = 0;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) continue;
+      if (Number.isFinite(v)) numbers[m++] = v;
+    }
+    present++;
+  }
+  return {
+    present,
+    numbers: numbers.subarray(0, m),
+    raw: () => column(col.length, (i) => col[i]),
+  };
 }
 
 /**
@@ -134,15 +161,33 @@ export function detectDrift(
   const driftShare = options.driftShare ?? 0.5;
   if (!(driftShare > 0 && driftShare <= 1))
     throw invalidArgument('detectDrift', 'driftShare must lie in (0, 1]', driftShare);
-  const rows = Array.from(datasetRows(current, 'detectDrift') as Iterable<Row>, flatRow);
+  const iterable = datasetRows(current, 'detectDrift') as Iterable<Row>;
+  const columns = flatColumns(current);
+  const rows = columns === undefined ? Array.from(iterable, flatRow) : [];
+  const currentRows = columns === undefined ? rows.length : (columns[Object.keys(columns)[0]!]?.length ?? 0);
   const features: FeatureDrift[] = [];
   for (const f of reference.features) {
-    const values = column(rows, f.name);
-    if (values.length === 0) continue;
+    let present: number;
+    let numbers: () => Float64Array;
+    let raw: () => (number | string)[];
+    if (columns === undefined) {
+      const values = column(rows.length, (i) => rows[i]![f.name]);
+      present = values.length;
+      raw = () => values;
+      numbers = () => finiteNumbers(values);
+    } else {
+      const col = columns[f.name];
+      if (col === undefined) continue;
+      const read = columnValues(col);
+      present = read.present;
+      raw = read.raw;
+      numbers = () => read.numbers;
+    }
+    if (present === 0) continue;
     const r =
       f.type === 'numeric'
-        ? measureNumeric(f, values, reference.rows, options)
-        : measureCategorical(f, values, reference.rows, options);
+        ? measureNumeric(f, numbers(), reference.rows, options)
+        : measureCategorical(f, raw(), reference.rows, options);
     features.push(r);
   }
   const drifted = features.filter((f) => f.drifted).length;
@@ -154,7 +199,7 @@ export function detectDrift(
     driftShare,
     datasetDrift: features.length > 0 && share >= driftShare,
     referenceRows: reference.rows,
-    currentRows: rows.length,
+    currentRows,
   };
 }
 
@@ -170,13 +215,20 @@ function verdict(
   return { threshold, drifted };
 }
 
+/** The finite numbers among a column's values (strings and infinities left out). */
+function finiteNumbers(raw: readonly (number | string)[]): Float64Array {
+  const out = new Float64Array(raw.length);
+  let m = 0;
+  for (const v of raw) if (typeof v === 'number' && Number.isFinite(v)) out[m++] = v;
+  return out.subarray(0, m);
+}
+
 function measureNumeric(
   f: NumericFeature,
-  raw: (number | string)[],
+  cur: Float64Array,
   referenceRows: number,
   options: DriftOptions,
 ): FeatureDrift {
-  const cur = raw.map((v) => (typeof v === 'number' ? v : Number.NaN)).filter((v) => Number.isFinite(v));
   const unique = distinctUpTo([f.sample, cur], 6);
   const method =
     options.methods?.[f.name] ??
@@ -207,7 +259,7 @@ function measureNumeric(
         'numeric',
         method,
         countsOf(f.sample.map(String), keys.map(String)),
-        cur.map(String),
+        Array.from(cur, String),
         keys.map(String),
         options,
       );

@@ -3,7 +3,7 @@
  * seen as one feature per element, `image[0]` … `image[63]` in row-major order, so profiles,
  * drift and a Monitor's windows treat them as they treat 64 pixel columns.
  */
-import type { Row } from '../evaluate/types';
+import type { Columns, Row } from '../evaluate/types';
 import { classTag } from '../tensor/dtype';
 
 export function isArrayLike(v: unknown): v is ArrayLike<unknown> {
@@ -58,4 +58,26 @@ export function flatRow(row: Row): Row {
     });
   }
   return out ?? row;
+}
+
+/**
+ * The data as columns when it is an object of flat columns (no array values, which
+ * rows would spread into `name[i]` features): each column can then be read as it is, without a row
+ * object per record. Undefined for rows, iterables and columns holding arrays.
+ */
+export function flatColumns(current: unknown): Columns | undefined {
+  if (typeof (current as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') return undefined;
+  const columns = current as Columns;
+  for (const name of Object.keys(columns)) {
+    const col = columns[name]!;
+    if (isArrayLike(col) && !Array.isArray(col)) {
+      if (classTag(col).startsWith('Big')) return undefined;
+      continue; // a typed array of numbers holds no arrays
+    }
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if (typeof v === 'object' && v !== null) return undefined;
+    }
+  }
+  return columns;
 }

@@ -7,7 +7,7 @@ import { seededRandom } from '../evaluate/bootstrap';
 import { datasetError, datasetRows } from '../evaluate/dataset';
 import type { Columns, Row } from '../evaluate/types';
 import { hasMarker } from '../marker';
-import { flatRow } from './flat-row';
+import { flatColumns, flatRow } from './flat-row';
 
 const MARKER = Symbol.for('modelship.profile');
 
@@ -138,51 +138,66 @@ export class Profile {
       categories: Map<string, number>;
     }
     const acc = new Map<string, Acc>();
-    let n = 0;
-    for (const row of rows) {
-      if (typeof row !== 'object' || row === null)
-        throw datasetError(`Profile.fromDataset: row ${n} is not an object`);
-      for (const [name, value] of Object.entries(flatRow(row))) {
-        if (exclude.has(name)) continue;
-        let a = acc.get(name);
-        if (a === undefined) {
-          a = {
-            type: options.schema?.[name],
-            count: 0,
-            missing: n, // rows before this column appeared lacked it
-            sum: 0,
-            sq: 0,
-            min: Number.POSITIVE_INFINITY,
-            max: Number.NEGATIVE_INFINITY,
-            distinct: new Set(),
-            reservoir: new Reservoir(sampleSize, random),
-            categories: new Map(),
-          };
-          acc.set(name, a);
-        }
-        if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) {
-          a.missing++;
-          continue;
-        }
-        a.type ??= typeof value === 'number' ? 'numeric' : 'categorical';
-        a.count++;
-        if (a.type === 'numeric') {
-          if (typeof value !== 'number' || !Number.isFinite(value))
-            throw datasetError(
-              `Profile.fromDataset: row ${n}, column '${name}' is ${JSON.stringify(value)}; a numeric feature needs finite numbers`,
-            );
-          a.sum += value;
-          a.sq += value * value;
-          if (value < a.min) a.min = value;
-          if (value > a.max) a.max = value;
-          if (a.distinct.size < UNIQUE_CAP) a.distinct.add(value);
-          a.reservoir.add(value);
-        } else {
-          const key = String(value);
-          a.categories.set(key, (a.categories.get(key) ?? 0) + 1);
-        }
+    const newAcc = (name: string, missing: number): Acc => {
+      const a: Acc = {
+        type: options.schema?.[name],
+        count: 0,
+        missing, // rows before this column appeared lacked it
+        sum: 0,
+        sq: 0,
+        min: Number.POSITIVE_INFINITY,
+        max: Number.NEGATIVE_INFINITY,
+        distinct: new Set(),
+        reservoir: new Reservoir(sampleSize, random),
+        categories: new Map(),
+      };
+      acc.set(name, a);
+      return a;
+    };
+    const add = (a: Acc, name: string, value: unknown, row: number): void => {
+      if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) {
+        a.missing++;
+        return;
       }
-      n++;
+      a.type ??= typeof value === 'number' ? 'numeric' : 'categorical';
+      a.count++;
+      if (a.type === 'numeric') {
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          throw datasetError(
+            `Profile.fromDataset: row ${row}, column '${name}' is ${JSON.stringify(value)}; a numeric feature needs finite numbers`,
+          );
+        a.sum += value;
+        a.sq += value * value;
+        if (value < a.min) a.min = value;
+        if (value > a.max) a.max = value;
+        if (a.distinct.size < UNIQUE_CAP) a.distinct.add(value);
+        a.reservoir.add(value);
+      } else {
+        const key = String(value);
+        a.categories.set(key, (a.categories.get(key) ?? 0) + 1);
+      }
+    };
+    let n = 0;
+    const columns = flatColumns(dataset);
+    if (columns !== undefined) {
+      // Columns read in place, row by row in the rows' order (so the sample draws the same
+      // random numbers as rows would), without a row object per record.
+      const names = Object.keys(columns).filter((name) => !exclude.has(name));
+      const cols = names.map((name) => columns[name]!);
+      const accs = names.map((name) => newAcc(name, 0));
+      n = columns[Object.keys(columns)[0]!]!.length;
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < cols.length; c++) add(accs[c]!, names[c]!, cols[c]![i], i);
+    } else {
+      for (const row of rows) {
+        if (typeof row !== 'object' || row === null)
+          throw datasetError(`Profile.fromDataset: row ${n} is not an object`);
+        for (const [name, value] of Object.entries(flatRow(row))) {
+          if (exclude.has(name)) continue;
+          add(acc.get(name) ?? newAcc(name, n), name, value, n);
+        }
+        n++;
+      }
     }
     if (n === 0) throw datasetError('Profile.fromDataset: the data set has no rows');
     const features: FeatureProfile[] = [];

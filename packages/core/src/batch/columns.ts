@@ -4,7 +4,7 @@
  * number, a string or null, so CSV, JSONL and Parquet writers take the same rows.
  */
 import { describe, invalidArgument, ModelshipError } from '../errors';
-import type { CellValue } from '../evaluate/text-formats';
+import type { CellValue } from '../evaluate/cell';
 import type { Model } from '../model/model';
 import { float16BitsToNumber } from '../tensor/dtype';
 import type { NamedTensors, Tensor } from '../tensor/tensor';

@@ -3,7 +3,7 @@
  * Lines. Pure string work; the node package writes the text to files with back-pressure.
  */
 import { invalidArgument } from '../errors';
-import type { CellValue } from '../evaluate/text-formats';
+import type { CellValue } from '../evaluate/cell';
 import type { Rejection } from './types';
 
 /** The output formats the text writers know. */

@@ -3,7 +3,7 @@
  * files or one shard's share) and `predictBatches`: readers give blocks of rows with their
  * place in the file, writers take scored rows in input order.
  */
-import type { CellValue } from '../evaluate/text-formats';
+import type { CellValue } from '../evaluate/cell';
 
 /** A run of consecutive data rows of a file; `firstRow` is the 0-based index of its first data row in the whole file. */
 export interface RowBlock {

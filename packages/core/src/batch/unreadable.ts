@@ -3,7 +3,7 @@
  * right and nothing is skipped unseen) when the reader is asked to mark bad records rather
  * than stop at them; `predictBatches` reports it as rejected with the reader's reason.
  */
-import type { CellValue } from '../evaluate/text-formats';
+import type { CellValue } from '../evaluate/cell';
 
 /** The key a marked record carries; a symbol, so no column name can collide with it. */
 const UNREADABLE = Symbol.for('modelship.unreadableRecord');

@@ -8,13 +8,13 @@ import { unreadableRow } from '../batch/unreadable';
 import { describe, InputError, invalidArgument } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
+import type { CellValue } from './cell';
 
 // The one definition of a row lives with the data set types; re-exported so readers of this
 // module name the rows they get without a second, drifting copy.
 export type { Row } from './types';
 
-/** A CSV cell: a finite number, a string, or `null` for a missing value. */
-export type CellValue = number | string | null;
+export type { CellValue };
 
 /** Options of {@link parseCsv}. */
 export interface CsvOptions {

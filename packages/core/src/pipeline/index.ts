@@ -35,4 +35,4 @@ export {
   standardize,
   type TransformSpec,
 } from './transforms';
-export { type Answer, PipelineModel, type WrapOptions } from './wrap';
+export { type Answer, PipelineModel, type WrapOptions, type WrappedPipeline } from './wrap';

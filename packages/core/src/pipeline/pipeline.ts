@@ -192,7 +192,7 @@ export class Pipeline {
    * const served = pipeline.wrap(model);
    * await served.predict([{ amount: 120.5, age: 41, country: 'FR' }]); // [{ label: 'legit', probability: 0.07 }]
    */
-  wrap(model: Model, options: WrapOptions = {}): PipelineModel {
+  wrap(model: Model, options: WrapOptions = {}): PipelineModel<Pipeline> {
     return new PipelineModel(this, model, options);
   }
 

@@ -5,11 +5,11 @@
 import { InputError, invalidArgument, ModelshipError } from '../errors';
 import type { Model, PredictOptions } from '../model/model';
 import type { ModelSignature } from '../tensor/spec';
+import type { Tensor } from '../tensor/tensor';
 import { describeRecords, type RecordSignature } from './describe';
-import { type ImageDecoder, isPixels } from './images';
-import { answers, type ResolvedOutput, resolveOutputs } from './outputs';
-import type { Pipeline } from './pipeline';
-import type { PipelineRecord } from './spec';
+import { type ImageDecoder, type ImageOptions, isPixels } from './images';
+import { answers, type OutputLabel, type OutputSpec, type ResolvedOutput, resolveOutputs } from './outputs';
+import type { PipelineJson, PipelineRecord } from './spec';
 
 /** One answer per record, keyed by the pipeline's answer fields. */
 export type Answer = Record<string, unknown>;
@@ -29,8 +29,25 @@ export interface WrapOptions {
   allowExtraFields?: boolean;
 }
 
+/**
+ * What a {@link PipelineModel} reads of its pipeline: the members of `Pipeline` it uses, named
+ * here so this module needs nothing from pipeline.ts (which builds PipelineModels).
+ */
+export interface WrappedPipeline {
+  readonly images: Readonly<Record<string, ImageOptions>>;
+  readonly allowExtraFields: boolean;
+  readonly width: number;
+  readonly output: Readonly<Record<string, string | OutputSpec>> | undefined;
+  readonly labels: readonly OutputLabel[] | undefined;
+  inputNames(): string[];
+  featureNames(): string[];
+  checkFields(records: readonly PipelineRecord[]): void;
+  transform(records: readonly PipelineRecord[]): Record<string, Tensor<'float32'>>;
+  toJSON(): PipelineJson;
+}
+
 /** The dims after batch of the image tensor feeding `input`, if an image field feeds it. */
-function imageDims(pipeline: Pipeline, input: string): number[] | undefined {
+function imageDims(pipeline: WrappedPipeline, input: string): number[] | undefined {
   for (const [field, spec] of Object.entries(pipeline.images)) {
     if ((spec.input ?? field) !== input) continue;
     const c = spec.channels === 'gray' ? 1 : 3;
@@ -54,8 +71,10 @@ function isModel(m: unknown): m is Model {
   );
 }
 
-/** The model {@link Pipeline.wrap} returns. */
-export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]> {
+/** The model {@link Pipeline.wrap} returns; `pipeline` is the `Pipeline` it was made from. */
+export class PipelineModel<P extends WrappedPipeline = WrappedPipeline>
+  implements Model<readonly PipelineRecord[], Answer[]>
+{
   readonly name: string;
   readonly version: string;
   /** The wrapped model's tensor signature (what the pipeline feeds it and reads from it). */
@@ -67,7 +86,7 @@ export class PipelineModel implements Model<readonly PipelineRecord[], Answer[]>
   private readonly allowExtraFields: boolean;
 
   constructor(
-    readonly pipeline: Pipeline,
+    readonly pipeline: P,
     readonly model: Model,
     options: WrapOptions = {},
   ) {

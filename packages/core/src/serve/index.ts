@@ -28,7 +28,6 @@ export {
   resolveHandlerOptions,
 } from './handler';
 export { HttpError, httpFailure, refuseWhileDraining } from './http-error';
-export type { ModelControlMode } from './model-control';
 export { checkModelControl } from './model-control';
 export {
   Answered,
@@ -55,6 +54,7 @@ export type {
   HandlerOptions,
   HandlerRequest,
   HandlerResponse,
+  ModelControlMode,
   PipelineSource,
   RepositoryControl,
   RequestCapture,

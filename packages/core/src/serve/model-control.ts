@@ -7,10 +7,7 @@
  * the server without a preflight, and only its `Origin` header gives it away.
  */
 import { HttpError } from './http-error';
-import type { CorsOptions, ServeContext } from './types';
-
-/** `none`: load and unload are refused (default); `explicit`: they are allowed. */
-export type ModelControlMode = 'none' | 'explicit';
+import type { CorsOptions, ModelControlMode, ServeContext } from './types';
 
 export const MODEL_CONTROL_MODES: readonly ModelControlMode[] = ['none', 'explicit'];
 

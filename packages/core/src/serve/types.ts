@@ -4,7 +4,6 @@ import type { AbortSignalLike } from '../model/model';
 import type { Monitor } from '../monitor/monitor';
 import type { Pixels } from '../pipeline/images';
 import type { Pipeline } from '../pipeline/pipeline';
-import type { ModelControlMode } from './model-control';
 
 /** A request as the handler sees it, whatever server received it. */
 export interface HandlerRequest {
@@ -254,3 +253,6 @@ export interface RouteDef {
     metrics: ServeMetrics | undefined,
   ) => HandlerResponse | Promise<HandlerResponse>;
 }
+
+/** `none`: load and unload are refused (default); `explicit`: they are allowed. */
+export type ModelControlMode = 'none' | 'explicit';

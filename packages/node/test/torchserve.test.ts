@@ -570,13 +570,17 @@ describe('TorchServe on two ports, with credentials, while draining', () => {
       // CORS as on every route: the preflight is answered, answers and errors carry the origin.
       const preflight = await fetch(`${url}/predictions/cnn`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
       });
       expect(preflight.status).toBe(204);
-      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
-      for (const body of [example, '[1]']) {
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, OPTIONS');
+      for (const [method, body] of [
+        ['POST', example],
+        ['PUT', example],
+        ['POST', '[1]'],
+      ] as const) {
         const res = await fetch(`${url}/predictions/cnn`, {
-          method: 'POST',
+          method,
           headers: { origin: 'https://app.example' },
           body,
         });

@@ -209,7 +209,10 @@ export class InferenceHandler {
       headers,
       preflight: {
         ...headers,
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        // TorchServe's clients may send predictions with PUT, so a page's preflight allows it
+        // while those routes are mounted.
+        'access-control-allow-methods':
+          this.context.options.torchserve !== false ? 'GET, POST, PUT, OPTIONS' : 'GET, POST, OPTIONS',
         'access-control-allow-headers':
           'authorization, content-type, inference-header-content-length, x-routing-key',
         'access-control-max-age': String(options.maxAge ?? 600),

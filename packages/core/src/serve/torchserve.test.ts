@@ -129,3 +129,29 @@ describe("TorchServe's API in core", () => {
     });
   });
 });
+
+describe("a page's preflight and TorchServe's PUT", () => {
+  const preflight = async (options: Parameters<typeof createFetchHandler>[1]) => {
+    const deployer = new Deployer();
+    deployers.push(deployer);
+    await deployer.deploy('sum', sumModel('1', 100).model, { warmup: false });
+    const res = await createFetchHandler(
+      deployer,
+      options,
+    )(
+      new Request('http://localhost/predictions/sum', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+      }),
+    );
+    return { status: res.status, methods: res.headers.get('access-control-allow-methods') };
+  };
+
+  it('allows PUT while the TorchServe routes are mounted, and not when they are off', async () => {
+    expect(await preflight({ cors: true })).toEqual({ status: 204, methods: 'GET, POST, PUT, OPTIONS' });
+    expect(await preflight({ cors: true, torchserve: false })).toEqual({
+      status: 204,
+      methods: 'GET, POST, OPTIONS',
+    });
+  });
+});

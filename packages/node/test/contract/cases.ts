@@ -573,7 +573,7 @@ export const contractCases: ContractCase[] = [
       status: 204,
       headers: {
         ...CORS_ANSWER,
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
         'access-control-allow-headers':
           'authorization, content-type, inference-header-content-length, x-routing-key',
         'access-control-max-age': '120',

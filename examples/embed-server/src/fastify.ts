@@ -4,6 +4,7 @@
  */
 import { createInferenceHandler, type Deployer, type HandlerOptions } from '@modelship/node';
 import Fastify from 'fastify';
+import { INFERENCE_PATHS } from './paths';
 
 export async function start(deployer: Deployer, options: HandlerOptions = {}) {
   const app = Fastify();
@@ -19,7 +20,7 @@ export async function start(deployer: Deployer, options: HandlerOptions = {}) {
       reply.hijack();
       inference.node(request.raw, reply.raw);
     };
-    for (const url of ['/v2', '/v2/*', '/v1/models/*', '/metrics']) scope.all(url, forward);
+    for (const url of INFERENCE_PATHS) scope.all(url, forward);
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: address, close: () => app.close() };

@@ -1,6 +1,6 @@
 /**
  * The same inference routes mounted in node:http, Express, Fastify and Hono: each app keeps its
- * own routes, and Modelship answers the protocol's, JSON and binary alike.
+ * own routes, and Modelship answers the protocols', JSON and binary alike, TorchServe's too.
  */
 import { Deployer, loadModel } from '@modelship/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,38 @@ for (const [name, start] of [
       });
       const probability = ((await binary.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data[0];
       expect(probability).toBe(json.outputs[0]!.data[0]);
+    });
+
+    it("answers TorchServe's paths: /ping, /predictions, /models", async () => {
+      const headers = { authorization: 'Bearer s3cret', 'content-type': 'application/json' };
+      expect(await (await fetch(`${app.url}/ping`)).json()).toEqual({ status: 'Healthy' });
+      const oip = await fetch(`${app.url}/v2/models/fraud/infer`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          inputs: [{ name: 'features', shape: [1, 12], datatype: 'FP32', data: features }],
+        }),
+      });
+      const [probability, label] = ((await oip.json()) as { outputs: { data: number[] }[] }).outputs.map(
+        (o) => o.data[0],
+      );
+      // One example, no batch axis; `curl -T` sends it with PUT.
+      const one = await fetch(`${app.url}/predictions/fraud/3`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify(features),
+      });
+      expect(one.status).toBe(200);
+      expect(await one.json()).toEqual({ probability, label });
+      const models = await fetch(`${app.url}/models`, { headers });
+      expect(await models.json()).toEqual({ models: [{ modelName: 'fraud', modelUrl: 'fraud/3' }] });
+      const missing = await fetch(`${app.url}/predictions/nope`, { method: 'POST', headers, body: '[]' });
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toEqual({
+        code: 404,
+        type: 'ModelNotFoundException',
+        message: "no model named 'nope' is deployed (deployed: fraud)",
+      });
     });
 
     it('refuses inference without credentials and keeps health open', async () => {

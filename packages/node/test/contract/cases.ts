@@ -62,10 +62,10 @@ export interface ContractCase {
   differs?: Partial<Record<FrontName, { why: string; expect: Expected }>>;
 }
 
-const auth = { authorization: `Bearer ${TOKEN}` };
-const asJson = { ...auth, 'content-type': 'application/json' };
+export const auth = { authorization: `Bearer ${TOKEN}` };
+export const asJson = { ...auth, 'content-type': 'application/json' };
 /** The rows of fraud.onnx's cases in expected.json, and what scikit-learn's script wrote for them. */
-const rows: number[][] = [];
+export const rows: number[][] = [];
 const sklearn: FraudOutputs = { probability: [], label: [] };
 for (const c of casesOf('fraud')) {
   const features = [...(c.inputs.features!.data as Float32Array)];
@@ -73,42 +73,45 @@ for (const c of casesOf('fraud')) {
   sklearn.probability.push(...(c.outputs.probability!.data as Float32Array));
   sklearn.label.push(...[...(c.outputs.label!.data as BigInt64Array)].map(Number));
 }
-const record = Object.fromEntries([1, 2, 0.5, -1, 0, 3, 1, -3, 2, -2, 0, 1].map((v, i) => [`f${i}`, v]));
+export const record = Object.fromEntries(
+  [1, 2, 0.5, -1, 0, 3, 1, -3, 2, -2, 0, 1].map((v, i) => [`f${i}`, v]),
+);
 
-const text = (a: ContractAnswer) => new TextDecoder().decode(a.body);
-const bodyJson = (a: ContractAnswer) => JSON.parse(text(a)) as Record<string, unknown>;
+export const text = (a: ContractAnswer) => new TextDecoder().decode(a.body);
+export const bodyJson = (a: ContractAnswer) => JSON.parse(text(a)) as Record<string, unknown>;
 
 /** A JSON number of a float32 output is the shortest text that reads back as that float32. */
-const asFloat32 = (values: unknown): number[] => (values as number[]).map((v) => Math.fround(v));
+export const asFloat32 = (values: unknown): number[] => (values as number[]).map((v) => Math.fround(v));
 
-function closeToSklearn(probability: number[]): void {
+export function closeToSklearn(probability: number[]): void {
   for (const [i, p] of probability.entries())
     expect(Math.abs(p - sklearn.probability[i]!)).toBeLessThanOrEqual(1e-6 + 1e-5 * sklearn.probability[i]!);
 }
 
-const CREDENTIALS_REQUIRED = {
+export const CREDENTIALS_REQUIRED = {
   status: 401,
   headers: { 'www-authenticate': 'Bearer', 'content-type': 'application/json' },
   json: { error: 'credentials required: send Authorization: Bearer <token>' },
 };
 
 /** The CORS headers of an answer to the allowed origin. */
-const CORS_ANSWER = {
+export const CORS_ANSWER = {
   'access-control-allow-origin': ORIGIN,
   'access-control-expose-headers': 'inference-header-content-length',
   vary: 'Origin',
 };
-const NO_CORS = { 'access-control-allow-origin': null, 'access-control-allow-methods': null };
+export const NO_CORS = { 'access-control-allow-origin': null, 'access-control-allow-methods': null };
 
 /** Chromium: a service worker answers only its own pages, and a page cannot set `Origin`. */
-const BROWSER_ORIGIN =
+export const BROWSER_ORIGIN =
   'a page cannot set Origin (a forbidden header: the browser sets it) and a service worker only answers its own, same-origin pages: no request of it is cross-origin, so it carries no CORS answer';
 
 /** A framework's own 404 for a path outside the prefixes the handler is mounted on. */
-const MOUNTED = 'the handler is mounted on /v2, /v1/models and /metrics only; the app answers other paths';
+const MOUNTED =
+  "the handler is mounted on the protocols' paths only (/v2, /v1/models, /metrics, and TorchServe's /ping, /predictions, /explanations, /models); the app answers other paths";
 
 /** A fetch handler's 413: it counts the body as it streams (a service worker sees no Content-Length). */
-const STREAMED_413 = {
+export const STREAMED_413 = {
   status: 413,
   json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
 };

@@ -50,7 +50,7 @@ async function serve(files: Record<string, Uint8Array>): Promise<{ server: Serve
     const js = files[path];
     if (path === '/' || path === '/index.html') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     else if (js !== undefined) res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    else if (path === '/models/fraud.onnx')
+    else if (path === '/assets/fraud.onnx')
       res
         .writeHead(200, { 'content-type': 'application/octet-stream' })
         .end(readFileSync(modelPath('fraud')));

@@ -1,6 +1,7 @@
 /** Runs every case of the handler contract through one front. */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type ContractAnswer, contractCases, expectAnswer, type Front, type FrontName } from './cases';
+import { torchServeCases } from './torchserve-cases';
 
 /**
  * Starts a front once and sends it every case; a case the front answers otherwise (its
@@ -14,7 +15,7 @@ export function runContract(name: FrontName, start: () => Promise<Front>): void 
     }, 120_000);
     afterAll(() => front?.close());
 
-    for (const c of contractCases) {
+    for (const c of [...contractCases, ...torchServeCases]) {
       const differs = c.differs?.[name];
       it(differs === undefined ? c.name : `${c.name} (differs here: ${differs.why})`, async () => {
         const request = typeof c.request === 'function' ? await c.request() : c.request;

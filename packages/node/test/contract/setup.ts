@@ -27,11 +27,23 @@ export function contractPipeline(): Pipeline {
   });
 }
 
+/**
+ * What `fraud` explains against (TorchServe's `/explanations`): four of the training rows as rows
+ * of numbers, kernel SHAP with a small, seeded budget so a case costs little on wasm too.
+ */
+export const explainSettings = {
+  background: trainingRecords.slice(0, 4).map((r) => fields.map((f) => r[f]!)),
+  method: 'kernel' as const,
+  nsamples: 64,
+  seed: 7,
+};
+
 /** The handler options every front is created with (`HandlerOptions` of the serving core). */
 export function contractOptions(pipeline: Pipeline) {
   return {
     auth: { tokens: [TOKEN] },
     cors: { origin: [ORIGIN], maxAge: 120 },
+    explain: { fraud: explainSettings },
     maxBodyBytes: MAX_BODY_BYTES,
     pipelines: { fraud_records: pipeline },
     serverName: 'contract',

@@ -21,7 +21,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
-const model = loadModel('/models/fraud.onnx');
+const model = loadModel('/assets/fraud.onnx');
 const records = model.then((m) => contractPipeline().wrap(m));
 
 async function ready(): Promise<void> {

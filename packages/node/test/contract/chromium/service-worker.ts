@@ -24,12 +24,15 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-/** The app's own files, which the worker leaves to the network. */
-const FILES = /^\/($|index\.html$|page\.js$|service-worker\.js$|models\/|ort-)/;
+/**
+ * The app's own files, which the worker leaves to the network; everything else is the handler's.
+ * The model file is not under /models/: that is TorchServe's management API here.
+ */
+const FILES = /^\/($|index\.html$|page\.js$|service-worker\.js$|assets\/|ort-)/;
 
 const handler = (async () => {
   const deployer = new Deployer();
-  await deployContract(deployer, () => loadModel('/models/fraud.onnx'));
+  await deployContract(deployer, () => loadModel('/assets/fraud.onnx'));
   return createFetchHandler(deployer, contractOptions(contractPipeline()));
 })();
 

@@ -77,13 +77,13 @@ export const record = Object.fromEntries(
   [1, 2, 0.5, -1, 0, 3, 1, -3, 2, -2, 0, 1].map((v, i) => [`f${i}`, v]),
 );
 
-export const text = (a: ContractAnswer) => new TextDecoder().decode(a.body);
+const text = (a: ContractAnswer) => new TextDecoder().decode(a.body);
 export const bodyJson = (a: ContractAnswer) => JSON.parse(text(a)) as Record<string, unknown>;
 
 /** A JSON number of a float32 output is the shortest text that reads back as that float32. */
 export const asFloat32 = (values: unknown): number[] => (values as number[]).map((v) => Math.fround(v));
 
-export function closeToSklearn(probability: number[]): void {
+function closeToSklearn(probability: number[]): void {
   for (const [i, p] of probability.entries())
     expect(Math.abs(p - sklearn.probability[i]!)).toBeLessThanOrEqual(1e-6 + 1e-5 * sklearn.probability[i]!);
 }
@@ -95,26 +95,77 @@ export const CREDENTIALS_REQUIRED = {
 };
 
 /** The CORS headers of an answer to the allowed origin. */
-export const CORS_ANSWER = {
+const CORS_ANSWER = {
   'access-control-allow-origin': ORIGIN,
   'access-control-expose-headers': 'inference-header-content-length',
   vary: 'Origin',
 };
-export const NO_CORS = { 'access-control-allow-origin': null, 'access-control-allow-methods': null };
+const NO_CORS = { 'access-control-allow-origin': null, 'access-control-allow-methods': null };
 
 /** Chromium: a service worker answers only its own pages, and a page cannot set `Origin`. */
-export const BROWSER_ORIGIN =
+const BROWSER_ORIGIN =
   'a page cannot set Origin (a forbidden header: the browser sets it) and a service worker only answers its own, same-origin pages: no request of it is cross-origin, so it carries no CORS answer';
 
 /** A framework's own 404 for a path outside the prefixes the handler is mounted on. */
 const MOUNTED =
   "the handler is mounted on the protocols' paths only (/v2, /v1/models, /metrics, and TorchServe's /ping, /predictions, /explanations, /models); the app answers other paths";
 
-/** A fetch handler's 413: it counts the body as it streams (a service worker sees no Content-Length). */
-export const STREAMED_413 = {
-  status: 413,
-  json: { error: `the body is over ${MAX_BODY_BYTES} bytes, the most this server takes` },
-};
+/**
+ * The case of a body over maxBodyBytes sent to `path`, its messages in the route's error shape
+ * (`{error}`, or TorchServe's). node:http refuses it by its declared length; a fetch handler
+ * counts the body as it streams (a service worker sees no Content-Length) and words it so.
+ */
+export function tooLargeCase(name: string, path: string, shape: (message: string) => unknown): ContractCase {
+  const streamed = {
+    status: 413,
+    json: shape(`the body is over ${MAX_BODY_BYTES} bytes, the most this server takes`),
+  };
+  return {
+    name,
+    request: { method: 'POST', path, headers: asJson, body: ' '.repeat(MAX_BODY_BYTES + 1) },
+    expect: {
+      status: 413,
+      headers: { connection: 'close' },
+      json: shape(`the body is ${MAX_BODY_BYTES + 1} bytes; this server takes at most ${MAX_BODY_BYTES}`),
+    },
+    differs: {
+      fetch: {
+        why: 'the fetch handler words its 413 as it does for a body it counts while streaming, and leaves the connection to its server',
+        expect: { ...streamed, headers: { connection: null } },
+      },
+      hono: { why: 'Hono runs the fetch handler (see fetch)', expect: streamed },
+      chromium: { why: 'the service worker runs the fetch handler (see fetch)', expect: streamed },
+    },
+  };
+}
+
+/** The case of a preflight from the allowed origin for `method` on `path`: 204 with every CORS header. */
+export function preflightCase(name: string, path: string, method: string): ContractCase {
+  return {
+    name,
+    request: {
+      method: 'OPTIONS',
+      path,
+      headers: {
+        origin: ORIGIN,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    },
+    expect: {
+      status: 204,
+      headers: {
+        ...CORS_ANSWER,
+        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+        'access-control-allow-headers':
+          'authorization, content-type, inference-header-content-length, x-routing-key',
+        'access-control-max-age': '120',
+      },
+      text: '',
+    },
+    differs: { chromium: { why: BROWSER_ORIGIN, expect: { status: 204, headers: NO_CORS, text: '' } } },
+  };
+}
 
 function gzip(text: string): Promise<Uint8Array> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
@@ -496,28 +547,13 @@ export const contractCases: ContractCase[] = [
       },
     },
   },
-  {
-    name: '413: a body over maxBodyBytes, refused by its declared length',
-    request: {
-      method: 'POST',
-      path: '/v2/models/fraud/infer',
-      headers: asJson,
-      body: ' '.repeat(MAX_BODY_BYTES + 1),
-    },
-    expect: {
-      status: 413,
-      headers: { connection: 'close' },
-      json: { error: `the body is ${MAX_BODY_BYTES + 1} bytes; this server takes at most ${MAX_BODY_BYTES}` },
-    },
-    differs: {
-      fetch: {
-        why: 'the fetch handler words its 413 as it does for a body it counts while streaming, and leaves the connection to its server',
-        expect: { ...STREAMED_413, headers: { connection: null } },
-      },
-      hono: { why: 'Hono runs the fetch handler (see fetch)', expect: STREAMED_413 },
-      chromium: { why: 'the service worker runs the fetch handler (see fetch)', expect: STREAMED_413 },
-    },
-  },
+  tooLargeCase(
+    '413: a body over maxBodyBytes, refused by its declared length',
+    '/v2/models/fraud/infer',
+    (error) => ({
+      error,
+    }),
+  ),
   {
     name: '415: a Content-Encoding it cannot inflate names the ones it can',
     request: {
@@ -561,30 +597,11 @@ export const contractCases: ContractCase[] = [
     },
   },
   // CORS.
-  {
-    name: 'CORS: a preflight from the allowed origin, without credentials, is answered 204',
-    request: {
-      method: 'OPTIONS',
-      path: '/v2/models/fraud/infer',
-      headers: {
-        origin: ORIGIN,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type',
-      },
-    },
-    expect: {
-      status: 204,
-      headers: {
-        ...CORS_ANSWER,
-        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
-        'access-control-allow-headers':
-          'authorization, content-type, inference-header-content-length, x-routing-key',
-        'access-control-max-age': '120',
-      },
-      text: '',
-    },
-    differs: { chromium: { why: BROWSER_ORIGIN, expect: { status: 204, headers: NO_CORS, text: '' } } },
-  },
+  preflightCase(
+    'CORS: a preflight from the allowed origin, without credentials, is answered 204',
+    '/v2/models/fraud/infer',
+    'POST',
+  ),
   {
     name: 'CORS: a preflight from another origin gets no CORS headers',
     request: {

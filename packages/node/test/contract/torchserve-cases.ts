@@ -10,19 +10,16 @@ import {
   asFloat32,
   asJson,
   auth,
-  BROWSER_ORIGIN,
   bodyJson,
-  CORS_ANSWER,
   type ContractAnswer,
   type ContractCase,
   CREDENTIALS_REQUIRED,
   type Front,
-  NO_CORS,
+  preflightCase,
   record,
   rows,
-  STREAMED_413,
+  tooLargeCase,
 } from './cases';
-import { MAX_BODY_BYTES, ORIGIN } from './setup';
 
 /** A TorchServe error answer as data. */
 const torchServeError = (
@@ -60,11 +57,6 @@ function fraudAnswer(sent: number[][], single: boolean) {
     }
   };
 }
-
-const RECORDS_413 = {
-  ...STREAMED_413,
-  json: { code: 413, type: 'BadRequestException', message: STREAMED_413.json.error },
-};
 
 export const torchServeCases: ContractCase[] = [
   {
@@ -341,54 +333,14 @@ export const torchServeCases: ContractCase[] = [
       'www-authenticate': 'Bearer',
     }),
   },
-  {
-    name: "TorchServe: a body over maxBodyBytes is 413 in TorchServe's shape",
-    request: {
-      method: 'POST',
-      path: '/predictions/fraud',
-      headers: asJson,
-      body: ' '.repeat(MAX_BODY_BYTES + 1),
-    },
-    expect: {
-      status: 413,
-      headers: { connection: 'close' },
-      json: {
-        code: 413,
-        type: 'BadRequestException',
-        message: `the body is ${MAX_BODY_BYTES + 1} bytes; this server takes at most ${MAX_BODY_BYTES}`,
-      },
-    },
-    differs: {
-      fetch: {
-        why: 'the fetch handler words its 413 as it does for a body it counts while streaming, and leaves the connection to its server',
-        expect: { ...RECORDS_413, headers: { connection: null } },
-      },
-      hono: { why: 'Hono runs the fetch handler (see fetch)', expect: RECORDS_413 },
-      chromium: { why: 'the service worker runs the fetch handler (see fetch)', expect: RECORDS_413 },
-    },
-  },
-  {
-    name: 'TorchServe: a preflight for PUT /predictions/fraud allows PUT',
-    request: {
-      method: 'OPTIONS',
-      path: '/predictions/fraud',
-      headers: {
-        origin: ORIGIN,
-        'access-control-request-method': 'PUT',
-        'access-control-request-headers': 'authorization, content-type',
-      },
-    },
-    expect: {
-      status: 204,
-      headers: {
-        ...CORS_ANSWER,
-        'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
-        'access-control-allow-headers':
-          'authorization, content-type, inference-header-content-length, x-routing-key',
-        'access-control-max-age': '120',
-      },
-      text: '',
-    },
-    differs: { chromium: { why: BROWSER_ORIGIN, expect: { status: 204, headers: NO_CORS, text: '' } } },
-  },
+  tooLargeCase(
+    "TorchServe: a body over maxBodyBytes is 413 in TorchServe's shape",
+    '/predictions/fraud',
+    (message) => ({
+      code: 413,
+      type: 'BadRequestException',
+      message,
+    }),
+  ),
+  preflightCase('TorchServe: a preflight for PUT /predictions/fraud allows PUT', '/predictions/fraud', 'PUT'),
 ];

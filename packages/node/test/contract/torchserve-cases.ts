@@ -58,6 +58,17 @@ function fraudAnswer(sent: number[][], single: boolean) {
   };
 }
 
+/** Checks the answer to `record` sent alone to fraud_records: that record's answer, as the pipeline gives it. */
+async function recordAnswer(answer: ContractAnswer, front: Front): Promise<void> {
+  expect(answer.status).toBe(200);
+  const [direct] = await front.predictRecords([record]);
+  const body = bodyJson(answer) as { probability: number; label: string };
+  expect(Object.keys(body)).toEqual(['probability', 'label']);
+  expect(body.label).toBe('legit');
+  expect(body.label).toBe(direct!.label);
+  expect(Math.fround(body.probability)).toBe(direct!.probability);
+}
+
 export const torchServeCases: ContractCase[] = [
   {
     name: 'TorchServe: GET /ping answers Healthy, without credentials',
@@ -92,15 +103,7 @@ export const torchServeCases: ContractCase[] = [
       headers: asJson,
       body: JSON.stringify(record),
     },
-    expect: async (answer, front) => {
-      expect(answer.status).toBe(200);
-      const [direct] = await front.predictRecords([record]);
-      const body = bodyJson(answer) as { probability: number; label: string };
-      expect(Object.keys(body)).toEqual(['probability', 'label']);
-      expect(body.label).toBe('legit');
-      expect(body.label).toBe(direct!.label);
-      expect(Math.fround(body.probability)).toBe(direct!.probability);
-    },
+    expect: recordAnswer,
   },
   {
     name: 'TorchServe: PUT /predictions/fraud_records/1 with a list of records answers a list',
@@ -119,6 +122,29 @@ export const torchServeCases: ContractCase[] = [
       expect(asFloat32(body.map((b) => b.probability))).toEqual(direct.map((d) => d.probability));
       expect(body.map((b) => b.label)).toEqual(['legit', 'legit']);
     },
+  },
+  {
+    name: 'TorchServe: a multipart form (curl -F data=@record.json) is read as its data part',
+    request: {
+      method: 'POST',
+      path: '/predictions/fraud_records',
+      headers: { ...auth, 'content-type': 'multipart/form-data; boundary=contract-part' },
+      // A part named otherwise is not the request's data: TorchServe's handlers read `data` or `body`.
+      body: [
+        '--contract-part',
+        'content-disposition: form-data; name="note"',
+        '',
+        'not the record',
+        '--contract-part',
+        'content-disposition: form-data; name="data"; filename="record.json"',
+        'content-type: application/json',
+        '',
+        JSON.stringify(record),
+        '--contract-part--',
+        '',
+      ].join('\r\n'),
+    },
+    expect: recordAnswer,
   },
   {
     name: 'TorchServe: POST /explanations/fraud answers attributions that add up to its prediction',

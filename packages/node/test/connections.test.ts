@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { createServer, Deployer, functionModel, type ModelshipServer, tensor } from '@modelship/node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const echo = () =>
   functionModel(({ x }) => ({ y: tensor('float32', x!.data as Float32Array, [1, 1]) }), {
@@ -112,6 +112,30 @@ describe('bodyTimeoutMs', () => {
     expect(served).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(served).toContain('"data":[2.5]');
     expect(server!.handler.inFlight).toBe(0);
+  });
+});
+
+describe('body timers', () => {
+  it('sets no timer for a body that arrives with its headers, and one for a body still on its way', async () => {
+    const port = await start({ bodyTimeoutMs: 4321 });
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const bodyTimers = () => spy.mock.calls.filter((c) => c[1] === 4321).length;
+      for (let i = 0; i < 5; i++) {
+        const whole = await open(port);
+        whole.socket.end(`${head(body.length)}${body}`);
+        expect(await whole.answer).toContain('"data":[2.5]');
+      }
+      expect(bodyTimers()).toBe(0);
+      const partial = await open(port);
+      partial.socket.write(`${head(body.length)}${body.slice(0, 10)}`);
+      await until(() => bodyTimers() === 1);
+      partial.socket.end(body.slice(10));
+      expect(await partial.answer).toContain('"data":[2.5]');
+      expect(bodyTimers()).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -68,6 +68,28 @@ describe('fromJson', () => {
     expect(Array.from(r.data as Float64Array)).toEqual(random.map(Number));
   });
 
+  it('reads FP32 from long tokens as Math.fround(JSON.parse(token)), at halfway points between float32s too', () => {
+    const tokens: string[] = ['3.4028235677973362e38', '-3.4028234663852886e38'];
+    const f = new Float32Array(1);
+    const bits = new Uint32Array(f.buffer);
+    for (let i = 0; i < 3000; i++) {
+      const x = Math.sin(i) * 10 ** ((i % 30) - 15);
+      tokens.push(x.toPrecision(16 + (i % 5)), String(x));
+      // The point halfway between two neighbouring float32s (exact in a double), written with
+      // more digits than a double holds and nudged to either side of it in the 17th digit.
+      f[0] = x;
+      const a = f[0];
+      bits[0]!++;
+      const mid = (a + f[0]!) / 2;
+      const nudge = Math.abs(mid) * 2 ** -52;
+      tokens.push(mid.toPrecision(21), (mid + nudge).toPrecision(17), (mid - nudge).toPrecision(17));
+    }
+    const t = read('FP32', [tokens.length], `[${tokens.join(',')}]`);
+    expect(Array.from(t.data as Float32Array)).toEqual(
+      tokens.map((s) => Math.fround(JSON.parse(s) as number)),
+    );
+  });
+
   it('reads every datatype, 64-bit integers exactly', () => {
     expect(read('INT64', [3], '[9223372036854775807, -9223372036854775808, -5]').data).toEqual(
       BigInt64Array.from([9223372036854775807n, -9223372036854775808n, -5n]),

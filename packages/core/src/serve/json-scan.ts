@@ -36,6 +36,51 @@ export interface JsonScanOptions {
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const utf8 = new web.TextDecoder('utf-8', { fatal: true });
 
+/** Half the width, relative, of the interval a truncated 15-digit mantissa leaves around a value. */
+const TRUNCATION = 2 ** -45;
+
+/**
+ * A value whose float32 rounding is that of the exact decimal `m·10^e…` (`m`: its first 15
+ * significant digits, the rest dropped), or undefined when the dropped digits could change it.
+ * The decimal lies within a relative 1e-14 (the dropped digits) of `m·10^e`, which is computed
+ * with one rounding (2^-53); the float32 has 24 bits. When every double within 2^-45 of the
+ * estimate rounds to the same float32 (`Math.fround` is monotonic, so checking both ends
+ * suffices), that float32 is the one the correctly rounded double rounds to, and the estimate
+ * stands for it. Otherwise (about one value in 2^20: near a halfway point between two float32s,
+ * or at the range's edge) the caller reads the token exactly.
+ */
+function float32From(m: number, e: number): number | undefined {
+  if (e > 22 || e < -22) return undefined;
+  const v = e >= 0 ? m * POW10[e]! : m / POW10[-e]!;
+  const lo = Math.fround(v - v * TRUNCATION);
+  return lo === Math.fround(v + v * TRUNCATION) && lo !== Number.POSITIVE_INFINITY ? v : undefined;
+}
+
+/** The longest string {@link shortString} keeps. */
+const SHORT = 24;
+/** Strings of up to {@link SHORT} ASCII bytes seen lately, by a hash of their bytes. */
+const recent: (string | undefined)[] = new Array(256).fill(undefined);
+
+/**
+ * The ASCII string in `b[start, end)`: the one made last time when these bytes were seen
+ * recently (a request's keys, names and datatypes repeat from one request to the next), so a
+ * body's keys cost a comparison, not an allocation.
+ */
+function shortString(b: Uint8Array, start: number, end: number): string {
+  let h = end - start;
+  for (let i = start; i < end; i++) h = (h * 31 + b[i]!) | 0;
+  const slot = (h ^ (h >>> 8)) & 255;
+  const seen = recent[slot];
+  if (seen !== undefined && seen.length === end - start) {
+    let i = 0;
+    while (i < seen.length && seen.charCodeAt(i) === b[start + i]) i++;
+    if (i === seen.length) return seen;
+  }
+  const made = String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  recent[slot] = made;
+  return made;
+}
+
 /** The byte at `at` as a reader sees it, for error messages. */
 export function showByte(b: number | undefined): string {
   if (b === undefined) return 'the end of the body';
@@ -122,7 +167,9 @@ export class Cursor {
     }
     this.pos = p + 1;
     if (ascii && !escaped) {
-      // Short ASCII strings (keys, names, datatypes) without a decoder call.
+      // Short ASCII strings (keys, names, datatypes) without a decoder call, and the ones seen
+      // before without making a string at all.
+      if (p - start <= SHORT) return shortString(b, start, p);
       if (p - start < 64) return String.fromCharCode.apply(null, b.subarray(start, p) as unknown as number[]);
     }
     let text: string;
@@ -143,8 +190,12 @@ export class Cursor {
    * A number token's value, correctly rounded: up to 15 significant digits and a power of ten
    * up to 22 are exact doubles, so one multiplication or division rounds once (Clinger's fast
    * path); longer tokens go to `Number`. Sets `plain` and `numStart`.
+   *
+   * With `float32`, the value is only ever stored in a float32 (the caller rounds it with
+   * `Math.fround`), and a longer token is read from its first 15 digits when that decides the
+   * float32: see {@link float32From}.
    */
-  number(): number {
+  number(float32 = false): number {
     const b = this.b;
     let p = this.pos;
     this.numStart = p;
@@ -160,12 +211,17 @@ export class Cursor {
     let sig = 0;
     let exp10 = 0;
     let slow = false;
+    /** Significant digits past the 15th, not in `m`. */
+    let dropped = 0;
     let c = b[p]!;
     if (c === 0x30) c = b[++p]!;
     else if (c >= 0x31 && c <= 0x39) {
       do {
         if (++sig <= 15) m = m * 10 + (c - 0x30);
-        else slow = true;
+        else {
+          slow = true;
+          dropped++;
+        }
         c = b[++p]!;
       } while (c >= 0x30 && c <= 0x39);
     } else {
@@ -183,7 +239,10 @@ export class Cursor {
       do {
         if (m !== 0 || c !== 0x30) {
           if (++sig <= 15) m = m * 10 + (c - 0x30);
-          else slow = true;
+          else {
+            slow = true;
+            dropped++;
+          }
         }
         exp10--;
         c = b[++p]!;
@@ -211,6 +270,10 @@ export class Cursor {
     this.pos = p;
     this.plain = plain;
     if (p > this.end) this.unexpected();
+    if (slow && float32) {
+      const v = float32From(m, exp10 + dropped);
+      if (v !== undefined) return neg ? -v : v;
+    }
     // The token's own text carries its sign.
     if (slow || exp10 > 22 || exp10 < -22) return Number(this.token());
     const v = exp10 >= 0 ? m * POW10[exp10]! : m / POW10[-exp10]!;
@@ -317,8 +380,11 @@ export class Cursor {
         this.skipArray(depth, o.maxDepth ?? MAX_JSON_DEPTH);
         v = new JsonSpan(this.b, start, this.pos, this.what);
       } else v = this.value(depth, o);
-      // A key such as __proto__ stays an own data property, as JSON.parse makes it.
-      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      // A key such as __proto__ stays an own data property, as JSON.parse makes it; any other
+      // key is assigned (Object.prototype has no other setter), which is far cheaper.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
     } while (this.more(0x7d));
     return out;
   }

@@ -122,6 +122,13 @@ class DataReader {
     }
   }
 
+  /** Where in `data` the element at `depth` stands, for errors (`data[0][3]`). */
+  private path(depth: number): string {
+    return `data${this.counts!.slice(1, depth)
+      .map((c) => `[${c - 1}]`)
+      .join('')}`;
+  }
+
   private shapeText(): string {
     return `[${this.dims.join(', ')}]`;
   }
@@ -154,11 +161,6 @@ class DataReader {
     const rank = dims.length;
     this.counts ??= new Array<number>(rank + 2).fill(0);
     const counts = this.counts;
-    const path = (depth: number) =>
-      `data${counts
-        .slice(1, depth)
-        .map((c) => `[${c - 1}]`)
-        .join('')}`;
     let mode = this.mode;
     let depth = this.depth;
     if (depth === 0) {
@@ -180,19 +182,19 @@ class DataReader {
       if (c === 0x5d || c === 0x2c || c === -1) r.unexpected();
       counts[depth]!++;
       if (c === 0x5b) {
-        if (mode === 1) this.mismatch(path(depth + 1), 'is an array among flat elements');
+        if (mode === 1) this.mismatch(this.path(depth + 1), 'is an array among flat elements');
         if (depth >= rank)
-          this.mismatch(path(depth + 1), `is an array, deeper than the shape's ${rank} dimension(s)`);
+          this.mismatch(this.path(depth + 1), `is an array, deeper than the shape's ${rank} dimension(s)`);
         mode = 2;
         if (counts[depth]! > dims[depth - 1]!)
-          this.mismatch(path(depth), `has more than ${dims[depth - 1]} elements`);
+          this.mismatch(this.path(depth), `has more than ${dims[depth - 1]} elements`);
         r.pos++;
         depth++;
         counts[depth] = 0;
         if (r.ws() === 0x5d) {
           // An empty row: only right where its dimension is 0.
           if (dims[depth - 1] !== 0)
-            this.mismatch(path(depth), `has 0 elements, expected ${dims[depth - 1]}`);
+            this.mismatch(this.path(depth), `has 0 elements, expected ${dims[depth - 1]}`);
           r.pos++;
           depth--;
         } else continue;
@@ -201,11 +203,11 @@ class DataReader {
         if (mode === 2) {
           if (depth !== rank)
             this.mismatch(
-              path(depth + 1),
+              this.path(depth + 1),
               `is a scalar where the shape has ${rank - depth} more dimension(s)`,
             );
           if (counts[depth]! > dims[depth - 1]!)
-            this.mismatch(path(depth), `has more than ${dims[depth - 1]} elements`);
+            this.mismatch(this.path(depth), `has more than ${dims[depth - 1]} elements`);
         }
         this.element(c);
       }
@@ -219,7 +221,7 @@ class DataReader {
         if (next !== 0x5d) r.unexpected();
         r.pos++;
         if (mode === 2 && counts[depth] !== dims[depth - 1])
-          this.mismatch(path(depth), `has ${counts[depth]} elements, expected ${dims[depth - 1]}`);
+          this.mismatch(this.path(depth), `has ${counts[depth]} elements, expected ${dims[depth - 1]}`);
         if (--depth === 0) return this.finish();
       }
     }
@@ -274,7 +276,7 @@ class DataReader {
     if (c === 0x4e) {
       r.literal('NaN');
       v = Number.NaN;
-    } else v = r.number();
+    } else v = r.number(this.dtype === 'float32');
     if (this.f64 !== undefined) {
       // A digit literal read as ±Infinity (1e309) overflows the datatype like 3.5e38 does in FP32.
       if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {

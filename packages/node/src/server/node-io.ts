@@ -10,6 +10,26 @@ import {
   NO_BYTES,
 } from '@modelship/core/serve';
 
+/** Checks waiting for the end of the current poll phase (see {@link afterThisRead}). */
+let unsure: (() => void)[] = [];
+
+function runUnsure(): void {
+  const checks = unsure;
+  unsure = [];
+  for (const check of checks) check();
+}
+
+/**
+ * Runs `check` once the socket reads of this event-loop turn are parsed (in one `setImmediate`
+ * for all the requests of the turn). node:http announces a request when its headers are
+ * parsed, before its body in the same read: a microtask is too early to see the body complete
+ * (every request would set a timer), and a timer or a microtask per request costs more than
+ * reading a small body does.
+ */
+function afterThisRead(check: () => void): void {
+  if (unsure.push(check) === 1) setImmediate(runUnsure);
+}
+
 /**
  * Reads a request body, refusing one over `max` bytes with 413 as soon as the declared length
  * (or the bytes received) pass it, without buffering the rest. A gzip or deflate body is
@@ -52,9 +72,9 @@ export function readBody(
     req.resume();
     done(error, NO_BYTES);
   };
-  // A body that arrived with its headers is complete once this parse ends: only a body still
-  // on its way gets a timer.
-  queueMicrotask(() => {
+  // A body that arrived with its headers is complete once the read that brought them is
+  // parsed: only a body still on its way gets a timer.
+  afterThisRead(() => {
     if (req.complete || failed) return;
     idle = setTimeout(() => {
       if (!failed && !req.complete)

@@ -10,19 +10,26 @@ import { describeValue as describe, HttpError, refuseWhileDraining } from '../ht
 import { own } from '../json-body';
 import type { HandlerRequest, HandlerResponse, ServeContext } from '../types';
 import { collectInputs, parseInferBody, readInputs, readParameters, splitBody } from './inputs';
-import { everyOutput, inferResponse, readOutputs } from './outputs';
+import { everyOutput, inferResponse, type Requested, readOutputs } from './outputs';
 
 /** The version that answered a request, which the Deployer reports through `onRoute`. */
 export class Answered {
   version: string | undefined = undefined;
   /** What the deployment's input screen found, when it has one. */
   screen: ScreenReport | undefined = undefined;
-  readonly onRoute = (v: string): void => {
-    this.version = v;
-  };
-  readonly onScreen = (r: ScreenReport): void => {
-    this.screen = r;
-  };
+  readonly onRoute: (v: string) => void;
+  readonly onScreen: (r: ScreenReport) => void;
+
+  constructor() {
+    // Assigned here, not as arrow-function fields: a field's function gets a name set on it per
+    // instance under tsx (keepNames), which showed in a small model's request cost.
+    this.onRoute = (v) => {
+      this.version = v;
+    };
+    this.onScreen = (r) => {
+      this.screen = r;
+    };
+  }
 }
 
 /**
@@ -99,20 +106,41 @@ export function infer(
   const params = readParameters(own(body, 'parameters'), 'request');
   const requested = readOutputs(body, params, signature, name);
   const answered = new Answered();
-  const run = () =>
-    predictFor(
-      ctx,
-      name,
-      version,
-      inputs,
-      own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name),
-      params,
-      req,
-      answered,
-    ).then((out) =>
-      inferResponse(name, answered.version, id as string | undefined, requested, out, answered.screen),
+  const names = own(body, 'outputs') === undefined ? undefined : requested.map((r) => r.name);
+  if (later.length > 0)
+    return Promise.all(later).then(() =>
+      answer(ctx, name, version, inputs, names, params, req, answered, id as string | undefined, requested),
     );
-  return later.length === 0 ? run() : Promise.all(later).then(run);
+  return answer(
+    ctx,
+    name,
+    version,
+    inputs,
+    names,
+    params,
+    req,
+    answered,
+    id as string | undefined,
+    requested,
+  );
+}
+
+/** The model's answer to decoded inputs, as the protocol's response. */
+function answer(
+  ctx: ServeContext,
+  name: string,
+  version: string | undefined,
+  inputs: NamedTensors,
+  names: string[] | undefined,
+  params: Record<string, unknown>,
+  req: HandlerRequest,
+  answered: Answered,
+  id: string | undefined,
+  requested: Requested[],
+): Promise<HandlerResponse> {
+  return predictFor(ctx, name, version, inputs, names, params, req, answered).then((out) =>
+    inferResponse(name, answered.version, id, requested, out, answered.screen),
+  );
 }
 
 /**

@@ -9,10 +9,15 @@
  * threads (`loadModel(…, { instances })`, what `modelship serve` does for slow models): their
  * ratio to the in-thread row above them is what the pool costs (fraud.onnx) or gains (the MLP).
  *
+ * Two figures survive a loaded machine better than requests/s: the plain server runs twice (its
+ * second copy, "A/A", is the load probe: its ratio to the first says how far the host moved the
+ * rounds), and "CPU/req" is the server process's CPU time (all its threads, from /proc on
+ * Linux) over the run divided by the requests answered.
+ *
  * BENCH_ROUNDS and BENCH_SECONDS shorten a run to check that it works (defaults 5 and 4).
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +66,27 @@ async function start(
   return child;
 }
 
+/**
+ * CPU time in ms of a process and its descendants' threads (utime + stime from /proc, Linux),
+ * or NaN elsewhere: the servers run under tsx, whose CLI starts the server as a child.
+ */
+function cpuMs(pid: number): number {
+  try {
+    let ticks = 0;
+    const stack = [pid];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const t of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' '))
+        if (t.trim() !== '') stack.push(Number(t));
+    }
+    return ticks * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const WRK = process.env.WRK ?? '/usr/bin/wrk';
 /** Rounds of load per server and connection count, and seconds per run: medians are reported. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '5');
@@ -71,9 +97,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? '4');
  * the CPU to the server on a small machine), else with autocannon (a Node client that competes
  * with the server for the same cores). Returns requests/s and p50/p99 latency in ms.
  */
-async function load(port: number, request: string, connections: number, seconds: number) {
-  if (existsSync(WRK)) return loadWrk(port, request, connections, seconds);
-  return loadAutocannon(port, request, connections, seconds);
+async function load(port: number, request: string, connections: number, seconds: number, pid?: number) {
+  const before = pid === undefined ? Number.NaN : cpuMs(pid);
+  const r = existsSync(WRK)
+    ? loadWrk(port, request, connections, seconds)
+    : await loadAutocannon(port, request, connections, seconds);
+  const used = pid === undefined ? Number.NaN : cpuMs(pid) - before;
+  return { ...r, cpuUs: (used * 1000) / r.requests };
 }
 
 function loadWrk(port: number, request: string, connections: number, seconds: number) {
@@ -106,10 +136,11 @@ function loadWrk(port: number, request: string, connections: number, seconds: nu
     return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3 }[m[2] as 'us' | 'ms' | 's'];
   };
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   // wrk reports answers other than 2xx/3xx, and socket errors, on lines of their own.
   const bad = /Non-2xx or 3xx responses|Socket errors/.test(out);
   if (!(rps > 0) || bad) throw new Error(`wrk against port ${port}: ${out}${r.stderr}`);
-  return { rps, p50: Number(ms('50%').toFixed(3)), p99: Number(ms('99%').toFixed(3)) };
+  return { rps, requests, p50: Number(ms('50%').toFixed(3)), p99: Number(ms('99%').toFixed(3)) };
 }
 
 async function loadAutocannon(port: number, request: string, connections: number, seconds: number) {
@@ -123,7 +154,7 @@ async function loadAutocannon(port: number, request: string, connections: number
   });
   if (r.non2xx > 0 || r.errors > 0)
     throw new Error(`${r.non2xx} non-2xx and ${r.errors} errors at port ${port}`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  return { rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99 };
 }
 
 export async function serverThroughput(): Promise<string> {
@@ -145,6 +176,8 @@ export async function serverThroughput(): Promise<string> {
       extra: [] as string[],
       versus: undefined as string | undefined,
     },
+    // The load probe: the same plain server again.
+    { name: 'plain (A/A)', script: './servers/plain.ts', extra: [] },
     { name: 'modelship, no batching', script: './servers/modelship.ts', extra: ['off'] },
     { name: 'modelship, dynamic batching', script: './servers/modelship.ts', extra: ['on'] },
     { name: 'modelship, batching, 2 workers', script: './servers/modelship.ts', extra: ['on', '2'] },
@@ -189,8 +222,8 @@ export async function serverThroughput(): Promise<string> {
       const results = servers.map(() => [[], []] as Awaited<ReturnType<typeof load>>[][]);
       for (let round = 0; round < ROUNDS; round++) {
         for (const [i, r] of running.entries()) {
-          results[i]![0]!.push(await load(r.port, m.request, 64, SECONDS));
-          results[i]![1]!.push(await load(r.port, m.request, 1, SECONDS));
+          results[i]![0]!.push(await load(r.port, m.request, 64, SECONDS, r.child.pid));
+          results[i]![1]!.push(await load(r.port, m.request, 1, SECONDS, r.child.pid));
         }
       }
       const ratio = (runs: { rps: number }[], base: { rps: number }[]) => {
@@ -210,6 +243,7 @@ export async function serverThroughput(): Promise<string> {
             inThread < 0 ? '' : ratio(runs, results[inThread]![j]!),
             `${median(runs.map((r) => r.p50))} ms`,
             `${median(runs.map((r) => r.p99))} ms`,
+            `${median(runs.map((r) => r.cpuUs)).toFixed(0)} µs`,
           ]);
         });
       });
@@ -221,5 +255,5 @@ export async function serverThroughput(): Promise<string> {
   const client = existsSync(WRK)
     ? 'wrk, 1 thread'
     : 'autocannon (install wrk to leave the CPU to the servers)';
-  return `load generator: ${client}; medians of ${ROUNDS} alternating rounds of ${SECONDS} s (ratio: median, min–max of the per-round ratios)\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'vs in-thread', 'p50', 'p99'], rows)}`;
+  return `load generator: ${client}; medians of ${ROUNDS} alternating rounds of ${SECONDS} s (ratio: median, min–max of the per-round ratios)\n\n${table(['model', 'server', 'connections', 'requests/s', 'vs plain', 'vs in-thread', 'p50', 'p99', 'CPU/req'], rows)}`;
 }

@@ -169,6 +169,9 @@ export type ReadOutput = (
   n: number,
 ) => void;
 
+/** Writes one call's inputs (into buffer `slot`): its `n` rows, the first of them row `first` of the whole stream. */
+type MakeInputs = (slot: number, call: number, first: number, n: number) => ModelInputs;
+
 /** `total` rows cut into calls of `size` (the last one shorter). */
 export function callSizes(total: number, size: number): number[] {
   const out: number[] = [];
@@ -307,11 +310,7 @@ export class BatchPredictor {
    * answered), `read` gets its output. A failed call stops new ones; the first error is thrown
    * once the others have ended.
    */
-  private async stream(
-    calls: readonly number[],
-    make: (slot: number, call: number, first: number, n: number) => ModelInputs,
-    read: ReadOutput,
-  ): Promise<void> {
+  private async stream(calls: readonly number[], make: MakeInputs, read: ReadOutput): Promise<void> {
     const signal = this.options.signal;
     if (this.concurrency === 1) {
       await this.inTurn(calls, make, read);
@@ -361,11 +360,7 @@ export class BatchPredictor {
    * before the next is written, without the bookkeeping of calls in flight (a set, a race and
    * three promises a call were a fifth of what an explained row allocated, bench/explain.ts).
    */
-  private async inTurn(
-    calls: readonly number[],
-    make: (slot: number, call: number, first: number, n: number) => ModelInputs,
-    read: ReadOutput,
-  ): Promise<void> {
+  private async inTurn(calls: readonly number[], make: MakeInputs, read: ReadOutput): Promise<void> {
     const signal = this.options.signal;
     const options = { signal, outputs: [this.output] };
     for (let call = 0, first = 0; call < calls.length; first += calls[call]!, call++) {

@@ -11,7 +11,7 @@
  * this thread writes the next call's rows while the worker runs the model. The pool's figure
  * hides the explainer's work behind the model's rather than removing it, so every variant also
  * prints its CPU time (`process.cpuUsage`, all threads of the process) and its CPU time over
- * onnxruntime's.
+ * onnxruntime's, and each case the machine's 1-minute load average as it started and ended.
  *
  * Models: fraud.onnx (12 features, logistic regression: the explainer's worst case, the model
  * costs almost nothing per row) and the bench MLP of make_mlp.py (256 inputs → 1024 → 1024 → 16,
@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExplainOptions, explain, loadModel } from '@modelship/node';
@@ -105,6 +105,7 @@ async function measure(c: Case): Promise<string[][]> {
   }
   const cpu = [[], [], []] as [number[], number[], number[]];
   const rounds = c.rounds ?? ROUNDS;
+  const loadBefore = loadavg()[0]!;
   const warmup = 2;
   const results = await interleave(
     [
@@ -119,6 +120,9 @@ async function measure(c: Case): Promise<string[][]> {
     ],
     { rounds, opsPerRound: 1, warmup },
   );
+  // the machine's 1-minute load average when the case started and ended: wall-clock figures
+  // stretch with it, the CPU columns much less
+  const load = `${loadBefore.toFixed(1)}–${loadavg()[0]!.toFixed(1)}`;
   await session.release();
   await model.dispose();
   await pool.dispose();
@@ -142,6 +146,7 @@ async function measure(c: Case): Promise<string[][]> {
       pairedRatio(ours, theirs).toFixed(3),
       quartiles(ratios),
       median(cpuRatios).toFixed(3),
+      load,
     ];
   };
   return [
@@ -206,6 +211,7 @@ export async function explainBench(): Promise<string> {
         'ratio',
         'quartiles of per-round ratios',
         'CPU ratio',
+        'load average',
       ],
       out,
     ) +

@@ -169,6 +169,9 @@ export type ReadOutput = (
   n: number,
 ) => void;
 
+/** Writes one call's inputs (into buffer `slot`): its `n` rows, the first of them row `first` of the whole stream. */
+type MakeInputs = (slot: number, call: number, first: number, n: number) => ModelInputs;
+
 /** `total` rows cut into calls of `size` (the last one shorter). */
 export function callSizes(total: number, size: number): number[] {
   const out: number[] = [];
@@ -307,12 +310,12 @@ export class BatchPredictor {
    * answered), `read` gets its output. A failed call stops new ones; the first error is thrown
    * once the others have ended.
    */
-  private async stream(
-    calls: readonly number[],
-    make: (slot: number, call: number, first: number, n: number) => ModelInputs,
-    read: ReadOutput,
-  ): Promise<void> {
+  private async stream(calls: readonly number[], make: MakeInputs, read: ReadOutput): Promise<void> {
     const signal = this.options.signal;
+    if (this.concurrency === 1) {
+      await this.inTurn(calls, make, read);
+      return;
+    }
     const free = Array.from({ length: this.concurrency }, (_, i) => this.concurrency - 1 - i);
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
@@ -349,6 +352,25 @@ export class BatchPredictor {
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure.error;
+    throwIfAborted(signal);
+  }
+
+  /**
+   * {@link stream} with one call at a time (a model that runs in this thread): each call awaited
+   * before the next is written, without the bookkeeping of calls in flight (a set, a race and
+   * three promises a call were a fifth of what an explained row allocated, bench/explain.ts).
+   */
+  private async inTurn(calls: readonly number[], make: MakeInputs, read: ReadOutput): Promise<void> {
+    const signal = this.options.signal;
+    const options = { signal, outputs: [this.output] };
+    for (let call = 0, first = 0; call < calls.length; first += calls[call]!, call++) {
+      throwIfAborted(signal);
+      const n = calls[call]!;
+      const out = await this.model.predict(make(0, call, first, n), options);
+      const { data, width } = outputRows(out, this.output, n, this.where);
+      read(numbers(data), width, this.columnOf(width), call, first, n);
+      this.evaluations += n;
+    }
     throwIfAborted(signal);
   }
 

@@ -240,6 +240,47 @@ describe('explain: batching', () => {
     expect(buffers).toHaveLength(2 + 8);
     expect(new Set(buffers.slice(2)).size).toBe(1);
   });
+
+  it('the same values whatever the batch size, when rows that share calls vary in different features', async () => {
+    // 'b' is constant over the background: it varies for rows 0 and 2, not for rows 1 and 3. A
+    // block that held row 0's coalitions (b from the row) and then takes row 1's must give b back
+    // to the background (it once kept row 0's b for row 1, and the values of rows 1 and 3
+    // depended on the batch size)
+    const model = functionModel(
+      ({ features }) => {
+        const x = features!.data as Float64Array;
+        const n = features!.shape[0]!;
+        const out = new Float64Array(n);
+        for (let i = 0; i < n; i++) out[i] = x[i * 3]! + 10 * x[i * 3 + 1]! * x[i * 3 + 2]!;
+        return { value: tensor('float64', out, [n]) };
+      },
+      {
+        name: 'abc',
+        signature: {
+          inputs: [{ name: 'features', dtype: 'float64', shape: ['batch', 3] }],
+          outputs: [{ name: 'value', dtype: 'float64', shape: ['batch'] }],
+        },
+      },
+    );
+    const background = [0.1, 0.2, 0.3, 0.4].map((v) => ({ a: v, c: v * 2, b: 0.5 }));
+    const rows = [
+      { a: 1, c: 1, b: 3 },
+      { a: 2, c: 3, b: 0.5 },
+      { a: 1, c: 2, b: 3 },
+      { a: 2, c: 5, b: 0.5 },
+    ];
+    for (const method of ['exact', 'kernel'] as const) {
+      const want = await explain(model, rows, { background, method, nsamples: 5 });
+      // row 1 alone: a + 10·c·b with b at 0.5 in every row, so φ_b = 0 and φ_a, φ_c are exact
+      expect(want.values[1]!.a).toBeCloseTo(2 - 0.25, 12);
+      expect(want.values[1]!.b).toBe(0);
+      expect(want.values[1]!.c).toBeCloseTo(5 * (3 - 0.5), 12);
+      for (let batchSize = 4; batchSize <= 60; batchSize += 4) {
+        const got = await explain(model, rows, { background, method, nsamples: 5, batchSize });
+        expect([method, batchSize, got.values]).toEqual([method, batchSize, want.values]);
+      }
+    }
+  });
 });
 
 describe('explain: calls in flight', () => {

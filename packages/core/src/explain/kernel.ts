@@ -22,25 +22,35 @@ function binomial(n: number, k: number): number {
   return Math.round(r);
 }
 
-/** Coalition masks with their kernel weights, grown as they are chosen. */
+/**
+ * Coalition masks with their kernel weights, in arrays sized for the budget up front (at most
+ * `nsamples` are chosen; they grow if not) rather than grown from small ones: the growing
+ * arrays were a tenth of what an explained row allocated (bench/explain.ts).
+ */
 class Samples {
   masks: Uint8Array;
-  weights: number[] = [];
-  constructor(private readonly m: number) {
-    this.masks = new Uint8Array(64 * m);
-  }
-  get count(): number {
-    return this.weights.length;
+  weights: Float64Array;
+  count = 0;
+  constructor(
+    private readonly m: number,
+    capacity: number,
+  ) {
+    this.masks = new Uint8Array(Math.max(1, capacity) * m);
+    this.weights = new Float64Array(Math.max(1, capacity));
   }
   add(mask: Uint8Array, weight: number): number {
-    const k = this.weights.length;
-    if ((k + 1) * this.m > this.masks.length) {
-      const next = new Uint8Array(this.masks.length * 2);
-      next.set(this.masks);
-      this.masks = next;
+    const k = this.count;
+    if (k === this.weights.length) {
+      const masks = new Uint8Array(this.masks.length * 2);
+      masks.set(this.masks);
+      this.masks = masks;
+      const weights = new Float64Array(this.weights.length * 2);
+      weights.set(this.weights);
+      this.weights = weights;
     }
     this.masks.set(mask, k * this.m);
-    this.weights.push(weight);
+    this.weights[k] = weight;
+    this.count = k + 1;
     return k;
   }
 }
@@ -52,7 +62,7 @@ class Samples {
  * weight rather than rows.
  */
 function chooseCoalitions(m: number, nsamples: number, random: () => number): Samples {
-  const samples = new Samples(m);
+  const samples = new Samples(m, Math.min(nsamples, 2 ** 16));
   const sizes = Math.ceil((m - 1) / 2);
   const paired = Math.floor((m - 1) / 2);
   const weightVector = new Float64Array(sizes);

@@ -1,4 +1,13 @@
 export { type CompareModelsOptions, type ComparisonReport, compareModels, type PairedTest } from './compare';
+export {
+  type ColumnBlock,
+  type CsvColumn,
+  CsvColumns,
+  type CsvColumnsOptions,
+  cellAt,
+  parseCsvColumns,
+  rowAt,
+} from './csv-columns';
 export { evaluate } from './evaluate';
 export { renderComparisonHtml, renderReportHtml } from './html';
 export { rowShapeOf, valuesPerRow } from './inputs';

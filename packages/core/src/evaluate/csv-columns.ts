@@ -8,6 +8,7 @@
 import { describe, InputError, invalidArgument } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
+import { utf8, utf8Decoder } from '../signing/encoding';
 import { decimalAt } from './decimal';
 import type { CellValue } from './text-formats';
 
@@ -89,12 +90,11 @@ export class CsvColumns implements AsyncIterable<Record<string, CellValue>> {
       throw invalidArgument('CsvColumns.blocks', 'the CSV was read already; it can be read once', rows);
     this.used = true;
     const parser = new BlockParser(this.delimiter, rows);
-    const encoder = new TextEncoder();
     let carry: Uint8Array | undefined;
     for await (const chunk of this.chunks as AsyncIterable<Uint8Array | string>) {
       throwIfAborted(this.signal);
       let bytes: Uint8Array;
-      if (typeof chunk === 'string') bytes = encoder.encode(chunk);
+      if (typeof chunk === 'string') bytes = utf8(chunk);
       else if (chunk instanceof Uint8Array) bytes = chunk;
       else throw invalidArgument('parseCsvColumns', 'chunks must be Uint8Arrays or strings', chunk);
       if (carry !== undefined && carry.length > 0) {
@@ -192,7 +192,7 @@ function isMissingWord(b: Uint8Array, s: number, e: number): boolean {
  */
 class BlockParser {
   private header: string[] | undefined;
-  private readonly decoder = new TextDecoder();
+  private readonly decoder = utf8Decoder();
   private line = 1;
   private afterCr = false;
   private started = false;
@@ -411,7 +411,7 @@ class BlockParser {
 
 /** The character at byte `i` (a UTF-8 sequence decoded), for a message. */
 function charAt(b: Uint8Array, i: number): string {
-  return Array.from(new TextDecoder().decode(b.subarray(i, i + sequenceLength(b[i]!))))[0] ?? '';
+  return Array.from(utf8Decoder().decode(b.subarray(i, i + sequenceLength(b[i]!))))[0] ?? '';
 }
 
 /** Bytes in the UTF-8 sequence a lead byte starts. */

@@ -184,6 +184,31 @@ describe('parseCsvColumns', () => {
     );
   });
 
+  it('reads numerals in cells (the scan-time fast path and the fallback) to the double Number gives, bit for bit (property)', async () => {
+    const digits = fc.stringMatching(/^[0-9]{0,24}$/);
+    const numeral = fc
+      .tuple(
+        fc.constantFrom('', '+', '-'),
+        digits,
+        fc.option(digits),
+        fc.option(fc.integer({ min: -30, max: 30 })),
+      )
+      .map(
+        ([sign, whole, fraction, exp]) =>
+          `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exp === null ? '' : `e${exp}`}`,
+      );
+    await fc.assert(
+      fc.asyncProperty(fc.array(numeral, { minLength: 1, maxLength: 20 }), async (cells) => {
+        const text = `v\n${cells.join('\n')}\n`;
+        expect(await outcome(parseCsvColumns([bytes(text)]))).toEqual(await outcome(parseCsv([text])));
+        const rows = (await all(parseCsvColumns([bytes(text)]))) as { v: unknown }[];
+        const expected = (await all(parseCsv([text]))) as { v: unknown }[];
+        for (const [i, row] of rows.entries()) expect(Object.is(row.v, expected[i]!.v), `${cells[i]}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses a bad delimiter, bad options and bad chunks with INVALID_ARGUMENT', async () => {
     for (const delimiter of ['', ';;', '"', '\n', '§'])
       expect(() => parseCsvColumns([], { delimiter }), delimiter).toThrow(/delimiter must be one ASCII/);

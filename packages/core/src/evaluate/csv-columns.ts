@@ -9,7 +9,7 @@ import { describe, InputError, invalidArgument } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
 import { utf8, utf8Decoder } from '../signing/encoding';
-import { decimalAt } from './decimal';
+import { decimalAt, POW10 } from './decimal';
 import type { CellValue } from './text-formats';
 
 /** Options of {@link parseCsvColumns}. */
@@ -160,6 +160,15 @@ export function parseCsvColumns(
 }
 
 const QUOTE = 0x22;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const TWO_53 = 2 ** 53;
+/** Field kinds while a record is read. */
+const UNQUOTED = 0;
+const QUOTED = 1;
+const NUMBER = 2;
 const LF = 0x0a;
 const CR = 0x0d;
 // Refused as column names, as parseCsv refuses them.
@@ -203,7 +212,9 @@ class BlockParser {
   // The fields of the record being read: starts, ends and whether quoted (reused arrays).
   private starts: number[] = [];
   private ends: number[] = [];
-  private quoted: boolean[] = [];
+  private kinds: number[] = [];
+  // The value of each field read as a number while scanning (kind NUMBER).
+  private values: number[] = [];
 
   constructor(
     private readonly delimiter: number,
@@ -221,7 +232,8 @@ class BlockParser {
     const delimiter = this.delimiter;
     const starts = this.starts;
     const ends = this.ends;
-    const quoted = this.quoted;
+    const kinds = this.kinds;
+    const values = this.values;
     while (p < n) {
       const c0 = b[p]!;
       if (c0 === LF || c0 === CR) {
@@ -257,7 +269,7 @@ class BlockParser {
           if (j >= n) throw invalid(first, ': a quoted field is not closed before the end of the data');
           starts[fields] = s;
           ends[fields] = j;
-          quoted[fields] = true;
+          kinds[fields] = QUOTED;
           fields++;
           i = j + 1;
           if (i < n) {
@@ -269,7 +281,57 @@ class BlockParser {
             }
           }
         } else {
+          // The usual cell first: a plain decimal numeral without exponent, read as it is
+          // scanned (the digits as an integer below 2^53 over a power of ten up to 10^22 is
+          // Clinger's exact case, as in decimalAt). Anything else is scanned again below.
           let j = i;
+          let negative = false;
+          if (j < n && (b[j] === MINUS || b[j] === PLUS)) negative = b[j++] === MINUS;
+          const digits = j;
+          let mantissa = 0;
+          let scale = 0;
+          for (; j < n; j++) {
+            const d = b[j]! - ZERO;
+            if (d < 0 || d > 9) break;
+            mantissa = mantissa * 10 + d;
+          }
+          let count = j - digits;
+          if (j < n && b[j] === DOT) {
+            const dot = ++j;
+            for (; j < n; j++) {
+              const d = b[j]! - ZERO;
+              if (d < 0 || d > 9) break;
+              mantissa = mantissa * 10 + d;
+            }
+            scale = j - dot;
+            count += scale;
+          }
+          const next = j < n ? b[j]! : QUOTE;
+          if (
+            count > 0 &&
+            scale <= 22 &&
+            mantissa < TWO_53 &&
+            (next === delimiter || next === LF || next === CR)
+          ) {
+            const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
+            values[fields] = negative ? -v : v;
+            kinds[fields] = NUMBER;
+            starts[fields] = i;
+            ends[fields] = j;
+            fields++;
+            i = j;
+            if (i >= n) {
+              if (!final) return p;
+              this.line = line;
+              break;
+            }
+            const c = b[i++]!;
+            if (c === delimiter) continue;
+            this.line = line + 1;
+            this.afterCr = c === CR;
+            break;
+          }
+          j = i;
           while (j < n) {
             const d = b[j]!;
             if (d === delimiter || d === LF || d === CR) break;
@@ -282,7 +344,7 @@ class BlockParser {
           }
           starts[fields] = i;
           ends[fields] = j;
-          quoted[fields] = false;
+          kinds[fields] = UNQUOTED;
           fields++;
           i = j;
         }
@@ -329,9 +391,15 @@ class BlockParser {
     const ends = this.ends;
     for (let f = 0; f < fields; f++) {
       const column = this.columns[f]!;
+      const kind = this.kinds[f];
+      if (kind === NUMBER) {
+        column.numbers[r] = this.values[f]!;
+        if (column.others !== undefined) column.others[r] = undefined;
+        continue;
+      }
       const s = starts[f]!;
       const e = ends[f]!;
-      if (!this.quoted[f]) {
+      if (kind === UNQUOTED) {
         if (s === e || isMissingWord(b, s, e)) {
           this.other(column, r, null);
           continue;
@@ -374,7 +442,7 @@ class BlockParser {
     const text = ascii
       ? String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[])
       : this.decoder.decode(b.subarray(s, e));
-    return this.quoted[f] && text.includes('"') ? text.replaceAll('""', '"') : text;
+    return this.kinds[f] === QUOTED && text.includes('"') ? text.replaceAll('""', '"') : text;
   }
 
   private newColumns(): { numbers: Float64Array; others: (string | null | undefined)[] | undefined }[] {

@@ -203,7 +203,8 @@ describe('parseCsvColumns', () => {
         expect(await outcome(parseCsvColumns([bytes(text)]))).toEqual(await outcome(parseCsv([text])));
         const rows = (await all(parseCsvColumns([bytes(text)]))) as { v: unknown }[];
         const expected = (await all(parseCsv([text]))) as { v: unknown }[];
-        for (const [i, row] of rows.entries()) expect(Object.is(row.v, expected[i]!.v), `${cells[i]}`).toBe(true);
+        for (const [i, row] of rows.entries())
+          expect(Object.is(row.v, expected[i]!.v), `${cells[i]}`).toBe(true);
       }),
       { numRuns: 2000 },
     );

@@ -42,7 +42,8 @@ export function scoreMetrics(
   // metric's working arrays at a time; resampling needs them all until the last resample.
   const analytic = plan !== null && s.n > 0 && analyticFor(plan, s.n);
   const z = analytic ? normalQuantile(1 - (1 - plan.confidence) / 2) : 0;
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    if (i > 0) onProgress?.({ phase: 'metrics', done: i, total: names.length });
     const s1 = scorer(name, s);
     try {
       out[name] = { value: s1() };
@@ -59,6 +60,7 @@ export function scoreMetrics(
     if (interval !== undefined) Object.assign(out[name]!, interval);
     else notes.push(`${name}: no analytic interval (too few rows of a class)`);
   }
+  onProgress?.({ phase: 'metrics', done: names.length, total: names.length });
   if (plan === null || s.n === 0 || analytic) return out;
   const draws = scorers.map(() => new Float64Array(plan.resamples));
   const random = seededRandom(plan.seed);

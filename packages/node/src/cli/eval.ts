@@ -82,7 +82,7 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     .option('--json', 'print the report as JSON instead of tables')
     .addHelpText(
       'after',
-      '\nProgress (rows while scoring, resamples while bootstrapping) goes to stderr on a terminal or with MODELSHIP_PROGRESS=1.',
+      '\nProgress (rows while scoring, metrics as they are scored, resamples while bootstrapping, each with its rate and ETA) goes to stderr on a terminal or with MODELSHIP_PROGRESS=1.',
     )
     .action(async (model: string, data: string, values: EvalFlags) =>
       done(await evalCommand(model, data, values, { out, progress: progressStream() })),

@@ -10,7 +10,7 @@ import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
 import { utf8, utf8Decoder } from '../signing/encoding';
 import { decimalAt, POW10 } from './decimal';
-import type { CellValue } from './text-formats';
+import type { CellValue } from './cell';
 
 /** Options of {@link parseCsvColumns}. */
 export interface CsvColumnsOptions {

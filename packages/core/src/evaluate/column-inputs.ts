@@ -10,7 +10,7 @@ import type { Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
 import { allocate } from '../tensor/dtype';
 import { tensor } from '../tensor/tensor';
-import { type ColumnBlock, cellAt, rowAt } from './csv-columns';
+import { type ColumnBlock, cellAt, rowAt } from './column-block';
 import { datasetError } from './dataset';
 import { checkFeature, inputBuilder, inputPlan, noLabelColumn } from './inputs';
 import type { DataOptions } from './types';

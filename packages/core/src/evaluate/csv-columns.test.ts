@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ModelshipError } from '../errors';
-import { type ColumnBlock, cellAt, parseCsvColumns } from './csv-columns';
+import { type ColumnBlock, cellAt } from './column-block';
+import { parseCsvColumns } from './csv-columns';
 import { decimalAt } from './decimal';
 import { parseCsv } from './text-formats';
 

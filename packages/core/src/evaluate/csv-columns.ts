@@ -9,8 +9,9 @@ import { describe, InputError, invalidArgument } from '../errors';
 import { throwIfAborted } from '../model/abort';
 import type { AbortSignalLike } from '../model/model';
 import { utf8, utf8Decoder } from '../signing/encoding';
-import { decimalAt, POW10 } from './decimal';
 import type { CellValue } from './cell';
+import { COLUMN_STREAM, type ColumnBlock, isColumnStream, rowAt } from './column-block';
+import { decimalAt, POW10 } from './decimal';
 
 /** Options of {@link parseCsvColumns}. */
 export interface CsvColumnsOptions {
@@ -20,42 +21,6 @@ export interface CsvColumnsOptions {
   signal?: AbortSignalLike;
 }
 
-/**
- * One column of a block. `numbers[i]` is the cell's value when it is a number; otherwise it is
- * `NaN` and `others[i]` holds the cell (`null` for a missing value, or its text).
- */
-export interface CsvColumn {
-  readonly numbers: Float64Array;
-  /** Cells that are not numbers; `undefined` when the block has none in this column. */
-  readonly others: (string | null | undefined)[] | undefined;
-}
-
-/** Consecutive rows of a CSV, column by column. */
-export interface ColumnBlock {
-  /** The index of the block's first row in the data (0 is the first record after the header). */
-  readonly offset: number;
-  /** Rows in the block. */
-  readonly length: number;
-  /** The column names, as the header gives them. */
-  readonly names: readonly string[];
-  /** The columns, in the header's order. */
-  readonly columns: readonly CsvColumn[];
-}
-
-/** The cell at row `i` of a column, as `parseCsv` would give it. */
-export function cellAt(column: CsvColumn, i: number): CellValue {
-  const other = column.others?.[i];
-  return other === undefined ? column.numbers[i]! : other;
-}
-
-/** Row `i` of a block as the record `parseCsv` yields. */
-export function rowAt(block: ColumnBlock, i: number): Record<string, CellValue> {
-  const row: Record<string, CellValue> = {};
-  for (let c = 0; c < block.names.length; c++) row[block.names[c]!] = cellAt(block.columns[c]!, i);
-  return row;
-}
-
-const MARK = Symbol.for('modelship.CsvColumns');
 /** Rows per block when the reader is iterated as rows. */
 const DEFAULT_BLOCK = 65_536;
 
@@ -71,12 +36,12 @@ export class CsvColumns implements AsyncIterable<Record<string, CellValue>> {
     private readonly delimiter: number,
     private readonly signal: AbortSignalLike | undefined,
   ) {
-    Object.defineProperty(this, MARK, { value: true });
+    Object.defineProperty(this, COLUMN_STREAM, { value: true });
   }
 
   /** True for a `CsvColumns` (from any copy of the package). */
   static isInstance(value: unknown): value is CsvColumns {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARK] === true;
+    return isColumnStream(value);
   }
 
   /**

@@ -6,8 +6,8 @@ import type { ModelInputs } from '../tensor/coerce';
 import { bytesPerElement } from '../tensor/dtype';
 import { analyticFor, bootstrapPlan } from './bootstrap';
 import { Collected, chooseOutputs } from './collect';
+import { type ColumnStream, isColumnStream } from './column-block';
 import { type BlockInputBuilder, blockInputBuilder, readBlockLabels } from './column-inputs';
-import { CsvColumns } from './csv-columns';
 import { batchesOf, datasetError, datasetLength, datasetRows } from './dataset';
 import {
   checkDataOptions,
@@ -129,7 +129,7 @@ export async function collect(
 ): Promise<Collected[]> {
   for (const m of models) checkModel(m, where);
   const batchSize = plan.batchSize ?? defaultBatchSize(models);
-  if (CsvColumns.isInstance(dataset)) return collectBlocks(models, dataset, options, plan, batchSize, where);
+  if (isColumnStream(dataset)) return collectBlocks(models, dataset, options, plan, batchSize, where);
   const rows = datasetRows(dataset, where);
   const total = options.total ?? datasetLength(dataset);
   const collected = models.map((m) => new Collected(chooseOutputs(m, options, where), where));
@@ -161,7 +161,7 @@ export async function collect(
  */
 async function collectBlocks(
   models: readonly Model[],
-  csv: CsvColumns,
+  csv: ColumnStream,
   options: EvaluateOptions,
   plan: Plan,
   batchSize: number,

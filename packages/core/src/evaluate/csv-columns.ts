@@ -285,33 +285,24 @@ class BlockParser {
             ends[fields] = j;
             fields++;
             i = j;
-            if (i >= n) {
-              if (!final) return p;
-              this.line = line;
-              break;
+          } else {
+            j = i;
+            while (j < n) {
+              const d = b[j]!;
+              if (d === delimiter || d === LF || d === CR) break;
+              if (d === QUOTE)
+                throw invalid(
+                  first,
+                  ': a quote inside an unquoted field; quote the whole field and double the quotes inside it',
+                );
+              j++;
             }
-            const c = b[i++]!;
-            if (c === delimiter) continue;
-            this.line = line + 1;
-            this.afterCr = c === CR;
-            break;
+            starts[fields] = i;
+            ends[fields] = j;
+            kinds[fields] = UNQUOTED;
+            fields++;
+            i = j;
           }
-          j = i;
-          while (j < n) {
-            const d = b[j]!;
-            if (d === delimiter || d === LF || d === CR) break;
-            if (d === QUOTE)
-              throw invalid(
-                first,
-                ': a quote inside an unquoted field; quote the whole field and double the quotes inside it',
-              );
-            j++;
-          }
-          starts[fields] = i;
-          ends[fields] = j;
-          kinds[fields] = UNQUOTED;
-          fields++;
-          i = j;
         }
         if (i >= n) {
           if (!final) return p;

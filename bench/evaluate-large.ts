@@ -6,7 +6,8 @@
  * bench/lib/eval-large-data.ts and never committed. Each side runs as its own process, timed
  * wall-clock from spawn to exit (node's start and tsx's transpiling included); peak RSS from
  * `/usr/bin/time -v`. The Python stack runs before and after Modelship: the two times are an
- * A/A probe of how the machine's load moved during the run.
+ * A/A probe of how the machine's load moved during the run. The parser alone (`readCsvColumns`
+ * into typed column blocks, bench/lib/eval-large-read.ts) is timed against pandas' `read_csv`.
  *
  * Needs Debian's python3-pandas (`apt-get install -y python3-pandas`) for the baseline; not
  * part of CI.
@@ -22,6 +23,7 @@ const bin = fileURLToPath(new URL('../packages/node/src/cli/bin.ts', import.meta
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const model = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
 const script = fileURLToPath(new URL('./evaluate_large_pandas.py', import.meta.url));
+const readScript = fileURLToPath(new URL('./lib/eval-large-read.ts', import.meta.url));
 
 interface Run {
   seconds: number;
@@ -48,6 +50,14 @@ function python(csv: string): Run & { values: Record<string, number>; read: numb
   return { ...run, values: out.values, read: out.read };
 }
 
+/** `readCsvColumns` alone on the table, timed in its process as pandas' `read_csv` is in Python's. */
+function reader(csv: string): Run & { read: number; cpu: number } {
+  const args = ['--import', tsx, '--conditions=@modelship/source', readScript, csv];
+  const run = timed(process.execPath, args);
+  const out = JSON.parse(run.stdout) as { read: number; cpu: number };
+  return { ...run, read: out.read, cpu: out.cpu };
+}
+
 function modelship(csv: string, resamples: number | undefined): Run & { rocAuc: number } {
   const args = ['--import', tsx, '--conditions=@modelship/source', bin, 'eval', model, csv];
   args.push('--label', 'label', '--json');
@@ -62,6 +72,7 @@ export async function evaluateLarge(): Promise<string> {
   const csv = writeEvalLarge(`/tmp/modelship-eval-large-${rows}-s26.csv`, rows, 26);
   const load = execSync('uptime').toString().trim();
   const before = python(csv);
+  const read = reader(csv);
   const off = modelship(csv, 0);
   const on = modelship(csv, undefined);
   const after = python(csv);
@@ -102,7 +113,7 @@ export async function evaluateLarge(): Promise<string> {
   );
   return [
     `${rows.toLocaleString('en')} rows × 12 features (${csv}); ${load}`,
-    `pandas read_csv alone: ${before.read.toFixed(2)} s / ${after.read.toFixed(2)} s; A/A (Python after / before): ${(after.seconds / before.seconds).toFixed(2)}`,
+    `pandas read_csv alone: ${before.read.toFixed(2)} s / ${after.read.toFixed(2)} s; readCsvColumns alone (typed column blocks): ${read.read.toFixed(2)} s (${read.cpu.toFixed(2)} s CPU, peak RSS ${read.rssMb.toFixed(0)} MB), ${(read.read / ((before.read + after.read) / 2)).toFixed(2)}× read_csv; A/A (Python after / before): ${(after.seconds / before.seconds).toFixed(2)}`,
     '',
     lines,
   ].join('\n');

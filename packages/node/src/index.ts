@@ -23,7 +23,7 @@ export {
   shardFromEnv,
 } from './batch/shard';
 export { type FileSink, rejectsFile, rowFileSink, type TextFile, textFile, textFormatOf } from './batch/sink';
-export { type ReadOptions, readCsv, readDataset, readJsonl } from './datasets';
+export { type ReadOptions, readCsv, readCsvColumns, readDataset, readJsonl } from './datasets';
 export { keyFromEnv, keyFromFile, type NodeDecryptionOptions, type NodeKeySource } from './decryption';
 export { type ExecutionProvider, type LoadModelOptions, loadModel } from './load-model';
 export {

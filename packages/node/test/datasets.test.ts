@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelshipError } from '@modelship/core';
 import { describe, expect, it } from 'vitest';
-import { readCsv, readDataset, readJsonl } from '../src/datasets';
+import { readCsv, readCsvColumns, readDataset, readJsonl } from '../src/datasets';
 
 const IRIS = fileURLToPath(new URL('../../../fixtures/data/iris.csv', import.meta.url));
 // fs.createReadStream reads 64 KiB at a time by default.
@@ -233,5 +233,39 @@ describe('readDataset', () => {
     const e = await failure(readDataset(folder));
     expect(e.code).toBe('DATASET_INVALID');
     expect(e.message).toMatch(/^cannot read '.*folder\.csv': EISDIR/);
+  });
+});
+
+describe('readCsvColumns', () => {
+  it('reads the rows readCsv reads, é split across 1 MiB reads, with byte progress to the file size', async () => {
+    const cell = 'café é'.repeat(30);
+    const count = 10_000;
+    const bytes = splitCharacterAt(1 << 20, (pad) => {
+      const lines = [`text${pad},n,x`];
+      for (let i = 0; i < count; i++) lines.push(`${cell},${i},${i % 7 === 0 ? 'NA' : `${i}.25e-3`}`);
+      return `${lines.join('\r\n')}\r\n`;
+    });
+    expect(bytes.length).toBeGreaterThan(2 << 20);
+    const path = tempFile('columns.csv', bytes);
+    const calls: [number, number][] = [];
+    const rows = await all(readCsvColumns(path, { onBytes: (read, total) => calls.push([read, total]) }));
+    expect(rows).toEqual(await all(readCsv(path)));
+    expect(rows[1]).toEqual({ [`text${Object.keys(rows[0]!)[0]!.slice(4)}`]: cell, n: 1, x: 0.00125 });
+    // The reads ended inside a character, and progress rose to the size.
+    expect(calls.some(([r]) => r < bytes.length && (bytes[r]! & 0xc0) === 0x80)).toBe(true);
+    expect(calls.at(-1)).toEqual([bytes.length, bytes.length]);
+  });
+
+  it('reads tab-separated files and names the line of malformed CSV as readCsv does', async () => {
+    const tsv = tempFile('cols.tsv', 'a\tb\n1\tx y\n');
+    expect(await all(readCsvColumns(tsv, { delimiter: '\t' }))).toEqual([{ a: 1, b: 'x y' }]);
+    const bad = tempFile('cols-bad.csv', 'a,b\n1,2\n3\n');
+    expect((await failure(readCsvColumns(bad))).message).toBe('line 3 has 1 field; the header has 2');
+  });
+
+  it('reports a missing file on the first read as DATASET_INVALID', async () => {
+    const e = await failure(readCsvColumns(join(dir, 'missing-columns.csv')));
+    expect(e.code).toBe('DATASET_INVALID');
+    expect(e.message).toMatch(/^cannot read '.*missing-columns\.csv': ENOENT/);
   });
 });

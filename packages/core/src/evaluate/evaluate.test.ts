@@ -113,6 +113,25 @@ describe('evaluate: data sets', () => {
     expect(seen.at(-1)).toBe(-50);
   });
 
+  it('reports the metrics phase, one step per metric, between scoring and the bootstrap', async () => {
+    const seen: string[] = [];
+    await evaluate(logistic, rows, {
+      batchSize: 200,
+      metrics: ['accuracy', 'rocAuc', 'f1'],
+      bootstrap: { resamples: 2 },
+      onProgress: (p) => seen.push(`${p.phase} ${p.done}/${p.total}`),
+    });
+    expect(seen).toEqual([
+      'predict 200/300',
+      'predict 300/300',
+      'metrics 1/3',
+      'metrics 2/3',
+      'metrics 3/3',
+      'bootstrap 1/2',
+      'bootstrap 2/2',
+    ]);
+  });
+
   it('evaluates a model a Deployer serves, through its queue and batcher', async () => {
     const deployer = new Deployer();
     await deployer.deploy('scorer', makeLogistic(), { batching: { maxBatchSize: 32, maxQueueDelayMs: 1 } });

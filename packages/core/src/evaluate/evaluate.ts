@@ -1,11 +1,22 @@
 import { invalidArgument } from '../errors';
 import { checkOptions } from '../metrics/labels';
+import { throwIfAborted } from '../model/abort';
 import type { Model } from '../model/model';
+import type { ModelInputs } from '../tensor/coerce';
 import { bytesPerElement } from '../tensor/dtype';
 import { analyticFor, bootstrapPlan } from './bootstrap';
 import { Collected, chooseOutputs } from './collect';
+import { type ColumnStream, isColumnStream } from './column-block';
+import { type BlockInputBuilder, blockInputBuilder, readBlockLabels } from './column-inputs';
 import { batchesOf, datasetError, datasetLength, datasetRows } from './dataset';
-import { checkDataOptions, checkModel, type InputBuilder, inputBuilder, readRowLabels } from './inputs';
+import {
+  checkDataOptions,
+  checkModel,
+  type InputBuilder,
+  inputBuilder,
+  noLabelColumn,
+  readRowLabels,
+} from './inputs';
 import { defaultMetrics, METRIC_NAMES } from './metric-set';
 
 export { checkModel } from './inputs';
@@ -117,12 +128,13 @@ export async function collect(
   where: string,
 ): Promise<Collected[]> {
   for (const m of models) checkModel(m, where);
+  const batchSize = plan.batchSize ?? defaultBatchSize(models);
+  if (isColumnStream(dataset)) return collectBlocks(models, dataset, options, plan, batchSize, where);
   const rows = datasetRows(dataset, where);
   const total = options.total ?? datasetLength(dataset);
   const collected = models.map((m) => new Collected(chooseOutputs(m, options, where), where));
   let builders: InputBuilder[] | undefined;
   let done = 0;
-  const batchSize = plan.batchSize ?? defaultBatchSize(models);
   for await (const batch of batchesOf(rows, batchSize, options.signal, where)) {
     if (builders === undefined) {
       const first = batch[0]!;
@@ -130,19 +142,83 @@ export async function collect(
       builders = models.map((m) => inputBuilder(m, first, options, where));
     }
     readRowLabels(batch, plan.label, done, where, collected[0]!.labels);
-    for (let m = 0; m < models.length; m++) {
-      const inputs = builders[m]!(batch, done);
-      const out = await models[m]!.predict(inputs, {
-        signal: options.signal,
-        outputs: collected[m]!.outputs(),
-      });
-      collected[m]!.add(out, batch.length);
-    }
-    done += batch.length;
-    options.onProgress?.({ phase: 'predict', done, total });
+    done = await predictBatch(
+      models,
+      collected,
+      (m) => builders![m]!(batch, done),
+      batch.length,
+      done,
+      total,
+      options,
+    );
   }
+  return finished(collected, done, where);
+}
+
+/**
+ * {@link collect} for a CSV read into column blocks: the blocks are the batches, their feature
+ * columns go straight into the input tensor and their label column into the labels.
+ */
+async function collectBlocks(
+  models: readonly Model[],
+  csv: ColumnStream,
+  options: EvaluateOptions,
+  plan: Plan,
+  batchSize: number,
+  where: string,
+): Promise<Collected[]> {
+  const collected = models.map((m) => new Collected(chooseOutputs(m, options, where), where));
+  let builders: BlockInputBuilder[] | undefined;
+  let done = 0;
+  for await (const block of csv.blocks(batchSize)) {
+    throwIfAborted(options.signal);
+    if (builders === undefined) {
+      if (!block.names.includes(plan.label)) throw noLabelColumn(block.names, plan.label, where);
+      builders = models.map((m) => blockInputBuilder(m, block, options, where));
+    }
+    readBlockLabels(block, plan.label, where, collected[0]!.labels);
+    done = await predictBatch(
+      models,
+      collected,
+      (m) => builders![m]!(block),
+      block.length,
+      done,
+      options.total,
+      options,
+    );
+  }
+  throwIfAborted(options.signal);
+  return finished(collected, done, where);
+}
+
+/** Runs every model on one batch and keeps its answers; returns the rows done so far. */
+async function predictBatch(
+  models: readonly Model[],
+  collected: Collected[],
+  inputsFor: (m: number) => ModelInputs,
+  length: number,
+  done: number,
+  total: number | undefined,
+  options: EvaluateOptions,
+): Promise<number> {
+  for (let m = 0; m < models.length; m++) {
+    const out = await models[m]!.predict(inputsFor(m), {
+      signal: options.signal,
+      outputs: collected[m]!.outputs(),
+    });
+    collected[m]!.add(out, length);
+  }
+  const now = done + length;
+  options.onProgress?.({ phase: 'predict', done: now, total });
+  return now;
+}
+
+/** Refuses an empty data set; every model gets the labels the first one read. */
+function finished(collected: Collected[], done: number, where: string): Collected[] {
   if (done === 0) throw datasetError(`${where}: the data set has no rows`);
-  for (let m = 1; m < collected.length; m++) collected[m]!.labels.push(...collected[0]!.labels);
+  // A loop, not push(...labels): millions of arguments overflow the stack.
+  for (let m = 1; m < collected.length; m++)
+    for (const l of collected[0]!.labels) collected[m]!.labels.push(l);
   return collected;
 }
 

@@ -1,4 +1,6 @@
+export { type ColumnBlock, type CsvColumn, cellAt, rowAt } from './column-block';
 export { type CompareModelsOptions, type ComparisonReport, compareModels, type PairedTest } from './compare';
+export { CsvColumns, type CsvColumnsOptions, parseCsvColumns } from './csv-columns';
 export { evaluate } from './evaluate';
 export { renderComparisonHtml, renderReportHtml } from './html';
 export { rowShapeOf, valuesPerRow } from './inputs';

@@ -1,4 +1,4 @@
-import { describe, invalidArgument } from '../errors';
+import { describe, type InputError, invalidArgument } from '../errors';
 import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
 import type { ModelInputs } from '../tensor/coerce';
@@ -108,30 +108,43 @@ function cannotFill(spec: TensorSpec, features: readonly string[], where: string
 }
 
 /**
- * Decides, from the first row and the model's signature, how rows become inputs: the rows
- * carry every input by name, or their feature columns fill the model's one input (see
- * {@link rowShapeOf}: `[batch, k]`, or `[batch, 1, 8, 8]` from 64 columns). Anything else is
- * a `DATASET_INVALID` error naming the input, its shape and the column count.
+ * How feature columns fill a model's one input: which columns, in which order, and the shape
+ * one row's values take. `integer` inputs refuse fractions; `bigint` ones get `BigInt`s.
  */
-export function inputBuilder(model: Model, first: Row, options: DataOptions, where: string): InputBuilder {
+export interface FeaturePlan {
+  spec: TensorSpec;
+  features: readonly string[];
+  perRow: number[];
+  integer: boolean;
+  bigint: boolean;
+}
+
+/**
+ * How rows become inputs, decided from the columns of the first row (`has` says whether a
+ * name is one; `columns` lists them) and the model's signature: a pipeline's or `toInputs`'
+ * own builder (`build`), rows carrying every input by name (`named`), or feature columns
+ * filling the model's one input ({@link FeaturePlan}). Anything else is a `DATASET_INVALID`
+ * error naming the input, its shape and the column count.
+ */
+export function inputPlan(
+  model: Model,
+  has: (name: string) => boolean,
+  columns: readonly string[],
+  options: DataOptions,
+  where: string,
+): { build: InputBuilder } | { named: true } | FeaturePlan {
   if (options.pipeline !== undefined) {
     const pipeline = options.pipeline;
-    return (rows, offset) => pipeline.transform(rows, { offset });
+    return { build: (rows, offset) => pipeline.transform(rows, { offset }) };
   }
   if (options.toInputs !== undefined) {
     const toInputs = options.toInputs;
-    return (rows) => toInputs(rows);
+    return { build: (rows) => toInputs(rows) };
   }
   const specs = model.signature.inputs;
   const label = options.label ?? 'label';
-  const columns = Object.keys(first);
-  if (specs.length > 0 && specs.every((s) => s.name in first) && options.features === undefined) {
-    return (rows, offset) => {
-      const inputs: Record<string, Tensor> = {};
-      for (const spec of specs) inputs[spec.name] = stackColumn(spec, rows, offset, where);
-      return inputs;
-    };
-  }
+  if (specs.length > 0 && specs.every((s) => has(s.name)) && options.features === undefined)
+    return { named: true };
   if (specs.length !== 1) {
     throw datasetError(
       `${where}: model '${model.name}' has inputs ${columnList(specs.map((s) => s.name))}; give each row those columns, or pass toInputs`,
@@ -141,7 +154,7 @@ export function inputBuilder(model: Model, first: Row, options: DataOptions, whe
   const features = options.features ?? columns.filter((c) => c !== label);
   if (!Array.isArray(features) || features.some((f) => typeof f !== 'string'))
     throw datasetError(`${where}: features must be an array of column names, received ${describe(features)}`);
-  const missing = features.filter((f) => !(f in first));
+  const missing = features.filter((f) => !has(f));
   if (missing.length > 0) {
     throw datasetError(
       `${where}: unknown feature column${missing.length > 1 ? 's' : ''} ${columnList(missing)}; the data set has ${columnList(columns, missing)}`,
@@ -149,37 +162,60 @@ export function inputBuilder(model: Model, first: Row, options: DataOptions, whe
   }
   if (features.length === 0)
     throw datasetError(`${where}: the data set has no feature columns besides '${label}'`);
-  const k = features.length;
-  const perRow = rowShapeOf(spec, k);
+  const perRow = rowShapeOf(spec, features.length);
   if (perRow === undefined) throw cannotFill(spec, features, where);
   if (!(isFloat(spec.dtype) || isBigInt(spec.dtype) || /^u?int(8|16|32)$/.test(spec.dtype))) {
     throw datasetError(
       `${where}: model input '${spec.name}' is ${spec.dtype}; feature columns fill numeric inputs only, so pass toInputs`,
     );
   }
-  const bigint = isBigInt(spec.dtype);
-  const integer = !isFloat(spec.dtype);
+  return { spec, features, perRow, integer: !isFloat(spec.dtype), bigint: isBigInt(spec.dtype) };
+}
+
+/**
+ * Decides, from the first row and the model's signature, how rows become inputs (see
+ * {@link inputPlan}): the rows carry every input by name, or their feature columns fill the
+ * model's one input ({@link rowShapeOf}: `[batch, k]`, or `[batch, 1, 8, 8]` from 64 columns).
+ */
+export function inputBuilder(model: Model, first: Row, options: DataOptions, where: string): InputBuilder {
+  const plan = inputPlan(model, (name) => name in first, Object.keys(first), options, where);
+  if ('build' in plan) return plan.build;
+  if ('named' in plan) {
+    const specs = model.signature.inputs;
+    return (rows, offset) => {
+      const inputs: Record<string, Tensor> = {};
+      for (const spec of specs) inputs[spec.name] = stackColumn(spec, rows, offset, where);
+      return inputs;
+    };
+  }
+  const { spec, features, perRow, bigint } = plan;
+  const k = features.length;
   return (rows, offset) => {
     const data = allocate(spec.dtype, rows.length * k) as unknown as { [i: number]: number | bigint };
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       for (let j = 0; j < k; j++) {
         const v = row[features[j]!];
-        if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw datasetError(
-            `${where}: row ${offset + r}, column '${features[j]}' is ${describe(v)}; model input '${spec.name}' (${spec.dtype}) needs a finite number`,
-          );
-        }
-        if (integer && !Number.isInteger(v)) {
-          throw datasetError(
-            `${where}: row ${offset + r}, column '${features[j]}' is ${v}; model input '${spec.name}' is ${spec.dtype} and takes integers only`,
-          );
-        }
-        data[r * k + j] = bigint ? BigInt(v) : v;
+        checkFeature(v, plan, offset + r, j, where);
+        data[r * k + j] = bigint ? BigInt(v as number) : (v as number);
       }
     }
     return { [spec.name]: tensor(spec.dtype, data as never, [rows.length, ...perRow]) };
   };
+}
+
+/** Refuses a feature cell the input cannot hold: not a finite number, or a fraction for an integer input. */
+export function checkFeature(v: unknown, plan: FeaturePlan, row: number, j: number, where: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw datasetError(
+      `${where}: row ${row}, column '${plan.features[j]}' is ${describe(v)}; model input '${plan.spec.name}' (${plan.spec.dtype}) needs a finite number`,
+    );
+  }
+  if (plan.integer && !Number.isInteger(v)) {
+    throw datasetError(
+      `${where}: row ${row}, column '${plan.features[j]}' is ${v}; model input '${plan.spec.name}' is ${plan.spec.dtype} and takes integers only`,
+    );
+  }
 }
 
 /**
@@ -240,16 +276,20 @@ export function readRowLabels(
     else if (typeof v === 'string' && v !== '') into.push(v);
     else if (typeof v === 'boolean') into.push(v ? 1 : 0);
     else if (typeof v === 'bigint') into.push(Number(v));
-    else if (!(label in row) && offset + r === 0) {
-      throw datasetError(
-        `${where}: the data set has no label column '${label}' (columns: ${columnList(Object.keys(row), [label, ...LABEL_NAMES])}); name it with label`,
-      );
-    } else {
+    else if (!(label in row) && offset + r === 0) throw noLabelColumn(Object.keys(row), label, where);
+    else {
       throw datasetError(
         `${where}: row ${offset + r} has label ${describe(v)}; labels are numbers or strings`,
       );
     }
   }
+}
+
+/** The `DATASET_INVALID` error for a data set without the label column, listing likely names first. */
+export function noLabelColumn(columns: readonly string[], label: string, where: string): InputError {
+  return datasetError(
+    `${where}: the data set has no label column '${label}' (columns: ${columnList(columns, [label, ...LABEL_NAMES])}); name it with label`,
+  );
 }
 
 /** Checks how rows become inputs: `toInputs` a function, `pipeline` a fitted one and alone. */

@@ -178,18 +178,23 @@ export function scorer(name: MetricName, s: Scored): Scorer {
   }
 }
 
-/** Labels as class indices, and the k² (true, predicted) pairs, built once per evaluation for every set-wise metric. */
-interface Encoded {
+/**
+ * Labels as class indices, the k² (true, predicted) pairs and how many rows hold each, built
+ * once per evaluation for every set-wise metric and table.
+ */
+export interface Encoded {
   present: Label[];
   ti: Int32Array;
   pi: Int32Array;
   pairTrue: Label[];
   pairPred: Label[];
+  /** Rows per pair: the confusion matrix over `present`, row-major. */
+  counts: Float64Array;
 }
 
 const encodings = new WeakMap<Scored, Encoded>();
 
-function encoded(s: Scored): Encoded {
+export function encoded(s: Scored): Encoded {
   let e = encodings.get(s);
   if (e === undefined) {
     const present = uniqueSorted(s.yTrue, s.yPred);
@@ -201,7 +206,12 @@ function encoded(s: Scored): Encoded {
         pairPred.push(b);
       }
     }
-    e = { present, ti: encode(s.yTrue, present), pi: encode(s.yPred, present), pairTrue, pairPred };
+    const ti = encode(s.yTrue, present);
+    const pi = encode(s.yPred, present);
+    const k = present.length;
+    const counts = new Float64Array(k * k);
+    for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
+    e = { present, ti, pi, pairTrue, pairPred, counts };
     encodings.set(s, e);
   }
   return e;
@@ -210,7 +220,10 @@ function encoded(s: Scored): Encoded {
 /**
  * Set-wise metrics depend only on the weighted confusion matrix. A resample's matrix is built
  * in one pass; the public function then scores the k² (true, predicted) pairs weighted by it,
- * which is exactly the metric of the full arrays under those weights (the same labels are present).
+ * which is exactly the metric of the full arrays under those weights (the same labels are
+ * present). The point value too: the pairs weighted by their row counts give the full arrays'
+ * value bit for bit (the counts are whole numbers, so every sum is exact; metric-set.test.ts
+ * checks it), at k² rows instead of n.
  */
 function confusionScorer(
   s: Scored,
@@ -218,18 +231,15 @@ function confusionScorer(
   proportion?: 'accuracy' | 'precision' | 'recall',
   min = 0,
 ): Scorer {
-  const { present, ti, pi, pairTrue, pairPred } = encoded(s);
+  const { present, ti, pi, pairTrue, pairPred, counts } = encoded(s);
   const k = present.length;
-  const matrix = (w: Float64Array | undefined): Float64Array => {
-    const counts = new Float64Array(k * k);
-    if (w === undefined) for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
-    else for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]! += w[i]!;
-    return counts;
+  const matrix = (w: Float64Array): Float64Array => {
+    const weighted = new Float64Array(k * k);
+    for (let i = 0; i < ti.length; i++) weighted[ti[i]! * k + pi[i]!]! += w[i]!;
+    return weighted;
   };
-  const score = (w?: Float64Array): number =>
-    w === undefined ? fn(s.yTrue, s.yPred, undefined) : fn(pairTrue, pairPred, matrix(w));
+  const score = (w?: Float64Array): number => fn(pairTrue, pairPred, w === undefined ? counts : matrix(w));
   return withInterval(score, (value, z) => {
-    const counts = matrix(undefined);
     if (proportion === undefined) {
       const se = cellsStandardError(counts, (c) => fn(pairTrue, pairPred, c));
       return normalInterval(value, se, z, min, 1);
@@ -297,8 +307,18 @@ function rankKernel(
   };
 }
 
+const positives = new WeakMap<Scored, Uint8Array>();
+
+/** 1 where the row's label is the positive class (made once per evaluation). */
 function isPositive(s: Scored): Uint8Array {
-  return Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
+  let out = positives.get(s);
+  if (out === undefined) {
+    out = new Uint8Array(s.n);
+    const y = s.yTrue;
+    for (let i = 0; i < out.length; i++) out[i] = y[i] === s.positive ? 1 : 0;
+    positives.set(s, out);
+  }
+  return out;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   resampleCounts,
   seededRandom,
 } from './bootstrap';
-import { binaryCurveOf, type Scorer, scorer, unavailable } from './metric-set';
+import { binaryCurveOf, encoded, type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
 import { normalQuantile } from './special';
 import type {
@@ -42,7 +42,8 @@ export function scoreMetrics(
   // metric's working arrays at a time; resampling needs them all until the last resample.
   const analytic = plan !== null && s.n > 0 && analyticFor(plan, s.n);
   const z = analytic ? normalQuantile(1 - (1 - plan.confidence) / 2) : 0;
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    if (i > 0) onProgress?.({ phase: 'metrics', done: i, total: names.length });
     const s1 = scorer(name, s);
     try {
       out[name] = { value: s1() };
@@ -59,6 +60,7 @@ export function scoreMetrics(
     if (interval !== undefined) Object.assign(out[name]!, interval);
     else notes.push(`${name}: no analytic interval (too few rows of a class)`);
   }
+  onProgress?.({ phase: 'metrics', done: names.length, total: names.length });
   if (plan === null || s.n === 0 || analytic) return out;
   const draws = scorers.map(() => new Float64Array(plan.resamples));
   const random = seededRandom(plan.seed);
@@ -91,14 +93,20 @@ export function checkMetrics(names: readonly MetricName[], s: Scored, where: str
 }
 
 /** Precision, recall, F1 and support per class. */
+/**
+ * The per-class table. Like the metrics (see `encoded`), it scores the k² (true, predicted)
+ * pairs weighted by their row counts: the full arrays' values, at k² rows instead of n.
+ */
 export function perClass(s: Scored): ClassStats[] {
-  const labels = uniqueSorted(s.classes, s.yTrue, s.yPred);
-  const opts = { average: 'none' as const, labels };
-  const p = precision(s.yTrue, s.yPred, opts) as number[];
-  const r = recall(s.yTrue, s.yPred, opts) as number[];
-  const f = f1(s.yTrue, s.yPred, opts) as number[];
+  const { present, pairTrue, pairPred, counts } = encoded(s);
+  const labels = uniqueSorted(s.classes, present);
+  const opts = { average: 'none' as const, labels, sampleWeight: counts };
+  const p = precision(pairTrue, pairPred, opts) as number[];
+  const r = recall(pairTrue, pairPred, opts) as number[];
+  const f = f1(pairTrue, pairPred, opts) as number[];
   const support = new Map<Label, number>();
-  for (const y of s.yTrue) support.set(y, (support.get(y) ?? 0) + 1);
+  for (let c = 0; c < counts.length; c++)
+    support.set(pairTrue[c]!, (support.get(pairTrue[c]!) ?? 0) + counts[c]!);
   return labels.map((label, i) => ({
     label,
     precision: p[i]!,
@@ -109,8 +117,9 @@ export function perClass(s: Scored): ClassStats[] {
 }
 
 export function confusion(s: Scored): { labels: Label[]; matrix: number[][] } {
-  const labels = uniqueSorted(s.classes, s.yTrue, s.yPred);
-  return { labels, matrix: confusionMatrix(s.yTrue, s.yPred, { labels }).matrix };
+  const { present, pairTrue, pairPred, counts } = encoded(s);
+  const labels = uniqueSorted(s.classes, present);
+  return { labels, matrix: confusionMatrix(pairTrue, pairPred, { labels, sampleWeight: counts }).matrix };
 }
 
 /** Evenly spaced indices that keep the first and last point, so a curve stays drawable. */

@@ -38,10 +38,13 @@ export type MetricName =
 /** How model scores are read: probabilities, logits to squash, or plain ranking scores. */
 export type ScoreKind = 'probabilities' | 'logits' | 'scores';
 
-/** Progress of an evaluation, reported after every batch and during the bootstrap. */
+/**
+ * Progress of an evaluation, reported after every batch (`predict`), as each metric is scored
+ * with its analytic interval (`metrics`), and during the bootstrap (`bootstrap`).
+ */
 export interface EvaluateProgress {
-  phase: 'predict' | 'bootstrap';
-  /** Rows scored so far (phase `predict`) or resamples done (phase `bootstrap`). */
+  phase: 'predict' | 'metrics' | 'bootstrap';
+  /** Rows scored so far (`predict`), metrics done (`metrics`) or resamples done (`bootstrap`). */
   done: number;
   /** Rows or resamples expected, when known. */
   total: number | undefined;

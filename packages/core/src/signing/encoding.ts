@@ -57,6 +57,10 @@ const codecs = globalThis as unknown as TextCodecs;
 
 export const utf8 = (text: string): Uint8Array => new codecs.TextEncoder().encode(text);
 
+/** A lenient UTF-8 decoder, as streams decode text: malformed bytes become U+FFFD. */
+export const utf8Decoder = (): { decode(bytes: Uint8Array): string } =>
+  new codecs.TextDecoder('utf-8', { fatal: false });
+
 /** Strict UTF-8 to text: malformed bytes throw. */
 export const fromUtf8 = (bytes: Uint8Array): string =>
   new codecs.TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -18,7 +18,7 @@ import {
   type Task,
 } from '@modelship/core';
 import type { Command } from 'commander';
-import { readDataset } from '../datasets';
+import { datasetFormatOf, readCsvColumns, readDataset } from '../datasets';
 import { loadModel } from '../load-model';
 import { UsageError } from './errors';
 import { inCliTerms } from './eval-errors';
@@ -82,7 +82,7 @@ export function registerEval(program: Command, out: (s: string) => void, done: (
     .option('--json', 'print the report as JSON instead of tables')
     .addHelpText(
       'after',
-      '\nProgress (rows while scoring, resamples while bootstrapping) goes to stderr on a terminal or with MODELSHIP_PROGRESS=1.',
+      '\nProgress (rows while scoring, metrics as they are scored, resamples while bootstrapping, each with its rate and ETA) goes to stderr on a terminal or with MODELSHIP_PROGRESS=1.',
     )
     .action(async (model: string, data: string, values: EvalFlags) =>
       done(await evalCommand(model, data, values, { out, progress: progressStream() })),
@@ -186,7 +186,12 @@ export async function evalCommand(
     const pipeline = values.pipeline === undefined ? undefined : await readPipeline(values.pipeline);
     // Checked against each model now, so a pipeline that does not fit fails before any data is read.
     for (const m of models) pipeline?.wrap(m);
-    const rows = readDataset(dataPath, { onBytes: bar?.bytes });
+    // CSV and TSV go through the columnar reader: bytes straight into typed columns.
+    const format = datasetFormatOf(dataPath);
+    const rows =
+      format === 'csv' || format === 'tsv'
+        ? readCsvColumns(dataPath, { delimiter: format === 'tsv' ? '\t' : ',', onBytes: bar?.bytes })
+        : readDataset(dataPath, { onBytes: bar?.bytes });
     const run = { ...options, ...(pipeline === undefined ? {} : { pipeline }), onProgress: bar?.step };
     try {
       if (models.length === 2) {

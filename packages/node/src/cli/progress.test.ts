@@ -31,6 +31,36 @@ describe('the eval progress line', () => {
     ]);
   });
 
+  it("shows eval's phases with rows/s, metrics/s or resamples/s and an ETA each, each phase on its own clock", () => {
+    const lines: string[] = [];
+    let t = 0;
+    const bar = progressLine(
+      (s) => lines.push(s),
+      () => t,
+      'scoring',
+      true,
+    );
+    t = 1000;
+    bar.bytes(250, 1000);
+    bar.step({ phase: 'predict', done: 500_000, total: undefined });
+    t = 2000;
+    bar.bytes(1000, 1000);
+    bar.step({ phase: 'predict', done: 2_000_000, total: undefined }); // within 100 ms: not redrawn
+    bar.step({ phase: 'metrics', done: 1, total: 10 }); // the metrics' clock starts now
+    t = 3000;
+    bar.step({ phase: 'metrics', done: 5, total: 10 });
+    t = 4000;
+    bar.step({ phase: 'metrics', done: 10, total: 10 });
+    const shown = lines.map((l) => l.replaceAll('\r', '').replaceAll('\x1b[K', ''));
+    expect(shown).toEqual([
+      'scoring       [#######.....................]  25%  0 rows  0 rows/s  ETA 3s',
+      'scoring       [############################] 100%  500,000 rows  250k rows/s  done in 2s',
+      'metrics       [###.........................]  10%  1/10 metrics  ETA --',
+      'metrics       [##############..............]  50%  5/10 metrics  5 metrics/s  ETA 1s',
+      'metrics       [############################] 100%  10/10 metrics  5 metrics/s  done in 2s',
+    ]);
+  });
+
   it("shows explain's phases, each in rows of its own total with its own clock", () => {
     const lines: string[] = [];
     let t = 0;

@@ -1,6 +1,6 @@
 /**
  * The progress line of `modelship eval` and `modelship explain` on stderr: each phase with its own unit (rows while
- * scoring, resamples while bootstrapping), the share done and an estimate of the time left,
+ * scoring, metrics while scoring them, resamples while bootstrapping), the share done and an estimate of the time left,
  * redrawn at most ten times a second. (cli-progress and friends draw the same bar with more
  * dependencies; this is the one line we need.)
  */
@@ -78,6 +78,7 @@ export function progressLine(
     },
     step: (p) => {
       if (p.phase === 'bootstrap') update('bootstrapping', 'resamples', p.done, p.total);
+      else if (p.phase === 'metrics') update('metrics', 'metrics', p.done, p.total);
       else {
         count = p.done;
         if (p.total !== undefined) fraction = p.total > 0 ? p.done / p.total : 1;

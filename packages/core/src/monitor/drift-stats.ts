@@ -8,7 +8,7 @@ import { InputError, invalidArgument } from '../errors';
 import { chiSquaredSf, normalSf } from '../evaluate/special';
 import { sortFloat64 } from '../metrics/sort';
 
-function finiteArray(fn: string, name: string, values: ArrayLike<number>, allowEmpty = false): Float64Array {
+export function finiteArray(fn: string, name: string, values: ArrayLike<number>, allowEmpty = false): Float64Array {
   if (typeof values !== 'object' || values === null || typeof values.length !== 'number')
     throw invalidArgument(fn, `${name} must be an array of numbers`, values);
   if (!allowEmpty && values.length === 0) throw new InputError('INPUT_INVALID', `${fn}: ${name} is empty`);
@@ -47,8 +47,17 @@ export interface KsResult {
  * p-value at such sizes (2.3% at 12,000 × 9,000 where p ≈ 10⁻⁴, tested to 3%).
  */
 export function ksTwoSample(sample1: ArrayLike<number>, sample2: ArrayLike<number>): KsResult {
-  const a = sortFloat64(finiteArray('ksTwoSample', 'sample1', sample1));
-  const b = sortFloat64(finiteArray('ksTwoSample', 'sample2', sample2));
+  return ksSorted(
+    sortFloat64(finiteArray('ksTwoSample', 'sample1', sample1)),
+    sortFloat64(finiteArray('ksTwoSample', 'sample2', sample2)),
+  );
+}
+
+/**
+ * {@link ksTwoSample} of two samples already sorted ascending, finite and not empty (drift sorts
+ * each current column once and checks it as it reads it).
+ */
+export function ksSorted(a: Float64Array, b: Float64Array): KsResult {
   const n1 = a.length;
   const n2 = b.length;
   // Walk both sorted samples; the ECDF difference is read after each distinct value.
@@ -202,6 +211,7 @@ export function wassersteinDistance(
 ): number {
   const uv = finiteArray('wassersteinDistance', 'u', u);
   const vv = finiteArray('wassersteinDistance', 'v', v);
+  if (uWeights === undefined && vWeights === undefined) return unweightedWasserstein(uv, vv);
   const uw =
     uWeights === undefined
       ? new Float64Array(uv.length).fill(1)
@@ -212,7 +222,6 @@ export function wassersteinDistance(
       : finiteArray('wassersteinDistance', 'vWeights', vWeights);
   if (uw.length !== uv.length || vw.length !== vv.length)
     throw new InputError('INPUT_INVALID', 'wassersteinDistance: weights must have one value per sample');
-  if (uWeights === undefined && vWeights === undefined) return unweightedWasserstein(uv, vv);
   const ui = Array.from(uv.keys()).sort((a, b) => uv[a]! - uv[b]!);
   const vi = Array.from(vv.keys()).sort((a, b) => vv[a]! - vv[b]!);
   let uTotal = 0;
@@ -240,8 +249,11 @@ export function wassersteinDistance(
 
 /** The unweighted case: radix sorts of the values instead of an index sort with a comparator. */
 function unweightedWasserstein(u: Float64Array, v: Float64Array): number {
-  const a = sortFloat64(u);
-  const b = sortFloat64(v);
+  return wassersteinSorted(sortFloat64(u), sortFloat64(v));
+}
+
+/** The unweighted {@link wassersteinDistance} of two samples sorted ascending, finite and not empty. */
+export function wassersteinSorted(a: Float64Array, b: Float64Array): number {
   let i = 0;
   let j = 0;
   let prev = Math.min(a[0]!, b[0]!);
@@ -262,12 +274,17 @@ function unweightedWasserstein(u: Float64Array, v: Float64Array): number {
  */
 export function normalizedWasserstein(reference: ArrayLike<number>, current: ArrayLike<number>): number {
   const r = finiteArray('normalizedWasserstein', 'reference', reference);
+  return wassersteinDistance(r, current) / wassersteinScale(r);
+}
+
+/** The divisor of {@link normalizedWasserstein}: the population standard deviation, floored at 0.001. */
+export function wassersteinScale(reference: Float64Array): number {
   let mean = 0;
-  for (const v of r) mean += v;
-  mean /= r.length;
+  for (const v of reference) mean += v;
+  mean /= reference.length;
   let ss = 0;
-  for (const v of r) ss += (v - mean) ** 2;
-  return wassersteinDistance(r, current) / Math.max(Math.sqrt(ss / r.length), 0.001);
+  for (const v of reference) ss += (v - mean) ** 2;
+  return Math.max(Math.sqrt(ss / reference.length), 0.001);
 }
 
 /** Pearson's chi-squared test of observed counts against expected ones, as `scipy.stats.chisquare`. */

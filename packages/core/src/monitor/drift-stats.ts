@@ -8,7 +8,12 @@ import { InputError, invalidArgument } from '../errors';
 import { chiSquaredSf, normalSf } from '../evaluate/special';
 import { sortFloat64 } from '../metrics/sort';
 
-export function finiteArray(fn: string, name: string, values: ArrayLike<number>, allowEmpty = false): Float64Array {
+export function finiteArray(
+  fn: string,
+  name: string,
+  values: ArrayLike<number>,
+  allowEmpty = false,
+): Float64Array {
   if (typeof values !== 'object' || values === null || typeof values.length !== 'number')
     throw invalidArgument(fn, `${name} must be an array of numbers`, values);
   if (!allowEmpty && values.length === 0) throw new InputError('INPUT_INVALID', `${fn}: ${name} is empty`);

@@ -136,7 +136,7 @@ class CurrentValues {
   add(v: unknown): void {
     if (v === null || v === undefined) return;
     if (typeof v === 'number') {
-      if (v !== v) return; // NaN
+      if (Number.isNaN(v)) return;
       if (this.raw !== undefined) this.raw.push(v);
       else if (v - v === 0) {
         if (this.typed !== undefined) this.typed[this.m++] = v;
@@ -291,8 +291,7 @@ function measureNumeric(
       score =
         cur.length === 0
           ? ksTwoSample(f.sample, cur).pValue
-          : ksSorted(sortFloat64(finiteArray('ksTwoSample', 'sample1', f.sample)), sortCurrent())
-              .pValue;
+          : ksSorted(sortFloat64(finiteArray('ksTwoSample', 'sample1', f.sample)), sortCurrent()).pValue;
       break;
     case 'wasserstein': {
       if (cur.length === 0) {

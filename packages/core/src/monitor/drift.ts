@@ -10,7 +10,8 @@ import {
   chiSquareDrift,
   finiteArray,
   jensenShannonDistance,
-  ksSorted,
+  ksPValue,
+  ksStatisticSortedFirst,
   ksTwoSample,
   normalizedWasserstein,
   psi,
@@ -285,13 +286,18 @@ function measureNumeric(
       : options.method);
   let score: number;
   switch (method) {
-    // The current values are finite (read so) and this call's own copy: sorted in place, once.
+    // The current values are finite (read so) and this call's own copy: KS counts them against
+    // the sorted reference sample without sorting them; Wasserstein sorts them in place, once.
     // An empty side goes through the public functions, which say which side is empty.
     case 'ks':
       score =
         cur.length === 0
           ? ksTwoSample(f.sample, cur).pValue
-          : ksSorted(sortFloat64(finiteArray('ksTwoSample', 'sample1', f.sample)), sortCurrent()).pValue;
+          : ksPValue(
+              f.sample.length,
+              cur.length,
+              ksStatisticSortedFirst(sortFloat64(finiteArray('ksTwoSample', 'sample1', f.sample)), cur),
+            ).pValue;
       break;
     case 'wasserstein': {
       if (cur.length === 0) {

@@ -153,3 +153,73 @@ function compareFloat(a: number, b: number): number {
   if (a === 0 && b === 0) return Object.is(a, -0) ? (Object.is(b, -0) ? 0 : -1) : Object.is(b, -0) ? 1 : 0;
   return 0;
 }
+
+/** Ordering runs shorter than this are finished by insertion, longer ones by the native sort. */
+const RUN = 16;
+
+/**
+ * Sorts `values` in place and returns it, in the order of `Float64Array.prototype.sort`
+ * (ascending, −0 before +0), for arrays without NaN (with one, it is that native sort). Faster
+ * than {@link sortFloat64} on large arrays, and without its copies: three radix passes on each
+ * value's high 32 bits (sign, exponent, top 20 bits of the mantissa) move the values
+ * themselves; values sharing their high word (rare unless many are nearly equal) are then
+ * ordered among themselves.
+ *
+ * @example
+ * sortFloat64InPlace(Float64Array.of(0.5, -1, 0, -0)); // Float64Array [-1, -0, 0, 0.5]
+ */
+export function sortFloat64InPlace(values: Float64Array, scratch?: Float64Array): Float64Array {
+  const n = values.length;
+  if (n <= SMALL || !LITTLE_ENDIAN) return values.sort();
+  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const counts = new Uint32Array(3 * 2048);
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1]!;
+    if ((hi & 0x7ff00000) === 0x7ff00000 && ((hi & 0xfffff) !== 0 || words[2 * i] !== 0))
+      return values.sort(); // NaN
+    // The high word as an unsigned key that orders as the numbers do.
+    const key = (hi ^ ((hi >> 31) | 0x80000000)) >>> 0;
+    counts[key & 0x7ff]!++;
+    counts[2048 + ((key >>> 11) & 0x7ff)]!++;
+    counts[4096 + (key >>> 22)]!++;
+  }
+  let src = values;
+  let srcWords = words;
+  let dst = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
+  let dstWords = new Uint32Array(dst.buffer, dst.byteOffset, 2 * n);
+  for (let p = 0; p < 3; p++) {
+    if (!offsets(counts, p, n)) continue;
+    const base = p * 2048;
+    const shift = 11 * p;
+    for (let i = 0; i < n; i++) {
+      const hi = srcWords[2 * i + 1]!;
+      const d = base + (((hi ^ ((hi >> 31) | 0x80000000)) >>> shift) & 0x7ff);
+      const at = counts[d]!;
+      counts[d] = at + 1;
+      dst[at] = src[i]!;
+    }
+    [src, dst] = [dst, src];
+    [srcWords, dstWords] = [dstWords, srcWords];
+  }
+  if (src !== values) values.set(src);
+  // Runs of one high word are still in input order: order each by the whole value (one sign
+  // and exponent per run, so `<` orders them as the native sort does).
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i < n && words[2 * i + 1] === words[2 * start + 1]) continue;
+    if (i - start > SMALL) values.set(sortFloat64(values.subarray(start, i)), start);
+    else if (i - start > RUN) values.subarray(start, i).sort();
+    else
+      for (let j = start + 1; j < i; j++) {
+        const v = values[j]!;
+        let k = j - 1;
+        while (k >= start && values[k]! > v) {
+          values[k + 1] = values[k]!;
+          k--;
+        }
+        values[k + 1] = v;
+      }
+    start = i;
+  }
+  return values;
+}

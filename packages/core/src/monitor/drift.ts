@@ -3,15 +3,21 @@
  * with Evidently's automatic choice of test.
  */
 import { invalidArgument } from '../errors';
-import { datasetRows } from '../evaluate/dataset';
+import { datasetError, datasetRows } from '../evaluate/dataset';
 import type { Columns, Row } from '../evaluate/types';
+import { sortFloat64, sortFloat64InPlace } from '../metrics/sort';
 import {
   chiSquareDrift,
+  finiteArray,
   jensenShannonDistance,
+  ksPValue,
+  ksStatisticSortedFirst,
   ksTwoSample,
   normalizedWasserstein,
   psi,
   twoProportionZTest,
+  wassersteinScale,
+  wassersteinSorted,
 } from './drift-stats';
 import { flatColumns, flatRow } from './flat-row';
 import type { CategoricalFeature, FeatureProfile, NumericFeature, Profile } from './profile';
@@ -108,40 +114,90 @@ function distinctUpTo(arrays: readonly ArrayLike<number>[], cap: number): number
   return seen.size;
 }
 
-/** Current values of one column: numbers, or category keys. */
-function column(length: number, at: (i: number) => unknown): (number | string)[] {
-  const out: (number | string)[] = [];
-  for (let i = 0; i < length; i++) {
-    const v = at(i);
-    if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) continue;
-    out.push(typeof v === 'number' ? v : String(v));
+/**
+ * What drift reads of one feature in the current data: how many values are present (not null,
+ * undefined or NaN), the finite numbers among them (numeric features), and every present value
+ * as a number or category key (categorical ones). Read from columns, the numbers go into a typed
+ * array of the column's length; read from rows, into a plain array of doubles on the JS heap:
+ * twenty typed arrays of 10⁶ values there would count as external memory and make V8 mark the
+ * caller's millions of row objects again at every 64 MiB.
+ */
+class CurrentValues {
+  present = 0;
+  private m = 0;
+  private readonly typed: Float64Array | undefined;
+  private readonly list: number[] | undefined;
+  readonly raw: (number | string)[] | undefined;
+  constructor(length: number, categorical: boolean, onHeap: boolean) {
+    this.typed = categorical || onHeap ? undefined : new Float64Array(length);
+    this.list = !categorical && onHeap ? [] : undefined;
+    this.raw = categorical ? [] : undefined;
   }
-  return out;
+
+  add(v: unknown): void {
+    if (v === null || v === undefined) return;
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return;
+      if (this.raw !== undefined) this.raw.push(v);
+      else if (v - v === 0) {
+        if (this.typed !== undefined) this.typed[this.m++] = v;
+        else this.list!.push(v);
+      }
+    } else if (this.raw !== undefined) this.raw.push(String(v));
+    this.present++;
+  }
+
+  /**
+   * The finite numbers read, in order, in a typed array the caller may sort in place: this
+   * reader's own, or `buffer` (grown when short) for numbers kept on the heap.
+   */
+  finite(buffer: { values: Float64Array }): Float64Array {
+    if (this.typed !== undefined) return this.typed.subarray(0, this.m);
+    const list = this.list!;
+    if (buffer.values.length < list.length) buffer.values = new Float64Array(list.length);
+    const out = buffer.values.subarray(0, list.length);
+    for (let i = 0; i < list.length; i++) out[i] = list[i]!;
+    return out;
+  }
 }
 
-/** The values of a column that count as present (not null, undefined or NaN), as {@link column}. */
-function columnValues(col: ArrayLike<unknown>): {
-  present: number;
-  numbers: Float64Array;
-  raw: () => (number | string)[];
-} {
-  const numbers = new Float64Array(col.length);
-  let present = 0;
-  let m = 0;
-  for (let i = 0; i < col.length; i++) {
-    const v = col[i];
-    if (v === null || v === undefined) continue;
-    if (typeof v === 'number') {
-      if (Number.isNaN(v)) continue;
-      if (Number.isFinite(v)) numbers[m++] = v;
+/** Each profile feature's values in a column of flat values, read in place. */
+function readColumns(columns: Columns, features: readonly FeatureProfile[]): (CurrentValues | undefined)[] {
+  return features.map((f) => {
+    const col = columns[f.name];
+    if (col === undefined) return undefined;
+    const out = new CurrentValues(col.length, f.type === 'categorical', false);
+    for (let i = 0; i < col.length; i++) out.add(col[i]);
+    return out;
+  });
+}
+
+/**
+ * Each profile feature's values in rows, in one pass. A row is read by name, as `flatRow(row)`
+ * would be, as long as its values are flat; from its first array or object value on it goes
+ * through `flatRow`. Profiles with `name[i]` features (spread arrays) or names that plain
+ * objects inherit read every row through `flatRow`.
+ */
+function readRows(rows: readonly Row[], features: readonly FeatureProfile[]): CurrentValues[] {
+  const out = features.map((f) => new CurrentValues(rows.length, f.type === 'categorical', true));
+  const names = features.map((f) => f.name);
+  const direct = names.every((name) => !/\[\d+\]$/.test(name) && !(name in Object.prototype));
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (typeof row !== 'object' || row === null) throw datasetError(`detectDrift: row ${i} is not an object`);
+    let c = 0;
+    if (direct)
+      for (; c < names.length; c++) {
+        const v = row[names[c]!];
+        if (typeof v === 'object' && v !== null) break;
+        out[c]!.add(v);
+      }
+    if (c < names.length) {
+      const flat = flatRow(row);
+      for (; c < names.length; c++) out[c]!.add(flat[names[c]!]);
     }
-    present++;
   }
-  return {
-    present,
-    numbers: numbers.subarray(0, m),
-    raw: () => column(col.length, (i) => col[i]),
-  };
+  return out;
 }
 
 /**
@@ -163,32 +219,28 @@ export function detectDrift(
     throw invalidArgument('detectDrift', 'driftShare must lie in (0, 1]', driftShare);
   const iterable = datasetRows(current, 'detectDrift') as Iterable<Row>;
   const columns = flatColumns(current);
-  const rows = columns === undefined ? Array.from(iterable, flatRow) : [];
-  const currentRows = columns === undefined ? rows.length : (columns[Object.keys(columns)[0]!]?.length ?? 0);
+  let currentRows: number;
+  let read: (CurrentValues | undefined)[];
+  if (columns === undefined) {
+    const rows = Array.isArray(iterable) ? (iterable as readonly Row[]) : Array.from(iterable);
+    currentRows = rows.length;
+    read = readRows(rows, reference.features);
+  } else {
+    currentRows = columns[Object.keys(columns)[0]!]?.length ?? 0;
+    read = readColumns(columns, reference.features);
+  }
+  // Work buffers shared by every feature: one for numbers read from rows, one for the sort.
+  const buffer = { values: new Float64Array(0) };
+  const scratch = { values: new Float64Array(0) };
   const features: FeatureDrift[] = [];
-  for (const f of reference.features) {
-    let present: number;
-    let numbers: () => Float64Array;
-    let raw: () => (number | string)[];
-    if (columns === undefined) {
-      const values = column(rows.length, (i) => rows[i]![f.name]);
-      present = values.length;
-      raw = () => values;
-      numbers = () => finiteNumbers(values);
-    } else {
-      const col = columns[f.name];
-      if (col === undefined) continue;
-      const read = columnValues(col);
-      present = read.present;
-      raw = read.raw;
-      numbers = () => read.numbers;
-    }
-    if (present === 0) continue;
-    const r =
+  for (const [k, f] of reference.features.entries()) {
+    const values = read[k];
+    if (values === undefined || values.present === 0) continue;
+    features.push(
       f.type === 'numeric'
-        ? measureNumeric(f, numbers(), reference.rows, options)
-        : measureCategorical(f, raw(), reference.rows, options);
-    features.push(r);
+        ? measureNumeric(f, values.finite(buffer), reference.rows, options, scratch)
+        : measureCategorical(f, values.raw!, reference.rows, options),
+    );
   }
   const drifted = features.filter((f) => f.drifted).length;
   const share = features.length === 0 ? 0 : drifted / features.length;
@@ -215,20 +267,17 @@ function verdict(
   return { threshold, drifted };
 }
 
-/** The finite numbers among a column's values (strings and infinities left out). */
-function finiteNumbers(raw: readonly (number | string)[]): Float64Array {
-  const out = new Float64Array(raw.length);
-  let m = 0;
-  for (const v of raw) if (typeof v === 'number' && Number.isFinite(v)) out[m++] = v;
-  return out.subarray(0, m);
-}
-
 function measureNumeric(
   f: NumericFeature,
   cur: Float64Array,
   referenceRows: number,
   options: DriftOptions,
+  scratch: { values: Float64Array },
 ): FeatureDrift {
+  const sortCurrent = (): Float64Array => {
+    if (scratch.values.length < cur.length) scratch.values = new Float64Array(cur.length);
+    return sortFloat64InPlace(cur, scratch.values);
+  };
   const unique = distinctUpTo([f.sample, cur], 6);
   const method =
     options.methods?.[f.name] ??
@@ -237,12 +286,28 @@ function measureNumeric(
       : options.method);
   let score: number;
   switch (method) {
+    // The current values are finite (read so) and this call's own copy: KS counts them against
+    // the sorted reference sample without sorting them; Wasserstein sorts them in place, once.
+    // An empty side goes through the public functions, which say which side is empty.
     case 'ks':
-      score = ksTwoSample(f.sample, cur).pValue;
+      score =
+        cur.length === 0
+          ? ksTwoSample(f.sample, cur).pValue
+          : ksPValue(
+              f.sample.length,
+              cur.length,
+              ksStatisticSortedFirst(sortFloat64(finiteArray('ksTwoSample', 'sample1', f.sample)), cur),
+            ).pValue;
       break;
-    case 'wasserstein':
-      score = normalizedWasserstein(f.sample, cur);
+    case 'wasserstein': {
+      if (cur.length === 0) {
+        score = normalizedWasserstein(f.sample, cur);
+        break;
+      }
+      const r = finiteArray('normalizedWasserstein', 'reference', f.sample);
+      score = wassersteinSorted(sortFloat64(r), sortCurrent()) / wassersteinScale(r);
       break;
+    }
     case 'psi':
     case 'jensenshannon': {
       const edges = sturgesEdges([...f.sample, ...cur]);

@@ -73,6 +73,131 @@ export class Reservoir {
   }
 }
 
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+/**
+ * Distinct numbers, counted up to a cap, as a `Set` would count them (+0 and −0 are one value):
+ * an open-addressed table of at most twice the cap, so a repeated value costs a hash and a
+ * comparison or two, not a `Set` lookup.
+ */
+export class DistinctCount {
+  size = 0;
+  private readonly keys: Float64Array;
+  private readonly used: Uint8Array;
+  private readonly mask: number;
+  constructor(readonly cap: number) {
+    let slots = 2;
+    while (slots < 2 * cap) slots *= 2;
+    this.keys = new Float64Array(slots);
+    this.used = new Uint8Array(slots);
+    this.mask = slots - 1;
+  }
+
+  /** Counts `v` (not NaN) if it is new and the cap is not reached. */
+  add(v: number): void {
+    if (this.size >= this.cap) return;
+    const x = v + 0; // −0 → +0
+    bits[0] = x;
+    let i = Math.imul(words[0]! ^ Math.imul(words[1]!, 0x9e3779b1), 0x85ebca6b) & this.mask;
+    while (this.used[i] === 1) {
+      if (this.keys[i] === x) return;
+      i = (i + 1) & this.mask;
+    }
+    this.used[i] = 1;
+    this.keys[i] = x;
+    this.size++;
+  }
+}
+
+/** What a profile accumulates for one feature while it reads the data. */
+class FeatureAccumulator {
+  count = 0;
+  sum = 0;
+  sq = 0;
+  min = Number.POSITIVE_INFINITY;
+  max = Number.NEGATIVE_INFINITY;
+  readonly distinct = new DistinctCount(UNIQUE_CAP);
+  readonly reservoir: Reservoir;
+  readonly categories = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    public type: FeatureType | undefined,
+    sampleSize: number,
+    random: () => number,
+  ) {
+    this.reservoir = new Reservoir(sampleSize, random);
+  }
+
+  /**
+   * Adds a value read from row `row`: the typed fast path for a finite number of a feature
+   * that is (or becomes) numeric, the general one for anything else.
+   */
+  add(value: unknown, row: number): void {
+    if (typeof value === 'number' && value - value === 0 && this.type !== 'categorical') {
+      this.type = 'numeric';
+      this.number(value);
+    } else this.other(value, row);
+  }
+
+  private number(v: number): void {
+    this.count++;
+    this.sum += v;
+    this.sq += v * v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.distinct.add(v);
+    this.reservoir.add(v);
+  }
+
+  private other(value: unknown, row: number): void {
+    if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) return;
+    this.type ??= typeof value === 'number' ? 'numeric' : 'categorical';
+    if (this.type === 'numeric') {
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        throw datasetError(
+          `Profile.fromDataset: row ${row}, column '${this.name}' is ${JSON.stringify(value)}; a numeric feature needs finite numbers`,
+        );
+      this.number(value);
+    } else {
+      this.count++;
+      const key = String(value);
+      this.categories.set(key, (this.categories.get(key) ?? 0) + 1);
+    }
+  }
+
+  feature(rows: number): FeatureProfile {
+    const missing = rows - this.count; // absent, null or NaN
+    if (this.type !== 'numeric')
+      return {
+        name: this.name,
+        type: 'categorical',
+        count: this.count,
+        missing,
+        categories: Object.fromEntries(this.categories),
+      };
+    const mean = this.count === 0 ? Number.NaN : this.sum / this.count;
+    return {
+      name: this.name,
+      type: 'numeric',
+      count: this.count,
+      missing,
+      mean,
+      std: this.count === 0 ? Number.NaN : Math.sqrt(Math.max(0, this.sq / this.count - mean * mean)),
+      min: this.min,
+      max: this.max,
+      unique: this.distinct.size,
+      sample: this.reservoir.values,
+    };
+  }
+}
+
+/** True when `for…in` over the row lists exactly what `Object.entries` would (no inherited keys). */
+function plainObject(row: object): boolean {
+  const proto = Object.getPrototypeOf(row);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Per-feature reference distributions.
  *
@@ -125,57 +250,11 @@ export class Profile {
         'the data set must be synchronous (rows, columns or an iterable)',
         dataset,
       );
-    interface Acc {
-      type: FeatureType | undefined;
-      count: number;
-      missing: number;
-      sum: number;
-      sq: number;
-      min: number;
-      max: number;
-      distinct: Set<number>;
-      reservoir: Reservoir;
-      categories: Map<string, number>;
-    }
-    const acc = new Map<string, Acc>();
-    const newAcc = (name: string, missing: number): Acc => {
-      const a: Acc = {
-        type: options.schema?.[name],
-        count: 0,
-        missing, // rows before this column appeared lacked it
-        sum: 0,
-        sq: 0,
-        min: Number.POSITIVE_INFINITY,
-        max: Number.NEGATIVE_INFINITY,
-        distinct: new Set(),
-        reservoir: new Reservoir(sampleSize, random),
-        categories: new Map(),
-      };
+    const acc = new Map<string, FeatureAccumulator>();
+    const newAcc = (name: string): FeatureAccumulator => {
+      const a = new FeatureAccumulator(name, options.schema?.[name], sampleSize, random);
       acc.set(name, a);
       return a;
-    };
-    const add = (a: Acc, name: string, value: unknown, row: number): void => {
-      if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) {
-        a.missing++;
-        return;
-      }
-      a.type ??= typeof value === 'number' ? 'numeric' : 'categorical';
-      a.count++;
-      if (a.type === 'numeric') {
-        if (typeof value !== 'number' || !Number.isFinite(value))
-          throw datasetError(
-            `Profile.fromDataset: row ${row}, column '${name}' is ${JSON.stringify(value)}; a numeric feature needs finite numbers`,
-          );
-        a.sum += value;
-        a.sq += value * value;
-        if (value < a.min) a.min = value;
-        if (value > a.max) a.max = value;
-        if (a.distinct.size < UNIQUE_CAP) a.distinct.add(value);
-        a.reservoir.add(value);
-      } else {
-        const key = String(value);
-        a.categories.set(key, (a.categories.get(key) ?? 0) + 1);
-      }
     };
     let n = 0;
     const columns = flatColumns(dataset);
@@ -184,49 +263,47 @@ export class Profile {
       // random numbers as rows would), without a row object per record.
       const names = Object.keys(columns).filter((name) => !exclude.has(name));
       const cols = names.map((name) => columns[name]!);
-      const accs = names.map((name) => newAcc(name, 0));
+      const accs = names.map((name) => newAcc(name));
       n = columns[Object.keys(columns)[0]!]!.length;
-      for (let i = 0; i < n; i++)
-        for (let c = 0; c < cols.length; c++) add(accs[c]!, names[c]!, cols[c]![i], i);
+      for (let i = 0; i < n; i++) for (let c = 0; c < cols.length; c++) accs[c]!.add(cols[c]![i], i);
     } else {
+      // Rows: `for…in` walks a row's keys from V8's cache for its shape, and the accumulator of
+      // the k-th key is remembered, so rows of one shape cost no lookup by name. A row holding
+      // an array or another object goes on through `flatRow` from where the walk stopped
+      // (the keys before it come out of `flatRow` in the same order).
+      const slotNames: string[] = [];
+      const slots: (FeatureAccumulator | null)[] = [];
+      const slot = (k: number, name: string): FeatureAccumulator | null => {
+        if (slotNames[k] === name) return slots[k]!;
+        const a = exclude.has(name) ? null : (acc.get(name) ?? newAcc(name));
+        slotNames[k] = name;
+        slots[k] = a;
+        return a;
+      };
       for (const row of rows) {
         if (typeof row !== 'object' || row === null)
           throw datasetError(`Profile.fromDataset: row ${n} is not an object`);
-        for (const [name, value] of Object.entries(flatRow(row))) {
-          if (exclude.has(name)) continue;
-          add(acc.get(name) ?? newAcc(name, n), name, value, n);
+        let k = 0;
+        let nested = !plainObject(row);
+        if (!nested)
+          for (const name in row) {
+            const value = row[name];
+            if (typeof value === 'object' && value !== null) {
+              nested = true;
+              break;
+            }
+            slot(k++, name)?.add(value, n);
+          }
+        if (nested) {
+          const entries = Object.entries(flatRow(row));
+          for (; k < entries.length; k++) slot(k, entries[k]![0])?.add(entries[k]![1], n);
         }
         n++;
       }
     }
     if (n === 0) throw datasetError('Profile.fromDataset: the data set has no rows');
     const features: FeatureProfile[] = [];
-    for (const [name, a] of acc) {
-      a.missing = n - a.count; // absent, null or NaN
-      if (a.type === 'numeric') {
-        const mean = a.count === 0 ? Number.NaN : a.sum / a.count;
-        features.push({
-          name,
-          type: 'numeric',
-          count: a.count,
-          missing: a.missing,
-          mean,
-          std: a.count === 0 ? Number.NaN : Math.sqrt(Math.max(0, a.sq / a.count - mean * mean)),
-          min: a.min,
-          max: a.max,
-          unique: a.distinct.size,
-          sample: a.reservoir.values,
-        });
-      } else {
-        features.push({
-          name,
-          type: 'categorical',
-          count: a.count,
-          missing: a.missing,
-          categories: Object.fromEntries(a.categories),
-        });
-      }
-    }
+    for (const a of acc.values()) features.push(a.feature(n));
     return new Profile(n, features);
   }
 

@@ -38,6 +38,8 @@ export interface PredictWorkerSetup {
 
 export type ToPredictWorker =
   | { type: 'init'; setup: PredictWorkerSetup }
+  /** Release the session and end the thread (after the last block). */
+  | { type: 'close' }
   | { type: 'block'; id: number; block: Omit<TextBlock, 'firstLine'> & { lineOffset: number } };
 
 export type FromPredictWorker =
@@ -151,9 +153,16 @@ class PredictThread {
     return answer;
   }
 
-  terminate(): Promise<number> {
+  /** Ends the thread: at once (`terminate`), or after it released its session (`close`). */
+  async stop(how: 'close' | 'terminate'): Promise<void> {
     this.worker.removeAllListeners('exit');
-    return this.worker.terminate();
+    if (how === 'terminate') {
+      await this.worker.terminate();
+      return;
+    }
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' } satisfies ToPredictWorker);
+    await exited;
   }
 }
 
@@ -218,6 +227,7 @@ export async function predictInWorkers(
   };
   const threads: PredictThread[] = [];
   const totals = { rows: 0, scored: 0, rejected: 0 };
+  let finished = false;
   try {
     // The header is read before the threads start: each reads it before every block.
     const first = await Promise.race([blocks.next(), stop]);
@@ -252,9 +262,10 @@ export async function predictInWorkers(
       totals.rejected += d.rejected.length;
       run.progress({ rows: d.rows, scored: d.scored, rejected: d.rejected.length, end: head.block.end });
     }
+    finished = true;
     return totals;
   } finally {
-    await Promise.all(threads.map((t) => t.terminate()));
+    await Promise.all(threads.map((t) => t.stop(finished ? 'close' : 'terminate')));
     await blocks.return(undefined);
   }
 }

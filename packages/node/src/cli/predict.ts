@@ -115,7 +115,7 @@ export function registerPredict(
     .option('--outputs <a,b,...>', 'model outputs written (default: all)')
     .option(
       '--workers <n>',
-      'onnxruntime sessions on worker threads, the cores divided among them (default: 1)',
+      'worker threads, each with its own onnxruntime session (the cores divided among them) reading, scoring and writing blocks of a CSV/JSONL input (default: 1)',
     )
     .option('--batch-size <n>', 'rows per model call (default: 1024)')
     .option('--strict', 'stop at the first row that cannot be scored (exit 2)')
@@ -130,7 +130,10 @@ export function registerPredict(
       '--shards <n>',
       'shard count, the index coming from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)',
     )
-    .option('--block-size <bytes>', 'CSV/JSONL bytes per shard block (default: 32 MiB)')
+    .option(
+      '--block-size <bytes>',
+      'CSV/JSONL bytes per shard block (default: 32 MiB), or per block a worker thread reads and scores with --workers n (default: 2 MiB)',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 every row scored; 3 the run finished but some rows were rejected; 2 the command ' +

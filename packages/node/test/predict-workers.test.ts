@@ -48,6 +48,19 @@ async function both(input: string, out: string, args: string[], model = fraud) {
   return runs as [(typeof runs)[0], (typeof runs)[0]];
 }
 
+type Run = { code: number; output?: string; rejects?: string };
+
+/** Checks both runs exited with `code` and wrote the same output and rejects; returns the rejects. */
+function sameBytes(one: Run, two: Run, code: number) {
+  expect([one.code, two.code]).toEqual([code, code]);
+  expect(two.output).toBe(one.output);
+  expect(two.rejects).toBe(one.rejects);
+  return one
+    .rejects!.trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
 /** The fraud fixture's first `n` rows with an id column (quoted, some with a line break) and bad rows at `bad`. */
 function fraudCsv(name: string, n: number, bad: Set<number>, lineEnd = '\n'): string {
   const lines = readFileSync(`${fixturesDir}data/fraud.csv`, 'utf8').trimEnd().split('\n');
@@ -76,14 +89,8 @@ describe('predict --workers 2: blocks read, scored and written on the worker thr
         '--batch-size',
         '4',
       ]);
-      expect([one.code, two.code]).toEqual([3, 3]);
       expect(one.output!.length).toBeGreaterThan(5_000);
-      expect(two.output).toBe(one.output);
-      expect(two.rejects).toBe(one.rejects);
-      const rejected = one
-        .rejects!.trimEnd()
-        .split('\n')
-        .map((l) => JSON.parse(l));
+      const rejected = sameBytes(one, two, 3);
       expect(rejected.map((r) => r.row)).toEqual([...bad]);
       // Line numbers of the whole file (ids 0, 5, 10, ... take two lines), not of a block.
       expect(rejected[1].reason).toBe('line 50 has 3 fields; the header has 14');
@@ -123,13 +130,7 @@ describe('predict --workers 2: blocks read, scored and written on the worker thr
       '--batch-size',
       '5',
     ]);
-    expect([one.code, two.code]).toEqual([3, 3]);
-    expect(two.output).toBe(one.output);
-    expect(two.rejects).toBe(one.rejects);
-    const rejected = one
-      .rejects!.trimEnd()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rejected = sameBytes(one, two, 3);
     expect(rejected.map((r) => r.row)).toEqual([30, 66, 101]);
     expect(rejected[2].reason).toMatch(/^line 107 is not valid JSON/);
     expect(one.output!.split('\n')[4]).toMatch(/^\{"id":null,"probability":[\d.e-]+\}$/);

@@ -211,7 +211,7 @@ function csvScanner(delimiter: number): Scanner {
       }
       if (lf < i) lf = next(LF, i);
       if (cr < i) cr = next(CR, i);
-      const end = lf < cr ? lf : cr;
+      const end = Math.min(lf, cr);
       if (state !== SKIP) {
         if (quote < i) quote = next(QUOTE, i);
         if (quote < end) {

@@ -9,7 +9,8 @@
  * moves a figure by itself. rows/s counts from before the model loads to the last line written.
  *
  * BATCH_ROWS scales the files (default: 200,000 fraud rows, 50,000 digits rows); ROUNDS
- * (default 3) the rounds.
+ * (default 3) the rounds. CPU µs/row is the process's user + system time (all threads, start-up
+ * included) over its rows: it moves little with the load, where rows/s moves by 2-4x.
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -29,6 +30,8 @@ interface Figures {
   seconds: number;
   rows: number;
   maxRssMb: number;
+  /** User + system CPU time of the whole process (every thread), in seconds. */
+  cpuSeconds: number;
 }
 
 /** The hand-written loop: readCsv, batches of 1,024, session.run, JSON Lines out. */
@@ -102,7 +105,13 @@ async function child(
     rows = JSON.parse(summary).rows;
   }
   const seconds = (performance.now() - started) / 1000;
-  const figures: Figures = { seconds, rows, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const usage = process.resourceUsage();
+  const figures: Figures = {
+    seconds,
+    rows,
+    maxRssMb: usage.maxRSS / 1024,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+  };
   console.log(JSON.stringify(figures));
 }
 
@@ -184,19 +193,22 @@ export async function batchPredict(): Promise<string> {
       }
       const rate = (v: string) => median(runs.get(v)!.map((f) => f.rows / f.seconds));
       const loop = rate('loop');
+      // CPU time a row, whatever the load: the work each variant does, apart from waiting for a core.
+      const cpu = (v: string) => median(runs.get(v)!.map((f) => (f.cpuSeconds / f.rows) * 1e6));
       for (const v of variants)
         rows.push([
           m.name,
           v,
           `${Math.round(rate(v)).toLocaleString('en-US')}`,
           (rate(v) / loop).toFixed(2),
+          cpu(v).toFixed(1),
           `${Math.round(Math.max(...runs.get(v)!.map((f) => f.maxRssMb)))} MB`,
         ]);
       out.push(
         `${m.name}: ${m.rows.toLocaleString('en-US')} rows; loop and predict write the same bytes: ${same}`,
       );
     }
-    return `${table(['model', 'variant', 'rows/s (median)', 'x loop', 'peak RSS'], rows)}\n\n${out.join('\n')}\n(${rounds} rounds, each run a fresh process, alternating order; x loop = median rows/s over the loop's)`;
+    return `${table(['model', 'variant', 'rows/s (median)', 'x loop', 'CPU µs/row', 'peak RSS'], rows)}\n\n${out.join('\n')}\n(${rounds} rounds, each run a fresh process, alternating order; x loop = median rows/s over the loop's)`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

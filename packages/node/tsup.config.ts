@@ -14,10 +14,11 @@ export default defineConfig([
     shims: true,
     external: ['onnxruntime-node', '@modelship/core'],
   },
-  // dist/model-worker.js is what `loadModel(…, { instances })` starts on each worker thread,
-  // found next to dist/index.js, dist/index.cjs and dist/cli.js.
+  // dist/model-worker.js is what `loadModel(…, { instances })` starts on each worker thread, and
+  // dist/predict-worker.js what `modelship predict --workers n` starts, found next to
+  // dist/index.js, dist/index.cjs and dist/cli.js.
   {
-    entry: { 'model-worker': 'src/model-worker.ts' },
+    entry: { 'model-worker': 'src/model-worker.ts', 'predict-worker': 'src/batch/predict-worker.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,

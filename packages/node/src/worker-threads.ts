@@ -48,7 +48,7 @@ export function startPool<L extends Pick<WorkerPoolOptions, 'name' | 'version' |
 
 /** One worker thread, as the pool drives it; `started` sees the Worker (tests stop one with it). */
 export function spawnThread(started?: (worker: Worker) => void): WorkerHandle {
-  const worker = startWorker();
+  const worker = startThread();
   started?.(worker);
   // Idle threads must not keep the process alive; the pool asks for it while calls are pending.
   let asked = false;
@@ -75,19 +75,22 @@ export function spawnThread(started?: (worker: Worker) => void): WorkerHandle {
 }
 
 /**
- * The built package starts dist/model-worker.js beside itself. From the TypeScript sources (this
- * repository's tests, examples and benchmarks) the thread first registers tsx, which a thread
- * does not inherit from its parent, and resolves `@modelship/*` to their sources as well.
+ * Starts a thread running one of the package's thread entries: `built` (beside dist/index.js)
+ * in the built package, `source` (relative to this file) from the TypeScript sources (this
+ * repository's tests, examples and benchmarks), where the thread first registers tsx, which a
+ * thread does not inherit from its parent, and resolves `@modelship/*` to their sources as well.
  */
-function startWorker(): Worker {
+export function startThread(
+  entry: { built: string; source: string } = { built: './model-worker.js', source: './model-worker.ts' },
+  name = 'modelship-model',
+): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts'))
-    return new Worker(new URL('./model-worker.js', here), { name: 'modelship-model' });
+  if (!here.endsWith('.ts')) return new Worker(new URL(entry.built, here), { name });
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
   const tsx = pathToFileURL(tsxPackage.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./model-worker.ts', here).href;
+  const source = new URL(entry.source, here).href;
   return new Worker(
-    `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`,
-    { eval: true, name: 'modelship-model', execArgv: ['--conditions=@modelship/source'] },
+    `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); });`,
+    { eval: true, name, execArgv: ['--conditions=@modelship/source'] },
   );
 }

@@ -65,8 +65,21 @@ describe('text formats of scored rows', () => {
     );
   });
 
+  it('leaves the CSV header out with header: false, giving it as header for the writer to put once', () => {
+    const rows = [{ 'a,b': 1, p: 0.5 }];
+    const piece = textFormatter('csv', { header: false });
+    expect(piece.header).toBe('');
+    expect(piece.format(rows)).toBe('1,0.5\n');
+    expect(piece.header).toBe('"a,b",p\n');
+    expect(piece.header + piece.format(rows)).toBe(textFormatter('csv').format(rows));
+    const jsonl = textFormatter('jsonl', { header: false });
+    expect(jsonl.format(rows)).toBe('{"a,b":1,"p":0.5}\n');
+    expect(jsonl.header).toBe('');
+  });
+
   it('refuses an unknown format', () => {
     expect(() => textFormatter('xml' as never)).toThrow(/format must be 'csv' or 'jsonl'/);
+    expect(() => textFormatter('csv', { header: 'no' as never })).toThrow(/header must be true or false/);
   });
 });
 

@@ -22,6 +22,15 @@ export function csvCell(value: CellValue, delimiter = ','): string {
   return value;
 }
 
+/** Options of {@link textFormatter}. */
+export interface TextFormatterOptions {
+  /**
+   * CSV: write the header line before the first row (default true). Pieces of one file
+   * formatted apart (on worker threads) leave it out, and the writer puts `header` once at the top.
+   */
+  header?: boolean;
+}
+
 /**
  * Formats rows as text: JSON Lines one object a line; CSV with the columns of the first row it
  * formats, written as the header before that row (a later row lacking one gets an empty cell).
@@ -30,23 +39,38 @@ export function csvCell(value: CellValue, delimiter = ','): string {
  * const csv = textFormatter('csv');
  * csv.format([{ id: 7, probability: 0.93 }]); // 'id,probability\n7,0.93\n'
  */
-export function textFormatter(format: TextFormat): {
+export function textFormatter(
+  format: TextFormat,
+  options: TextFormatterOptions = {},
+): {
   format(rows: readonly Record<string, CellValue>[]): string;
   readonly columns: readonly string[] | undefined;
+  /** CSV: the header line (with its line end) of the columns, once a row has been formatted; else ''. */
+  readonly header: string;
 } {
   if (format !== 'csv' && format !== 'jsonl')
     throw invalidArgument('textFormatter', "format must be 'csv' or 'jsonl'", format);
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('textFormatter', 'options must be an object', options);
+  if (options.header !== undefined && typeof options.header !== 'boolean')
+    throw invalidArgument('textFormatter', 'header must be true or false', options.header);
+  const withHeader = options.header !== false;
   let columns: string[] | undefined;
+  let header = '';
   return {
     get columns() {
       return columns;
+    },
+    get header() {
+      return header;
     },
     format(rows) {
       if (rows.length === 0) return '';
       let text = '';
       if (columns === undefined) {
         columns = Object.keys(rows[0]!);
-        if (format === 'csv') text += `${columns.map((c) => csvCell(c)).join(',')}\n`;
+        if (format === 'csv') header = `${columns.map((c) => csvCell(c)).join(',')}\n`;
+        if (withHeader) text += header;
       }
       const cols = columns;
       const parts: string[] = new Array(rows.length);

@@ -382,6 +382,24 @@ describe('predictBatches default features', () => {
     );
     expect(featureKept[0]!.rows).toEqual([{ x0: 2, score: 3 }]);
   });
+
+  it('decides from columns, when given, rather than from the first row of the piece scored', async () => {
+    const { model } = linear();
+    // A later piece of a JSON Lines file whose first row has a field the file's first row had not.
+    const piece = [{ id: 'b', x0: 2, x1: 1, note: 7 }];
+    const options = { keep: ['id'], outputs: ['score'] };
+    await expect(all(predictBatches(model, piece, options))).rejects.toThrow(
+      /'features' has shape \[batch, 2\] and takes 2 values per row but the data set has 3 feature columns/,
+    );
+    const scored = await all(predictBatches(model, piece, { ...options, columns: ['id', 'x0', 'x1'] }));
+    expect(scored[0]!.rows).toEqual([{ id: 'b', score: 3 }]);
+    // A kept column the whole input has, though this piece's first row lacks it, is an empty cell.
+    const lacking = await all(
+      predictBatches(model, [{ x0: 1, x1: 1 }], { ...options, columns: ['id', 'x0', 'x1'] }),
+    );
+    expect(lacking[0]!.rows).toEqual([{ id: null, score: 1 }]);
+    expect(() => predictBatches(model, piece, { columns: ['id', 'id'] })).toThrow(/columns names 'id' twice/);
+  });
 });
 
 describe('predictBatches with toInputs', () => {

@@ -41,6 +41,14 @@ export interface PredictBatchesOptions {
    * model's inputs by name.
    */
   features?: readonly string[];
+  /**
+   * The data's columns, in order, as the first readable row of the whole input has them
+   * (default: that row's own keys). How rows become inputs (the default `features`, inputs by
+   * name, the check of the kept columns) is decided from them, so a piece of a file scored on
+   * its own (a block of a JSON Lines file whose first row has other fields) decides as the
+   * whole file does.
+   */
+  columns?: readonly string[];
   /** A fitted `Pipeline` that turns each batch of records into the model's input. */
   pipeline?: RecordTransform;
   /**
@@ -68,6 +76,7 @@ const OPTIONS = [
   'keep',
   'outputs',
   'features',
+  'columns',
   'pipeline',
   'toInputs',
   'strict',
@@ -86,6 +95,8 @@ interface Plan {
   strict: boolean;
   concurrency: number;
   signal: AbortSignalLike | undefined;
+  /** A row with the given `columns` (values null), standing for the first row when deciding the inputs. */
+  template: Row | undefined;
   options: PredictBatchesOptions;
 }
 
@@ -149,6 +160,7 @@ function planOf(model: Model, options: PredictBatchesOptions): Plan {
     throw invalidArgument(WHERE, 'strict must be true or false', options.strict);
   checkDataOptions(options, WHERE);
   if (options.features !== undefined) columnNames(options.features, 'features', WHERE);
+  const columns = options.columns === undefined ? undefined : columnNames(options.columns, 'columns', WHERE);
   return {
     batchSize,
     keep: options.keep === undefined ? [] : columnNames(options.keep, 'keep', WHERE),
@@ -156,6 +168,7 @@ function planOf(model: Model, options: PredictBatchesOptions): Plan {
     strict: options.strict === true,
     concurrency,
     signal: options.signal,
+    template: columns === undefined ? undefined : Object.fromEntries(columns.map((c) => [c, null])),
     options,
   };
 }
@@ -270,7 +283,7 @@ async function* run(model: Model, input: BatchInput, plan: Plan): AsyncGenerator
     for await (const batch of batchesOf(input, plan.batchSize, plan.signal)) {
       if (build === undefined) {
         const first = batch.rows.find(isRow);
-        if (first !== undefined) build = builderFor(model, first, plan);
+        if (first !== undefined) build = builderFor(model, plan.template ?? first, plan);
       }
       const scoring = score(model, batch, build, assembler, plan);
       // Settled later, in order; a failure is seen when its turn comes, never as unhandled.

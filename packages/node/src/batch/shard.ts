@@ -5,13 +5,13 @@
  * own as a `RowSource` whose rows carry their index in the whole file. Every shard computes the
  * same plan from the file alone, so the shards need not talk to each other.
  */
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { type CellValue, InputError, invalidArgument, parseCsv, parseJsonl } from '@modelship/core';
+import { InputError, invalidArgument } from '@modelship/core';
 import type { RowBlock, RowSource } from '@modelship/core/batch';
 import { cannotRead, datasetFormatOf } from '../datasets';
 import { parquetRowGroupRows, readParquet } from './parquet';
+import { cutText, headerText, rowsOfRange } from './text-blocks';
 
 /** The input formats a plan knows, by extension. */
 export type ShardFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
@@ -156,131 +156,21 @@ export async function planBlocks(path: string, options: PlanOptions = {}): Promi
       'delimiter must be one character other than a quote or a line break',
       delimiter,
     );
-  const scan = format === 'jsonl' ? jsonlScanner() : csvScanner(delimiter.charCodeAt(0));
+  const header = { bytes: 0 };
   const blocks: Block[] = [];
-  let start = -1; // where the current block starts (-1: in the CSV header)
-  let firstRow = 0;
   let rows = 0;
-  const cut = (end: number): void => {
-    if (end > start) blocks.push({ index: blocks.length, firstRow, rows, start, end });
-    firstRow += rows;
-    rows = 0;
-    start = end;
-  };
-  let headerBytes = 0;
-  if (format === 'jsonl') start = 0;
-  let offset = 0;
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      scan(chunk, (at, isRow) => {
-        // A record ended just before byte `offset + at` (the byte after its line end).
-        if (start === -1) {
-          if (!isRow) return;
-          headerBytes = offset + at;
-          start = headerBytes;
-          return;
-        }
-        if (isRow) rows++;
-        if (offset + at - start >= blockBytes) cut(offset + at);
-      });
-      offset += chunk.length;
-    }
-  } catch (e) {
-    throw cannotRead(path, e);
+  const cutting = cutText(
+    path,
+    { format: format === 'jsonl' ? 'jsonl' : 'csv', delimiter: delimiter.charCodeAt(0), blockBytes },
+    header,
+  );
+  for await (const { firstLine: _, ...block } of cutting) {
+    blocks.push(block);
+    rows += block.rows;
   }
-  // The last record may have no line end.
-  if (scan.pending()) {
-    if (start === -1) headerBytes = offset;
-    else rows++;
-  }
-  if (start === -1) start = offset;
-  cut(offset);
+  const headerBytes = header.bytes;
+  const firstRow = rows;
   return { ...base, headerBytes, rows: firstRow, blocks };
-}
-
-const QUOTE = 0x22;
-const LF = 0x0a;
-const CR = 0x0d;
-
-type Scanner = ((chunk: Buffer, onRecordEnd: (at: number, isRow: boolean) => void) => void) & {
-  /** A record has started and not ended (a last line without a line end). */
-  pending(): boolean;
-};
-
-/**
- * Finds the record ends of CSV bytes as `parseCsv` reads them: states as there (field start,
- * unquoted, quoted, quote seen, and the rest of a malformed line). Quotes, delimiters and line
- * breaks are ASCII, so bytes can be scanned without decoding.
- */
-function csvScanner(delimiter: number): Scanner {
-  const START = 0;
-  const UNQUOTED = 1;
-  const QUOTED = 2;
-  const QUOTE_SEEN = 3;
-  const SKIP = 4;
-  let state = START;
-  let inRecord = false;
-  const scan = (chunk: Buffer, onRecordEnd: (at: number, isRow: boolean) => void): void => {
-    const n = chunk.length;
-    let i = 0;
-    while (i < n) {
-      if (state === QUOTED) {
-        const q = chunk.indexOf(QUOTE, i);
-        if (q === -1) return;
-        state = QUOTE_SEEN;
-        i = q + 1;
-        continue;
-      }
-      const c = chunk[i]!;
-      if (c === LF || c === CR) {
-        onRecordEnd(i + 1, inRecord);
-        inRecord = false;
-        state = START;
-      } else if (state === SKIP) {
-        // the rest of a malformed line
-      } else if (c === QUOTE) {
-        if (state === START) state = QUOTED;
-        else if (state === QUOTE_SEEN)
-          state = QUOTED; // a doubled quote
-        else state = SKIP;
-        inRecord = true;
-      } else if (c === delimiter) {
-        state = START;
-        inRecord = true;
-      } else {
-        state = state === QUOTE_SEEN ? SKIP : UNQUOTED;
-        inRecord = true;
-      }
-      i++;
-    }
-  };
-  return Object.assign(scan, { pending: () => inRecord });
-}
-
-const isAsciiSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === CR || c === 0x0b || c === 0x0c;
-
-/** Finds the line ends of JSON Lines bytes; a line is a row unless it is blank. */
-function jsonlScanner(): Scanner {
-  let content = false;
-  let first = true;
-  const scan = (chunk: Buffer, onRecordEnd: (at: number, isRow: boolean) => void): void => {
-    let i = 0;
-    // A leading BOM is no content (parseJsonl drops it).
-    if (first && chunk.length > 0) {
-      first = false;
-      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) i = 3;
-    }
-    for (;;) {
-      const lf = chunk.indexOf(LF, i);
-      const end = lf === -1 ? chunk.length : lf;
-      for (let j = i; j < end && !content; j++) if (!isAsciiSpace(chunk[j]!)) content = true;
-      if (lf === -1) return;
-      onRecordEnd(lf + 1, content);
-      content = false;
-      i = lf + 1;
-    }
-  };
-  return Object.assign(scan, { pending: () => content });
 }
 
 /** Options of {@link readBlock}: as the CSV and JSONL readers take them. */
@@ -293,34 +183,6 @@ export interface ReadBlockOptions {
   badRecords?: 'throw' | 'mark';
   /** Rows per block handed on (default 8192). */
   blockRows?: number;
-}
-
-async function* byteRange(path: string, start: number, end: number): AsyncGenerator<string> {
-  if (end <= start) return;
-  // Blocks start and end at ASCII line breaks, so no character straddles two of them.
-  const stream = createReadStream(path, { start, end: end - 1, encoding: 'utf8', highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream as AsyncIterable<string>) yield chunk;
-  } catch (e) {
-    throw cannotRead(path, e);
-  } finally {
-    stream.destroy();
-  }
-}
-
-async function headerText(plan: BlockPlan): Promise<string> {
-  const handle = await open(plan.path, 'r').catch((e) => {
-    throw cannotRead(plan.path, e);
-  });
-  try {
-    const buffer = Buffer.alloc(plan.headerBytes);
-    await handle.read(buffer, 0, plan.headerBytes, 0);
-    const text = buffer.toString('utf8');
-    // A header that is the whole file (no line end) needs one for the block's rows to follow.
-    return /[\r\n]$/.test(text) ? text : `${text}\n`;
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
@@ -363,36 +225,12 @@ async function* blockRowsOf(
     yield* readParquet(plan.path, { rowGroups: [block.start], blockRows });
     return;
   }
-  let rows: AsyncIterable<Record<string, unknown>>;
-  if (plan.format === 'jsonl')
-    rows = parseJsonl(byteRange(plan.path, block.start, block.end), { badRecords: options.badRecords });
-  else {
-    const header = await headerText(plan);
-    async function* withHeader(): AsyncGenerator<string> {
-      yield header;
-      yield* byteRange(plan.path, block.start, block.end);
-    }
-    rows = parseCsv(withHeader(), {
-      delimiter: options.delimiter ?? (plan.format === 'tsv' ? '\t' : ','),
-      numbers: options.numbers,
-      badRecords: options.badRecords,
-    });
-  }
-  let firstRow = block.firstRow;
-  let batch: Record<string, CellValue>[] = [];
-  for await (const row of rows) {
-    batch.push(row as Record<string, CellValue>);
-    if (batch.length === blockRows) {
-      yield { firstRow, rows: batch };
-      firstRow += batch.length;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield { firstRow, rows: batch };
-  if (firstRow + batch.length !== block.firstRow + block.rows)
-    throw new InputError(
-      'DATASET_INVALID',
-      `block ${block.index} of '${plan.path}' held ${firstRow + batch.length - block.firstRow} rows where its plan counted ${block.rows}`,
-      { details: { path: plan.path, block: block.index } },
-    );
+  yield* rowsOfRange(plan.path, block, {
+    format: plan.format,
+    header: plan.format === 'jsonl' ? '' : await headerText(plan.path, plan.headerBytes),
+    delimiter: options.delimiter,
+    numbers: options.numbers,
+    badRecords: options.badRecords,
+    blockRows,
+  });
 }

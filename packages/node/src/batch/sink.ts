@@ -19,7 +19,8 @@ import {
 
 /** A text file written in order with back-pressure; `close` makes it appear at its path, `abort` removes it. */
 export interface TextFile {
-  write(text: string): Promise<void>;
+  /** Text, or bytes already encoded as UTF-8. */
+  write(text: string | Uint8Array): Promise<void>;
   close(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -47,7 +48,7 @@ export function cannotWrite(path: string, error: unknown): InputError {
 export function streamText(
   stream: Writable,
   failure: (error: unknown) => Error,
-): { write(text: string): Promise<void>; end(): Promise<void> } {
+): { write(text: string | Uint8Array): Promise<void>; end(): Promise<void> } {
   let failed: Error | undefined;
   const broken = new Promise<never>((_, reject) => {
     stream.once('error', (e) => {
@@ -59,7 +60,7 @@ export function streamText(
   return {
     async write(text) {
       if (failed !== undefined) throw failed;
-      if (text === '' || stream.write(text)) return;
+      if (text.length === 0 || stream.write(text)) return;
       await Promise.race([once(stream, 'drain'), broken]);
     },
     async end() {

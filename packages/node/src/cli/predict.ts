@@ -16,7 +16,9 @@ import {
 } from '@modelship/core/batch';
 import type { Command } from 'commander';
 import { batchInput, batchSink, type OutputFormat, outputFormatOf } from '../batch/files';
-import { rejectsFile } from '../batch/sink';
+import { predictInWorkers } from '../batch/parallel';
+import { rejectsFile, textFile } from '../batch/sink';
+import { datasetFormatOf } from '../datasets';
 import { loadModel } from '../load-model';
 import { EXIT_INTERRUPTED, EXIT_REJECTED, UsageError } from './errors';
 import { integer, list, modelName, readPipeline, toJson } from './eval';
@@ -71,6 +73,9 @@ export interface PredictIo {
   everyMs?: number;
 }
 
+/** Input bytes per block handed to a worker thread with `--workers n` (a block is read, scored and written whole). */
+const WORKER_BLOCK_BYTES = 2 * 2 ** 20;
+
 /** Rejected rows shown on stderr when there is no `--rejects` file. */
 const SHOWN_REJECTS = 10;
 
@@ -110,7 +115,7 @@ export function registerPredict(
     .option('--outputs <a,b,...>', 'model outputs written (default: all)')
     .option(
       '--workers <n>',
-      'onnxruntime sessions on worker threads, the cores divided among them (default: 1)',
+      'worker threads, each with its own onnxruntime session (the cores divided among them) reading, scoring and writing blocks of a CSV/JSONL input (default: 1)',
     )
     .option('--batch-size <n>', 'rows per model call (default: 1024)')
     .option('--strict', 'stop at the first row that cannot be scored (exit 2)')
@@ -125,7 +130,10 @@ export function registerPredict(
       '--shards <n>',
       'shard count, the index coming from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)',
     )
-    .option('--block-size <bytes>', 'CSV/JSONL bytes per shard block (default: 32 MiB)')
+    .option(
+      '--block-size <bytes>',
+      'CSV/JSONL bytes per shard block (default: 32 MiB), or per block a worker thread reads and scores with --workers n (default: 2 MiB)',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 every row scored; 3 the run finished but some rows were rejected; 2 the command ' +
@@ -205,9 +213,14 @@ export async function predictCommand(
   const pipeline = values.pipeline === undefined ? undefined : await readPipeline(values.pipeline);
 
   const started = now();
-  // One session in this thread, or one per worker thread with the cores shared out (as serve --workers).
-  const model: Model =
-    workers === 1
+  // CSV/JSONL to CSV/JSONL on several workers: each thread reads, scores and writes its blocks
+  // (batch/parallel.ts); otherwise one session in this thread, or one per worker thread with the
+  // cores shared out (as serve --workers) scoring the rows read here.
+  const inputFormat = datasetFormatOf(inputPath);
+  const parallel = workers > 1 && shard === undefined && format !== 'parquet' && inputFormat !== undefined;
+  const model: Model | undefined = parallel
+    ? undefined
+    : workers === 1
       ? await loadModel(modelPath, { name: modelName(modelPath) })
       : await loadModel(modelPath, {
           name: modelName(modelPath),
@@ -231,12 +244,12 @@ export async function predictCommand(
     output: values.output,
     rejects: values.rejects ?? null,
   };
-  let sink: ReturnType<typeof batchSink> | undefined;
+  let sink: { abort(): Promise<void> } | undefined;
   let rejects: ReturnType<typeof rejectsFile> | undefined;
   let sharded: Awaited<ReturnType<typeof predictShard>> | undefined;
   try {
     // Checked against the model now, so a pipeline that does not fit fails before any data is read.
-    pipeline?.wrap(model);
+    if (model !== undefined) pipeline?.wrap(model);
     const options: PredictBatchesOptions = {
       keep: list(values.keep),
       outputs: list(values.outputs),
@@ -255,7 +268,7 @@ export async function predictCommand(
       show: boolean,
     ) => {
       const before = { scored: summary.scored, rejected: summary.rejected };
-      for await (const batch of predictBatches(model, rows, options)) {
+      for await (const batch of predictBatches(model!, rows, options)) {
         await into.write(batch.rows);
         if (batch.rejected.length > 0) {
           if (rejected !== undefined) await rejected.write(batch.rejected);
@@ -285,11 +298,51 @@ export async function predictCommand(
         sink: batchSink,
         score: (rows, into, rejected) => scoreInto(rows, into, rejected, true),
       });
-    } else {
-      sink = batchSink(values.output, format);
+    } else if (parallel) {
+      const file = textFile(values.output);
+      sink = file;
       rejects = values.rejects === undefined ? undefined : rejectsFile(values.rejects);
-      await scoreInto(batchInput(inputPath, progress.bytes), sink, rejects, rejects === undefined);
-      await sink.close();
+      const size = (await stat(inputPath)).size;
+      const into = rejects;
+      await predictInWorkers({
+        modelPath,
+        name: modelName(modelPath),
+        inputPath,
+        inputFormat: inputFormat!,
+        format: format as 'csv' | 'jsonl',
+        workers,
+        cores: availableParallelism(),
+        pipeline: pipeline?.toJSON(),
+        options: {
+          keep: options.keep,
+          outputs: options.outputs,
+          features: options.features,
+          batchSize,
+          strict: options.strict,
+        },
+        blockBytes: blockBytes ?? WORKER_BLOCK_BYTES,
+        signal: interrupt.signal,
+        write: (bytes) => file.write(bytes),
+        rejected: async (r) => {
+          if (into !== undefined) await into.write(r);
+          else showRejects(io, r, summary.rejected);
+        },
+        progress: (b) => {
+          summary.rows += b.rows;
+          summary.scored += b.scored;
+          summary.rejected += b.rejected;
+          progress.bytes(b.end, size);
+          progress.rows(summary);
+        },
+      });
+      await file.close();
+      await rejects?.close();
+    } else {
+      const file = batchSink(values.output, format);
+      sink = file;
+      rejects = values.rejects === undefined ? undefined : rejectsFile(values.rejects);
+      await scoreInto(batchInput(inputPath, progress.bytes), file, rejects, rejects === undefined);
+      await file.close();
       await rejects?.close();
     }
   } catch (e) {
@@ -304,7 +357,7 @@ export async function predictCommand(
     return EXIT_INTERRUPTED;
   } finally {
     process.off('SIGINT', onSigint);
-    await model.dispose();
+    await model?.dispose();
   }
   progress.done();
   const ms = Math.max(1, now() - started);

@@ -3,7 +3,8 @@
  * for the answer (a closed loop): raw `InferenceSession.run` called the same way, the Deployer
  * without batching, and the Deployer with dynamic batching. Rounds alternate the three, so
  * machine drift hits them alike; the figures are medians over rounds, latency quantiles are
- * over every request of every round.
+ * over every request of every round. A fourth variant, raw `run` on a second session, is the A/A
+ * load probe: its "× raw run" should read 1.00, and its spread is the noise floor of the run.
  */
 import { fileURLToPath } from 'node:url';
 import { Deployer, loadModel } from '@modelship/node';
@@ -45,6 +46,7 @@ const quantile = (xs: number[], q: number) => {
 async function scenario(fixture: string, input: string, width: number): Promise<string[][]> {
   const path = fileURLToPath(new URL(`../fixtures/models/${fixture}.onnx`, import.meta.url));
   const session = await ort.InferenceSession.create(path);
+  const twin = await ort.InferenceSession.create(path);
   const rows = Array.from({ length: CALLERS }, (_, i) =>
     Float32Array.from({ length: width }, (_, j) => Math.sin(i * width + j)),
   );
@@ -62,15 +64,17 @@ async function scenario(fixture: string, input: string, width: number): Promise<
       'Deployer, batching',
       (i) => batched.predict(fixture, { [input]: { dtype: 'float32', shape: [1, width], data: rows[i]! } }),
     ],
+    ['onnxruntime run (A/A)', (i) => twin.run({ [input]: new ort.Tensor('float32', rows[i]!, [1, width]) })],
   ];
   const results = variants.map((): Result => ({ perSecond: [], latencies: [] }));
   for (const [, call] of variants) for (let i = 0; i < 2000; i++) await call(i % CALLERS);
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
     for (const k of order) await closedLoop(variants[k]![1], results[k]!);
   }
-  const base = median(results[1]!.perSecond);
-  const raw = median(results[0]!.perSecond);
+  // Per-round pairs, as predict-overhead reads them: drift between rounds cancels out.
+  const paired = (k: number, of: number) =>
+    median(results[k]!.perSecond.map((x, r) => x / results[of]!.perSecond[r]!));
   const batch = batched.status(fixture).versions[0]!.batching!;
   const out = variants.map(([name], k) => {
     const r = results[k]!;
@@ -79,8 +83,8 @@ async function scenario(fixture: string, input: string, width: number): Promise<
       fixture,
       name,
       Math.round(rps).toLocaleString('en-US'),
-      (rps / raw).toFixed(2),
-      (rps / base).toFixed(2),
+      paired(k, 0).toFixed(3),
+      paired(k, 1).toFixed(2),
       quantile(r.latencies, 0.5).toFixed(2),
       quantile(r.latencies, 0.99).toFixed(2),
     ];
@@ -89,6 +93,7 @@ async function scenario(fixture: string, input: string, width: number): Promise<
   await plain.close();
   await batched.close();
   await session.release();
+  await twin.release();
   return out;
 }
 

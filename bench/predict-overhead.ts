@@ -1,7 +1,8 @@
 /**
  * `model.predict` against raw `InferenceSession.run` on the same fixture model, in one process,
  * interleaved, at batch 1 and batch 64. The ratio is Modelship's time over onnxruntime's, the
- * median of per-round ratios.
+ * median of per-round ratios. The A/A column times raw `run` on a second session against the
+ * first in the same rounds: the load probe (1.00 on a quiet host; its spread is the noise floor).
  */
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '@modelship/node';
@@ -13,6 +14,7 @@ const MODEL = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta
 export async function predictOverhead(): Promise<string> {
   const sessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
   const session = await ort.InferenceSession.create(MODEL, sessionOptions);
+  const twin = await ort.InferenceSession.create(MODEL, sessionOptions);
   const model = await loadModel(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const rows: string[][] = [];
   for (const batch of [1, 64]) {
@@ -21,16 +23,22 @@ export async function predictOverhead(): Promise<string> {
     const results = await interleave([
       { name: 'onnxruntime', run: () => session.run({ features: new ort.Tensor('float32', data, shape) }) },
       { name: 'modelship', run: () => model.predict({ features: { dtype: 'float32', shape, data } }) },
+      {
+        name: 'onnxruntime (A/A)',
+        run: () => twin.run({ features: new ort.Tensor('float32', data, shape) }),
+      },
     ]);
-    const [raw, ours] = results as [(typeof results)[0], (typeof results)[0]];
+    const [raw, ours, aa] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0]];
     rows.push([
       String(batch),
       formatNs(raw.medianNs),
       formatNs(ours.medianNs),
       pairedRatio(ours, raw).toFixed(3),
+      pairedRatio(aa, raw).toFixed(3),
     ]);
   }
   await session.release();
+  await twin.release();
   await model.dispose();
-  return table(['batch', 'onnxruntime run', 'modelship predict', 'ratio'], rows);
+  return table(['batch', 'onnxruntime run', 'modelship predict', 'ratio', 'A/A (load probe)'], rows);
 }

@@ -204,3 +204,28 @@ describe('dimensions', () => {
     await model.dispose();
   });
 });
+
+describe('runs through onnxruntime’s session handler', () => {
+  it('answers exactly what session.run answers on the same session, every output or some', async () => {
+    const model = await loadModel(modelPath('fraud'));
+    expect(typeof (model.session as unknown as { handler?: { run?: unknown } }).handler?.run).toBe(
+      'function',
+    );
+    for (const batch of [1, 3, 64]) {
+      const data = Float32Array.from({ length: batch * 12 }, (_, i) => Math.sin(i) * 4);
+      const out = await model.predict({ features: { dtype: 'float32', shape: [batch, 12], data } });
+      const raw = await model.session.run({ features: new ort.Tensor('float32', data, [batch, 12]) });
+      expect(Object.keys(out)).toEqual(['probability', 'label']);
+      for (const k of ['probability', 'label']) {
+        const r = raw[k]! as unknown as ort.Tensor;
+        expect(out[k]).toEqual({ dtype: r.type, shape: r.dims, data: r.data });
+      }
+      const some = await model.predict(
+        { features: { dtype: 'float32', shape: [batch, 12], data } },
+        { outputs: ['label'] },
+      );
+      expect(some).toEqual({ label: out.label });
+    }
+    await model.dispose();
+  });
+});

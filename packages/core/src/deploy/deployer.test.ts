@@ -18,6 +18,38 @@ async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp):
   return e as ModelshipError;
 }
 
+describe('Deployer: the unbatched request path', () => {
+  it('reads the clock twice per request that starts at once, and reports it as never queued', async () => {
+    let reads = 0;
+    const clock = new FakeClock();
+    const counting = Object.assign(Object.create(clock) as FakeClock, {
+      now: () => {
+        reads++;
+        return clock.now();
+      },
+    });
+    const d = new Deployer({ clock: counting });
+    await d.deploy('sum', sumModel('1', 100).model);
+    const events: PredictionEvent[] = [];
+    d.on('prediction', (e) => events.push(e));
+    reads = 0;
+    expect(y0(await d.predict('sum', row(1, 2)))).toBe(103);
+    expect(reads).toBe(2);
+    expect(events[0]).toMatchObject({ queueMs: 0, batchSize: 1 });
+    await d.close();
+  });
+
+  it('reports queueMs 0 for a request that never queued, on the system clock too', async () => {
+    const d = new Deployer();
+    await d.deploy('sum', sumModel('1', 100).model);
+    const events: PredictionEvent[] = [];
+    d.on('prediction', (e) => events.push(e));
+    await Promise.all([d.predict('sum', row(1, 2)), d.predict('sum', row(3, 4))]);
+    expect(events.map((e) => e.queueMs)).toEqual([0, 0]);
+    await d.close();
+  });
+});
+
 describe('Deployer: deploy, predict, status', () => {
   it('serves a version and reports it', async () => {
     const d = new Deployer();

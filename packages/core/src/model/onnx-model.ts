@@ -12,7 +12,14 @@ import {
 } from '../tensor/spec';
 import type { NamedTensors, Tensor } from '../tensor/tensor';
 import { BaseModel, type BaseModelOptions } from './base-model';
-import type { OnnxRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtValueMetadata } from './onnx-runtime';
+import type {
+  OnnxRuntime,
+  OrtSession,
+  OrtSessionHandler,
+  OrtSessionOptions,
+  OrtTensor,
+  OrtValueMetadata,
+} from './onnx-runtime';
 
 export interface OnnxModelOptions extends BaseModelOptions {
   /**
@@ -50,8 +57,14 @@ export class OnnxModel extends BaseModel {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private readonly allOutputs: readonly string[];
+  /** The declared dtype of each of `allOutputs`. */
+  private readonly allDtypes: readonly string[];
   /** True when onnxruntime must be told which outputs: some it cannot return. */
   private readonly fetchAll: boolean;
+  /** The session's backend handler, called directly when it has one (see `run`). */
+  private readonly handler: OrtSessionHandler | undefined;
+  /** `allOutputs` as the handler takes them. */
+  private readonly allFetches: Record<string, null> = {};
 
   private constructor(
     runtime: OnnxRuntime,
@@ -64,7 +77,12 @@ export class OnnxModel extends BaseModel {
     this.session = session;
     this.exclusive = options.exclusiveRuns === true;
     this.allOutputs = signature.outputs.map((o) => o.name);
+    this.allDtypes = signature.outputs.map((o) => o.dtype);
     this.fetchAll = signature.unsupportedOutputs !== undefined;
+    for (const name of this.allOutputs) this.allFetches[name] = null;
+    const handler = (session as { handler?: Partial<OrtSessionHandler> }).handler;
+    this.handler =
+      !this.exclusive && typeof handler?.run === 'function' ? (handler as OrtSessionHandler) : undefined;
   }
 
   /**
@@ -139,19 +157,51 @@ export class OnnxModel extends BaseModel {
     // outputs it cannot return always names the ones it can. No closure on this path:
     // capturing the feeds in one measurably slowed every call (bench/).
     if (this.fetchAll) all = false;
-    const pending = this.exclusive
-      ? this.enqueue(feeds, all ? undefined : outputs)
-      : all
-        ? this.session.run(feeds)
-        : this.session.run(feeds, outputs);
-    // Callbacks made once per model where possible: a closure per call showed in the benchmark.
-    return pending.then(all ? this.collectAll : (results) => this.collect(results, outputs), this.fail);
+    // onnxruntime-common's `session.run` checks the feeds and fetches again (validation has),
+    // makes a fetch list and a result object, and adds an async layer: about 6% of a small
+    // model's call (bench/predict-overhead). Its backend handler (onnxruntime-common's
+    // `InferenceSessionHandler`), when the session has one, does the run and is called directly;
+    // exclusive runs (onnxruntime-web) keep `session.run`.
+    const pending =
+      this.handler !== undefined
+        ? this.handler.run(feeds, all ? this.allFetches : fetchesOf(outputs), NO_OPTIONS)
+        : this.exclusive
+          ? this.enqueue(feeds, all ? undefined : outputs)
+          : all
+            ? this.session.run(feeds)
+            : this.session.run(feeds, outputs);
+    // One `then` that both makes the result and ends the run (see `endsRuns`); its callbacks are
+    // made once per model where possible: a closure per call showed in the benchmark.
+    return pending.then(all ? this.finishAll : (results) => this.finish(results, outputs), this.fail);
   }
 
-  private readonly collectAll = (results: Record<string, OrtTensor>): NamedTensors | Promise<NamedTensors> =>
-    this.collect(results, this.allOutputs);
+  protected override get endsRuns(): boolean {
+    return true;
+  }
+
+  private readonly finishAll = (results: Record<string, OrtTensor>): NamedTensors | Promise<NamedTensors> =>
+    this.finish(results, this.allOutputs, this.allDtypes);
+
+  /** The outputs as core tensors; the run ends once they are made (downloaded, for device outputs). */
+  private finish(
+    results: Record<string, OrtTensor>,
+    outputs: readonly string[],
+    dtypes?: readonly string[],
+  ): NamedTensors | Promise<NamedTensors> {
+    let out: NamedTensors | Promise<NamedTensors>;
+    try {
+      out = this.collect(results, outputs, dtypes);
+    } catch (e) {
+      this.runEnded();
+      throw e;
+    }
+    if (out instanceof Promise) return out.then(this.settleOk, this.settleErr);
+    this.runEnded();
+    return out;
+  }
 
   private readonly fail = (e: unknown): never => {
+    this.runEnded();
     throw new ModelshipError(
       'INFERENCE_FAILED',
       `model '${this.name}' version '${this.version}' failed: ${ortMessage(e)}`,
@@ -177,13 +227,16 @@ export class OnnxModel extends BaseModel {
     return pending;
   }
 
+  /** `dtypes`, when given, are the declared dtypes of `outputs`, in the same order. */
   private collect(
     results: Record<string, OrtTensor>,
     outputs: readonly string[],
+    dtypes?: readonly string[],
   ): NamedTensors | Promise<NamedTensors> {
     const out: NamedTensors = {};
     let onDevice: string[] | undefined;
-    for (const name of outputs) {
+    for (let i = 0; i < outputs.length; i++) {
+      const name = outputs[i]!;
       const r = results[name];
       if (r === undefined) {
         throw new ModelshipError(
@@ -192,7 +245,7 @@ export class OnnxModel extends BaseModel {
         );
       }
       if (r.location === undefined || r.location === 'cpu' || r.location === 'cpu-pinned') {
-        out[name] = toCoreTensor(r);
+        out[name] = toCoreTensor(r, r.data, dtypes?.[i]);
       } else {
         onDevice ??= [];
         onDevice.push(name);
@@ -210,6 +263,15 @@ export class OnnxModel extends BaseModel {
   protected async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Run options of a call that sets none; the handler only reads them. */
+const NO_OPTIONS: object = Object.freeze({});
+
+function fetchesOf(outputs: readonly string[]): Record<string, null> {
+  const fetches: Record<string, null> = {};
+  for (const name of outputs) fetches[name] = null;
+  return fetches;
 }
 
 /** onnxruntime takes strings as UTF-8 C strings: raw bytes cannot pass, and a NUL would silently cut a string. */
@@ -232,8 +294,9 @@ function checkOrtStrings(name: string, data: readonly (string | Uint8Array)[]): 
   }
 }
 
-function toCoreTensor(t: OrtTensor, data: unknown = t.data): Tensor {
-  if (!isDType(t.type)) {
+function toCoreTensor(t: OrtTensor, data: unknown = t.data, declared?: string): Tensor {
+  // The declared dtype skips the lookup, a measurable step of a valid call (bench/predict-overhead).
+  if (t.type !== declared && !isDType(t.type)) {
     throw new ModelshipError(
       'MODEL_UNSUPPORTED',
       `onnxruntime returned a tensor of type '${t.type}', which Modelship does not support`,

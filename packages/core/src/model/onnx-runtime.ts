@@ -33,6 +33,19 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 
+/**
+ * The backend object behind an onnxruntime-common `InferenceSession` (its `handler`):
+ * `InferenceSessionHandler`, the interface onnxruntime-common defines for backends. `run` takes
+ * the feeds, the outputs to fetch as `{ name: null }` and the run options, already checked.
+ */
+export interface OrtSessionHandler {
+  run(
+    feeds: Record<string, OrtTensor>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Promise<Record<string, OrtTensor>>;
+}
+
 /** Session options passed through to onnxruntime unchanged. */
 export type OrtSessionOptions = Record<string, unknown>;
 

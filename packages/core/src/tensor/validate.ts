@@ -67,6 +67,10 @@ export function prepareInputs(
   for (const spec of signature.inputs) {
     const value = inputs[spec.name];
     if (value === undefined) continue;
+    // Already a tensor of the declared dtype, which coerceInput would return as it is: skipped
+    // without its dtype lookup, the costliest step of a valid call (bench/predict-overhead).
+    if (typeof value === 'object' && value !== null && (value as { dtype?: unknown }).dtype === spec.dtype)
+      continue;
     const t = coerceInput(value, spec);
     if (t !== value) {
       coerced ??= { ...inputs };

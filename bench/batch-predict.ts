@@ -15,13 +15,13 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readCsv } from '@modelship/node';
 import * as ort from 'onnxruntime-node';
 import { table } from './lib/interleave';
+import { CONDITIONS, distCli, FROM_SOURCE, TSX } from './lib/target';
 
 const here = fileURLToPath(import.meta.url);
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -92,7 +92,7 @@ async function child(
   const started = performance.now();
   let rows: number;
   if (variant === 'loop') rows = await handLoop(modelPath, input, output, features.split(','));
-  else {
+  else if (FROM_SOURCE) {
     const { predictCommand } = await import('../packages/node/src/cli/predict');
     let summary = '';
     const code = await predictCommand(
@@ -102,6 +102,25 @@ async function child(
       { out: (s) => (summary += s), err: () => {}, tty: false },
     );
     if (code !== 0) throw new Error(`predict exited with ${code}`);
+    rows = JSON.parse(summary).rows;
+  } else {
+    // The built CLI, as `npx modelship predict …` runs it: dist/cli.js runs its argv when
+    // imported and sets the exit code; its --json summary is caught on the way to stdout.
+    let summary = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      summary += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+      return true;
+    }) as typeof process.stdout.write;
+    const cli = distCli();
+    process.argv = [process.argv[0]!, cli, 'predict', modelPath, input, '-o', output];
+    process.argv.push('--workers', variant.replace('predict-w', ''), '--json');
+    const done = new Promise<void>((resolve) => process.once('beforeExit', () => resolve()));
+    await import(pathToFileURL(cli).href);
+    await done;
+    process.stdout.write = write;
+    if (process.exitCode !== undefined && process.exitCode !== 0)
+      throw new Error(`predict exited with ${process.exitCode}`);
     rows = JSON.parse(summary).rows;
   }
   const seconds = (performance.now() - started) / 1000;
@@ -125,8 +144,6 @@ function repeatCsv(source: string, target: string, rows: number): string[] {
   return header.split(',').filter((c) => c !== 'label');
 }
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-
 function measure(
   variant: string,
   modelPath: string,
@@ -136,18 +153,7 @@ function measure(
 ): Figures {
   const r = spawnSync(
     process.execPath,
-    [
-      '--import',
-      tsx,
-      '--conditions=@modelship/source',
-      here,
-      'child',
-      variant,
-      modelPath,
-      input,
-      output,
-      features.join(','),
-    ],
+    ['--import', TSX, ...CONDITIONS, here, 'child', variant, modelPath, input, output, features.join(',')],
     { encoding: 'utf8', timeout: 600_000 },
   );
   if (r.status !== 0) throw new Error(`${variant} failed: ${r.stderr}`);

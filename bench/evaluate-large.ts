@@ -4,7 +4,8 @@
  * the ROC and precision-recall curves (bench/evaluate_large_pandas.py). The table (2,000,000 ×
  * 12 by default, `EVAL_LARGE_ROWS` to change) is generated once per size and seed into /tmp by
  * bench/lib/eval-large-data.ts and never committed. Each side runs as its own process, timed
- * wall-clock from spawn to exit (node's start and tsx's transpiling included); peak RSS from
+ * wall-clock from spawn to exit (node's start included; `modelship` is the built CLI, dist/cli.js,
+ * unless BENCH_SOURCE=1); peak RSS from
  * `/usr/bin/time -v`. The Python stack runs before and after Modelship: the two times are an
  * A/A probe of how the machine's load moved during the run. The parser alone (`readCsvColumns`
  * into typed column blocks, bench/lib/eval-large-read.ts) is timed against pandas' `read_csv`.
@@ -13,14 +14,12 @@
  * part of CI.
  */
 import { execSync, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { writeEvalLarge } from './lib/eval-large-data';
 import { table } from './lib/interleave';
+import { CONDITIONS, cliCommand, TSX } from './lib/target';
 
 const PYTHON = process.env.SKLEARN_PYTHON ?? '/usr/bin/python3';
-const bin = fileURLToPath(new URL('../packages/node/src/cli/bin.ts', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const model = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
 const script = fileURLToPath(new URL('./evaluate_large_pandas.py', import.meta.url));
 const readScript = fileURLToPath(new URL('./lib/eval-large-read.ts', import.meta.url));
@@ -52,14 +51,14 @@ function python(csv: string): Run & { values: Record<string, number>; read: numb
 
 /** `readCsvColumns` alone on the table, timed in its process as pandas' `read_csv` is in Python's. */
 function reader(csv: string): Run & { read: number; cpu: number } {
-  const args = ['--import', tsx, '--conditions=@modelship/source', readScript, csv];
+  const args = ['--import', TSX, ...CONDITIONS, readScript, csv];
   const run = timed(process.execPath, args);
   const out = JSON.parse(run.stdout) as { read: number; cpu: number };
   return { ...run, read: out.read, cpu: out.cpu };
 }
 
 function modelship(csv: string, resamples: number | undefined): Run & { rocAuc: number } {
-  const args = ['--import', tsx, '--conditions=@modelship/source', bin, 'eval', model, csv];
+  const args = [...cliCommand(), 'eval', model, csv];
   args.push('--label', 'label', '--json');
   if (resamples !== undefined) args.push('--resamples', String(resamples));
   const run = timed(process.execPath, args);

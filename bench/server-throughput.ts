@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { table } from './lib/interleave';
+import { CONDITIONS } from './lib/target';
 
 const FRAUD = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
 const PYTHON = process.env.ONNX_PYTHON ?? '/usr/bin/python3';
@@ -48,13 +49,7 @@ async function start(
 ): Promise<ChildProcess> {
   const child = fork(
     tsx,
-    [
-      '--conditions=@modelship/source',
-      fileURLToPath(new URL(script, import.meta.url)),
-      model,
-      String(port),
-      ...extra,
-    ],
+    [...CONDITIONS, fileURLToPath(new URL(script, import.meta.url)), model, String(port), ...extra],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },

@@ -11,16 +11,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cliCommand } from './lib/target';
 
 const repoExample = fileURLToPath(new URL('../examples/model-repository/', import.meta.url));
 const fraudModel = fileURLToPath(new URL('../fixtures/models/fraud.onnx', import.meta.url));
-const bin = fileURLToPath(new URL('../packages/node/src/cli/bin.ts', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const row = Array.from({ length: 12 }, (_, i) => Math.sin(i));
 const REQUESTS = [
@@ -79,18 +77,7 @@ export async function soak(): Promise<string> {
   cpSync(repoExample, root, { recursive: true });
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      '--import',
-      tsx,
-      '--conditions=@modelship/source',
-      bin,
-      'serve',
-      root,
-      '--port',
-      '0',
-      '--poll-ms',
-      '500',
-    ],
+    [...cliCommand(), 'serve', root, '--port', '0', '--poll-ms', '500'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

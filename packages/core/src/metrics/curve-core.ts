@@ -83,6 +83,8 @@ function codedCurve(
  */
 function countedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64Array): BinaryCurve {
   const n = scores.length;
+  const tied = tiedCurve(codes, isPositive, scores);
+  if (tied !== undefined) return tied;
   let np = 0;
   for (let i = 0; i < n; i++) np += isPositive[codes[i]!]!;
   const nn = n - np;
@@ -146,18 +148,107 @@ function countedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64
     }
     tps[m] = tp;
     fps[m] = fp;
-    if (hi & 0x80000000) {
-      tb[2 * m] = lo;
-      tb[2 * m + 1] = hi & 0x7fffffff;
-      if (lo === 0 && hi === 0x80000000 && !plusZero) thresholds[m] = -0;
-    } else {
-      tb[2 * m] = ~lo;
-      tb[2 * m + 1] = ~hi;
-    }
+    setThreshold(tb, m, lo, hi, plusZero);
     m++;
   }
   if (m === capacity) return { tps, fps, thresholds };
   return { tps: tps.slice(0, m), fps: fps.slice(0, m), thresholds: thresholds.slice(0, m) };
+}
+
+/** Slots of the table {@link tiedCurve} counts in (a power of two), and how many distinct scores it takes. */
+const TABLE_SLOTS = 1 << 16;
+const TABLE_LIMIT = TABLE_SLOTS >>> 1;
+
+/**
+ * The unweighted curve of scores with few distinct values (rounded scores, tree ensembles,
+ * k-nearest neighbours), without sorting the samples: one pass counts positives and negatives
+ * per distinct score in an open-addressing table small enough for the cache, then only the
+ * distinct scores are sorted. Gives up (undefined) once the scores hold more than
+ * `TABLE_LIMIT` distinct values; the radix path then sorts them all. Same counts and
+ * thresholds as the merge, to the last bit (counts are integers).
+ */
+function tiedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64Array): BinaryCurve | undefined {
+  const n = scores.length;
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
+  // Per slot: key low word, key high word (0: empty; no number's key has high word 0, only
+  // some NaNs', which scores never hold), negatives, positives.
+  const table = new Uint32Array(4 * TABLE_SLOTS);
+  let distinct = 0;
+  let plusZero = false;
+  for (let i = 0; i < n; i++) {
+    let lo = bits[2 * i]!;
+    let hi = bits[2 * i + 1]!;
+    if (lo === 0 && (hi & 0x7fffffff) === 0) {
+      if (hi === 0) plusZero = true;
+      hi = 0x80000000;
+    } else if (hi & 0x80000000) {
+      hi = ~hi >>> 0;
+      lo = ~lo >>> 0;
+    } else hi = (hi | 0x80000000) >>> 0;
+    const column = isPositive[codes[i]!]!;
+    if (hi === 0) return undefined;
+    let slot = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 16) & (TABLE_SLOTS - 1);
+    for (;;) {
+      const at = 4 * slot;
+      const h = table[at + 1]!;
+      if (h === hi && table[at] === lo) {
+        table[at + 2 + column]!++;
+        break;
+      }
+      if (h === 0) {
+        if (++distinct > TABLE_LIMIT) return undefined;
+        table[at] = lo;
+        table[at + 1] = hi;
+        table[at + 2 + column] = 1;
+        break;
+      }
+      slot = (slot + 1) & (TABLE_SLOTS - 1);
+    }
+  }
+  const d = distinct;
+  const keys = new Uint32Array(2 * d);
+  const neg = new Uint32Array(d);
+  const pos = new Uint32Array(d);
+  let j = 0;
+  for (let slot = 0; slot < TABLE_SLOTS; slot++) {
+    const at = 4 * slot;
+    if (table[at + 1] === 0) continue;
+    keys[2 * j] = table[at]!;
+    keys[2 * j + 1] = table[at + 1]!;
+    neg[j] = table[at + 2]!;
+    pos[j++] = table[at + 3]!;
+  }
+  const index = Uint32Array.from({ length: d }, (_, i) => i);
+  const sorted = sortKeyPairs(keys, new Uint32Array(2 * d), d, index);
+  const k = sorted.keys;
+  const order = sorted.index!;
+  const tps = new Float64Array(d);
+  const fps = new Float64Array(d);
+  const thresholds = new Float64Array(d);
+  const tb = new Uint32Array(thresholds.buffer);
+  let tp = 0;
+  let fp = 0;
+  for (let m = 0, r = d - 1; r >= 0; m++, r--) {
+    tp += pos[order[r]!]!;
+    fp += neg[order[r]!]!;
+    tps[m] = tp;
+    fps[m] = fp;
+    setThreshold(tb, m, k[2 * r]!, k[2 * r + 1]!, plusZero);
+  }
+  return { tps, fps, thresholds };
+}
+
+/** Writes the number whose sortable key is `lo`, `hi` at `thresholds[m]` (through its words `tb`). */
+function setThreshold(tb: Uint32Array, m: number, lo: number, hi: number, plusZero: boolean): void {
+  if (hi & 0x80000000) {
+    tb[2 * m] = lo;
+    tb[2 * m + 1] = hi & 0x7fffffff;
+    // ±0 share +0's key; the merge of the sorted numbers gave −0 only when no zero was +0.
+    if (lo === 0 && hi === 0x80000000 && !plusZero) tb[2 * m + 1] = 0x80000000;
+  } else {
+    tb[2 * m] = ~lo;
+    tb[2 * m + 1] = ~hi;
+  }
 }
 
 /** Inputs of a binary curve metric, read and checked: labels as codes 0 and 1 into `seen`. */
@@ -206,6 +297,7 @@ function binaryLabels(fn: string, values: unknown): { codes: Uint8Array; seen: L
   ) {
     throw invalidArgument(fn, 'yTrue must be an array of labels', values);
   }
+  if (values instanceof Uint8Array) return byteLabels(fn, values);
   const a = values as ArrayLike<unknown>;
   const codes = new Uint8Array(a.length);
   let first: unknown = NONE;
@@ -237,6 +329,30 @@ function binaryLabels(fn: string, values: unknown): { codes: Uint8Array; seen: L
     }
   }
   const seen = [first, second].filter((c) => c !== NONE) as Label[];
+  return { codes, seen, classes: uniqueSorted(seen) };
+}
+
+/** {@link binaryLabels} for bytes: a table from value to code, with no check per label. */
+function byteLabels(fn: string, values: Uint8Array): { codes: Uint8Array; seen: Label[]; classes: Label[] } {
+  const table = new Uint8Array(256).fill(2);
+  const codes = new Uint8Array(values.length);
+  const seen: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let c = table[v]!;
+    if (c === 2) {
+      if (seen.length === 2) {
+        throw new InputError(
+          'INPUT_INVALID',
+          `${fn}: yTrue has more than two classes; this metric needs binary targets`,
+        );
+      }
+      c = seen.length;
+      table[v] = c;
+      seen.push(v);
+    }
+    codes[i] = c;
+  }
   return { codes, seen, classes: uniqueSorted(seen) };
 }
 

@@ -52,7 +52,9 @@ function loadNote(): string {
 export async function metricsVsSklearn(): Promise<string> {
   const rows: string[][] = [];
   const probes: string[] = [];
-  for (const n of [1e6, 1e7]) {
+  // METRICS_SIZES=1e6 runs one size (a quick look on a loaded host); both by default.
+  const sizes = (process.env.METRICS_SIZES ?? '1e6,1e7').split(',').map(Number);
+  for (const n of sizes) {
     // A seeded generator so both sides see the same data every run.
     let state = 12345;
     const rand = () => {

@@ -135,15 +135,17 @@ export function readCodes(values: unknown, name: string, fn: string, coder: Labe
   const n = (values as ArrayLike<unknown>).length;
   const codes = new Int32Array(n);
   if (values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint8ClampedArray) {
-    // Every value is an integer in a range of 256: a table from value to code.
-    const offset = values instanceof Int8Array ? 128 : 0;
+    // Every value is an integer in a range of 256: a table from the byte to the code, read
+    // through one Uint8Array view so the loop sees one array type.
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, n);
+    const signed = values instanceof Int8Array;
     const table = new Int32Array(256).fill(-1);
     for (let i = 0; i < n; i++) {
-      const at = values[i]! + offset;
-      let c = table[at]!;
+      const b = bytes[i]!;
+      let c = table[b]!;
       if (c < 0) {
-        c = coder.code(values[i]!);
-        table[at] = c;
+        c = coder.code(signed ? (b << 24) >> 24 : b);
+        table[b] = c;
       }
       codes[i] = c;
     }

@@ -75,6 +75,29 @@ function codedCurve(
   return { tps: tps.slice(0, m), fps: fps.slice(0, m), thresholds: thresholds.slice(0, m) };
 }
 
+/** The key {@link scoreKey} writes: low word, high word. */
+const KEY = new Uint32Array(2);
+
+/**
+ * Writes the sortable key of the score with these words into `KEY` (as the radix sort's keys;
+ * −0 gets +0's key, since the curves treat them as one score); true when the score is +0.
+ */
+function scoreKey(lo: number, hi: number): boolean {
+  if (lo === 0 && (hi & 0x7fffffff) === 0) {
+    KEY[0] = 0;
+    KEY[1] = 0x80000000;
+    return hi === 0;
+  }
+  if (hi & 0x80000000) {
+    KEY[0] = ~lo;
+    KEY[1] = ~hi;
+  } else {
+    KEY[0] = lo;
+    KEY[1] = hi | 0x80000000;
+  }
+  return false;
+}
+
 /**
  * The unweighted curve: the scores' sortable keys split by class in one pass (±0 as one key),
  * each class sorted on its own, then one merge from the highest key down, counting as it goes.
@@ -93,15 +116,9 @@ function countedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64
   const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
   let plusZero = false;
   for (let i = 0, a = 0, b = 0; i < n; i++) {
-    let lo = bits[2 * i]!;
-    let hi = bits[2 * i + 1]!;
-    if (lo === 0 && (hi & 0x7fffffff) === 0) {
-      if (hi === 0) plusZero = true;
-      hi = 0x80000000;
-    } else if (hi & 0x80000000) {
-      hi = ~hi;
-      lo = ~lo;
-    } else hi |= 0x80000000;
+    if (scoreKey(bits[2 * i]!, bits[2 * i + 1]!)) plusZero = true;
+    const lo = KEY[0]!;
+    const hi = KEY[1]!;
     if (isPositive[codes[i]!]) {
       pos[2 * a] = lo;
       pos[2 * a++ + 1] = hi;
@@ -176,15 +193,9 @@ function tiedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64Arr
   let distinct = 0;
   let plusZero = false;
   for (let i = 0; i < n; i++) {
-    let lo = bits[2 * i]!;
-    let hi = bits[2 * i + 1]!;
-    if (lo === 0 && (hi & 0x7fffffff) === 0) {
-      if (hi === 0) plusZero = true;
-      hi = 0x80000000;
-    } else if (hi & 0x80000000) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-    } else hi = (hi | 0x80000000) >>> 0;
+    if (scoreKey(bits[2 * i]!, bits[2 * i + 1]!)) plusZero = true;
+    const lo = KEY[0]!;
+    const hi = KEY[1]!;
     const column = isPositive[codes[i]!]!;
     if (hi === 0) return undefined;
     let slot = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 16) & (TABLE_SLOTS - 1);

@@ -86,27 +86,15 @@ function lsd(
     const base = p * 256;
     if (!offsets(counts, base, 256, n)) continue;
     const shift = p * 8;
-    if (is === undefined || id === undefined) {
-      for (let i = from; i < to; i++) {
-        const lo = src[2 * i]!;
-        const hi = src[2 * i + 1]!;
-        const d = base + (((word === 0 ? lo : hi) >>> shift) & 0xff);
-        const at = from + counts[d]!;
-        counts[d] = at - from + 1;
-        dst[2 * at] = lo;
-        dst[2 * at + 1] = hi;
-      }
-    } else {
-      for (let i = from; i < to; i++) {
-        const lo = src[2 * i]!;
-        const hi = src[2 * i + 1]!;
-        const d = base + (((word === 0 ? lo : hi) >>> shift) & 0xff);
-        const at = from + counts[d]!;
-        counts[d] = at - from + 1;
-        dst[2 * at] = lo;
-        dst[2 * at + 1] = hi;
-        id[at] = is[i]!;
-      }
+    for (let i = from; i < to; i++) {
+      const lo = src[2 * i]!;
+      const hi = src[2 * i + 1]!;
+      const d = base + (((word === 0 ? lo : hi) >>> shift) & 0xff);
+      const at = from + counts[d]!;
+      counts[d] = at - from + 1;
+      dst[2 * at] = lo;
+      dst[2 * at + 1] = hi;
+      if (id !== undefined) id[at] = is![i]!;
     }
     [src, dst] = [dst, src];
     [is, id] = [id, is];

@@ -1,12 +1,14 @@
 /**
  * rocAuc, averagePrecision, f1, logLoss, confusionMatrix and precisionRecallCurve on 10^6 and
  * 10^7 samples against scikit-learn on the same data: written to files here, timed by Debian's
- * Python in the same run. Median of three each. An A/A pair per side (the same native sort
- * timed first and last) shows how steady the host was: far from 1.00 means a loaded machine.
+ * Python in the same run. Median of three each, wall and CPU time (CPU time moves less with
+ * the host's load; both sides run single-threaded). An A/A pair per side (the same native
+ * sort timed first and last) shows how steady the host was: far from 1.00 means a loaded
+ * machine; the load average is printed too.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -21,23 +23,38 @@ import { table } from './lib/interleave';
 
 const PYTHON = process.env.SKLEARN_PYTHON ?? '/usr/bin/python3';
 
-type Timed = { seconds: number; value: number[] };
+/** Wall and CPU seconds (median of three calls each) and the value to compare. */
+type Timed = { seconds: number; cpu: number; value: number[] };
+
+const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
 
 function median3(f: () => number[]): Timed {
   const times: number[] = [];
+  const cpus: number[] = [];
   let value: number[] = [];
   for (let i = 0; i < 3; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     value = f();
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / 1e6);
   }
-  return { seconds: times.sort((a, b) => a - b)[1]!, value };
+  return { seconds: median(times), cpu: median(cpus), value };
+}
+
+function loadNote(): string {
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} (1, 5, 15 min)`;
 }
 
 export async function metricsVsSklearn(): Promise<string> {
   const rows: string[][] = [];
   const probes: string[] = [];
-  for (const n of [1e6, 1e7]) {
+  // METRICS_SIZES=1e6 runs one size (a quick look on a loaded host); both by default.
+  const sizes = (process.env.METRICS_SIZES ?? '1e6,1e7').split(',').map(Number);
+  for (const n of sizes) {
     // A seeded generator so both sides see the same data every run.
     let state = 12345;
     const rand = () => {
@@ -86,7 +103,7 @@ export async function metricsVsSklearn(): Promise<string> {
       aaSecond: median3(aa),
     };
     probes.push(
-      `A/A at n=${n.toExponential(0)}: Modelship ${(ours.aaSecond!.seconds / ours.aaFirst!.seconds).toFixed(2)}, numpy ${(sk.aaSecond!.seconds / sk.aaFirst!.seconds).toFixed(2)} (second / first run of the same sort)`,
+      `A/A at n=${n.toExponential(0)}: Modelship ${(ours.aaSecond!.seconds / ours.aaFirst!.seconds).toFixed(2)} wall, ${(ours.aaSecond!.cpu / ours.aaFirst!.cpu).toFixed(2)} CPU; numpy ${(sk.aaSecond!.seconds / sk.aaFirst!.seconds).toFixed(2)} wall, ${(sk.aaSecond!.cpu / sk.aaFirst!.cpu).toFixed(2)} CPU (second / first run of the same sort)`,
     );
     for (const name of [
       'rocAuc',
@@ -107,9 +124,22 @@ export async function metricsVsSklearn(): Promise<string> {
         `${(a.seconds * 1000).toFixed(0)} ms`,
         `${(b.seconds * 1000).toFixed(0)} ms`,
         (a.seconds / b.seconds).toFixed(2),
+        `${(a.cpu * 1000).toFixed(0)} ms`,
+        `${(b.cpu * 1000).toFixed(0)} ms`,
+        (a.cpu / b.cpu).toFixed(2),
         agree ? 'yes' : `NO (${a.value.slice(0, 4).join(', ')} vs ${b.value.slice(0, 4).join(', ')})`,
       ]);
     }
   }
-  return `${table(['metric', 'n', 'modelship', 'scikit-learn', 'ratio', 'same value'], rows)}\n\n${probes.join('\n')}`;
+  const head = [
+    'metric',
+    'n',
+    'modelship',
+    'scikit-learn',
+    'ratio',
+    'modelship CPU',
+    'scikit-learn CPU',
+    'CPU ratio',
+  ];
+  return `${table([...head, 'same value'], rows)}\n\n${probes.join('\n')}\n${loadNote()}`;
 }

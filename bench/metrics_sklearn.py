@@ -1,4 +1,5 @@
-"""Times scikit-learn on the data bench/metrics-vs-sklearn.ts wrote; prints JSON seconds.
+"""Times scikit-learn on the data bench/metrics-vs-sklearn.ts wrote; prints JSON seconds
+(wall and CPU, median of three).
 
 Run with Debian's /usr/bin/python3 (numpy, scikit-learn). Each value is a list of numbers the
 TypeScript side compares with its own: the metric, or a curve's length and sums.
@@ -39,10 +40,12 @@ for name, fn, summary in (
     ("precisionRecallCurve", lambda: metrics.precision_recall_curve(y, s), curve_summary),
     ("aaSecond", aa_probe, lambda v: [float(v[0])]),
 ):
-    times, value = [], None
+    times, cpus, value = [], [], None
     for _ in range(3):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         value = fn()
         times.append(time.perf_counter() - t0)
-    out[name] = {"seconds": sorted(times)[1], "value": summary(value)}
+        cpus.append(time.process_time() - c0)
+    out[name] = {"seconds": sorted(times)[1], "cpu": sorted(cpus)[1], "value": summary(value)}
 print(json.dumps(out))

@@ -12,6 +12,7 @@ import { encode, type Label, uniqueSorted } from '../metrics/labels';
 import { brierScore, logLoss } from '../metrics/probabilistic';
 import { apFromCurve, averagePrecision, rocAuc } from '../metrics/ranking';
 import { meanAbsoluteError, meanSquaredError, r2Score } from '../metrics/regression';
+import { sortOrder } from '../metrics/sort';
 import {
   addAucInfluence,
   averagePrecisionStandardError,
@@ -261,12 +262,12 @@ function confusionScorer(
 }
 
 /** Indices ordered by score, highest first, and where each run of equal scores ends. */
-function rankOrder(scores: ArrayLike<number>, stride = 1, column = 0, n = scores.length): RankOrder {
+export function rankOrder(scores: ArrayLike<number>, stride = 1, column = 0, n = scores.length): RankOrder {
+  // −0 and +0 are one score (`+ 0` makes every zero +0); the stable descending radix order
+  // keeps equal scores in index order, as the comparator `keys[b] - keys[a] || a - b` did.
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = scores[i * stride + column]!;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => keys[b]! - keys[a]! || a - b);
+  for (let i = 0; i < n; i++) keys[i] = scores[i * stride + column]! + 0;
+  const order = sortOrder(keys, { descending: true });
   const ends = new Uint8Array(n);
   for (let r = 0; r < n; r++) ends[r] = r === n - 1 || keys[order[r]!] !== keys[order[r + 1]!] ? 1 : 0;
   return { order, ends };

@@ -1,6 +1,6 @@
 import { InputError, invalidArgument } from '../errors';
 import { checkOptions, encode, type Label, type LabelArray, readLabels, type Weights } from './labels';
-import { precisionRecallFscore, readTargets, type SetWiseOptions, sum } from './set-wise';
+import { pairCounts, precisionRecallFscore, readTargets, type SetWiseOptions, sum } from './set-wise';
 
 export type { Average, SetWiseOptions, ZeroDivision } from './set-wise';
 
@@ -47,9 +47,9 @@ export function accuracy(yTrue: LabelArray, yPred: LabelArray, options: Accuracy
   const t = readTargets('accuracy', yTrue, yPred, options.sampleWeight);
   let hit = 0;
   let total = 0;
-  for (let i = 0; i < t.yTrue.length; i++) {
+  for (let i = 0; i < t.trueCodes.length; i++) {
     const w = t.weights === undefined ? 1 : t.weights[i]!;
-    if (t.yTrue[i] === t.yPred[i]) hit += w;
+    if (t.trueCodes[i] === t.predCodes[i]) hit += w;
     total += w;
   }
   return options.normalize === false ? hit : hit / total;
@@ -79,16 +79,24 @@ export function confusionMatrix(
   if (options.labels !== undefined) {
     if (labels.length === 0)
       throw invalidArgument('confusionMatrix', "'labels' should contain at least one label", labels);
-    if (t.yTrue.length > 0 && !t.yTrue.some((y) => labels.includes(y))) {
+    const inTrue = new Uint8Array(t.present.length);
+    for (let i = 0; i < t.trueCodes.length; i++) inTrue[t.trueCodes[i]!] = 1;
+    if (t.trueCodes.length > 0 && !t.present.some((c, j) => inTrue[j] === 1 && labels.includes(c))) {
       throw new InputError('INPUT_INVALID', 'confusionMatrix: at least one label specified must be in yTrue');
     }
   }
   const k = labels.length;
   const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  const ti = encode(t.yTrue, labels);
-  const pi = encode(t.yPred, labels);
-  for (let i = 0; i < ti.length; i++) {
-    if (ti[i]! >= 0 && pi[i]! >= 0) matrix[ti[i]!]![pi[i]!]! += t.weights === undefined ? 1 : t.weights[i]!;
+  // Counted by present class first (one pass over the codes), then placed: each cell of the
+  // result gets one pair's sum, added in sample order as before.
+  const kp = t.present.length;
+  const cells = pairCounts(t);
+  const at = encode(t.present, labels);
+  for (let a = 0; a < kp; a++) {
+    for (let b = 0; b < kp; b++) {
+      if (at[a]! >= 0 && at[b]! >= 0 && cells[a * kp + b]! !== 0)
+        matrix[at[a]!]![at[b]!]! += cells[a * kp + b]!;
+    }
   }
   if (options.normalize !== undefined) normalizeMatrix(matrix, options.normalize);
   return { labels, matrix };

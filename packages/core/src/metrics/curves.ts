@@ -1,4 +1,4 @@
-import { type BinaryCurve, binaryCurve, defaultPositive, positives, readBinary } from './curve-core';
+import { type BinaryCurve, curveFor, defaultPositive, readBinary } from './curve-core';
 import { checkOptions, type Label, type LabelArray, type Weights } from './labels';
 
 export interface CurveOptions {
@@ -21,10 +21,7 @@ export function rocCurve(
   checkOptions('rocCurve', options, ['positiveLabel', 'sampleWeight', 'dropIntermediate']);
   const input = readBinary('rocCurve', yTrue, yScore, options.sampleWeight);
   const pos = defaultPositive('rocCurve', input.classes, options.positiveLabel);
-  return rocFromCurve(
-    binaryCurve(positives(input.labels, pos), input.scores, input.weights),
-    options.dropIntermediate !== false,
-  );
+  return rocFromCurve(curveFor(input, pos), options.dropIntermediate !== false);
 }
 
 /** The ROC curve from a binary curve's counts, as {@link rocCurve} gives it. */
@@ -74,7 +71,7 @@ export function precisionRecallCurve(
   checkOptions('precisionRecallCurve', options, ['positiveLabel', 'sampleWeight']);
   const input = readBinary('precisionRecallCurve', yTrue, yScore, options.sampleWeight);
   const pos = defaultPositive('precisionRecallCurve', input.classes, options.positiveLabel);
-  const c = binaryCurve(positives(input.labels, pos), input.scores, input.weights);
+  const c = curveFor(input, pos);
   return prFromCurve(c);
 }
 

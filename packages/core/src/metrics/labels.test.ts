@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { accuracy, confusionMatrix, f1 } from './classification';
 import { encode, uniqueSorted } from './labels';
 import { logLoss } from './probabilistic';
 
@@ -28,5 +29,70 @@ describe('label lookups', () => {
     });
     expect(logLoss(y, p)).toBe(logLoss(y, two, { k: 2 }));
     expect(() => logLoss([0, 1, 2], [0.1, 0.5, 0.9])).toThrow(/different numbers of classes \(3, 2\)/);
+  });
+});
+
+describe('labels read into codes (typed and plain arrays alike)', () => {
+  const r = (() => {
+    let s = 3;
+    return () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+  })();
+  const n = 3000;
+  const yTrue = Array.from({ length: n }, () => Math.floor(r() * 4));
+  const yPred = yTrue.map((v) => (r() < 0.7 ? v : Math.floor(r() * 5)));
+  const w = Array.from({ length: n }, () => r() * 2);
+  const forms = [
+    ['plain', (a: number[]) => a],
+    ['Uint8Array', (a: number[]) => Uint8Array.from(a)],
+    ['Int8Array', (a: number[]) => Int8Array.from(a)],
+    ['Float64Array', (a: number[]) => Float64Array.from(a)],
+  ] as const;
+  const reference = {
+    matrix: confusionMatrix(yTrue, yPred, { sampleWeight: w }).matrix,
+    f1: f1(yTrue, yPred, { average: 'weighted', sampleWeight: w }),
+    accuracy: accuracy(yTrue, yPred, { sampleWeight: w }),
+  };
+  for (const [name, as] of forms) {
+    it(`${name}: the same confusion matrix, f1 and accuracy, weighted, multi-class`, () => {
+      expect(confusionMatrix(as(yTrue), as(yPred), { sampleWeight: w }).matrix).toEqual(reference.matrix);
+      expect(f1(as(yTrue), as(yPred), { average: 'weighted', sampleWeight: w })).toBe(reference.f1);
+      expect(accuracy(as(yTrue), as(yPred), { sampleWeight: w })).toBe(reference.accuracy);
+    });
+  }
+
+  it('counts a confusion matrix as the loop over samples did, with labels chosen and ±0 as one class', () => {
+    const t = [0, -0, 1, 2, 2, 1, 0, 3];
+    const p = [-0, 0, 2, 2, 1, 1, 3, 0];
+    const ws = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+    const { labels, matrix } = confusionMatrix(t, p, { labels: [2, 0, 1], sampleWeight: ws });
+    expect(labels).toEqual([2, 0, 1]);
+    expect(matrix).toEqual([
+      [0.4, 0, 0.5],
+      [0, 0.1 + 0.2, 0],
+      [0.3, 0, 0.6],
+    ]);
+  });
+
+  it('keeps the order of the errors: a bad yTrue label before lengths, lengths before continuous labels', () => {
+    expect(() => f1([0, Number.NaN], [0], {})).toThrow(/yTrue\[1\] is NaN/);
+    expect(() => f1([0, 0.5, 1], [0, 1], {})).toThrow(/inconsistent numbers of samples/);
+    expect(() => f1([0, 0.5], [0, 1.5], {})).toThrow(/yTrue\[1\] is 0.5/);
+    expect(() => f1(['a', 1], ['a', 'a'], {})).toThrow(/yTrue mixes string and number labels/);
+    expect(() => f1([1, 0], ['a', 'b'], {})).toThrow(/mix string and number labels/);
+  });
+
+  it('logLoss reads byte labels and a probability column without copies, to the same value', () => {
+    const y = yTrue.map((v) => (v > 1 ? 1 : 0));
+    const p = Float64Array.from(y, () => r());
+    expect(logLoss(Uint8Array.from(y), p)).toBe(logLoss(y, Array.from(p)));
+    expect(logLoss(Uint8Array.from(y), p, { sampleWeight: w })).toBe(
+      logLoss(y, Array.from(p), { sampleWeight: w }),
+    );
+    expect(() => logLoss([0, 1, 2], [0.1, 0.2, 0.3], { labels: [0, 1] })).toThrow(
+      /yTrue\[2\] \(2\) is not one of the labels/,
+    );
   });
 });

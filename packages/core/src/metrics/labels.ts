@@ -62,6 +62,127 @@ export function readScores(values: unknown, name: string, fn: string): Float64Ar
   return out;
 }
 
+/**
+ * {@link readScores} without the copy when `values` is already a Float64Array (checked, then
+ * returned as it is): for callers that only read the scores.
+ */
+export function readScoresView(values: unknown, name: string, fn: string): Float64Array {
+  if (!(values instanceof Float64Array)) return readScores(values, name, fn);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${i}] is ${describe(v)}; finite numbers are required`,
+      );
+    }
+  }
+  return values;
+}
+
+/**
+ * Classes met while reading labels into codes, in order of first appearance; one list can
+ * serve two arrays (true and predicted labels) so both are coded against the same classes.
+ * Labels equal to `===` are one class (so −0 and +0 are).
+ */
+export class LabelCoder {
+  readonly classes: Label[] = [];
+  private index: Map<Label, number> | undefined;
+
+  /** The code of `label`, adding it as a new class when unseen. */
+  code(label: Label): number {
+    const c = this.classes;
+    if (this.index === undefined) {
+      for (let j = 0; j < c.length; j++) if (c[j] === label) return j;
+      c.push(label);
+      if (c.length > FEW) this.index = new Map(c.map((x, j) => [x, j]));
+      return c.length - 1;
+    }
+    let j = this.index.get(label);
+    if (j === undefined) {
+      j = c.length;
+      c.push(label);
+      this.index.set(label, j);
+    }
+    return j;
+  }
+}
+
+/** Never equal to a label. */
+const NOT_A_LABEL = Symbol('not a label');
+
+/** Labels read by {@link readCodes}. */
+export interface LabelCodes {
+  /** Each label's index in the coder's `classes`. */
+  codes: Int32Array;
+  /** The first index of a number label that is not an integer, or −1. */
+  nonInteger: number;
+}
+
+/**
+ * Reads labels as {@link readLabels} does (the same checks and messages, in the same order)
+ * into codes against `coder`, in one pass with no per-element allocation; byte arrays are
+ * looked up in a table.
+ */
+export function readCodes(values: unknown, name: string, fn: string, coder: LabelCoder): LabelCodes {
+  if (
+    typeof values !== 'object' ||
+    values === null ||
+    typeof (values as ArrayLike<unknown>).length !== 'number'
+  ) {
+    throw invalidArgument(fn, `${name} must be an array of labels`, values);
+  }
+  const n = (values as ArrayLike<unknown>).length;
+  const codes = new Int32Array(n);
+  if (values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint8ClampedArray) {
+    // Every value is an integer in a range of 256: a table from the byte to the code, read
+    // through one Uint8Array view so the loop sees one array type.
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, n);
+    const signed = values instanceof Int8Array;
+    const table = new Int32Array(256).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      let c = table[b]!;
+      if (c < 0) {
+        c = coder.code(signed ? (b << 24) >> 24 : b);
+        table[b] = c;
+      }
+      codes[i] = c;
+    }
+    return { codes, nonInteger: -1 };
+  }
+  const a = values as ArrayLike<unknown>;
+  let strings = 0;
+  let nonInteger = -1;
+  // The previous label and its code: runs of one class skip the lookup and the checks.
+  let last: unknown = NOT_A_LABEL;
+  let lastCode = -1;
+  let lastString = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (v === last) {
+      codes[i] = lastCode;
+      strings += lastString;
+      continue;
+    }
+    lastString = typeof v === 'string' ? 1 : 0;
+    if (lastString === 1) strings++;
+    else if (typeof v !== 'number' || Number.isNaN(v)) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${i}] is ${describe(v)}; labels are numbers or strings`,
+      );
+    } else if (nonInteger < 0 && !Number.isInteger(v)) nonInteger = i;
+    lastCode = coder.code(v as Label);
+    last = v;
+    codes[i] = lastCode;
+  }
+  if (strings > 0 && strings < n) {
+    throw new InputError('INPUT_INVALID', `${fn}: ${name} mixes string and number labels`);
+  }
+  return { codes, nonInteger };
+}
+
 /** Up to this many distinct labels are looked up in a short list rather than a Set or Map. */
 const FEW = 16;
 

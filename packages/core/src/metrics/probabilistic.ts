@@ -8,8 +8,11 @@ import {
   formatLabels,
   type Label,
   type LabelArray,
+  LabelCoder,
+  readCodes,
   readLabels,
   readScores,
+  readScoresView,
   readWeights,
   uniqueSorted,
   type Weights,
@@ -48,11 +51,12 @@ export function logLoss(
   options: { labels?: readonly Label[]; normalize?: boolean; sampleWeight?: Weights; k?: number } = {},
 ): number {
   checkOptions('logLoss', options, ['labels', 'normalize', 'sampleWeight', 'k']);
-  const y = readLabels(yTrue, 'yTrue', 'logLoss');
+  const coder = new LabelCoder();
+  const y = readCodes(yTrue, 'yTrue', 'logLoss', coder).codes;
   if (y.length === 0)
     throw new InputError('INPUT_INVALID', 'logLoss: found no samples; at least one is required');
   const classes = uniqueSorted(
-    options.labels === undefined ? y : readLabels(options.labels, 'labels', 'logLoss'),
+    options.labels === undefined ? coder.classes : readLabels(options.labels, 'labels', 'logLoss'),
   );
   if (classes.length < 2) {
     throw new InputError(
@@ -62,20 +66,22 @@ export function logLoss(
         : `logLoss: labels needs at least two classes, received ${formatLabels(classes)}`,
     );
   }
-  const yi = encode(y, classes);
-  const unseen = yi.indexOf(-1);
-  if (unseen >= 0)
-    throw new InputError(
-      'INPUT_INVALID',
-      `logLoss: yTrue[${unseen}] (${y[unseen]}) is not one of the labels ${formatLabels(classes)}`,
-    );
+  // Each label's class index, through its code.
+  const classOf = encode(coder.classes, classes);
+  for (let i = 0; i < y.length; i++) {
+    if (classOf[y[i]!]! < 0)
+      throw new InputError(
+        'INPUT_INVALID',
+        `logLoss: yTrue[${i}] (${coder.classes[y[i]!]}) is not one of the labels ${formatLabels(classes)}`,
+      );
+  }
   const n = y.length;
   let data: Float64Array;
   let k: number;
   if (options.k !== undefined || (Array.isArray(yPred) && Array.isArray(yPred[0]))) {
     ({ data, k } = readMatrix('logLoss', yPred, options.k, n));
   } else {
-    const p = readScores(yPred, 'yPred', 'logLoss');
+    const p = readScoresView(yPred, 'yPred', 'logLoss');
     checkLengths('logLoss', y, p);
     data = p;
     k = 1;
@@ -84,6 +90,8 @@ export function logLoss(
   if (k === 1) {
     // One column: the probability of the greater class, as the row [1 − p, p] scikit-learn
     // builds, with the same arithmetic (the row sum is not always exactly 1), without the rows.
+    // The losses are summed as they come, in the order and with the products by 1 that a mean
+    // over an array of them takes.
     if (classes.length !== 2) {
       throw new InputError(
         'INPUT_INVALID',
@@ -91,16 +99,20 @@ export function logLoss(
       );
     }
     const weights = readWeights(options.sampleWeight, n, 'logLoss');
-    const losses = new Float64Array(n);
+    const upper = Uint8Array.from(classOf, (c) => (c === 1 ? 1 : 0));
+    let sum = 0;
+    let total = 0;
     for (let i = 0; i < n; i++) {
       const p = Math.min(Math.max(data[i]!, EPS), 1 - EPS);
       const q = 1 - p;
-      losses[i] = -Math.log((yi[i] === 1 ? p : q) / (q + p));
+      const loss = -Math.log((upper[y[i]!] === 1 ? p : q) / (q + p));
+      const wi = weights === undefined ? 1 : weights[i]!;
+      sum += loss * wi;
+      total += wi;
     }
-    return weightedMean(losses, weights, options.normalize !== false);
-  } else {
-    for (let i = 0; i < data.length; i++) data[i] = Math.min(Math.max(data[i]!, EPS), 1 - EPS);
+    return options.normalize !== false ? sum / total : sum;
   }
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(Math.max(data[i]!, EPS), 1 - EPS);
   if (k !== classes.length) {
     throw new InputError(
       'INPUT_INVALID',
@@ -111,7 +123,7 @@ export function logLoss(
   for (let i = 0; i < n; i++) {
     let rowSum = 0;
     for (let j = 0; j < k; j++) rowSum += data[i * k + j]!;
-    losses[i] = -Math.log(data[i * k + yi[i]!]! / rowSum);
+    losses[i] = -Math.log(data[i * k + classOf[y[i]!]!]! / rowSum);
   }
   return weightedMean(losses, readWeights(options.sampleWeight, n, 'logLoss'), options.normalize !== false);
 }

@@ -3,7 +3,7 @@ import {
   aucFromCurve,
   type BinaryCurve,
   binaryCurve,
-  positives,
+  curveFor,
   readBinary,
   requireTwoClasses,
 } from './curve-core';
@@ -55,7 +55,7 @@ export function rocAuc(
     if (input.scores.length === 0)
       throw new InputError('INPUT_INVALID', 'rocAuc: found no samples; at least one is required');
     requireTwoClasses('rocAuc', input.classes);
-    return aucFromCurve(binaryCurve(positives(input.labels, input.classes[1]!), input.scores, input.weights));
+    return aucFromCurve(curveFor(input, input.classes[1]!));
   }
   const labels = readLabels(yTrue, 'yTrue', 'rocAuc');
   if (labels.length === 0)
@@ -191,7 +191,7 @@ export function averagePrecision(
 ): number {
   checkOptions('averagePrecision', options, ['positiveLabel', 'sampleWeight']);
   const input = readBinary('averagePrecision', yTrue, yScore, options.sampleWeight);
-  if (input.labels.length === 0)
+  if (input.codes.length === 0)
     throw new InputError('INPUT_INVALID', 'averagePrecision: found no samples; at least one is required');
   if (input.classes.length > 2)
     throw new InputError(
@@ -206,7 +206,7 @@ export function averagePrecision(
       pos,
     );
   }
-  return apFromCurve(binaryCurve(positives(input.labels, pos), input.scores, input.weights));
+  return apFromCurve(curveFor(input, pos));
 }
 
 /** Average precision from a binary curve's counts: Σ (Rₖ − Rₖ₋₁) Pₖ. */

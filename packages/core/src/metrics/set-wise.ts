@@ -1,12 +1,13 @@
 import { InputError, invalidArgument } from '../errors';
 import {
-  checkDiscrete,
   checkLengths,
   checkOptions,
   encode,
   formatLabels,
   type Label,
   type LabelArray,
+  LabelCoder,
+  readCodes,
   readLabels,
   readWeights,
   uniqueSorted,
@@ -34,10 +35,13 @@ export interface SetWiseOptions {
 const OPTIONS = ['average', 'positiveLabel', 'labels', 'zeroDivision', 'sampleWeight'];
 const AVERAGES: readonly Average[] = ['binary', 'micro', 'macro', 'weighted', 'none'];
 
-/** Prepared targets of a classification metric: labels read and checked, the data's type. */
+/**
+ * Prepared targets of a classification metric: labels read and checked into codes, the
+ * data's type. `trueCodes[i]` and `predCodes[i]` index `present`.
+ */
 export interface Targets {
-  yTrue: Label[];
-  yPred: Label[];
+  trueCodes: Int32Array;
+  predCodes: Int32Array;
   present: Label[];
   type: 'binary' | 'multiclass';
   weights: Float64Array | undefined;
@@ -49,22 +53,53 @@ export function readTargets(
   yPred: LabelArray,
   sampleWeight: Weights | undefined,
 ): Targets {
-  const t = readLabels(yTrue, 'yTrue', fn);
-  const p = readLabels(yPred, 'yPred', fn);
-  checkLengths(fn, t, p);
-  checkDiscrete(t, 'yTrue', fn);
-  checkDiscrete(p, 'yPred', fn);
-  if (t.length > 0 && p.length > 0 && typeof t[0] !== typeof p[0]) {
+  const coder = new LabelCoder();
+  const t = readCodes(yTrue, 'yTrue', fn, coder);
+  const p = readCodes(yPred, 'yPred', fn, coder);
+  checkLengths(fn, t.codes, p.codes);
+  const seen = coder.classes;
+  for (const [name, read] of [
+    ['yTrue', t],
+    ['yPred', p],
+  ] as const) {
+    if (read.nonInteger >= 0) {
+      throw new InputError(
+        'INPUT_INVALID',
+        `${fn}: ${name}[${read.nonInteger}] is ${seen[read.codes[read.nonInteger]!]}; classification metrics need discrete labels, not continuous values`,
+      );
+    }
+  }
+  if (t.codes.length > 0 && typeof seen[t.codes[0]!] !== typeof seen[p.codes[0]!]) {
     throw new InputError('INPUT_INVALID', `${fn}: yTrue and yPred mix string and number labels`);
   }
-  const present = uniqueSorted(t, p);
+  const present = uniqueSorted(seen);
+  // Codes in order of first appearance to codes into the sorted classes.
+  const rank = encode(seen, present);
+  if (rank.some((r, c) => r !== c)) {
+    for (const codes of [t.codes, p.codes])
+      for (let i = 0; i < codes.length; i++) codes[i] = rank[codes[i]!]!;
+  }
   return {
-    yTrue: t,
-    yPred: p,
+    trueCodes: t.codes,
+    predCodes: p.codes,
     present,
     type: present.length <= 2 ? 'binary' : 'multiclass',
-    weights: readWeights(sampleWeight, t.length, fn),
+    weights: readWeights(sampleWeight, t.codes.length, fn),
   };
+}
+
+/**
+ * Weighted counts of each (true, predicted) pair of present classes, `kp × kp` with `kp` the
+ * number of present classes, in sample order (so weighted sums add up as a loop over the
+ * samples would).
+ */
+export function pairCounts(targets: Targets): Float64Array {
+  const k = targets.present.length;
+  const cells = new Float64Array(k * k);
+  const { trueCodes: t, predCodes: p, weights: w } = targets;
+  if (w === undefined) for (let i = 0; i < t.length; i++) cells[t[i]! * k + p[i]!]!++;
+  else for (let i = 0; i < t.length; i++) cells[t[i]! * k + p[i]!]! += w[i]!;
+  return cells;
 }
 
 /** Weighted per-class counts: true positives, predicted and actual totals. */
@@ -76,13 +111,13 @@ export function classCounts(
   const tp = new Float64Array(k);
   const pred = new Float64Array(k);
   const actual = new Float64Array(k);
-  const ti = encode(targets.yTrue, labels);
-  const pi = encode(targets.yPred, labels);
-  const w = targets.weights;
-  for (let i = 0; i < ti.length; i++) {
+  // Each present class's index in `labels` (−1 when not asked for).
+  const at = encode(targets.present, labels);
+  const { trueCodes, predCodes, weights: w } = targets;
+  for (let i = 0; i < trueCodes.length; i++) {
     const wi = w === undefined ? 1 : w[i]!;
-    const a = ti[i]!;
-    const b = pi[i]!;
+    const a = at[trueCodes[i]!]!;
+    const b = at[predCodes[i]!]!;
     if (a >= 0) actual[a] = actual[a]! + wi;
     if (b >= 0) pred[b] = pred[b]! + wi;
     if (a >= 0 && a === b) tp[a] = tp[a]! + wi;

@@ -158,3 +158,133 @@ describe('binaryCurve on the radix sort', () => {
     });
   }
 });
+
+describe('sortOrder descending (the rank order of the bootstrap kernels)', () => {
+  for (const n of [300, 5000, 70_000]) {
+    it(`equals the comparator order, highest first, ties by index, ±0 as one (n = ${n})`, () => {
+      const r = lcg(n + 1);
+      const scores = Float64Array.from({ length: n }, (_, i) =>
+        i % 17 === 0
+          ? -0
+          : i % 13 === 0
+            ? 0
+            : i % 101 === 0
+              ? Number.POSITIVE_INFINITY
+              : Math.round(r() * 50) / 7 - 3,
+      );
+      // As rankOrder built it before: a comparator sort on the scores.
+      const want = Uint32Array.from({ length: n }, (_, i) => i).sort(
+        (a, b) => scores[b]! - scores[a]! || a - b,
+      );
+      const keys = Float64Array.from(scores, (v) => v + 0);
+      expect(Array.from(sortOrder(keys, { descending: true }))).toEqual(Array.from(want));
+    });
+  }
+
+  it('puts NaN first and +0 before −0 without the normalisation', () => {
+    const values = Float64Array.from({ length: 2000 }, (_, i) => (i % 7 === 0 ? Number.NaN : i % 2 ? -0 : 0));
+    const order = sortOrder(values, { descending: true });
+    const sorted = Float64Array.from(order, (i) => values[i]!);
+    expect(Number.isNaN(sorted[0])).toBe(true);
+    const nan = Array.from(values).filter(Number.isNaN).length;
+    expect(Object.is(sorted[nan], 0)).toBe(true);
+    expect(Object.is(sorted[1999], -0)).toBe(true);
+  });
+});
+
+describe('sortFloat64 runs that share a high word', () => {
+  it('sorts keys equal in the high word by the low word (short runs and long runs)', () => {
+    const r = lcg(5);
+    // Values 1 + k·2^-52 share the high word for k < 2^32: long runs; then short runs.
+    const values = Float64Array.from({ length: 30_000 }, (_, i) =>
+      i < 20_000 ? 1 + Math.floor(r() * 5000) * 2 ** -52 : 2 + Math.floor(r() * 2 ** 20) * 2 ** -40,
+    );
+    expectSameBits(sortFloat64(values), values.slice().sort());
+    const order = sortOrder(values);
+    expectSameBits(
+      Float64Array.from(order, (i) => values[i]!),
+      values.slice().sort(),
+    );
+    for (let k = 1; k < order.length; k++) {
+      const [a, b] = [order[k - 1]!, order[k]!];
+      if (values[a] === values[b]) expect(a).toBeLessThan(b);
+    }
+  });
+});
+
+describe('binaryCurve against the previous construction, bit for bit', () => {
+  /** The unweighted curve as built before: each class sorted natively, merged from the top. */
+  function previous(positive: Uint8Array, scores: Float64Array) {
+    const pos = Float64Array.from(scores.filter((_, i) => positive[i] === 1)).sort();
+    const neg = Float64Array.from(scores.filter((_, i) => positive[i] !== 1)).sort();
+    const tps: number[] = [];
+    const fps: number[] = [];
+    const thresholds: number[] = [];
+    let a = pos.length - 1;
+    let b = neg.length - 1;
+    let tp = 0;
+    let fp = 0;
+    while (a >= 0 || b >= 0) {
+      const v = a < 0 ? neg[b]! : b < 0 ? pos[a]! : Math.max(pos[a]!, neg[b]!);
+      while (a >= 0 && pos[a] === v) {
+        tp++;
+        a--;
+      }
+      while (b >= 0 && neg[b] === v) {
+        fp++;
+        b--;
+      }
+      tps.push(tp);
+      fps.push(fp);
+      thresholds.push(v);
+    }
+    return {
+      tps: Float64Array.from(tps),
+      fps: Float64Array.from(fps),
+      thresholds: Float64Array.from(thresholds),
+    };
+  }
+
+  const cases: [string, (r: () => number, i: number, p: number) => number][] = [
+    [
+      'few distinct scores (the counting table)',
+      (r, i, p) => (i % 29 === 0 ? -0 : Math.round((r() + p * 0.3) * 50) / 50 - 0.5),
+    ],
+    ['only −0 zeros', (r, i, p) => (i % 29 === 0 ? -0 : Math.round((r() + p * 0.3) * 50) / 50 + 0.01)],
+    [
+      '+0 and −0 in different classes',
+      (r, i, p) => (i % 29 === 0 ? (p ? -0 : 0) : Math.round(r() * 40) / 40 + 0.01),
+    ],
+    [
+      'distinct scores (the radix path), infinities',
+      (r, i, p) =>
+        i % 997 === 0 ? (p ? Infinity : -Infinity) : i % 31 === 0 ? -0 : (r() - 0.5 + p * 0.2) * 1e3,
+    ],
+    ['many ties past the table size', (r, _i, p) => Math.round((r() + p * 0.3) * 40_000) / 40_000],
+  ];
+  for (const [name, score] of cases) {
+    it(name, () => {
+      const r = lcg(name.length);
+      const n = 90_000;
+      const positive = Uint8Array.from({ length: n }, () => (r() < 0.3 ? 1 : 0));
+      const scores = Float64Array.from({ length: n }, (_, i) => score(r, i, positive[i]!));
+      const got = binaryCurve(positive, scores, undefined);
+      const want = previous(positive, scores);
+      expectSameBits(got.tps, want.tps);
+      expectSameBits(got.fps, want.fps);
+      expectSameBits(got.thresholds, want.thresholds);
+    });
+  }
+
+  it('one class only, and labels given as codes 0/1 of either order (rocAuc, averagePrecision)', () => {
+    const r = lcg(9);
+    const n = 50_000;
+    const y = Uint8Array.from({ length: n }, () => (r() < 0.4 ? 1 : 0));
+    const s = Float64Array.from({ length: n }, () => Math.round(r() * 1000) / 1000);
+    const flipped = Uint8Array.from(y, (v) => 1 - v);
+    const curve = previous(y, s);
+    expectSameBits(binaryCurve(flipped, s, undefined).tps, previous(flipped, s).tps);
+    expect(binaryCurve(new Uint8Array(n), s, undefined).tps.every((v) => v === 0)).toBe(true);
+    expectSameBits(binaryCurve(y, s, undefined).thresholds, curve.thresholds);
+  });
+});

@@ -294,7 +294,7 @@ export function sortFloat64InPlace(values: Float64Array, scratch?: Float64Array)
   let dst = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
   let dstWords = new Uint32Array(dst.buffer, dst.byteOffset, 2 * n);
   for (let p = 0; p < 3; p++) {
-    if (!offsets(counts, p, n)) continue;
+    if (!offsets(counts, p * 2048, 2048, n)) continue;
     const base = p * 2048;
     const shift = 11 * p;
     for (let i = 0; i < n; i++) {

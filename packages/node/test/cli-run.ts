@@ -23,3 +23,25 @@ export async function runCli(
     spy.mockRestore();
   }
 }
+
+/**
+ * What `predictCommand` writes to, as a test that presses Ctrl-C uses it: stderr is collected in
+ * `err`, and the first progress line (`predict: …`, the run is under way) sends SIGINT once.
+ */
+export function interruptingPredictIo() {
+  const err: string[] = [];
+  const state = { interrupted: false };
+  const io = {
+    out: () => {},
+    err: (line: string) => {
+      err.push(line);
+      if (!state.interrupted && line.startsWith('predict:')) {
+        state.interrupted = true;
+        process.emit('SIGINT');
+      }
+    },
+    tty: false,
+    everyMs: 0,
+  };
+  return { io, err, state };
+}

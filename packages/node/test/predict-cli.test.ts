@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { predictCommand } from '../src/cli/predict';
 import { readCsv } from '../src/datasets';
 import { loadModel } from '../src/load-model';
-import { runCli } from './cli-run';
+import { interruptingPredictIo, runCli } from './cli-run';
 import { fixturesDir, modelPath } from './fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelship-predict-'));
@@ -315,21 +315,7 @@ describe('modelship predict', () => {
   });
 
   it('Ctrl-C stops the run with exit 130 and leaves no output or rejects file', async () => {
-    const err: string[] = [];
-    let interrupted = false;
-    const io = {
-      out: () => {},
-      err: (line: string) => {
-        err.push(line);
-        // The first progress line: the run is under way.
-        if (!interrupted && line.startsWith('predict:')) {
-          interrupted = true;
-          process.emit('SIGINT');
-        }
-      },
-      tty: false,
-      everyMs: 0,
-    };
+    const { io, err } = interruptingPredictIo();
     const flags = { output: file('stopped.csv'), rejects: file('stopped.jsonl'), batchSize: '10' };
     const listeners = process.listenerCount('SIGINT');
     const code = await predictCommand(model, fraudCsv, flags, io);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { predictInWorkers } from '../src/batch/parallel';
 import { predictCommand } from '../src/cli/predict';
-import { runCli } from './cli-run';
+import { interruptingPredictIo, runCli } from './cli-run';
 import { fixturesDir, modelPath } from './fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelship-predict-workers-'));
@@ -230,20 +230,7 @@ describe('predict --workers 2: blocks read, scored and written on the worker thr
     timeout: LONG,
   }, async () => {
     const input = fraudCsv('stop.csv', 500, new Set([7]));
-    const err: string[] = [];
-    let interrupted = false;
-    const io = {
-      out: () => {},
-      err: (line: string) => {
-        err.push(line);
-        if (!interrupted && line.startsWith('predict:')) {
-          interrupted = true;
-          process.emit('SIGINT');
-        }
-      },
-      tty: false,
-      everyMs: 0,
-    };
+    const { io, err, state } = interruptingPredictIo();
     const flags = {
       output: file('stopped.csv'),
       rejects: file('stopped.jsonl'),
@@ -254,7 +241,7 @@ describe('predict --workers 2: blocks read, scored and written on the worker thr
     };
     const listeners = process.listenerCount('SIGINT');
     const code = await predictCommand(fraud, input, flags, io);
-    expect(interrupted).toBe(true);
+    expect(state.interrupted).toBe(true);
     expect(code).toBe(130);
     expect(err.at(-1)).toBe('modelship: [ABORTED] predict stopped by Ctrl-C (SIGINT); no output was left\n');
     for (const f of ['stopped.csv', 'stopped.csv.partial', 'stopped.jsonl', 'stopped.jsonl.partial'])

@@ -213,6 +213,62 @@ describe('modelship predict --shard', () => {
     PROCESSES_MS,
   );
 
+  it(
+    "rejected rows: the merged rejects file of a sharded run is the one-process run's, naming the lines of the whole file",
+    async () => {
+      // A row with a field too many (unreadable: its reason names the line of the file) and one
+      // whose first feature the model cannot take.
+      const lines = readFileSync(csvInput, 'utf8').trimEnd().split('\n');
+      const bad = file('bad-rows.csv');
+      const extra = lines.findIndex((l) => l.startsWith('496,'));
+      const oops = lines.findIndex((l) => l.startsWith('29,'));
+      lines[extra] = `${lines[extra]},extra`;
+      lines[oops] = lines[oops]!.replace(/^29,"n29",[^,]*/, '29,"n29",oops');
+      writeFileSync(bad, `${lines.join('\n')}\n`);
+      const one = file('one-bad.csv');
+      const oneRejects = file('one-bad.rejects.jsonl');
+      const single = await runCli(['predict', model, bad, '-o', one, '--rejects', oneRejects, ...common]);
+      expect(single.code, single.err).toBe(3);
+      const rejected = readFileSync(oneRejects, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(rejected.map((r) => [r.row, r.reason])).toEqual([
+        [29, expect.stringMatching(/is "oops"/)],
+        [496, expect.stringMatching(new RegExp(`^line ${extra + 1} has 16 fields; the header has 15`))],
+      ]);
+      const run = file('run-bad');
+      // A shard exits 3 when it rejected a row, 0 when none of its blocks held one.
+      const codes: (number | null)[] = [];
+      for (const i of [0, 1, 2])
+        codes.push(
+          (
+            await runCli([
+              'predict',
+              model,
+              bad,
+              '-o',
+              run,
+              '--shard',
+              `${i}/3`,
+              '--block-size',
+              '3000',
+              ...common,
+            ])
+          ).code,
+        );
+      expect(codes.filter((c) => c === 3).length).toBeGreaterThanOrEqual(1);
+      expect(codes.every((c) => c === 0 || c === 3)).toBe(true);
+      const merged = file('merged-bad.csv');
+      const mergedRejects = file('merged-bad.rejects.jsonl');
+      const m = await runCli(['predict', 'merge', run, '-o', merged, '--rejects', mergedRejects]);
+      expect(m.code, m.err).toBe(0);
+      expect(readFileSync(merged).equals(readFileSync(one))).toBe(true);
+      expect(readFileSync(mergedRejects, 'utf8')).toBe(readFileSync(oneRejects, 'utf8'));
+    },
+    PROCESSES_MS,
+  );
+
   it('deploy/kubernetes/batch-job.yaml: an Indexed Job whose completions, parallelism and --shards agree', () => {
     const yaml = readFileSync(
       fileURLToPath(new URL('../../../deploy/kubernetes/batch-job.yaml', import.meta.url)),

@@ -17,10 +17,10 @@ async function collect(source: RowSource) {
   for await (const b of source) out.push(b);
   return out;
 }
-/** Rows as comparable values: a marked bad record by its reason's tail and text. */
+/** Rows as comparable values: a marked bad record by its text, its line and its reason (which names the line of the whole file). */
 const view = (row: Record<string, CellValue>) => {
   const bad = unreadableOf(row);
-  return bad === undefined ? row : { bad: bad.raw };
+  return bad === undefined ? row : { bad: bad.raw, line: bad.line, reason: bad.reason };
 };
 
 /** Reads every block of a plan of `path` cut at `blockBytes`, checking each block's first row. */
@@ -76,6 +76,7 @@ describe('planBlocks and readBlock', () => {
     const whole: Record<string, CellValue>[] = [];
     for await (const row of readCsv(csv, { badRecords: 'mark' })) whole.push(view(row));
     expect(whole.map((r) => r.id ?? r.bad)).toEqual([1, 2, 3, '4,bro"ken,4', 5, 6, 7]);
+    expect(whole[3]).toMatchObject({ line: 8, reason: expect.stringMatching(/^line 8: /) });
     expect(whole[0]!.text).toBe('a\nb');
     expect(whole[2]!.text).toBe('say "hi"\r\nthere');
     expect(whole[5]!.text).toBe('x,\n\n,y');
@@ -95,7 +96,13 @@ describe('planBlocks and readBlock', () => {
     const whole: Record<string, CellValue>[] = [];
     for await (const row of readJsonl(jsonl, { badRecords: 'mark' }))
       whole.push(view(row as Record<string, CellValue>));
-    expect(whole).toEqual([{ a: 1 }, { a: 'x\ny' }, { bad: '{not json}' }, { a: null }, { a: 3 }]);
+    expect(whole).toEqual([
+      { a: 1 },
+      { a: 'x\ny' },
+      { bad: '{not json}', line: 5, reason: expect.stringMatching(/^line 5 /) },
+      { a: null },
+      { a: 3 },
+    ]);
     for (let blockBytes = 1; blockBytes <= 60; blockBytes++)
       expect((await viaBlocks(jsonl, blockBytes)).rows).toEqual(whole);
   });

@@ -11,7 +11,7 @@ import { InputError, invalidArgument } from '@modelship/core';
 import type { RowBlock, RowSource } from '@modelship/core/batch';
 import { cannotRead, datasetFormatOf } from '../datasets';
 import { parquetRowGroupRows, readParquet } from './parquet';
-import { cutText, headerText, rowsOfRange } from './text-blocks';
+import { cutText, headerText, localFirstLine, rowsOfRange } from './text-blocks';
 
 /** The input formats a plan knows, by extension. */
 export type ShardFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet';
@@ -27,6 +27,8 @@ export interface Block {
   /** CSV/JSONL: the byte range `[start, end)`; Parquet: the row group (`start` = `end` = its index). */
   start: number;
   end: number;
+  /** CSV/JSONL: the 1-based line of the file where the block starts, so a rejected row's reason names the file's line, not the block's. */
+  firstLine?: number;
 }
 
 /** How a file is cut into blocks; the same file (size and modification time) gives the same plan. */
@@ -164,7 +166,7 @@ export async function planBlocks(path: string, options: PlanOptions = {}): Promi
     { format: format === 'jsonl' ? 'jsonl' : 'csv', delimiter: delimiter.charCodeAt(0), blockBytes },
     header,
   );
-  for await (const { firstLine: _, ...block } of cutting) {
+  for await (const block of cutting) {
     blocks.push(block);
     rows += block.rows;
   }
@@ -225,12 +227,15 @@ async function* blockRowsOf(
     yield* readParquet(plan.path, { rowGroups: [block.start], blockRows });
     return;
   }
+  const header = plan.format === 'jsonl' ? '' : await headerText(plan.path, plan.headerBytes);
+  const localLine = plan.format === 'jsonl' ? 1 : localFirstLine(header);
   yield* rowsOfRange(plan.path, block, {
     format: plan.format,
-    header: plan.format === 'jsonl' ? '' : await headerText(plan.path, plan.headerBytes),
+    header,
     delimiter: options.delimiter,
     numbers: options.numbers,
     badRecords: options.badRecords,
     blockRows,
+    lineOffset: block.firstLine === undefined ? 0 : block.firstLine - localLine,
   });
 }

@@ -3,6 +3,7 @@ import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
 import { isFloat } from '../tensor/dtype';
 import type { NamedTensors } from '../tensor/tensor';
+import { LabelColumn } from './label-column';
 import type { OutputOptions } from './types';
 
 /** A growable float64 buffer, so collecting n scores costs O(n) and no per-row arrays. */
@@ -65,11 +66,15 @@ export function chooseOutputs(model: Model, options: OutputOptions, where: strin
   return withClasses(scores);
 }
 
-/** Everything an evaluation keeps from the model's answers: scores row by row, predicted labels. */
+/**
+ * Everything an evaluation keeps from the model's answers: scores row by row, and the true and
+ * predicted labels as codes (a byte a row for up to 256 classes), never as arrays of values.
+ */
 export class Collected {
-  readonly labels: Label[] = [];
+  /** The true labels; the models of one comparison share them. */
+  labels = new LabelColumn();
   readonly scores = new Float64Buffer();
-  readonly predicted: Label[] = [];
+  readonly predicted = new LabelColumn();
   /** Scores per row (the output's width), fixed by the first batch. */
   width = -1;
 

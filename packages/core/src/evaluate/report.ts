@@ -11,7 +11,7 @@ import {
   resampleCounts,
   seededRandom,
 } from './bootstrap';
-import { binaryCurveOf, encoded, type Scorer, scorer, unavailable } from './metric-set';
+import { binaryCurveOf, encoded, isLabel, isPositive, type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
 import { normalQuantile } from './special';
 import type {
@@ -152,7 +152,7 @@ export function curves(
   const roc: RocCurveReport[] = [];
   const pr: PrCurveReport[] = [];
   for (const { label, scores } of columns) {
-    const y = Uint8Array.from(s.yTrue, (v) => (v === label ? 1 : 0));
+    const y = s.positiveScores !== undefined ? isPositive(s) : isLabel(s, label);
     let hasPos = false;
     let hasNeg = false;
     for (const v of y) {
@@ -206,17 +206,19 @@ export function calibration(s: Scored, bins: number): CalibrationReport | undefi
   let of: CalibrationReport['of'];
   if (s.positiveScores !== undefined) {
     prob = s.positiveScores;
-    hit = Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
+    hit = isPositive(s);
     of = 'positive';
   } else if (s.matrix !== undefined) {
     const k = s.classes.length;
     prob = new Float64Array(s.n);
     hit = new Uint8Array(s.n);
+    const codes = s.codes;
+    const truthAt = (i: number): Label => (codes === undefined ? s.yTrue[i]! : codes.table[codes.truth[i]!]!);
     for (let i = 0; i < s.n; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (s.matrix[i * k + j]! > s.matrix[i * k + best]!) best = j;
       prob[i] = s.matrix[i * k + best]!;
-      hit[i] = s.classes[best] === s.yTrue[i] ? 1 : 0;
+      hit[i] = s.classes[best] === truthAt(i) ? 1 : 0;
     }
     of = 'top-label';
   } else return undefined;

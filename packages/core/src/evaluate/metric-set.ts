@@ -250,7 +250,8 @@ function fromCodes(codes: NonNullable<Scored['codes']>, n: number): Encoded {
   const at = encode(table, present);
   const counts = new Float64Array(k * k);
   for (let c = 0; c < t; c++)
-    for (let d = 0; d < t; d++) if (byCode[c * t + d]! > 0) counts[at[c]! * k + at[d]!]! += byCode[c * t + d]!;
+    for (let d = 0; d < t; d++)
+      if (byCode[c * t + d]! > 0) counts[at[c]! * k + at[d]!]! += byCode[c * t + d]!;
   const rowPairs = () => {
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) out[i] = at[truth[i]!]! * k + at[pred[i]!]!;

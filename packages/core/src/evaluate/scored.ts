@@ -1,8 +1,8 @@
 import { describe, invalidArgument } from '../errors';
 import { formatLabels, type Label, uniqueSorted } from '../metrics/labels';
 import type { Collected } from './collect';
-import { type Codes, LabelColumn } from './label-column';
 import { datasetError } from './dataset';
+import { type Codes, LabelColumn } from './label-column';
 import type { OutputOptions, ScoreKind, Task } from './types';
 
 /**
@@ -181,8 +181,7 @@ export function score(collected: Collected, options: OutputOptions, where: strin
       task = 'regression';
     else if (width === 1) task = 'binary';
     else
-      task =
-        uniqueSorted(truthLabels(), labelsOf(collected.predicted)).length > 2 ? 'multiclass' : 'binary';
+      task = uniqueSorted(truthLabels(), labelsOf(collected.predicted)).length > 2 ? 'multiclass' : 'binary';
   }
   const base: Scored = {
     task,

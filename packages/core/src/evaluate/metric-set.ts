@@ -474,9 +474,9 @@ function weightedMean(values: Float64Array, w: Float64Array): number {
 }
 
 /** The probability of the greater class (`classes[1]`), as scikit-learn's one-column form expects. */
-function upperProbability(s: Scored): Float64Array {
+function upperProbability(s: Scored): Float64Array | Float32Array {
   const p = s.positiveScores!;
-  return s.positive === s.classes[1] ? p : p.map((v) => 1 - v);
+  return s.positive === s.classes[1] ? p : Float64Array.from(p, (v) => 1 - v);
 }
 
 const EPS = 2.220446049250313e-16; // logLoss's clipping, as scikit-learn 1.2's eps='auto'

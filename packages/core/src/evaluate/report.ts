@@ -230,7 +230,7 @@ export function curves(
  */
 export function calibration(s: Scored, bins: number): CalibrationReport | undefined {
   if (!s.probabilities) return undefined;
-  let prob: Float64Array;
+  let prob: Float64Array | Float32Array;
   let hit: Uint8Array;
   let of: CalibrationReport['of'];
   if (s.positiveScores !== undefined) {

@@ -21,7 +21,7 @@ export interface Scored {
   threshold: number | undefined;
   yPred: Label[];
   /** Binary: the positive class's score per sample. */
-  positiveScores: Float64Array | undefined;
+  positiveScores: Float64Array | Float32Array | undefined;
   /** Multiclass: n×k scores, row-major (probabilities when `kind` is probabilities or logits). */
   matrix: Float64Array | undefined;
   /** True when scores are probabilities (given as such or made from logits). */
@@ -36,7 +36,7 @@ export interface Scored {
 
 const SUM_TOLERANCE = 1e-5 + 1e-8; // the tolerance scikit-learn's rocAuc applies to row sums
 
-function allProbabilities(values: Float64Array, width: number): boolean {
+function allProbabilities(values: ArrayLike<number>, width: number): boolean {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!(v >= 0 && v <= 1)) return false;
@@ -50,7 +50,7 @@ function allProbabilities(values: Float64Array, width: number): boolean {
   return true;
 }
 
-function softmaxRows(values: Float64Array, width: number): Float64Array {
+function softmaxRows(values: ArrayLike<number>, width: number): Float64Array {
   const out = new Float64Array(values.length);
   for (let r = 0; r < values.length; r += width) {
     let max = Number.NEGATIVE_INFINITY;
@@ -66,7 +66,7 @@ function softmaxRows(values: Float64Array, width: number): Float64Array {
   return out;
 }
 
-function checkFinite(values: Float64Array, where: string, output: string): void {
+function checkFinite(values: ArrayLike<number>, where: string, output: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i]!))
       throw datasetError(
@@ -210,7 +210,7 @@ export function score(collected: Collected, options: OutputOptions, where: strin
     if (!numeric)
       throw datasetError(`${where}: a regression needs numeric labels; the label column holds strings`);
     const truth = truthColumn.numbers()?.slice() ?? Float64Array.from(truthColumn.toArray() as number[]);
-    return { ...base, yTrue: Array.from(truth), kind: 'scores', truth, estimate: raw.slice() };
+    return { ...base, yTrue: Array.from(truth), kind: 'scores', truth, estimate: Float64Array.from(raw) };
   }
 
   if (task === 'multiclass' && width === 1)
@@ -226,9 +226,10 @@ export function score(collected: Collected, options: OutputOptions, where: strin
       `${where}: output '${output}' is not probabilities (values outside [0, 1]${width > 1 ? ' or rows not summing to 1' : ''}); pass scores: 'logits' or 'scores'`,
     );
   }
-  let values = raw;
+  // Float32 scores stay float32 only where they are read as they came; anything computed is float64.
+  let values: Float32Array | Float64Array = raw;
   if (kind === 'logits')
-    values = width === 1 ? raw.map((v) => 1 / (1 + Math.exp(-v))) : softmaxRows(raw, width);
+    values = width === 1 ? Float64Array.from(raw, (v) => 1 / (1 + Math.exp(-v))) : softmaxRows(raw, width);
   const probabilities = kind !== 'scores';
 
   const classes = classesOf(
@@ -263,7 +264,7 @@ export function score(collected: Collected, options: OutputOptions, where: strin
   if (typeof threshold !== 'number' || !Number.isFinite(threshold))
     throw invalidArgument(where, 'threshold must be a finite number', threshold);
 
-  let positiveScores: Float64Array | undefined;
+  let positiveScores: Float64Array | Float32Array | undefined;
   let matrix: Float64Array | undefined;
   if (width === 1 || (width === 2 && task === 'binary')) {
     const col = positive === classes[0] && width === 2 ? 0 : width - 1;
@@ -275,11 +276,11 @@ export function score(collected: Collected, options: OutputOptions, where: strin
       // The scores themselves: nothing reads them to write.
       positiveScores = values;
     } else {
-      positiveScores = new Float64Array(n);
+      positiveScores = values instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
       for (let i = 0; i < n; i++) positiveScores[i] = values[i * width + col]!;
     }
   } else if (width >= 2) {
-    matrix = values;
+    matrix = values instanceof Float64Array ? values : Float64Array.from(values);
   }
 
   const table = new Table(truth.table);

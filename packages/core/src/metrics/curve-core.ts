@@ -15,9 +15,11 @@ import { LITTLE_ENDIAN, sortKeyPairs, sortOrder } from './sort';
  * `tps[i]`/`fps[i]` are the (weighted) positives and negatives scoring at least `thresholds[i]`.
  */
 export interface BinaryCurve {
-  tps: Float64Array;
-  fps: Float64Array;
-  thresholds: Float64Array;
+  /** Float64 sums when weighted; unweighted counts of float32 scores are whole numbers in 32 bits. */
+  tps: Float64Array | Uint32Array;
+  fps: Float64Array | Uint32Array;
+  /** Float32 when the scores were: the same numbers in half the bytes. */
+  thresholds: Float64Array | Float32Array;
 }
 
 /** Every nonzero byte: which values of a `positive` flag array mean "positive". */
@@ -228,9 +230,10 @@ function countedCurve32(codes: Uint8Array, isPositive: Uint8Array, scores: Float
     while (a >= 0 && pos[a] === key) a--;
     while (b >= 0 && neg[b] === key) b--;
   }
-  const tps = new Float64Array(m);
-  const fps = new Float64Array(m);
-  const thresholds = new Float64Array(m);
+  // Counts below 2³² are exact in 32 bits and every threshold is a float32: 12 bytes a point, not 24.
+  const tps = new Uint32Array(m);
+  const fps = new Uint32Array(m);
+  const thresholds = new Float32Array(m);
   let tp = 0;
   let fp = 0;
   for (let a = np - 1, b = nn - 1, j = 0; a >= 0 || b >= 0; j++) {

@@ -125,30 +125,31 @@ function codeArray(n: number, labels: number): Codes {
   return labels <= 256 ? new Uint8Array(n) : labels <= 65_536 ? new Uint16Array(n) : new Int32Array(n);
 }
 
+/** Gives `s` the array `key`, made by `make` the first time it is read. */
+function lazy(s: Scored, key: 'yTrue' | 'yPred', make: () => Label[]): Scored {
+  const settle = (value: Label[]) =>
+    Object.defineProperty(s, key, { value, writable: true, configurable: true, enumerable: true });
+  Object.defineProperty(s, key, {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      const value = make();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
+  return s;
+}
+
 /** Gives `s` the arrays `yTrue` and `yPred`, decoded from its codes the first time they are read. */
 function lazyArrays(s: Scored, codes: ScoredCodes): Scored {
-  const decode = (c: Codes): Label[] => {
+  const decode = (c: Codes) => (): Label[] => {
     const out = new Array<Label>(c.length);
     for (let i = 0; i < c.length; i++) out[i] = codes.table[c[i]!]!;
     return out;
   };
-  for (const [key, c] of [
-    ['yTrue', codes.truth],
-    ['yPred', codes.pred],
-  ] as const) {
-    Object.defineProperty(s, key, {
-      configurable: true,
-      enumerable: true,
-      get: () => {
-        const value = decode(c);
-        Object.defineProperty(s, key, { value, writable: true, configurable: true, enumerable: true });
-        return value;
-      },
-      set: (value: Label[]) =>
-        Object.defineProperty(s, key, { value, writable: true, configurable: true, enumerable: true }),
-    });
-  }
-  return s;
+  return lazy(lazy(s, 'yTrue', decode(codes.truth)), 'yPred', decode(codes.pred));
 }
 
 /** Reads the collected answers as a task: chooses classes, decisions and score kinds, and checks the labels fit. */
@@ -210,7 +211,8 @@ export function score(collected: Collected, options: OutputOptions, where: strin
     if (!numeric)
       throw datasetError(`${where}: a regression needs numeric labels; the label column holds strings`);
     const truth = truthColumn.numbers()?.slice() ?? Float64Array.from(truthColumn.toArray() as number[]);
-    return { ...base, yTrue: Array.from(truth), kind: 'scores', truth, estimate: Float64Array.from(raw) };
+    const scored: Scored = { ...base, kind: 'scores', truth, estimate: Float64Array.from(raw) };
+    return lazy(scored, 'yTrue', () => Array.from(truth));
   }
 
   if (task === 'multiclass' && width === 1)

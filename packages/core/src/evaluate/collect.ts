@@ -3,23 +3,49 @@ import type { Label } from '../metrics/labels';
 import type { Model } from '../model/model';
 import { isFloat } from '../tensor/dtype';
 import type { NamedTensors } from '../tensor/tensor';
+import { LabelColumn } from './label-column';
 import type { OutputOptions } from './types';
 
-/** A growable float64 buffer, so collecting n scores costs O(n) and no per-row arrays. */
-export class Float64Buffer {
-  private data = new Float64Array(1024);
+/**
+ * A growable buffer of scores, so collecting n scores costs O(n) and no per-row arrays. It
+ * keeps them as the model gives them: float32 outputs as a `Float32Array` (half the bytes of
+ * float64, and the same numbers, since every float32 is a double), anything else as float64.
+ */
+export class ScoreBuffer {
+  private data: Float32Array | Float64Array = new Float32Array(1024);
+  /** Float32 until a value that is not a float32 arrives. */
+  private narrow = true;
   length = 0;
 
+  private reserve(extra: number, narrow: boolean): void {
+    const wide = !narrow && this.narrow;
+    if (this.length + extra <= this.data.length && !wide) return;
+    // 1.5× growth: the buffer is at most half again the scores, and a grow holds both copies.
+    const size = Math.max(this.length + extra, Math.ceil(this.data.length * 1.5));
+    const next = wide || !this.narrow ? new Float64Array(size) : new Float32Array(size);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+    if (wide) this.narrow = false;
+  }
+
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    this.reserve(1, Math.fround(v) === v || Number.isNaN(v));
     this.data[this.length++] = v;
   }
 
-  view(): Float64Array {
+  /** Appends a tensor's values (`Number` of each: bigints and booleans become numbers). */
+  pushAll(values: ArrayLike<number | bigint | boolean>): void {
+    const n = values.length;
+    if (values instanceof Float32Array || values instanceof Float64Array) {
+      this.reserve(n, values instanceof Float32Array);
+      this.data.set(values, this.length);
+      this.length += n;
+      return;
+    }
+    for (let i = 0; i < n; i++) this.push(Number(values[i]));
+  }
+
+  view(): Float32Array | Float64Array {
     return this.data.subarray(0, this.length);
   }
 }
@@ -65,11 +91,15 @@ export function chooseOutputs(model: Model, options: OutputOptions, where: strin
   return withClasses(scores);
 }
 
-/** Everything an evaluation keeps from the model's answers: scores row by row, predicted labels. */
+/**
+ * Everything an evaluation keeps from the model's answers: scores row by row, and the true and
+ * predicted labels as codes (a byte a row for up to 256 classes), never as arrays of values.
+ */
 export class Collected {
-  readonly labels: Label[] = [];
-  readonly scores = new Float64Buffer();
-  readonly predicted: Label[] = [];
+  /** The true labels; the models of one comparison share them. */
+  labels = new LabelColumn();
+  readonly scores = new ScoreBuffer();
+  readonly predicted = new LabelColumn();
   /** Scores per row (the output's width), fixed by the first batch. */
   width = -1;
 
@@ -101,8 +131,7 @@ export class Collected {
           `${this.where}: output '${this.choice.scores}' gave ${width} values per row, earlier batches gave ${this.width}`,
         );
       }
-      const data = t.data as ArrayLike<number | bigint | boolean>;
-      for (let i = 0; i < data.length; i++) this.scores.push(Number(data[i]));
+      this.scores.pushAll(t.data as ArrayLike<number | bigint | boolean>);
     }
     if (this.choice.labels !== undefined) {
       const t = out[this.choice.labels]!;

@@ -70,7 +70,12 @@ function blockRows(block: ColumnBlock): Record<string, unknown>[] {
 }
 
 /** Reads a block's labels as `readRowLabels` reads rows': numbers or non-empty text. */
-export function readBlockLabels(block: ColumnBlock, label: string, where: string, into: Label[]): void {
+export function readBlockLabels(
+  block: ColumnBlock,
+  label: string,
+  where: string,
+  into: { push(v: Label): void },
+): void {
   const c = block.names.indexOf(label);
   if (c === -1) throw noLabelColumn(block.names, label, where);
   const column = block.columns[c]!;

@@ -216,9 +216,8 @@ async function predictBatch(
 /** Refuses an empty data set; every model gets the labels the first one read. */
 function finished(collected: Collected[], done: number, where: string): Collected[] {
   if (done === 0) throw datasetError(`${where}: the data set has no rows`);
-  // A loop, not push(...labels): millions of arguments overflow the stack.
-  for (let m = 1; m < collected.length; m++)
-    for (const l of collected[0]!.labels) collected[m]!.labels.push(l);
+  // The labels are read once; every model scores against the same column.
+  for (let m = 1; m < collected.length; m++) collected[m]!.labels = collected[0]!.labels;
   return collected;
 }
 

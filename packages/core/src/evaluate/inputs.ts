@@ -267,7 +267,7 @@ export function readRowLabels(
   label: string,
   offset: number,
   where: string,
-  into: Label[],
+  into: { push(v: Label): void },
 ): void {
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;

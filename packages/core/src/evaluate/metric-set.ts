@@ -180,42 +180,84 @@ export function scorer(name: MetricName, s: Scored): Scorer {
 }
 
 /**
- * Labels as class indices, the k² (true, predicted) pairs and how many rows hold each, built
- * once per evaluation for every set-wise metric and table.
+ * The labels present (true or predicted, sorted), the k² (true, predicted) pairs and how many
+ * rows hold each, built once per evaluation for every set-wise metric and table.
  */
 export interface Encoded {
   present: Label[];
-  ti: Int32Array;
-  pi: Int32Array;
   pairTrue: Label[];
   pairPred: Label[];
   /** Rows per pair: the confusion matrix over `present`, row-major. */
   counts: Float64Array;
+  /** Each row's pair (true index · k + predicted index), made when first asked (resampling only). */
+  rowPairs: () => Int32Array;
 }
 
 const encodings = new WeakMap<Scored, Encoded>();
 
+/** Past this many labels in the code table, pairs are counted through `encode` instead. */
+const PAIR_TABLE = 1024;
+
 export function encoded(s: Scored): Encoded {
   let e = encodings.get(s);
   if (e === undefined) {
-    const present = uniqueSorted(s.yTrue, s.yPred);
-    const pairTrue: Label[] = [];
-    const pairPred: Label[] = [];
-    for (const a of present) {
-      for (const b of present) {
-        pairTrue.push(a);
-        pairPred.push(b);
-      }
-    }
-    const ti = encode(s.yTrue, present);
-    const pi = encode(s.yPred, present);
-    const k = present.length;
-    const counts = new Float64Array(k * k);
-    for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
-    e = { present, ti, pi, pairTrue, pairPred, counts };
+    e = s.codes !== undefined && s.codes.table.length <= PAIR_TABLE ? fromCodes(s.codes, s.n) : fromArrays(s);
     encodings.set(s, e);
   }
   return e;
+}
+
+function pairsOf(present: Label[]): { pairTrue: Label[]; pairPred: Label[] } {
+  const pairTrue: Label[] = [];
+  const pairPred: Label[] = [];
+  for (const a of present) {
+    for (const b of present) {
+      pairTrue.push(a);
+      pairPred.push(b);
+    }
+  }
+  return { pairTrue, pairPred };
+}
+
+function fromArrays(s: Scored): Encoded {
+  const present = uniqueSorted(s.yTrue, s.yPred);
+  const ti = encode(s.yTrue, present);
+  const pi = encode(s.yPred, present);
+  const k = present.length;
+  const counts = new Float64Array(k * k);
+  for (let i = 0; i < ti.length; i++) counts[ti[i]! * k + pi[i]!]!++;
+  const rowPairs = () => Int32Array.from(ti, (t, i) => t * k + pi[i]!);
+  return { present, ...pairsOf(present), counts, rowPairs };
+}
+
+/**
+ * The same from the label codes: one pass counts the rows of each (true code, predicted code)
+ * pair; the present labels and their counts come from that table, with no n-sized array.
+ */
+function fromCodes(codes: NonNullable<Scored['codes']>, n: number): Encoded {
+  const { table, truth, pred } = codes;
+  const t = table.length;
+  const byCode = new Float64Array(t * t);
+  for (let i = 0; i < n; i++) byCode[truth[i]! * t + pred[i]!]!++;
+  const seen: Label[] = [];
+  for (let c = 0; c < t; c++) {
+    let rows = 0;
+    for (let d = 0; d < t; d++) rows += byCode[c * t + d]! + byCode[d * t + c]!;
+    if (rows > 0) seen.push(table[c]!);
+  }
+  const present = uniqueSorted(seen);
+  const k = present.length;
+  const at = encode(table, present);
+  const counts = new Float64Array(k * k);
+  for (let c = 0; c < t; c++)
+    for (let d = 0; d < t; d++)
+      if (byCode[c * t + d]! > 0) counts[at[c]! * k + at[d]!]! += byCode[c * t + d]!;
+  const rowPairs = () => {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = at[truth[i]!]! * k + at[pred[i]!]!;
+    return out;
+  };
+  return { present, ...pairsOf(present), counts, rowPairs };
 }
 
 /**
@@ -232,11 +274,13 @@ function confusionScorer(
   proportion?: 'accuracy' | 'precision' | 'recall',
   min = 0,
 ): Scorer {
-  const { present, ti, pi, pairTrue, pairPred, counts } = encoded(s);
+  const { present, pairTrue, pairPred, counts, rowPairs } = encoded(s);
   const k = present.length;
+  let pairs: Int32Array | undefined;
   const matrix = (w: Float64Array): Float64Array => {
+    pairs ??= rowPairs();
     const weighted = new Float64Array(k * k);
-    for (let i = 0; i < ti.length; i++) weighted[ti[i]! * k + pi[i]!]! += w[i]!;
+    for (let i = 0; i < pairs.length; i++) weighted[pairs[i]!]! += w[i]!;
     return weighted;
   };
   const score = (w?: Float64Array): number => fn(pairTrue, pairPred, w === undefined ? counts : matrix(w));
@@ -249,7 +293,7 @@ function confusionScorer(
     let trials = 0;
     if (proportion === 'accuracy') {
       for (let a = 0; a < k; a++) hits += counts[a * k + a]!;
-      trials = ti.length;
+      trials = s.n;
     } else {
       const p = present.indexOf(s.positive!);
       if (p === -1) return undefined;
@@ -310,13 +354,25 @@ function rankKernel(
 
 const positives = new WeakMap<Scored, Uint8Array>();
 
+/** 1 where the row's label is `label`: through the label codes when there are codes. */
+export function isLabel(s: Scored, label: Label | undefined): Uint8Array {
+  const out = new Uint8Array(s.n);
+  if (s.codes !== undefined) {
+    const flag = s.codes.table.map((l) => (l === label ? 1 : 0));
+    const truth = s.codes.truth;
+    for (let i = 0; i < out.length; i++) out[i] = flag[truth[i]!]!;
+  } else {
+    const y = s.yTrue;
+    for (let i = 0; i < out.length; i++) out[i] = y[i] === label ? 1 : 0;
+  }
+  return out;
+}
+
 /** 1 where the row's label is the positive class (made once per evaluation). */
-function isPositive(s: Scored): Uint8Array {
+export function isPositive(s: Scored): Uint8Array {
   let out = positives.get(s);
   if (out === undefined) {
-    out = new Uint8Array(s.n);
-    const y = s.yTrue;
-    for (let i = 0; i < out.length; i++) out[i] = y[i] === s.positive ? 1 : 0;
+    out = isLabel(s, s.positive);
     positives.set(s, out);
   }
   return out;
@@ -366,7 +422,7 @@ function ovrAucScorer(s: Scored): Scorer {
   const k = s.classes.length;
   const matrix = s.matrix!;
   const kernels = s.classes.map((c, j) => {
-    const positive = Uint8Array.from(s.yTrue, (v) => (v === c ? 1 : 0));
+    const positive = isLabel(s, c);
     const ranked = rankOrder(matrix, k, j, s.n);
     return { positive, ranked, kernel: rankKernel(ranked.order, ranked.ends, positive, 'auc') };
   });
@@ -418,28 +474,80 @@ function weightedMean(values: Float64Array, w: Float64Array): number {
 }
 
 /** The probability of the greater class (`classes[1]`), as scikit-learn's one-column form expects. */
-function upperProbability(s: Scored): Float64Array {
+function upperProbability(s: Scored): Float64Array | Float32Array {
   const p = s.positiveScores!;
-  return s.positive === s.classes[1] ? p : p.map((v) => 1 - v);
+  return s.positive === s.classes[1] ? p : Float64Array.from(p, (v) => 1 - v);
 }
 
 const EPS = 2.220446049250313e-16; // logLoss's clipping, as scikit-learn 1.2's eps='auto'
 
+/**
+ * A per-row loss of a binary evaluation, as a function of the row: the scorers sum it in row
+ * order (the mean and the standard error's two passes), so no n-sized array of losses is kept;
+ * only resampling, which weighs every row a thousand times, makes the array.
+ */
+type RowLoss = (i: number) => number;
+
+function meanOf(loss: RowLoss, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += loss(i);
+  return sum;
+}
+
+/** {@link meanStandardError} of the losses, without the array: the same sums in the same order. */
+function lossStandardError(loss: RowLoss, n: number): number {
+  if (n < 2) return Number.NaN;
+  const mean = meanOf(loss, n) / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (loss(i) - mean) ** 2;
+  return Math.sqrt(ss / (n - 1) / n);
+}
+
+function lossArray(loss: RowLoss, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = loss(i);
+  return out;
+}
+
+/** Numeric labels that are not whole numbers: `brierScore` refuses them, so it is asked directly. */
+function continuousLabels(s: Scored): boolean {
+  return s.codes === undefined || s.codes.table.some((l) => typeof l === 'number' && !Number.isInteger(l));
+}
+
 function logLossScorer(s: Scored): Scorer {
-  const losses = new Float64Array(s.n);
   if (s.task === 'binary') {
     const p1 = upperProbability(s);
-    for (let i = 0; i < s.n; i++) {
+    const upper = isLabel(s, s.classes[1]);
+    const loss: RowLoss = (i) => {
       const p = Math.min(Math.max(p1[i]!, EPS), 1 - EPS);
-      losses[i] = -Math.log(s.yTrue[i] === s.classes[1] ? p : 1 - p);
-    }
-    const score = (w?: Float64Array) =>
-      w === undefined ? logLoss(s.yTrue, p1, { labels: s.classes }) : weightedMean(losses, w);
+      return -Math.log(upper[i] ? p : 1 - p);
+    };
+    // logLoss's own sum (one column: the probability of the greater of the sorted classes,
+    // renormalised as scikit-learn's [1 − p, p] row), row by row as it adds them.
+    const greater = uniqueSorted(s.classes)[1];
+    const point = (): number => {
+      if (s.codes === undefined || s.n === 0) return logLoss(s.yTrue, p1, { labels: s.classes });
+      const flag = isLabel(s, greater);
+      let sum = 0;
+      for (let i = 0; i < s.n; i++) {
+        const p = Math.min(Math.max(p1[i]!, EPS), 1 - EPS);
+        const q = 1 - p;
+        sum += -Math.log((flag[i] === 1 ? p : q) / (q + p)) * 1;
+      }
+      return sum / s.n;
+    };
+    let losses: Float64Array | undefined;
+    const score = (w?: Float64Array) => {
+      if (w === undefined) return point();
+      losses ??= lossArray(loss, s.n);
+      return weightedMean(losses, w);
+    };
     return withInterval(
       score,
-      normalAround(() => meanStandardError(losses), 0, Infinity),
+      normalAround(() => lossStandardError(loss, s.n), 0, Infinity),
     );
   }
+  const losses = new Float64Array(s.n);
   const k = s.classes.length;
   const m = s.matrix!;
   const truth = encode(s.yTrue, s.classes);
@@ -458,13 +566,24 @@ function logLossScorer(s: Scored): Scorer {
 
 function brierScorer(s: Scored): Scorer {
   const p = s.positiveScores!;
-  const losses = new Float64Array(s.n);
-  for (let i = 0; i < s.n; i++) losses[i] = (p[i]! - (s.yTrue[i] === s.positive ? 1 : 0)) ** 2;
-  const score = (w?: Float64Array) =>
-    w === undefined ? brierScore(s.yTrue, p, { positiveLabel: s.positive }) : weightedMean(losses, w);
+  const positive = isPositive(s);
+  const loss: RowLoss = (i) => (p[i]! - positive[i]!) ** 2;
+  // brierScore's mean: ((y − p)², the same square) summed row by row.
+  const point = (): number => {
+    if (continuousLabels(s) || s.n === 0) return brierScore(s.yTrue, p, { positiveLabel: s.positive });
+    let sum = 0;
+    for (let i = 0; i < s.n; i++) sum += (positive[i]! - p[i]!) ** 2 * 1;
+    return sum / s.n;
+  };
+  let losses: Float64Array | undefined;
+  const score = (w?: Float64Array) => {
+    if (w === undefined) return point();
+    losses ??= lossArray(loss, s.n);
+    return weightedMean(losses, w);
+  };
   return withInterval(
     score,
-    normalAround(() => meanStandardError(losses), 0, 1),
+    normalAround(() => lossStandardError(loss, s.n), 0, 1),
   );
 }
 

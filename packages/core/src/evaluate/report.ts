@@ -1,7 +1,6 @@
 import { ModelshipError } from '../errors';
 import { confusionMatrix, f1, precision, recall } from '../metrics/classification';
-import { aucFromCurve, binaryCurve } from '../metrics/curve-core';
-import { prFromCurve, rocFromCurve } from '../metrics/curves';
+import { aucFromCurve, type BinaryCurve, binaryCurve } from '../metrics/curve-core';
 import { type Label, uniqueSorted } from '../metrics/labels';
 import { apFromCurve } from '../metrics/ranking';
 import {
@@ -11,7 +10,7 @@ import {
   resampleCounts,
   seededRandom,
 } from './bootstrap';
-import { binaryCurveOf, encoded, type Scorer, scorer, unavailable } from './metric-set';
+import { binaryCurveOf, encoded, isLabel, isPositive, type Scorer, scorer, unavailable } from './metric-set';
 import type { Scored } from './scored';
 import { normalQuantile } from './special';
 import type {
@@ -130,8 +129,55 @@ function thin(length: number): number[] {
   return out;
 }
 
-function pick(values: ArrayLike<number>, idx: number[]): number[] {
-  return idx.map((i) => values[i]!);
+/**
+ * The report's ROC curve: `rocFromCurve(curve, true)` at the {@link thin} points, computed
+ * only there (the same divisions), so a curve of millions of thresholds makes one index array
+ * of the points it keeps rather than six arrays of rates.
+ */
+function thinRoc(curve: BinaryCurve): { fpr: number[]; tpr: number[]; thresholds: number[] } {
+  const { tps, fps, thresholds } = curve;
+  let keep: Uint32Array;
+  if (fps.length > 2) {
+    keep = new Uint32Array(fps.length);
+    let kept = 1;
+    for (let i = 1; i < fps.length - 1; i++) {
+      if (fps[i + 1]! - 2 * fps[i]! + fps[i - 1]! !== 0 || tps[i + 1]! - 2 * tps[i]! + tps[i - 1]! !== 0)
+        keep[kept++] = i;
+    }
+    keep[kept++] = fps.length - 1;
+    keep = keep.subarray(0, kept);
+  } else keep = Uint32Array.from(fps, (_, i) => i);
+  const lastF = fps[fps.length - 1] ?? 0;
+  const lastT = tps[tps.length - 1] ?? 0;
+  const idx = thin(keep.length + 1);
+  return {
+    fpr: idx.map((i) =>
+      i === 0 ? (lastF <= 0 ? Number.NaN : 0) : lastF > 0 ? fps[keep[i - 1]!]! / lastF : Number.NaN,
+    ),
+    tpr: idx.map((i) =>
+      i === 0 ? (lastT <= 0 ? Number.NaN : 0) : lastT > 0 ? tps[keep[i - 1]!]! / lastT : Number.NaN,
+    ),
+    thresholds: idx.map((i) => (i === 0 ? (thresholds[0] ?? 0) + 1 : thresholds[keep[i - 1]!]!)),
+  };
+}
+
+/**
+ * The report's precision-recall curve: `prFromCurve(curve)` at the {@link thin} points (its
+ * point j is the curve's m − 1 − j; the last, precision 1 and recall 0, has no threshold: NaN).
+ */
+function thinPr(curve: BinaryCurve): { precision: number[]; recall: number[]; thresholds: number[] } {
+  const m = curve.tps.length;
+  const lastT = curve.tps[m - 1] ?? 0;
+  const idx = thin(m + 1);
+  const precision = idx.map((j) => {
+    if (j === m) return 1;
+    const i = m - 1 - j;
+    const ps = curve.tps[i]! + curve.fps[i]!;
+    return ps !== 0 ? curve.tps[i]! / ps : 0;
+  });
+  const recall = idx.map((j) => (j === m ? 0 : lastT === 0 ? 1 : curve.tps[m - 1 - j]! / lastT));
+  const thresholds = idx.map((j) => (j < m ? curve.thresholds[m - 1 - j]! : Number.NaN));
+  return { precision, recall, thresholds };
 }
 
 /** One-vs-rest curves: the positive class for a binary task, each class for multiclass. */
@@ -152,7 +198,7 @@ export function curves(
   const roc: RocCurveReport[] = [];
   const pr: PrCurveReport[] = [];
   for (const { label, scores } of columns) {
-    const y = Uint8Array.from(s.yTrue, (v) => (v === label ? 1 : 0));
+    const y = s.positiveScores !== undefined ? isPositive(s) : isLabel(s, label);
     let hasPos = false;
     let hasNeg = false;
     for (const v of y) {
@@ -170,25 +216,8 @@ export function curves(
       s.positiveScores !== undefined
         ? binaryCurveOf(s)
         : binaryCurve(y, Float64Array.from(scores), undefined);
-    const c = rocFromCurve(curve, true);
-    const ri = thin(c.fpr.length);
-    roc.push({
-      label,
-      fpr: pick(c.fpr, ri),
-      tpr: pick(c.tpr, ri),
-      thresholds: pick(c.thresholds, ri),
-      auc: aucFromCurve(curve),
-    });
-    const p = prFromCurve(curve);
-    const pi = thin(p.precision.length);
-    // The curve's last point (precision 1, recall 0) has no threshold; NaN marks it here.
-    pr.push({
-      label,
-      precision: pick(p.precision, pi),
-      recall: pick(p.recall, pi),
-      thresholds: pi.map((i) => (i < p.thresholds.length ? p.thresholds[i]! : Number.NaN)),
-      averagePrecision: apFromCurve(curve),
-    });
+    roc.push({ label, ...thinRoc(curve), auc: aucFromCurve(curve) });
+    pr.push({ label, ...thinPr(curve), averagePrecision: apFromCurve(curve) });
   }
   return { roc, pr };
 }
@@ -201,22 +230,24 @@ export function curves(
  */
 export function calibration(s: Scored, bins: number): CalibrationReport | undefined {
   if (!s.probabilities) return undefined;
-  let prob: Float64Array;
+  let prob: Float64Array | Float32Array;
   let hit: Uint8Array;
   let of: CalibrationReport['of'];
   if (s.positiveScores !== undefined) {
     prob = s.positiveScores;
-    hit = Uint8Array.from(s.yTrue, (v) => (v === s.positive ? 1 : 0));
+    hit = isPositive(s);
     of = 'positive';
   } else if (s.matrix !== undefined) {
     const k = s.classes.length;
     prob = new Float64Array(s.n);
     hit = new Uint8Array(s.n);
+    const codes = s.codes;
+    const truthAt = (i: number): Label => (codes === undefined ? s.yTrue[i]! : codes.table[codes.truth[i]!]!);
     for (let i = 0; i < s.n; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (s.matrix[i * k + j]! > s.matrix[i * k + best]!) best = j;
       prob[i] = s.matrix[i * k + best]!;
-      hit[i] = s.classes[best] === s.yTrue[i] ? 1 : 0;
+      hit[i] = s.classes[best] === truthAt(i) ? 1 : 0;
     }
     of = 'top-label';
   } else return undefined;

@@ -15,9 +15,11 @@ import { LITTLE_ENDIAN, sortKeyPairs, sortOrder } from './sort';
  * `tps[i]`/`fps[i]` are the (weighted) positives and negatives scoring at least `thresholds[i]`.
  */
 export interface BinaryCurve {
-  tps: Float64Array;
-  fps: Float64Array;
-  thresholds: Float64Array;
+  /** Float64 sums when weighted; unweighted counts of float32 scores are whole numbers in 32 bits. */
+  tps: Float64Array | Uint32Array;
+  fps: Float64Array | Uint32Array;
+  /** Float32 when the scores were: the same numbers in half the bytes. */
+  thresholds: Float64Array | Float32Array;
 }
 
 /** Every nonzero byte: which values of a `positive` flag array mean "positive". */
@@ -32,7 +34,7 @@ const NONZERO = Uint8Array.from({ length: 256 }, (_, i) => (i === 0 ? 0 : 1));
  */
 export function binaryCurve(
   positive: Uint8Array,
-  scores: Float64Array,
+  scores: Float64Array | Float32Array,
   weights: Float64Array | undefined,
 ): BinaryCurve {
   return codedCurve(positive, NONZERO, scores, weights);
@@ -42,7 +44,7 @@ export function binaryCurve(
 function codedCurve(
   codes: Uint8Array,
   isPositive: Uint8Array,
-  scores: Float64Array,
+  scores: Float64Array | Float32Array,
   weights: Float64Array | undefined,
 ): BinaryCurve {
   if (weights === undefined && LITTLE_ENDIAN) return countedCurve(codes, isPositive, scores);
@@ -104,10 +106,15 @@ function scoreKey(lo: number, hi: number): boolean {
  * A zero threshold is −0 only when every zero score is −0, as the merge of the sorted numbers
  * (`Math.max`) gave it.
  */
-function countedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64Array): BinaryCurve {
+function countedCurve(
+  codes: Uint8Array,
+  isPositive: Uint8Array,
+  scores: Float64Array | Float32Array,
+): BinaryCurve {
   const n = scores.length;
   const tied = tiedCurve(codes, isPositive, scores);
   if (tied !== undefined) return tied;
+  if (scores instanceof Float32Array) return countedCurve32(codes, isPositive, scores);
   let np = 0;
   for (let i = 0; i < n; i++) np += isPositive[codes[i]!]!;
   const nn = n - np;
@@ -172,6 +179,114 @@ function countedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64
   return { tps: tps.slice(0, m), fps: fps.slice(0, m), thresholds: thresholds.slice(0, m) };
 }
 
+/** One double and its words: how a float32 score's float64 key is read. */
+const WIDE = new Float64Array(1);
+const WIDE_BITS = new Uint32Array(WIDE.buffer);
+
+/** The sortable 32-bit key of a float32 score's bits (±0 as +0's key), as {@link scoreKey} for doubles. */
+function key32(v: number): number {
+  if ((v & 0x7fffffff) === 0) return 0x80000000;
+  return v & 0x80000000 ? ~v >>> 0 : (v | 0x80000000) >>> 0;
+}
+
+const NARROW = new Float32Array(1);
+const NARROW_BITS = new Uint32Array(NARROW.buffer);
+
+/** The score whose key is `key` (−0 for the zeros' key when no zero was +0). */
+function fromKey32(key: number, plusZero: boolean): number {
+  if (key === 0x80000000 && !plusZero) return -0;
+  NARROW_BITS[0] = key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0;
+  return NARROW[0]!;
+}
+
+/**
+ * {@link countedCurve} for float32 scores: one 32-bit key a score instead of two words, so the
+ * two classes' keys and one scratch buffer take about 7 bytes a row instead of 32. Every
+ * float32 is a double and the keys order as the doubles do, so the counts and thresholds are
+ * the float64 path's, to the last bit.
+ */
+function countedCurve32(codes: Uint8Array, isPositive: Uint8Array, scores: Float32Array): BinaryCurve {
+  const n = scores.length;
+  const bits = new Uint32Array(scores.buffer, scores.byteOffset, n);
+  let np = 0;
+  for (let i = 0; i < n; i++) np += isPositive[codes[i]!]!;
+  const nn = n - np;
+  const pos = new Uint32Array(np);
+  const neg = new Uint32Array(nn);
+  let plusZero = false;
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    const v = bits[i]!;
+    if (v === 0) plusZero = true;
+    if (isPositive[codes[i]!]) pos[a++] = key32(v);
+    else neg[b++] = key32(v);
+  }
+  const scratch = new Uint32Array(Math.max(np, nn));
+  sortWords(pos, scratch);
+  sortWords(neg, scratch);
+  // The points: one per distinct key of either class (counted first, so nothing is cut to size).
+  let m = 0;
+  for (let a = np - 1, b = nn - 1; a >= 0 || b >= 0; m++) {
+    const key = b < 0 || (a >= 0 && pos[a]! >= neg[b]!) ? pos[a]! : neg[b]!;
+    while (a >= 0 && pos[a] === key) a--;
+    while (b >= 0 && neg[b] === key) b--;
+  }
+  // Counts below 2³² are exact in 32 bits and every threshold is a float32: 12 bytes a point, not 24.
+  const tps = new Uint32Array(m);
+  const fps = new Uint32Array(m);
+  const thresholds = new Float32Array(m);
+  let tp = 0;
+  let fp = 0;
+  for (let a = np - 1, b = nn - 1, j = 0; a >= 0 || b >= 0; j++) {
+    const key = b < 0 || (a >= 0 && pos[a]! >= neg[b]!) ? pos[a]! : neg[b]!;
+    while (a >= 0 && pos[a] === key) {
+      tp++;
+      a--;
+    }
+    while (b >= 0 && neg[b] === key) {
+      fp++;
+      b--;
+    }
+    tps[j] = tp;
+    fps[j] = fp;
+    thresholds[j] = fromKey32(key, plusZero);
+  }
+  return { tps, fps, thresholds };
+}
+
+/** Sorts 32-bit keys ascending in place (LSD radix, four 8-bit passes, a pass whose digit never changes skipped). */
+function sortWords(keys: Uint32Array, scratch: Uint32Array): void {
+  const n = keys.length;
+  const counts = new Uint32Array(4 * 256);
+  for (let i = 0; i < n; i++) {
+    const w = keys[i]!;
+    counts[w & 0xff]!++;
+    counts[256 + ((w >>> 8) & 0xff)]!++;
+    counts[512 + ((w >>> 16) & 0xff)]!++;
+    counts[768 + (w >>> 24)]!++;
+  }
+  let src = keys;
+  let dst = scratch.subarray(0, n);
+  for (let p = 0; p < 4; p++) {
+    const base = p * 256;
+    let sum = 0;
+    let skip = false;
+    for (let d = 0; d < 256; d++) {
+      const c = counts[base + d]!;
+      if (c === n) skip = true;
+      counts[base + d] = sum;
+      sum += c;
+    }
+    if (skip) continue;
+    const shift = p * 8;
+    for (let i = 0; i < n; i++) {
+      const w = src[i]!;
+      dst[counts[base + ((w >>> shift) & 0xff)]!++] = w;
+    }
+    [src, dst] = [dst, src];
+  }
+  if (src !== keys) keys.set(src);
+}
+
 /** Slots of the table {@link tiedCurve} counts in (a power of two), and how many distinct scores it takes. */
 const TABLE_SLOTS = 1 << 16;
 const TABLE_LIMIT = TABLE_SLOTS >>> 1;
@@ -184,16 +299,24 @@ const TABLE_LIMIT = TABLE_SLOTS >>> 1;
  * `TABLE_LIMIT` distinct values; the radix path then sorts them all. Same counts and
  * thresholds as the merge, to the last bit (counts are integers).
  */
-function tiedCurve(codes: Uint8Array, isPositive: Uint8Array, scores: Float64Array): BinaryCurve | undefined {
+function tiedCurve(
+  codes: Uint8Array,
+  isPositive: Uint8Array,
+  scores: Float64Array | Float32Array,
+): BinaryCurve | undefined {
   const n = scores.length;
-  const bits = new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
+  // Float32 scores are read through a double, so the keys (and thresholds) are the float64 path's.
+  const narrow = scores instanceof Float32Array;
+  const bits = narrow ? WIDE_BITS : new Uint32Array(scores.buffer, scores.byteOffset, 2 * n);
   // Per slot: key low word, key high word (0: empty; no number's key has high word 0, only
   // some NaNs', which scores never hold), negatives, positives.
   const table = new Uint32Array(4 * TABLE_SLOTS);
   let distinct = 0;
   let plusZero = false;
   for (let i = 0; i < n; i++) {
-    if (scoreKey(bits[2 * i]!, bits[2 * i + 1]!)) plusZero = true;
+    if (narrow) WIDE[0] = scores[i]!;
+    const at = narrow ? 0 : 2 * i;
+    if (scoreKey(bits[at]!, bits[at + 1]!)) plusZero = true;
     const lo = KEY[0]!;
     const hi = KEY[1]!;
     const column = isPositive[codes[i]!]!;

@@ -12,7 +12,13 @@ function lcg(seed: number): () => number {
 }
 
 /** Same numbers in the same order, bit for bit (−0 is not +0 here). */
-function expectSameBits(a: Float64Array, b: Float64Array): void {
+function expectSameBits(
+  a: Float64Array | Float32Array | Uint32Array,
+  b: Float64Array | Float32Array | Uint32Array,
+): void {
+  // A curve of float32 scores holds counts in 32 bits and float32 thresholds: compared as the doubles they are.
+  if (!(a instanceof Float64Array)) a = Float64Array.from(a);
+  if (!(b instanceof Float64Array)) b = Float64Array.from(b);
   expect(a.length).toBe(b.length);
   const x = new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
   const y = new Uint32Array(b.buffer, b.byteOffset, 2 * b.length);

@@ -31,7 +31,7 @@ export interface DirectionOptions extends EvaluateOptions {
 /** Scores of the watched class, or regression estimates, row by row. */
 function scoresOf(s: Scored, cls: Label | undefined, matcher: string): Float64Array {
   if (s.task === 'regression') return s.estimate!;
-  if (s.positiveScores !== undefined && cls === undefined) return s.positiveScores;
+  if (s.positiveScores !== undefined && cls === undefined) return Float64Array.from(s.positiveScores);
   if (s.matrix !== undefined) {
     if (cls === undefined)
       throw new TypeError(
@@ -45,7 +45,7 @@ function scoresOf(s: Scored, cls: Label | undefined, matcher: string): Float64Ar
     const k = s.classes.length;
     return Float64Array.from({ length: s.n }, (_, i) => s.matrix![i * k + j]!);
   }
-  if (s.positiveScores !== undefined) return s.positiveScores;
+  if (s.positiveScores !== undefined) return Float64Array.from(s.positiveScores);
   throw new TypeError(
     `${matcher}: the model's predictions were read as labels; there are no scores to compare`,
   );

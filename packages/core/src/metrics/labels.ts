@@ -183,6 +183,33 @@ export function readCodes(values: unknown, name: string, fn: string, coder: Labe
   return { codes, nonInteger };
 }
 
+/** Labels given as an 8-bit typed array, seen as bytes, with the labels that occur. */
+export interface ByteLabels {
+  /** The labels' bytes (an Int8Array's as two's complement). */
+  bytes: Uint8Array;
+  /** Each byte's label (−1 for 0xff of an Int8Array). */
+  labelOf: (b: number) => number;
+  /** The bytes that occur, ascending. */
+  present: number[];
+}
+
+/**
+ * An 8-bit typed array of labels read in place: one pass over the bytes marks which occur,
+ * so a caller needs no array of codes (a fresh n-element array costs more to touch than the
+ * pass that fills it). Undefined for any other array.
+ */
+export function byteLabels(values: unknown): ByteLabels | undefined {
+  if (!(values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint8ClampedArray))
+    return undefined;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.length);
+  const seen = new Uint8Array(256);
+  for (let i = 0; i < bytes.length; i++) seen[bytes[i]!] = 1;
+  const present: number[] = [];
+  for (let b = 0; b < 256; b++) if (seen[b] === 1) present.push(b);
+  const labelOf = values instanceof Int8Array ? (b: number) => (b << 24) >> 24 : (b: number) => b;
+  return { bytes, labelOf, present };
+}
+
 /** Up to this many distinct labels are looked up in a short list rather than a Set or Map. */
 const FEW = 16;
 

@@ -109,7 +109,7 @@ describe('labels read into codes (typed and plain arrays alike)', () => {
         return String(e);
       }
     };
-    const cases: [number[], Record<string, unknown>, Float64Array][] = [
+    const cases: [[number, number], Record<string, unknown>, Float64Array][] = [
       [[0, 1], {}, p],
       [[-1, 1], {}, p],
       [[3, 7], { sampleWeight: wf }, p],

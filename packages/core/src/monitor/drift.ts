@@ -138,7 +138,9 @@ class CurrentValues {
   ) {
     const keep = !categorical && ks === undefined;
     this.typed = keep && !onHeap ? new Float64Array(length) : undefined;
-    this.list = keep && onHeap ? [] : undefined;
+    // Allocated once at full length, doubles from the start: grown by push, the list left
+    // 8 MB copies behind it at every step, and the collector marked the caller's rows for each.
+    this.list = keep && onHeap ? new Array<number>(length).fill(0.5) : undefined;
     this.raw = categorical ? [] : undefined;
   }
 
@@ -150,7 +152,7 @@ class CurrentValues {
       else if (v - v === 0) {
         if (this.ks !== undefined) this.ks.add(v);
         else if (this.typed !== undefined) this.typed[this.m++] = v;
-        else this.list!.push(v);
+        else this.list![this.m++] = v;
       }
     } else if (this.raw !== undefined) this.raw.push(String(v));
     this.present++;
@@ -163,9 +165,10 @@ class CurrentValues {
   finite(buffer: { values: Float64Array }): Float64Array {
     if (this.typed !== undefined) return this.typed.subarray(0, this.m);
     const list = this.list!;
-    if (buffer.values.length < list.length) buffer.values = new Float64Array(list.length);
-    const out = buffer.values.subarray(0, list.length);
-    for (let i = 0; i < list.length; i++) out[i] = list[i]!;
+    const m = this.m;
+    if (buffer.values.length < m) buffer.values = new Float64Array(m);
+    const out = buffer.values.subarray(0, m);
+    for (let i = 0; i < m; i++) out[i] = list[i]!;
     return out;
   }
 }

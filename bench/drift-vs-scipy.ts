@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Columns, detectDrift, Profile, type Row } from '@modelship/core';
@@ -41,7 +41,13 @@ function toRows(cols: Float64Array[]): Row[] {
   });
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
+
 export async function driftVsScipy(): Promise<string> {
+  const loadBefore = load();
   let state = 42;
   const rand = () => {
     state = (state * 1103515245 + 12345) >>> 0;
@@ -140,5 +146,5 @@ export async function driftVsScipy(): Promise<string> {
     ],
   );
   const size = (p: Profile) => (JSON.stringify(p).length / 1024).toFixed(0);
-  return `${times}\n\n${exact}\n\nprofile JSON: ${size(profile)} KiB from 10^6 rows, ${size(small)} KiB from 10^5 rows\nA/A (second / first run of the same sort): Modelship ${(aa2.wall / aa1.wall).toFixed(2)}, numpy ${sp.aa.toFixed(2)}\nCPU time is user + system of the whole process (Node: its GC threads too; Python: process time).`;
+  return `${times}\n\n${exact}\n\nprofile JSON: ${size(profile)} KiB from 10^6 rows, ${size(small)} KiB from 10^5 rows\nA/A (second / first run of the same sort): Modelship ${(aa2.wall / aa1.wall).toFixed(2)}, numpy ${sp.aa.toFixed(2)}\nCPU time is user + system of the whole process (Node: its GC threads too; Python: process time).\nload average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end`;
 }

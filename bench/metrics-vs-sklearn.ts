@@ -101,8 +101,15 @@ export async function metricsVsSklearn(): Promise<string> {
         return [c.precision.length, sum(c.precision), sum(c.recall)];
       }),
       aaSecond: median3(aa),
+      // The floor under logLoss: one Math.log per sample, over the same probabilities.
+      logFloor: median3(() => {
+        let t = 0;
+        for (let i = 0; i < n; i++) t += Math.log(prob[i]!);
+        return [t];
+      }),
     };
     probes.push(
+      `logLoss floor at n=${n.toExponential(0)}: ${n.toExponential(0)} calls of Math.log alone take ${(ours.logFloor!.seconds * 1000).toFixed(0)} ms wall, ${(ours.logFloor!.cpu * 1000).toFixed(0)} ms CPU: ${(ours.logFloor!.seconds / sk.logLoss!.seconds).toFixed(2)} / ${(ours.logFloor!.cpu / sk.logLoss!.cpu).toFixed(2)} of scikit-learn's log_loss`,
       `A/A at n=${n.toExponential(0)}: Modelship ${(ours.aaSecond!.seconds / ours.aaFirst!.seconds).toFixed(2)} wall, ${(ours.aaSecond!.cpu / ours.aaFirst!.cpu).toFixed(2)} CPU; numpy ${(sk.aaSecond!.seconds / sk.aaFirst!.seconds).toFixed(2)} wall, ${(sk.aaSecond!.cpu / sk.aaFirst!.cpu).toFixed(2)} CPU (second / first run of the same sort)`,
     );
     for (const name of [

@@ -95,4 +95,51 @@ describe('labels read into codes (typed and plain arrays alike)', () => {
       /yTrue\[2\] \(2\) is not one of the labels/,
     );
   });
+
+  it("logLoss of 8-bit typed labels gives the plain arrays' value or error, to the last bit", () => {
+    // The byte path (labels read in place, one pass over the probabilities) against the general
+    // path on the same labels as a plain array: every byte array type, the options, the
+    // clipping and each error (and which one comes first when there are several).
+    const wf = Float64Array.from(w);
+    const p = Float64Array.from({ length: n }, (_, i) => [0, 1, -0, 1e-17, 1 - 1e-17][i % 40] ?? r());
+    const outcome = (f: () => number): number | string => {
+      try {
+        return f();
+      } catch (e) {
+        return String(e);
+      }
+    };
+    const cases: [[number, number], Record<string, unknown>, Float64Array][] = [
+      [[0, 1], {}, p],
+      [[-1, 1], {}, p],
+      [[3, 7], { sampleWeight: wf }, p],
+      [[3, 7], { normalize: false }, p],
+      [[0, 1], { sampleWeight: wf, normalize: false }, p],
+      [[0, 1], { labels: [0, 1] }, p],
+      [[1, 1], { labels: [0, 1] }, p],
+      [[1, 1], {}, p], // one label
+      [[0, 2], { labels: [0, 1] }, p], // a label not among the labels
+      [[0, 1], { labels: [0, 1, 2] }, p], // three classes, one column
+      [[0, 1], { labels: ['a', 'b'] }, p],
+      [[0, 1], { sampleWeight: wf.subarray(1) }, p],
+      [[0, 1], { sampleWeight: Float64Array.from(wf, (v, i) => (i === 9 ? Number.NaN : v)) }, p],
+      [[0, 1], {}, p.subarray(1)],
+      [[0, 1], {}, Float64Array.from(p, (v, i) => (i === 9 ? 1.5 : i === 30 ? Number.NaN : v))],
+      [[0, 1], { sampleWeight: wf.subarray(1) }, Float64Array.from(p, (v, i) => (i === 9 ? -0.5 : v))],
+      [[0, 1], { labels: [0, 1, 2] }, Float64Array.from(p, (v, i) => (i === 9 ? 2 : v))],
+    ];
+    for (const [[a, b], options, prob] of cases) {
+      const plain = yTrue.map((v) => (v > 1 ? b : a)) as number[];
+      const expected = outcome(() => logLoss(plain, Array.from(prob), options));
+      for (const typed of [Uint8Array, Int8Array, Uint8ClampedArray]) {
+        if (typed !== Int8Array && a < 0) continue;
+        const got = outcome(() => logLoss(typed.from(plain), prob, options));
+        expect(
+          Object.is(got, expected),
+          `${typed.name} ${plain.slice(0, 4)} ${JSON.stringify(options)}: ${got} vs ${expected}`,
+        ).toBe(true);
+      }
+    }
+    expect(() => logLoss(new Uint8Array(0), new Float64Array(0))).toThrow(/found no samples/);
+  });
 });

@@ -113,8 +113,8 @@ const NOT_A_LABEL = Symbol('not a label');
 
 /** Labels read by {@link readCodes}. */
 export interface LabelCodes {
-  /** Each label's index in the coder's `classes`. */
-  codes: Int32Array;
+  /** Each label's index in the coder's `classes` (bytes for byte labels: at most 256 classes). */
+  codes: Int32Array | Uint8Array;
   /** The first index of a number label that is not an integer, or −1. */
   nonInteger: number;
 }
@@ -133,11 +133,12 @@ export function readCodes(values: unknown, name: string, fn: string, coder: Labe
     throw invalidArgument(fn, `${name} must be an array of labels`, values);
   }
   const n = (values as ArrayLike<unknown>).length;
-  const codes = new Int32Array(n);
   if (values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint8ClampedArray) {
     // Every value is an integer in a range of 256: a table from the byte to the code, read
-    // through one Uint8Array view so the loop sees one array type.
+    // through one Uint8Array view so the loop sees one array type. The codes are bytes too: a
+    // quarter of the fresh memory of 32-bit codes, which costs more to touch than the loop.
     const bytes = new Uint8Array(values.buffer, values.byteOffset, n);
+    const codes = new Uint8Array(n);
     const signed = values instanceof Int8Array;
     const table = new Int32Array(256).fill(-1);
     for (let i = 0; i < n; i++) {
@@ -151,6 +152,7 @@ export function readCodes(values: unknown, name: string, fn: string, coder: Labe
     }
     return { codes, nonInteger: -1 };
   }
+  const codes = new Int32Array(n);
   const a = values as ArrayLike<unknown>;
   let strings = 0;
   let nonInteger = -1;
@@ -181,6 +183,33 @@ export function readCodes(values: unknown, name: string, fn: string, coder: Labe
     throw new InputError('INPUT_INVALID', `${fn}: ${name} mixes string and number labels`);
   }
   return { codes, nonInteger };
+}
+
+/** Labels given as an 8-bit typed array, seen as bytes, with the labels that occur. */
+export interface ByteLabels {
+  /** The labels' bytes (an Int8Array's as two's complement). */
+  bytes: Uint8Array;
+  /** Each byte's label (−1 for 0xff of an Int8Array). */
+  labelOf: (b: number) => number;
+  /** The bytes that occur, ascending. */
+  present: number[];
+}
+
+/**
+ * An 8-bit typed array of labels read in place: one pass over the bytes marks which occur,
+ * so a caller needs no array of codes (a fresh n-element array costs more to touch than the
+ * pass that fills it). Undefined for any other array.
+ */
+export function byteLabels(values: unknown): ByteLabels | undefined {
+  if (!(values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint8ClampedArray))
+    return undefined;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.length);
+  const seen = new Uint8Array(256);
+  for (let i = 0; i < bytes.length; i++) seen[bytes[i]!] = 1;
+  const present: number[] = [];
+  for (let b = 0; b < 256; b++) if (seen[b] === 1) present.push(b);
+  const labelOf = values instanceof Int8Array ? (b: number) => (b << 24) >> 24 : (b: number) => b;
+  return { bytes, labelOf, present };
 }
 
 /** Up to this many distinct labels are looked up in a short list rather than a Set or Map. */

@@ -1,6 +1,7 @@
 import { InputError, invalidArgument } from '../errors';
 import { defaultPositive } from './curve-core';
 import {
+  byteLabels,
   checkDiscrete,
   checkLengths,
   checkOptions,
@@ -41,6 +42,67 @@ function weightedMean(values: Float64Array, weights: Float64Array | undefined, n
 }
 
 /**
+ * {@link logLoss} of byte labels (an 8-bit typed array) and one Float64Array column: the labels
+ * are read in place after one pass that finds which bytes occur, and the probabilities are
+ * checked, clipped and summed in one pass, with the arithmetic and order of the general path.
+ * Undefined when the inputs are anything else or hold anything to refuse, so that the general
+ * path reports it with its own order of checks; no error is thrown here that the general path
+ * would not throw first.
+ */
+function logLossOfBytes(
+  yTrue: LabelArray,
+  yPred: ArrayLike<number> | ScoreMatrix,
+  options: { labels?: readonly Label[]; normalize?: boolean; sampleWeight?: Weights; k?: number },
+): number | undefined {
+  if (options.k !== undefined || !(yPred instanceof Float64Array)) return undefined;
+  const labels = byteLabels(yTrue);
+  if (labels === undefined) return undefined;
+  const { bytes, labelOf, present } = labels;
+  const n = bytes.length;
+  if (n === 0 || yPred.length !== n) return undefined;
+  const classes = uniqueSorted(
+    options.labels === undefined ? present.map(labelOf) : readLabels(options.labels, 'labels', 'logLoss'),
+  );
+  if (classes.length !== 2) return undefined;
+  // 1 for the bytes of the greater class.
+  const upper = new Uint8Array(256);
+  for (const b of present) {
+    const c = classes.indexOf(labelOf(b));
+    if (c < 0) return undefined;
+    upper[b] = c;
+  }
+  let weights: Float64Array | undefined;
+  try {
+    weights = readWeights(options.sampleWeight, n, 'logLoss');
+  } catch {
+    return undefined;
+  }
+  let sum = 0;
+  if (weights === undefined) {
+    // The product by a weight of 1 and the sum of n ones are exact: left out.
+    for (let i = 0; i < n; i++) {
+      const v = yPred[i]!;
+      if (!(v >= 0 && v <= 1)) return undefined;
+      const p = Math.min(Math.max(v, EPS), 1 - EPS);
+      const q = 1 - p;
+      sum += -Math.log((upper[bytes[i]!] === 1 ? p : q) / (q + p));
+    }
+    return options.normalize !== false ? sum / n : sum;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = yPred[i]!;
+    if (!(v >= 0 && v <= 1)) return undefined;
+    const p = Math.min(Math.max(v, EPS), 1 - EPS);
+    const q = 1 - p;
+    const wi = weights[i]!;
+    sum += -Math.log((upper[bytes[i]!] === 1 ? p : q) / (q + p)) * wi;
+    total += wi;
+  }
+  return options.normalize !== false ? sum / total : sum;
+}
+
+/**
  * Cross-entropy loss, as `sklearn.metrics.log_loss` (scikit-learn 1.2): probabilities are
  * clipped to [ε, 1−ε] and each row renormalised. `yPred` is the positive-class probability per
  * sample for two classes, or an n×k matrix whose columns follow the sorted classes (or `labels`).
@@ -51,6 +113,8 @@ export function logLoss(
   options: { labels?: readonly Label[]; normalize?: boolean; sampleWeight?: Weights; k?: number } = {},
 ): number {
   checkOptions('logLoss', options, ['labels', 'normalize', 'sampleWeight', 'k']);
+  const fast = logLossOfBytes(yTrue, yPred, options);
+  if (fast !== undefined) return fast;
   const coder = new LabelCoder();
   const y = readCodes(yTrue, 'yTrue', 'logLoss', coder).codes;
   if (y.length === 0)

@@ -40,8 +40,8 @@ const AVERAGES: readonly Average[] = ['binary', 'micro', 'macro', 'weighted', 'n
  * data's type. `trueCodes[i]` and `predCodes[i]` index `present`.
  */
 export interface Targets {
-  trueCodes: Int32Array;
-  predCodes: Int32Array;
+  trueCodes: Int32Array | Uint8Array;
+  predCodes: Int32Array | Uint8Array;
   present: Label[];
   type: 'binary' | 'multiclass';
   weights: Float64Array | undefined;

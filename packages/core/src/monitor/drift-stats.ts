@@ -98,82 +98,132 @@ export function ksPValue(n1: number, n2: number, d: number): KsResult {
  * over `b` and a short search in `a` per value (a grid over a's range narrows it to a cell).
  */
 export function ksStatisticSortedFirst(a: Float64Array, b: Float64Array): number {
-  const n1 = a.length;
-  const n2 = b.length;
-  // Distinct values of a, and how many of a are ≤ each.
-  const u = new Float64Array(n1);
-  const upTo = new Float64Array(n1);
-  let m = 0;
-  for (let i = 0; i < n1; i++) {
-    if (m > 0 && a[i] === u[m - 1]) upTo[m - 1] = i + 1;
-    else {
-      u[m] = a[i]!;
-      upTo[m] = i + 1;
-      m++;
+  const counter = new KsCounter(a);
+  counter.addAll(b);
+  return counter.statistic();
+}
+
+/**
+ * {@link ksStatisticSortedFirst} fed one value at a time: what it keeps of the second sample
+ * is counts per gap of `a` (and the smallest value in each gap), whatever their order, so a
+ * caller reading values from rows or columns can count them as it reads them instead of
+ * collecting them first. Values must be finite; the statistic needs at least one.
+ */
+export class KsCounter {
+  /** How many values were counted. */
+  count = 0;
+  private readonly n1: number;
+  private readonly m: number;
+  /** Distinct values of a, and how many of a are ≤ each. */
+  private readonly u: Float64Array;
+  private readonly upTo: Float64Array;
+  // The gap before u[p] is p (p = m: above every value); values equal to u[p] are counted apart.
+  private readonly inGap: Float64Array;
+  private readonly gapMin: Float64Array;
+  private readonly atMin: Float64Array;
+  private readonly equal: Float64Array;
+  private readonly low: number;
+  private readonly high: number;
+  private readonly cells: number;
+  private readonly scale: number;
+  /** first[c]: how many distinct values of a fall in cells before c. */
+  private readonly first: Uint32Array;
+
+  /** `a`: the first sample, sorted ascending, finite, not empty. */
+  constructor(a: Float64Array) {
+    const n1 = a.length;
+    const u = new Float64Array(n1);
+    const upTo = new Float64Array(n1);
+    let m = 0;
+    for (let i = 0; i < n1; i++) {
+      if (m > 0 && a[i] === u[m - 1]) upTo[m - 1] = i + 1;
+      else {
+        u[m] = a[i]!;
+        upTo[m] = i + 1;
+        m++;
+      }
     }
+    this.n1 = n1;
+    this.m = m;
+    this.u = u;
+    this.upTo = upTo;
+    this.inGap = new Float64Array(m + 1);
+    this.gapMin = new Float64Array(m + 1).fill(Number.POSITIVE_INFINITY);
+    this.atMin = new Float64Array(m + 1);
+    this.equal = new Float64Array(m);
+    this.low = u[0]!;
+    this.high = u[m - 1]!;
+    this.cells = 4 * m;
+    // cell(x) is monotone in x, whatever the rounding; a range too wide or too narrow for the
+    // grid puts everything in cell 0 (the search then spans all of a's values).
+    const scale = this.cells / (this.high - this.low);
+    this.scale = scale > 0 && scale < Number.POSITIVE_INFINITY ? scale : 0;
+    const first = new Uint32Array(this.cells + 2);
+    for (let p = 0; p < m; p++) first[this.cell(u[p]!) + 1]!++;
+    for (let c = 1; c < first.length; c++) first[c] = first[c]! + first[c - 1]!;
+    this.first = first;
   }
-  // The gap before u[p] is p (p = m: above every value); b's values equal to u[p] are counted apart.
-  const inGap = new Float64Array(m + 1);
-  const gapMin = new Float64Array(m + 1).fill(Number.POSITIVE_INFINITY);
-  const atMin = new Float64Array(m + 1);
-  const equal = new Float64Array(m);
-  const low = u[0]!;
-  const high = u[m - 1]!;
-  const cells = 4 * m;
-  // cell(x) is monotone in x, whatever the rounding; a range too wide or too narrow for the
-  // grid puts everything in cell 0 (the search below then spans all of a's values).
-  let scale = cells / (high - low);
-  if (!(scale > 0 && scale < Number.POSITIVE_INFINITY)) scale = 0;
-  const cell = (x: number): number => {
-    const t = (x - low) * scale;
-    return t >= 0 ? Math.min(cells, Math.floor(t)) : 0;
-  };
-  // first[c]: how many distinct values of a fall in cells before c.
-  const first = new Uint32Array(cells + 2);
-  for (let p = 0; p < m; p++) first[cell(u[p]!) + 1]!++;
-  for (let c = 1; c < first.length; c++) first[c] = first[c]! + first[c - 1]!;
-  for (let i = 0; i < n2; i++) {
-    const v = b[i]!;
+
+  private cell(x: number): number {
+    const t = (x - this.low) * this.scale;
+    return t >= 0 ? Math.min(this.cells, Math.floor(t)) : 0;
+  }
+
+  /** Counts one finite value of the second sample. */
+  add(v: number): void {
+    this.count++;
     let p: number;
-    if (v < low) p = 0;
-    else if (v > high) p = m;
+    if (v < this.low) p = 0;
+    else if (v > this.high) p = this.m;
     else {
-      const c = cell(v);
-      let hi = first[c + 1]!;
-      p = first[c]!;
+      const c = this.cell(v);
+      const u = this.u;
+      let hi = this.first[c + 1]!;
+      p = this.first[c]!;
       while (p < hi) {
         const mid = (p + hi) >>> 1;
         if (u[mid]! < v) p = mid + 1;
         else hi = mid;
       }
       if (u[p] === v) {
-        equal[p]!++;
-        continue;
+        this.equal[p]!++;
+        return;
       }
     }
-    inGap[p]!++;
-    if (v < gapMin[p]!) {
-      gapMin[p] = v;
-      atMin[p] = 1;
-    } else if (v === gapMin[p]) atMin[p]!++;
+    this.inGap[p]!++;
+    if (v < this.gapMin[p]!) {
+      this.gapMin[p] = v;
+      this.atMin[p] = 1;
+    } else if (v === this.gapMin[p]) this.atMin[p]!++;
   }
-  let d = 0;
-  let i = 0;
-  let j = 0;
-  for (let p = 0; p <= m; p++) {
-    const c = inGap[p]!;
-    if (c > 0) {
-      d = Math.max(d, Math.abs(i / n1 - (j + atMin[p]!) / n2));
-      j += c;
-      d = Math.max(d, Math.abs(i / n1 - j / n2));
-    }
-    if (p < m) {
-      i = upTo[p]!;
-      j += equal[p]!;
-      d = Math.max(d, Math.abs(i / n1 - j / n2));
-    }
+
+  /** Counts every value of `b` (finite). */
+  addAll(b: Float64Array): void {
+    for (let i = 0; i < b.length; i++) this.add(b[i]!);
   }
-  return d;
+
+  /** The two-sample statistic of `a` and the values counted (at least one). */
+  statistic(): number {
+    const { n1, m, upTo, inGap, atMin, equal } = this;
+    const n2 = this.count;
+    let d = 0;
+    let i = 0;
+    let j = 0;
+    for (let p = 0; p <= m; p++) {
+      const c = inGap[p]!;
+      if (c > 0) {
+        d = Math.max(d, Math.abs(i / n1 - (j + atMin[p]!) / n2));
+        j += c;
+        d = Math.max(d, Math.abs(i / n1 - j / n2));
+      }
+      if (p < m) {
+        i = upTo[p]!;
+        j += equal[p]!;
+        d = Math.max(d, Math.abs(i / n1 - j / n2));
+      }
+    }
+    return d;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   chiSquareDrift,
   finiteArray,
   jensenShannonDistance,
+  KsCounter,
   ksPValue,
   ksStatisticSortedFirst,
   ksTwoSample,
@@ -120,7 +121,8 @@ function distinctUpTo(arrays: readonly ArrayLike<number>[], cap: number): number
  * as a number or category key (categorical ones). Read from columns, the numbers go into a typed
  * array of the column's length; read from rows, into a plain array of doubles on the JS heap:
  * twenty typed arrays of 10⁶ values there would count as external memory and make V8 mark the
- * caller's millions of row objects again at every 64 MiB.
+ * caller's millions of row objects again at every 64 MiB. A feature tested with KS keeps no
+ * numbers at all: they are counted against the reference sample as they are read.
  */
 class CurrentValues {
   present = 0;
@@ -128,9 +130,17 @@ class CurrentValues {
   private readonly typed: Float64Array | undefined;
   private readonly list: number[] | undefined;
   readonly raw: (number | string)[] | undefined;
-  constructor(length: number, categorical: boolean, onHeap: boolean) {
-    this.typed = categorical || onHeap ? undefined : new Float64Array(length);
-    this.list = !categorical && onHeap ? [] : undefined;
+  constructor(
+    length: number,
+    categorical: boolean,
+    onHeap: boolean,
+    readonly ks: KsCounter | undefined,
+  ) {
+    const keep = !categorical && ks === undefined;
+    this.typed = keep && !onHeap ? new Float64Array(length) : undefined;
+    // Allocated once at full length, doubles from the start: grown by push, the list left
+    // 8 MB copies behind it at every step, and the collector marked the caller's rows for each.
+    this.list = keep && onHeap ? new Array<number>(length).fill(0.5) : undefined;
     this.raw = categorical ? [] : undefined;
   }
 
@@ -140,8 +150,9 @@ class CurrentValues {
       if (Number.isNaN(v)) return;
       if (this.raw !== undefined) this.raw.push(v);
       else if (v - v === 0) {
-        if (this.typed !== undefined) this.typed[this.m++] = v;
-        else this.list!.push(v);
+        if (this.ks !== undefined) this.ks.add(v);
+        else if (this.typed !== undefined) this.typed[this.m++] = v;
+        else this.list![this.m++] = v;
       }
     } else if (this.raw !== undefined) this.raw.push(String(v));
     this.present++;
@@ -154,37 +165,119 @@ class CurrentValues {
   finite(buffer: { values: Float64Array }): Float64Array {
     if (this.typed !== undefined) return this.typed.subarray(0, this.m);
     const list = this.list!;
-    if (buffer.values.length < list.length) buffer.values = new Float64Array(list.length);
-    const out = buffer.values.subarray(0, list.length);
-    for (let i = 0; i < list.length; i++) out[i] = list[i]!;
+    const m = this.m;
+    if (buffer.values.length < m) buffer.values = new Float64Array(m);
+    const out = buffer.values.subarray(0, m);
+    for (let i = 0; i < m; i++) out[i] = list[i]!;
     return out;
   }
 }
 
-/** Each profile feature's values in a column of flat values, read in place. */
-function readColumns(columns: Columns, features: readonly FeatureProfile[]): (CurrentValues | undefined)[] {
+/**
+ * A counter of the current values against the sorted reference sample for each numeric feature
+ * whose test is KS whatever the current values are (given, or Evidently's choice for a small
+ * reference whose sample already has six distinct values); undefined for the others, and for a
+ * sample the KS test would refuse (empty or not finite: the test says so in its turn).
+ */
+function ksCounters(
+  features: readonly FeatureProfile[],
+  referenceRows: number,
+  options: DriftOptions,
+): (KsCounter | undefined)[] {
   return features.map((f) => {
+    if (f.type !== 'numeric') return undefined;
+    const given =
+      options.methods?.[f.name] ??
+      (options.method === undefined || options.method === 'auto' ? undefined : options.method);
+    const ks =
+      given === undefined
+        ? referenceRows <= 1000 && distinctUpTo([f.sample], 6) >= 6 // autoMethod's 'ks'
+        : given === 'ks';
+    if (!ks || f.sample.length === 0) return undefined;
+    for (let i = 0; i < f.sample.length; i++) {
+      const v = f.sample[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+    }
+    return new KsCounter(sortFloat64(Float64Array.from(f.sample)));
+  });
+}
+
+/** Each profile feature's values in a column of flat values, read in place. */
+function readColumns(
+  columns: Columns,
+  features: readonly FeatureProfile[],
+  counters: readonly (KsCounter | undefined)[],
+): (CurrentValues | undefined)[] {
+  return features.map((f, k) => {
     const col = columns[f.name];
     if (col === undefined) return undefined;
-    const out = new CurrentValues(col.length, f.type === 'categorical', false);
+    const out = new CurrentValues(col.length, f.type === 'categorical', false, counters[k]);
     for (let i = 0; i < col.length; i++) out.add(col[i]);
     return out;
   });
 }
 
+/** True when `for…in` over the row lists its own enumerable keys only (no inherited ones). */
+function plainObject(row: object): boolean {
+  const proto = Object.getPrototypeOf(row);
+  return proto === Object.prototype || proto === null;
+}
+
 /**
- * Each profile feature's values in rows, in one pass. A row is read by name, as `flatRow(row)`
- * would be, as long as its values are flat; from its first array or object value on it goes
- * through `flatRow`. Profiles with `name[i]` features (spread arrays) or names that plain
- * objects inherit read every row through `flatRow`.
+ * Each profile feature's values in rows, in one pass. A plain row is walked with `for…in`,
+ * which V8 serves from the shape's enum cache, and the feature of the k-th key is remembered,
+ * so rows of one shape cost no lookup by name; when the walk finds every feature with a flat
+ * value, those are the values reading by name gives. Any other row is read by name, as
+ * `flatRow(row)` would be, as long as its values are flat; from its first array or object value
+ * on it goes through `flatRow`. Profiles with `name[i]` features (spread arrays) or names that
+ * plain objects inherit read every row through `flatRow`.
  */
-function readRows(rows: readonly Row[], features: readonly FeatureProfile[]): CurrentValues[] {
-  const out = features.map((f) => new CurrentValues(rows.length, f.type === 'categorical', true));
+function readRows(
+  rows: readonly Row[],
+  features: readonly FeatureProfile[],
+  counters: readonly (KsCounter | undefined)[],
+): CurrentValues[] {
+  const out = features.map(
+    (f, k) => new CurrentValues(rows.length, f.type === 'categorical', true, counters[k]),
+  );
   const names = features.map((f) => f.name);
   const direct = names.every((name) => !/\[\d+\]$/.test(name) && !(name in Object.prototype));
+  // Feature index by name (a repeated name is found once, so its rows go the slow way).
+  const index = new Map<string, number>();
+  for (let c = 0; c < names.length; c++) index.set(names[c]!, index.has(names[c]!) ? -2 : c);
+  const slotNames: string[] = [];
+  const slotFeature: number[] = [];
+  // One row's values, by feature, before they are counted; doubles while they are numbers.
+  const values: unknown[] = new Array<unknown>(names.length).fill(0);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (typeof row !== 'object' || row === null) throw datasetError(`detectDrift: row ${i} is not an object`);
+    if (direct && plainObject(row)) {
+      let found = 0;
+      let k = 0;
+      for (const name in row) {
+        let c: number;
+        if (slotNames[k] === name) c = slotFeature[k]!;
+        else {
+          c = index.get(name) ?? -1;
+          slotNames[k] = name;
+          slotFeature[k] = c;
+        }
+        k++;
+        if (c < 0) continue;
+        const v = row[name];
+        if (typeof v === 'object' && v !== null) {
+          found = -1;
+          break;
+        }
+        values[c] = v;
+        found++;
+      }
+      if (found === names.length) {
+        for (let c = 0; c < names.length; c++) out[c]!.add(values[c]);
+        continue;
+      }
+    }
     let c = 0;
     if (direct)
       for (; c < names.length; c++) {
@@ -221,13 +314,14 @@ export function detectDrift(
   const columns = flatColumns(current);
   let currentRows: number;
   let read: (CurrentValues | undefined)[];
+  const counters = ksCounters(reference.features, reference.rows, options);
   if (columns === undefined) {
     const rows = Array.isArray(iterable) ? (iterable as readonly Row[]) : Array.from(iterable);
     currentRows = rows.length;
-    read = readRows(rows, reference.features);
+    read = readRows(rows, reference.features, counters);
   } else {
     currentRows = columns[Object.keys(columns)[0]!]?.length ?? 0;
-    read = readColumns(columns, reference.features);
+    read = readColumns(columns, reference.features, counters);
   }
   // Work buffers shared by every feature: one for numbers read from rows, one for the sort.
   const buffer = { values: new Float64Array(0) };
@@ -237,9 +331,11 @@ export function detectDrift(
     const values = read[k];
     if (values === undefined || values.present === 0) continue;
     features.push(
-      f.type === 'numeric'
-        ? measureNumeric(f, values.finite(buffer), reference.rows, options, scratch)
-        : measureCategorical(f, values.raw!, reference.rows, options),
+      f.type === 'categorical'
+        ? measureCategorical(f, values.raw!, reference.rows, options)
+        : values.ks !== undefined
+          ? countedKs(f, values.ks, options)
+          : measureNumeric(f, values.finite(buffer), reference.rows, options, scratch),
     );
   }
   const drifted = features.filter((f) => f.drifted).length;
@@ -337,6 +433,22 @@ function measureNumeric(
     score,
     ...verdict(method, score, options),
     count: cur.length,
+  };
+}
+
+/** KS of a feature whose current values were counted as they were read ({@link ksCounters}). */
+function countedKs(f: NumericFeature, counted: KsCounter, options: DriftOptions): FeatureDrift {
+  const score =
+    counted.count === 0
+      ? ksTwoSample(f.sample, []).pValue // refuses the empty side, as measureNumeric would
+      : ksPValue(f.sample.length, counted.count, counted.statistic()).pValue;
+  return {
+    feature: f.name,
+    type: 'numeric',
+    method: 'ks',
+    score,
+    ...verdict('ks', score, options),
+    count: counted.count,
   };
 }
 

@@ -162,8 +162,9 @@ export class VersionRunner {
    * Starts a job that would not queue ({@link startsNow}) and returns its answer: the model
    * call's promise, continued by the job's settling, instead of a promise of the request's own
    * that this call would resolve. One promise, its executor and its two resolving functions
-   * fewer per request (about 200 of the unbatched Deployer's 860 bytes a request over
-   * `model.predict`'s, bench/deployer-batching). The job's own resolve and reject are not
+   * fewer per request: about 300 of the 860 bytes the unbatched Deployer allocated per request
+   * beyond `model.predict`'s, and 1–2% of a request's CPU time on fraud.onnx (docs/performance.md,
+   * "Dynamic batching", third round). The job's own resolve and reject are not
    * called; it settles (stats, events) before the returned promise does, as through `submit`.
    * A job that may be settled from outside (a deadline, an abort signal) goes through `submit`.
    */

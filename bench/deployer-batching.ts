@@ -1,15 +1,24 @@
 /**
- * In-process throughput at 64 concurrent callers, each sending one row at a time and waiting
+ * Two parts. First, the unbatched Deployer against raw `InferenceSession.run`, paired: raw `run`,
+ * the Deployer without batching and raw `run` on a second session (the A/A load probe) take
+ * turns in short rounds (20 calls each, or 256 shared by 64 callers), in alternating order, all
+ * on sessions with one intra-op thread; each round gives a ratio of wall time and one of CPU
+ * time (user + sys, every thread), and the table shows their medians and quartiles. CPU time is
+ * what a loaded host disturbs least, and the A/A pair shows how much it disturbs it.
+ *
+ * Second, in-process throughput at 64 concurrent callers, each sending one row at a time and waiting
  * for the answer (a closed loop): raw `InferenceSession.run` called the same way, the Deployer
  * without batching, and the Deployer with dynamic batching. Rounds alternate the three, so
  * machine drift hits them alike; the figures are medians over rounds, latency quantiles are
  * over every request of every round. A fourth variant, raw `run` on a second session, is the A/A
  * load probe: its "× raw run" should read 1.00, and its spread is the noise floor of the run.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Deployer, loadModel } from '@modelship/node';
 import * as ort from 'onnxruntime-node';
-import { table } from './lib/interleave';
+import { formatNs, table } from './lib/interleave';
+import { formatRatio, paired, ratio } from './lib/paired';
 
 const CALLERS = 64;
 const ROUND_MS = 1500;
@@ -97,7 +106,75 @@ async function scenario(fixture: string, input: string, width: number): Promise<
   return out;
 }
 
+/** The unbatched Deployer and raw `run`, paired per round (see the file's comment). */
+async function unbatched(fixture: string, input: string, width: number): Promise<string[][]> {
+  const path = fileURLToPath(new URL(`../fixtures/models/${fixture}.onnx`, import.meta.url));
+  const threads = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const session = await ort.InferenceSession.create(path, threads);
+  const twin = await ort.InferenceSession.create(path, threads);
+  const model = await loadModel(path, threads);
+  const deployer = new Deployer();
+  await deployer.deploy(fixture, () => loadModel(path, threads), { version: '1' });
+  const rows = Array.from({ length: CALLERS }, (_, i) =>
+    Float32Array.from({ length: width }, (_, j) => Math.sin(i * width + j)),
+  );
+  const request = (i: number) =>
+    ({ [input]: { dtype: 'float32', shape: [1, width], data: rows[i]! } }) as const;
+  const out: string[][] = [];
+  for (const callers of [1, CALLERS]) {
+    const results = await paired(
+      [
+        {
+          name: 'onnxruntime run',
+          run: (i) => session.run({ [input]: new ort.Tensor('float32', rows[i]!, [1, width]) }),
+        },
+        { name: 'model.predict', run: (i) => model.predict(request(i)) },
+        { name: 'Deployer, no batching', run: (i) => deployer.predict(fixture, request(i)) },
+        {
+          name: 'onnxruntime run (A/A)',
+          run: (i) => twin.run({ [input]: new ort.Tensor('float32', rows[i]!, [1, width]) }),
+        },
+      ],
+      { callers, callsPerRound: callers === 1 ? 20 : 256, rounds: callers === 1 ? 601 : 201 },
+    );
+    const raw = results[0]!;
+    const median = (xs: number[]) => Float64Array.from(xs).sort()[xs.length >> 1]!;
+    for (const r of results)
+      out.push([
+        fixture,
+        String(callers),
+        r.name,
+        `${formatNs(median(r.wall))} / ${formatNs(median(r.cpu))}`,
+        r === raw ? '1' : formatRatio(ratio(r, raw, 'wall')),
+        r === raw ? '1' : formatRatio(ratio(r, raw, 'cpu')),
+      ]);
+  }
+  await deployer.close();
+  await model.dispose();
+  await session.release();
+  await twin.release();
+  return out;
+}
+
 export async function deployerBatching(): Promise<string> {
+  const load = () =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ');
+  const before = load();
+  const pairs = [...(await unbatched('digits', 'pixels', 64)), ...(await unbatched('fraud', 'features', 12))];
   const rows = [...(await scenario('digits', 'pixels', 64)), ...(await scenario('fraud', 'features', 12))];
-  return table(['model', 'variant', 'requests/s', '× raw run', '× unbatched', 'p50 ms', 'p99 ms'], rows);
+  return [
+    `load average ${before} at the start, ${load()} at the end`,
+    '',
+    'Unbatched Deployer vs raw run, paired rounds (1 intra-op thread). Per call: median wall / CPU time',
+    '(user + sys, all threads). × raw: raw time / variant time in the same round (above 1: faster than raw),',
+    'median [95% interval of the median] (quartiles). The A/A row is the load probe: 1 on a steady host.',
+    '',
+    table(['model', 'callers', 'variant', 'per call', '× raw (wall)', '× raw (CPU)'], pairs),
+    '',
+    `Throughput at ${CALLERS} callers, closed loop, ${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s (default threads):`,
+    '',
+    table(['model', 'variant', 'requests/s', '× raw run', '× unbatched', 'p50 ms', 'p99 ms'], rows),
+  ].join('\n');
 }

@@ -79,6 +79,15 @@ export function predictRequest(
     return Promise.reject(e);
   }
   const timeoutMs = o?.timeoutMs ?? target.timeoutMs;
+  if (copy === undefined && timeoutMs === undefined && o?.signal === undefined && target.runner.startsNow) {
+    // Nothing can settle this request but its answer: it is answered through the model call's
+    // promise (see `runNow`), with the same job, stats and events as below.
+    const job: DeployJob = new Job(d, inputs, o?.outputs, d.host.clock.now(), noop, noop);
+    if (o?.routingKey !== undefined) job.routingKey = o.routingKey;
+    if (report !== undefined) job.screen = report;
+    if (o?.kind === 'explain') job.role = 'explain';
+    return target.runner.runNow(job);
+  }
   return new Promise<NamedTensors>((resolve, reject) => {
     const job: DeployJob = new Job(d, inputs, o?.outputs, d.host.clock.now(), resolve, reject);
     if (o?.routingKey !== undefined) job.routingKey = o.routingKey;

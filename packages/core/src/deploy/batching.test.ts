@@ -47,6 +47,34 @@ describe('dynamic batching', () => {
     expect(d.status('m').versions[0]!.batching).toEqual({ enabled: true, batches: 3, meanBatchSize: 12 / 3 });
   });
 
+  it('runs a request that finds the model idle at once, alone, without queueing (maxQueueDelayMs 0)', async () => {
+    const clock = new FakeClock();
+    const d = new Deployer({ clock });
+    const g = gatedModel('1');
+    await d.deploy('m', g.model, { warmup: false, batching: { maxBatchSize: 8, maxQueueDelayMs: 0 } });
+    const events: PredictionEvent[] = [];
+    d.on('prediction', (e) => events.push(e));
+    const lone = d.predict('m', row(3, 4));
+    // Started in the call that made it: no timer, nothing queued.
+    expect(clock.pending).toBe(0);
+    expect(d.status('m').versions[0]!.queued).toBe(0);
+    await flush();
+    expect(g.calls).toEqual([1]);
+    const queued = [d.predict('m', row(1, 0)), d.predict('m', row(2, 0))];
+    expect(d.status('m').versions[0]!.queued).toBe(2);
+    g.releaseAll();
+    await flush();
+    expect(g.calls).toEqual([1, 2]);
+    g.releaseAll();
+    expect(ys(await lone)).toEqual({ shape: [1, 1], data: [7] });
+    expect((await Promise.all(queued)).map((r) => ys(r).data[0])).toEqual([1, 2]);
+    expect(events.map((e) => [e.batchSize, e.queueMs])).toEqual([
+      [1, 0],
+      [2, 0],
+      [2, 0],
+    ]);
+  });
+
   it('runs as many batches at once as a worker pool has instances, unless maxConcurrency says', async () => {
     const calls = async (options: { maxConcurrency?: number }) => {
       const d = new Deployer();

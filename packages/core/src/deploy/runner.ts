@@ -209,6 +209,21 @@ export class VersionRunner {
         job.fail(e);
         return;
       }
+      // Idle, nothing waiting and no delay to wait out: the batch could only be this request,
+      // so it runs now, as `formBatch` would decide at once, without a queue node, a stack key
+      // or two clock reads (what a request at low concurrency pays for batching being on).
+      if (
+        this.active < this.maxConcurrency &&
+        this.queue.size === 0 &&
+        (this.batching.maxQueueDelayMs ?? 0) <= 0
+      ) {
+        this.start(job, undefined);
+        return;
+      }
+      job.key =
+        job.rows === undefined
+          ? ''
+          : stackKey(job.inputs as Record<string, Tensor>, this.inputNames, job.outputs);
     } else if (this.active < this.maxConcurrency && this.queue.size === 0) {
       this.start(job, undefined);
       return;
@@ -250,14 +265,13 @@ export class VersionRunner {
     }
   }
 
-  /** Checks a request before it may wait for a batch: one bad request never fails the others. */
+  /** Checks a request before it may wait for a batch: one bad request never fails the others (its stack key is made only if it queues). */
   private prepare(job: Job): void {
     const model = this.model!;
     const inputs = prepareInputs(model.signature, job.inputs, model.validation);
     validateOutputNames(model.signature, job.outputs);
     job.inputs = inputs;
     job.rows = rowsOf(inputs, this.inputNames);
-    job.key = job.rows === undefined ? '' : stackKey(inputs, this.inputNames, job.outputs);
   }
 
   private pump(): void {

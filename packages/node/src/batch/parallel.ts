@@ -40,14 +40,19 @@ export type ToPredictWorker =
   | { type: 'init'; setup: PredictWorkerSetup }
   /** Release the session and end the thread (after the last block). */
   | { type: 'close' }
-  | { type: 'block'; id: number; block: Omit<TextBlock, 'firstLine'> & { lineOffset: number } };
+  | { type: 'block'; id: number; block: Omit<TextBlock, 'firstLine'> & { lineOffset: number } }
+  /** A block's output buffer back, once written, for the thread's next block. */
+  | { type: 'buffer'; buffer: ArrayBuffer };
 
 export type FromPredictWorker =
   | { type: 'ready' }
   | {
       type: 'done';
       id: number;
-      /** The block's scored rows as output text (CSV without its header), UTF-8. */
+      /**
+       * The block's scored rows as output text (CSV without its header), UTF-8: the start of a
+       * transferred buffer, which is handed back (`buffer`) once written.
+       */
       bytes: Uint8Array;
       /** CSV: the header line of the output columns ('' when the block scored no row). */
       header: string;
@@ -85,8 +90,11 @@ export interface ParallelRun {
   /** Bytes of input per block (the last record of a block ends after this many). */
   blockBytes: number;
   signal: AbortSignal;
-  /** Output bytes, in input order; resolves when more may be written (back-pressure). */
-  write(bytes: Uint8Array | string): Promise<void>;
+  /**
+   * Output bytes, in input order; resolves when more may be written (back-pressure), and calls
+   * `written` once the bytes are in the file (their buffer may then be reused).
+   */
+  write(bytes: Uint8Array | string, written?: () => void): Promise<void>;
   /** A block's rejected rows, in input order. */
   rejected(rows: readonly Rejection[]): Promise<void>;
   /** After each block written: its rows, scored and rejected rows, and the input bytes up to its end. */
@@ -111,6 +119,7 @@ function revived(e: Extract<FromPredictWorker, { type: 'failed' }>['error']): Er
 class PredictThread {
   readonly pending = new Map<number, { resolve(d: Done): void; reject(e: Error): void }>();
   private readonly worker: Worker;
+  private stopping = false;
   readonly ready: Promise<void>;
 
   constructor(setup: PredictWorkerSetup) {
@@ -153,8 +162,15 @@ class PredictThread {
     return answer;
   }
 
+  /** Hands a written output buffer back for reuse (not to a thread told to stop). */
+  giveBack(buffer: ArrayBuffer): void {
+    if (this.stopping) return;
+    this.worker.postMessage({ type: 'buffer', buffer } satisfies ToPredictWorker, [buffer]);
+  }
+
   /** Ends the thread: at once (`terminate`), or after it released its session (`close`). */
   async stop(how: 'close' | 'terminate'): Promise<void> {
+    this.stopping = true;
     this.worker.removeAllListeners('exit');
     if (how === 'terminate') {
       await this.worker.terminate();
@@ -235,7 +251,7 @@ export async function predictInWorkers(
     const localLine = run.inputFormat === 'jsonl' ? 1 : localFirstLine(setup.header);
     for (let i = 0; i < run.workers; i++) threads.push(new PredictThread(setup));
     await Promise.race([Promise.all(threads.map((t) => t.ready)), stop]);
-    const queue: { block: TextBlock; done: Promise<Done> }[] = [];
+    const queue: { block: TextBlock; thread: PredictThread; done: Promise<Done> }[] = [];
     let next: IteratorResult<TextBlock> | undefined = first;
     let headerWritten = false;
     for (;;) {
@@ -245,7 +261,7 @@ export async function predictInWorkers(
         const thread = threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
         const done = thread.score(block.index, { ...block, lineOffset: firstLine - localLine });
         done.catch(() => {});
-        queue.push({ block: next.value, done });
+        queue.push({ block: next.value, thread, done });
         next = await Promise.race([blocks.next(), stop]);
       }
       const head = queue.shift();
@@ -254,7 +270,10 @@ export async function predictInWorkers(
       if (d.bytes.length > 0) {
         if (!headerWritten && d.header !== '') await run.write(d.header);
         headerWritten = true;
-        await run.write(d.bytes);
+        const { buffer } = d.bytes;
+        await run.write(d.bytes, () => {
+          head.thread.giveBack(buffer as ArrayBuffer);
+        });
       }
       if (d.rejected.length > 0) await run.rejected(d.rejected);
       totals.rows += d.rows;

@@ -22,6 +22,14 @@ let model: Model | undefined;
 let options: PredictBatchesOptions = {};
 let failure: unknown;
 const encoder = new TextEncoder();
+/**
+ * Output buffers the main thread has written and handed back. A block's output is encoded into
+ * one of them and transferred; reusing them spares a fresh allocation (and the kernel's page
+ * faults on it) per block, and the flattening of one long string of the block's text.
+ */
+const spare: ArrayBuffer[] = [];
+/** The first size of an output buffer; one that fills up is replaced by one twice as big. */
+const FIRST_BUFFER_BYTES = 1 << 20;
 
 function post(message: FromPredictWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -59,25 +67,38 @@ async function score(id: number, block: Extract<ToPredictWorker, { type: 'block'
     blockRows: s.options.batchSize ?? 1024,
     lineOffset: block.lineOffset,
   });
-  let text = '';
+  let out = new Uint8Array(spare.pop() ?? new ArrayBuffer(FIRST_BUFFER_BYTES));
+  let length = 0;
   let count = 0;
   let scored = 0;
   const rejected: Rejection[] = [];
   for await (const batch of predictBatches(model!, rows, options)) {
-    text += formatter.format(batch.rows);
+    const text = formatter.format(batch.rows);
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    if (out.length - length < text.length * 3) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, length + text.length * 3));
+      bigger.set(out.subarray(0, length));
+      out = bigger;
+    }
+    length += encoder.encodeInto(text, out.subarray(length)).written;
     count += batch.count;
     scored += batch.rows.length;
     for (const r of batch.rejected) rejected.push(r);
   }
-  const bytes = encoder.encode(text);
+  const bytes = out.subarray(0, length);
   post({ type: 'done', id, bytes, header: formatter.header, rows: count, scored, rejected }, [
-    bytes.buffer as ArrayBuffer,
+    out.buffer as ArrayBuffer,
   ]);
 }
 
 // One message at a time, in the order posted: the init, then blocks.
 let turn = Promise.resolve();
 port.on('message', (message: ToPredictWorker) => {
+  // A written buffer is free at once, even while a block is being scored.
+  if (message.type === 'buffer') {
+    spare.push(message.buffer);
+    return;
+  }
   turn = turn.then(async () => {
     if (message.type === 'close') {
       await model?.dispose();

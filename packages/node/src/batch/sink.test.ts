@@ -72,6 +72,24 @@ describe('file sinks', () => {
     expect(resolved).toBe(true);
     expect(taken).toEqual(['0123456789']);
   });
+
+  it('tells when written bytes have left the stream (their buffer may be reused), and at once for none', async () => {
+    let release: (() => void) | undefined;
+    const slow = new Writable({
+      write(_chunk, _enc, done) {
+        release = done;
+      },
+    });
+    const text = streamText(slow, (e) => e as Error);
+    const written: string[] = [];
+    await text.write(new Uint8Array([1, 2, 3]), () => written.push('bytes'));
+    await text.write('', () => written.push('empty'));
+    // Taken by the stream but not yet written: the bytes are still the stream's.
+    expect(written).toEqual(['empty']);
+    release!();
+    await new Promise((r) => setImmediate(r));
+    expect(written).toEqual(['empty', 'bytes']);
+  });
 });
 
 describe('aborting a sink whose file could not be opened', () => {

@@ -19,8 +19,11 @@ import {
 
 /** A text file written in order with back-pressure; `close` makes it appear at its path, `abort` removes it. */
 export interface TextFile {
-  /** Text, or bytes already encoded as UTF-8. */
-  write(text: string | Uint8Array): Promise<void>;
+  /**
+   * Text, or bytes already encoded as UTF-8; `written` is called once they are in the file (the
+   * stream holds on to bytes until then, so their buffer must not change before).
+   */
+  write(text: string | Uint8Array, written?: () => void): Promise<void>;
   close(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -48,7 +51,7 @@ export function cannotWrite(path: string, error: unknown): InputError {
 export function streamText(
   stream: Writable,
   failure: (error: unknown) => Error,
-): { write(text: string | Uint8Array): Promise<void>; end(): Promise<void> } {
+): { write(text: string | Uint8Array, written?: () => void): Promise<void>; end(): Promise<void> } {
   let failed: Error | undefined;
   const broken = new Promise<never>((_, reject) => {
     stream.once('error', (e) => {
@@ -58,9 +61,14 @@ export function streamText(
   });
   broken.catch(() => {});
   return {
-    async write(text) {
+    async write(text, written) {
       if (failed !== undefined) throw failed;
-      if (text.length === 0 || stream.write(text)) return;
+      if (text.length === 0) {
+        written?.();
+        return;
+      }
+      const callback = written === undefined ? undefined : (e?: Error | null) => e == null && written();
+      if (stream.write(text, callback)) return;
       await Promise.race([once(stream, 'drain'), broken]);
     },
     async end() {
@@ -79,9 +87,9 @@ export function textFile(path: string): TextFile {
   const text = streamText(stream, (e) => cannotWrite(path, e));
   let finished = false;
   return {
-    async write(chunk) {
+    async write(chunk, written) {
       if (finished) throw invalidArgument('textFile', `'${path}' is closed`, chunk);
-      await text.write(chunk);
+      await text.write(chunk, written);
     },
     async close() {
       if (finished) return;

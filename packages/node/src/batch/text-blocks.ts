@@ -4,7 +4,7 @@
  * n-th block to a process) and `--workers` (blocks handed to worker threads in turn).
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { type CellValue, InputError, parseCsv, parseJsonl } from '@modelship/core';
 import { type RowBlock, unreadableOf, unreadableRow } from '@modelship/core/batch';
 import { cannotRead } from '../datasets';
@@ -48,6 +48,9 @@ export interface CutHeader {
   bytes: number;
 }
 
+/** Bytes read at a time by {@link cutText}. */
+const CUT_CHUNK = 1 << 20;
+
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
@@ -86,9 +89,17 @@ export async function* cutText(
     firstLine = lines.to(chunk, offset, end);
   };
   header.bytes = 0;
+  let file: FileHandle | undefined;
   try {
-    for await (const read of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      chunk = read;
+    file = await open(path, 'r');
+    // One buffer for every read: a fresh 1 MiB chunk a read (as a read stream gives) is an mmap
+    // of its own, and the kernel faults in each of its pages again (measured: ~23,000 page faults
+    // and ~0.3 s of system time on a 94 MB file). The scan is done with a chunk before the next read.
+    const buffer = Buffer.allocUnsafeSlow(CUT_CHUNK);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, CUT_CHUNK, null);
+      if (bytesRead === 0) break;
+      chunk = buffer.subarray(0, bytesRead);
       scan(chunk, (at, isRow) => {
         // A record ended just before byte `offset + at` (the byte after its line end).
         const crlf = options.afterLf === true && chunk[at - 1] === CR;
@@ -123,6 +134,8 @@ export async function* cutText(
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw cannotRead(path, e);
+  } finally {
+    await file?.close();
   }
   // The last record may have no line end.
   if (scan.pending()) {

@@ -322,7 +322,7 @@ export async function predictCommand(
         },
         blockBytes: blockBytes ?? WORKER_BLOCK_BYTES,
         signal: interrupt.signal,
-        write: (bytes) => file.write(bytes),
+        write: (bytes, written) => file.write(bytes, written),
         rejected: async (r) => {
           if (into !== undefined) await into.write(r);
           else showRejects(io, r, summary.rejected);

@@ -536,16 +536,7 @@ function logLossScorer(s: Scored): Scorer {
       }
       return sum / s.n;
     };
-    let losses: Float64Array | undefined;
-    const score = (w?: Float64Array) => {
-      if (w === undefined) return point();
-      losses ??= lossArray(loss, s.n);
-      return weightedMean(losses, w);
-    };
-    return withInterval(
-      score,
-      normalAround(() => lossStandardError(loss, s.n), 0, Infinity),
-    );
+    return rowLossScorer(point, loss, s.n, 0, Infinity);
   }
   const losses = new Float64Array(s.n);
   const k = s.classes.length;
@@ -575,15 +566,24 @@ function brierScorer(s: Scored): Scorer {
     for (let i = 0; i < s.n; i++) sum += (positive[i]! - p[i]!) ** 2 * 1;
     return sum / s.n;
   };
+  return rowLossScorer(point, loss, s.n, 0, 1);
+}
+
+/**
+ * A mean of per-row losses: the point estimate from `point` (the metric's own sum), resampled
+ * means from an array of the losses made only when a resample asks for it, and a normal interval
+ * (bounded by `low` and `high`) from their standard error taken without that array.
+ */
+function rowLossScorer(point: () => number, loss: RowLoss, n: number, low: number, high: number): Scorer {
   let losses: Float64Array | undefined;
   const score = (w?: Float64Array) => {
     if (w === undefined) return point();
-    losses ??= lossArray(loss, s.n);
+    losses ??= lossArray(loss, n);
     return weightedMean(losses, w);
   };
   return withInterval(
     score,
-    normalAround(() => lossStandardError(loss, s.n), 0, 1),
+    normalAround(() => lossStandardError(loss, n), low, high),
   );
 }
 
